@@ -1,0 +1,1 @@
+"""CalDAV publishing, ICS files and subscription feeds."""

@@ -1,0 +1,620 @@
+"""The rule engine: which rules apply to a child, and when each is next due.
+
+Rule: pure functions of their inputs. Dates only; working days through `BusinessCalendar`.
+"""
+
+from __future__ import annotations
+
+import calendar as _monthcal
+from collections.abc import Sequence
+from datetime import date, time, timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from policies.calendar import BusinessCalendar
+from policies.errors import OverrideError
+from policies.models import (
+    BothHomesRule,
+    Category,
+    ChecklistRule,
+    Clock,
+    Counting,
+    EscalationRule,
+    Event,
+    FirstVisitRule,
+    Flag,
+    IntervalRule,
+    MonthlyCountRule,
+    Pack,
+    Period,
+    PlacementType,
+    PolicyModel,
+    RetryRule,
+    Role,
+    Rule,
+    RuleId,
+    RuleOverride,
+    SchoolHoursRule,
+    SeenAloneRule,
+    WhoRule,
+)
+
+Outcome = Literal["completed", "failed", "not-seen"]
+PartOfDay = Literal["morning", "afternoon", "evening"]
+
+
+class ChildFacts(PolicyModel):
+    """What the rules need to know about one child."""
+
+    category: Category
+    placement_type: PlacementType | None = None
+    birth_date: date | None = None
+    events: dict[Event, date] = Field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+    overrides: tuple[RuleOverride, ...] = ()
+    homes: tuple[str, ...] = ()
+
+
+class Contact(PolicyModel):
+    """One visit record reduced to what the rules need."""
+
+    on: date
+    outcome: Outcome = "completed"
+    at_home: bool = True
+    home_id: str | None = None
+    announced: bool = True
+    seen_alone: bool = False
+    bedroom_seen: bool = False
+    seen_awake: bool = False
+    role: Role | None = None
+    start: time | None = None
+
+
+class Due(PolicyModel):
+    """One requirement's next deadline."""
+
+    rule_id: RuleId
+    title: str
+    kind: str
+    clock: Clock | None = None
+    due: date
+    last: date | None = Field(default=None, description="Last date the clock was reset.")
+    home_id: str | None = None
+    count: int | None = Field(default=None, description="Visits still needed (monthly rules).")
+    statutory: bool = True
+    window: str = Field(description="The rule's window in words, e.g. 'every 10 working days'.")
+    avoid_part_of_day: PartOfDay | None = None
+
+
+class Escalation(PolicyModel):
+    """A condition a team manager must see."""
+
+    rule_id: RuleId
+    title: str
+    detail: str
+
+
+def age_years(birth_date: date | None, on: date) -> int | None:
+    """Completed years of age on `on`, or None when the birth date is unknown."""
+    if birth_date is None:
+        return None
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later, or that month's last day where it has none."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    last = _monthcal.monthrange(year, month)[1]
+    return date(year, month, min(start.day, last))
+
+
+def add_period(
+    start: date, period: Period, calendar: BusinessCalendar, counting: Counting = "day0"
+) -> date:
+    """The last day allowed by `period` counted from `start`.
+
+    With `day0` counting `start` is day 0; with `inclusive` counting `start` is day 1, so the
+    result is one unit earlier. Hours round up to whole calendar days.
+    """
+    shift = 1 if counting == "inclusive" else 0
+    if period.unit == "working_days":
+        return calendar.add_working_days(start, period.amount - shift)
+    if period.unit == "days":
+        return start + timedelta(days=period.amount - shift)
+    if period.unit == "hours":
+        return start + timedelta(days=-(-period.amount // 24) - shift)
+    if period.unit == "weeks":
+        return start + timedelta(days=7 * period.amount - shift)
+    return add_months(start, period.amount) - timedelta(days=shift)
+
+
+def describe_window(period: Period, counting: Counting = "day0") -> str:
+    """'every 10 working days', with the counting convention when it is not day 0."""
+    text = f"every {period.describe()}"
+    if counting == "inclusive":
+        text += " (counting the visit day)"
+    return text
+
+
+def _event_on(child: ChildFacts, event: Event) -> date | None:
+    return child.events.get(event)
+
+
+def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
+    scope = rule.scope
+    if child.category not in scope.categories:
+        return False
+    if scope.placement_types and child.placement_type not in scope.placement_types:
+        return False
+    if child.placement_type is not None and child.placement_type in scope.exclude_placement_types:
+        return False
+    if any(flag not in child.flags for flag in scope.flags):
+        return False
+    if scope.max_age_years is not None:
+        age = age_years(child.birth_date, on)
+        if age is None or age >= scope.max_age_years:
+            return False
+    if rule.valid_from and on < rule.valid_from:
+        return False
+    if rule.valid_until and on > rule.valid_until:
+        return False
+    if scope.until_event is not None:
+        ended = _event_on(child, scope.until_event)
+        if ended is not None and ended <= on:
+            return False
+    if scope.phase is not None:
+        anchor = _event_on(child, scope.phase.event)
+        if anchor is None:
+            return False
+        if scope.phase.after is not None and on < _phase_edge(anchor, scope.phase.after):
+            return False
+        if scope.phase.before is not None and on >= _phase_edge(anchor, scope.phase.before):
+            return False
+    return True
+
+
+def _phase_edge(anchor: date, period: Period) -> date:
+    """Phases are measured in calendar time (weeks, months, years as 12 months)."""
+    if period.unit == "months":
+        return add_months(anchor, period.amount)
+    if period.unit == "weeks":
+        return anchor + timedelta(weeks=period.amount)
+    return anchor + timedelta(days=period.amount)
+
+
+def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
+    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured."""
+    in_scope = [rule for rule in pack.rules if _in_scope(rule, child, on)]
+    superseded = {rid for rule in in_scope for rid in rule.supersedes}
+    return tuple(rule for rule in in_scope if rule.id not in superseded)
+
+
+def allowed_roles(pack: Pack, child: ChildFacts, on: date) -> tuple[Role, ...] | None:
+    """Roles whose visits count for this child's clocks, or None when any role counts."""
+    allowed: set[Role] | None = None
+    for rule in applicable_rules(pack, child, on):
+        if isinstance(rule, WhoRule):
+            roles = set(rule.roles)
+            allowed = roles if allowed is None else allowed & roles
+    return None if allowed is None else tuple(sorted(allowed))
+
+
+def effective_period(rule: IntervalRule, child: ChildFacts) -> Period:
+    """The rule's period, tightened by the child's own plan where it says so.
+
+    Raises:
+        OverrideError: the override is in another unit or would loosen the rule.
+    """
+    for override in child.overrides:
+        if override.rule_id != rule.id:
+            continue
+        check_override(rule, override)
+        return override.every
+    return rule.every
+
+
+def check_override(rule: IntervalRule, override: RuleOverride) -> None:
+    """A per-child override may only tighten: same unit, no larger amount.
+
+    Raises:
+        OverrideError: the override would loosen the rule or changes its unit.
+    """
+    if override.every.unit != rule.every.unit:
+        raise OverrideError(
+            f"override of {rule.id} must be in {rule.every.unit}, not {override.every.unit}"
+        )
+    if override.every.amount > rule.every.amount:
+        raise OverrideError(
+            f"override of {rule.id} ({override.every.describe()}) would loosen "
+            f"the rule ({rule.every.describe()}); overrides only tighten"
+        )
+
+
+def _counts(contact: Contact, roles: tuple[Role, ...] | None) -> bool:
+    """A contact counts when the child was seen, by a role allowed for the child."""
+    if contact.outcome != "completed":
+        return False
+    return roles is None or contact.role is None or contact.role in roles
+
+
+def _matches_clock(contact: Contact, clock: Clock, home_id: str | None = None) -> bool:
+    if clock == "seen":
+        return True
+    if clock == "home":
+        return contact.at_home
+    if clock == "unannounced":
+        return contact.at_home and not contact.announced
+    return contact.at_home and contact.home_id == home_id
+
+
+def last_contact(
+    contacts: Sequence[Contact],
+    clock: Clock,
+    roles: tuple[Role, ...] | None,
+    home_id: str | None = None,
+    on_or_before: date | None = None,
+) -> date | None:
+    """The latest date a contact reset this clock."""
+    dates = [
+        c.on
+        for c in contacts
+        if _counts(c, roles)
+        and _matches_clock(c, clock, home_id)
+        and (on_or_before is None or c.on <= on_or_before)
+    ]
+    return max(dates) if dates else None
+
+
+def _interval_anchor(rule: IntervalRule, child: ChildFacts) -> date | None:
+    for event in (rule.anchor, "plan-start", "placement-start", "referral"):
+        anchor = _event_on(child, event)  # type: ignore[arg-type]
+        if anchor is not None:
+            return anchor
+    return None
+
+
+def _part_of_day(start: time | None) -> PartOfDay | None:
+    if start is None:
+        return None
+    if start < time(12, 0):
+        return "morning"
+    if start < time(17, 0):
+        return "afternoon"
+    return "evening"
+
+
+def interval_due(
+    rule: IntervalRule,
+    child: ChildFacts,
+    contacts: Sequence[Contact],
+    calendar: BusinessCalendar,
+    roles: tuple[Role, ...] | None,
+    home_id: str | None = None,
+) -> Due | None:
+    """Next due date of one interval rule, or None when it has no starting point."""
+    last = last_contact(contacts, rule.clock, roles, home_id)
+    start = last if last is not None else _interval_anchor(rule, child)
+    if start is None:
+        return None
+    period = effective_period(rule, child)
+    return Due(
+        rule_id=rule.id,
+        title=rule.title,
+        kind=rule.kind,
+        clock=rule.clock,
+        due=add_period(start, period, calendar, rule.counting),
+        last=last,
+        home_id=home_id,
+        statutory=rule.statutory,
+        window=describe_window(period, rule.counting),
+    )
+
+
+def due_dates(
+    pack: Pack,
+    child: ChildFacts,
+    contacts: Sequence[Contact],
+    calendar: BusinessCalendar,
+    as_of: date,
+) -> tuple[Due, ...]:
+    """Every outstanding requirement of one child as of `as_of`, earliest first.
+
+    Interval and both-homes clocks run from the last qualifying contact; rules with phases
+    are chosen by the date the clock started. First visits are outstanding until a
+    qualifying contact on or after their event. Monthly counts cover the month of `as_of`.
+    A failed visit resets nothing and adds a retry deadline.
+    """
+    contacts = sorted(contacts, key=lambda c: (c.on, c.start or time(0)))
+    roles = allowed_roles(pack, child, as_of)
+    out: list[Due] = []
+    strictest: dict[str, Due] = {}
+    for rule in pack.rules:
+        if not isinstance(rule, IntervalRule):
+            continue
+        homes: tuple[str | None, ...] = child.homes if rule.clock == "each_home" else (None,)
+        for home in homes:
+            # Phases and supersedes are judged on the day the clock started.
+            last = last_contact(contacts, rule.clock, roles, home)
+            start = last if last is not None else _interval_anchor(rule, child)
+            if start is None or rule not in applicable_rules(pack, child, start):
+                continue
+            due = interval_due(rule, child, contacts, calendar, roles, home)
+            if due is None:
+                continue
+            out.append(due)
+            if rule.clock in ("seen", "home"):
+                previous = strictest.get(rule.clock)
+                if previous is None or due.due < previous.due:
+                    strictest[rule.clock] = due
+    out.extend(_both_homes(pack, child, contacts, calendar, roles, as_of, strictest))
+    for rule in applicable_rules(pack, child, as_of):
+        if isinstance(rule, FirstVisitRule):
+            out.extend(_first_visit(rule, child, contacts, calendar, roles))
+        elif isinstance(rule, MonthlyCountRule):
+            out.extend(_monthly(rule, contacts, roles, as_of))
+    out.extend(_retries(pack, child, contacts, calendar, as_of))
+    return tuple(sorted(out, key=lambda d: (d.due, d.rule_id, d.home_id or "")))
+
+
+def _both_homes(
+    pack: Pack,
+    child: ChildFacts,
+    contacts: Sequence[Contact],
+    calendar: BusinessCalendar,
+    roles: tuple[Role, ...] | None,
+    as_of: date,
+    strictest: dict[str, Due],
+) -> list[Due]:
+    if len(child.homes) < 2:
+        return []
+    base = strictest.get("home") or strictest.get("seen")
+    if base is None:
+        return []
+    base_rule = pack.rule(base.rule_id)
+    assert isinstance(base_rule, IntervalRule)
+    period = effective_period(base_rule, child)
+    out: list[Due] = []
+    for rule in applicable_rules(pack, child, as_of):
+        if not isinstance(rule, BothHomesRule):
+            continue
+        stretched = Period(amount=period.amount * rule.factor, unit=period.unit)
+        for home in child.homes:
+            last = last_contact(contacts, "each_home", roles, home)
+            start = last if last is not None else _interval_anchor(base_rule, child)
+            if start is None:
+                continue
+            out.append(
+                Due(
+                    rule_id=rule.id,
+                    title=rule.title,
+                    kind=rule.kind,
+                    clock="each_home",
+                    due=add_period(start, stretched, calendar, base_rule.counting),
+                    last=last,
+                    home_id=home,
+                    statutory=rule.statutory,
+                    window=describe_window(stretched, base_rule.counting) + " at each home",
+                )
+            )
+    return out
+
+
+def _first_visit(
+    rule: FirstVisitRule,
+    child: ChildFacts,
+    contacts: Sequence[Contact],
+    calendar: BusinessCalendar,
+    roles: tuple[Role, ...] | None,
+) -> list[Due]:
+    event = _event_on(child, rule.event)
+    if event is None:
+        return []
+    met = any(
+        c.on >= event and _counts(c, roles) and _matches_clock(c, rule.clock) for c in contacts
+    )
+    if met:
+        return []
+    return [
+        Due(
+            rule_id=rule.id,
+            title=rule.title,
+            kind=rule.kind,
+            clock=rule.clock,
+            due=add_period(event, rule.within, calendar),
+            last=None,
+            statutory=rule.statutory,
+            window=f"within {rule.within.describe()} of {rule.event.replace('-', ' ')}",
+        )
+    ]
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return date(day.year, day.month, _monthcal.monthrange(day.year, day.month)[1])
+
+
+def _monthly(
+    rule: MonthlyCountRule,
+    contacts: Sequence[Contact],
+    roles: tuple[Role, ...] | None,
+    as_of: date,
+) -> list[Due]:
+    first = as_of.replace(day=1)
+    done = sum(
+        1
+        for c in contacts
+        if first <= c.on <= as_of and _counts(c, roles) and _matches_clock(c, rule.clock)
+    )
+    if done >= rule.count:
+        return []
+    return [
+        Due(
+            rule_id=rule.id,
+            title=rule.title,
+            kind=rule.kind,
+            clock=rule.clock,
+            due=month_end(as_of),
+            last=None,
+            count=rule.count - done,
+            statutory=rule.statutory,
+            window=f"{rule.count} visits each calendar month",
+        )
+    ]
+
+
+def _retries(
+    pack: Pack,
+    child: ChildFacts,
+    contacts: Sequence[Contact],
+    calendar: BusinessCalendar,
+    as_of: date,
+) -> list[Due]:
+    last_seen = max((c.on for c in contacts if c.outcome == "completed"), default=None)
+    failed = [
+        c for c in contacts if c.outcome != "completed" and (last_seen is None or c.on > last_seen)
+    ]
+    if not failed:
+        return []
+    latest = failed[-1]
+    rules = [r for r in applicable_rules(pack, child, latest.on) if isinstance(r, RetryRule)]
+    avoid = _part_of_day(latest.start) if any(r.different_time_of_day for r in rules) else None
+    out: list[Due] = []
+    for rule in rules:
+        if rule.within is None:
+            continue
+        out.append(
+            Due(
+                rule_id=rule.id,
+                title=rule.title,
+                kind=rule.kind,
+                clock="seen",
+                due=add_period(latest.on, rule.within, calendar),
+                last=latest.on,
+                statutory=rule.statutory,
+                window=f"within {rule.within.describe()} of a failed visit",
+                avoid_part_of_day=avoid,
+            )
+        )
+    return out
+
+
+def successive_failures(contacts: Sequence[Contact]) -> int:
+    """How many visits in a row, counting back from the latest, failed to see the child."""
+    count = 0
+    for contact in sorted(contacts, key=lambda c: (c.on, c.start or time(0)), reverse=True):
+        if contact.outcome == "completed":
+            break
+        count += 1
+    return count
+
+
+def escalations(
+    pack: Pack,
+    child: ChildFacts,
+    contacts: Sequence[Contact],
+    calendar: BusinessCalendar,
+    as_of: date,
+) -> tuple[Escalation, ...]:
+    """Conditions a team manager must be told about as of `as_of`."""
+    out: list[Escalation] = []
+    seen = [c for c in contacts if c.outcome == "completed" and c.on <= as_of]
+    age = age_years(child.birth_date, as_of)
+    for rule in applicable_rules(pack, child, as_of):
+        if not isinstance(rule, EscalationRule):
+            continue
+        if rule.trigger == "successive_failures":
+            failures = successive_failures([c for c in contacts if c.on <= as_of])
+            if rule.count is not None and failures >= rule.count:
+                out.append(
+                    Escalation(
+                        rule_id=rule.id,
+                        title=rule.title,
+                        detail=f"{failures} successive failed visits",
+                    )
+                )
+            continue
+        assert rule.within is not None
+        if rule.trigger == "not_seen_alone_within":
+            if age is not None and age < seen_alone_age(pack, child, as_of, default=0):
+                continue
+            pool = [c for c in seen if c.seen_alone]
+        else:
+            pool = seen
+        last = max((c.on for c in pool), default=None)
+        anchor = last or child.events.get("plan-start")
+        if anchor is None:
+            continue
+        limit = add_period(anchor, rule.within, calendar)
+        if as_of > limit:
+            what = "seen alone" if rule.trigger == "not_seen_alone_within" else "seen"
+            since = f"since {last.isoformat()}" if last else "at all"
+            out.append(
+                Escalation(
+                    rule_id=rule.id,
+                    title=rule.title,
+                    detail=f"not {what} {since} (limit {limit.isoformat()})",
+                )
+            )
+    return tuple(out)
+
+
+def seen_alone_age(pack: Pack, child: ChildFacts, on: date, default: int = 99) -> int:
+    """The youngest age at which this child must be seen alone under the pack."""
+    ages = [
+        r.from_age_years for r in applicable_rules(pack, child, on) if isinstance(r, SeenAloneRule)
+    ]
+    return min(ages, default=default)
+
+
+def checklist(
+    pack: Pack, child: ChildFacts, contacts: Sequence[Contact], on: date
+) -> tuple[str, ...]:
+    """Visit content due at a visit on `on`: seen alone, bedroom, seen awake."""
+    items: list[str] = []
+    age = age_years(child.birth_date, on)
+    if age is not None and age >= seen_alone_age(pack, child, on):
+        items.append("seen-alone")
+    done = sorted(
+        (c for c in contacts if c.outcome == "completed" and c.on < on), key=lambda c: c.on
+    )
+    for rule in applicable_rules(pack, child, on):
+        if not isinstance(rule, ChecklistRule):
+            continue
+        flag = "bedroom_seen" if rule.item == "bedroom" else "seen_awake"
+        ticked = [c.on for c in done if getattr(c, flag)]
+        last = max(ticked, default=None)
+        due = last is None
+        if rule.every_nth_visit is not None and last is not None:
+            since = sum(1 for c in done if c.on > last)
+            due = due or since + 1 >= rule.every_nth_visit
+        if rule.within is not None and last is not None:
+            due = due or on + timedelta(days=14) >= last + _as_timedelta(rule.within)
+        if rule.between_events is not None:
+            event = child.events.get(rule.between_events)
+            due = due or (event is not None and last is not None and last < event)
+        item = "bedroom" if rule.item == "bedroom" else "seen-awake"
+        if due and item not in items:
+            items.append(item)
+    return tuple(items)
+
+
+def _as_timedelta(period: Period) -> timedelta:
+    """A calendar approximation of a period, for checklist look-ahead only."""
+    days = {"working_days": 7 / 5, "days": 1, "weeks": 7, "months": 30, "hours": 1 / 24}
+    return timedelta(days=round(period.amount * days[period.unit]))
+
+
+def school_start(pack: Pack, child: ChildFacts, on: date) -> time | None:
+    """Earliest start on a school day for this child (not visited at school), if any."""
+    age = age_years(child.birth_date, on)
+    starts = [
+        r.not_before
+        for r in applicable_rules(pack, child, on)
+        if isinstance(r, SchoolHoursRule) and age is not None and r.from_age_years <= age < 16
+    ]
+    return max(starts, default=None)

@@ -1,0 +1,78 @@
+"""Reads the TOML packs shipped in `policies/packs/` and resolves `extends`."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from policies.errors import PackInvalidError, PackNotFoundError
+from policies.models import Pack, PackId
+
+PACK_DIR = Path(__file__).parent / "packs"
+
+
+def pack_ids(directory: Path = PACK_DIR) -> tuple[PackId, ...]:
+    """Ids of every pack in `directory`, sorted."""
+    return tuple(sorted(p.stem for p in directory.glob("*.toml")))
+
+
+def read_raw_pack(pack_id: PackId, directory: Path = PACK_DIR) -> Pack:
+    """One pack as written, before inheritance.
+
+    Raises:
+        PackNotFoundError: no such file.
+        PackInvalidError: the file is not valid TOML or breaks the schema.
+    """
+    path = directory / f"{pack_id}.toml"
+    if not path.is_file():
+        known = ", ".join(pack_ids(directory)) or "none"
+        raise PackNotFoundError(f"unknown authority {pack_id!r} (known: {known})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        pack = Pack.model_validate(data)
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise PackInvalidError(f"{path.name}: {exc}") from exc
+    if pack.id != pack_id:
+        raise PackInvalidError(f"{path.name}: id {pack.id!r} does not match the file name")
+    return pack
+
+
+def resolve(pack: Pack, directory: Path = PACK_DIR, _chain: tuple[str, ...] = ()) -> Pack:
+    """The pack with its base's rules merged in: own rules replace base rules of the same id.
+
+    Raises:
+        PackInvalidError: a cycle of `extends`, or `omit` names a rule the base lacks.
+    """
+    if pack.extends is None:
+        return pack
+    if pack.id in _chain:
+        raise PackInvalidError(f"pack {pack.id}: extends cycle {' -> '.join(_chain)}")
+    base = resolve(read_raw_pack(pack.extends, directory), directory, (*_chain, pack.id))
+    base_ids = {rule.id for rule in base.rules}
+    missing = [rid for rid in pack.omit if rid not in base_ids]
+    if missing:
+        raise PackInvalidError(f"pack {pack.id}: omit names unknown rules {missing}")
+    own = {rule.id for rule in pack.rules}
+    inherited = tuple(r for r in base.rules if r.id not in own and r.id not in pack.omit)
+    documents = {d.id: d for d in (*base.documents, *pack.documents)}
+    return pack.model_copy(
+        update={
+            "rules": (*inherited, *pack.rules),
+            "closure_days": tuple(sorted({*base.closure_days, *pack.closure_days})),
+            "documents": tuple(documents.values()),
+        }
+    )
+
+
+@cache
+def load_pack(pack_id: PackId, directory: Path = PACK_DIR) -> Pack:
+    """The resolved pack with this id.
+
+    Raises:
+        PackNotFoundError: no such pack.
+        PackInvalidError: the pack or a base of it is invalid.
+    """
+    return resolve(read_raw_pack(pack_id, directory), directory)

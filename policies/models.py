@@ -1,0 +1,358 @@
+"""Policy pack models: the closed vocabulary of visiting rules, each citing its source.
+
+Rule: pure data, no arithmetic here (that is `policies.engine`), no package of ours imported.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+RuleId = str
+PackId = str
+
+Category = Literal[
+    "early-help",
+    "child-in-need",
+    "child-protection",
+    "child-in-care",
+    "care-leaver",
+    "private-fostering",
+]
+CATEGORIES: tuple[Category, ...] = (
+    "early-help",
+    "child-in-need",
+    "child-protection",
+    "child-in-care",
+    "care-leaver",
+    "private-fostering",
+)
+
+PlacementType = Literal[
+    "foster",
+    "long-term-foster",
+    "residential",
+    "adoption",
+    "care-proceedings",
+    "placement-with-parents-ico",
+    "placement-with-parents-care-order",
+    "connected-person-temporary",
+    "unregulated-fostering",
+    "unregulated-residential",
+    "short-breaks",
+]
+PLACEMENT_TYPES: tuple[PlacementType, ...] = (
+    "foster",
+    "long-term-foster",
+    "residential",
+    "adoption",
+    "care-proceedings",
+    "placement-with-parents-ico",
+    "placement-with-parents-care-order",
+    "connected-person-temporary",
+    "unregulated-fostering",
+    "unregulated-residential",
+    "short-breaks",
+)
+
+Role = Literal["social-worker", "family-support-worker", "student", "manager"]
+ROLES: tuple[Role, ...] = ("social-worker", "family-support-worker", "student", "manager")
+
+Event = Literal[
+    "referral",
+    "plan-start",
+    "placement-start",
+    "care-order",
+    "notification",
+    "conference",
+    "adoption-order",
+]
+EVENTS: tuple[Event, ...] = (
+    "referral",
+    "plan-start",
+    "placement-start",
+    "care-order",
+    "notification",
+    "conference",
+    "adoption-order",
+)
+
+Unit = Literal["working_days", "days", "weeks", "months", "hours"]
+Counting = Literal["day0", "inclusive"]
+"""`day0`: the visit day is day 0. `inclusive`: the visit day is day 1 (pack 003)."""
+
+Clock = Literal["seen", "home", "unannounced", "each_home"]
+"""Which visits reset the clock: any seen visit, a seen visit at home, an unannounced seen
+visit, or a seen visit at each of a shared-care child's homes (one clock per home)."""
+
+Nation = Literal["ENG", "WLS", "SCT", "NIR"]
+Flag = Literal[
+    "under-5-missing-school",
+    "agrees-less-frequent-visits",
+    "not-in-education",
+    "section-47",
+]
+FLAGS: tuple[Flag, ...] = (
+    "under-5-missing-school",
+    "agrees-less-frequent-visits",
+    "not-in-education",
+    "section-47",
+)
+
+
+class PolicyModel(BaseModel):
+    """Base of every policy model: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Period(PolicyModel):
+    """A length of time in one unit."""
+
+    amount: PositiveInt = Field(description="How many units.")
+    unit: Unit = Field(description="working_days, days, weeks, months or hours.")
+
+    def describe(self) -> str:
+        """Human wording, e.g. '10 working days'."""
+        label = self.unit.replace("_", " ")
+        if self.amount == 1:
+            label = label.removesuffix("s")
+        return f"{self.amount} {label}"
+
+
+class Source(PolicyModel):
+    """Where a rule comes from: the document, its section and the line quoted."""
+
+    document: str = Field(description="Document id (a seed number such as '002') or statute.")
+    section: str = Field(description="Section or heading within the document.")
+    quote: str = Field(min_length=10, description="The line the rule encodes, verbatim.")
+    url: str | None = Field(default=None, description="Public address of the source.")
+    statute: str | None = Field(default=None, description="Statutory instrument and regulation.")
+
+
+class Phase(PolicyModel):
+    """A window relative to a plan event in which a rule applies (e.g. the first year)."""
+
+    event: Event = Field(description="The event the phase is measured from.")
+    after: Period | None = Field(default=None, description="Applies from event + after.")
+    before: Period | None = Field(default=None, description="Applies until event + before.")
+
+
+class Scope(PolicyModel):
+    """Which children a rule applies to."""
+
+    categories: tuple[Category, ...] = Field(min_length=1, description="Child categories.")
+    placement_types: tuple[PlacementType, ...] = Field(
+        default=(), description="Placement types; empty means any."
+    )
+    exclude_placement_types: tuple[PlacementType, ...] = Field(
+        default=(), description="Placement types the rule does not apply to."
+    )
+    flags: tuple[Flag, ...] = Field(default=(), description="Flags the child must all have.")
+    max_age_years: int | None = Field(
+        default=None, description="Applies only below this age in completed years."
+    )
+    phase: Phase | None = Field(default=None, description="Time window relative to an event.")
+    until_event: Event | None = Field(
+        default=None, description="The rule stops applying once this event has happened."
+    )
+
+
+class RuleBase(PolicyModel):
+    """Fields every rule carries."""
+
+    id: RuleId = Field(pattern=r"^[a-z0-9_]+$", description="Stable snake_case id.")
+    title: str = Field(description="Human title.")
+    source: Source
+    scope: Scope
+    statutory: bool = Field(default=True, description="A statutory or minimum-standard visit.")
+    interpretation: str | None = Field(
+        default=None, description="Our reading where the source is not explicit."
+    )
+    supersedes: tuple[RuleId, ...] = Field(
+        default=(), description="Rules that do not apply while this one does."
+    )
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def check_validity_ordered(self) -> RuleBase:
+        """valid_from comes before valid_until."""
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise ValueError(f"rule {self.id}: valid_from after valid_until")
+        return self
+
+
+class IntervalRule(RuleBase):
+    """The next qualifying visit is due within `every` of the last one."""
+
+    kind: Literal["interval"] = "interval"
+    every: Period
+    clock: Clock = "seen"
+    counting: Counting = "day0"
+    anchor: Event = Field(
+        default="plan-start", description="Where the clock starts when no visit qualifies."
+    )
+
+
+class FirstVisitRule(RuleBase):
+    """A first visit is due within `within` of an event."""
+
+    kind: Literal["first_visit"] = "first_visit"
+    event: Event
+    within: Period
+    clock: Clock = "seen"
+
+
+class MonthlyCountRule(RuleBase):
+    """At least `count` qualifying visits in each calendar month."""
+
+    kind: Literal["monthly_count"] = "monthly_count"
+    count: PositiveInt
+    clock: Clock = "seen"
+
+
+class RetryRule(RuleBase):
+    """After a failed visit (child not seen) another is due within `within`."""
+
+    kind: Literal["retry"] = "retry"
+    within: Period | None = Field(default=None, description="None: no own deadline.")
+    different_time_of_day: bool = False
+
+
+class WhoRule(RuleBase):
+    """Only visits by these roles count for the child's statutory clocks."""
+
+    kind: Literal["who"] = "who"
+    roles: tuple[Role, ...] = Field(min_length=1)
+
+
+class SeenAloneRule(RuleBase):
+    """Children of at least `from_age_years` are seen alone at every visit."""
+
+    kind: Literal["seen_alone"] = "seen_alone"
+    from_age_years: int = Field(ge=0)
+
+
+class ChecklistRule(RuleBase):
+    """A visit content item due every n-th visit or within a period."""
+
+    kind: Literal["checklist"] = "checklist"
+    item: Literal["bedroom", "seen-awake"]
+    every_nth_visit: PositiveInt | None = None
+    within: Period | None = None
+    between_events: Event | None = Field(
+        default=None, description="Due at least once between successive events of this kind."
+    )
+
+    @model_validator(mode="after")
+    def check_has_cadence(self) -> ChecklistRule:
+        """A checklist item says how often it is due."""
+        if not (self.every_nth_visit or self.within or self.between_events):
+            raise ValueError(f"rule {self.id}: needs every_nth_visit, within or between_events")
+        return self
+
+
+class EscalationRule(RuleBase):
+    """A condition the team manager must be told about."""
+
+    kind: Literal["escalation"] = "escalation"
+    trigger: Literal["successive_failures", "not_seen_within", "not_seen_alone_within"]
+    count: PositiveInt | None = None
+    within: Period | None = None
+
+    @model_validator(mode="after")
+    def check_trigger_parameters(self) -> EscalationRule:
+        """successive_failures needs a count; the others a period."""
+        if self.trigger == "successive_failures" and not self.count:
+            raise ValueError(f"rule {self.id}: successive_failures needs count")
+        if self.trigger != "successive_failures" and not self.within:
+            raise ValueError(f"rule {self.id}: {self.trigger} needs within")
+        return self
+
+
+class BothHomesRule(RuleBase):
+    """Each home of a shared-care child is seen at least every `factor` x the interval."""
+
+    kind: Literal["both_homes"] = "both_homes"
+    factor: PositiveInt = 2
+
+
+class SchoolHoursRule(RuleBase):
+    """School-age children are not visited at school: on school days visits start after."""
+
+    kind: Literal["school_hours"] = "school_hours"
+    not_before: time
+    from_age_years: int = Field(default=5, ge=0)
+
+
+Rule = Annotated[
+    IntervalRule
+    | FirstVisitRule
+    | MonthlyCountRule
+    | RetryRule
+    | WhoRule
+    | SeenAloneRule
+    | ChecklistRule
+    | EscalationRule
+    | BothHomesRule
+    | SchoolHoursRule,
+    Field(discriminator="kind"),
+]
+
+
+class Document(PolicyModel):
+    """A source document a pack cites."""
+
+    id: str
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    file: str | None = Field(default=None, description="Seed file name in shared/seeds.")
+
+
+class Pack(PolicyModel):
+    """One authority's visiting rules as data (before inheritance is resolved)."""
+
+    id: PackId = Field(pattern=r"^[a-z0-9-]+$")
+    name: str
+    nation: Nation = "ENG"
+    extends: PackId | None = None
+    omit: tuple[RuleId, ...] = Field(default=(), description="Base rules this pack drops.")
+    closure_days: tuple[date, ...] = Field(default=(), description="Authority closure days.")
+    visit_minutes: PositiveInt = Field(default=60, description="Base length of a visit.")
+    per_child_minutes: PositiveInt = Field(
+        default=15, description="Extra minutes for each additional child seen alone."
+    )
+    documents: tuple[Document, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="after")
+    def check_unique_rule_ids(self) -> Pack:
+        """Rule ids are unique within a pack."""
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"pack {self.id}: duplicate rule id {rule.id}")
+            seen.add(rule.id)
+        return self
+
+    def rule(self, rule_id: RuleId) -> Rule:
+        """The rule with this id.
+
+        Raises:
+            KeyError: no such rule.
+        """
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+class RuleOverride(PolicyModel):
+    """A child's own plan tightens one interval rule ("or more frequently if in the plan")."""
+
+    rule_id: RuleId
+    every: Period

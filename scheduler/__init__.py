@@ -1,0 +1,1 @@
+"""visitplan scheduler: domain, calendar, due engine, checker, store, service and CLI."""

@@ -1,0 +1,431 @@
+"""Domain model: the glossary of DESIGN.md section 1 as frozen pydantic models.
+
+The scenario bundles one planning run's whole input; its JSON Schema is `visitplan schema`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    model_validator,
+)
+
+from policies.engine import ChildFacts, Contact
+from policies.models import (
+    Category,
+    Event,
+    Flag,
+    PlacementType,
+    Role,
+    RuleId,
+    RuleOverride,
+)
+
+ChildId = str
+HouseholdId = str
+WorkerId = str
+TeamId = str
+VisitId = str
+RecordId = str
+
+Outcome = Literal["completed", "failed", "not-seen"]
+Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
+SCHEMA_VERSION = 1
+
+
+class DomainModel(BaseModel):
+    """Base of every domain model: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Privacy(DomainModel):
+    """What an authority lets calendars and feeds show beyond the case reference."""
+
+    show_names: bool = Field(default=False, description="Put children's names in events.")
+    show_address: bool = Field(default=False, description="Put the household address in events.")
+
+
+class Authority(DomainModel):
+    """The authority whose policy pack applies."""
+
+    id: str = Field(description="Policy pack id, e.g. 'camden' (see `visitplan policies list`).")
+    name: str | None = Field(default=None, description="Display name of the authority.")
+    timezone: str = Field(default="Europe/London", description="IANA time zone of local times.")
+    privacy: Privacy = Field(default_factory=Privacy, description="Calendar detail opt-ins.")
+    cross_team_cover: bool = Field(
+        default=False, description="Workers may cover neighbouring teams' households."
+    )
+    max_visits_per_day: PositiveInt = Field(
+        default=4, description="Default cap on one worker's visits in a day."
+    )
+    travel_speed_kmh: float = Field(
+        default=25.0, gt=0, description="Average door-to-door speed for travel estimates."
+    )
+
+
+class ChildEvents(DomainModel):
+    """Dated events in the child's plan that start or shape visiting clocks."""
+
+    referral: date | None = Field(default=None, description="Date of referral.")
+    plan_start: date | None = Field(default=None, description="Start of the current plan.")
+    placement_start: date | None = Field(default=None, description="Start of the placement.")
+    care_order: date | None = Field(default=None, description="Date of the care order.")
+    notification: date | None = Field(
+        default=None, description="Private fostering: date the authority was notified."
+    )
+    conference: date | None = Field(default=None, description="Latest child protection conference.")
+    adoption_order: date | None = Field(default=None, description="Adoption order, ends visits.")
+
+    def as_policy_events(self) -> dict[Event, date]:
+        """The events keyed as the policy engine names them."""
+        pairs: list[tuple[Event, date | None]] = [
+            ("referral", self.referral),
+            ("plan-start", self.plan_start),
+            ("placement-start", self.placement_start),
+            ("care-order", self.care_order),
+            ("notification", self.notification),
+            ("conference", self.conference),
+            ("adoption-order", self.adoption_order),
+        ]
+        return {event: day for event, day in pairs if day is not None}
+
+
+class Child(DomainModel):
+    """A child open to the service."""
+
+    id: ChildId = Field(description="Unique id of the child within the scenario.")
+    case_ref: str = Field(description="Case reference shown on calendars instead of the name.")
+    name: str | None = Field(default=None, description="Name; shown only where opted in.")
+    birth_date: date | None = Field(default=None, description="Date of birth.")
+    category: Category = Field(description="Child's category, which chooses the rules.")
+    placement_type: PlacementType | None = Field(
+        default=None, description="For a child in care: the placement type."
+    )
+    events: ChildEvents = Field(default_factory=ChildEvents, description="Plan events.")
+    household_ids: tuple[HouseholdId, ...] = Field(
+        min_length=1, max_length=2, description="One home, or two for shared care."
+    )
+    allocated_worker: WorkerId | None = Field(default=None, description="Allocated worker.")
+    flags: tuple[Flag, ...] = Field(default=(), description="Facts some rules depend on.")
+    overrides: tuple[RuleOverride, ...] = Field(
+        default=(), description="The child's own plan tightening an interval rule."
+    )
+
+    @model_validator(mode="after")
+    def check_placement_only_in_care(self) -> Child:
+        """Only a child in care has a placement type."""
+        if self.placement_type and self.category != "child-in-care":
+            raise ValueError(f"child {self.id}: placement_type is only for child-in-care")
+        return self
+
+    @model_validator(mode="after")
+    def check_distinct_homes(self) -> Child:
+        """A shared-care child's two homes are different households."""
+        if len(set(self.household_ids)) != len(self.household_ids):
+            raise ValueError(f"child {self.id}: the same household is listed twice")
+        return self
+
+    def facts(self) -> ChildFacts:
+        """What the policy engine needs to know about this child."""
+        return ChildFacts(
+            category=self.category,
+            placement_type=self.placement_type,
+            birth_date=self.birth_date,
+            events=self.events.as_policy_events(),
+            flags=self.flags,
+            overrides=self.overrides,
+            homes=self.household_ids,
+        )
+
+
+class FamilyWindow(DomainModel):
+    """When a family can be visited on one weekday."""
+
+    weekday: Weekday = Field(description="0 = Monday ... 6 = Sunday.")
+    start: time = Field(description="Earliest start, local time.")
+    end: time = Field(description="Latest end, local time.")
+
+    @model_validator(mode="after")
+    def check_start_before_end(self) -> FamilyWindow:
+        """A window starts before it ends."""
+        if self.start >= self.end:
+            raise ValueError("family window must start before it ends")
+        return self
+
+
+class Household(DomainModel):
+    """One home."""
+
+    id: HouseholdId = Field(description="Unique id of the household.")
+    area: str = Field(description="Area shown on calendars (e.g. a patch or postcode district).")
+    address: str | None = Field(default=None, description="Address; shown only where opted in.")
+    lat: float = Field(ge=-90, le=90, description="Latitude in degrees.")
+    lon: float = Field(ge=-180, le=180, description="Longitude in degrees.")
+    team_id: TeamId | None = Field(default=None, description="Team whose patch this is.")
+    windows: tuple[FamilyWindow, ...] = Field(
+        default=(), description="When the family can be visited; empty means working hours."
+    )
+    joint_visit: bool = Field(default=False, description="Risk: two workers must attend.")
+    school_day_start: time | None = Field(
+        default=None, description="Override of the after-school start on school days."
+    )
+
+
+class Team(DomainModel):
+    """A team of workers with a patch."""
+
+    id: TeamId = Field(description="Unique id of the team.")
+    name: str = Field(description="Team name.")
+    neighbours: tuple[TeamId, ...] = Field(
+        default=(), description="Teams whose workers may cover when cross-team cover is allowed."
+    )
+
+
+class Worker(DomainModel):
+    """A member of staff who visits."""
+
+    id: WorkerId = Field(description="Unique id of the worker.")
+    name: str = Field(description="Name (staff names are not sensitive).")
+    role: Role = Field(description="Role, which decides which visits count.")
+    team_id: TeamId = Field(description="Team the worker belongs to.")
+    days: tuple[Weekday, ...] = Field(
+        default=(0, 1, 2, 3, 4), description="Contracted weekdays, 0 = Monday."
+    )
+    day_start: time = Field(default=time(9, 0), description="Start of the working day.")
+    day_end: time = Field(default=time(17, 0), description="End of the working day.")
+    base_lat: float = Field(ge=-90, le=90, description="Latitude of the base office.")
+    base_lon: float = Field(ge=-180, le=180, description="Longitude of the base office.")
+    max_visits_per_day: PositiveInt | None = Field(
+        default=None, description="Cap on visits per day; the authority default when absent."
+    )
+    calendar_url: str | None = Field(default=None, description="The worker's CalDAV calendar.")
+
+    @model_validator(mode="after")
+    def check_hours(self) -> Worker:
+        """The working day starts before it ends."""
+        if self.day_start >= self.day_end:
+            raise ValueError(f"worker {self.id}: day_start must be before day_end")
+        return self
+
+
+class Absence(DomainModel):
+    """A worker unavailable for whole days."""
+
+    worker_id: WorkerId = Field(description="The absent worker.")
+    start: date = Field(description="First day absent.")
+    end: date = Field(description="Last day absent (inclusive).")
+    reason: str = Field(default="leave", description="Leave, sickness, training, court ...")
+
+    @model_validator(mode="after")
+    def check_ordered(self) -> Absence:
+        """An absence ends on or after its start."""
+        if self.end < self.start:
+            raise ValueError(f"absence of {self.worker_id}: end before start")
+        return self
+
+    def covers(self, day: date) -> bool:
+        """True when the worker is away on `day`."""
+        return self.start <= day <= self.end
+
+
+class BusyTime(DomainModel):
+    """A worker's existing commitment that visits must avoid."""
+
+    worker_id: WorkerId = Field(description="The busy worker.")
+    start: AwareDatetime = Field(description="Start, with time zone.")
+    end: AwareDatetime = Field(description="End, with time zone.")
+
+
+class VisitRecord(DomainModel):
+    """What happened at a visit."""
+
+    id: RecordId = Field(description="Unique id of the record.")
+    child_id: ChildId = Field(description="The child the record is about.")
+    household_id: HouseholdId | None = Field(default=None, description="Where, if at a home.")
+    on: date = Field(description="Date of the visit.")
+    start: time | None = Field(default=None, description="Local start time.")
+    worker_id: WorkerId | None = Field(default=None, description="Who visited.")
+    outcome: Outcome = Field(description="completed (child seen), failed or not-seen.")
+    at_home: bool = Field(default=True, description="Seen at home (not school or elsewhere).")
+    announced: bool = Field(default=True, description="False for an unannounced visit.")
+    seen_alone: bool = Field(default=False, description="The child was seen alone.")
+    bedroom_seen: bool = Field(default=False, description="The child's bedroom was seen.")
+    seen_awake: bool = Field(default=False, description="A baby was seen awake.")
+    visit_id: VisitId | None = Field(default=None, description="The planned visit, if any.")
+
+    def contact(self, role: Role | None) -> Contact:
+        """The record as the policy engine sees it."""
+        return Contact(
+            on=self.on,
+            outcome=self.outcome,
+            at_home=self.at_home,
+            home_id=self.household_id,
+            announced=self.announced,
+            seen_alone=self.seen_alone,
+            bedroom_seen=self.bedroom_seen,
+            seen_awake=self.seen_awake,
+            role=role,
+            start=self.start,
+        )
+
+
+class Scenario(DomainModel):
+    """The whole input of one planning run."""
+
+    schema_version: int = Field(default=SCHEMA_VERSION, description="Scenario format version.")
+    authority: Authority = Field(description="The authority and its options.")
+    as_of: date = Field(description="The date the caseload and history are correct to.")
+    teams: tuple[Team, ...] = Field(default=(), description="Teams.")
+    workers: tuple[Worker, ...] = Field(default=(), description="Workers.")
+    households: tuple[Household, ...] = Field(default=(), description="Households.")
+    children: tuple[Child, ...] = Field(default=(), description="Open children.")
+    absences: tuple[Absence, ...] = Field(default=(), description="Worker absences.")
+    busy: tuple[BusyTime, ...] = Field(default=(), description="Workers' calendar commitments.")
+    records: tuple[VisitRecord, ...] = Field(default=(), description="Visit history.")
+
+    @model_validator(mode="after")
+    def check_unique_ids(self) -> Scenario:
+        """Ids are unique within each collection."""
+        for label, items in (
+            ("team", self.teams),
+            ("worker", self.workers),
+            ("household", self.households),
+            ("child", self.children),
+            ("record", self.records),
+        ):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"duplicate {label} id {item.id!r}")
+                seen.add(item.id)
+        return self
+
+    @model_validator(mode="after")
+    def check_references(self) -> Scenario:
+        """Every id a model refers to exists in the scenario."""
+        teams = {t.id for t in self.teams}
+        workers = {w.id for w in self.workers}
+        homes = {h.id for h in self.households}
+        children = {c.id for c in self.children}
+        for worker in self.workers:
+            if worker.team_id not in teams:
+                raise ValueError(f"worker {worker.id}: unknown team {worker.team_id!r}")
+        for child in self.children:
+            for home in child.household_ids:
+                if home not in homes:
+                    raise ValueError(f"child {child.id}: unknown household {home!r}")
+            if child.allocated_worker and child.allocated_worker not in workers:
+                raise ValueError(f"child {child.id}: unknown worker {child.allocated_worker!r}")
+        for household in self.households:
+            if household.team_id and household.team_id not in teams:
+                raise ValueError(f"household {household.id}: unknown team {household.team_id!r}")
+        for item in (*self.absences, *self.busy):
+            if item.worker_id not in workers:
+                raise ValueError(f"absence or busy time: unknown worker {item.worker_id!r}")
+        for record in self.records:
+            if record.child_id not in children:
+                raise ValueError(f"record {record.id}: unknown child {record.child_id!r}")
+            if record.worker_id and record.worker_id not in workers:
+                raise ValueError(f"record {record.id}: unknown worker {record.worker_id!r}")
+            if record.household_id and record.household_id not in homes:
+                raise ValueError(f"record {record.id}: unknown household {record.household_id!r}")
+        return self
+
+
+class Requirement(DomainModel):
+    """One clock for one child."""
+
+    child_id: ChildId = Field(description="The child.")
+    rule_id: RuleId = Field(description="The pack rule that sets the clock.")
+    title: str = Field(description="The rule's title.")
+    kind: str = Field(description="Rule kind (interval, first_visit, monthly_count, retry ...).")
+    clock: str | None = Field(default=None, description="seen, home, unannounced or each_home.")
+    due: date = Field(description="Latest date the requirement is met on time.")
+    last: date | None = Field(default=None, description="When the clock last reset.")
+    household_id: HouseholdId | None = Field(default=None, description="For each-home clocks.")
+    count: int | None = Field(default=None, description="Visits still needed this month.")
+    overdue_days: int = Field(default=0, description="Days past due as of the as-of date.")
+    statutory: bool = Field(default=True, description="A statutory or minimum-standard visit.")
+    window: str = Field(description="The rule's window in words.")
+    avoid_part_of_day: str | None = Field(
+        default=None, description="Retry at a different time of day from the failed attempt."
+    )
+
+
+class ChildDue(DomainModel):
+    """A child's requirements and escalations as of a date."""
+
+    child_id: ChildId
+    case_ref: str
+    category: Category
+    allocated_worker: WorkerId | None = None
+    requirements: tuple[Requirement, ...] = ()
+    escalations: tuple[str, ...] = ()
+    next_due: date | None = None
+    overdue_days: int = 0
+
+
+class Visit(DomainModel):
+    """A planned household visit."""
+
+    id: VisitId = Field(description="Stable id, also the calendar UID's stem.")
+    household_id: HouseholdId = Field(description="The household visited.")
+    child_ids: tuple[ChildId, ...] = Field(min_length=1, description="Children the visit covers.")
+    worker_id: WorkerId = Field(description="The visiting worker.")
+    second_worker_id: WorkerId | None = Field(default=None, description="For joint visits.")
+    start: AwareDatetime = Field(description="Start, with time zone.")
+    duration_min: PositiveInt = Field(description="Length in minutes.")
+    announced: bool = Field(default=True, description="False for an unannounced visit.")
+    checklist: tuple[str, ...] = Field(default=(), description="Content due at the visit.")
+    rule_ids: tuple[RuleId, ...] = Field(default=(), description="Rules the visit serves.")
+    due: date | None = Field(default=None, description="Earliest deadline the visit serves.")
+    status: Literal["planned", "cancelled", "done"] = Field(default="planned")
+
+    @property
+    def day(self) -> date:
+        """The visit's local date."""
+        return self.start.date()
+
+    @property
+    def end(self) -> AwareDatetime:
+        """End of the visit (arithmetic on an aware datetime; start carries its offset)."""
+        return self.start + timedelta(minutes=self.duration_min)
+
+
+class Breach(DomainModel):
+    """A requirement the plan does not meet."""
+
+    child_id: ChildId = Field(description="The child.")
+    rule_id: RuleId = Field(description="The rule not met.")
+    due: date = Field(description="The deadline.")
+    days_late: int | None = Field(
+        default=None, description="Days late, or None when not met within the horizon."
+    )
+    reason: str = Field(description="Why, in words a manager can act on.")
+    category: Category | None = None
+
+
+class Plan(DomainModel):
+    """Visits for a horizon, with the breaches it could not avoid."""
+
+    id: str = Field(description="Plan id.")
+    authority: str = Field(description="Policy pack id.")
+    start: date = Field(description="First day of the horizon.")
+    end: date = Field(description="Last day of the horizon (inclusive).")
+    lookahead_end: date | None = Field(default=None, description="Last day looked ahead to.")
+    seed: NonNegativeInt = Field(default=0, description="Solver seed.")
+    visits: tuple[Visit, ...] = Field(default=(), description="Planned visits.")
+    breaches: tuple[Breach, ...] = Field(default=(), description="Unavoidable breaches.")
+    status: str = Field(default="UNKNOWN", description="Solver status.")
+    objective: float | None = None
+    bound: float | None = None
+    runtime_s: float | None = None
