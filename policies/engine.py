@@ -178,6 +178,14 @@ def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
     return True
 
 
+def _ended_by(rule: Rule, child: ChildFacts, as_of: date) -> bool:
+    """True once the rule's ending event (e.g. the adoption order) has happened by `as_of`."""
+    if rule.scope.until_event is None:
+        return False
+    ended = _event_on(child, rule.scope.until_event)
+    return ended is not None and ended <= as_of
+
+
 def _phase_edge(anchor: date, period: Period) -> date:
     """Phases are measured in calendar time (weeks, months, years as 12 months)."""
     if period.unit == "months":
@@ -342,6 +350,8 @@ def due_dates(
             last = last_contact(contacts, rule.clock, roles, home)
             start = last if last is not None else _interval_anchor(rule, child)
             if start is None or rule not in applicable_rules(pack, child, start):
+                continue
+            if _ended_by(rule, child, as_of):
                 continue
             due = interval_due(rule, child, contacts, calendar, roles, home)
             if due is None:

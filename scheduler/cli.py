@@ -1,0 +1,304 @@
+"""The `visitplan` command line: the composition root (clock, environment, store, wiring)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from pydantic import BaseModel, TypeAdapter
+from rich.console import Console
+
+from policies import PackNotFoundError, PolicyError, load_pack
+from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Flag, PlacementType
+from scheduler import render, service
+from scheduler.errors import InputError, VisitplanError
+from scheduler.store import Store
+
+app = typer.Typer(
+    name="visitplan",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    help=(
+        "Plan statutory home visits to children within each authority's visiting standards.\n\n"
+        "Start with `visitplan demo`, or load a caseload with `visitplan load FILE` and ask "
+        "`visitplan due`."
+    ),
+)
+policies_app = typer.Typer(no_args_is_help=True, help="Authority policy packs and their rules.")
+app.add_typer(policies_app, name="policies")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+LONDON = ZoneInfo("Europe/London")
+T = TypeVar("T")
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="VISITPLAN_DB",
+        help="Store URL (any SQLAlchemy URL, e.g. postgresql://...); env VISITPLAN_DB.",
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+DEFAULT_DB = "sqlite:///visitplan.db"
+
+
+def today() -> date:
+    """The clock is read here and nowhere else: today in the UK."""
+    return datetime.now(LONDON).date()
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """An ISO date from the command line, or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}", param_hint=option)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print an error to stderr and exit with `code`."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn our errors into clear messages and exit codes (2 for input, 1 for a bad result)."""
+    try:
+        yield
+    except InputError as exc:
+        lines = "\n".join(f"  {p}" for p in exc.problems)
+        fail(f"{len(exc.problems)} problem(s) in the input; nothing was written:\n{lines}", 2)
+    except (PackNotFoundError, PolicyError) as exc:
+        fail(str(exc), 2)
+    except VisitplanError as exc:
+        fail(str(exc), 2)
+
+
+def print_json(model: BaseModel | Any) -> None:
+    """Machine output on stdout."""
+    if isinstance(model, BaseModel):
+        sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(json.dumps(model, indent=2, default=str) + "\n")
+
+
+def open_store(db: str) -> Store:
+    """The store at `db` (created on first use)."""
+    return Store(db)
+
+
+@policies_app.command("list")
+def policies_list(as_json: JsonFlag = False) -> None:
+    """List the policy packs shipped with visitplan."""
+    with handled():
+        packs = service.list_packs()
+    if as_json:
+        print_json([{"id": p.id, "name": p.name, "nation": p.nation, "extends": p.extends,
+                     "rules": len(p.rules)} for p in packs])
+        return
+    out.print(render.render_packs(packs))
+
+
+@policies_app.command("show")
+def policies_show(
+    pack_id: Annotated[str, typer.Argument(metavar="ID", help="Pack id, e.g. camden.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show every rule of a pack (its own and inherited) with the line it comes from."""
+    with handled():
+        pack = load_pack(pack_id)
+    if as_json:
+        print_json(pack)
+        return
+    out.print(render.render_pack(pack))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario file (the input of one planning run)."""
+    from scheduler.domain import Scenario
+
+    print_json(Scenario.model_json_schema())
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="Scenario JSON file (see `visitplan schema`).")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Load a scenario file into the store, replacing the caseload: all or nothing."""
+    with handled():
+        counts = service.load_scenario_file(open_store(db), file)
+    if as_json:
+        print_json(counts)
+        return
+    out.print("Loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" into {db}")
+
+
+@app.command("import")
+def import_(
+    directory: Annotated[Path, typer.Argument(help="Folder of CSV exports (docs/import-format.md).")],
+    authority: Annotated[str, typer.Option(help="Policy pack id of the authority.")],
+    as_of: Annotated[str | None, typer.Option(help="Date the export is correct to (default today).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import case-system CSV exports (children, households, workers, visits): all or nothing."""
+    day = parse_date(as_of, "--as-of") or today()
+    with handled():
+        counts = service.import_csv_dir(open_store(db), directory, authority, day)
+    if as_json:
+        print_json(counts)
+        return
+    out.print("Imported " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" into {db}")
+
+
+@app.command()
+def due(
+    as_of: Annotated[str | None, typer.Option(help="Date to judge from (default today).")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """List every child's visit requirements, overdue first, then soonest due."""
+    day = parse_date(as_of, "--as-of") or today()
+    with handled():
+        report = service.due_report(open_store(db), day)
+    if as_json:
+        print_json(report)
+        return
+    out.print(render.render_due(report.children, day))
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise typer.BadParameter(f"expected one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+@app.command("due-date")
+def due_date(
+    authority: Annotated[str, typer.Option(help="Policy pack id, e.g. north-somerset.")],
+    category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
+    last_visit: Annotated[str | None, typer.Option(help="Date the child was last seen.")] = None,
+    last_home_visit: Annotated[str | None, typer.Option(help="Last seen at home, if different.")] = None,
+    last_unannounced: Annotated[str | None, typer.Option(help="Last unannounced visit.")] = None,
+    failed_on: Annotated[str | None, typer.Option(help="Date of a failed visit since.")] = None,
+    placement_type: Annotated[str | None, typer.Option(help="Child in care: placement type.")] = None,
+    placement_start: Annotated[str | None, typer.Option(help="Child in care: start of placement.")] = None,
+    referral: Annotated[str | None, typer.Option(help="Date of referral.")] = None,
+    plan_start: Annotated[str | None, typer.Option(help="Start of the current plan.")] = None,
+    birth_date: Annotated[str | None, typer.Option(help="Child's date of birth.")] = None,
+    flag: Annotated[list[str] | None, typer.Option(help="Child flag (repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Judge from this date (default today).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Work out when a child is next due a visit, rule by rule, at your desk.
+
+    Example: visitplan due-date --authority camden --category child-protection
+    --last-visit 2026-12-14
+    """
+    _choice(category, CATEGORIES, "--category")
+    _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
+    for value in flag or []:
+        _choice(value, FLAGS, "--flag")
+    with handled():
+        answer = service.calculate_due_dates(
+            authority=authority,
+            category=TypeAdapter(Category).validate_python(category),
+            as_of=parse_date(as_of, "--as-of") or today(),
+            last_visit=parse_date(last_visit, "--last-visit"),
+            last_home_visit=parse_date(last_home_visit, "--last-home-visit"),
+            last_unannounced=parse_date(last_unannounced, "--last-unannounced"),
+            failed_on=parse_date(failed_on, "--failed-on"),
+            placement_type=TypeAdapter(PlacementType | None).validate_python(placement_type),
+            placement_start=parse_date(placement_start, "--placement-start"),
+            referral=parse_date(referral, "--referral"),
+            plan_start=parse_date(plan_start, "--plan-start"),
+            birth_date=parse_date(birth_date, "--birth-date"),
+            flags=TypeAdapter(tuple[Flag, ...]).validate_python(tuple(flag or ())),
+        )
+    if as_json:
+        print_json(answer)
+        return
+    out.print(render.render_due_dates(answer.requirements))
+    if answer.next_due:
+        out.print(f"Next visit due by {answer.next_due:%A %d %B %Y}.")
+    else:
+        out.print("No visiting requirement applies with these facts.")
+
+
+@app.command()
+def record(
+    visit: Annotated[str, typer.Argument(help="Visit id from the current plan.")],
+    outcome: Annotated[str, typer.Option(help="completed, failed or not-seen.")],
+    seen_alone: Annotated[bool, typer.Option("--seen-alone", help="Children seen alone.")] = False,
+    bedroom_seen: Annotated[bool, typer.Option("--bedroom-seen", help="Bedroom seen.")] = False,
+    seen_awake: Annotated[bool, typer.Option("--seen-awake", help="Baby seen awake.")] = False,
+    child: Annotated[list[str] | None, typer.Option(help="Only these children were seen.")] = None,
+    on: Annotated[str | None, typer.Option(help="Date, if not the planned date.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record what happened at a planned visit (one record per child it covered)."""
+    _choice(outcome, ("completed", "failed", "not-seen"), "--outcome")
+    with handled():
+        records = service.record_outcome(
+            open_store(db), visit, outcome, seen_alone, bedroom_seen, seen_awake,
+            tuple(child or ()), parse_date(on, "--on"),
+        )
+    if as_json:
+        print_json([json.loads(r.model_dump_json()) for r in records])
+        return
+    for r in records:
+        out.print(f"Recorded {r.outcome} for {r.child_id} on {r.on:%a %d %b %Y}")
+
+
+@app.command()
+def generate(
+    size: Annotated[str, typer.Option(help="S (one team), M (median authority) or L (largest).")] = "S",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")] = Path("scenario.json"),
+    children: Annotated[int | None, typer.Option(help="Number of children (overrides size).")] = None,
+    authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
+    start: Annotated[str | None, typer.Option(help="Monday the plan starts (default next Monday).")] = None,
+) -> None:
+    """Write a realistic synthetic authority as a scenario file."""
+    from scheduler.generate import generate as make
+
+    _choice(size, ("S", "M", "L"), "--size")
+    day = parse_date(start, "--start") or next_monday(today())
+    with handled():
+        load_pack(authority)
+        scenario = make(size, seed=seed, start=day, children=children, authority=authority)  # type: ignore[arg-type]
+    output.write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+    err.print(
+        f"Wrote {output}: {len(scenario.children)} children, {len(scenario.households)} households, "
+        f"{len(scenario.workers)} workers in {len(scenario.teams)} teams (seed {seed})."
+    )
+
+
+def next_monday(day: date) -> date:
+    """The Monday after `day` (or `day` itself when it is a Monday)."""
+    from datetime import timedelta
+
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+

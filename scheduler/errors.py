@@ -1,0 +1,58 @@
+"""Errors raised by the scheduler package (store, loading, import, planning).
+
+VisitplanError
+ ├── InputError      bad input files: carries every InputProblem found (exit code 2)
+ ├── StoreError      the store cannot do what was asked (empty, duplicate, database failure)
+ ├── NotFoundError   an unknown visit or worker id
+ └── PlanError       planning cannot proceed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class VisitplanError(Exception):
+    """Base of every visitplan error."""
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One thing wrong with an input file, precise enough to fix it by hand.
+
+    `row` is 1-based; for CSV files the header is row 1, so the first data row is row 2. For a
+    scenario JSON file it is the 1-based position within the collection named in `field`, or
+    the line number for a syntax error. `None` when the problem is not about one row.
+    """
+
+    file: str
+    row: int | None
+    field: str
+    expected: str
+    got: str
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}:{self.row}"
+        return f"{where}: {self.field}: expected {self.expected}, got {self.got}"
+
+
+class InputError(VisitplanError):
+    """Input files are invalid; every problem found is listed, one per line."""
+
+    def __init__(self, problems: Iterable[InputProblem]) -> None:
+        """Keep the problems; the message lists them one per line."""
+        self.problems: tuple[InputProblem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class StoreError(VisitplanError):
+    """The store is empty, refuses a write, or the database failed."""
+
+
+class NotFoundError(VisitplanError):
+    """An unknown visit or worker id."""
+
+
+class PlanError(VisitplanError):
+    """Planning cannot proceed (for example, no caseload or an empty horizon)."""

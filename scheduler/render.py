@@ -1,0 +1,183 @@
+"""Pure renderers: domain results to rich tables for people (JSON comes from the models)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from rich.table import Table
+from rich.text import Text
+
+from policies import Due, Pack
+from policies.models import (
+    BothHomesRule,
+    ChecklistRule,
+    EscalationRule,
+    FirstVisitRule,
+    IntervalRule,
+    MonthlyCountRule,
+    RetryRule,
+    Rule,
+    SchoolHoursRule,
+    SeenAloneRule,
+    WhoRule,
+)
+from scheduler.domain import ChildDue, Plan, Scenario
+
+
+def render_packs(packs: Sequence[Pack]) -> Table:
+    """One row per pack: id, name, nation, base and rule count."""
+    table = Table(title="Policy packs")
+    for column in ("id", "name", "nation", "extends", "rules"):
+        table.add_column(column)
+    for pack in packs:
+        table.add_row(pack.id, pack.name, pack.nation, pack.extends or "-", str(len(pack.rules)))
+    return table
+
+
+def describe_rule(rule: Rule) -> str:
+    """What a rule asks for, in a few words."""
+    if isinstance(rule, IntervalRule):
+        text = f"{rule.clock} every {rule.every.describe()}"
+        return text + (" (counting the visit day)" if rule.counting == "inclusive" else "")
+    if isinstance(rule, FirstVisitRule):
+        return f"{rule.clock} within {rule.within.describe()} of {rule.event}"
+    if isinstance(rule, MonthlyCountRule):
+        return f"{rule.count} {rule.clock} visits each calendar month"
+    if isinstance(rule, RetryRule):
+        parts = [f"retry within {rule.within.describe()}"] if rule.within else ["retry"]
+        if rule.different_time_of_day:
+            parts.append("at a different time of day")
+        return " ".join(parts)
+    if isinstance(rule, WhoRule):
+        return "only " + " or ".join(rule.roles)
+    if isinstance(rule, SeenAloneRule):
+        return f"seen alone from age {rule.from_age_years}"
+    if isinstance(rule, ChecklistRule):
+        if rule.every_nth_visit:
+            return f"{rule.item} every {rule.every_nth_visit}. visit"
+        if rule.within:
+            return f"{rule.item} within {rule.within.describe()}"
+        return f"{rule.item} once between {rule.between_events}s"
+    if isinstance(rule, EscalationRule):
+        if rule.trigger == "successive_failures":
+            return f"escalate after {rule.count} successive failed visits"
+        assert rule.within is not None
+        return f"escalate when {rule.trigger.replace('_', ' ')} {rule.within.describe()}"
+    if isinstance(rule, BothHomesRule):
+        return f"each home every {rule.factor} x the interval"
+    assert isinstance(rule, SchoolHoursRule)
+    return f"not at school: start after {rule.not_before:%H:%M} on school days"
+
+
+def render_pack(pack: Pack) -> Table:
+    """Every rule of a pack with its scope, window and source."""
+    table = Table(title=f"{pack.name} ({pack.id})", show_lines=True)
+    for column in ("rule", "applies to", "requires", "source"):
+        table.add_column(column, overflow="fold")
+    for rule in pack.rules:
+        scope = ", ".join(rule.scope.categories)
+        if rule.scope.placement_types:
+            scope += " [" + ", ".join(rule.scope.placement_types) + "]"
+        if rule.scope.phase:
+            phase = rule.scope.phase
+            edges = []
+            if phase.after:
+                edges.append(f"after {phase.after.describe()}")
+            if phase.before:
+                edges.append(f"first {phase.before.describe()}")
+            scope += f" ({' and '.join(edges)} of {phase.event})"
+        source = f"{rule.source.document} {rule.source.section}: \u201c{rule.source.quote}\u201d"
+        if rule.interpretation:
+            source += f"\nOur reading: {rule.interpretation}"
+        table.add_row(f"{rule.id}\n{rule.title}", scope, describe_rule(rule), source)
+    return table
+
+
+def render_due(rows: Sequence[ChildDue], as_of: date) -> Table:
+    """Every child's next deadline, overdue first."""
+    table = Table(title=f"Visits due as of {as_of:%a %d %b %Y}")
+    for column in ("case", "category", "worker", "next due", "overdue", "rule", "escalations"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        first = row.requirements[0] if row.requirements else None
+        overdue = Text(f"{row.overdue_days} d", style="bold red") if row.overdue_days else Text("")
+        table.add_row(
+            row.case_ref,
+            row.category,
+            row.allocated_worker or "unallocated",
+            f"{row.next_due:%a %d %b}" if row.next_due else "-",
+            overdue,
+            first.title if first else "no visit requirement",
+            "; ".join(row.escalations),
+        )
+    return table
+
+
+def render_due_dates(requirements: Sequence[Due]) -> Table:
+    """The one-off calculator's answer: each requirement with its due date."""
+    table = Table(title="Requirements")
+    for column in ("due", "rule", "window", "last reset"):
+        table.add_column(column, overflow="fold")
+    for due in requirements:
+        table.add_row(
+            f"{due.due:%a %d %b %Y}",
+            f"{due.title} ({due.rule_id})",
+            due.window + (f"; avoid the {due.avoid_part_of_day}" if due.avoid_part_of_day else ""),
+            f"{due.last:%d %b %Y}" if due.last else "-",
+        )
+    return table
+
+
+def render_plan(plan: Plan, scenario: Scenario) -> list[Table]:
+    """Each worker's visits (date, start, end, area, children, type, checklist)."""
+    workers = {w.id: w for w in scenario.workers}
+    homes = {h.id: h for h in scenario.households}
+    cases = {c.id: c.case_ref for c in scenario.children}
+    by_worker: dict[str, list] = defaultdict(list)
+    for visit in plan.visits:
+        by_worker[visit.worker_id].append(visit)
+        if visit.second_worker_id:
+            by_worker[visit.second_worker_id].append(visit)
+    tables = []
+    for worker_id in sorted(by_worker):
+        worker = workers.get(worker_id)
+        title = f"{worker.name} ({worker_id}, {worker.role})" if worker else worker_id
+        table = Table(title=title)
+        for column in ("date", "start", "end", "area", "children", "type", "checklist"):
+            table.add_column(column, overflow="fold")
+        for visit in sorted(by_worker[worker_id], key=lambda v: v.start):
+            kind = "announced" if visit.announced else "UNANNOUNCED"
+            if visit.second_worker_id:
+                kind += " joint"
+            home = homes.get(visit.household_id)
+            table.add_row(
+                f"{visit.start:%a %d %b}",
+                f"{visit.start:%H:%M}",
+                f"{visit.end:%H:%M}",
+                home.area if home else visit.household_id,
+                ", ".join(cases.get(c, c) for c in visit.child_ids),
+                kind,
+                "; ".join(visit.checklist),
+            )
+        tables.append(table)
+    return tables
+
+
+def render_breaches(plan: Plan, scenario: Scenario) -> Table:
+    """The breaches the plan could not avoid, with reasons."""
+    cases = {c.id: c.case_ref for c in scenario.children}
+    table = Table(title=f"Compliance: {len(plan.breaches)} breach(es)")
+    for column in ("case", "rule", "due", "late", "reason"):
+        table.add_column(column, overflow="fold")
+    for breach in plan.breaches:
+        late = "not met" if breach.days_late is None else f"{breach.days_late} d"
+        table.add_row(
+            cases.get(breach.child_id, breach.child_id),
+            breach.rule_id,
+            f"{breach.due:%a %d %b}",
+            late,
+            breach.reason,
+        )
+    return table

@@ -1,0 +1,281 @@
+"""Reads and writes scenario JSON files, turning every validation failure into InputProblems.
+
+Rule: no store and no clock here; `read_scenario` either returns a valid Scenario or raises
+InputError listing every problem with file, row, field and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from policies import load_pack
+from policies.errors import PackNotFoundError
+from policies.loader import pack_ids
+from scheduler.domain import (
+    Absence,
+    BusyTime,
+    Child,
+    Household,
+    Scenario,
+    Team,
+    VisitRecord,
+    Worker,
+)
+from scheduler.errors import InputError, InputProblem
+
+COLLECTIONS: tuple[str, ...] = (
+    "teams",
+    "workers",
+    "households",
+    "children",
+    "absences",
+    "busy",
+    "records",
+)
+"""The scenario's list fields; an error inside one is reported on the item's 1-based row."""
+
+_ITEM_TYPES: dict[str, Any] = {
+    "teams": Team,
+    "workers": Worker,
+    "households": Household,
+    "children": Child,
+    "absences": Absence,
+    "busy": BusyTime,
+    "records": VisitRecord,
+}
+
+Locate = Callable[[str, int, str], tuple[str, int | None, str]]
+"""Maps (collection, 0-based index, model field) to (file, row, field) for a problem."""
+
+
+def read_scenario(path: Path) -> Scenario:
+    """The scenario in the JSON file at `path`.
+
+    Raises:
+        InputError: the file is unreadable, not JSON, breaks the schema, refers to unknown
+            ids, or names an unknown authority; every problem found is listed.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            [InputProblem(name, None, "(file)", "a readable file", exc.strerror or str(exc))]
+        ) from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([InputProblem(name, exc.lineno, "(json)", "valid JSON", exc.msg)]) from exc
+    if not isinstance(raw, dict):
+        raise InputError([InputProblem(name, None, "(json)", "a JSON object", type(raw).__name__)])
+
+    problems: list[InputProblem] = []
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        problems.extend(
+            _problem_from_error(name, error["loc"], error["msg"], error.get("input"))
+            for error in errors
+            if error["loc"]
+        )
+        if any(not error["loc"] for error in errors):
+            # A scenario-level check (unique ids, references) failed and every item is valid
+            # on its own: find the exact rows instead of pydantic's one-line summary.
+            found = _reference_problems_raw(raw, name)
+            problems.extend(found)
+            if not found:
+                problems.extend(
+                    InputProblem(name, None, "(scenario)", "a consistent scenario", e["msg"])
+                    for e in errors
+                    if not e["loc"]
+                )
+    if scenario is not None:
+        problems.extend(
+            reference_problems(
+                scenario.teams,
+                scenario.workers,
+                scenario.households,
+                scenario.children,
+                scenario.absences,
+                scenario.busy,
+                scenario.records,
+                _json_locate(name),
+            )
+        )
+    authority_id = _authority_id(raw)
+    if authority_id is not None:
+        problems.extend(authority_problems(authority_id, name, None, "authority.id"))
+    if problems:
+        raise InputError(problems)
+    assert scenario is not None  # no problems means validation succeeded
+    return scenario
+
+
+def write_scenario(scenario: Scenario, path: Path) -> None:
+    """Write `scenario` to `path` as indented JSON that `read_scenario` reads back exactly."""
+    Path(path).write_text(scenario.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def authority_problems(
+    authority_id: str, file: str, row: int | None, field: str
+) -> list[InputProblem]:
+    """A problem when no policy pack has this id, else nothing."""
+    try:
+        load_pack(authority_id)
+    except PackNotFoundError:
+        known = ", ".join(pack_ids()) or "none"
+        return [InputProblem(file, row, field, f"a known authority ({known})", authority_id)]
+    return []
+
+
+def reference_problems(
+    teams: Sequence[Team],
+    workers: Sequence[Worker],
+    households: Sequence[Household],
+    children: Sequence[Child],
+    absences: Sequence[Absence],
+    busy: Sequence[BusyTime],
+    records: Sequence[VisitRecord],
+    locate: Locate,
+    extra_ids: Mapping[str, Collection[str]] | None = None,
+) -> list[InputProblem]:
+    """Duplicate ids and references to unknown ids, each reported on the referring row.
+
+    Args:
+        teams: The teams (and likewise the other collections).
+        workers: The workers.
+        households: The households.
+        children: The children.
+        absences: The absences.
+        busy: The busy times.
+        records: The visit records.
+        locate: Where a (collection, index, field) is in the input.
+        extra_ids: Ids per collection that exist although their rows were invalid, so that
+            one bad row is not reported again by every row referring to it.
+    """
+    extra = extra_ids or {}
+    problems: list[InputProblem] = []
+
+    def add(collection: str, index: int, field: str, expected: str, got: str) -> None:
+        file, row, where = locate(collection, index, field)
+        problems.append(InputProblem(file, row, where, expected, got))
+
+    def ids(collection: str, items: Sequence[Any]) -> set[str]:
+        seen: set[str] = set(extra.get(collection, ()))
+        for index, item in enumerate(items):
+            if item.id in seen:
+                add(collection, index, "id", "a unique id", item.id)
+            seen.add(item.id)
+        return seen
+
+    team_ids = ids("teams", teams)
+    worker_ids = ids("workers", workers)
+    home_ids = ids("households", households)
+    child_ids = ids("children", children)
+    ids("records", records)
+
+    for i, team in enumerate(teams):
+        for other in team.neighbours:
+            if other not in team_ids:
+                add("teams", i, "neighbours", "a known team id", other)
+    for i, worker in enumerate(workers):
+        if worker.team_id not in team_ids:
+            add("workers", i, "team_id", "a known team id", worker.team_id)
+    for i, household in enumerate(households):
+        if household.team_id and household.team_id not in team_ids:
+            add("households", i, "team_id", "a known team id", household.team_id)
+    for i, child in enumerate(children):
+        for home in child.household_ids:
+            if home not in home_ids:
+                add("children", i, "household_ids", "a known household id", home)
+        if child.allocated_worker and child.allocated_worker not in worker_ids:
+            add("children", i, "allocated_worker", "a known worker id", child.allocated_worker)
+    for collection, items in (("absences", absences), ("busy", busy)):
+        for i, item in enumerate(items):
+            if item.worker_id not in worker_ids:
+                add(collection, i, "worker_id", "a known worker id", item.worker_id)
+    for i, record in enumerate(records):
+        if record.child_id not in child_ids:
+            add("records", i, "child_id", "a known child id", record.child_id)
+        if record.worker_id and record.worker_id not in worker_ids:
+            add("records", i, "worker_id", "a known worker id", record.worker_id)
+        if record.household_id and record.household_id not in home_ids:
+            add("records", i, "household_id", "a known household id", record.household_id)
+    return problems
+
+
+def describe_expected(message: str) -> str:
+    """Pydantic's error message reworded to follow 'expected'."""
+    for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message.removeprefix(prefix)
+    if message == "Field required":
+        return "a value (required)"
+    if message == "Extra inputs are not permitted":
+        return "no such field (check the spelling)"
+    return message
+
+
+def describe_got(value: object) -> str:
+    """A short rendering of the offending input."""
+    if value is None:
+        return "nothing"
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problem_from_error(
+    file: str, loc: Sequence[int | str], message: str, value: object
+) -> InputProblem:
+    """One pydantic error as an InputProblem: collection items become 1-based rows."""
+    row: int | None = None
+    parts: list[str] = []
+    rest = list(loc)
+    if len(rest) >= 2 and rest[0] in COLLECTIONS and isinstance(rest[1], int):
+        row = rest[1] + 1
+        parts.append(str(rest[0]))
+        rest = rest[2:]
+    for part in rest:
+        if isinstance(part, int) and parts:
+            parts[-1] += f"[{part + 1}]"
+        else:
+            parts.append(str(part))
+    missing = message == "Field required"
+    got = "nothing" if missing else describe_got(value)
+    return InputProblem(file, row, ".".join(parts) or "(scenario)", describe_expected(message), got)
+
+
+def _json_locate(file: str) -> Locate:
+    def locate(collection: str, index: int, field: str) -> tuple[str, int | None, str]:
+        return file, index + 1, f"{collection}.{field}"
+
+    return locate
+
+
+def _reference_problems_raw(raw: dict[str, Any], file: str) -> list[InputProblem]:
+    """Reference problems of a scenario whose items are each valid on their own."""
+    parsed: dict[str, tuple[Any, ...]] = {}
+    for collection in COLLECTIONS:
+        adapter: TypeAdapter[tuple[Any, ...]] = TypeAdapter(
+            tuple[_ITEM_TYPES[collection], ...]  # type: ignore[valid-type]
+        )
+        try:
+            parsed[collection] = adapter.validate_python(raw.get(collection, ()))
+        except ValidationError:
+            return []
+    return reference_problems(*(parsed[c] for c in COLLECTIONS), locate=_json_locate(file))
+
+
+def _authority_id(raw: Mapping[str, Any]) -> str | None:
+    authority = raw.get("authority")
+    if isinstance(authority, Mapping) and isinstance(authority.get("id"), str):
+        return str(authority["id"])
+    return None

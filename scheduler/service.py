@@ -1,0 +1,184 @@
+"""Orchestration: one function per user job, wiring packs, the store and the engines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, time
+from pathlib import Path
+
+from pydantic import Field
+
+from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
+from policies.models import Category, Flag, PlacementType, PolicyModel
+from scheduler.domain import ChildDue, DomainModel, VisitRecord
+from scheduler.due import calendar_for, scenario_due
+from scheduler.errors import InputError, InputProblem, NotFoundError
+from scheduler.store import Store
+
+
+class DueReport(DomainModel):
+    """Every child's requirements as of a date (`visitplan due --json`)."""
+
+    as_of: date
+    authority: str
+    children: tuple[ChildDue, ...]
+
+
+class DueDateAnswer(PolicyModel):
+    """The one-off calculator's answer (`visitplan due-date --json`)."""
+
+    authority: str
+    category: Category
+    requirements: tuple[Due, ...] = Field(default=())
+    next_due: date | None = None
+
+
+def list_packs() -> list[Pack]:
+    """Every shipped policy pack, resolved."""
+    return [load_pack(pack_id) for pack_id in pack_ids()]
+
+
+def due_report(store: Store, as_of: date) -> DueReport:
+    """Every child's requirements in the store as of `as_of`, overdue first."""
+    scenario = store.read_scenario()
+    return DueReport(
+        as_of=as_of, authority=scenario.authority.id, children=scenario_due(scenario, as_of)
+    )
+
+
+def calculate_due_dates(
+    authority: str,
+    category: Category,
+    as_of: date,
+    last_visit: date | None = None,
+    last_home_visit: date | None = None,
+    last_unannounced: date | None = None,
+    failed_on: date | None = None,
+    placement_type: PlacementType | None = None,
+    placement_start: date | None = None,
+    referral: date | None = None,
+    plan_start: date | None = None,
+    birth_date: date | None = None,
+    flags: Sequence[Flag] = (),
+) -> DueDateAnswer:
+    """Due dates for one child described on the command line.
+
+    The last visit is taken to be at home unless `last_home_visit` says otherwise, and
+    announced unless it is also the last unannounced visit.
+
+    Raises:
+        PackNotFoundError: unknown authority.
+    """
+    pack = load_pack(authority)
+    events = {
+        "placement-start": placement_start,
+        "referral": referral,
+        "plan-start": plan_start,
+    }
+    facts = ChildFacts(
+        category=category,
+        placement_type=placement_type,
+        birth_date=birth_date,
+        events={k: v for k, v in events.items() if v is not None},  # type: ignore[misc]
+        flags=tuple(flags),
+    )
+    contacts: list[Contact] = []
+    if last_visit is not None:
+        at_home = last_home_visit is None or last_home_visit == last_visit
+        contacts.append(
+            Contact(on=last_visit, at_home=at_home, announced=last_visit != last_unannounced)
+        )
+    if last_home_visit is not None and last_home_visit != last_visit:
+        contacts.append(Contact(on=last_home_visit, at_home=True))
+    if last_unannounced is not None and last_unannounced not in (last_visit, last_home_visit):
+        contacts.append(Contact(on=last_unannounced, announced=False))
+    if failed_on is not None:
+        contacts.append(Contact(on=failed_on, outcome="failed", start=time(10, 0)))
+    requirements = due_dates(pack, facts, contacts, calendar_for(pack), as_of)
+    return DueDateAnswer(
+        authority=authority,
+        category=category,
+        requirements=requirements,
+        next_due=min((r.due for r in requirements), default=None),
+    )
+
+
+def record_outcome(
+    store: Store,
+    visit_id: str,
+    outcome: str,
+    seen_alone: bool = False,
+    bedroom_seen: bool = False,
+    seen_awake: bool = False,
+    children: Sequence[str] = (),
+    on: date | None = None,
+) -> tuple[VisitRecord, ...]:
+    """Record what happened at a planned visit: one record per child it covered.
+
+    Raises:
+        NotFoundError: no such visit in the current plan.
+        InputError: a named child is not covered by the visit.
+    """
+    visit = store.find_visit(visit_id)
+    if visit is None:
+        raise NotFoundError(f"no visit {visit_id!r} in the current plan (see `visitplan plan`)")
+    unknown = [c for c in children if c not in visit.child_ids]
+    if unknown:
+        raise InputError(
+            InputProblem("command line", None, "--child", f"one of {list(visit.child_ids)}", c)
+            for c in unknown
+        )
+    day = on or visit.day
+    records = []
+    for child_id in visit.child_ids:
+        seen = outcome == "completed" and (not children or child_id in children)
+        record = VisitRecord(
+            id=f"{visit_id}-{child_id}-{day:%Y%m%d}",
+            child_id=child_id,
+            household_id=visit.household_id,
+            on=day,
+            start=visit.start.timetz().replace(tzinfo=None),
+            worker_id=visit.worker_id,
+            outcome="completed" if seen else ("not-seen" if outcome == "completed" else outcome),
+            at_home=True,
+            announced=visit.announced,
+            seen_alone=seen and seen_alone,
+            bedroom_seen=seen and bedroom_seen,
+            seen_awake=seen and seen_awake,
+            visit_id=visit_id,
+        )
+        store.add_record(record)
+        records.append(record)
+    return tuple(records)
+
+
+def load_scenario_file(store: Store, path: Path) -> dict[str, int]:
+    """Validate a scenario file and replace the store's caseload with it, all or nothing.
+
+    Raises:
+        InputError: the file is invalid; nothing is written.
+    """
+    from scheduler.scenario_io import read_scenario
+
+    scenario = read_scenario(path)
+    store.replace_caseload(scenario)
+    return counts(scenario)
+
+
+def import_csv_dir(store: Store, directory: Path, authority: str, as_of: date) -> dict[str, int]:
+    """Import case-system CSV exports into the store, all or nothing.
+
+    Raises:
+        InputError: any file is invalid; nothing is written.
+    """
+    from scheduler.importer import read_csv_dir
+
+    scenario = read_csv_dir(directory, authority, as_of)
+    store.replace_caseload(scenario)
+    return counts(scenario)
+
+
+def counts(scenario: object) -> dict[str, int]:
+    """How many of each thing a scenario holds."""
+    names = ("teams", "workers", "households", "children", "absences", "records")
+    return {name: len(getattr(scenario, name)) for name in names}

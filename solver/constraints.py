@@ -1,0 +1,83 @@
+"""Stage-1 constraint families, one `add_<rule>` builder each."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.problem import Problem
+from solver.variables import Variables
+
+
+def nearest_home_min(problem: Problem) -> list[int]:
+    """For each task, travel minutes to the nearest other task's home (large if alone)."""
+    out = []
+    for i, task in enumerate(problem.tasks):
+        row = problem.travel_min[task.location]
+        others = [row[t.location] for j, t in enumerate(problem.tasks) if j != i]
+        out.append(min(others, default=10_000))
+    return out
+
+
+def travel_estimate_min(problem: Problem, task: int, resource: int, nearest: list[int]) -> int:
+    """Travel a visit adds to a day, estimated: from base or the nearest other home."""
+    loc = problem.tasks[task].location
+    base = problem.travel_min[problem.resources[resource].location][loc]
+    return min(base, nearest[task])
+
+
+def add_one_lead_per_visit(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
+    """Creates one lead resource for each visit made, none otherwise."""
+    leads: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+    for (t, d, _r), lit in v.main.items():
+        leads[t, d].append(lit)
+    for key, visit in v.visit.items():
+        model.add(sum(leads[key]) == visit)
+
+
+def add_second_for_joint_visits(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
+    """Creates a second, different resource for each joint visit made."""
+    seconds: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+    for (t, d, _r), lit in v.second.items():
+        seconds[t, d].append(lit)
+    for (t, d), visit in v.visit.items():
+        if not problem.tasks[t].joint:
+            continue
+        model.add(sum(seconds[t, d]) == visit)
+        for r in sorted({r for (tt, dd, r) in v.second if (tt, dd) == (t, d)}):
+            if (t, d, r) in v.main:
+                model.add(v.main[t, d, r] + v.second[t, d, r] <= 1)
+
+
+def add_unannounced_only_on_visits(
+    model: cp_model.CpModel, problem: Problem, v: Variables
+) -> None:
+    """Creates the link: only a visit that happens can be unannounced."""
+    for key, lit in v.unannounced.items():
+        model.add_implication(lit, v.visit[key])
+
+
+def add_worker_day_capacity(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
+    """Creates each resource's daily cap on visits and on minutes (visits plus travel)."""
+    nearest = nearest_home_min(problem)
+    load: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    for store in (v.main, v.second):
+        for (t, d, r), lit in store.items():
+            option = problem.tasks[t].option(d)
+            assert option is not None
+            cost = option.duration_min + travel_estimate_min(problem, t, r, nearest)
+            load[r, d].append((cost, lit))
+    for (r, d), items in sorted(load.items()):
+        resource = problem.resources[r]
+        shift = resource.shift(d)
+        assert shift is not None
+        model.add(sum(lit for _c, lit in items) <= resource.max_visits_per_day)
+        model.add(sum(c * lit for c, lit in items) <= shift.free_min)
+
+
+def add_cuts(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
+    """Creates the no-good cuts: sets that stage 2 could not sequence on their day."""
+    for cut in problem.cuts:
+        lits = [lit for t, r in cut.pairs for lit in v.attends(t, cut.day, r)]
+        model.add(sum(lits) <= len(cut.pairs) - 1)

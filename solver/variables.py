@@ -1,0 +1,58 @@
+"""Stage-1 decision variables: which resource visits which task on which day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from solver.problem import Problem
+
+
+@dataclass
+class Variables:
+    """The stage-1 variables, keyed by indices; built in a fixed order for determinism."""
+
+    visit: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(task, day) -> the task is visited that day."""
+    main: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(task, day, resource) -> the resource leads that visit."""
+    second: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(task, day, resource) -> the resource attends that joint visit as second."""
+    unannounced: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(task, day) -> the visit that day is unannounced."""
+
+    def attends(self, task: int, day: int, resource: int) -> list[cp_model.IntVar]:
+        """Literals true when `resource` is at `task`'s visit on `day` (lead or second)."""
+        out = []
+        if (task, day, resource) in self.main:
+            out.append(self.main[task, day, resource])
+        if (task, day, resource) in self.second:
+            out.append(self.second[task, day, resource])
+        return out
+
+
+def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
+    """Creates the visit, lead, second and unannounced variables."""
+    variables = Variables()
+    unannounced_tasks = {
+        t for c in problem.clocks if c.unannounced for t in c.tasks
+    } | {t for q in problem.quotas if q.unannounced for t in q.tasks}
+    for t, task in enumerate(problem.tasks):
+        for option in task.days:
+            d = option.day
+            leads = [r for r in option.resources if problem.resources[r].shift(d)]
+            if not leads:
+                continue
+            seconds = [r for r in option.second_resources if problem.resources[r].shift(d)]
+            if task.joint and not [r for r in seconds if r != leads[0] or len(leads) > 1]:
+                continue
+            variables.visit[t, d] = model.new_bool_var(f"visit_t{t}_d{d}")
+            for r in leads:
+                variables.main[t, d, r] = model.new_bool_var(f"main_t{t}_d{d}_r{r}")
+            if task.joint:
+                for r in seconds:
+                    variables.second[t, d, r] = model.new_bool_var(f"second_t{t}_d{d}_r{r}")
+            if t in unannounced_tasks:
+                variables.unannounced[t, d] = model.new_bool_var(f"unann_t{t}_d{d}")
+    return variables

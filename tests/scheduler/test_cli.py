@@ -1,0 +1,184 @@
+"""The command-line contract (DESIGN.md section 6): outputs, --json and exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scheduler.cli import app
+from scheduler.domain import Scenario
+from scheduler.service import DueDateAnswer, DueReport
+from tests.scenarios import north_somerset_team as make_scenario
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'visitplan.db'}"
+
+
+def test_help_lists_every_command() -> None:
+    """`visitplan --help` teaches every command of the contract."""
+    code, stdout, _ = invoke("--help")
+    assert code == 0
+    for command in ("due", "due-date", "load", "import", "schema", "policies", "record",
+                    "generate"):
+        assert command in stdout
+
+
+def test_policies_list_shows_every_pack() -> None:
+    """Every shipped pack is listed, with its base."""
+    code, stdout, _ = invoke("policies", "list", "--json")
+    assert code == 0
+    ids = {p["id"] for p in json.loads(stdout)}
+    assert {"england", "north-somerset", "trust-standards", "camden", "cin-guidance"} <= ids
+
+
+def test_policies_show_quotes_sources() -> None:
+    """A pack's rules are shown with the line they come from."""
+    code, stdout, _ = invoke("policies", "show", "camden")
+    assert code == 0
+    assert "10 days" in stdout
+
+
+def test_policies_show_unknown_pack_exits_2() -> None:
+    """An unknown authority is a usage error."""
+    code, _, stderr = invoke("policies", "show", "atlantis")
+    assert code == 2
+    assert "atlantis" in stderr
+
+
+def test_due_date_cp_skips_christmas_bank_holidays() -> None:
+    """North Somerset CP: every 10 working days; 25 and 28 Dec 2026 are bank holidays.
+
+    Last visit Mon 14 Dec 2026: working days 15-18, 21-24 (8), 29 (9), 30 (10) -> 30 Dec.
+    At home every 28 days -> 11 Jan 2027.
+    """
+    code, stdout, _ = invoke(
+        "due-date", "--authority", "north-somerset", "--category", "child-protection",
+        "--last-visit", "2026-12-14", "--as-of", "2026-12-15", "--json",
+    )
+    assert code == 0
+    answer = DueDateAnswer.model_validate_json(stdout)
+    dues = {r.due for r in answer.requirements}
+    assert date(2026, 12, 30) in dues
+    assert date(2027, 1, 11) in dues
+    assert answer.next_due == date(2026, 12, 30)
+
+
+def test_due_date_inclusive_count_of_cin_guidance() -> None:
+    """Pack 003 counts the visit day as day 1: due on the 19th working day after it.
+
+    Visit Mon 1 Mar 2027: working days after it 2-5 (4), 8-12 (9), 15-19 (14), 22-25 (18),
+    26 Mar is Good Friday, 29 Mar Easter Monday, so the 19th is Tue 30 Mar 2027.
+    """
+    code, stdout, _ = invoke(
+        "due-date", "--authority", "cin-guidance", "--category", "child-in-need",
+        "--last-visit", "2027-03-01", "--as-of", "2027-03-02", "--json",
+    )
+    assert code == 0
+    answer = DueDateAnswer.model_validate_json(stdout)
+    assert answer.next_due == date(2027, 3, 30)
+
+
+def test_due_date_table_is_readable() -> None:
+    """Without --json the answer is a table and a sentence."""
+    code, stdout, _ = invoke(
+        "due-date", "--authority", "camden", "--category", "child-in-need",
+        "--last-visit", "2026-12-14", "--as-of", "2026-12-15",
+    )
+    assert code == 0
+    assert "Next visit due by" in stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["--last-visit", "14/12/2026"], id="bad-date"),
+        pytest.param(["--category", "child-in-space"], id="bad-category"),
+        pytest.param(["--authority", "atlantis"], id="unknown-authority"),
+    ],
+)
+def test_due_date_bad_input_exits_2(args: list[str]) -> None:
+    """Bad input is a usage error (exit 2) with a message naming it."""
+    base = {"--authority": "camden", "--category": "child-in-need", "--last-visit": "2026-12-14"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [x for pair in base.items() for x in pair]
+    code, _, stderr = invoke("due-date", *flat)
+    assert code == 2
+    assert stderr
+
+
+def test_schema_describes_every_field() -> None:
+    """`visitplan schema` prints a JSON Schema in which every field has a description."""
+    code, stdout, _ = invoke("schema")
+    assert code == 0
+    schema = json.loads(stdout)
+    missing = []
+    for name, definition in schema.get("$defs", {}).items():
+        for field, spec in definition.get("properties", {}).items():
+            if "description" not in spec and name in {"Child", "Household", "Worker", "Scenario"}:
+                missing.append(f"{name}.{field}")
+    assert not missing
+
+
+def test_load_then_due_lists_overdue_first(tmp_path: Path, db: str) -> None:
+    """A loaded caseload answers `due`; the overdue child comes first."""
+    scenario = make_scenario()
+    path = tmp_path / "scenario.json"
+    path.write_text(scenario.model_dump_json(), encoding="utf-8")
+    code, _, stderr = invoke("load", str(path), "--db", db)
+    assert code == 0, stderr
+    code, stdout, _ = invoke("due", "--db", db, "--as-of", "2026-12-01", "--json")
+    assert code == 0
+    report = DueReport.model_validate_json(stdout)
+    assert len(report.children) == len(scenario.children)
+    overdue = [c.overdue_days for c in report.children]
+    assert overdue == sorted(overdue, reverse=True)
+    assert overdue[0] > 0
+
+
+def test_load_bad_file_exits_2_and_writes_nothing(tmp_path: Path, db: str) -> None:
+    """A scenario with a child in an unknown household is refused whole."""
+    good = make_scenario()
+    path = tmp_path / "good.json"
+    path.write_text(good.model_dump_json(), encoding="utf-8")
+    assert invoke("load", str(path), "--db", db)[0] == 0
+    data = json.loads(good.model_dump_json())
+    data["children"][0]["household_ids"] = ["nowhere"]
+    data["children"][1]["birth_date"] = "31/02/2020"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    code, _, stderr = invoke("load", str(bad), "--db", db)
+    assert code == 2
+    assert "bad.json" in stderr
+    code, stdout, _ = invoke("due", "--db", db, "--as-of", "2026-12-01", "--json")
+    assert len(DueReport.model_validate_json(stdout).children) == len(good.children)
+
+
+def test_due_on_empty_store_explains_what_to_do(db: str) -> None:
+    """An empty store tells the user how to fill it."""
+    code, _, stderr = invoke("due", "--db", db)
+    assert code == 2
+    assert "visitplan load" in stderr
+
+
+def test_generate_is_deterministic(tmp_path: Path) -> None:
+    """The same seed writes the same file."""
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        code, _, stderr = invoke("generate", "--size", "S", "--children", "30", "--seed", "3",
+                                 "--start", "2026-11-30", "-o", str(path))
+        assert code == 0, stderr
+    assert a.read_bytes() == b.read_bytes()
+    assert Scenario.model_validate_json(a.read_text()).children
