@@ -64,7 +64,9 @@ def parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}", param_hint=option)
+        raise typer.BadParameter(
+            f"expected a date YYYY-MM-DD, got {value!r}", param_hint=option
+        ) from None
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -106,8 +108,18 @@ def policies_list(as_json: JsonFlag = False) -> None:
     with handled():
         packs = service.list_packs()
     if as_json:
-        print_json([{"id": p.id, "name": p.name, "nation": p.nation, "extends": p.extends,
-                     "rules": len(p.rules)} for p in packs])
+        print_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "nation": p.nation,
+                    "extends": p.extends,
+                    "rules": len(p.rules),
+                }
+                for p in packs
+            ]
+        )
         return
     out.print(render.render_packs(packs))
 
@@ -151,9 +163,13 @@ def load(
 
 @app.command("import")
 def import_(
-    directory: Annotated[Path, typer.Argument(help="Folder of CSV exports (docs/import-format.md).")],
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of CSV exports (docs/import-format.md).")
+    ],
     authority: Annotated[str, typer.Option(help="Policy pack id of the authority.")],
-    as_of: Annotated[str | None, typer.Option(help="Date the export is correct to (default today).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date the export is correct to (default today).")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
 ) -> None:
@@ -194,11 +210,17 @@ def due_date(
     authority: Annotated[str, typer.Option(help="Policy pack id, e.g. north-somerset.")],
     category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
     last_visit: Annotated[str | None, typer.Option(help="Date the child was last seen.")] = None,
-    last_home_visit: Annotated[str | None, typer.Option(help="Last seen at home, if different.")] = None,
+    last_home_visit: Annotated[
+        str | None, typer.Option(help="Last seen at home, if different.")
+    ] = None,
     last_unannounced: Annotated[str | None, typer.Option(help="Last unannounced visit.")] = None,
     failed_on: Annotated[str | None, typer.Option(help="Date of a failed visit since.")] = None,
-    placement_type: Annotated[str | None, typer.Option(help="Child in care: placement type.")] = None,
-    placement_start: Annotated[str | None, typer.Option(help="Child in care: start of placement.")] = None,
+    placement_type: Annotated[
+        str | None, typer.Option(help="Child in care: placement type.")
+    ] = None,
+    placement_start: Annotated[
+        str | None, typer.Option(help="Child in care: start of placement.")
+    ] = None,
     referral: Annotated[str | None, typer.Option(help="Date of referral.")] = None,
     plan_start: Annotated[str | None, typer.Option(help="Start of the current plan.")] = None,
     birth_date: Annotated[str | None, typer.Option(help="Child's date of birth.")] = None,
@@ -257,8 +279,14 @@ def record(
     _choice(outcome, ("completed", "failed", "not-seen"), "--outcome")
     with handled():
         records = service.record_outcome(
-            open_store(db), visit, outcome, seen_alone, bedroom_seen, seen_awake,
-            tuple(child or ()), parse_date(on, "--on"),
+            open_store(db),
+            visit,
+            outcome,
+            seen_alone,
+            bedroom_seen,
+            seen_awake,
+            tuple(child or ()),
+            parse_date(on, "--on"),
         )
     if as_json:
         print_json([json.loads(r.model_dump_json()) for r in records])
@@ -269,12 +297,20 @@ def record(
 
 @app.command()
 def generate(
-    size: Annotated[str, typer.Option(help="S (one team), M (median authority) or L (largest).")] = "S",
-    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")] = Path("scenario.json"),
-    children: Annotated[int | None, typer.Option(help="Number of children (overrides size).")] = None,
+    size: Annotated[
+        str, typer.Option(help="S (one team), M (median authority) or L (largest).")
+    ] = "S",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")] = Path(
+        "scenario.json"
+    ),
+    children: Annotated[
+        int | None, typer.Option(help="Number of children (overrides size).")
+    ] = None,
     authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
-    start: Annotated[str | None, typer.Option(help="Monday the plan starts (default next Monday).")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Monday the plan starts (default next Monday).")
+    ] = None,
 ) -> None:
     """Write a realistic synthetic authority as a scenario file."""
     from scheduler.generate import generate as make
@@ -301,4 +337,3 @@ def next_monday(day: date) -> date:
 def main() -> None:
     """Console-script entry point."""
     app()
-

@@ -374,6 +374,15 @@ class ChildDue(DomainModel):
     overdue_days: int = 0
 
 
+class VisitReason(DomainModel):
+    """One requirement a planned visit serves."""
+
+    child_id: ChildId = Field(description="The child.")
+    rule_id: RuleId = Field(description="The rule whose clock the visit meets.")
+    due: date = Field(description="The deadline the visit meets (or is late for).")
+    slack_days: int = Field(description="Days from the visit to the deadline; negative if late.")
+
+
 class Visit(DomainModel):
     """A planned household visit."""
 
@@ -388,6 +397,9 @@ class Visit(DomainModel):
     checklist: tuple[str, ...] = Field(default=(), description="Content due at the visit.")
     rule_ids: tuple[RuleId, ...] = Field(default=(), description="Rules the visit serves.")
     due: date | None = Field(default=None, description="Earliest deadline the visit serves.")
+    reasons: tuple[VisitReason, ...] = Field(
+        default=(), description="The requirements the visit serves, with their slack."
+    )
     status: Literal["planned", "cancelled", "done"] = Field(default="planned")
 
     @property

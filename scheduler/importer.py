@@ -291,6 +291,7 @@ class _Parsed:
     items: list[Any]
     rows: list[int]
     broken_ids: set[str]
+    readable: bool = True
 
 
 def read_csv_dir(directory: Path, authority_id: str, as_of: date) -> Scenario:
@@ -334,6 +335,7 @@ def read_csv_dir(directory: Path, authority_id: str, as_of: date) -> Scenario:
             parsed["records"].items,
             locate,
             extra_ids={name: p.broken_ids for name, p in parsed.items()},
+            unreadable=[name for name, p in parsed.items() if not p.readable],
         )
     )
     if problems:
@@ -362,15 +364,18 @@ def _read_file(path: Path, spec: FileSpec, problems: list[InputProblem]) -> _Par
     if not path.is_file():
         if spec.required:
             problems.append(InputProblem(spec.name, None, "(file)", "the file", "no such file"))
+            result.readable = False
         return result
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             table = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(InputProblem(spec.name, None, "(file)", "a UTF-8 CSV file", str(exc)))
+        result.readable = False
         return result
     if not table:
         problems.append(InputProblem(spec.name, 1, "(header)", "a header row", "an empty file"))
+        result.readable = False
         return result
 
     header = [name.strip().lower() for name in table[0]]
@@ -391,6 +396,7 @@ def _read_file(path: Path, spec: FileSpec, problems: list[InputProblem]) -> _Par
             )
             header_ok = False
     if not header_ok:
+        result.readable = False
         return result
 
     columns = {c.name: c for c in spec.columns}

@@ -146,6 +146,7 @@ def reference_problems(
     records: Sequence[VisitRecord],
     locate: Locate,
     extra_ids: Mapping[str, Collection[str]] | None = None,
+    unreadable: Collection[str] = (),
 ) -> list[InputProblem]:
     """Duplicate ids and references to unknown ids, each reported on the referring row.
 
@@ -160,6 +161,8 @@ def reference_problems(
         locate: Where a (collection, index, field) is in the input.
         extra_ids: Ids per collection that exist although their rows were invalid, so that
             one bad row is not reported again by every row referring to it.
+        unreadable: Collections that could not be read at all (a missing file or column):
+            references to them are not checked.
     """
     extra = extra_ids or {}
     problems: list[InputProblem] = []
@@ -169,6 +172,8 @@ def reference_problems(
         problems.append(InputProblem(file, row, where, expected, got))
 
     def ids(collection: str, items: Sequence[Any]) -> set[str]:
+        if collection in unreadable:
+            return _AnyId()
         seen: set[str] = set(extra.get(collection, ()))
         for index, item in enumerate(items):
             if item.id in seen:
@@ -210,6 +215,13 @@ def reference_problems(
         if record.household_id and record.household_id not in home_ids:
             add("records", i, "household_id", "a known household id", record.household_id)
     return problems
+
+
+class _AnyId(set[str]):
+    """The ids of a collection that could not be read: any id might be among them."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
 def describe_expected(message: str) -> str:

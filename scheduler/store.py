@@ -187,6 +187,12 @@ class LedgerEntry(BaseModel):
     sequence: NonNegativeInt = Field(default=0, description="The event's SEQUENCE.")
     content_hash: str = Field(description="Hash of the content last published.")
     status: str = Field(default="published", description="published, cancelled or pending.")
+    revised_at: datetime | None = Field(
+        default=None, description="UTC time of the event's current revision (its DTSTAMP)."
+    )
+    visit: Visit | None = Field(
+        default=None, description="The visit as last revised, to render its cancellation."
+    )
 
 
 class Store:

@@ -1,1 +1,25 @@
-"""The CP-SAT model only: integers with units in, assignments out; imports nothing of ours."""
+"""CP-SAT planning in integers with units: problem in, solution out; imports nothing of ours."""
+
+from solver.params import SolveParams, Weights
+from solver.problem import GRAIN_MIN, Clock, Cut, Problem, Quota, Resource, Shift, Task, TaskDay
+from solver.solution import Assignment, Penalty, Solution, SolveStatus
+from solver.solve import solve
+
+__all__ = [
+    "GRAIN_MIN",
+    "Assignment",
+    "Clock",
+    "Cut",
+    "Penalty",
+    "Problem",
+    "Quota",
+    "Resource",
+    "Shift",
+    "Solution",
+    "SolveParams",
+    "SolveStatus",
+    "Task",
+    "TaskDay",
+    "Weights",
+    "solve",
+]

@@ -50,9 +50,7 @@ def add_second_for_joint_visits(model: cp_model.CpModel, problem: Problem, v: Va
                 model.add(v.main[t, d, r] + v.second[t, d, r] <= 1)
 
 
-def add_unannounced_only_on_visits(
-    model: cp_model.CpModel, problem: Problem, v: Variables
-) -> None:
+def add_unannounced_only_on_visits(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
     """Creates the link: only a visit that happens can be unannounced."""
     for key, lit in v.unannounced.items():
         model.add_implication(lit, v.visit[key])

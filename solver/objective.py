@@ -40,9 +40,10 @@ def _late_terms(
         low = max(0, due - clock.buffer_days + 1)
         seen: list = [lit for d in range(low) for lit in cover.get(d, [])]
         for d in range(low, window):
-            seen.extend(cover.get(d, []))
+            # not_yet[d]: no visit before day d, so a visit on day v is v - due days late.
             not_yet = model.new_bool_var(f"notyet_{clock.id}_d{d}")
             model.add(not_yet + sum(seen) >= 1)
+            seen.extend(cover.get(d, []))
             if d > due:
                 terms.append(("statutory_lateness", clock.subject, clock.weight_per_day * not_yet))
             elif weights.retry_buffer:
@@ -58,9 +59,7 @@ def _late_terms(
             for lit in cover[d]:
                 miss = model.new_bool_var(f"miss_{clock.id}_d{d}_s{step}")
                 model.add(miss + sum(later) >= lit)
-                terms.append(
-                    ("statutory_lateness", clock.subject, 7 * clock.weight_per_day * miss)
-                )
+                terms.append(("statutory_lateness", clock.subject, 7 * clock.weight_per_day * miss))
     return terms
 
 
@@ -81,9 +80,7 @@ def penalise_short_months(
     terms: list[Term] = []
     for quota in problem.quotas:
         cover = _coverage(v, quota.tasks, quota.unannounced)
-        lits = [
-            lit for d in range(quota.first_day, quota.last_day + 1) for lit in cover.get(d, [])
-        ]
+        lits = [lit for d in range(quota.first_day, quota.last_day + 1) for lit in cover.get(d, [])]
         short = model.new_int_var(0, quota.count, f"short_{quota.id}")
         model.add(sum(lits) + short >= quota.count)
         terms.append(("monthly_count", quota.subject, quota.weight * short))
@@ -140,8 +137,12 @@ def penalise_tie_break(
     model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
 ) -> list[Term]:
     """A tiny cost on day index and on the resource's rank by id, so ties break the same way."""
-    rank = {r: i for i, r in enumerate(sorted(range(len(problem.resources)),
-                                              key=lambda r: problem.resources[r].id))}
+    rank = {
+        r: i
+        for i, r in enumerate(
+            sorted(range(len(problem.resources)), key=lambda r: problem.resources[r].id)
+        )
+    }
     terms: list[Term] = []
     for (t, d, r), lit in v.main.items():
         cost = weights.tie_break * (d + rank[r])

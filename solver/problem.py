@@ -30,9 +30,7 @@ class Shift(SolverModel):
     @property
     def free_min(self) -> int:
         """Minutes of the shift not taken by busy times."""
-        taken = sum(
-            max(0, min(e, self.end_min) - max(s, self.start_min)) for s, e in self.busy
-        )
+        taken = sum(max(0, min(e, self.end_min) - max(s, self.start_min)) for s, e in self.busy)
         return self.end_min - self.start_min - taken
 
 

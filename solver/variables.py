@@ -35,9 +35,9 @@ class Variables:
 def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
     """Creates the visit, lead, second and unannounced variables."""
     variables = Variables()
-    unannounced_tasks = {
-        t for c in problem.clocks if c.unannounced for t in c.tasks
-    } | {t for q in problem.quotas if q.unannounced for t in q.tasks}
+    unannounced_tasks = {t for c in problem.clocks if c.unannounced for t in c.tasks} | {
+        t for q in problem.quotas if q.unannounced for t in q.tasks
+    }
     for t, task in enumerate(problem.tasks):
         for option in task.days:
             d = option.day

@@ -40,8 +40,13 @@ def _child(id: str, category: str, homes: tuple[str, ...], born: date = date(201
 
 def _record(child: str, on: date, home: str) -> VisitRecord:
     return VisitRecord(
-        id=f"r-{child}-{on:%Y%m%d}", child_id=child, household_id=home, on=on,
-        start=time(10, 0), worker_id="w1", outcome="completed",
+        id=f"r-{child}-{on:%Y%m%d}",
+        child_id=child,
+        household_id=home,
+        on=on,
+        start=time(10, 0),
+        worker_id="w1",
+        outcome="completed",
     )
 
 

@@ -19,8 +19,10 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_demo_and_test_commands() -> None:
     """The first command installs and runs the demo; the second installs and runs the tests."""
     demo, tests = readme_commands()
-    assert "pip install" in demo and demo.endswith("visitplan demo")
-    assert "pip install" in tests and tests.endswith("pytest")
+    assert "pip install" in demo
+    assert demo.endswith("visitplan demo")
+    assert "pip install" in tests
+    assert tests.endswith("pytest")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -38,8 +40,13 @@ def test_readme_demo_command_runs(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "120"}
     env.pop("VISITPLAN_DB", None)
     result = subprocess.run(
-        [str(executable), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=300, check=False,
+        [str(executable), "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Compliance" in result.stdout

@@ -31,8 +31,16 @@ def test_help_lists_every_command() -> None:
     """`visitplan --help` teaches every command of the contract."""
     code, stdout, _ = invoke("--help")
     assert code == 0
-    for command in ("due", "due-date", "load", "import", "schema", "policies", "record",
-                    "generate"):
+    for command in (
+        "due",
+        "due-date",
+        "load",
+        "import",
+        "schema",
+        "policies",
+        "record",
+        "generate",
+    ):
         assert command in stdout
 
 
@@ -65,8 +73,16 @@ def test_due_date_cp_skips_christmas_bank_holidays() -> None:
     At home every 28 days -> 11 Jan 2027.
     """
     code, stdout, _ = invoke(
-        "due-date", "--authority", "north-somerset", "--category", "child-protection",
-        "--last-visit", "2026-12-14", "--as-of", "2026-12-15", "--json",
+        "due-date",
+        "--authority",
+        "north-somerset",
+        "--category",
+        "child-protection",
+        "--last-visit",
+        "2026-12-14",
+        "--as-of",
+        "2026-12-15",
+        "--json",
     )
     assert code == 0
     answer = DueDateAnswer.model_validate_json(stdout)
@@ -83,8 +99,16 @@ def test_due_date_inclusive_count_of_cin_guidance() -> None:
     26 Mar is Good Friday, 29 Mar Easter Monday, so the 19th is Tue 30 Mar 2027.
     """
     code, stdout, _ = invoke(
-        "due-date", "--authority", "cin-guidance", "--category", "child-in-need",
-        "--last-visit", "2027-03-01", "--as-of", "2027-03-02", "--json",
+        "due-date",
+        "--authority",
+        "cin-guidance",
+        "--category",
+        "child-in-need",
+        "--last-visit",
+        "2027-03-01",
+        "--as-of",
+        "2027-03-02",
+        "--json",
     )
     assert code == 0
     answer = DueDateAnswer.model_validate_json(stdout)
@@ -94,8 +118,15 @@ def test_due_date_inclusive_count_of_cin_guidance() -> None:
 def test_due_date_table_is_readable() -> None:
     """Without --json the answer is a table and a sentence."""
     code, stdout, _ = invoke(
-        "due-date", "--authority", "camden", "--category", "child-in-need",
-        "--last-visit", "2026-12-14", "--as-of", "2026-12-15",
+        "due-date",
+        "--authority",
+        "camden",
+        "--category",
+        "child-in-need",
+        "--last-visit",
+        "2026-12-14",
+        "--as-of",
+        "2026-12-15",
     )
     assert code == 0
     assert "Next visit due by" in stdout
@@ -177,8 +208,19 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
     """The same seed writes the same file."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     for path in (a, b):
-        code, _, stderr = invoke("generate", "--size", "S", "--children", "30", "--seed", "3",
-                                 "--start", "2026-11-30", "-o", str(path))
+        code, _, stderr = invoke(
+            "generate",
+            "--size",
+            "S",
+            "--children",
+            "30",
+            "--seed",
+            "3",
+            "--start",
+            "2026-11-30",
+            "-o",
+            str(path),
+        )
         assert code == 0, stderr
     assert a.read_bytes() == b.read_bytes()
     assert Scenario.model_validate_json(a.read_text()).children

@@ -1,0 +1,603 @@
+"""Domain to solver and back: builds one integer `Problem` per team and explains breaches.
+
+Rule: the only module that knows both the domain (dates, workers, households) and the
+solver's integers; the checker never imports it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from policies import Pack, add_period, allowed_roles, applicable_rules, due_dates, school_start
+from policies.engine import Due, effective_period
+from policies.models import BothHomesRule, IntervalRule, RetryRule, Role
+from scheduler.calendar import WorkingCalendar
+from scheduler.domain import Child, Household, Scenario, TeamId, VisitRecord, Worker
+from scheduler.due import contacts_for
+from scheduler.visiting import children_of, travel_min, visit_duration_min
+from solver import Clock, Problem, Quota, Resource, Shift, Task, TaskDay
+
+DAY_MIN = 24 * 60
+PARTS_OF_DAY_MIN = {
+    "morning": (0, 12 * 60),
+    "afternoon": (12 * 60, 17 * 60),
+    "evening": (17 * 60, DAY_MIN),
+}
+"""Start-minute ranges of the parts of day the retry rule tells apart (policies.engine)."""
+
+LATENESS_PER_DAY = {
+    "child-protection": 1_000_000,
+    "child-in-care": 700_000,
+    "private-fostering": 600_000,
+    "child-in-need": 400_000,
+    "care-leaver": 200_000,
+    "early-help": 100_000,
+}
+"""Cost of a statutory deadline missed by a day: child protection weighs most (DESIGN 4)."""
+NON_STATUTORY_PER_DAY = 50_000
+UNANNOUNCED_SHARE = 5
+"""Unannounced clocks weigh a fifth of the child's lateness: the mix comes after breaches."""
+NO_CHAIN = 10**6
+ROLE_LABEL = {
+    "social-worker": "registered social worker",
+    "family-support-worker": "family support worker",
+    "student": "student",
+    "manager": "manager",
+}
+
+
+@dataclass
+class TeamProblem:
+    """One team's (or group of covering teams') problem and the tables to read it back."""
+
+    teams: tuple[TeamId, ...]
+    problem: Problem
+    start: date
+    days: tuple[date, ...]
+    households: tuple[Household, ...]
+    workers: tuple[Worker, ...]
+    children: dict[str, tuple[Child, ...]] = field(default_factory=dict)
+    """Household id -> its children."""
+    eligible: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Household id -> ids of workers allowed to lead its visits on some day (team and role)."""
+
+
+@dataclass
+class Context:
+    """What every team's translation shares: the pack, calendar, time zone and history."""
+
+    scenario: Scenario
+    pack: Pack
+    calendar: WorkingCalendar
+    tz: ZoneInfo
+    start: date
+    days: tuple[date, ...]
+    horizon_days: int
+    roles: dict[str, Role]
+    records: dict[str, list[VisitRecord]]
+
+
+def make_context(
+    scenario: Scenario,
+    pack: Pack,
+    calendar: WorkingCalendar,
+    start: date,
+    weeks: int,
+    lookahead_weeks: int,
+) -> Context:
+    """The shared translation context for a plan from `start`."""
+    records: dict[str, list[VisitRecord]] = defaultdict(list)
+    for record in sorted(scenario.records, key=lambda r: (r.on, r.id)):
+        records[record.child_id].append(record)
+    total = 7 * (weeks + lookahead_weeks)
+    return Context(
+        scenario=scenario,
+        pack=pack,
+        calendar=calendar,
+        tz=ZoneInfo(scenario.authority.timezone),
+        start=start,
+        days=tuple(start + timedelta(days=i) for i in range(total)),
+        horizon_days=7 * weeks,
+        roles={w.id: w.role for w in scenario.workers},
+        records=records,
+    )
+
+
+def start_dues(ctx: Context, child: Child) -> tuple[Due, ...]:
+    """The child's requirements as of the plan's first day (history before it)."""
+    contacts = contacts_for((r for r in ctx.records[child.id] if r.on < ctx.start), ctx.roles)
+    return due_dates(ctx.pack, child.facts(), contacts, ctx.calendar, ctx.start)
+
+
+def team_groups(scenario: Scenario) -> list[tuple[TeamId, ...]]:
+    """Teams planned together: alone, or joined with neighbours under cross-team cover."""
+    parent = {t.id: t.id for t in scenario.teams}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    if scenario.authority.cross_team_cover:
+        for team in scenario.teams:
+            for other in team.neighbours:
+                if other in parent:
+                    a, b = sorted((find(team.id), find(other)))
+                    parent[b] = a
+    if any(h.team_id is None for h in scenario.households):
+        for team in scenario.teams:
+            a, b = sorted((find(team.id), find(scenario.teams[0].id)))
+            parent[b] = a
+    groups: dict[str, list[str]] = defaultdict(list)
+    for team in sorted(parent):
+        groups[find(team)].append(team)
+    return [tuple(sorted(g)) for _k, g in sorted(groups.items())]
+
+
+def team_workers_for(scenario: Scenario, household: Household) -> set[str]:
+    """Ids of workers whose team may visit the household (contract rule 4)."""
+    if household.team_id is None:
+        return {w.id for w in scenario.workers}
+    teams = {household.team_id}
+    if scenario.authority.cross_team_cover:
+        team = next(t for t in scenario.teams if t.id == household.team_id)
+        teams |= set(team.neighbours)
+    return {w.id for w in scenario.workers if w.team_id in teams}
+
+
+def is_available(ctx: Context, worker: Worker, day: date) -> bool:
+    """Working day, contracted weekday, and not absent."""
+    if not ctx.calendar.is_working_day(day) or day.weekday() not in worker.days:
+        return False
+    return not any(a.worker_id == worker.id and a.covers(day) for a in ctx.scenario.absences)
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _busy(ctx: Context, worker: Worker, day: date) -> tuple[tuple[int, int], ...]:
+    """The worker's busy times on `day` as local minutes after midnight, clipped to the day."""
+    midnight = datetime.combine(day, time(0), tzinfo=ctx.tz)
+    out = []
+    for busy in ctx.scenario.busy:
+        if busy.worker_id != worker.id:
+            continue
+        s = (busy.start.astimezone(ctx.tz) - midnight).total_seconds() // 60
+        e = -(-(busy.end.astimezone(ctx.tz) - midnight).total_seconds() // 60)
+        s, e = max(0, int(s)), min(DAY_MIN, int(e))
+        if s < e:
+            out.append((s, e))
+    return tuple(sorted(out))
+
+
+def start_ranges(
+    ctx: Context, household: Household, children: Sequence[Child], day: date, duration_min: int
+) -> tuple[tuple[int, int], ...]:
+    """Allowed start minutes on `day`: family windows, after school (contract rule 6)."""
+    school = [s for c in children if (s := school_start(ctx.pack, c.facts(), day)) is not None]
+    earliest = 0
+    if school:
+        earliest = _minutes(household.school_day_start or max(school))
+    if household.windows:
+        windows = [
+            (_minutes(w.start), _minutes(w.end))
+            for w in household.windows
+            if w.weekday == day.weekday()
+        ]
+    else:
+        windows = [(0, DAY_MIN)]
+    out = []
+    for lo, hi in sorted(windows):
+        lo, hi = max(lo, earliest), hi - duration_min
+        if lo <= hi:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def lead_roles(ctx: Context, children: Sequence[Child], day: date) -> set[Role] | None:
+    """Roles allowed to lead a visit covering all `children` on `day` (None: any)."""
+    allowed: set[Role] | None = None
+    for child in children:
+        roles = allowed_roles(ctx.pack, child.facts(), day)
+        if roles is not None:
+            allowed = set(roles) if allowed is None else allowed & set(roles)
+    return allowed
+
+
+def _weight(child: Child, due: Due) -> int:
+    if not due.statutory:
+        return NON_STATUTORY_PER_DAY
+    return LATENESS_PER_DAY.get(child.category, NON_STATUTORY_PER_DAY)
+
+
+def _chain(
+    ctx: Context, child: Child, clocks: set[str], home: str | None
+) -> tuple[int, ...] | None:
+    """Per window day: the latest day of the next visit after one that day (interval rules)."""
+    facts = child.facts()
+    rules = [r for r in ctx.pack.rules if isinstance(r, IntervalRule) and r.clock in clocks]
+    if not rules:
+        return None
+    table = []
+    for day in ctx.days:
+        applying = applicable_rules(ctx.pack, facts, day)
+        dues = [
+            add_period(day, effective_period(r, facts), ctx.calendar, r.counting)
+            for r in rules
+            if r in applying
+        ]
+        table.append((min(dues) - ctx.start).days if dues else NO_CHAIN)
+    return tuple(table) if any(x != NO_CHAIN for x in table) else None
+
+
+def _both_homes_chain(ctx: Context, child: Child, dues: Sequence[Due]) -> tuple[int, ...] | None:
+    """Per window day: next due at one home under the both-homes rule (stretched interval)."""
+    facts = child.facts()
+    rules = [
+        r for r in applicable_rules(ctx.pack, facts, ctx.start) if isinstance(r, BothHomesRule)
+    ]
+    base = min(
+        (d for d in dues if d.kind == "interval" and d.clock == "home"),
+        default=None,
+        key=lambda d: d.due,
+    ) or min(
+        (d for d in dues if d.kind == "interval" and d.clock == "seen"),
+        default=None,
+        key=lambda d: d.due,
+    )
+    if not rules or base is None:
+        return None
+    base_rule = ctx.pack.rule(base.rule_id)
+    assert isinstance(base_rule, IntervalRule)
+    period = effective_period(base_rule, facts)
+    stretched = period.model_copy(update={"amount": period.amount * rules[0].factor})
+    return tuple(
+        (add_period(day, stretched, ctx.calendar, base_rule.counting) - ctx.start).days
+        for day in ctx.days
+    )
+
+
+def _retry_buffer_days(ctx: Context, child: Child) -> int:
+    """Calendar days a retry would need: slack wanted before a deadline."""
+    rules = [
+        r
+        for r in applicable_rules(ctx.pack, child.facts(), ctx.start)
+        if isinstance(r, RetryRule) and r.within is not None
+    ]
+    if not rules:
+        return 0
+    return min(
+        (add_period(ctx.start, r.within, ctx.calendar) - ctx.start).days  # type: ignore[arg-type]
+        for r in rules
+    )
+
+
+def _month_quotas(
+    ctx: Context, child: Child, dues: Sequence[Due], tasks: tuple[int, ...], weight: int
+) -> list[Quota]:
+    """Monthly counts: the rest of this month, then each later month ending in the window."""
+    out = []
+    last = len(ctx.days) - 1
+    for due in dues:
+        if due.kind != "monthly_count" or not due.count:
+            continue
+        end = (due.due - ctx.start).days
+        out.append(
+            Quota(
+                id=f"{child.id}:{due.rule_id}:{due.due.isoformat()}",
+                subject=child.id,
+                tasks=tasks,
+                first_day=0,
+                last_day=min(end, last),
+                count=due.count,
+                unannounced=due.clock == "unannounced",
+                weight=7 * weight,
+            )
+        )
+    facts = child.facts()
+    for i, day in enumerate(ctx.days):
+        if day.day != 1 or i == 0:
+            continue
+        month_end = day.replace(day=28) + timedelta(days=4)
+        month_end -= timedelta(days=month_end.day)
+        if (month_end - ctx.start).days > last:
+            continue
+        for rule in applicable_rules(ctx.pack, facts, day):
+            if rule.kind != "monthly_count":
+                continue
+            out.append(
+                Quota(
+                    id=f"{child.id}:{rule.id}:{month_end.isoformat()}",
+                    subject=child.id,
+                    tasks=tasks,
+                    first_day=i,
+                    last_day=(month_end - ctx.start).days,
+                    count=rule.count,
+                    unannounced=rule.clock == "unannounced",
+                    weight=7 * weight,
+                )
+            )
+    return out
+
+
+def _child_clocks(
+    ctx: Context, child: Child, task_of: dict[str, int]
+) -> tuple[list[Clock], list[Quota], str | None]:
+    """The child's clocks and monthly quotas, and the part of day its retry avoids."""
+    dues = start_dues(ctx, child)
+    tasks = tuple(sorted(task_of[h] for h in child.household_ids if h in task_of))
+    if not tasks:
+        return [], [], None
+    weight = max((_weight(child, d) for d in dues), default=_weight(child, dues[0]) if dues else 1)
+    clocks: list[Clock] = []
+    seen = [
+        d
+        for d in dues
+        if d.clock in ("seen", "home") and d.kind != "monthly_count" and d.kind != "both_homes"
+    ]
+    seen_chain = _chain(ctx, child, {"seen", "home"}, None)
+    if seen or seen_chain:
+        first = min((d.due for d in seen), default=ctx.days[-1] + timedelta(days=NO_CHAIN))
+        clocks.append(
+            Clock(
+                id=f"{child.id}:seen",
+                subject=child.id,
+                tasks=tasks,
+                first_due_day=min((first - ctx.start).days, NO_CHAIN),
+                next_due_day=seen_chain,
+                weight_per_day=weight,
+                buffer_days=_retry_buffer_days(ctx, child),
+            )
+        )
+    unannounced = [d for d in dues if d.clock == "unannounced" and d.kind != "monthly_count"]
+    if unannounced:
+        first = min(d.due for d in unannounced)
+        clocks.append(
+            Clock(
+                id=f"{child.id}:unannounced",
+                subject=child.id,
+                tasks=tasks,
+                unannounced=True,
+                first_due_day=(first - ctx.start).days,
+                next_due_day=_chain(ctx, child, {"unannounced"}, None),
+                weight_per_day=max(1, weight // UNANNOUNCED_SHARE),
+            )
+        )
+    homes = [d for d in dues if d.clock == "each_home" and d.home_id in task_of]
+    for home in sorted({d.home_id for d in homes if d.home_id}):
+        mine = [d for d in homes if d.home_id == home]
+        chain = (
+            _both_homes_chain(ctx, child, dues)
+            if any(d.kind == "both_homes" for d in mine)
+            else _chain(ctx, child, {"each_home"}, home)
+        )
+        clocks.append(
+            Clock(
+                id=f"{child.id}:home:{home}",
+                subject=child.id,
+                tasks=(task_of[home],),
+                first_due_day=(min(d.due for d in mine) - ctx.start).days,
+                next_due_day=chain,
+                weight_per_day=weight,
+            )
+        )
+    quotas = _month_quotas(ctx, child, dues, tasks, weight)
+    avoid = next((d.avoid_part_of_day for d in dues if d.avoid_part_of_day), None)
+    return clocks, quotas, avoid
+
+
+def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
+    """The integer problem of one team group."""
+    scenario = ctx.scenario
+    households = tuple(
+        h
+        for h in sorted(scenario.households, key=lambda h: h.id)
+        if (h.team_id in teams or (h.team_id is None and teams == team_groups(scenario)[0]))
+        and children_of(scenario, h.id)
+    )
+    workers = tuple(sorted((w for w in scenario.workers if w.team_id in teams), key=lambda w: w.id))
+    resource_of = {w.id: i for i, w in enumerate(workers)}
+    points = [(w.base_lat, w.base_lon) for w in workers] + [(h.lat, h.lon) for h in households]
+    speed = scenario.authority.travel_speed_kmh
+    matrix = tuple(tuple(travel_min(*a, *b, speed) for b in points) for a in points)
+    resources = []
+    for w in workers:
+        shifts = tuple(
+            Shift(
+                day=i,
+                start_min=_minutes(w.day_start),
+                end_min=_minutes(w.day_end),
+                busy=_busy(ctx, w, day),
+            )
+            for i, day in enumerate(ctx.days)
+            if is_available(ctx, w, day)
+        )
+        resources.append(
+            Resource(
+                id=w.id,
+                location=resource_of[w.id],
+                shifts=shifts,
+                max_visits_per_day=w.max_visits_per_day or scenario.authority.max_visits_per_day,
+            )
+        )
+    task_of = {h.id: i for i, h in enumerate(households)}
+    clocks: list[Clock] = []
+    quotas: list[Quota] = []
+    avoid_of: dict[str, str] = {}
+    children_by_home = {h.id: children_of(scenario, h.id) for h in households}
+    for child in sorted({c for cs in children_by_home.values() for c in cs}, key=lambda c: c.id):
+        c_clocks, c_quotas, avoid = _child_clocks(ctx, child, task_of)
+        clocks.extend(c_clocks)
+        quotas.extend(c_quotas)
+        if avoid:
+            for h in child.household_ids:
+                avoid_of.setdefault(h, avoid)
+    tasks = []
+    eligible: dict[str, tuple[str, ...]] = {}
+    for h in households:
+        kids = children_by_home[h.id]
+        in_team = team_workers_for(scenario, h)
+        options = []
+        leads_any: set[str] = set()
+        for i, day in enumerate(ctx.days):
+            if not ctx.calendar.is_working_day(day):
+                continue
+            duration = visit_duration_min(ctx.pack, kids, day)
+            ranges = start_ranges(ctx, h, kids, day, duration)
+            roles = lead_roles(ctx, kids, day)
+            leads = tuple(
+                resource_of[w.id]
+                for w in workers
+                if w.id in in_team
+                and (roles is None or w.role in roles)
+                and resources[resource_of[w.id]].shift(i)
+            )
+            leads_any |= {
+                w.id for w in workers if w.id in in_team and (roles is None or w.role in roles)
+            }
+            seconds = (
+                tuple(
+                    resource_of[w.id]
+                    for w in workers
+                    if w.id in in_team
+                    and w.role != "student"
+                    and resources[resource_of[w.id]].shift(i)
+                )
+                if h.joint_visit
+                else ()
+            )
+            if ranges and leads:
+                options.append(
+                    TaskDay(
+                        day=i,
+                        duration_min=duration,
+                        windows=ranges,
+                        resources=leads,
+                        second_resources=seconds,
+                    )
+                )
+        eligible[h.id] = tuple(sorted(leads_any))
+        preferred = tuple(
+            sorted(
+                {resource_of[c.allocated_worker] for c in kids if c.allocated_worker in resource_of}
+            )
+        )
+        avoid = avoid_of.get(h.id)
+        tasks.append(
+            Task(
+                id=h.id,
+                location=len(workers) + task_of[h.id],
+                joint=h.joint_visit,
+                days=tuple(options),
+                preferred_resources=preferred,
+                first_avoid=PARTS_OF_DAY_MIN[avoid] if avoid else None,
+            )
+        )
+    problem = Problem(
+        horizon_days=ctx.horizon_days,
+        window_days=len(ctx.days),
+        travel_min=matrix,
+        resources=tuple(resources),
+        tasks=tuple(tasks),
+        clocks=tuple(clocks),
+        quotas=tuple(quotas),
+    )
+    return TeamProblem(
+        teams=teams,
+        problem=problem,
+        start=ctx.start,
+        days=ctx.days,
+        households=households,
+        workers=workers,
+        children=children_by_home,
+        eligible=eligible,
+    )
+
+
+def _label(roles: set[Role] | None) -> str:
+    if not roles:
+        return "worker"
+    return " or ".join(ROLE_LABEL[r] for r in sorted(roles))
+
+
+def breach_reason(
+    ctx: Context,
+    tp: TeamProblem | None,
+    child: Child,
+    due: date,
+    booked_min: dict[tuple[str, date], int],
+) -> str:
+    """Why a deadline could not be met, in words a manager can act on.
+
+    Checks in order: nobody in the team may lead the visit; no working day with a slot in the
+    family's window; every eligible worker absent or off; otherwise the eligible workers'
+    free time was taken by other visits (capacity), with the hours.
+    """
+    end = ctx.days[ctx.horizon_days - 1]
+    last = min(due, end) if due >= ctx.start else end
+    prefix = (
+        f"already overdue when the plan starts (due {due.isoformat()}); " if due < ctx.start else ""
+    )
+    if tp is None:
+        return prefix + "no team covers the child's household"
+    homes = [h for h in tp.households if h.id in child.household_ids]
+    if not homes:
+        return prefix + "the child's household is not in a planned team"
+    days = [d for d in ctx.days[: ctx.horizon_days] if d <= last]
+    working = [d for d in days if ctx.calendar.is_working_day(d)]
+    by_id = {w.id: w for w in tp.workers}
+    eligible = sorted({w for h in homes for w in tp.eligible.get(h.id, ())})
+    roles = lead_roles(ctx, tp.children[homes[0].id], ctx.start)
+    team = homes[0].team_id or "any team"
+    if not eligible:
+        return prefix + f"no {_label(roles)} in team {team} may make this visit"
+    if not working:
+        return prefix + f"no working day before {last.isoformat()}"
+    slot_days = [
+        d
+        for d in working
+        for h in homes
+        if start_ranges(
+            ctx, h, tp.children[h.id], d, visit_duration_min(ctx.pack, tp.children[h.id], d)
+        )
+    ]
+    if not slot_days:
+        return prefix + f"no slot in the family's window before {last.isoformat()}"
+    free_days = [
+        (w, d) for w in eligible for d in sorted(set(slot_days)) if is_available(ctx, by_id[w], d)
+    ]
+    if not free_days:
+        away = []
+        for w in eligible:
+            absences = [
+                a
+                for a in ctx.scenario.absences
+                if a.worker_id == w and any(a.covers(d) for d in slot_days)
+            ]
+            what = (
+                ", ".join(
+                    f"{a.reason} {a.start.isoformat()} to {a.end.isoformat()}" for a in absences
+                )
+                or "not contracted on those days"
+            )
+            away.append(f"{by_id[w].name} ({w}): {what}")
+        return prefix + (
+            f"no {_label(roles)} available before {last.isoformat()}: " + "; ".join(away)
+        )
+    free = sum(
+        _minutes(by_id[w].day_end)
+        - _minutes(by_id[w].day_start)
+        - sum(e - s for s, e in _busy(ctx, by_id[w], d))
+        for w, d in free_days
+    )
+    booked = sum(booked_min.get((w, d), 0) for w, d in free_days)
+    return prefix + (
+        f"team capacity short: the {len(eligible)} eligible workers had {free / 60:.1f} h "
+        f"before {last.isoformat()}, {booked / 60:.1f} h of it booked with visits to other "
+        "children (with travel and the family's window, nothing else fitted)"
+    )

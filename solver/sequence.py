@@ -1,0 +1,159 @@
+"""Stage 2: order and time one day's visits per resource (start grain, windows, travel, busy).
+
+Rule: exact on the small sets of a day (at most a handful of visits per resource); returns
+None when no sequence exists, so stage 1 can cut that set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver.params import SolveParams
+from solver.problem import GRAIN_MIN, Problem
+
+
+@dataclass(frozen=True)
+class DayVisit:
+    """A visit fixed by stage 1: task, lead resource, optional second resource."""
+
+    task: int
+    resource: int
+    second_resource: int | None = None
+
+    def attendees(self) -> tuple[int, ...]:
+        """The lead and, for a joint visit, the second resource."""
+        if self.second_resource is None:
+            return (self.resource,)
+        return (self.resource, self.second_resource)
+
+
+@dataclass(frozen=True)
+class DaySequence:
+    """Start minutes per task and the day's exact travel."""
+
+    start_min: dict[int, int]
+    travel_min: int
+
+
+def _start_grains(
+    problem: Problem, day: int, task: int, avoid: tuple[int, int] | None
+) -> list[list[int]]:
+    """Allowed starts of `task` on `day`, in grains, as sorted disjoint [lo, hi] intervals."""
+    option = problem.tasks[task].option(day)
+    assert option is not None
+    grains: set[int] = set()
+    for lo, hi in option.windows:
+        first = -(-lo // GRAIN_MIN)
+        for g in range(first, hi // GRAIN_MIN + 1):
+            start = g * GRAIN_MIN
+            if avoid is not None and avoid[0] <= start < avoid[1]:
+                continue
+            grains.add(g)
+    out: list[list[int]] = []
+    for g in sorted(grains):
+        if out and out[-1][1] == g - 1:
+            out[-1][1] = g
+        else:
+            out.append([g, g])
+    return out
+
+
+def sequence_day(
+    problem: Problem,
+    day: int,
+    visits: Sequence[DayVisit],
+    first_tasks: Collection[int],
+    params: SolveParams,
+    only_resource: int | None = None,
+) -> DaySequence | None:
+    """Start times for `visits` on `day`, minimising travel, or None if none fits.
+
+    `first_tasks` are tasks whose visit is their first in the horizon (retry part of day).
+    With `only_resource`, only that resource's visits and route are considered.
+    """
+    if only_resource is not None:
+        visits = [x for x in visits if only_resource in x.attendees()]
+    if not visits:
+        return DaySequence({}, 0)
+    model = cp_model.CpModel()
+    start: dict[int, cp_model.LinearExprT] = {}
+    grain: dict[int, cp_model.IntVar] = {}
+    duration: dict[int, int] = {}
+    for x in visits:
+        task = problem.tasks[x.task]
+        avoid = task.first_avoid if x.task in first_tasks else None
+        intervals = _start_grains(problem, day, x.task, avoid)
+        if not intervals:
+            return None
+        option = task.option(day)
+        assert option is not None
+        duration[x.task] = option.duration_min
+        grain[x.task] = model.new_int_var_from_domain(
+            cp_model.Domain.from_intervals(intervals), f"g_t{x.task}"
+        )
+        start[x.task] = GRAIN_MIN * grain[x.task]
+    resources = sorted({r for x in visits for r in x.attendees()})
+    if only_resource is not None:
+        resources = [only_resource]
+    travel_terms = []
+    for r in resources:
+        resource = problem.resources[r]
+        shift = resource.shift(day)
+        if shift is None:
+            return None
+        tasks = [x.task for x in visits if r in x.attendees()]
+        base = resource.location
+        loc = {t: problem.tasks[t].location for t in tasks}
+        tt = problem.travel_min
+        arcs = []
+        for i, t in enumerate(tasks, start=1):
+            out_lit = model.new_bool_var(f"r{r}_base_t{t}")
+            back_lit = model.new_bool_var(f"r{r}_t{t}_base")
+            arcs.append((0, i, out_lit))
+            arcs.append((i, 0, back_lit))
+            model.add(start[t] >= shift.start_min + tt[base][loc[t]]).only_enforce_if(out_lit)
+            model.add(start[t] + duration[t] + tt[loc[t]][base] <= shift.end_min).only_enforce_if(
+                back_lit
+            )
+            # Every visit lies inside the shift whatever the order.
+            model.add(start[t] >= shift.start_min)
+            model.add(start[t] + duration[t] <= shift.end_min)
+            travel_terms.append(tt[base][loc[t]] * out_lit + tt[loc[t]][base] * back_lit)
+            for j, u in enumerate(tasks, start=1):
+                if i == j:
+                    continue
+                lit = model.new_bool_var(f"r{r}_t{t}_t{u}")
+                arcs.append((i, j, lit))
+                model.add(start[u] >= start[t] + duration[t] + tt[loc[t]][loc[u]]).only_enforce_if(
+                    lit
+                )
+                travel_terms.append(tt[loc[t]][loc[u]] * lit)
+        model.add_circuit(arcs)
+        if shift.busy:
+            intervals = [
+                model.new_fixed_size_interval_var(start[t], duration[t], f"iv_r{r}_t{t}")
+                for t in tasks
+            ]
+            intervals += [
+                model.new_fixed_size_interval_var(s, e - s, f"busy_r{r}_{s}")
+                for s, e in shift.busy
+                if e > s
+            ]
+            model.add_no_overlap(intervals)
+    travel = sum(travel_terms)
+    model.minimize(1000 * travel + sum(grain.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = params.seed
+    solver.parameters.max_deterministic_time = params.sequence_time_limit_s
+    solver.parameters.max_time_in_seconds = 4 * params.sequence_time_limit_s
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return DaySequence(
+        start_min={t: GRAIN_MIN * solver.value(g) for t, g in sorted(grain.items())},
+        travel_min=int(solver.value(travel)),
+    )

@@ -1,0 +1,291 @@
+"""One way into the solver: stage-1 CP-SAT assignment, stage-2 sequencing, no-good cuts.
+
+Rule: pure function of the problem and parameters; the clock is read only to time itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.constraints import (
+    add_cuts,
+    add_one_lead_per_visit,
+    add_second_for_joint_visits,
+    add_unannounced_only_on_visits,
+    add_worker_day_capacity,
+)
+from solver.objective import OBJECTIVE_TERMS, Term
+from solver.params import SolveParams
+from solver.problem import Cut, Problem
+from solver.sequence import DaySequence, DayVisit, sequence_day
+from solver.solution import Assignment, Penalty, Solution, SolveStatus
+from solver.variables import Variables, make_variables
+
+_STATUS = {
+    cp_model.OPTIMAL: SolveStatus.OPTIMAL,
+    cp_model.FEASIBLE: SolveStatus.FEASIBLE,
+    cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
+    cp_model.MODEL_INVALID: SolveStatus.UNKNOWN,
+    cp_model.UNKNOWN: SolveStatus.UNKNOWN,
+}
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    """Records when the first solution arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.at is None:
+            self.at = time.perf_counter()
+
+
+class _Stage1:
+    """The stage-1 model, its variables and its named objective terms."""
+
+    def __init__(self, problem: Problem, params: SolveParams) -> None:
+        self.model = cp_model.CpModel()
+        self.vars: Variables = make_variables(self.model, problem)
+        for add in (
+            add_one_lead_per_visit,
+            add_second_for_joint_visits,
+            add_unannounced_only_on_visits,
+            add_worker_day_capacity,
+            add_cuts,
+        ):
+            add(self.model, problem, self.vars)
+        self.terms: list[Term] = []
+        for penalise in OBJECTIVE_TERMS:
+            self.terms.extend(penalise(self.model, problem, self.vars, params.weights))
+        self.model.minimize(sum(expr for _term, _subject, expr in self.terms))
+
+    def all_literals(self) -> dict[tuple, cp_model.IntVar]:
+        """Every decision literal under a stable key (for hints across rounds)."""
+        out: dict[tuple, cp_model.IntVar] = {}
+        for name, store in (
+            ("visit", self.vars.visit),
+            ("main", self.vars.main),
+            ("second", self.vars.second),
+            ("unannounced", self.vars.unannounced),
+        ):
+            for key, lit in store.items():
+                out[(name, *key)] = lit
+        return out
+
+
+def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
+    solver.parameters.random_seed = params.seed
+    solver.parameters.num_workers = params.num_workers
+    # Deterministic time keeps a seed's plan identical from run to run and machine to machine.
+    solver.parameters.max_deterministic_time = params.time_limit_s
+    solver.parameters.max_time_in_seconds = 4 * params.time_limit_s
+    if params.num_workers > 1:
+        solver.parameters.interleave_search = True
+    solver.parameters.log_search_progress = params.log
+
+
+def _assignments(problem: Problem, stage: _Stage1, solver: cp_model.CpSolver) -> list[Assignment]:
+    v = stage.vars
+    lead: dict[tuple[int, int], int] = {}
+    second: dict[tuple[int, int], int] = {}
+    for (t, d, r), lit in sorted(v.main.items()):
+        if solver.boolean_value(lit):
+            lead[t, d] = r
+    for (t, d, r), lit in sorted(v.second.items()):
+        if solver.boolean_value(lit):
+            second[t, d] = r
+    out = []
+    for (t, d), lit in sorted(v.visit.items()):
+        if not solver.boolean_value(lit):
+            continue
+        unannounced = (t, d) in v.unannounced and solver.boolean_value(v.unannounced[t, d])
+        out.append(
+            Assignment(
+                task=t,
+                day=d,
+                resource=lead[t, d],
+                second_resource=second.get((t, d)),
+                unannounced=unannounced,
+            )
+        )
+    return out
+
+
+def _day_visits(assignments: list[Assignment], day: int) -> list[DayVisit]:
+    return [DayVisit(a.task, a.resource, a.second_resource) for a in assignments if a.day == day]
+
+
+def _first_tasks(assignments: list[Assignment], horizon_days: int) -> dict[int, int]:
+    """Task -> day of its first visit in the horizon."""
+    first: dict[int, int] = {}
+    for a in sorted(assignments, key=lambda a: a.day):
+        if a.day < horizon_days:
+            first.setdefault(a.task, a.day)
+    return first
+
+
+def _minimal_set(
+    problem: Problem,
+    day: int,
+    visits: list[DayVisit],
+    first: set[int],
+    params: SolveParams,
+    r: int,
+) -> list[DayVisit]:
+    """Shrinks one resource's unsequenceable visits to a minimal unsequenceable subset."""
+    core = [x for x in visits if r in x.attendees()]
+    for x in list(core):
+        trial = [y for y in core if y != x]
+        if trial and sequence_day(problem, day, trial, first, params, only_resource=r) is None:
+            core = trial
+    return core
+
+
+def _diagnose(
+    problem: Problem, day: int, visits: list[DayVisit], first: set[int], params: SolveParams
+) -> list[Cut]:
+    """Cuts for a day that cannot be sequenced: per resource when one alone fails."""
+    cuts = []
+    for r in sorted({r for x in visits for r in x.attendees()}):
+        if sequence_day(problem, day, visits, first, params, only_resource=r) is None:
+            core = _minimal_set(problem, day, visits, first, params, r)
+            cuts.append(Cut(day=day, pairs=tuple(sorted((x.task, r) for x in core))))
+    if not cuts:
+        # Joint visits couple the resources: forbid this day's whole combination.
+        pairs = sorted({(x.task, r) for x in visits for r in x.attendees()})
+        cuts.append(Cut(day=day, pairs=tuple(pairs)))
+    return cuts
+
+
+def _drop_until_sequenced(
+    problem: Problem, day: int, visits: list[DayVisit], first: set[int], params: SolveParams
+) -> tuple[list[DayVisit], DaySequence]:
+    """Removes visits (latest-listed first) until the day can be sequenced."""
+    kept = list(visits)
+    while kept:
+        seq = sequence_day(problem, day, kept, first, params)
+        if seq is not None:
+            return kept, seq
+        for x in reversed(kept):
+            trial = [y for y in kept if y != x]
+            if sequence_day(problem, day, trial, first, params) is not None:
+                kept = trial
+                break
+        else:
+            kept = kept[:-1]
+    return kept, DaySequence({}, 0)
+
+
+def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
+    """Plans the problem: who visits which task on which day, and when in the horizon.
+
+    Stage 1 (CP-SAT) chooses days and resources within daily capacity; stage 2 sequences each
+    horizon day exactly; an unsequenceable set becomes a no-good cut and stage 1 is re-solved
+    (logic-based Benders), up to `params.max_cut_rounds`; what still does not fit is dropped
+    and reported in `Solution.dropped`.
+    """
+    params = params or SolveParams()
+    began = time.perf_counter()
+    current = problem
+    hint: dict[tuple, int] = {}
+    first_solution_at: float | None = None
+    rounds = 0
+    while True:
+        stage = _Stage1(current, params)
+        literals = stage.all_literals()
+        for key, value in sorted(hint.items()):
+            if key in literals:
+                stage.model.add_hint(literals[key], value)
+        solver = cp_model.CpSolver()
+        _configure(solver, params)
+        callback = _FirstSolution()
+        code = solver.solve(stage.model, callback)
+        if first_solution_at is None and callback.at is not None:
+            first_solution_at = callback.at
+        status = _STATUS.get(code, SolveStatus.UNKNOWN)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if code == cp_model.UNKNOWN:
+                status = SolveStatus.TIME_LIMIT
+            return Solution(
+                status=status,
+                runtime_s=time.perf_counter() - began,
+                params=params,
+                cut_rounds=rounds,
+            )
+        assignments = _assignments(current, stage, solver)
+        hint = {key: solver.value(lit) for key, lit in literals.items()}
+        first = _first_tasks(assignments, current.horizon_days)
+        new_cuts: list[Cut] = []
+        failing: list[int] = []
+        for day in range(current.horizon_days):
+            visits = _day_visits(assignments, day)
+            first_today = {t for t, d in first.items() if d == day}
+            if visits and sequence_day(current, day, visits, first_today, params) is None:
+                failing.append(day)
+                new_cuts.extend(_diagnose(current, day, visits, first_today, params))
+        if not failing or rounds >= params.max_cut_rounds:
+            break
+        rounds += 1
+        current = current.model_copy(update={"cuts": (*current.cuts, *new_cuts)})
+    return _finish(
+        current, params, stage, solver, assignments, first, status, began, first_solution_at, rounds
+    )
+
+
+def _finish(
+    problem: Problem,
+    params: SolveParams,
+    stage: _Stage1,
+    solver: cp_model.CpSolver,
+    assignments: list[Assignment],
+    first: dict[int, int],
+    status: SolveStatus,
+    began: float,
+    first_solution_at: float | None,
+    rounds: int,
+) -> Solution:
+    """Sequences the final assignment, dropping what does not fit, and reports penalties."""
+    starts: dict[tuple[int, int], int] = {}
+    dropped: list[tuple[int, int]] = []
+    travel = 0
+    for day in range(problem.horizon_days):
+        visits = _day_visits(assignments, day)
+        if not visits:
+            continue
+        first_today = {t for t, d in first.items() if d == day}
+        kept, seq = _drop_until_sequenced(problem, day, visits, first_today, params)
+        dropped.extend((x.task, day) for x in visits if x not in kept)
+        travel += seq.travel_min
+        for t, s in seq.start_min.items():
+            starts[t, day] = s
+    final = [
+        a.model_copy(update={"start_min": starts.get((a.task, a.day))})
+        for a in assignments
+        if (a.task, a.day) not in set(dropped)
+    ]
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for term, subject, expr in stage.terms:
+        grouped[term, subject].append(expr)
+    penalties = []
+    for (term, subject), exprs in sorted(grouped.items()):
+        amount = int(solver.value(sum(exprs)))
+        if amount:
+            penalties.append(Penalty(term_id=term, subject_id=subject, amount=amount))
+    return Solution(
+        status=status,
+        objective=solver.objective_value,
+        bound=solver.best_objective_bound,
+        runtime_s=time.perf_counter() - began,
+        first_solution_s=None if first_solution_at is None else first_solution_at - began,
+        params=params,
+        assignments=tuple(final),
+        penalties=tuple(penalties),
+        cut_rounds=rounds,
+        dropped=tuple(sorted(dropped)),
+        travel_min=travel,
+    )

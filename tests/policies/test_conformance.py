@@ -1,0 +1,180 @@
+"""Conformance suite run over every policy pack (as python-holidays' CommonCountryTests).
+
+Rule: no network, no clock; packs are read from `policies/packs/`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from policies import ChildFacts, OverrideError, RuleOverride, pack_ids
+from policies.engine import check_override, effective_period
+from policies.loader import read_raw_pack
+from policies.models import IntervalRule, Pack, Period
+from tests.policies.conftest import collapse
+
+PREFIX = {
+    "england": "eng_",
+    "north-somerset": "ns_",
+    "trust-standards": "trust_",
+    "camden": "camden_",
+    "cin-guidance": "cing_",
+}
+
+
+def test_every_pack_has_a_prefix() -> None:
+    """Each shipped pack has a rule-id prefix registered here, and england is the base."""
+    assert set(pack_ids()) == set(PREFIX)
+
+
+def test_pack_loads_and_resolves(pack: Pack) -> None:
+    """A pack resolves to at least one rule; authority packs extend the england base."""
+    assert pack.rules
+    if pack.id != "england":
+        assert pack.extends == "england"
+        base_ids = {r.id for r in read_raw_pack("england").rules}
+        assert base_ids - set(pack.omit) <= {r.id for r in pack.rules}
+
+
+def test_rule_ids_unique(pack: Pack) -> None:
+    """Rule ids are unique in the resolved pack."""
+    ids = [r.id for r in pack.rules]
+    assert len(ids) == len(set(ids))
+
+
+def test_own_rule_ids_carry_the_pack_prefix(pack: Pack) -> None:
+    """A pack's own rules are named `<prefix>_...` so an id says where it comes from."""
+    raw = read_raw_pack(pack.id)
+    wrong = [r.id for r in raw.rules if not r.id.startswith(PREFIX[pack.id])]
+    assert not wrong
+
+
+def test_every_rule_cites_a_listed_document(pack: Pack) -> None:
+    """Each rule's source document is one the pack (or its base) lists."""
+    listed = {d.id for d in pack.documents}
+    unlisted = [r.id for r in pack.rules if r.source.document not in listed]
+    assert not unlisted
+
+
+def test_quotes_appear_verbatim_in_the_seed(pack: Pack, seed_dir: Path) -> None:
+    """A quote from a seed document appears in it word for word (whitespace collapsed)."""
+    files = {d.id: d.file for d in pack.documents}
+    missing = []
+    for rule in pack.rules:
+        file = files[rule.source.document]
+        if file is None:
+            continue
+        text = collapse((seed_dir / file).read_text(encoding="utf-8"))
+        if collapse(rule.source.quote) not in text:
+            missing.append(rule.id)
+    assert not missing
+
+
+def test_documents_without_a_seed_file_are_statutes(pack: Pack) -> None:
+    """A rule whose document has no seed file cites the statute and regulation it encodes."""
+    files = {d.id: d.file for d in pack.documents}
+    uncited = [
+        r.id for r in pack.rules if files[r.source.document] is None and not r.source.statute
+    ]
+    assert not uncited
+
+
+def test_seed_files_exist(pack: Pack, seed_dir: Path) -> None:
+    """Every document that names a seed file names one that exists."""
+    absent = [d.file for d in pack.documents if d.file and not (seed_dir / d.file).is_file()]
+    assert not absent
+
+
+def test_validity_ranges_ordered(pack: Pack) -> None:
+    """valid_from is on or before valid_until wherever both are set."""
+    for rule in pack.rules:
+        if rule.valid_from and rule.valid_until:
+            assert rule.valid_from <= rule.valid_until, rule.id
+
+
+def test_windows_positive(pack: Pack) -> None:
+    """Every period a rule sets is a positive amount; inclusive counting needs more than 1."""
+    for rule in pack.rules:
+        for name in ("every", "within"):
+            period = getattr(rule, name, None)
+            if period is not None:
+                assert period.amount > 0, rule.id
+        if isinstance(rule, IntervalRule) and rule.counting == "inclusive":
+            assert rule.every.amount > 1, rule.id
+
+
+def test_supersedes_names_existing_rules(pack: Pack) -> None:
+    """A rule only supersedes rules the resolved pack has."""
+    ids = {r.id for r in pack.rules}
+    for rule in pack.rules:
+        assert set(rule.supersedes) <= ids, rule.id
+        assert rule.id not in rule.supersedes
+
+
+def test_statutory_documents_cite_legislation(pack: Pack) -> None:
+    """Documents without a seed file are statutory instruments with a public address."""
+    for doc in pack.documents:
+        if doc.file is None:
+            assert doc.id.startswith("SI "), doc.id
+            assert doc.url, doc.id
+            assert doc.url.startswith("http"), doc.id
+
+
+def _interval_rules(pack: Pack) -> list[IntervalRule]:
+    return [r for r in pack.rules if isinstance(r, IntervalRule)]
+
+
+def test_loosening_override_refused(pack: Pack) -> None:
+    """A per-child override that would lengthen any interval rule raises OverrideError."""
+    for rule in _interval_rules(pack):
+        looser = RuleOverride(
+            rule_id=rule.id, every=Period(amount=rule.every.amount + 1, unit=rule.every.unit)
+        )
+        with pytest.raises(OverrideError):
+            check_override(rule, looser)
+        facts = ChildFacts(category=rule.scope.categories[0], overrides=(looser,))
+        with pytest.raises(OverrideError):
+            effective_period(rule, facts)
+
+
+def test_override_in_another_unit_refused(pack: Pack) -> None:
+    """An override in another unit is refused even when it looks shorter."""
+    for rule in _interval_rules(pack):
+        other = "days" if rule.every.unit != "days" else "weeks"
+        override = RuleOverride(rule_id=rule.id, every=Period(amount=1, unit=other))
+        with pytest.raises(OverrideError):
+            check_override(rule, override)
+
+
+def test_tightening_override_accepted(pack: Pack) -> None:
+    """An override that keeps or shortens the interval is accepted and used."""
+    for rule in _interval_rules(pack):
+        same = RuleOverride(rule_id=rule.id, every=rule.every)
+        check_override(rule, same)
+        if rule.every.amount > 1:
+            tighter = Period(amount=rule.every.amount - 1, unit=rule.every.unit)
+            facts = ChildFacts(
+                category=rule.scope.categories[0],
+                overrides=(RuleOverride(rule_id=rule.id, every=tighter),),
+            )
+            assert effective_period(rule, facts) == tighter
+
+
+def test_titles_and_quotes_present(pack: Pack) -> None:
+    """Every rule has a human title and a quote long enough to find."""
+    for rule in pack.rules:
+        assert rule.title.strip(), rule.id
+        assert len(rule.source.quote) >= 10, rule.id
+        assert rule.source.section.strip(), rule.id
+
+
+def test_rules_in_force_today_of_the_tests() -> None:
+    """No shipped rule has expired by the dates the edge-pair tests use (2026-2028)."""
+    from policies import load_pack
+
+    for pack_id in pack_ids():
+        for rule in load_pack(pack_id).rules:
+            assert rule.valid_until is None or rule.valid_until >= date(2028, 12, 31), rule.id
