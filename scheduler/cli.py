@@ -319,11 +319,18 @@ def generate(
     day = parse_date(start, "--start") or next_monday(today())
     with handled():
         load_pack(authority)
-        scenario = make(size, seed=seed, start=day, children=children, authority=authority)  # type: ignore[arg-type]
+        scenario = make(
+            size,  # type: ignore[arg-type]
+            seed=seed,
+            start=day,
+            children=children,
+            authority=authority,
+        )
     output.write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
     err.print(
-        f"Wrote {output}: {len(scenario.children)} children, {len(scenario.households)} households, "
-        f"{len(scenario.workers)} workers in {len(scenario.teams)} teams (seed {seed})."
+        f"Wrote {output}: {len(scenario.children)} children, "
+        f"{len(scenario.households)} households, {len(scenario.workers)} workers "
+        f"in {len(scenario.teams)} teams (seed {seed})."
     )
 
 
