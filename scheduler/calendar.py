@@ -51,14 +51,14 @@ class WorkingCalendar:
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]: how many working days after `start` `end` falls."""
-        if end <= start:
-            return -sum(
-                1 for i in range((start - end).days) if self.is_working_day(end + timedelta(i + 1))
-            )
-        return sum(
-            1 for i in range((end - start).days) if self.is_working_day(start + timedelta(i + 1))
-        )
+        """Signed count of working days from `start` to `end`: the n with add_working_days(start, n)
+        landing on `end` when `end` is a working day (days in (start, end], or minus those in
+        [end, start))."""
+        if end >= start:
+            span = range(1, (end - start).days + 1)
+            return sum(1 for i in span if self.is_working_day(start + timedelta(days=i)))
+        span = range((start - end).days)
+        return -sum(1 for i in span if self.is_working_day(end + timedelta(days=i)))
 
     def working_days(self, start: date, end: date) -> list[date]:
         """Every working day from `start` to `end` inclusive."""
