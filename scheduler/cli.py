@@ -304,7 +304,7 @@ def generate(
         "scenario.json"
     ),
     children: Annotated[
-        int | None, typer.Option(help="Number of children (overrides size).")
+        int | None, typer.Option(min=1, help="Number of children (overrides size).")
     ] = None,
     authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
