@@ -368,6 +368,19 @@ def _note_late(
             state.reasons.setdefault(BreachKey(child.id, due.rule_id, due.due), reason)
 
 
+def _settle_day(after: date, deadline: date, start: date) -> date:
+    """The day from which a household's next visit is preferred.
+
+    The first visit in the plan goes as early as possible (room to retry if it fails); a
+    further one is preferred from halfway between the previous visit and the new deadline,
+    rather than the day after the previous visit.
+    """
+    if after == start or deadline < after:
+        return after
+    previous = after - timedelta(days=1)
+    return previous + timedelta(days=(deadline - previous).days // 2)
+
+
 def _new_state(scenario: Scenario, start: date, end: date, pack: Pack) -> _State:
     tz = ZoneInfo(scenario.authority.timezone)
     roles = {w.id: w.role for w in scenario.workers}
@@ -431,7 +444,10 @@ def plan_greedy(scenario: Scenario, start: date, weeks: int = 1, pack: Pack | No
         household = households[household_id]
         workers = _candidate_workers(state, household, dues)
         days = [d for d in working if d >= after[household_id]]
-        in_time = [d for d in days if d <= deadline]
+        settle = _settle_day(after[household_id], deadline, start)
+        # Days from the settling day first, then earlier ones, latest first.
+        in_time = [d for d in days if settle <= d <= deadline]
+        in_time += [d for d in reversed(days) if d < settle]
         slot = _find_slot(state, household, workers, in_time)
         if slot is None:
             reason = _why_late(state, household, workers, in_time, deadline)

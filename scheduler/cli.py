@@ -8,17 +8,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from solver.params import SolveParams
+
 from policies import PackNotFoundError, PolicyError, load_pack
 from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Flag, PlacementType
 from scheduler import render, service
 from scheduler.errors import InputError, VisitplanError
+from scheduler.scenario_io import read_scenario
 from scheduler.store import Store
 
 app = typer.Typer(
@@ -332,6 +336,136 @@ def generate(
         f"{len(scenario.households)} households, {len(scenario.workers)} workers "
         f"in {len(scenario.teams)} teams (seed {seed})."
     )
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]{message}[/]", markup=True)
+
+
+def _solve_params(time_limit: float, seed: int) -> SolveParams:
+    from solver.params import SolveParams
+
+    return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=2)
+
+
+@app.command()
+def plan(
+    start: Annotated[str | None, typer.Option(help="First day (default next Monday).")] = None,
+    weeks: Annotated[int, typer.Option(min=1, max=8, help="Weeks to plan.")] = 1,
+    time_limit: Annotated[
+        float, typer.Option(min=0.1, help="Seconds the solver may spend per team and round.")
+    ] = 20.0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Solver seed; same input and seed, same plan.")
+    ] = 0,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Plan this scenario file instead of the store's caseload."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the plan, with reasons, to FILE.")
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Build every worker's visit schedule and store it as the current plan.
+
+    Looks 4 weeks past the horizon so deadlines just after it are planned for. Prints each
+    worker's visits and the breaches that capacity did not allow, with reasons.
+    """
+    day = parse_date(start, "--start") or next_monday(today())
+    with handled():
+        store = open_store(db)
+        scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
+        result = service.plan_caseload(
+            scenario, day, weeks, _solve_params(time_limit, seed), _progress
+        )
+        if scenario_file is None:
+            store.save_plan(result, datetime.now(LONDON))
+    if json_file is not None:
+        json_file.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    for table in render.render_plan(result, scenario):
+        out.print(table)
+    out.print(render.render_breaches(result, scenario))
+    out.print(render.render_plan_summary(result, scenario))
+    if scenario_file is not None:
+        err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
+
+
+@app.command()
+def check(
+    scenario_file: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario file (with --plan).")
+    ] = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Plan JSON file.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a plan independently of the solver; exit 1 on any hard violation.
+
+    Without files it checks the store's current plan against the store's caseload.
+    """
+    from scheduler.domain import Plan
+
+    if (scenario_file is None) != (plan_file is None):
+        raise typer.BadParameter("give both --scenario and --plan, or neither")
+    with handled():
+        if scenario_file is not None and plan_file is not None:
+            scenario = read_scenario(scenario_file)
+            try:
+                checked = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                fail(f"{plan_file}: not a plan file: {exc}", 2)
+        else:
+            store = open_store(db)
+            scenario = store.read_scenario()
+            current = store.current_plan()
+            if current is None:
+                fail("no plan in the store: run `visitplan plan` first", 2)
+            checked = current
+        report = service.check(scenario, checked)
+    if as_json:
+        print_json(report)
+    else:
+        out.print(render.render_check(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo's store, files and calendars.")
+    ] = Path("visitplan-demo"),
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the sample authority.")] = 0,
+) -> None:
+    """Generate a one-team sample authority, plan two weeks and show schedule and compliance."""
+    from scheduler.generate import generate as make
+
+    start = next_monday(today())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scenario = make("S", seed=seed, start=start)
+    (out_dir / "scenario.json").write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+    store = open_store(f"sqlite:///{out_dir / 'visitplan.db'}")
+    store.replace_caseload(scenario)
+    err.print(
+        f"Sample authority: {len(scenario.children)} children in {len(scenario.households)} "
+        f"households, {len(scenario.workers)} workers; planning 2 weeks from {start:%a %d %b %Y}."
+    )
+    result = service.plan_caseload(scenario, start, 2, _solve_params(10.0, seed), _progress)
+    store.save_plan(result, datetime.now(LONDON))
+    (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    for table in render.render_plan(result, scenario):
+        out.print(table)
+    out.print(render.render_breaches(result, scenario))
+    out.print(render.render_plan_summary(result, scenario))
+    report = service.check(scenario, result)
+    out.print(render.render_check(report))
+    out.print(
+        f"Wrote {out_dir}/scenario.json, plan.json and visitplan.db. "
+        f"Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def next_monday(day: date) -> date:

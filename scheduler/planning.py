@@ -226,7 +226,7 @@ def plan_scenario(
     for child in sorted(scenario.children, key=lambda c: c.id):
         tp = next((team_of_home[h] for h in child.household_ids if h in team_of_home), None)
         for rule_id, due, met_on in find_breaches(ctx, child, contacts[child.id], end):
-            reason = breach_reason(ctx, tp, child, due, booked)
+            reason = breach_reason(ctx, tp, child, due, booked, met_on)
             if met_on is not None:
                 reason += f"; planned {(met_on - due).days} days late on {met_on.isoformat()}"
             breaches.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from itertools import pairwise
 
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +24,7 @@ from policies.models import (
     SeenAloneRule,
     WhoRule,
 )
+from scheduler.check import CheckReport
 from scheduler.domain import ChildDue, Plan, Scenario
 
 
@@ -179,5 +181,76 @@ def render_breaches(plan: Plan, scenario: Scenario) -> Table:
             f"{breach.due:%a %d %b}",
             late,
             breach.reason,
+        )
+    return table
+
+
+def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | str]:
+    """Headline figures of a plan: visits, continuity, unannounced, travel, breaches."""
+    from scheduler.visiting import travel_min
+
+    children = {c.id: c for c in scenario.children}
+    workers = {w.id: w for w in scenario.workers}
+    homes = {h.id: h for h in scenario.households}
+    speed = scenario.authority.travel_speed_kmh
+    allocated = sum(
+        1
+        for v in plan.visits
+        if any(children[c].allocated_worker == v.worker_id for c in v.child_ids if c in children)
+    )
+    travel = 0
+    days: dict[tuple[str, date], list] = defaultdict(list)
+    for visit in plan.visits:
+        for worker_id in filter(None, (visit.worker_id, visit.second_worker_id)):
+            days[(worker_id, visit.day)].append(visit)
+    for (worker_id, _), visits in days.items():
+        worker = workers[worker_id]
+        points = [(worker.base_lat, worker.base_lon)]
+        points += [
+            (homes[v.household_id].lat, homes[v.household_id].lon)
+            for v in sorted(visits, key=lambda v: v.start)
+        ]
+        points.append((worker.base_lat, worker.base_lon))
+        travel += sum(travel_min(*a, *b, speed) for a, b in pairwise(points))
+    loads = [len(v) for v in days.values()]
+    return {
+        "visits": len(plan.visits),
+        "children_seen": len({c for v in plan.visits for c in v.child_ids}),
+        "by_allocated_worker_pct": round(100 * allocated / len(plan.visits), 1)
+        if plan.visits
+        else 0.0,
+        "unannounced": sum(1 for v in plan.visits if not v.announced),
+        "joint": sum(1 for v in plan.visits if v.second_worker_id),
+        "travel_min": travel,
+        "max_visits_in_a_day": max(loads, default=0),
+        "breaches": len(plan.breaches),
+        "status": plan.status,
+    }
+
+
+def render_plan_summary(plan: Plan, scenario: Scenario) -> Table:
+    """The plan's headline figures and the solver's status."""
+    stats = plan_statistics(plan, scenario)
+    table = Table(title=f"Plan {plan.start:%d %b} to {plan.end:%d %b %Y} (seed {plan.seed})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in stats.items():
+        table.add_row(key.replace("_", " "), str(value))
+    if plan.runtime_s is not None:
+        table.add_row("solve time", f"{plan.runtime_s:.1f} s")
+    if plan.objective is not None:
+        table.add_row("objective / bound", f"{plan.objective:.0f} / {plan.bound or 0:.0f}")
+    return table
+
+
+def render_check(report: CheckReport) -> Table:
+    """The checker's verdict: every violation, hard ones first."""
+    verdict = "plan accepted" if report.ok else f"{len(report.hard)} hard violation(s)"
+    table = Table(title=f"Independent check: {verdict}")
+    for column in ("severity", "code", "visit", "child", "message"):
+        table.add_column(column, overflow="fold")
+    for v in sorted(report.violations, key=lambda v: (not v.hard, v.code)):
+        table.add_row(
+            "HARD" if v.hard else "warning", v.code, v.visit_id or "", v.child_id or "", v.message
         )
     return table

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
 from policies.models import Category, Flag, PlacementType, PolicyModel
-from scheduler.domain import ChildDue, DomainModel, VisitRecord
+from scheduler.domain import ChildDue, DomainModel, Plan, Scenario, VisitRecord
 from scheduler.due import calendar_for, scenario_due
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.store import Store
+
+if TYPE_CHECKING:
+    from scheduler.check import CheckReport
+    from solver.params import SolveParams
 
 
 class DueReport(DomainModel):
@@ -182,3 +187,23 @@ def counts(scenario: object) -> dict[str, int]:
     """How many of each thing a scenario holds."""
     names = ("teams", "workers", "households", "children", "absences", "records")
     return {name: len(getattr(scenario, name)) for name in names}
+
+
+def plan_caseload(
+    scenario: Scenario,
+    start: date,
+    weeks: int,
+    params: SolveParams,
+    progress: Callable[[str], None] | None = None,
+) -> Plan:
+    """Plan `weeks` from `start` for a scenario with the CP-SAT planner."""
+    from scheduler.planning import plan_scenario
+
+    return plan_scenario(scenario, start, weeks=weeks, params=params, progress=progress)
+
+
+def check(scenario: Scenario, plan: Plan) -> CheckReport:
+    """The independent checker's verdict on a plan."""
+    from scheduler.check import check_plan
+
+    return check_plan(scenario, plan)

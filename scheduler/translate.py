@@ -531,6 +531,7 @@ def breach_reason(
     child: Child,
     due: date,
     booked_min: dict[tuple[str, date], int],
+    met_on: date | None = None,
 ) -> str:
     """Why a deadline could not be met, in words a manager can act on.
 
@@ -539,7 +540,15 @@ def breach_reason(
     free time was taken by other visits (capacity), with the hours.
     """
     end = ctx.days[ctx.horizon_days - 1]
-    last = min(due, end) if due >= ctx.start else end
+    if due >= ctx.start:
+        last = min(due, end)
+    else:
+        last = end if met_on is None else met_on - timedelta(days=1)
+        if last < ctx.start:
+            return (
+                f"already overdue when the plan starts (due {due.isoformat()}); "
+                "visit planned on the plan's first day"
+            )
     prefix = (
         f"already overdue when the plan starts (due {due.isoformat()}); " if due < ctx.start else ""
     )
@@ -557,6 +566,8 @@ def breach_reason(
     if not eligible:
         return prefix + f"no {_label(roles)} in team {team} may make this visit"
     if not working:
+        if met_on is not None and due < ctx.start:
+            return prefix + "visit planned on the first working day of the plan"
         return prefix + f"no working day before {last.isoformat()}"
     slot_days = [
         d

@@ -14,10 +14,6 @@ from solver.variables import Variables
 Term = tuple[str, str, cp_model.LinearExprT]
 """(term_id, subject_id, expression)."""
 
-LATE_STEPS_DAYS = (0, 7, 14)
-"""A missed repeat deadline is costed a week at a time, up to three weeks late."""
-
-
 def _coverage(v: Variables, tasks: Iterable[int], unannounced: bool) -> dict[int, list]:
     """Day -> literals of visits that count, in task order."""
     store = v.unannounced if unannounced else v.visit
@@ -32,34 +28,35 @@ def _coverage(v: Variables, tasks: Iterable[int], unannounced: bool) -> dict[int
 def _late_terms(
     model: cp_model.CpModel, problem: Problem, v: Variables, clock: Clock, weights: Weights
 ) -> list[Term]:
+    """Days late, counted as uncovered days.
+
+    Day e after the first deadline is covered when some visit on a day d < e has its next
+    deadline on or after e (`next_due_day[d] >= e`, or no next deadline). Each uncovered day
+    is one day late, so the count equals the total lateness of the visit sequence, and adding
+    a visit never costs lateness (which keeps the search monotone).
+    """
     cover = _coverage(v, clock.tasks, clock.unannounced)
     window = problem.window_days
-    terms: list[Term] = []
     due = clock.first_due_day
-    if due < window:
-        low = max(0, due - clock.buffer_days + 1)
-        seen: list = [lit for d in range(low) for lit in cover.get(d, [])]
-        for d in range(low, window):
-            # not_yet[d]: no visit before day d, so a visit on day v is v - due days late.
-            not_yet = model.new_bool_var(f"notyet_{clock.id}_d{d}")
-            model.add(not_yet + sum(seen) >= 1)
-            seen.extend(cover.get(d, []))
-            if d > due:
-                terms.append(("statutory_lateness", clock.subject, clock.weight_per_day * not_yet))
-            elif weights.retry_buffer:
-                terms.append(("retry_buffer", clock.subject, weights.retry_buffer * not_yet))
-    if clock.next_due_day is None:
-        return terms
-    for d in sorted(cover):
-        for step in LATE_STEPS_DAYS:
-            end = clock.next_due_day[d] + step
-            if end >= window:
-                break
-            later = [lit for e in range(d + 1, end + 1) for lit in cover.get(e, [])]
-            for lit in cover[d]:
-                miss = model.new_bool_var(f"miss_{clock.id}_d{d}_s{step}")
-                model.add(miss + sum(later) >= lit)
-                terms.append(("statutory_lateness", clock.subject, 7 * clock.weight_per_day * miss))
+    chain = clock.next_due_day
+    terms: list[Term] = []
+    for e in range(max(0, due - clock.buffer_days + 1), window):
+        if e <= due:
+            if not weights.retry_buffer:
+                continue
+            lits = [lit for d in range(e) for lit in cover.get(d, [])]
+            term, cost = "retry_buffer", weights.retry_buffer
+        else:
+            lits = [
+                lit
+                for d in range(e)
+                if chain is None or chain[d] >= e
+                for lit in cover.get(d, [])
+            ]
+            term, cost = "statutory_lateness", clock.weight_per_day
+        uncovered = model.new_bool_var(f"uncovered_{clock.id}_d{e}")
+        model.add(uncovered + sum(lits) >= 1)
+        terms.append((term, clock.subject, cost * uncovered))
     return terms
 
 

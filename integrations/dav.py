@@ -1,0 +1,745 @@
+"""CalDAV: publishing a plan to workers' calendars, and reading their busy times.
+
+Rule: caldav, HTTP and network errors never leave this module raw: they become the errors
+of `integrations.errors`. Credentials come from the environment or a config file through
+`read_config`, never from flags, and are never logged or put in a message. The ledger is
+updated after each successful write, so it always tells what the server holds.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar as ICalendar
+from pydantic import BaseModel, ConfigDict, Field
+
+from integrations.errors import (
+    AuthError,
+    CalendarError,
+    ConfigError,
+    ConflictError,
+    UnreachableError,
+)
+from integrations.ics import (
+    CANCEL_GRACE,
+    CANCELLED,
+    CANCELLING,
+    DELETED,
+    PENDING,
+    PUBLISHED,
+    is_ours,
+    merged,
+    render_object,
+    revise,
+    revision_of,
+)
+from scheduler.domain import BusyTime, Scenario, Visit, Worker, WorkerId
+from scheduler.store import LedgerEntry
+
+if TYPE_CHECKING:
+    from caldav import Calendar, DAVClient, Principal
+
+ENV_URL = "VISITPLAN_CALDAV_URL"
+ENV_USERNAME = "VISITPLAN_CALDAV_USERNAME"
+ENV_PASSWORD = "VISITPLAN_CALDAV_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+ENV_CONFIG = "VISITPLAN_CONFIG"
+DEFAULT_CONFIG = Path("~/.config/visitplan/caldav.toml")
+CALENDAR_PREFIX = "visitplan-"
+
+Action = Literal["create", "update", "cancel", "delete", "conflict"]
+
+
+class Ledger(Protocol):
+    """The store's calendar ledger, as publishing uses it."""
+
+    def ledger_all(self, worker_id: str | None = None) -> tuple[LedgerEntry, ...]:
+        """Every ledger entry."""
+        ...
+
+    def ledger_put(self, entry: LedgerEntry) -> None:
+        """Insert or replace one entry."""
+        ...
+
+
+@dataclass(frozen=True)
+class DavConfig:
+    """Where the CalDAV server is and how to log in; the password never shows in a repr."""
+
+    url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    features: str | None = None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without any user information, fit for messages."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def read_config(environ: Mapping[str, str] | None = None) -> DavConfig:
+    """The CalDAV settings from VISITPLAN_CALDAV_URL/_USERNAME/_PASSWORD, or else from the TOML
+    file named by VISITPLAN_CONFIG or ~/.config/visitplan/caldav.toml (keys `url`, `username`,
+    `password`, `features`, at the top or under `[caldav]`).
+
+    Raises:
+        ConfigError: nothing is configured, or the file is malformed.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(ENV_URL):
+        return DavConfig(
+            url=env[ENV_URL],
+            username=env.get(ENV_USERNAME) or None,
+            password=env.get(ENV_PASSWORD) or None,
+        )
+    path = Path(env.get(ENV_CONFIG) or DEFAULT_CONFIG).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"no CalDAV server configured: set {ENV_URL}, {ENV_USERNAME} and {ENV_PASSWORD}, "
+            f"or write url/username/password to {path}"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the CalDAV config {path}: {type(exc).__name__}") from None
+    section = data.get("caldav", data)
+    if not isinstance(section, dict) or not isinstance(section.get("url"), str):
+        raise ConfigError(f"the CalDAV config {path} has no `url`")
+    return DavConfig(
+        url=section["url"],
+        username=section.get("username"),
+        password=section.get("password"),
+        features=section.get("features"),
+    )
+
+
+def _is_network(exc: BaseException) -> bool:
+    """True for a connection-level failure from the HTTP stack (not an HTTP answer)."""
+    root = type(exc).__module__.split(".")[0]
+    return isinstance(exc, OSError | TimeoutError) or root in {
+        "niquests",
+        "requests",
+        "urllib3",
+        "urllib3_future",
+        "httpx",
+        "httpcore",
+    }
+
+
+@contextmanager
+def wrapped(what: str) -> Iterator[None]:
+    """Re-raise caldav and network errors as our own, with a message naming `what` failed."""
+    from caldav.lib import error
+
+    try:
+        yield
+    except (error.ETagMismatchError, error.ScheduleTagMismatchError):
+        raise
+    except error.AuthorizationError as exc:
+        status = getattr(exc, "status", None)
+        raise AuthError(
+            f"{what}: the CalDAV server refused the credentials (HTTP {status or '401/403'})"
+        ) from None
+    except error.DAVError as exc:
+        status = getattr(exc, "status", None)
+        raise CalendarError(
+            f"{what}: the CalDAV server answered {type(exc).__name__}"
+            + (f" (HTTP {status})" if status else "")
+        ) from None
+    except CalendarError:
+        raise
+    except Exception as exc:
+        if _is_network(exc):
+            raise UnreachableError(
+                f"{what}: the CalDAV server cannot be reached ({type(exc).__name__})"
+            ) from None
+        raise
+
+
+def connect(config: DavConfig) -> DAVClient:
+    """A caldav client for `config` (explicit URL, so the host's environment cannot redirect it).
+
+    Raises:
+        AuthError: the credentials are refused.
+        UnreachableError: the server does not answer.
+    """
+    from caldav import get_davclient
+
+    kwargs: dict[str, Any] = {
+        "url": config.url,
+        "username": config.username,
+        "password": config.password,
+        "timeout": 30,
+    }
+    if config.username:
+        kwargs["auth_type"] = "basic"
+    if config.features:
+        kwargs["features"] = config.features
+    with wrapped(f"connecting to {config.safe_url}"):
+        client = get_davclient(**kwargs)
+    if client is None:
+        raise ConfigError("no CalDAV server configured")
+    return client
+
+
+# --------------------------------------------------------------------- calendars
+
+
+def calendar_id(worker_id: WorkerId) -> str:
+    """The id of the calendar visitplan keeps for a worker under the service account."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in worker_id)
+    return f"{CALENDAR_PREFIX}{safe}"
+
+
+def _path(url: object) -> str:
+    """The unquoted path of a URL, for comparing hrefs across spellings."""
+    return unquote(urlsplit(str(url)).path).rstrip("/")
+
+
+class Calendars:
+    """Each worker's calendar: `worker.calendar_url`, or one per worker under the account."""
+
+    def __init__(self, client: DAVClient, workers: Iterable[Worker], create: bool) -> None:
+        """Look calendars up lazily; `create` makes missing service calendars (not in dry runs)."""
+        self.client = client
+        self.workers = {w.id: w for w in workers}
+        self.create = create
+        self._principal: Principal | None = None
+        self._listing: dict[str, Calendar] | None = None
+        self._found: dict[str, Calendar | None] = {}
+
+    def principal(self) -> Principal:
+        """The service account's principal."""
+        if self._principal is None:
+            with wrapped("finding the CalDAV account"):
+                self._principal = self.client.get_principal()
+        return self._principal
+
+    def for_worker(self, worker_id: WorkerId) -> Calendar | None:
+        """The worker's calendar, created when missing and allowed; None when absent."""
+        if worker_id in self._found:
+            return self._found[worker_id]
+        from caldav import Calendar as DavCalendar
+
+        worker = self.workers.get(worker_id)
+        cal: Calendar | None
+        if worker is not None and worker.calendar_url:
+            cal = DavCalendar(client=self.client, url=worker.calendar_url)
+        else:
+            cal_id = calendar_id(worker_id)
+            if self._listing is None:
+                with wrapped("listing calendars"):
+                    self._listing = {
+                        _path(c.url).rsplit("/", 1)[-1]: c
+                        for c in self.principal().get_calendars()
+                    }
+            cal = self._listing.get(cal_id)
+            if cal is None and self.create:
+                name = f"Visits: {worker.name}" if worker else f"Visits: {worker_id}"
+                with wrapped(f"creating the calendar of {worker_id}"):
+                    cal = self.principal().make_calendar(
+                        name=name, cal_id=cal_id, supported_calendar_component_set=["VEVENT"]
+                    )
+                self._listing[cal_id] = cal
+        self._found[worker_id] = cal
+        return cal
+
+
+def _server_etags(cal: Calendar) -> dict[str, str | None]:
+    """Every object in the calendar: unquoted path -> ETag (one REPORT)."""
+    with wrapped("reading the calendar's ETags"):
+        objects = cal.get_objects_by_sync_token(load_objects=False)
+        return {_path(o.url): o.etag for o in objects}
+
+
+def _fingerprint(data: bytes | str | None) -> tuple[str, ...] | None:
+    """What identifies an event's content, independent of the server's serialisation."""
+    if not data:
+        return None
+    try:
+        cal = ICalendar.from_ical(data)
+    except ValueError:
+        return None
+    for event in cal.walk("VEVENT"):
+        return tuple(
+            event.get(name).to_ical().decode() if event.get(name) is not None else ""
+            for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "STATUS", "SUMMARY",
+                         "LOCATION", "DESCRIPTION")
+        )
+    return None
+
+
+# ---------------------------------------------------------------------- publish
+
+
+class PublishItem(BaseModel):
+    """One event publishing touched, or would touch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uid: str = Field(description="The event's UID.")
+    visit_id: str | None = Field(default=None, description="The visit it shows.")
+    worker_id: str = Field(description="Whose calendar.")
+    sequence: int = Field(description="The event's SEQUENCE after the write.")
+    reason: str | None = Field(default=None, description="Why, for conflicts.")
+
+
+class PublishReport(BaseModel):
+    """What a publish run did (or, in a dry run, would do)."""
+
+    dry_run: bool = False
+    created: list[PublishItem] = Field(default_factory=list)
+    updated: list[PublishItem] = Field(default_factory=list)
+    cancelled: list[PublishItem] = Field(default_factory=list)
+    deleted: list[PublishItem] = Field(default_factory=list)
+    conflicts: list[PublishItem] = Field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def writes(self) -> int:
+        """How many writes were made (or would be)."""
+        return len(self.created) + len(self.updated) + len(self.cancelled) + len(self.deleted)
+
+
+def _item(entry: LedgerEntry, reason: str | None = None) -> PublishItem:
+    return PublishItem(
+        uid=entry.uid,
+        visit_id=entry.visit.id if entry.visit else None,
+        worker_id=entry.worker_id,
+        sequence=entry.sequence,
+        reason=reason,
+    )
+
+
+class _Publisher:
+    """One publish run: decides, writes, and keeps the ledger true after each write."""
+
+    def __init__(
+        self,
+        client: DAVClient,
+        ledger: Ledger,
+        scenario: Scenario,
+        now: datetime,
+        dry_run: bool,
+        cancel_grace: timedelta,
+        on_write: Callable[[str, LedgerEntry], None] | None,
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.scenario = scenario
+        self.now = now
+        self.dry_run = dry_run
+        self.cancel_grace = cancel_grace
+        self.on_write = on_write
+        self.calendars = Calendars(client, scenario.workers, create=not dry_run)
+        self.etags: dict[str, dict[str, str | None]] = {}
+        self.report = PublishReport(dry_run=dry_run)
+
+    def server(self, cal: Calendar | None) -> dict[str, str | None]:
+        """The calendar's objects and ETags, read once per run."""
+        if cal is None:
+            return {}
+        key = _path(cal.url)
+        if key not in self.etags:
+            self.etags[key] = _server_etags(cal)
+        return self.etags[key]
+
+    def done(self, kind: str, entry: LedgerEntry) -> None:
+        """Record a successful write in the ledger, then tell the hook."""
+        self.ledger.ledger_put(entry)
+        if self.on_write is not None:
+            self.on_write(kind, entry)
+
+    def data(self, entry: LedgerEntry) -> bytes:
+        """The bytes of the entry's current revision."""
+        assert entry.visit is not None
+        return render_object(entry.visit, self.scenario, entry.worker_id, revision_of(entry))
+
+    def matches_server(self, cal: Calendar, href: str, data: bytes) -> str | None:
+        """The server's ETag when it already holds exactly our revision, else None."""
+        from caldav import Event
+
+        obj = Event(client=self.client, url=href, parent=cal)
+        with wrapped(f"reading {href}"):
+            try:
+                obj.load()
+            except Exception as exc:  # a 404 means it is not there
+                if type(exc).__name__ == "NotFoundError":
+                    return None
+                raise
+        if _fingerprint(obj.raw_data) == _fingerprint(data):
+            return obj.etag
+        return None
+
+    def put(self, cal: Calendar, entry: LedgerEntry, data: bytes) -> tuple[str, str | None] | str:
+        """PUT the entry; (href, etag) on success, or the reason it conflicts."""
+        from caldav import Event
+        from caldav.elements import dav
+        from caldav.lib import error
+
+        obj = Event(client=self.client, url=entry.href, parent=cal) if entry.href else Event(
+            client=self.client, parent=cal
+        )
+        if entry.href and entry.etag:
+            obj.props[dav.GetEtag.tag] = entry.etag
+        try:
+            with wrapped(f"writing {entry.uid}"):
+                obj.save(raw_data=data, increase_seqno=False, precondition="etag")
+                etag = obj.etag
+                if etag is None:
+                    obj.load()
+                    etag = obj.etag
+        except (error.ETagMismatchError, error.ScheduleTagMismatchError):
+            adopted = self.matches_server(cal, str(obj.url), data)
+            if adopted is not None:
+                return str(obj.url), adopted
+            return "changed on the server since it was published (ETag mismatch)"
+        return str(obj.url), etag
+
+    def delete(self, entry: LedgerEntry) -> str | None:
+        """DELETE the entry's object with If-Match; None when done, or the conflict reason."""
+        from caldav import Event
+        from caldav.elements import dav
+        from caldav.lib import error
+
+        if not entry.href:
+            return None
+        obj = Event(client=self.client, url=entry.href)
+        if entry.etag:
+            obj.props[dav.GetEtag.tag] = entry.etag
+        try:
+            with wrapped(f"deleting {entry.uid}"):
+                try:
+                    obj.delete(if_match=bool(entry.etag), precondition="etag")
+                except error.NotFoundError:
+                    return None
+        except (error.ETagMismatchError, error.ScheduleTagMismatchError):
+            return "changed on the server since it was published (ETag mismatch)"
+        return None
+
+    def step(self, entry: LedgerEntry) -> None:
+        """Bring one event on the server to what the ledger says it should be."""
+        if entry.status == DELETED:
+            return
+        cal = self.calendars.for_worker(entry.worker_id)
+        held = self.server(cal)
+        href_path = _path(entry.href) if entry.href else None
+        in_target = cal is not None and href_path is not None and href_path.startswith(
+            _path(cal.url) + "/"
+        )
+        if entry.status == PUBLISHED:
+            if href_path is None or not in_target:
+                self.report.unchanged += 1
+            elif href_path not in held:
+                self.conflict(entry, "deleted on the server by someone else")
+            elif held[href_path] != entry.etag:
+                self.conflict(entry, "changed on the server since it was published")
+            else:
+                self.report.unchanged += 1
+            return
+        if entry.status == CANCELLED:
+            if self.now - revision_of(entry).stamp < self.cancel_grace:
+                self.report.unchanged += 1
+                return
+            if href_path is not None and in_target and href_path in held:
+                if held[href_path] != entry.etag:
+                    self.conflict(entry, "changed on the server since it was cancelled")
+                    return
+            after = entry.model_copy(update={"status": DELETED, "href": None, "etag": None})
+            if self.dry_run:
+                self.report.deleted.append(_item(after))
+                return
+            reason = self.delete(entry)
+            if reason:
+                self.conflict(entry, reason)
+                return
+            self.done("delete", after)
+            self.report.deleted.append(_item(after))
+            return
+        # PENDING or CANCELLING: write the current revision.
+        if entry.status == CANCELLING and entry.href is None:
+            after = entry.model_copy(update={"status": DELETED})
+            if not self.dry_run:
+                self.ledger.ledger_put(after)
+            self.report.unchanged += 1
+            return
+        if cal is None:  # dry run: the calendar would be created
+            self.report.created.append(_item(entry))
+            return
+        data = self.data(entry)
+        if entry.href is not None and not in_target:
+            # The visit moved to another worker: remove it from the old calendar first.
+            if self.dry_run:
+                entry = entry.model_copy(update={"href": None, "etag": None})
+            else:
+                reason = self.delete(entry)
+                if reason:
+                    self.conflict(entry, reason)
+                    return
+                entry = entry.model_copy(update={"href": None, "etag": None})
+                self.ledger.ledger_put(entry)
+            href_path = None
+        if href_path is not None and href_path not in held:
+            self.conflict(entry, "deleted on the server by someone else")
+            return
+        if href_path is not None and held.get(href_path) != entry.etag:
+            adopted = self.matches_server(cal, str(entry.href), data)
+            if adopted is None:
+                self.conflict(entry, "changed on the server since it was published")
+                return
+            entry = entry.model_copy(update={"etag": adopted})
+            if adopted == held.get(href_path):
+                # An earlier run's write landed but its answer was lost: nothing to write.
+                status = CANCELLED if entry.status == CANCELLING else PUBLISHED
+                if not self.dry_run:
+                    self.ledger.ledger_put(entry.model_copy(update={"status": status}))
+                self.report.unchanged += 1
+                return
+        kind = "cancel" if entry.status == CANCELLING else (
+            "update" if entry.href else "create"
+        )
+        bucket = {
+            "create": self.report.created,
+            "update": self.report.updated,
+            "cancel": self.report.cancelled,
+        }[kind]
+        if self.dry_run:
+            bucket.append(_item(entry))
+            return
+        result = self.put(cal, entry, data)
+        if isinstance(result, str):
+            self.conflict(entry, result)
+            return
+        href, etag = result
+        status = CANCELLED if entry.status == CANCELLING else PUBLISHED
+        after = entry.model_copy(update={"href": href, "etag": etag, "status": status})
+        held[_path(href)] = etag
+        self.done(kind, after)
+        bucket.append(_item(after))
+
+    def conflict(self, entry: LedgerEntry, reason: str) -> None:
+        """Report a worker's own edit; it is left as it is on the server."""
+        self.report.conflicts.append(_item(entry, reason))
+
+
+def publish_plan(
+    client: DAVClient,
+    ledger: Ledger,
+    visits: Sequence[Visit],
+    scenario: Scenario,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    cancel_grace: timedelta = CANCEL_GRACE,
+    on_write: Callable[[str, LedgerEntry], None] | None = None,
+) -> PublishReport:
+    """Publish the visits to each worker's calendar; only changed events are written.
+
+    New visits are created, changed ones updated in place (If-Match with the ledger's ETag,
+    SEQUENCE up, same UID), removed ones sent as STATUS:CANCELLED and deleted on a run at least
+    `cancel_grace` later. An event someone else changed or deleted on the server is reported
+    as a conflict and left alone. `on_write(kind, entry)` is called after each write, once the
+    ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
+
+    Raises:
+        AuthError: the server refused the credentials.
+        UnreachableError: the server could not be reached, or went away part way; every write
+            made before is in the ledger, so the next run resumes without duplicates.
+        CalendarError: the server refused a request.
+    """
+    before = ledger.ledger_all()
+    changes = revise(before, visits, scenario, now)
+    if not dry_run:
+        for entry in changes:
+            ledger.ledger_put(entry)
+    publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write)
+    for entry in merged(before, changes):
+        publisher.step(entry)
+    return publisher.report
+
+
+def raise_for_conflicts(report: PublishReport) -> None:
+    """Raise ConflictError naming the conflicting events, if there are any."""
+    if report.conflicts:
+        lines = "; ".join(f"{c.uid} ({c.worker_id}): {c.reason}" for c in report.conflicts)
+        raise ConflictError(f"{len(report.conflicts)} event(s) not overwritten: {lines}")
+
+
+# ------------------------------------------------------------------ busy times
+
+
+def _as_utc(value: date | datetime, tz: ZoneInfo) -> datetime:
+    """A DTSTART/DTEND value as an aware UTC datetime (dates are local midnight)."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=tz)
+        return aware.astimezone(UTC)
+    return datetime.combine(value, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _freebusy_periods(cal: Calendar, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Busy periods from an RFC 4791 free-busy REPORT (no FBTYPE means BUSY; FREE ignored)."""
+    with wrapped("asking for free/busy time"):
+        answer = cal.freebusy_request(start, end)
+    periods: list[tuple[datetime, datetime]] = []
+    parsed = ICalendar.from_ical(answer.data)
+    for component in parsed.walk("VFREEBUSY"):
+        values = component.get("FREEBUSY")
+        if values is None:
+            continue
+        for prop in values if isinstance(values, list) else [values]:
+            if str(prop.params.get("FBTYPE", "BUSY")).upper() == "FREE":
+                continue
+            for period in _periods_of(prop):
+                periods.append(period)
+    return periods
+
+
+def _periods_of(prop: Any) -> list[tuple[datetime, datetime]]:
+    """The periods of one FREEBUSY property, which may hold several (RFC 5545 3.8.2.6)."""
+    raw = prop.to_ical().decode() if hasattr(prop, "to_ical") else str(prop)
+    found: list[tuple[datetime, datetime]] = []
+    from icalendar import vPeriod
+
+    for text in raw.split(","):
+        begin, finish = vPeriod.from_ical(text.strip())
+        if isinstance(finish, timedelta):
+            finish = begin + finish
+        found.append((begin.astimezone(UTC), finish.astimezone(UTC)))
+    return found
+
+
+def _search_periods(
+    cal: Calendar, start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """Busy periods from an expanded time-range search, skipping our own visits, transparent
+    and cancelled events (the fallback for servers without free-busy REPORT)."""
+    with wrapped("searching the calendar"):
+        found = cal.search(event=True, start=start, end=end, expand=True)
+    periods: list[tuple[datetime, datetime]] = []
+    for obj in found:
+        for event in obj.icalendar_instance.walk("VEVENT"):
+            if is_ours(str(event.get("UID", ""))):
+                continue
+            if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+                continue
+            if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            if event.get("DTSTART") is None:
+                continue
+            begin = _as_utc(event["DTSTART"].dt, tz)
+            if event.get("DTEND") is not None:
+                finish = _as_utc(event["DTEND"].dt, tz)
+            elif event.get("DURATION") is not None:
+                finish = begin + event["DURATION"].dt
+            else:
+                finish = begin + (timedelta(days=1) if not isinstance(
+                    event["DTSTART"].dt, datetime) else timedelta(0))
+            periods.append((begin, finish))
+    return periods
+
+
+def _merge(periods: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping or touching periods joined, in order."""
+    out: list[tuple[datetime, datetime]] = []
+    for begin, finish in sorted(periods):
+        if out and begin <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], finish))
+        else:
+            out.append((begin, finish))
+    return out
+
+
+def fetch_busy(
+    client: DAVClient,
+    workers: Iterable[Worker],
+    start: datetime,
+    end: datetime,
+    *,
+    own: Iterable[Visit] = (),
+    tz: ZoneInfo | None = None,
+    use_freebusy: bool = True,
+) -> list[BusyTime]:
+    """Each worker's busy time between `start` and `end`, from their own calendar.
+
+    Only workers with a `calendar_url` are read. Free/busy REPORT first; where the server
+    lacks it (or refuses it), an expanded time-range search. Radicale's FBTYPE=FREE (cancelled
+    events) is ignored and Xandikos's missing FBTYPE counts as busy. Our own visits are left
+    out: by UID in a search, and by matching the periods of `own` in free/busy answers.
+
+    Raises:
+        AuthError, UnreachableError, CalendarError: as for publishing.
+    """
+    from caldav import Calendar as DavCalendar
+    from caldav.lib import error
+
+    zone = tz or ZoneInfo("Europe/London")
+    begin, finish = start.astimezone(UTC), end.astimezone(UTC)
+    mine: set[tuple[str, datetime, datetime]] = set()
+    for visit in own:
+        s = visit.start.astimezone(UTC)
+        e = s + timedelta(minutes=visit.duration_min)
+        mine.add((visit.worker_id, s, e))
+        if visit.second_worker_id:
+            mine.add((visit.second_worker_id, s, e))
+    busy: list[BusyTime] = []
+    for worker in workers:
+        if not worker.calendar_url:
+            continue
+        cal = DavCalendar(client=client, url=worker.calendar_url)
+        periods: list[tuple[datetime, datetime]]
+        if use_freebusy:
+            try:
+                periods = [
+                    p for p in _freebusy_periods(cal, begin, finish)
+                    if (worker.id, p[0], p[1]) not in mine
+                ]
+            except (AuthError, UnreachableError):
+                raise
+            except (CalendarError, error.DAVError, ValueError):
+                periods = _search_periods(cal, begin, finish, zone)
+        else:
+            periods = _search_periods(cal, begin, finish, zone)
+        for s, e in _merge(periods):
+            s, e = max(s, begin), min(e, finish)
+            if s < e:
+                busy.append(BusyTime(worker_id=worker.id, start=s, end=e))
+    return busy
+
+
+def busy_for_scenario(
+    scenario: Scenario,
+    start: date | datetime,
+    end: date | datetime,
+    *,
+    client: DAVClient | None = None,
+    config: DavConfig | None = None,
+    own: Iterable[Visit] = (),
+) -> Scenario:
+    """The scenario with its workers' CalDAV busy times added (dates: local days, end inclusive).
+
+    Without a client, one is made from `config` or from `read_config()`.
+
+    Raises:
+        ConfigError, AuthError, UnreachableError, CalendarError: as for `fetch_busy`.
+    """
+    tz = ZoneInfo(scenario.authority.timezone)
+    if not isinstance(start, datetime):
+        start = datetime.combine(start, time(0), tzinfo=tz)
+    if not isinstance(end, datetime):
+        end = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    dav = client or connect(config or read_config())
+    found = fetch_busy(dav, scenario.workers, start, end, own=own, tz=tz)
+    known = {(b.worker_id, b.start, b.end) for b in scenario.busy}
+    extra = tuple(b for b in found if (b.worker_id, b.start, b.end) not in known)
+    return scenario.model_copy(update={"busy": (*scenario.busy, *extra)})

@@ -1,0 +1,239 @@
+"""Fixtures for calendar tests: hand-built scenarios and visits, and a real Radicale on loopback.
+
+Rule: unit tests here open no sockets; integration tests are marked `integration` and
+`allow_hosts(["127.0.0.1"])`, and talk only to the Radicale subprocess started below.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time as clock
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler.domain import (
+    Authority,
+    Child,
+    Household,
+    Plan,
+    Privacy,
+    Scenario,
+    Team,
+    Visit,
+    Worker,
+)
+
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+USER = "service"
+PASSWORD = "s3cret-test-only"
+
+
+def make_scenario(
+    workers: tuple[str, ...] = ("w1", "w2"),
+    calendar_urls: dict[str, str] | None = None,
+    privacy: Privacy | None = None,
+) -> Scenario:
+    """Two households with three children (two in h1), and the named workers."""
+    urls = calendar_urls or {}
+    return Scenario(
+        authority=Authority(id="camden", privacy=privacy or Privacy()),
+        as_of=date(2026, 11, 27),
+        teams=(Team(id="t1", name="Team One"),),
+        workers=tuple(
+            Worker(
+                id=w,
+                name=f"Worker {w}",
+                role="social-worker",
+                team_id="t1",
+                base_lat=51.5,
+                base_lon=-0.1,
+                calendar_url=urls.get(w),
+            )
+            for w in workers
+        ),
+        households=(
+            Household(id="h1", area="Kentish Town", address="1 Secret Road, NW5", lat=51.55,
+                      lon=-0.14, team_id="t1"),
+            Household(id="h2", area="Somers Town", address="2 Hidden Lane, NW1", lat=51.53,
+                      lon=-0.13, team_id="t1"),
+        ),
+        children=(
+            Child(id="c1", case_ref="CR-000123", name="Alice Example", category="child-protection",
+                  household_ids=("h1",)),
+            Child(id="c2", case_ref="CR-000124", name="Bob Example", category="child-protection",
+                  household_ids=("h1",)),
+            Child(id="c3", case_ref="CR-000200", name="Cara Example", category="child-in-need",
+                  household_ids=("h2",)),
+        ),
+    )
+
+
+def make_visit(
+    visit_id: str = "v1",
+    worker: str = "w1",
+    *,
+    day: date = date(2026, 12, 1),
+    hour: int = 10,
+    minute: int = 0,
+    household: str = "h1",
+    children: tuple[str, ...] = ("c1", "c2"),
+    **changes: Any,
+) -> Visit:
+    """A visit at a local London time."""
+    data: dict[str, Any] = {
+        "id": visit_id,
+        "household_id": household,
+        "child_ids": children,
+        "worker_id": worker,
+        "start": datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON),
+        "duration_min": 75,
+        "checklist": ("see each child alone", "see the bedroom"),
+        "rule_ids": ("cp_every_10_working_days",),
+        "due": day + timedelta(days=3),
+    }
+    data.update(changes)
+    return Visit(**data)
+
+
+def make_plan(visits: tuple[Visit, ...]) -> Plan:
+    """A plan around the visits."""
+    return Plan(id="p1", authority="camden", start=date(2026, 11, 30), end=date(2026, 12, 11),
+                visits=visits)
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return make_scenario()
+
+
+# ------------------------------------------------------------------ Radicale
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RadicaleServer:
+    """A Radicale subprocess on 127.0.0.1 with plain htpasswd auth; restartable in place."""
+
+    folder: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        users = self.folder / "users"
+        users.write_text(f"{USER}:{PASSWORD}\nother:other-pass\n", encoding="utf-8")
+        storage = self.folder / "storage"
+        storage.mkdir(exist_ok=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "radicale", "--config", "",
+                "--server-hosts", f"127.0.0.1:{self.port}",
+                "--storage-filesystem-folder", str(storage),
+                "--auth-type", "htpasswd",
+                "--auth-htpasswd-filename", str(users),
+                "--auth-htpasswd-encryption", "plain",
+                "--auth-delay", "0",
+                "--logging-level", "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = clock.monotonic() + 15
+        while clock.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("radicale exited at start")
+            try:
+                with urllib.request.urlopen(self.url, timeout=1):  # noqa: S310 - loopback
+                    return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                clock.sleep(0.05)
+        raise RuntimeError("radicale did not answer in 15 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def _shm_dir() -> Path:
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    return Path(tempfile.mkdtemp(prefix="visitplan-radicale-", dir=base))
+
+
+@pytest.fixture(scope="session")
+def radicale() -> Iterator[RadicaleServer]:
+    """One Radicale for the session (tmpfs storage, htpasswd plain auth)."""
+    folder = _shm_dir()
+    server = RadicaleServer(folder, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_radicale() -> Iterator[RadicaleServer]:
+    """A Radicale of the test's own, which the test may stop and restart."""
+    folder = _shm_dir()
+    server = RadicaleServer(folder, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def dav_client(server: RadicaleServer, password: str = PASSWORD) -> Any:
+    from integrations.dav import DavConfig, connect
+
+    return connect(DavConfig(url=server.url, username=USER, password=password))
+
+
+@pytest.fixture
+def client(radicale: RadicaleServer) -> Any:
+    return dav_client(radicale)
+
+
+@pytest.fixture
+def calendars(client: Any) -> Iterator[dict[str, str]]:
+    """A fresh calendar per worker (w1, w2) for this test, deleted afterwards."""
+    principal = client.get_principal()
+    made = {}
+    for worker in ("w1", "w2"):
+        cal = principal.make_calendar(name=f"test {worker}", cal_id=f"t-{uuid.uuid4().hex}")
+        made[worker] = cal
+    yield {w: str(c.url) for w, c in made.items()}
+    for cal in made.values():
+        cal.delete()
