@@ -34,7 +34,6 @@ from integrations.ics import (
     CANCELLED,
     CANCELLING,
     DELETED,
-    PENDING,
     PUBLISHED,
     is_ours,
     merged,
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
 
 ENV_URL = "VISITPLAN_CALDAV_URL"
 ENV_USERNAME = "VISITPLAN_CALDAV_USERNAME"
-ENV_PASSWORD = "VISITPLAN_CALDAV_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+ENV_PASSWORD = "VISITPLAN_CALDAV_PASSWORD"
 ENV_CONFIG = "VISITPLAN_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/visitplan/caldav.toml")
 CALENDAR_PREFIX = "visitplan-"
@@ -241,8 +240,7 @@ class Calendars:
             if self._listing is None:
                 with wrapped("listing calendars"):
                     self._listing = {
-                        _path(c.url).rsplit("/", 1)[-1]: c
-                        for c in self.principal().get_calendars()
+                        _path(c.url).rsplit("/", 1)[-1]: c for c in self.principal().get_calendars()
                     }
             cal = self._listing.get(cal_id)
             if cal is None and self.create:
@@ -274,8 +272,16 @@ def _fingerprint(data: bytes | str | None) -> tuple[str, ...] | None:
     for event in cal.walk("VEVENT"):
         return tuple(
             event.get(name).to_ical().decode() if event.get(name) is not None else ""
-            for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "STATUS", "SUMMARY",
-                         "LOCATION", "DESCRIPTION")
+            for name in (
+                "UID",
+                "SEQUENCE",
+                "DTSTART",
+                "DTEND",
+                "STATUS",
+                "SUMMARY",
+                "LOCATION",
+                "DESCRIPTION",
+            )
         )
     return None
 
@@ -388,8 +394,10 @@ class _Publisher:
         from caldav.elements import dav
         from caldav.lib import error
 
-        obj = Event(client=self.client, url=entry.href, parent=cal) if entry.href else Event(
-            client=self.client, parent=cal
+        obj = (
+            Event(client=self.client, url=entry.href, parent=cal)
+            if entry.href
+            else Event(client=self.client, parent=cal)
         )
         if entry.href and entry.etag:
             obj.props[dav.GetEtag.tag] = entry.etag
@@ -435,8 +443,8 @@ class _Publisher:
         cal = self.calendars.for_worker(entry.worker_id)
         held = self.server(cal)
         href_path = _path(entry.href) if entry.href else None
-        in_target = cal is not None and href_path is not None and href_path.startswith(
-            _path(cal.url) + "/"
+        in_target = (
+            cal is not None and href_path is not None and href_path.startswith(_path(cal.url) + "/")
         )
         if entry.status == PUBLISHED:
             if href_path is None or not in_target:
@@ -452,10 +460,10 @@ class _Publisher:
             if self.now - revision_of(entry).stamp < self.cancel_grace:
                 self.report.unchanged += 1
                 return
-            if href_path is not None and in_target and href_path in held:
-                if held[href_path] != entry.etag:
-                    self.conflict(entry, "changed on the server since it was cancelled")
-                    return
+            moved = href_path is not None and in_target and href_path in held
+            if moved and held[str(href_path)] != entry.etag:
+                self.conflict(entry, "changed on the server since it was cancelled")
+                return
             after = entry.model_copy(update={"status": DELETED, "href": None, "etag": None})
             if self.dry_run:
                 self.report.deleted.append(_item(after))
@@ -506,9 +514,7 @@ class _Publisher:
                     self.ledger.ledger_put(entry.model_copy(update={"status": status}))
                 self.report.unchanged += 1
                 return
-        kind = "cancel" if entry.status == CANCELLING else (
-            "update" if entry.href else "create"
-        )
+        kind = "cancel" if entry.status == CANCELLING else ("update" if entry.href else "create")
         bucket = {
             "create": self.report.created,
             "update": self.report.updated,
@@ -587,7 +593,9 @@ def _as_utc(value: date | datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(value, time(0), tzinfo=tz).astimezone(UTC)
 
 
-def _freebusy_periods(cal: Calendar, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def _freebusy_periods(
+    cal: Calendar, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
     """Busy periods from an RFC 4791 free-busy REPORT (no FBTYPE means BUSY; FREE ignored)."""
     with wrapped("asking for free/busy time"):
         answer = cal.freebusy_request(start, end)
@@ -643,8 +651,11 @@ def _search_periods(
             elif event.get("DURATION") is not None:
                 finish = begin + event["DURATION"].dt
             else:
-                finish = begin + (timedelta(days=1) if not isinstance(
-                    event["DTSTART"].dt, datetime) else timedelta(0))
+                finish = begin + (
+                    timedelta(days=1)
+                    if not isinstance(event["DTSTART"].dt, datetime)
+                    else timedelta(0)
+                )
             periods.append((begin, finish))
     return periods
 
@@ -701,7 +712,8 @@ def fetch_busy(
         if use_freebusy:
             try:
                 periods = [
-                    p for p in _freebusy_periods(cal, begin, finish)
+                    p
+                    for p in _freebusy_periods(cal, begin, finish)
                     if (worker.id, p[0], p[1]) not in mine
                 ]
             except (AuthError, UnreachableError):

@@ -154,14 +154,12 @@ def content_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build_event(
-    visit: Visit, scenario: Scenario, worker_id: WorkerId, revision: Revision
-) -> Event:
+def build_event(visit: Visit, scenario: Scenario, worker_id: WorkerId, revision: Revision) -> Event:
     """The VEVENT of one visit on one worker's calendar at one revision."""
     fields = _fields(visit, scenario, worker_id, revision.cancelled)
     start, end = utc_span(visit)
     stamp = revision.stamp.astimezone(UTC)
-    event = Event.new(
+    return Event.new(
         uid=fields["uid"],
         start=start,
         end=end,
@@ -174,7 +172,6 @@ def build_event(
         status=STATUS.CANCELLED if revision.cancelled else STATUS.CONFIRMED,
         classification=CLASS.CONFIDENTIAL,
     )
-    return event
 
 
 def _default_revision(visit: Visit) -> Revision:

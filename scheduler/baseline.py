@@ -351,7 +351,10 @@ def _why_late(
     """A simple reason a deadline could not be met."""
     if due < state.start:
         return "already overdue when the plan starts"
-    if not workers:
+    if not days:
+        return "capacity: no working day left before the deadline"
+    children = state.residents[household.id]
+    if not any(_role_counts(state, w, children, day) for w in workers for day in days):
         return "no qualified worker in the team"
     if household.windows and not any(
         w.weekday == day.weekday() for w in household.windows for day in days

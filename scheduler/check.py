@@ -31,6 +31,8 @@ from policies.engine import month_end
 from policies.models import MonthlyCountRule, Role, RuleId
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
+    Absence,
+    BusyTime,
     Child,
     ChildId,
     Household,
@@ -121,6 +123,8 @@ class _Context:
     residents: dict[HouseholdId, tuple[Child, ...]]
     visits: tuple[Visit, ...]
     """Planned (not cancelled) visits whose ids all resolve."""
+    absences: dict[WorkerId, list[Absence]]
+    busy: dict[WorkerId, list[BusyTime]]
 
     def local(self, moment: datetime) -> datetime:
         """A moment as local wall-clock time of the authority."""
@@ -253,8 +257,8 @@ def _check_worker_available(ctx: _Context, visit: Visit) -> Iterator[Violation]:
                 visit_id=visit.id,
                 worker_id=worker.id,
             )
-        for absence in ctx.scenario.absences:
-            if absence.worker_id == worker.id and absence.covers(day):
+        for absence in ctx.absences.get(worker.id, ()):
+            if absence.covers(day):
                 yield _violation(
                     "worker-absent",
                     f"{worker.id} is away on {day} ({absence.reason})",
@@ -391,16 +395,16 @@ def _check_hours(ctx: _Context, visit: Visit) -> Iterator[Violation]:
 
 def _check_busy(ctx: _Context, visit: Visit) -> Iterator[Violation]:
     """No attending worker has a calendar commitment during the visit."""
-    attending = {w.id for w in ctx.attendees(visit)}
-    for busy in ctx.scenario.busy:
-        if busy.worker_id in attending and busy.start < visit.end and visit.start < busy.end:
-            yield _violation(
-                "busy",
-                f"{busy.worker_id} is busy {ctx.local(busy.start):%H:%M}-"
-                f"{ctx.local(busy.end):%H:%M}",
-                visit_id=visit.id,
-                worker_id=busy.worker_id,
-            )
+    for worker in ctx.attendees(visit):
+        for busy in ctx.busy.get(worker.id, ()):
+            if busy.start < visit.end and visit.start < busy.end:
+                yield _violation(
+                    "busy",
+                    f"{worker.id} is busy {ctx.local(busy.start):%H:%M}-"
+                    f"{ctx.local(busy.end):%H:%M}",
+                    visit_id=visit.id,
+                    worker_id=worker.id,
+                )
 
 
 def _worker_days(ctx: _Context) -> dict[tuple[WorkerId, date], list[Visit]]:
@@ -690,6 +694,13 @@ def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
     workers = {w.id: w for w in scenario.workers}
     households = {h.id: h for h in scenario.households}
     children = {c.id: c for c in scenario.children}
+    known = set(children)
+    absences: dict[WorkerId, list[Absence]] = defaultdict(list)
+    for absence in scenario.absences:
+        absences[absence.worker_id].append(absence)
+    busy: dict[WorkerId, list[BusyTime]] = defaultdict(list)
+    for busy_time in scenario.busy:
+        busy[busy_time.worker_id].append(busy_time)
     return _Context(
         scenario=scenario,
         plan=plan,
@@ -703,9 +714,10 @@ def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
         visits=tuple(
             v
             for v in plan.visits
-            if v.status != "cancelled"
-            and _resolves(v, set(workers), set(households), set(children))
+            if v.status != "cancelled" and _resolves(v, set(workers), set(households), known)
         ),
+        absences=absences,
+        busy=busy,
     )
 
 

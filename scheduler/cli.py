@@ -468,6 +468,147 @@ def demo(
         raise typer.Exit(1)
 
 
+# ------------------------------------------------------------------ calendars
+
+feeds_app = typer.Typer(no_args_is_help=True, help="ICS subscription feeds per worker.")
+app.add_typer(feeds_app, name="feeds")
+FeedBaseOption = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        envvar="VISITPLAN_FEED_BASE_URL",
+        help="Public address of `visitplan serve`; env VISITPLAN_FEED_BASE_URL.",
+    ),
+]
+
+
+def now_utc() -> datetime:
+    """The clock, read here for calendar revisions: now in UTC."""
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+@contextmanager
+def calendar_errors() -> Iterator[None]:
+    """Calendar failures: exit 2 when nothing is configured, 1 when a server refused or failed."""
+    from integrations.errors import CalendarError, ConfigError
+
+    try:
+        yield
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    except CalendarError as exc:
+        fail(str(exc), 1)
+
+
+def _plan_and_scenario(store: Store) -> tuple[Any, Any]:
+    plan = store.current_plan()
+    if plan is None:
+        fail("no plan in the store: run `visitplan plan` first", 2)
+    return plan, store.read_scenario()
+
+
+@app.command("export-ics")
+def export_ics(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for one .ics file per worker.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write each worker's visits in the current plan as an ICS file."""
+    from integrations.ics import write_ics
+
+    with handled():
+        store = open_store(db)
+        plan, scenario = _plan_and_scenario(store)
+        paths = write_ics(store, plan.visits, scenario, out_dir, now_utc())
+    if as_json:
+        print_json([str(p) for p in paths])
+        return
+    out.print(f"Wrote {len(paths)} calendar file(s) to {out_dir}")
+
+
+@app.command()
+def publish(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Publish the current plan to workers' CalDAV calendars (only changed events are written).
+
+    The server and credentials come from VISITPLAN_CALDAV_URL, VISITPLAN_CALDAV_USERNAME and
+    VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
+    """
+    from integrations.dav import connect, publish_plan, read_config
+
+    with handled(), calendar_errors():
+        store = open_store(db)
+        plan, scenario = _plan_and_scenario(store)
+        client = connect(read_config())
+        report = publish_plan(client, store, plan.visits, scenario, now_utc(), dry_run=dry_run)
+    if as_json:
+        print_json(report)
+    else:
+        verb = "Would publish" if dry_run else "Published"
+        out.print(
+            f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.cancelled)} cancelled, {len(report.deleted)} deleted, "
+            f"{report.unchanged} unchanged, {len(report.conflicts)} conflict(s)."
+        )
+        for c in report.conflicts:
+            out.print(f"  conflict {c.uid} on {c.worker_id}'s calendar: {c.reason}")
+    if report.conflicts:
+        err.print(
+            f"{len(report.conflicts)} event(s) were changed on the server by someone else and "
+            "were not overwritten; check them with the worker."
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Serve workers' ICS subscription feeds at /feeds/TOKEN.ics (see `visitplan feeds issue`)."""
+    import uvicorn
+
+    from integrations.feeds import make_app
+
+    with handled():
+        store = open_store(db)
+    # No access log: feed URLs carry secret tokens.
+    uvicorn.run(make_app(lambda: store, now_utc), host=host, port=port, access_log=False)
+
+
+@feeds_app.command("issue")
+def feeds_issue(
+    worker: Annotated[str, typer.Argument(metavar="WORKER", help="Worker id.")],
+    base_url: FeedBaseOption = "http://127.0.0.1:8080",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Print a new secret feed URL for a worker; any earlier URL of theirs stops working."""
+    from integrations.feeds import issue_token
+
+    with handled():
+        url = issue_token(open_store(db), worker, now_utc(), base_url)
+    out.print(url)
+
+
+@feeds_app.command("revoke")
+def feeds_revoke(
+    worker: Annotated[str, typer.Argument(metavar="WORKER", help="Worker id.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """End a worker's feed: their feed URL answers 404 from now on."""
+    from integrations.feeds import revoke_token
+
+    with handled():
+        ended = revoke_token(open_store(db), worker, now_utc())
+    out.print(f"Revoked the feed of {worker}." if ended else f"{worker} had no live feed.")
+
+
 def next_monday(day: date) -> date:
     """The Monday after `day` (or `day` itself when it is a Monday)."""
     from datetime import timedelta

@@ -525,6 +525,16 @@ def _label(roles: set[Role] | None) -> str:
     return " or ".join(ROLE_LABEL[r] for r in sorted(roles))
 
 
+def _fits(ctx: Context, household: Household, kids: Sequence[Child], day: date, w: Worker) -> bool:
+    """Whether a visit could start inside both the family's window and the worker's hours."""
+    duration = visit_duration_min(ctx.pack, kids, day)
+    lo_w, hi_w = _minutes(w.day_start), _minutes(w.day_end) - duration
+    return any(
+        max(lo, lo_w) <= min(hi, hi_w)
+        for lo, hi in start_ranges(ctx, household, kids, day, duration)
+    )
+
+
 def breach_reason(
     ctx: Context,
     tp: TeamProblem | None,
@@ -569,26 +579,14 @@ def breach_reason(
         if met_on is not None and due < ctx.start:
             return prefix + "visit planned on the first working day of the plan"
         return prefix + f"no working day before {last.isoformat()}"
-    slot_days = [
-        d
-        for d in working
-        for h in homes
-        if start_ranges(
-            ctx, h, tp.children[h.id], d, visit_duration_min(ctx.pack, tp.children[h.id], d)
-        )
-    ]
-    if not slot_days:
-        return prefix + f"no slot in the family's window before {last.isoformat()}"
-    free_days = [
-        (w, d) for w in eligible for d in sorted(set(slot_days)) if is_available(ctx, by_id[w], d)
-    ]
-    if not free_days:
+    available = [(w, d) for w in eligible for d in working if is_available(ctx, by_id[w], d)]
+    if not available:
         away = []
         for w in eligible:
             absences = [
                 a
                 for a in ctx.scenario.absences
-                if a.worker_id == w and any(a.covers(d) for d in slot_days)
+                if a.worker_id == w and any(a.covers(d) for d in working)
             ]
             what = (
                 ", ".join(
@@ -600,6 +598,34 @@ def breach_reason(
         return prefix + (
             f"no {_label(roles)} available before {last.isoformat()}: " + "; ".join(away)
         )
+    free_days = [
+        (w, d)
+        for w, d in available
+        if any(_fits(ctx, h, tp.children[h.id], d, by_id[w]) for h in homes)
+    ]
+    if not free_days:
+        return prefix + (
+            f"no slot in the family's window (or after school) within the eligible workers' "
+            f"hours before {last.isoformat()}"
+        )
+    if all(h.joint_visit for h in homes):
+        pairs = [
+            d
+            for d in working
+            if sum(
+                1
+                for w in tp.workers
+                if w.role != "student"
+                and w.id in team_workers_for(ctx.scenario, homes[0])
+                and is_available(ctx, w, d)
+            )
+            >= 2
+        ]
+        if not pairs:
+            return prefix + (
+                f"a joint visit needs two workers (not students) free on the same day before "
+                f"{last.isoformat()}; there were none"
+            )
     free = sum(
         _minutes(by_id[w].day_end)
         - _minutes(by_id[w].day_start)

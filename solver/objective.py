@@ -40,7 +40,8 @@ def _late_terms(
     due = clock.first_due_day
     chain = clock.next_due_day
     terms: list[Term] = []
-    for e in range(max(0, due - clock.buffer_days + 1), window):
+    # Day `window` (just past the end) is judged too, so a deadline on the last day counts.
+    for e in range(max(0, due - clock.buffer_days + 1), window + 1):
         if e <= due:
             if not weights.retry_buffer:
                 continue

@@ -66,18 +66,45 @@ def make_scenario(
             for w in workers
         ),
         households=(
-            Household(id="h1", area="Kentish Town", address="1 Secret Road, NW5", lat=51.55,
-                      lon=-0.14, team_id="t1"),
-            Household(id="h2", area="Somers Town", address="2 Hidden Lane, NW1", lat=51.53,
-                      lon=-0.13, team_id="t1"),
+            Household(
+                id="h1",
+                area="Kentish Town",
+                address="1 Secret Road, NW5",
+                lat=51.55,
+                lon=-0.14,
+                team_id="t1",
+            ),
+            Household(
+                id="h2",
+                area="Somers Town",
+                address="2 Hidden Lane, NW1",
+                lat=51.53,
+                lon=-0.13,
+                team_id="t1",
+            ),
         ),
         children=(
-            Child(id="c1", case_ref="CR-000123", name="Alice Example", category="child-protection",
-                  household_ids=("h1",)),
-            Child(id="c2", case_ref="CR-000124", name="Bob Example", category="child-protection",
-                  household_ids=("h1",)),
-            Child(id="c3", case_ref="CR-000200", name="Cara Example", category="child-in-need",
-                  household_ids=("h2",)),
+            Child(
+                id="c1",
+                case_ref="CR-000123",
+                name="Alice Example",
+                category="child-protection",
+                household_ids=("h1",),
+            ),
+            Child(
+                id="c2",
+                case_ref="CR-000124",
+                name="Bob Example",
+                category="child-protection",
+                household_ids=("h1",),
+            ),
+            Child(
+                id="c3",
+                case_ref="CR-000200",
+                name="Cara Example",
+                category="child-in-need",
+                household_ids=("h2",),
+            ),
         ),
     )
 
@@ -111,8 +138,9 @@ def make_visit(
 
 def make_plan(visits: tuple[Visit, ...]) -> Plan:
     """A plan around the visits."""
-    return Plan(id="p1", authority="camden", start=date(2026, 11, 30), end=date(2026, 12, 11),
-                visits=visits)
+    return Plan(
+        id="p1", authority="camden", start=date(2026, 11, 30), end=date(2026, 12, 11), visits=visits
+    )
 
 
 @pytest.fixture
@@ -148,14 +176,25 @@ class RadicaleServer:
         storage.mkdir(exist_ok=True)
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "radicale", "--config", "",
-                "--server-hosts", f"127.0.0.1:{self.port}",
-                "--storage-filesystem-folder", str(storage),
-                "--auth-type", "htpasswd",
-                "--auth-htpasswd-filename", str(users),
-                "--auth-htpasswd-encryption", "plain",
-                "--auth-delay", "0",
-                "--logging-level", "warning",
+                sys.executable,
+                "-m",
+                "radicale",
+                "--config",
+                "",
+                "--server-hosts",
+                f"127.0.0.1:{self.port}",
+                "--storage-filesystem-folder",
+                str(storage),
+                "--auth-type",
+                "htpasswd",
+                "--auth-htpasswd-filename",
+                str(users),
+                "--auth-htpasswd-encryption",
+                "plain",
+                "--auth-delay",
+                "0",
+                "--logging-level",
+                "warning",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -165,7 +204,7 @@ class RadicaleServer:
             if self.proc.poll() is not None:
                 raise RuntimeError("radicale exited at start")
             try:
-                with urllib.request.urlopen(self.url, timeout=1):  # noqa: S310 - loopback
+                with urllib.request.urlopen(self.url, timeout=1):
                     return
             except urllib.error.HTTPError:
                 return

@@ -1,0 +1,135 @@
+"""Benchmark: CP-SAT planner against the greedy baseline on generated S, M and L authorities.
+
+Usage: .venv/bin/python bench/plan.py [--sizes S,M,L] [--weeks 2] [--time-limit 20] [--json FILE]
+
+Each (size, planner) runs in its own process so peak memory (max RSS) is its own. Prints one
+table; speed is measured here, never in unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+START = date(2026, 11, 30)
+SEEDS = {"S": 1, "M": 2, "L": 3}
+
+
+def run_one(
+    size: str, planner: str, weeks: int, time_limit: float, queue: multiprocessing.Queue
+) -> None:
+    """Generate, plan and check one case; put a dict of figures on `queue`."""
+    from scheduler.baseline import plan_greedy
+    from scheduler.check import check_plan
+    from scheduler.generate import generate
+    from scheduler.planning import plan_scenario
+    from scheduler.render import plan_statistics
+    from solver.params import SolveParams
+
+    scenario = generate(size, seed=SEEDS[size], start=START)  # type: ignore[arg-type]
+    first: list[float] = []
+    t0 = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not first and "visits modelled" in message:
+            first.append(time.perf_counter() - t0)
+
+    if planner == "cp-sat":
+        params = SolveParams(time_limit_s=time_limit, seed=0, num_workers=2)
+        plan = plan_scenario(scenario, START, weeks=weeks, params=params, progress=progress)
+    else:
+        plan = plan_greedy(scenario, START, weeks=weeks)
+    elapsed = time.perf_counter() - t0
+    report = check_plan(scenario, plan)
+    stats = plan_statistics(plan, scenario)
+    loads = Counter(v.worker_id for v in plan.visits)
+    workers = [w.id for w in scenario.workers]
+    per_worker = [loads.get(w, 0) for w in workers]
+    overdue_at_start = sum(1 for b in plan.breaches if b.due < START)
+    queue.put(
+        {
+            "size": size,
+            "planner": planner,
+            "children": len(scenario.children),
+            "workers": len(scenario.workers),
+            "visits": stats["visits"],
+            "solve_s": round(elapsed, 1),
+            "first_plan_s": round(first[0], 1) if first else None,
+            "breaches": len(plan.breaches),
+            "breaches_overdue_at_start": overdue_at_start,
+            "breaches_new": len(plan.breaches) - overdue_at_start,
+            "allocated_pct": stats["by_allocated_worker_pct"],
+            "travel_min": stats["travel_min"],
+            "workload_sd": round(statistics.pstdev(per_worker), 2) if per_worker else 0.0,
+            "objective": plan.objective,
+            "bound": plan.bound,
+            "status": plan.status,
+            "check_hard": len(report.hard),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+    )
+
+
+def main() -> None:
+    """Run the grid and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--planners", default="cp-sat,greedy")
+    parser.add_argument("--weeks", type=int, default=2)
+    parser.add_argument("--time-limit", type=float, default=20.0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    for size in args.sizes.split(","):
+        for planner in args.planners.split(","):
+            queue: multiprocessing.Queue = context.Queue()
+            process = context.Process(
+                target=run_one, args=(size, planner, args.weeks, args.time_limit, queue)
+            )
+            process.start()
+            row = queue.get()
+            process.join()
+            rows.append(row)
+            print(f"done {size} {planner}: {row['solve_s']} s", file=sys.stderr, flush=True)
+    columns = [
+        "size",
+        "planner",
+        "children",
+        "workers",
+        "visits",
+        "solve_s",
+        "first_plan_s",
+        "breaches",
+        "breaches_overdue_at_start",
+        "breaches_new",
+        "allocated_pct",
+        "travel_min",
+        "workload_sd",
+        "objective",
+        "bound",
+        "status",
+        "check_hard",
+        "peak_rss_mb",
+    ]
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    print(" | ".join(c.ljust(widths[c]) for c in columns))
+    print("-|-".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print(" | ".join(str(row[c]).ljust(widths[c]) for c in columns))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Planning edge pairs on tiny hand-built scenarios, determinism, and the checker's verdict."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from scheduler.domain import (
+    Absence,
+    Authority,
+    Child,
+    ChildEvents,
+    FamilyWindow,
+    Household,
+    Plan,
+    Scenario,
+    Team,
+    VisitRecord,
+    Worker,
+)
+from scheduler.planning import plan_scenario
+from solver import SolveParams
+
+MONDAY = date(2026, 11, 30)
+PARAMS = SolveParams(time_limit_s=5, seed=0, num_workers=1)
+LAT, LON = 51.45, -2.6
+
+
+def make_worker(worker_id: str = "w1", **changes: object) -> Worker:
+    fields: dict[str, object] = {
+        "id": worker_id,
+        "name": f"Worker {worker_id}",
+        "role": "social-worker",
+        "team_id": "t1",
+        "base_lat": LAT,
+        "base_lon": LON,
+    }
+    fields.update(changes)
+    return Worker.model_validate(fields)
+
+
+def make_household(household_id: str = "h1", **changes: object) -> Household:
+    fields: dict[str, object] = {
+        "id": household_id,
+        "area": "BS1",
+        "lat": LAT,
+        "lon": LON,
+        "team_id": "t1",
+    }
+    fields.update(changes)
+    return Household.model_validate(fields)
+
+
+def make_child(
+    child_id: str = "c1",
+    household_id: str = "h1",
+    category: str = "child-protection",
+    birth_date: date = date(2024, 1, 1),
+) -> Child:
+    return Child.model_validate(
+        {
+            "id": child_id,
+            "case_ref": f"CR-{child_id}",
+            "birth_date": birth_date,
+            "category": category,
+            "events": ChildEvents(plan_start=date(2026, 9, 1)),
+            "household_ids": (household_id,),
+        }
+    )
+
+
+def seen_on(child: Child, day: date) -> VisitRecord:
+    """A completed unannounced home visit: resets the seen, home and unannounced clocks."""
+    return VisitRecord(
+        id=f"r-{child.id}-{day:%Y%m%d}",
+        child_id=child.id,
+        household_id=child.household_ids[0],
+        on=day,
+        start=time(10, 0),
+        worker_id="w1",
+        outcome="completed",
+        announced=False,
+    )
+
+
+def make_scenario(
+    children: list[Child],
+    households: list[Household],
+    workers: list[Worker],
+    records: list[VisitRecord],
+    authority: str = "north-somerset",
+    absences: tuple[Absence, ...] = (),
+) -> Scenario:
+    return Scenario(
+        authority=Authority(id=authority),
+        as_of=MONDAY,
+        teams=(Team(id="t1", name="Team 1"),),
+        workers=tuple(workers),
+        households=tuple(households),
+        children=tuple(children),
+        records=tuple(records),
+        absences=absences,
+    )
+
+
+def plan_of(scenario: Scenario, lookahead_weeks: int = 1) -> Plan:
+    return plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=lookahead_weeks, params=PARAMS)
+
+
+def breach_rules(plan: Plan) -> set[str]:
+    return {b.rule_id for b in plan.breaches}
+
+
+@pytest.mark.parametrize(
+    ("last_seen", "breached"),
+    [
+        pytest.param(date(2026, 11, 18), False, id="due-wednesday-reachable"),
+        pytest.param(date(2026, 11, 17), True, id="due-tuesday-not-reachable"),
+    ],
+)
+def test_deadline_reachable_only_on_the_worker_day(last_seen: date, breached: bool) -> None:
+    """Seen every 10 working days (north-somerset CP); the only worker works Wednesdays."""
+    child = make_child()
+    scenario = make_scenario(
+        [child], [make_household()], [make_worker(days=(2,))], [seen_on(child, last_seen)]
+    )
+    plan = plan_of(scenario)
+    assert [v.day for v in plan.visits] == [date(2026, 12, 2)]
+    assert ("ns_cp_seen_every_10_working_days" in breach_rules(plan)) is breached
+    if breached:
+        breach = next(b for b in plan.breaches if b.rule_id == "ns_cp_seen_every_10_working_days")
+        assert breach.due == date(2026, 12, 1)
+        assert breach.days_late == 1
+        assert "not contracted" in breach.reason
+
+
+def test_absent_worker_breach_names_the_absence() -> None:
+    """The only registered social worker is on leave until the deadline has passed."""
+    child = make_child()
+    scenario = make_scenario(
+        [child],
+        [make_household()],
+        [make_worker()],
+        [seen_on(child, date(2026, 11, 17))],
+        absences=(Absence(worker_id="w1", start=MONDAY, end=date(2026, 12, 1), reason="leave"),),
+    )
+    plan = plan_of(scenario)
+    breach = next(b for b in plan.breaches if b.rule_id == "ns_cp_seen_every_10_working_days")
+    assert "Worker w1 (w1): leave 2026-11-30 to 2026-12-01" in breach.reason
+    assert plan.visits[0].day == date(2026, 12, 2)
+
+
+def test_joint_visit_gets_two_workers() -> None:
+    """A household flagged for joint visits is visited by two different workers at once."""
+    child = make_child()
+    scenario = make_scenario(
+        [child],
+        [make_household(joint_visit=True)],
+        [make_worker("w1"), make_worker("w2")],
+        [seen_on(child, date(2026, 11, 17))],
+    )
+    plan = plan_of(scenario)
+    visit = plan.visits[0]
+    assert visit.day == MONDAY
+    assert visit.second_worker_id is not None
+    assert visit.second_worker_id != visit.worker_id
+    assert not plan.breaches
+
+
+def test_joint_visit_with_one_worker_is_a_breach() -> None:
+    """With one worker a joint visit cannot happen: a breach with the reason, no visit."""
+    child = make_child()
+    scenario = make_scenario(
+        [child],
+        [make_household(joint_visit=True)],
+        [make_worker("w1")],
+        [seen_on(child, date(2026, 11, 17))],
+    )
+    plan = plan_of(scenario)
+    assert plan.visits == ()
+    breach = next(b for b in plan.breaches if b.rule_id == "ns_cp_seen_every_10_working_days")
+    assert "joint visit needs two workers" in breach.reason
+
+
+@pytest.mark.parametrize(
+    ("window_start", "visited"),
+    [
+        pytest.param(time(16, 0), True, id="window-fits-before-17"),
+        pytest.param(time(16, 15), False, id="window-ends-after-workers-day"),
+    ],
+)
+def test_family_window(window_start: time, visited: bool) -> None:
+    """The family is in only on Wednesday late afternoon; the worker stops at 17:00."""
+    child = make_child()
+    household = make_household(
+        windows=(FamilyWindow(weekday=2, start=window_start, end=time(18, 0)),)
+    )
+    scenario = make_scenario(
+        [child], [household], [make_worker()], [seen_on(child, date(2026, 11, 17))]
+    )
+    plan = plan_of(scenario)
+    if visited:
+        assert [(v.day, v.start.time()) for v in plan.visits] == [(date(2026, 12, 2), time(16))]
+    else:
+        assert plan.visits == ()
+        breach = next(b for b in plan.breaches if b.rule_id == "ns_cp_seen_every_10_working_days")
+        assert "no slot in the family's window" in breach.reason
+
+
+def test_school_age_child_is_visited_after_school() -> None:
+    """trust-standards: statutory visits to school-age children start after school."""
+    child = make_child(birth_date=date(2016, 1, 1))
+    scenario = make_scenario(
+        [child],
+        [make_household()],
+        [make_worker(day_end=time(18, 0))],
+        [seen_on(child, date(2026, 11, 17))],
+        authority="trust-standards",
+    )
+    plan = plan_of(scenario)
+    assert plan.visits
+    assert all(v.start.time() >= time(15, 30) for v in plan.visits)
+
+
+def test_child_protection_preferred_when_capacity_is_short() -> None:
+    """One visit is possible; a CP child and a CIN child are both overdue: CP is seen."""
+    cp, cin = make_child("c1", "h1"), make_child("c2", "h2", category="child-in-need")
+    scenario = make_scenario(
+        [cp, cin],
+        [make_household("h1"), make_household("h2")],
+        [make_worker(days=(0,), max_visits_per_day=1)],
+        [seen_on(cp, date(2026, 10, 1)), seen_on(cin, date(2026, 10, 1))],
+    )
+    plan = plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=0, params=PARAMS)
+    assert [v.household_id for v in plan.visits] == ["h1"]
+    assert {b.child_id for b in plan.breaches if b.days_late is None} == {"c2"}
+
+
+def test_visit_carries_ids_times_and_reasons() -> None:
+    """Stable id from household and date, aware London time, reasons with slack."""
+    child = make_child()
+    scenario = make_scenario(
+        [child], [make_household()], [make_worker(days=(2,))], [seen_on(child, date(2026, 11, 18))]
+    )
+    visit = plan_of(scenario).visits[0]
+    assert visit.id == "v-h1-20261202"
+    assert visit.start.tzinfo is not None
+    assert str(visit.start.tzinfo) == "Europe/London"
+    reason = next(r for r in visit.reasons if r.rule_id == "ns_cp_seen_every_10_working_days")
+    assert (reason.child_id, reason.due, reason.slack_days) == ("c1", date(2026, 12, 2), 0)
+
+
+def test_same_seed_gives_the_same_plan() -> None:
+    """Determinism: the same scenario and seed give byte-identical plans (bar the runtime)."""
+    from scheduler.generate import generate
+
+    scenario = generate("S", seed=3, start=MONDAY, children=14)
+    params = SolveParams(time_limit_s=2, seed=7, num_workers=1)
+    first = plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params)
+    second = plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params)
+    assert first.visits
+    exclude = {"runtime_s"}
+    assert first.model_dump_json(exclude=exclude) == second.model_dump_json(exclude=exclude)
+
+
+def test_checker_finds_no_hard_violation_in_a_generated_plan() -> None:
+    """The independent checker (scheduler.check) accepts a plan for a generated scenario."""
+    from scheduler.check import check_plan
+    from scheduler.generate import generate
+
+    scenario = generate("S", seed=1, start=MONDAY, children=24)
+    plan = plan_scenario(
+        scenario, MONDAY, weeks=2, lookahead_weeks=1, params=SolveParams(time_limit_s=3)
+    )
+    report = check_plan(scenario, plan)
+    assert [v.message for v in report.hard] == []
