@@ -38,6 +38,8 @@ app = typer.Typer(
 )
 policies_app = typer.Typer(no_args_is_help=True, help="Authority policy packs and their rules.")
 app.add_typer(policies_app, name="policies")
+absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
+app.add_typer(absence_app, name="absence")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -607,6 +609,73 @@ def feeds_revoke(
     with handled():
         ended = revoke_token(open_store(db), worker, now_utc())
     out.print(f"Revoked the feed of {worker}." if ended else f"{worker} had no live feed.")
+
+
+@absence_app.command("add")
+def absence_add(
+    worker: Annotated[str | None, typer.Argument(help="Worker id.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First day away.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day away (inclusive).")] = None,
+    reason: Annotated[str, typer.Option(help="leave, sickness, training, court ...")] = "leave",
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="CSV of absences: worker_id,start,end,reason.")
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Record that a worker is away (or many, from a CSV file). Then run `visitplan replan`."""
+    from scheduler.domain import Absence
+
+    with handled():
+        store = open_store(db)
+        if csv_file is not None:
+            workers = {w.id for w in store.read_scenario().workers}
+            absences = service.read_absences_csv(csv_file, workers)
+        else:
+            if worker is None or from_ is None:
+                raise typer.BadParameter("give WORKER --from DATE [--to DATE], or --csv FILE")
+            first = parse_date(from_, "--from")
+            last = parse_date(to, "--to") or first
+            if first is None or last is None:
+                raise typer.BadParameter("--from is required")
+            if last < first:
+                raise typer.BadParameter("--to is before --from", param_hint="--to")
+            absences = (Absence(worker_id=worker, start=first, end=last, reason=reason),)
+        service.add_absences(store, absences)
+    for a in absences:
+        out.print(
+            f"Recorded {a.reason} for {a.worker_id}: {a.start:%a %d %b} to {a.end:%a %d %b %Y}"
+        )
+
+
+@absence_app.command("list")
+def absence_list(
+    worker: Annotated[str | None, typer.Argument(help="Only this worker.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """List recorded absences."""
+    with handled():
+        absences = open_store(db).list_absences(worker)
+    if as_json:
+        print_json([json.loads(a.model_dump_json()) for a in absences])
+        return
+    out.print(render.render_absences(absences))
+
+
+@absence_app.command("remove")
+def absence_remove(
+    worker: Annotated[str, typer.Argument(help="Worker id.")],
+    from_: Annotated[str, typer.Option("--from", help="First day of the absence to remove.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Remove an absence (identified by worker and first day)."""
+    first = parse_date(from_, "--from")
+    assert first is not None
+    with handled():
+        removed = open_store(db).remove_absence(worker, first)
+    if not removed:
+        fail(f"no absence of {worker} starting {first:%d %b %Y}", 2)
+    out.print(f"Removed the absence of {worker} from {first:%a %d %b %Y}")
 
 
 def next_monday(day: date) -> date:

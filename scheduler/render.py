@@ -25,7 +25,7 @@ from policies.models import (
     WhoRule,
 )
 from scheduler.check import CheckReport
-from scheduler.domain import ChildDue, Plan, Scenario
+from scheduler.domain import Absence, ChildDue, Plan, Scenario
 
 
 def render_packs(packs: Sequence[Pack]) -> Table:
@@ -253,4 +253,14 @@ def render_check(report: CheckReport) -> Table:
         table.add_row(
             "HARD" if v.hard else "warning", v.code, v.visit_id or "", v.child_id or "", v.message
         )
+    return table
+
+
+def render_absences(absences: Sequence[Absence]) -> Table:
+    """Absences by start date."""
+    table = Table(title=f"{len(absences)} absence(s)")
+    for column in ("worker", "from", "to", "reason"):
+        table.add_column(column)
+    for a in absences:
+        table.add_row(a.worker_id, f"{a.start:%a %d %b %Y}", f"{a.end:%a %d %b %Y}", a.reason)
     return table

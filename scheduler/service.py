@@ -11,7 +11,7 @@ from pydantic import Field
 
 from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
 from policies.models import Category, Flag, PlacementType, PolicyModel
-from scheduler.domain import ChildDue, DomainModel, Plan, Scenario, VisitRecord
+from scheduler.domain import Absence, ChildDue, DomainModel, Plan, Scenario, VisitRecord
 from scheduler.due import calendar_for, scenario_due
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.store import Store
@@ -207,3 +207,67 @@ def check(scenario: Scenario, plan: Plan) -> CheckReport:
     from scheduler.check import check_plan
 
     return check_plan(scenario, plan)
+
+
+def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:
+    """Absences from a CSV file with columns worker_id, start, end[, reason], all or nothing.
+
+    Raises:
+        InputError: every bad row, with file, row (header is row 1), field and what was expected.
+    """
+    import csv
+
+    problems: list[InputProblem] = []
+    absences: list[Absence] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        problem = InputProblem(path.name, None, "file", "a readable CSV file", str(exc))
+        raise InputError([problem]) from exc
+    reader = csv.DictReader(text.splitlines())
+    missing = {"worker_id", "start", "end"} - set(reader.fieldnames or ())
+    if missing:
+        raise InputError(
+            InputProblem(path.name, 1, column, "a column of that name", "missing")
+            for column in sorted(missing)
+        )
+    for row_number, row in enumerate(reader, start=2):
+        worker = (row.get("worker_id") or "").strip()
+        if worker not in workers:
+            problems.append(
+                InputProblem(path.name, row_number, "worker_id", "a known worker id", worker)
+            )
+        days: dict[str, date] = {}
+        for field in ("start", "end"):
+            value = (row.get(field) or "").strip()
+            try:
+                days[field] = date.fromisoformat(value)
+            except ValueError:
+                problems.append(
+                    InputProblem(path.name, row_number, field, "a date YYYY-MM-DD", value)
+                )
+        if len(days) == 2 and days["end"] < days["start"]:
+            problems.append(
+                InputProblem(
+                    path.name, row_number, "end", "a date on or after start", str(days["end"])
+                )
+            )
+            continue
+        if len(days) == 2 and worker in workers:
+            reason = (row.get("reason") or "").strip() or "leave"
+            absences.append(
+                Absence(worker_id=worker, start=days["start"], end=days["end"], reason=reason)
+            )
+    if problems:
+        raise InputError(problems)
+    return tuple(absences)
+
+
+def add_absences(store: Store, absences: Sequence[Absence]) -> None:
+    """Record absences (one already starting that day for that worker is replaced).
+
+    Raises:
+        NotFoundError: an unknown worker.
+    """
+    for absence in absences:
+        store.add_absence(absence)

@@ -36,7 +36,8 @@ def server_events(client: Any, url: str) -> dict[str, Any]:
     found = {}
     for obj in DavCalendar(client=client, url=url).search(event=True):
         cal = Calendar.from_ical(obj.data)
-        assert "METHOD" not in cal and "UID" not in cal
+        assert "METHOD" not in cal
+        assert "UID" not in cal
         (event,) = cal.walk("VEVENT")
         found[str(event["UID"])] = event
     return found
@@ -59,9 +60,17 @@ def test_publish_creates_then_republish_writes_nothing(client, calendars, store)
     first = publish_plan(client, store, visits_two(), scenario, NOW)
     assert sorted(i.uid for i in first.created) == ["v1@visitplan", "v2@visitplan"]
     writes: list[str] = []
-    second = publish_plan(client, store, visits_two(), scenario, NOW + timedelta(hours=1),
-                          on_write=lambda kind, entry: writes.append(kind))
-    assert second.writes == 0 and writes == [] and second.unchanged == 2
+    second = publish_plan(
+        client,
+        store,
+        visits_two(),
+        scenario,
+        NOW + timedelta(hours=1),
+        on_write=lambda kind, entry: writes.append(kind),
+    )
+    assert second.writes == 0
+    assert writes == []
+    assert second.unchanged == 2
     events = server_events(client, calendars["w2"])
     assert list(events) == ["v2@visitplan"]
     event = events["v2@visitplan"]
@@ -78,9 +87,12 @@ def test_moved_visit_is_updated_in_place(client, calendars, store) -> None:
     moved = [make_visit("v1", "w1", hour=15), visits_two()[1]]
     report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1))
     assert [i.uid for i in report.updated] == ["v1@visitplan"]
-    assert report.created == [] and report.conflicts == []
+    assert report.created == []
+    assert report.conflicts == []
     entry = store.ledger_get("v1@visitplan")
-    assert entry.href == href and entry.sequence == 1 and entry.status == PUBLISHED
+    assert entry.href == href
+    assert entry.sequence == 1
+    assert entry.status == PUBLISHED
     (event,) = server_events(client, calendars["w1"]).values()
     assert int(event["SEQUENCE"]) == 1
     assert event["DTSTART"].dt == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
@@ -93,7 +105,8 @@ def test_removed_visit_is_cancelled_then_deleted(client, calendars, store) -> No
     report = publish_plan(client, store, only_v2, scenario, NOW + timedelta(hours=1))
     assert [i.uid for i in report.cancelled] == ["v1@visitplan"]
     event = server_events(client, calendars["w1"])["v1@visitplan"]
-    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 1
     assert store.ledger_get("v1@visitplan").status == CANCELLED
     later = publish_plan(client, store, only_v2, scenario, NOW + timedelta(days=8))
     assert [i.uid for i in later.deleted] == ["v1@visitplan"]
@@ -101,11 +114,12 @@ def test_removed_visit_is_cancelled_then_deleted(client, calendars, store) -> No
     assert store.ledger_get("v1@visitplan").status == DELETED
 
 
-def _edit_on_server(client: Any, href: str) -> None:
+def _edit_on_server(client: Any, href: str, calendar_url: str) -> None:
     """Someone else (the worker) changes the event's summary on the server."""
+    from caldav import Calendar as DavCalendar
     from caldav import Event
 
-    obj = Event(client=client, url=href)
+    obj = Event(client=client, url=href, parent=DavCalendar(client=client, url=calendar_url))
     obj.load()
     with obj.edit_icalendar_component() as comp:
         comp["SUMMARY"] = "Moved by me - worker"
@@ -115,7 +129,7 @@ def _edit_on_server(client: Any, href: str) -> None:
 def test_workers_own_edit_is_reported_not_overwritten(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
     publish_plan(client, store, visits_two(), scenario, NOW)
-    _edit_on_server(client, store.ledger_get("v1@visitplan").href)
+    _edit_on_server(client, store.ledger_get("v1@visitplan").href, calendars["w1"])
     unchanged = publish_plan(client, store, visits_two(), scenario, NOW + timedelta(hours=1))
     assert [c.uid for c in unchanged.conflicts] == ["v1@visitplan"]
     moved = [make_visit("v1", "w1", hour=16), visits_two()[1]]
@@ -132,13 +146,15 @@ def test_stale_etag_on_write_is_a_conflict(client, calendars, store) -> None:
     publish_plan(client, store, visits_two(), scenario, NOW)
     entry = store.ledger_get("v1@visitplan")
     store.ledger_put(entry.model_copy(update={"etag": '"stale"'}))
-    _edit_on_server(client, entry.href)
+    _edit_on_server(client, entry.href, calendars["w1"])
     moved = [make_visit("v1", "w1", hour=16), visits_two()[1]]
     report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1))
     assert [c.uid for c in report.conflicts] == ["v1@visitplan"]
 
 
-def test_server_killed_mid_publish_then_resumed_without_duplicates(own_radicale: RadicaleServer) -> None:
+def test_server_killed_mid_publish_then_resumed_without_duplicates(
+    own_radicale: RadicaleServer,
+) -> None:
     client = dav_client(own_radicale)
     store = Store("sqlite://")
     principal = client.get_principal()
@@ -158,7 +174,8 @@ def test_server_killed_mid_publish_then_resumed_without_duplicates(own_radicale:
     own_radicale.start()
     client = dav_client(own_radicale)
     report = publish_plan(client, store, visits, scenario, NOW + timedelta(minutes=5))
-    assert len(report.created) == 3 and report.conflicts == []
+    assert len(report.created) == 3
+    assert report.conflicts == []
     assert all(e.status == PUBLISHED for e in store.ledger_all())
     uids = [*server_events(client, urls["w1"]), *server_events(client, urls["w2"])]
     assert sorted(uids) == sorted(f"v{i}@visitplan" for i in range(1, 6))
@@ -176,14 +193,16 @@ def test_lost_answer_after_a_landed_write_is_not_a_conflict(client, calendars, s
     landed = store.ledger_get("v1@visitplan")
     store.ledger_put(landed.model_copy(update={"status": "pending", "etag": entry.etag}))
     report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=2))
-    assert report.conflicts == [] and report.writes == 0
+    assert report.conflicts == []
+    assert report.writes == 0
     assert store.ledger_get("v1@visitplan").etag == landed.etag
 
 
 def test_dry_run_writes_nothing(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
     report = publish_plan(client, store, visits_two(), scenario, NOW, dry_run=True)
-    assert len(report.created) == 2 and report.dry_run
+    assert len(report.created) == 2
+    assert report.dry_run
     assert store.ledger_all() == ()
     assert server_events(client, calendars["w1"]) == {}
 
@@ -199,8 +218,8 @@ def test_service_account_calendar_is_created_when_missing(client, store) -> None
 
 
 def test_wrong_password_is_an_auth_error(radicale: RadicaleServer) -> None:
+    client = dav_client(radicale, password="wrong")
     with pytest.raises(AuthError):
-        client = dav_client(radicale, password="wrong")
         publish_plan(client, Store("sqlite://"), visits_two(), make_scenario(), NOW)
 
 
@@ -241,7 +260,9 @@ def test_cli_publish_unreachable_server_exits_1(tmp_path, monkeypatch) -> None:
     assert "cannot be reached" in result.output
 
 
-def _add_raw(client: Any, url: str, uid: str, start: datetime, minutes: int, extra: str = "") -> None:
+def _add_raw(
+    client: Any, url: str, uid: str, start: datetime, minutes: int, extra: str = ""
+) -> None:
     from caldav import Calendar as DavCalendar
 
     end = start + timedelta(minutes=minutes)
@@ -262,11 +283,21 @@ def test_busy_times_read_back(client, calendars, store, use_freebusy: bool) -> N
     publish_plan(client, store, [mine], scenario, NOW)
     meeting = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
     _add_raw(client, calendars["w1"], "meet-1@example.org", meeting, 60)
-    _add_raw(client, calendars["w1"], "gone-1@example.org", meeting + timedelta(hours=2), 30,
-             "STATUS:CANCELLED\r\n")
+    _add_raw(
+        client,
+        calendars["w1"],
+        "gone-1@example.org",
+        meeting + timedelta(hours=2),
+        30,
+        "STATUS:CANCELLED\r\n",
+    )
     busy = fetch_busy(
-        client, scenario.workers, datetime(2026, 11, 30, tzinfo=UTC),
-        datetime(2026, 12, 5, tzinfo=UTC), own=[mine], use_freebusy=use_freebusy,
+        client,
+        scenario.workers,
+        datetime(2026, 11, 30, tzinfo=UTC),
+        datetime(2026, 12, 5, tzinfo=UTC),
+        own=[mine],
+        use_freebusy=use_freebusy,
     )
     assert [(b.worker_id, b.start, b.end) for b in busy] == [
         ("w1", meeting, meeting + timedelta(hours=1))
@@ -274,10 +305,14 @@ def test_busy_times_read_back(client, calendars, store, use_freebusy: bool) -> N
 
 
 def test_config_from_env_and_file(tmp_path) -> None:
-    env = {"VISITPLAN_CALDAV_URL": "https://dav.example.org/", "VISITPLAN_CALDAV_USERNAME": "u",
-           "VISITPLAN_CALDAV_PASSWORD": "p"}
+    env = {
+        "VISITPLAN_CALDAV_URL": "https://dav.example.org/",
+        "VISITPLAN_CALDAV_USERNAME": "u",
+        "VISITPLAN_CALDAV_PASSWORD": "hunter2-secret",
+    }
     config = read_config(env)
-    assert config.url == "https://dav.example.org/" and "p" not in repr(config)
+    assert config.url == "https://dav.example.org/"
+    assert "hunter2" not in repr(config)
     path = tmp_path / "caldav.toml"
     path.write_text('[caldav]\nurl = "https://x.example/"\nusername = "a"\npassword = "b"\n')
     assert read_config({"VISITPLAN_CONFIG": str(path)}).username == "a"

@@ -75,7 +75,9 @@ def test_etag_changes_when_the_plan_changes(store: Store, client: TestClient) ->
     assert int(event["SEQUENCE"]) == 1
 
 
-def test_worker_with_no_visits_gets_an_empty_valid_calendar(store: Store, client: TestClient) -> None:
+def test_worker_with_no_visits_gets_an_empty_valid_calendar(
+    store: Store, client: TestClient
+) -> None:
     path = path_of(issue_token(store, "w2", NOW, "http://127.0.0.1:8080"))
     response = client.get(path)
     assert response.status_code == 200
@@ -120,10 +122,13 @@ def test_cli_feeds_issue_and_revoke(tmp_path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     Store(db).replace_caseload(make_scenario())
     runner = CliRunner()
-    issued = runner.invoke(cli, ["feeds", "issue", "w1", "--db", db, "--base-url", "https://f.example"])
+    issued = runner.invoke(
+        cli, ["feeds", "issue", "w1", "--db", db, "--base-url", "https://f.example"]
+    )
     assert issued.exit_code == 0, issued.output
     url = issued.output.strip()
-    assert url.startswith("https://f.example/feeds/") and url.endswith(".ics")
+    assert url.startswith("https://f.example/feeds/")
+    assert url.endswith(".ics")
     token = url.rsplit("/", 1)[1].removesuffix(".ics")
     assert Store(db).feed_worker_for(hash_token(token)) == "w1"
     revoked = runner.invoke(cli, ["feeds", "revoke", "w1", "--db", db])
@@ -141,8 +146,13 @@ def test_feed_over_a_real_socket_with_uvicorn(store: Store) -> None:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(make_app(lambda: store, lambda: NOW), host="127.0.0.1", port=port,
-                       access_log=False, log_level="warning")
+        uvicorn.Config(
+            make_app(lambda: store, lambda: NOW),
+            host="127.0.0.1",
+            port=port,
+            access_log=False,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

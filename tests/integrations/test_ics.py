@@ -57,9 +57,7 @@ def test_privacy_opt_in_shows_names_and_address() -> None:
 
 
 def test_unannounced_visit_is_marked_for_the_worker() -> None:
-    (event,) = events_of(
-        render_calendar([make_visit(announced=False)], make_scenario(), "w1", {})
-    )
+    (event,) = events_of(render_calendar([make_visit(announced=False)], make_scenario(), "w1", {}))
     assert str(event["SUMMARY"]).startswith("Unannounced visit CR-000123")
     assert "Unannounced" in str(event["DESCRIPTION"])
 
@@ -67,7 +65,9 @@ def test_unannounced_visit_is_marked_for_the_worker() -> None:
 def test_uid_sequence_and_dtstamp_come_from_the_revision() -> None:
     """UID is the visit id; SEQUENCE and DTSTAMP are the revision's, not render time."""
     stamp = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-    data = render_calendar([make_visit()], make_scenario(), "w1", {"v1@visitplan": Revision(4, stamp)})
+    data = render_calendar(
+        [make_visit()], make_scenario(), "w1", {"v1@visitplan": Revision(4, stamp)}
+    )
     (event,) = events_of(data)
     assert str(event["UID"]) == "v1@visitplan"
     assert int(event["SEQUENCE"]) == 4
@@ -144,7 +144,9 @@ def test_removed_visit_becomes_a_cancellation_with_a_higher_sequence() -> None:
     (event,) = events_of(data)
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
-    after_grace = worker_calendar(merged(entries, [gone]), [], scenario, "w1", NOW + timedelta(days=8))
+    after_grace = worker_calendar(
+        merged(entries, [gone]), [], scenario, "w1", NOW + timedelta(days=8)
+    )
     assert events_of(after_grace) == []
 
 
@@ -156,9 +158,7 @@ def test_content_hash_ignores_unrelated_fields_but_not_time() -> None:
     assert content_hash(make_visit(), scenario, "w1", cancelled=True) != base
 
 
-texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
-)
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
 
 
 @settings(max_examples=60, deadline=None)
@@ -178,7 +178,9 @@ def test_ics_round_trips(
     visit = make_visit(
         checklist=tuple(checklist), start=start, duration_min=duration, announced=announced
     )
-    data = render_calendar([visit], make_scenario(), "w1", {"v1@visitplan": Revision(sequence, NOW)})
+    data = render_calendar(
+        [visit], make_scenario(), "w1", {"v1@visitplan": Revision(sequence, NOW)}
+    )
     (event,) = events_of(data)
     assert str(event["UID"]) == "v1@visitplan"
     assert int(event["SEQUENCE"]) == sequence
@@ -187,9 +189,10 @@ def test_ics_round_trips(
     description = str(event["DESCRIPTION"])
     for item in checklist:
         assert f"- {item}" in description
-    assert Calendar.from_ical(Calendar.from_ical(data).to_ical()).to_ical() == Calendar.from_ical(
-        data
-    ).to_ical()
+    assert (
+        Calendar.from_ical(Calendar.from_ical(data).to_ical()).to_ical()
+        == Calendar.from_ical(data).to_ical()
+    )
 
 
 def test_cli_export_ics_writes_one_file_per_worker(tmp_path) -> None:
@@ -197,8 +200,9 @@ def test_cli_export_ics_writes_one_file_per_worker(tmp_path) -> None:
     db = f"sqlite:///{tmp_path / 'v.db'}"
     store = Store(db)
     store.replace_caseload(make_scenario())
-    store.save_plan(make_plan((make_visit(), make_visit("v2", "w2", household="h2",
-                                                         children=("c3",)))), NOW)
+    store.save_plan(
+        make_plan((make_visit(), make_visit("v2", "w2", household="h2", children=("c3",)))), NOW
+    )
     result = CliRunner().invoke(app, ["export-ics", "--out", str(tmp_path / "ics"), "--db", db])
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in (tmp_path / "ics").iterdir())

@@ -224,3 +224,138 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
         assert code == 0, stderr
     assert a.read_bytes() == b.read_bytes()
     assert Scenario.model_validate_json(a.read_text()).children
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, db: str) -> str:
+    path = tmp_path / "scenario.json"
+    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
+    assert invoke("load", str(path), "--db", db)[0] == 0
+    return db
+
+
+def test_plan_then_check_accepts_the_stored_plan(tmp_path: Path, loaded: str) -> None:
+    """`plan` stores a plan the independent checker accepts (exit 0); --json writes it."""
+    plan_json = tmp_path / "plan.json"
+    code, stdout, stderr = invoke(
+        "plan",
+        "--start",
+        "2026-11-30",
+        "--weeks",
+        "2",
+        "--time-limit",
+        "5",
+        "--json",
+        str(plan_json),
+        "--db",
+        loaded,
+    )
+    assert code == 0, stderr
+    assert "Compliance" in stdout
+    plan = json.loads(plan_json.read_text())
+    assert plan["visits"]
+    assert all(v["reasons"] for v in plan["visits"])
+    code, stdout, _ = invoke("check", "--db", loaded, "--json")
+    assert code == 0
+    assert json.loads(stdout)["violations"] == [] or all(
+        not v["hard"] for v in json.loads(stdout)["violations"]
+    )
+
+
+def test_check_exits_1_on_a_tampered_plan(tmp_path: Path, loaded: str) -> None:
+    """A plan whose visit was moved outside the worker's hours fails the check with exit 1."""
+    plan_json = tmp_path / "plan.json"
+    assert (
+        invoke(
+            "plan",
+            "--start",
+            "2026-11-30",
+            "--time-limit",
+            "5",
+            "--json",
+            str(plan_json),
+            "--db",
+            loaded,
+        )[0]
+        == 0
+    )
+    plan = json.loads(plan_json.read_text())
+    plan["visits"][0]["start"] = plan["visits"][0]["start"][:11] + "22:00:00Z"
+    bad = tmp_path / "bad-plan.json"
+    bad.write_text(json.dumps(plan))
+    scenario = tmp_path / "scenario.json"
+    code, stdout, _ = invoke("check", "--scenario", str(scenario), "--plan", str(bad))
+    assert code == 1
+    assert "HARD" in stdout
+
+
+def test_check_needs_both_files_or_neither(tmp_path: Path) -> None:
+    """--scenario without --plan is a usage error."""
+    code, _, _ = invoke("check", "--scenario", str(tmp_path / "x.json"))
+    assert code == 2
+
+
+def test_absence_add_list_remove(loaded: str) -> None:
+    """An absence is recorded, listed and removed; removing it twice is an error."""
+    assert (
+        invoke(
+            "absence",
+            "add",
+            "w1",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-03",
+            "--reason",
+            "sickness",
+            "--db",
+            loaded,
+        )[0]
+        == 0
+    )
+    code, stdout, _ = invoke("absence", "list", "--json", "--db", loaded)
+    assert code == 0
+    assert json.loads(stdout) == [
+        {"worker_id": "w1", "start": "2026-12-01", "end": "2026-12-03", "reason": "sickness"}
+    ]
+    assert invoke("absence", "remove", "w1", "--from", "2026-12-01", "--db", loaded)[0] == 0
+    assert invoke("absence", "remove", "w1", "--from", "2026-12-01", "--db", loaded)[0] == 2
+
+
+def test_absence_csv_is_all_or_nothing(tmp_path: Path, loaded: str) -> None:
+    """A CSV with one bad row writes nothing and names file, row and field."""
+    path = tmp_path / "absences.csv"
+    path.write_text(
+        "worker_id,start,end,reason\nw1,2026-12-07,2026-12-08,court\n"
+        "w9,2026-12-07,2026-12-08,leave\n"
+    )
+    code, _, stderr = invoke("absence", "add", "--csv", str(path), "--db", loaded)
+    assert code == 2
+    assert "absences.csv:3: worker_id" in stderr
+    code, stdout, _ = invoke("absence", "list", "--json", "--db", loaded)
+    assert json.loads(stdout) == []
+
+
+def test_absence_to_before_from_is_refused(loaded: str) -> None:
+    """An absence that ends before it starts is a usage error."""
+    code, _, _ = invoke(
+        "absence", "add", "w1", "--from", "2026-12-03", "--to", "2026-12-01", "--db", loaded
+    )
+    assert code == 2
+
+
+def test_record_outcome_of_a_planned_visit(loaded: str) -> None:
+    """Recording a failed planned visit adds a record per child and a retry requirement."""
+    assert invoke("plan", "--start", "2026-11-30", "--time-limit", "5", "--db", loaded)[0] == 0
+    code, stdout, _ = invoke("check", "--db", loaded, "--json")
+    from scheduler.store import Store
+
+    visit = Store(loaded).current_plan().visits[0]
+    code, stdout, stderr = invoke(
+        "record", visit.id, "--outcome", "failed", "--json", "--db", loaded
+    )
+    assert code == 0, stderr
+    records = json.loads(stdout)
+    assert {r["child_id"] for r in records} == set(visit.child_ids)
+    assert all(r["outcome"] == "failed" for r in records)
+    assert invoke("record", "no-such-visit", "--outcome", "completed", "--db", loaded)[0] == 2
