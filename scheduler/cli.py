@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from scheduler.domain import Scenario
     from solver.params import SolveParams
 
 from policies import PackNotFoundError, PolicyError, load_pack
@@ -350,6 +351,20 @@ def _solve_params(time_limit: float, seed: int) -> SolveParams:
     return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=2)
 
 
+def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int) -> Scenario:
+    """The scenario plus workers' CalDAV busy times over the horizon and look-ahead."""
+    from datetime import timedelta
+
+    from integrations.dav import busy_for_scenario
+
+    current = store.current_plan()
+    end = start + timedelta(days=7 * (weeks + 4) - 1)
+    with calendar_errors():
+        found = busy_for_scenario(scenario, start, end, own=current.visits if current else ())
+    _progress(f"read {len(found.busy) - len(scenario.busy)} busy period(s) from CalDAV")
+    return found
+
+
 @app.command()
 def plan(
     start: Annotated[str | None, typer.Option(help="First day (default next Monday).")] = None,
@@ -367,6 +382,13 @@ def plan(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the plan, with reasons, to FILE.")
     ] = None,
+    busy_from_caldav: Annotated[
+        bool,
+        typer.Option(
+            "--busy-from-caldav",
+            help="Plan around workers' existing calendar commitments (VISITPLAN_CALDAV_*).",
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Build every worker's visit schedule and store it as the current plan.
@@ -378,6 +400,8 @@ def plan(
     with handled():
         store = open_store(db)
         scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
+        if busy_from_caldav:
+            scenario = _with_caldav_busy(store, scenario, day, weeks)
         result = service.plan_caseload(
             scenario, day, weeks, _solve_params(time_limit, seed), _progress
         )
@@ -462,9 +486,12 @@ def demo(
     out.print(render.render_plan_summary(result, scenario))
     report = service.check(scenario, result)
     out.print(render.render_check(report))
+    from integrations.ics import write_ics
+
+    paths = write_ics(store, result.visits, scenario, out_dir / "calendars", now_utc())
     out.print(
-        f"Wrote {out_dir}/scenario.json, plan.json and visitplan.db. "
-        f"Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
+        f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
+        f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
     )
     if not report.ok:
         raise typer.Exit(1)

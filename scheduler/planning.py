@@ -7,7 +7,8 @@ are found by simulating the plan through the policy engine, exactly as the check
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -24,7 +25,7 @@ from scheduler.translate import (
     to_problem,
 )
 from scheduler.visiting import children_of, visit_duration_min
-from solver import SolveParams, SolveStatus, solve
+from solver import Problem, Solution, SolveParams, SolveStatus, solve
 
 _STATUS_ORDER = ("OPTIMAL", "FEASIBLE", "TIME_LIMIT", "UNKNOWN", "INFEASIBLE")
 
@@ -156,6 +157,15 @@ def find_breaches(
     return sorted(set(out), key=lambda x: (x[1], x[0]))
 
 
+def _solve_all(problems: list[Problem], params: SolveParams, processes: int) -> Iterator[Solution]:
+    """Solutions in problem order; each solve is deterministic, so the pool changes nothing."""
+    if processes <= 1 or len(problems) <= 1:
+        yield from (solve(p, params) for p in problems)
+        return
+    with ProcessPoolExecutor(max_workers=min(processes, len(problems))) as pool:
+        yield from pool.map(solve, problems, [params] * len(problems))
+
+
 def plan_scenario(
     scenario: Scenario,
     start: date,
@@ -163,12 +173,13 @@ def plan_scenario(
     lookahead_weeks: int = 4,
     params: SolveParams | None = None,
     progress: Callable[[str], None] | None = None,
+    team_processes: int = 2,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
-    Teams are solved one after another (they share nobody unless cross-team cover joins
-    them); `lookahead_weeks` more are modelled so deadlines just past the horizon are
-    planned for, but only visits inside the horizon are returned.
+    Teams share nobody unless cross-team cover joins them, so they are solved independently,
+    in `team_processes` processes (1: in this process). `lookahead_weeks` more are modelled
+    so deadlines just past the horizon are planned for; only visits inside it are returned.
     """
     params = params or SolveParams()
     say = progress or (lambda _message: None)
@@ -179,20 +190,24 @@ def plan_scenario(
     statuses: list[str] = []
     objective = bound = runtime = 0.0
     team_of_home: dict[str, TeamProblem] = {}
+    groups = []
     for teams in team_groups(scenario):
         tp = to_problem(ctx, teams)
         for h in tp.households:
             team_of_home[h.id] = tp
-        problem = tp.problem
         name = "+".join(teams)
-        if not problem.clocks and not problem.quotas:
+        if not tp.problem.clocks and not tp.problem.quotas:
             say(f"team {name}: nothing due")
             continue
         say(
-            f"team {name}: {len(problem.tasks)} households, {len(problem.resources)} workers, "
-            f"{len(problem.clocks)} clocks"
+            f"team {name}: {len(tp.problem.tasks)} households, "
+            f"{len(tp.problem.resources)} workers, {len(tp.problem.clocks)} clocks"
         )
-        solution = solve(problem, params)
+        groups.append((name, tp))
+    for (name, tp), solution in zip(
+        groups, _solve_all([tp.problem for _n, tp in groups], params, team_processes), strict=True
+    ):
+        problem = tp.problem
         statuses.append(solution.status.value)
         objective += solution.objective or 0.0
         bound += solution.bound or 0.0

@@ -247,6 +247,10 @@ def render_check(report: CheckReport) -> Table:
     """The checker's verdict: every violation, hard ones first."""
     verdict = "plan accepted" if report.ok else f"{len(report.hard)} hard violation(s)"
     table = Table(title=f"Independent check: {verdict}")
+    if not report.violations:
+        table.add_column("result")
+        table.add_row("No violations: every visit and every deadline checks out.")
+        return table
     for column in ("severity", "code", "visit", "child", "message"):
         table.add_column(column, overflow="fold")
     for v in sorted(report.violations, key=lambda v: (not v.hard, v.code)):

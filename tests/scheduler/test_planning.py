@@ -275,3 +275,26 @@ def test_checker_finds_no_hard_violation_in_a_generated_plan() -> None:
     )
     report = check_plan(scenario, plan)
     assert [v.message for v in report.hard] == []
+
+
+def test_travel_min_is_zero_for_the_same_point_and_rounds_up() -> None:
+    """Shared helper: 0 for identical points; otherwise whole minutes rounded up."""
+    from scheduler.visiting import travel_min
+
+    assert travel_min(LAT, LON, LAT, LON, 25.0) == 0
+    assert travel_min(LAT, LON, LAT + 0.0001, LON, 25.0) == 1
+
+
+def test_visit_duration_adds_a_slot_per_extra_child_seen_alone() -> None:
+    """Camden sees children alone from 3: two such children make 60 + 15 minutes."""
+    from policies import load_pack
+    from scheduler.visiting import visit_duration_min
+
+    pack = load_pack("camden")
+    older = [
+        make_child("a", birth_date=date(2015, 1, 1)),
+        make_child("b", birth_date=date(2016, 1, 1)),
+    ]
+    baby = [make_child("a", birth_date=date(2026, 1, 1))]
+    assert visit_duration_min(pack, older, MONDAY) == pack.visit_minutes + pack.per_child_minutes
+    assert visit_duration_min(pack, baby, MONDAY) == pack.visit_minutes
