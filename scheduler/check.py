@@ -714,7 +714,7 @@ def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
         visits=tuple(
             v
             for v in plan.visits
-            if v.status != "cancelled" and _resolves(v, set(workers), set(households), known)
+            if v.status == "planned" and _resolves(v, set(workers), set(households), known)
         ),
         absences=absences,
         busy=busy,
@@ -742,7 +742,8 @@ WORKER_DAY_CLAUSES = (_check_overlap, _check_visits_per_day, _check_travel)
 def check_plan(scenario: Scenario, plan: Plan, pack: Pack | None = None) -> CheckReport:
     """Check a plan against every clause of the planning contract (docs/planning-contract.md).
 
-    Cancelled visits are ignored. `pack` defaults to the scenario authority's pack; tests pass
+    Only planned visits are judged: cancelled ones are gone, and visits marked done (kept in a
+    re-plan for the calendars) are history, which the visit records carry. `pack` defaults to the scenario authority's pack; tests pass
     a hand-made one.
     """
     ctx = _context(scenario, plan, pack)

@@ -705,6 +705,46 @@ def absence_remove(
     out.print(f"Removed the absence of {worker} from {first:%a %d %b %Y}")
 
 
+@app.command()
+def replan(
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Re-plan from this day (default today).")
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Store the proposal as the current plan.")
+    ] = False,
+    time_limit: Annotated[
+        float, typer.Option(min=0.1, help="Seconds the solver may spend per team and round.")
+    ] = 10.0,
+    seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-plan after absences, failed visits or new children, moving as little as possible.
+
+    The absent worker's visits go to colleagues who may do them; every other visit stays
+    unless moving it is the only way to avoid a statutory breach. Nothing changes until
+    --apply; then run `visitplan publish` to update calendars.
+    """
+    day = parse_date(from_, "--from") or today()
+    with handled():
+        store = open_store(db)
+        report = service.replan_caseload(
+            store, day, _solve_params(time_limit, seed), _progress, apply, datetime.now(LONDON)
+        )
+        scenario = store.read_scenario()
+    if as_json:
+        print_json(report)
+        return
+    for table in render.render_changes(report, scenario):
+        out.print(table)
+    out.print(render.render_replan_summary(report, scenario))
+    if not apply:
+        out.print("Nothing has changed yet: run again with --apply to store this plan.")
+    else:
+        out.print("Stored. Run `visitplan publish` to update workers' calendars.")
+
+
 def next_monday(day: date) -> date:
     """The Monday after `day` (or `day` itself when it is a Monday)."""
     from datetime import timedelta

@@ -173,15 +173,16 @@ def plan_scenario(
     lookahead_weeks: int = 4,
     params: SolveParams | None = None,
     progress: Callable[[str], None] | None = None,
-    team_processes: int = 2,
+    team_processes: int = 1,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
     Teams share nobody unless cross-team cover joins them, so they are solved independently,
-    in `team_processes` processes (1: in this process). `lookahead_weeks` more are modelled
+    in `team_processes` processes (1, the default: one after another, each CP-SAT solve
+    using `params.num_workers`, 2 unless given). `lookahead_weeks` more are modelled
     so deadlines just past the horizon are planned for; only visits inside it are returned.
     """
-    params = params or SolveParams()
+    params = params or SolveParams(num_workers=2)
     say = progress or (lambda _message: None)
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from itertools import pairwise
 
 from rich.table import Table
@@ -26,6 +26,7 @@ from policies.models import (
 )
 from scheduler.check import CheckReport
 from scheduler.domain import Absence, ChildDue, Plan, Scenario
+from scheduler.replan import ReplanReport
 
 
 def render_packs(packs: Sequence[Pack]) -> Table:
@@ -267,4 +268,54 @@ def render_absences(absences: Sequence[Absence]) -> Table:
         table.add_column(column)
     for a in absences:
         table.add_row(a.worker_id, f"{a.start:%a %d %b %Y}", f"{a.end:%a %d %b %Y}", a.reason)
+    return table
+
+
+def render_changes(report: ReplanReport, scenario: Scenario) -> list[Table]:
+    """Per worker: what is added, moved and removed, and why."""
+    cases = {c.id: c.case_ref for c in scenario.children}
+    homes = {h.id: h.area for h in scenario.households}
+    per_worker: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+
+    def when(iso: str | None) -> str:
+        return "" if iso is None else datetime.fromisoformat(iso).strftime("%a %d %b %H:%M")
+
+    for change in report.changes:
+        who = ", ".join(cases.get(c, c) for c in change.child_ids)
+        where = f"{homes.get(change.household_id, change.household_id)}: {who}"
+        if change.worker_before and change.worker_before != change.worker_after:
+            per_worker[change.worker_before].append(
+                ("removed", where, when(change.start_before), change.reason)
+            )
+        if change.worker_after:
+            verb = "added" if change.worker_before != change.worker_after else "moved"
+            span = when(change.start_after)
+            if verb == "moved":
+                span = f"{when(change.start_before)} -> {when(change.start_after)}"
+            per_worker[change.worker_after].append((verb, where, span, change.reason))
+    tables = []
+    for worker_id in sorted(per_worker):
+        table = Table(title=f"Changes for {worker_id}")
+        for column in ("change", "visit", "when", "reason"):
+            table.add_column(column, overflow="fold")
+        for row in per_worker[worker_id]:
+            table.add_row(*row)
+        tables.append(table)
+    return tables
+
+
+def render_replan_summary(report: ReplanReport, scenario: Scenario) -> Table:
+    """Disruption figures and the children whose deadline is now at risk."""
+    cases = {c.id: c.case_ref for c in scenario.children}
+    table = Table(title=f"Re-plan from {report.from_date:%a %d %b %Y}")
+    table.add_column("measure")
+    table.add_column("value", overflow="fold")
+    table.add_row("visits of absent workers", str(report.affected_visits))
+    table.add_row("changes that had to happen", str(report.forced_changes))
+    table.add_row("other changes", str(report.other_changes))
+    at_risk = ", ".join(
+        f"{cases.get(b.child_id, b.child_id)} ({b.rule_id}, due {b.due:%d %b})"
+        for b in report.at_risk
+    )
+    table.add_row("children now at risk", at_risk or "none")
     return table

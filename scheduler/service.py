@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,13 +11,14 @@ from pydantic import Field
 
 from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
 from policies.models import Category, Flag, PlacementType, PolicyModel
-from scheduler.domain import Absence, ChildDue, DomainModel, Plan, Scenario, VisitRecord
+from scheduler.domain import Absence, ChildDue, DomainModel, Plan, Scenario, Visit, VisitRecord
 from scheduler.due import calendar_for, scenario_due
-from scheduler.errors import InputError, InputProblem, NotFoundError
+from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.store import Store
 
 if TYPE_CHECKING:
     from scheduler.check import CheckReport
+    from scheduler.replan import ReplanReport
     from solver.params import SolveParams
 
 
@@ -271,3 +272,36 @@ def add_absences(store: Store, absences: Sequence[Absence]) -> None:
     """
     for absence in absences:
         store.add_absence(absence)
+
+
+def replan_caseload(
+    store: Store,
+    from_date: date,
+    params: SolveParams,
+    progress: Callable[[str], None] | None = None,
+    apply: bool = False,
+    now: datetime | None = None,
+) -> ReplanReport:
+    """Propose (and with `apply`, store) a least-disruption re-plan of the current plan.
+
+    Raises:
+        PlanError: there is no current plan to re-plan.
+    """
+    from scheduler.planning import plan_scenario
+    from scheduler.replan import replan
+
+    scenario = store.read_scenario()
+    current = store.current_plan()
+    if current is None:
+        raise PlanError("no plan in the store: run `visitplan plan` first")
+
+    def planner(s: Scenario, start: date, weeks: int, previous: Sequence[Visit]) -> Plan:
+        return plan_scenario(
+            s, start, weeks=weeks, params=params, progress=progress, previous=tuple(previous)
+        )
+
+    report = replan(scenario, current, from_date, planner)
+    if apply:
+        assert now is not None
+        store.save_plan(report.plan, now)
+    return report

@@ -79,3 +79,26 @@ def add_cuts(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
     for cut in problem.cuts:
         lits = [lit for t, r in cut.pairs for lit in v.attends(t, cut.day, r)]
         model.add(sum(lits) <= len(cut.pairs) - 1)
+
+
+def add_window_energy(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
+    """Creates energy cuts per resource-day: visits that cannot start before S fit after S.
+
+    Late family windows (after school) crowd the end of the day; stage 1 would otherwise
+    book several of them on one day and leave stage 2 to find there is no sequence.
+    """
+    by_day: dict[tuple[int, int], list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
+    for store in (v.main, v.second):
+        for (t, d, r), lit in store.items():
+            option = problem.tasks[t].option(d)
+            assert option is not None
+            earliest = min(lo for lo, _hi in option.windows)
+            by_day[r, d].append((earliest, option.duration_min, lit))
+    for (r, d), items in sorted(by_day.items()):
+        shift = problem.resources[r].shift(d)
+        assert shift is not None
+        for threshold in sorted({e for e, _m, _l in items if e > shift.start_min}):
+            late = [(m, lit) for e, m, lit in items if e >= threshold]
+            room = shift.end_min - threshold
+            if sum(m for m, _l in late) > room:
+                model.add(sum(m * lit for m, lit in late) <= max(0, room))

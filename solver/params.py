@@ -20,7 +20,9 @@ class Weights(SolverModel):
 class SolveParams(SolverModel):
     """How to solve: limits are per stage-1 solve; the whole run is deterministic per seed."""
 
-    time_limit_s: PositiveFloat = Field(default=20.0, description="Stage-1 limit per round.")
+    time_limit_s: PositiveFloat = Field(
+        default=10.0, description="Stage-1 deterministic time limit per round (about seconds)."
+    )
     sequence_time_limit_s: PositiveFloat = Field(default=5.0, description="Per day sequenced.")
     seed: NonNegativeInt = Field(default=0, description="Random seed of CP-SAT.")
     num_workers: PositiveInt = Field(default=1, description="CP-SAT search workers.")

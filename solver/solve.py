@@ -15,6 +15,7 @@ from solver.constraints import (
     add_one_lead_per_visit,
     add_second_for_joint_visits,
     add_unannounced_only_on_visits,
+    add_window_energy,
     add_worker_day_capacity,
 )
 from solver.objective import OBJECTIVE_TERMS, Term
@@ -56,6 +57,7 @@ class _Stage1:
             add_second_for_joint_visits,
             add_unannounced_only_on_visits,
             add_worker_day_capacity,
+            add_window_energy,
             add_cuts,
         ):
             add(self.model, problem, self.vars)

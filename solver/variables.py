@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.problem import Problem
+from solver.problem import GRAIN_MIN, Problem
 
 
 @dataclass
@@ -32,6 +32,25 @@ class Variables:
         return out
 
 
+def can_visit_alone(problem: Problem, task: int, day: int, resource: int) -> bool:
+    """Whether `resource` could make this one visit on `day`: grain, window, travel, busy."""
+    option = problem.tasks[task].option(day)
+    shift = problem.resources[resource].shift(day)
+    if option is None or shift is None:
+        return False
+    base, home = problem.resources[resource].location, problem.tasks[task].location
+    earliest = shift.start_min + problem.travel_min[base][home]
+    latest = shift.end_min - problem.travel_min[home][base] - option.duration_min
+    for lo, hi in option.windows:
+        start = -(-max(lo, earliest) // GRAIN_MIN) * GRAIN_MIN
+        while start <= min(hi, latest):
+            end = start + option.duration_min
+            if not any(s < end and start < e for s, e in shift.busy):
+                return True
+            start += GRAIN_MIN
+    return False
+
+
 def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
     """Creates the visit, lead, second and unannounced variables."""
     variables = Variables()
@@ -41,10 +60,10 @@ def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
     for t, task in enumerate(problem.tasks):
         for option in task.days:
             d = option.day
-            leads = [r for r in option.resources if problem.resources[r].shift(d)]
+            leads = [r for r in option.resources if can_visit_alone(problem, t, d, r)]
             if not leads:
                 continue
-            seconds = [r for r in option.second_resources if problem.resources[r].shift(d)]
+            seconds = [r for r in option.second_resources if can_visit_alone(problem, t, d, r)]
             if task.joint and not [r for r in seconds if r != leads[0] or len(leads) > 1]:
                 continue
             variables.visit[t, d] = model.new_bool_var(f"visit_t{t}_d{d}")

@@ -251,12 +251,13 @@ def test_visit_carries_ids_times_and_reasons() -> None:
     assert (reason.child_id, reason.due, reason.slack_days) == ("c1", date(2026, 12, 2), 0)
 
 
-def test_same_seed_gives_the_same_plan() -> None:
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_same_seed_gives_the_same_plan(num_workers: int) -> None:
     """Determinism: the same scenario and seed give byte-identical plans (bar the runtime)."""
     from scheduler.generate import generate
 
     scenario = generate("S", seed=3, start=MONDAY, children=14)
-    params = SolveParams(time_limit_s=2, seed=7, num_workers=1)
+    params = SolveParams(time_limit_s=2, seed=7, num_workers=num_workers)
     first = plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params)
     second = plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params)
     assert first.visits

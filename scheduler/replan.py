@@ -1,0 +1,204 @@
+"""Re-planning after absences, failed visits and new children, with the least disruption.
+
+Visits before the re-plan date stay as they are (marked done: the records carry what
+happened); from that date the planner is asked to keep every published visit where it is and
+move only what it must. Visits keep their id (and so their calendar UID) across a move.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
+
+ChangeKind = Literal["added", "moved", "reassigned", "removed"]
+
+
+class VisitChange(DomainModel):
+    """One difference between the published plan and the proposed one."""
+
+    kind: ChangeKind = Field(description="added, moved (time or day), reassigned or removed.")
+    visit_id: str = Field(description="The visit (same id before and after a move).")
+    household_id: str = Field(description="The household visited.")
+    child_ids: tuple[str, ...] = Field(description="Children the visit covers.")
+    worker_before: str | None = Field(default=None, description="Worker before the change.")
+    worker_after: str | None = Field(default=None, description="Worker after the change.")
+    start_before: str | None = Field(default=None, description="ISO start before.")
+    start_after: str | None = Field(default=None, description="ISO start after.")
+    forced: bool = Field(description="True when the change had to happen (worker away).")
+    reason: str = Field(description="Why, in a manager's words.")
+
+
+class ReplanReport(DomainModel):
+    """A proposed re-plan: the new plan, every change and the children now at risk."""
+
+    from_date: date
+    plan: Plan
+    changes: tuple[VisitChange, ...] = ()
+    forced_changes: int = Field(default=0, description="Changes that had to happen.")
+    other_changes: int = Field(default=0, description="Changes made to avoid a breach.")
+    affected_visits: int = Field(default=0, description="Published visits whose worker is away.")
+    at_risk: tuple[Breach, ...] = Field(default=(), description="New or worse breaches.")
+
+
+def carry_ids(old: Sequence[Visit], new: Sequence[Visit]) -> tuple[Visit, ...]:
+    """New visits inherit the id of the old visit to the same household nearest in time.
+
+    Pairs are made per household, closest first, so a moved visit keeps its calendar UID.
+    Unpaired new visits keep their own id (made unique against the inherited ones).
+    """
+    by_home_old: dict[str, list[Visit]] = defaultdict(list)
+    for visit in old:
+        by_home_old[visit.household_id].append(visit)
+    by_home_new: dict[str, list[Visit]] = defaultdict(list)
+    for visit in new:
+        by_home_new[visit.household_id].append(visit)
+    renamed: dict[int, str] = {}
+    for home, fresh in by_home_new.items():
+        candidates = by_home_old.get(home, [])
+        pairs = sorted(
+            (abs((n.start - o.start).total_seconds()), i, j)
+            for i, n in enumerate(fresh)
+            for j, o in enumerate(candidates)
+        )
+        used_new: set[int] = set()
+        used_old: set[int] = set()
+        for _, i, j in pairs:
+            if i in used_new or j in used_old:
+                continue
+            used_new.add(i)
+            used_old.add(j)
+            renamed[id(fresh[i])] = candidates[j].id
+    taken = set(renamed.values())
+    out: list[Visit] = []
+    for visit in new:
+        new_id = renamed.get(id(visit))
+        if new_id is None:
+            new_id, n = visit.id, 1
+            while new_id in taken:
+                n += 1
+                new_id = f"{visit.id}-{n}"
+        taken.add(new_id)
+        out.append(visit if new_id == visit.id else visit.model_copy(update={"id": new_id}))
+    return tuple(out)
+
+
+def _away(absences: Iterable[Absence]) -> Callable[[str, date], Absence | None]:
+    by_worker: dict[str, list[Absence]] = defaultdict(list)
+    for absence in absences:
+        by_worker[absence.worker_id].append(absence)
+
+    def lookup(worker_id: str, day: date) -> Absence | None:
+        return next((a for a in by_worker.get(worker_id, ()) if a.covers(day)), None)
+
+    return lookup
+
+
+def diff_plans(
+    old: Sequence[Visit], new: Sequence[Visit], absences: Iterable[Absence]
+) -> tuple[VisitChange, ...]:
+    """Every added, moved, reassigned or removed visit between two sets (ids carried)."""
+    away = _away(absences)
+    before = {v.id: v for v in old}
+    after = {v.id: v for v in new}
+    changes: list[VisitChange] = []
+    for visit_id in sorted(before.keys() | after.keys()):
+        o, n = before.get(visit_id), after.get(visit_id)
+        if o is not None and n is not None and (o.worker_id, o.start) == (n.worker_id, n.start):
+            continue
+        absence = away(o.worker_id, o.day) if o is not None else None
+        forced = absence is not None
+        if o is None:
+            assert n is not None
+            kind: ChangeKind = "added"
+            reason = "new visit needed: " + ", ".join(sorted({r.rule_id for r in n.reasons}))
+        elif n is None:
+            kind = "removed"
+            reason = (
+                f"{o.worker_id} is away ({absence.reason})"
+                if absence
+                else "no longer needed or replaced by another visit"
+            )
+        else:
+            kind = "reassigned" if o.worker_id != n.worker_id else "moved"
+            reason = (
+                f"{o.worker_id} is away ({absence.reason}) on {o.day:%a %d %b}"
+                if absence
+                else "moved to avoid a statutory breach or make room"
+            )
+        anchor = n or o
+        assert anchor is not None
+        changes.append(
+            VisitChange(
+                kind=kind,
+                visit_id=visit_id,
+                household_id=anchor.household_id,
+                child_ids=anchor.child_ids,
+                worker_before=o.worker_id if o else None,
+                worker_after=n.worker_id if n else None,
+                start_before=o.start.isoformat() if o else None,
+                start_after=n.start.isoformat() if n else None,
+                forced=forced,
+                reason=reason,
+            )
+        )
+    return tuple(changes)
+
+
+def weeks_to_cover(start: date, end: date) -> int:
+    """Whole weeks from `start` that reach `end` (at least one)."""
+    return max(1, math.ceil(((end - start).days + 1) / 7))
+
+
+def replan(
+    scenario: Scenario,
+    current: Plan,
+    from_date: date,
+    planner: Callable[[Scenario, date, int, Sequence[Visit]], Plan],
+) -> ReplanReport:
+    """Propose a re-plan of `current` from `from_date` with the least disruption.
+
+    `planner(scenario, start, weeks, previous)` plans from `start`, keeping `previous` visits
+    where it can. Visits before `from_date` stay and are marked done.
+    """
+    kept = tuple(
+        v.model_copy(update={"status": "done"}) if v.status == "planned" else v
+        for v in current.visits
+        if v.day < from_date
+    )
+    published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
+    end = max(current.end, from_date)
+    proposal = planner(scenario, from_date, weeks_to_cover(from_date, end), published)
+    fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end])
+    changes = diff_plans(published, fresh, scenario.absences)
+    away = _away(scenario.absences)
+    affected = sum(1 for v in published if away(v.worker_id, v.day))
+    old_breaches = {(b.child_id, b.rule_id, b.due) for b in current.breaches}
+    breaches = tuple(b for b in proposal.breaches if b.due <= end)
+    plan = proposal.model_copy(
+        update={
+            "id": f"{current.id}-r{from_date:%Y%m%d}",
+            "start": from_date,
+            "end": end,
+            "visits": (*kept, *fresh),
+            "breaches": breaches,
+        }
+    )
+    return ReplanReport(
+        from_date=from_date,
+        plan=plan,
+        changes=changes,
+        forced_changes=sum(1 for c in changes if c.forced),
+        other_changes=sum(1 for c in changes if not c.forced),
+        affected_visits=affected,
+        at_risk=tuple(
+            b for b in breaches if (b.child_id, b.rule_id, b.due) not in old_breaches
+        ),
+    )
+
