@@ -743,8 +743,8 @@ def check_plan(scenario: Scenario, plan: Plan, pack: Pack | None = None) -> Chec
     """Check a plan against every clause of the planning contract (docs/planning-contract.md).
 
     Only planned visits are judged: cancelled ones are gone, and visits marked done (kept in a
-    re-plan for the calendars) are history, which the visit records carry. `pack` defaults to the scenario authority's pack; tests pass
-    a hand-made one.
+    re-plan for the calendars) are history, which the visit records carry. `pack` defaults to
+    the scenario authority's pack; tests pass a hand-made one.
     """
     ctx = _context(scenario, plan, pack)
     violations: list[Violation] = list(_check_ids(scenario, plan))
