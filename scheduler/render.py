@@ -110,7 +110,7 @@ def render_due(rows: Sequence[ChildDue], as_of: date) -> Table:
             row.case_ref,
             row.category,
             row.allocated_worker or "unallocated",
-            f"{row.next_due:%a %d %b}" if row.next_due else "-",
+            f"{row.next_due:%a %d %b %Y}" if row.next_due else "-",
             overdue,
             first.title if first else "no visit requirement",
             "; ".join(row.escalations),

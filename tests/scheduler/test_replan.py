@@ -1,0 +1,77 @@
+"""Re-planning: visits keep their ids across moves, and every change is reported with a reason."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from scheduler.domain import Absence, Visit
+from scheduler.replan import carry_ids, diff_plans, weeks_to_cover
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def visit(id: str, home: str, day: int, worker: str = "w1", hour: int = 10) -> Visit:
+    return Visit(
+        id=id,
+        household_id=home,
+        child_ids=(f"c-{home}",),
+        worker_id=worker,
+        start=datetime(2026, 12, day, hour, tzinfo=LONDON),
+        duration_min=60,
+    )
+
+
+def test_moved_visit_keeps_its_id() -> None:
+    """A visit to the same household moved by a day keeps the published id (and UID)."""
+    old = [visit("v-h1-20261201", "h1", 1)]
+    new = [visit("v-h1-20261202", "h1", 2, worker="w2")]
+    assert [v.id for v in carry_ids(old, new)] == ["v-h1-20261201"]
+
+
+def test_nearest_visits_pair_first() -> None:
+    """With two visits to one household, each new visit takes the nearest old one's id."""
+    old = [visit("a", "h1", 1), visit("b", "h1", 10)]
+    new = [visit("x", "h1", 11), visit("y", "h1", 2)]
+    assert {v.id: v.day.day for v in carry_ids(old, new)} == {"b": 11, "a": 2}
+
+
+def test_unpaired_new_visit_gets_a_unique_id() -> None:
+    """A new visit whose natural id is already inherited is made unique."""
+    old = [visit("v-h1-20261201", "h1", 3)]
+    new = [visit("v-h1-20261203", "h1", 3), visit("v-h1-20261201", "h1", 1)]
+    ids = [v.id for v in carry_ids(old, new)]
+    assert len(set(ids)) == 2
+    assert "v-h1-20261201" in ids
+
+
+def test_reassignment_of_an_absent_workers_visit_is_forced() -> None:
+    """A visit moved off an absent worker is a forced change naming the absence."""
+    old = [visit("a", "h1", 2, worker="w1"), visit("b", "h2", 2, worker="w2")]
+    new = [visit("a", "h1", 2, worker="w3"), visit("b", "h2", 2, worker="w2")]
+    absences = [
+        Absence(worker_id="w1", start=date(2026, 12, 1), end=date(2026, 12, 3), reason="sickness")
+    ]
+    changes = diff_plans(old, new, absences)
+    assert len(changes) == 1
+    assert changes[0].kind == "reassigned"
+    assert changes[0].forced
+    assert "sickness" in changes[0].reason
+
+
+def test_unforced_move_is_reported_as_such() -> None:
+    """A visit moved although its worker is present is an 'other' change."""
+    changes = diff_plans([visit("a", "h1", 2)], [visit("a", "h1", 4)], [])
+    assert [(c.kind, c.forced) for c in changes] == [("moved", False)]
+
+
+def test_unchanged_plan_has_no_changes() -> None:
+    """The same visits give no changes."""
+    visits = [visit("a", "h1", 2), visit("b", "h2", 3)]
+    assert diff_plans(visits, visits, []) == ()
+
+
+def test_weeks_to_cover_reaches_the_end() -> None:
+    """Whole weeks from the re-plan day reach the plan's last day."""
+    assert weeks_to_cover(date(2026, 12, 2), date(2026, 12, 13)) == 2
+    assert weeks_to_cover(date(2026, 12, 13), date(2026, 12, 13)) == 1
