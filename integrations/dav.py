@@ -495,6 +495,7 @@ class _Publisher:
                 if reason:
                     self.conflict(entry, reason)
                     return
+                self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
                 entry = entry.model_copy(update={"href": None, "etag": None})
                 self.ledger.ledger_put(entry)
             href_path = None

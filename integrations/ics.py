@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar, Event, vDuration
 from icalendar.enums import CLASS, STATUS
 
-from scheduler.domain import Scenario, Visit, VisitId, WorkerId
+from scheduler.domain import Child, Household, Scenario, Visit, VisitId, Worker, WorkerId
 from scheduler.store import LedgerEntry
 
 if TYPE_CHECKING:
@@ -96,13 +97,31 @@ def utc_span(visit: Visit) -> tuple[datetime, datetime]:
     return start, start + timedelta(minutes=visit.duration_min)
 
 
+_LOOKUPS: dict[int, tuple[Scenario, dict[str, Child], dict[str, Household], dict[str, Worker]]] = {}
+
+
+def _lookups(
+    scenario: Scenario,
+) -> tuple[dict[str, Child], dict[str, Household], dict[str, Worker]]:
+    """Children, households and workers by id, built once per scenario object."""
+    cached = _LOOKUPS.get(id(scenario))
+    if cached is None or cached[0] is not scenario:
+        _LOOKUPS.clear()
+        cached = (
+            scenario,
+            {c.id: c for c in scenario.children},
+            {h.id: h for h in scenario.households},
+            {w.id: w for w in scenario.workers},
+        )
+        _LOOKUPS[id(scenario)] = cached
+    return cached[1], cached[2], cached[3]
+
+
 def _fields(
     visit: Visit, scenario: Scenario, worker_id: WorkerId, cancelled: bool
 ) -> dict[str, str]:
     """The calendar-relevant text of an event; its hash decides whether SEQUENCE rises."""
-    children = {c.id: c for c in scenario.children}
-    households = {h.id: h for h in scenario.households}
-    workers = {w.id: w for w in scenario.workers}
+    children, households, workers = _lookups(scenario)
     privacy = scenario.authority.privacy
     refs = [children[c].case_ref if c in children else c for c in visit.child_ids]
     kind = "Visit" if visit.announced else "Unannounced visit"
@@ -193,7 +212,7 @@ def render_calendar(
     DTSTAMP. A revision marked cancelled, or a visit whose status is cancelled, is emitted as
     STATUS:CANCELLED. A worker with no visits gets a valid empty calendar.
     """
-    workers = {w.id: w for w in scenario.workers}
+    workers = _lookups(scenario)[2]
     cal = Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
@@ -352,12 +371,21 @@ def write_ics(
     changes = revise(before, visits, scenario, now)
     for entry in changes:
         ledger.ledger_put(entry)
-    entries = merged(before, changes)
+    entries_of: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for entry in merged(before, changes):
+        entries_of[entry.worker_id].append(entry)
+    visits_of: dict[str, list[Visit]] = defaultdict(list)
+    for visit in visits:
+        for worker_id in {visit.worker_id, visit.second_worker_id} - {None}:
+            visits_of[str(worker_id)].append(visit)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for worker in scenario.workers:
         path = out_dir / f"{_safe_name(worker.id)}.ics"
-        path.write_bytes(worker_calendar(entries, visits, scenario, worker.id, now))
+        calendar = worker_calendar(
+            entries_of[worker.id], visits_of[worker.id], scenario, worker.id, now
+        )
+        path.write_bytes(calendar)
         written.append(path)
     return written
 

@@ -59,7 +59,7 @@ def _planned_contact(
     )
 
 
-def _serves(due_clock: str | None, kind: str, home: str | None, draft: _Draft) -> bool:
+def _serves(due_clock: str | None, home: str | None, draft: _Draft) -> bool:
     """Whether a planned visit meets a requirement's clock."""
     if due_clock == "unannounced":
         return not draft.announced
@@ -90,7 +90,7 @@ def _build_visits(
             prefix = f"{child.case_ref}: " if len(kids) > 1 else ""
             items.extend(prefix + item for item in mine)
             for due in due_dates(pack, facts, before, ctx.calendar, draft.day):
-                if _serves(due.clock, due.kind, due.home_id, draft):
+                if _serves(due.clock, due.home_id, draft):
                     reasons.append(
                         VisitReason(
                             child_id=child.id,

@@ -215,9 +215,7 @@ def _weight(child: Child, due: Due) -> int:
     return LATENESS_PER_DAY.get(child.category, NON_STATUTORY_PER_DAY)
 
 
-def _chain(
-    ctx: Context, child: Child, clocks: set[str], home: str | None
-) -> tuple[int, ...] | None:
+def _chain(ctx: Context, child: Child, clocks: set[str]) -> tuple[int, ...] | None:
     """Per window day: the latest day of the next visit after one that day (interval rules)."""
     facts = child.facts()
     rules = [r for r in ctx.pack.rules if isinstance(r, IntervalRule) and r.clock in clocks]
@@ -333,14 +331,14 @@ def _child_clocks(
     tasks = tuple(sorted(task_of[h] for h in child.household_ids if h in task_of))
     if not tasks:
         return [], [], None
-    weight = max((_weight(child, d) for d in dues), default=_weight(child, dues[0]) if dues else 1)
+    weight = max((_weight(child, d) for d in dues), default=NON_STATUTORY_PER_DAY)
     clocks: list[Clock] = []
     seen = [
         d
         for d in dues
         if d.clock in ("seen", "home") and d.kind != "monthly_count" and d.kind != "both_homes"
     ]
-    seen_chain = _chain(ctx, child, {"seen", "home"}, None)
+    seen_chain = _chain(ctx, child, {"seen", "home"})
     if seen or seen_chain:
         first = min((d.due for d in seen), default=ctx.days[-1] + timedelta(days=NO_CHAIN))
         clocks.append(
@@ -364,7 +362,7 @@ def _child_clocks(
                 tasks=tasks,
                 unannounced=True,
                 first_due_day=(first - ctx.start).days,
-                next_due_day=_chain(ctx, child, {"unannounced"}, None),
+                next_due_day=_chain(ctx, child, {"unannounced"}),
                 weight_per_day=max(1, weight // UNANNOUNCED_SHARE),
             )
         )
@@ -374,7 +372,7 @@ def _child_clocks(
         chain = (
             _both_homes_chain(ctx, child, dues)
             if any(d.kind == "both_homes" for d in mine)
-            else _chain(ctx, child, {"each_home"}, home)
+            else _chain(ctx, child, {"each_home"})
         )
         clocks.append(
             Clock(

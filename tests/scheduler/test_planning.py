@@ -270,10 +270,11 @@ def test_checker_finds_no_hard_violation_in_a_generated_plan() -> None:
     from scheduler.check import check_plan
     from scheduler.generate import generate
 
-    scenario = generate("S", seed=1, start=MONDAY, children=24)
+    scenario = generate("S", seed=1, start=MONDAY)
     plan = plan_scenario(
-        scenario, MONDAY, weeks=2, lookahead_weeks=1, params=SolveParams(time_limit_s=3)
+        scenario, MONDAY, weeks=1, lookahead_weeks=2, params=SolveParams(time_limit_s=3)
     )
+    assert plan.visits
     report = check_plan(scenario, plan)
     assert [v.message for v in report.hard] == []
 
@@ -299,3 +300,54 @@ def test_visit_duration_adds_a_slot_per_extra_child_seen_alone() -> None:
     baby = [make_child("a", birth_date=date(2026, 1, 1))]
     assert visit_duration_min(pack, older, MONDAY) == pack.visit_minutes + pack.per_child_minutes
     assert visit_duration_min(pack, baby, MONDAY) == pack.visit_minutes
+
+
+def test_unannounced_clock_makes_an_unannounced_visit() -> None:
+    """north-somerset CP: an unannounced visit every 3 months; the last was 1 Sept."""
+    child = make_child()
+    record = seen_on(child, date(2026, 9, 1))
+    announced = record.model_copy(update={"on": date(2026, 11, 20), "announced": True})
+    scenario = make_scenario(
+        [child],
+        [make_household()],
+        [make_worker()],
+        [record, announced.model_copy(update={"id": "r-announced"})],
+    )
+    plan = plan_of(scenario)
+    assert plan.visits
+    first = plan.visits[0]
+    assert first.day <= date(2026, 12, 1)
+    assert first.announced is False
+    assert "ns_cp_unannounced_every_3_months" in first.rule_ids
+    assert not plan.breaches
+
+
+def test_shared_care_child_is_seen_at_either_home() -> None:
+    """A child with two homes: a visit to either home meets the seen clock."""
+    child = make_child().model_copy(update={"household_ids": ("h1", "h2")})
+    scenario = make_scenario(
+        [child],
+        [make_household("h1"), make_household("h2", lat=LAT + 0.01)],
+        [make_worker()],
+        [seen_on(child, date(2026, 11, 17))],
+    )
+    plan = plan_of(scenario)
+    assert plan.visits
+    assert plan.visits[0].day == MONDAY
+    assert "ns_cp_seen_every_10_working_days" not in breach_rules(plan)
+
+
+def test_team_processes_do_not_change_the_plan() -> None:
+    """Two teams solved in a process pool give the same plan as solved in sequence."""
+    from scheduler.generate import generate
+
+    scenario = generate("M", seed=2, start=MONDAY, children=200)
+    assert len(scenario.teams) == 2
+    params = SolveParams(time_limit_s=1, num_workers=1)
+    plans = [
+        plan_scenario(
+            scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params, team_processes=n
+        ).model_dump_json(exclude={"runtime_s"})
+        for n in (1, 2)
+    ]
+    assert plans[0] == plans[1]

@@ -1,0 +1,169 @@
+"""Benchmark: CalDAV publishing writes and ICS rendering time on generated authorities.
+
+Usage: .venv/bin/python bench/calendars.py [--publish-size M] [--render-size L]
+
+Starts its own Radicale on 127.0.0.1 (temporary storage, plain htpasswd) and stops it after.
+Plans come from the greedy baseline (fast and checker-valid); the figures concern publishing,
+not planning. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+START = date(2026, 11, 30)
+USER, PASSWORD = "bench", "bench-pass"
+
+
+def start_radicale(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A Radicale on a free loopback port; returns the process and its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (folder / "users").write_text(f"{USER}:{PASSWORD}\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "radicale",
+            "--config",
+            "",
+            "--server-hosts",
+            f"127.0.0.1:{port}",
+            "--storage-filesystem-folder",
+            str(folder / "storage"),
+            "--auth-type",
+            "htpasswd",
+            "--auth-htpasswd-filename",
+            str(folder / "users"),
+            "--auth-htpasswd-encryption",
+            "plain",
+            "--auth-delay",
+            "0",
+            "--logging-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, url
+
+
+def main() -> None:
+    """Measure publish writes on the publish size and ICS rendering on the render size."""
+    from integrations.dav import DavConfig, connect, publish_plan
+    from integrations.ics import write_ics
+    from scheduler.baseline import plan_greedy
+    from scheduler.generate import generate
+    from scheduler.store import Store
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--publish-size", default="M")
+    parser.add_argument("--render-size", default="L")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+    work = Path(tempfile.mkdtemp(prefix="visitplan-bench-", dir="/dev/shm"))
+    proc, url = start_radicale(work)
+    try:
+        scenario = generate(args.publish_size, seed=2, start=START)
+        plan = plan_greedy(scenario, START, weeks=2)
+        store = Store(f"sqlite:///{work / 'bench.db'}")
+        store.replace_caseload(scenario)
+        client = connect(DavConfig(url=url, username=USER, password=PASSWORD))
+        now = datetime(2026, 11, 29, 18, tzinfo=UTC)
+        t0 = time.perf_counter()
+        first = publish_plan(client, store, plan.visits, scenario, now)
+        rows.append(
+            (
+                f"{args.publish_size} first publish",
+                f"{first.writes} writes",
+                f"{time.perf_counter() - t0:.1f} s ({len(plan.visits)} visits)",
+            )
+        )
+        t0 = time.perf_counter()
+        again = publish_plan(client, store, plan.visits, scenario, now + timedelta(hours=1))
+        rows.append(
+            (
+                f"{args.publish_size} re-publish unchanged",
+                f"{again.writes} writes",
+                f"{time.perf_counter() - t0:.1f} s",
+            )
+        )
+        load = {w.id: sum(v.worker_id == w.id for v in plan.visits) for w in scenario.workers}
+        busiest = max(scenario.workers, key=lambda w: load[w.id])
+        colleague = next(
+            w
+            for w in scenario.workers
+            if w.team_id == busiest.team_id and w.id != busiest.id and w.role == busiest.role
+        )
+        moved = [v for v in plan.visits if v.worker_id == busiest.id]
+        reassigned = tuple(
+            v.model_copy(update={"worker_id": colleague.id}) if v.worker_id == busiest.id else v
+            for v in plan.visits
+        )
+        t0 = time.perf_counter()
+        third = publish_plan(client, store, reassigned, scenario, now + timedelta(hours=2))
+        rows.append(
+            (
+                f"{args.publish_size} after reassigning one worker's 2 weeks",
+                f"{third.writes} writes ({len(third.created)} created, "
+                f"{len(third.deleted)} deleted, {len(third.updated)} updated, "
+                f"{len(third.cancelled)} cancelled)",
+                f"{time.perf_counter() - t0:.1f} s ({len(moved)} visits moved)",
+            )
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    big = generate(args.render_size, seed=3, start=START)
+    big_plan = plan_greedy(big, START, weeks=2)
+    render_store = Store(f"sqlite:///{work / 'render.db'}")
+    t0 = time.perf_counter()
+    paths = write_ics(render_store, big_plan.visits, big, work / "ics", now)
+    first_render = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    write_ics(render_store, big_plan.visits, big, work / "ics", now)
+    rows.append(
+        (
+            f"{args.render_size} ICS for all workers (first, with ledger writes)",
+            f"{len(paths)} files, {len(big_plan.visits)} visits",
+            f"{first_render:.1f} s",
+        )
+    )
+    rows.append(
+        (
+            f"{args.render_size} ICS again (ledger unchanged)",
+            f"{len(paths)} files",
+            f"{time.perf_counter() - t0:.1f} s",
+        )
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in [("case", "result", "time"), *rows]:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
