@@ -356,5 +356,5 @@ class Pack(PolicyModel):
 class RuleOverride(PolicyModel):
     """A child's own plan tightens one interval rule ("or more frequently if in the plan")."""
 
-    rule_id: RuleId
-    every: Period
+    rule_id: RuleId = Field(description="The interval rule the child's plan tightens.")
+    every: Period = Field(description="The child's own, shorter interval (same unit).")
