@@ -14,6 +14,7 @@ from solver.variables import Variables
 Term = tuple[str, str, cp_model.LinearExprT]
 """(term_id, subject_id, expression)."""
 
+
 def _coverage(v: Variables, tasks: Iterable[int], unannounced: bool) -> dict[int, list]:
     """Day -> literals of visits that count, in task order."""
     store = v.unannounced if unannounced else v.visit
@@ -49,10 +50,7 @@ def _late_terms(
             term, cost = "retry_buffer", weights.retry_buffer
         else:
             lits = [
-                lit
-                for d in range(e)
-                if chain is None or chain[d] >= e
-                for lit in cover.get(d, [])
+                lit for d in range(e) if chain is None or chain[d] >= e for lit in cover.get(d, [])
             ]
             term, cost = "statutory_lateness", clock.weight_per_day
         uncovered = model.new_bool_var(f"uncovered_{clock.id}_d{e}")
