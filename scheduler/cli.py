@@ -39,6 +39,8 @@ app = typer.Typer(
 )
 policies_app = typer.Typer(no_args_is_help=True, help="Authority policy packs and their rules.")
 app.add_typer(policies_app, name="policies")
+child_app = typer.Typer(no_args_is_help=True, help="Children on the caseload.")
+app.add_typer(child_app, name="child")
 absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
 app.add_typer(absence_app, name="absence")
 
@@ -743,6 +745,65 @@ def replan(
         out.print("Nothing has changed yet: run again with --apply to store this plan.")
     else:
         out.print("Stored. Run `visitplan publish` to update workers' calendars.")
+
+
+@child_app.command("add")
+def child_add(
+    child_id: Annotated[str, typer.Argument(metavar="CHILD", help="New child's id.")],
+    case_ref: Annotated[str, typer.Option(help="Case reference shown on calendars.")],
+    category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
+    household: Annotated[
+        list[str], typer.Option(help="Household id (twice for shared care).")
+    ],
+    worker: Annotated[str | None, typer.Option(help="Allocated worker id.")] = None,
+    birth_date: Annotated[str | None, typer.Option(help="Date of birth.")] = None,
+    referral: Annotated[str | None, typer.Option(help="Date of referral.")] = None,
+    plan_start: Annotated[str | None, typer.Option(help="Start of the plan.")] = None,
+    placement_type: Annotated[str | None, typer.Option(help="Child in care: type.")] = None,
+    placement_start: Annotated[str | None, typer.Option(help="Child in care: start.")] = None,
+    area: Annotated[
+        str | None, typer.Option(help="Create the (first) household in this area.")
+    ] = None,
+    lat: Annotated[float | None, typer.Option(help="New household's latitude.")] = None,
+    lon: Annotated[float | None, typer.Option(help="New household's longitude.")] = None,
+    team: Annotated[str | None, typer.Option(help="New household's team.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Add a new child (a referral or a new placement); then `visitplan replan` plans them.
+
+    Example: visitplan child add c-new --case-ref CR-9 --category child-in-care
+    --placement-type foster --placement-start 2026-12-01 --household h-12 --worker w-0003
+    """
+    from scheduler.domain import Child, ChildEvents, Household
+
+    _choice(category, CATEGORIES, "--category")
+    _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
+    new_home = None
+    if area is not None:
+        if lat is None or lon is None:
+            raise typer.BadParameter("a new household needs --lat and --lon", param_hint="--area")
+        new_home = Household(id=household[0], area=area, lat=lat, lon=lon, team_id=team)
+    events = ChildEvents(
+        referral=parse_date(referral, "--referral"),
+        plan_start=parse_date(plan_start, "--plan-start"),
+        placement_start=parse_date(placement_start, "--placement-start"),
+    )
+    with handled():
+        try:
+            child = Child(
+                id=child_id,
+                case_ref=case_ref,
+                category=category,  # type: ignore[arg-type]
+                placement_type=placement_type,  # type: ignore[arg-type]
+                birth_date=parse_date(birth_date, "--birth-date"),
+                events=events,
+                household_ids=tuple(household),
+                allocated_worker=worker,
+            )
+        except ValueError as exc:
+            fail(str(exc), 2)
+        service.add_child(open_store(db), child, new_home)
+    out.print(f"Added {case_ref} ({category}). Run `visitplan due` or `visitplan replan`.")
 
 
 def next_monday(day: date) -> date:

@@ -11,7 +11,17 @@ from pydantic import Field
 
 from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
 from policies.models import Category, Flag, PlacementType, PolicyModel
-from scheduler.domain import Absence, ChildDue, DomainModel, Plan, Scenario, Visit, VisitRecord
+from scheduler.domain import (
+    Absence,
+    Child,
+    ChildDue,
+    DomainModel,
+    Household,
+    Plan,
+    Scenario,
+    Visit,
+    VisitRecord,
+)
 from scheduler.due import calendar_for, scenario_due
 from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.store import Store
@@ -305,3 +315,36 @@ def replan_caseload(
         assert now is not None
         store.save_plan(report.plan, now)
     return report
+
+
+def add_child(store: Store, child: Child, new_household: Household | None = None) -> Scenario:
+    """Add a child (and optionally a new household) to the stored caseload, all or nothing.
+
+    Raises:
+        InputError: a duplicate id, an unknown household, worker or team.
+    """
+    from pydantic import ValidationError
+
+    scenario = store.read_scenario()
+    households = scenario.households + ((new_household,) if new_household else ())
+    try:
+        updated = Scenario.model_validate(
+            {
+                **scenario.model_dump(),
+                "households": [h.model_dump() for h in households],
+                "children": [c.model_dump() for c in (*scenario.children, child)],
+            }
+        )
+    except ValidationError as exc:
+        raise InputError(
+            InputProblem(
+                "command line",
+                None,
+                "CHILD",
+                "a child that fits the stored caseload",
+                str(e["msg"]).removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        ) from None
+    store.replace_caseload(updated)
+    return updated

@@ -362,3 +362,49 @@ def test_record_outcome_of_a_planned_visit(loaded: str) -> None:
     assert {r["child_id"] for r in records} == set(visit.child_ids)
     assert all(r["outcome"] == "failed" for r in records)
     assert invoke("record", "no-such-visit", "--outcome", "completed", "--db", loaded)[0] == 2
+
+
+def test_child_add_new_placement_is_due_within_a_week(loaded: str) -> None:
+    """A child added with a new foster placement is due a visit within 1 week of its start."""
+    code, _, stderr = invoke(
+        "child",
+        "add",
+        "c9",
+        "--case-ref",
+        "CR-9",
+        "--category",
+        "child-in-care",
+        "--placement-type",
+        "foster",
+        "--placement-start",
+        "2026-12-01",
+        "--household",
+        "h3",
+        "--worker",
+        "w1",
+        "--db",
+        loaded,
+    )
+    assert code == 0, stderr
+    code, stdout, _ = invoke("due", "--as-of", "2026-12-02", "--json", "--db", loaded)
+    row = next(c for c in DueReport.model_validate_json(stdout).children if c.child_id == "c9")
+    assert row.next_due == date(2026, 12, 8)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["c1", "--household", "h1"], id="duplicate-id"),
+        pytest.param(["c9", "--household", "nowhere"], id="unknown-household"),
+        pytest.param(["c9", "--household", "h1", "--worker", "nobody"], id="unknown-worker"),
+    ],
+)
+def test_child_add_bad_input_writes_nothing(args: list[str], loaded: str) -> None:
+    """A clash with the caseload is refused (exit 2) and the caseload is unchanged."""
+    code, _, stderr = invoke(
+        "child", "add", *args, "--case-ref", "CR-9", "--category", "child-in-need", "--db", loaded
+    )
+    assert code == 2
+    assert "nothing was written" in stderr
+    code, stdout, _ = invoke("due", "--json", "--as-of", "2026-12-01", "--db", loaded)
+    assert len(DueReport.model_validate_json(stdout).children) == 4
