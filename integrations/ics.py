@@ -149,9 +149,12 @@ def _fields(
         lines.append(f"Due by: {visit.due.isoformat()}")
     if visit.rule_ids:
         lines.append(f"Rules: {', '.join(visit.rule_ids)}")
-    reasons = getattr(visit, "reasons", ()) or ()
-    if reasons:
-        lines.append("Why: " + "; ".join(str(r) for r in reasons))
+    if visit.reasons:
+        lines.append("Why:")
+        for r in visit.reasons:
+            ref = children[r.child_id].case_ref if r.child_id in children else r.child_id
+            slack = f"{r.slack_days} day(s) to spare" if r.slack_days >= 0 else "late"
+            lines.append(f"- {ref}: {r.rule_id}, due {r.due:%a %d %b %Y} ({slack})")
     start, end = utc_span(visit)
     return {
         "uid": event_uid(visit.id, worker_id != visit.worker_id),
