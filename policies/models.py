@@ -6,7 +6,7 @@ Rule: pure data, no arithmetic here (that is `policies.engine`), no package of o
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
@@ -21,14 +21,7 @@ Category = Literal[
     "care-leaver",
     "private-fostering",
 ]
-CATEGORIES: tuple[Category, ...] = (
-    "early-help",
-    "child-in-need",
-    "child-protection",
-    "child-in-care",
-    "care-leaver",
-    "private-fostering",
-)
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 PlacementType = Literal[
     "foster",
@@ -44,42 +37,10 @@ PlacementType = Literal[
     "unregulated-residential",
     "short-breaks",
 ]
-PLACEMENT_TYPES: tuple[PlacementType, ...] = (
-    "foster",
-    "long-term-foster",
-    "residential",
-    "adoption",
-    "care-proceedings",
-    "placement-with-parents-ico",
-    "placement-with-parents-care-order",
-    "connected-person-temporary",
-    "connected-person-expired",
-    "unregulated-fostering",
-    "unregulated-residential",
-    "short-breaks",
-)
+PLACEMENT_TYPES: tuple[PlacementType, ...] = get_args(PlacementType)
 
 Role = Literal["social-worker", "family-support-worker", "student", "manager"]
-ROLES: tuple[Role, ...] = ("social-worker", "family-support-worker", "student", "manager")
-
-Event = Literal[
-    "referral",
-    "plan-start",
-    "placement-start",
-    "care-order",
-    "notification",
-    "conference",
-    "adoption-order",
-]
-EVENTS: tuple[Event, ...] = (
-    "referral",
-    "plan-start",
-    "placement-start",
-    "care-order",
-    "notification",
-    "conference",
-    "adoption-order",
-)
+ROLES: tuple[Role, ...] = get_args(Role)
 
 Unit = Literal["working_days", "days", "weeks", "months", "hours"]
 Counting = Literal["day0", "inclusive"]
@@ -96,12 +57,7 @@ Flag = Literal[
     "not-in-education",
     "section-47",
 ]
-FLAGS: tuple[Flag, ...] = (
-    "under-5-missing-school",
-    "agrees-less-frequent-visits",
-    "not-in-education",
-    "section-47",
-)
+FLAGS: tuple[Flag, ...] = get_args(Flag)
 
 
 class PolicyModel(BaseModel):
