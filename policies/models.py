@@ -42,6 +42,17 @@ PLACEMENT_TYPES: tuple[PlacementType, ...] = get_args(PlacementType)
 Role = Literal["social-worker", "family-support-worker", "student", "manager"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
+Event = Literal[
+    "referral",
+    "plan-start",
+    "placement-start",
+    "care-order",
+    "notification",
+    "conference",
+    "adoption-order",
+]
+EVENTS: tuple[Event, ...] = get_args(Event)
+
 Unit = Literal["working_days", "days", "weeks", "months", "hours"]
 Counting = Literal["day0", "inclusive"]
 """`day0`: the visit day is day 0. `inclusive`: the visit day is day 1 (pack 003)."""
