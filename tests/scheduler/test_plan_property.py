@@ -1,0 +1,47 @@
+"""Property: on generated authorities the checker accepts every plan the solver produces.
+
+Small instances (a dozen to a few dozen children), short solver limits; the checker recomputes
+every requirement from the packs and shares no code with the CP-SAT encoding.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scheduler.check import check_plan
+from scheduler.generate import generate
+from scheduler.planning import plan_scenario
+from solver.params import SolveParams
+
+PACKS = ("north-somerset", "trust-standards", "camden", "cin-guidance")
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    authority=st.sampled_from(PACKS),
+    children=st.integers(min_value=8, max_value=30),
+    seed=st.integers(min_value=0, max_value=10_000),
+    weeks_after=st.integers(min_value=0, max_value=3),
+)
+def test_checker_accepts_solver_plans_on_generated_authorities(
+    authority: str, children: int, seed: int, weeks_after: int
+) -> None:
+    """Every plan passes the independent checker: no hard violation, no unreported breach."""
+    start = date(2026, 11, 30) + timedelta(weeks=weeks_after)
+    scenario = generate("S", seed=seed, start=start, children=children, authority=authority)
+    plan = plan_scenario(
+        scenario, start, weeks=1, params=SolveParams(time_limit_s=2.0, num_workers=2, seed=0)
+    )
+    report = check_plan(scenario, plan)
+    assert report.hard == ()
+    found = set(report.breaches_found)
+    reported = {(b.child_id, b.rule_id, b.due) for b in plan.breaches}
+    assert found <= reported
