@@ -281,10 +281,24 @@ def record(
     seen_awake: Annotated[bool, typer.Option("--seen-awake", help="Baby seen awake.")] = False,
     child: Annotated[list[str] | None, typer.Option(help="Only these children were seen.")] = None,
     on: Annotated[str | None, typer.Option(help="Date, if not the planned date.")] = None,
+    replan_now: Annotated[
+        bool,
+        typer.Option(
+            "--replan",
+            help="After a failed or not-seen visit, propose the re-plan at once (not stored).",
+        ),
+    ] = False,
+    time_limit: Annotated[
+        float, typer.Option(min=0.1, help="With --replan: solver seconds per team and round.")
+    ] = 10.0,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record what happened at a planned visit (one record per child it covered)."""
+    """Record what happened at a planned visit (one record per child it covered).
+
+    After a failed or not-seen visit, prints the retry deadline and any escalation; the retry
+    is planned by `visitplan replan` (at another time of day, inside the retry window).
+    """
     _choice(outcome, ("completed", "failed", "not-seen"), "--outcome")
     with handled():
         records = service.record_outcome(
@@ -302,6 +316,41 @@ def record(
         return
     for r in records:
         out.print(f"Recorded {r.outcome} for {r.child_id} on {r.on:%a %d %b %Y}")
+    if not records or all(r.outcome == "completed" for r in records):
+        return
+    _retry_follow_up(db, records, replan_now, time_limit)
+
+
+def _retry_follow_up(db: str, records: Any, replan_now: bool, time_limit: float) -> None:
+    """After a failed visit: the retry deadline and escalations, then the re-plan (proposed)."""
+    from datetime import timedelta
+
+    day = records[0].on
+    ids = {r.child_id for r in records if r.outcome != "completed"}
+    with handled():
+        store = open_store(db)
+        rows = [c for c in service.due_report(store, day).children if c.child_id in ids]
+    for row in rows:
+        for req in row.requirements:
+            if req.kind == "retry":
+                avoid = f", not in the {req.avoid_part_of_day}" if req.avoid_part_of_day else ""
+                out.print(f"{row.case_ref}: retry due by {req.due:%a %d %b %Y}{avoid}")
+        for escalation in row.escalations:
+            out.print(f"{row.case_ref}: ESCALATE: {escalation}")
+    start = day + timedelta(days=1)
+    if not replan_now:
+        out.print(f"Run `visitplan replan --from {start.isoformat()}` to plan the retry.")
+        return
+    with handled():
+        report = service.replan_caseload(store, start, _solve_params(time_limit, 0), _progress)
+        scenario = store.read_scenario()
+    for table in render.render_changes(report, scenario):
+        out.print(table)
+    out.print(render.render_replan_summary(report, scenario))
+    out.print(
+        f"Nothing has changed yet: run `visitplan replan --from {start.isoformat()} --apply` "
+        "to store this plan."
+    )
 
 
 @app.command()
@@ -350,7 +399,8 @@ def _progress(message: str) -> None:
 def _solve_params(time_limit: float, seed: int) -> SolveParams:
     from solver.params import SolveParams
 
-    return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=2)
+    # plan_scenario solves two teams at once by default: one CP-SAT worker each.
+    return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=1)
 
 
 def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int) -> Scenario:

@@ -6,26 +6,32 @@ are found by simulating the plan through the policy engine, exactly as the check
 
 from __future__ import annotations
 
+import multiprocessing
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
-from scheduler.domain import Breach, Child, Plan, Scenario, Visit, VisitReason
+from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
 from scheduler.translate import (
     Context,
     TeamProblem,
+    attach_previous,
     breach_reason,
     make_context,
+    rules_on,
     team_groups,
     to_problem,
 )
-from scheduler.visiting import children_of, visit_duration_min
-from solver import Problem, Solution, SolveParams, SolveStatus, solve
+from scheduler.visiting import visit_duration_min
+from solver import Solution, SolveParams, SolveStatus, solve
+from solver.keep import why_not_kept
+from solver.problem import PreviousVisit
 
 _STATUS_ORDER = ("OPTIMAL", "FEASIBLE", "TIME_LIMIT", "UNKNOWN", "INFEASIBLE")
 
@@ -69,22 +75,25 @@ def _serves(due_clock: str | None, home: str | None, draft: _Draft) -> bool:
 
 
 def _build_visits(
-    ctx: Context, drafts: list[_Draft]
+    ctx: Context, drafts: list[_Draft], children: Collection[Child]
 ) -> tuple[tuple[Visit, ...], dict[str, list[Contact]]]:
-    """Visits in time order with checklists and reasons, and each child's contacts."""
-    scenario, pack = ctx.scenario, ctx.pack
+    """Visits in time order with checklists and reasons, and each child's contacts.
+
+    `children` must include every child the drafts visit.
+    """
+    pack = ctx.pack
     contacts: dict[str, list[Contact]] = {
-        c.id: contacts_for(ctx.records[c.id], ctx.roles) for c in scenario.children
+        c.id: contacts_for(ctx.records[c.id], ctx.roles) for c in children
     }
     visits = []
     for draft in sorted(drafts, key=lambda d: (d.day, d.start_min, d.household_id)):
-        kids = children_of(scenario, draft.household_id)
+        kids = ctx.kids[draft.household_id]
         start = time(draft.start_min // 60, draft.start_min % 60)
         items: list[str] = []
         reasons: list[VisitReason] = []
         new_contacts = []
         for child in kids:
-            facts = child.facts()
+            facts = ctx.facts[child.id]
             before = [c for c in contacts[child.id] if c.on < draft.day]
             mine = checklist(pack, facts, before, draft.day)
             prefix = f"{child.case_ref}: " if len(kids) > 1 else ""
@@ -125,45 +134,307 @@ def _duration(ctx: Context, draft: _Draft, kids: tuple[Child, ...]) -> int:
     return visit_duration_min(ctx.pack, kids, draft.day)
 
 
+def _judgement_days(ctx: Context, child: Child, contact_days: set[date], end: date) -> list[date]:
+    """The days of start .. end + 1 on which the child's deadlines must be judged.
+
+    `due_dates(as_of=D)` depends only on the contacts before D and the rules applying on D, so
+    judging the last day of each stretch with the same contacts and rules finds every
+    deadline missed on any day of it (as the checker does; walking every day gives the same).
+    """
+    days = [ctx.start + timedelta(days=i) for i in range((end - ctx.start).days + 2)]
+    rules = [tuple(r.id for r in rules_on(ctx, child, day)) for day in days]
+    return [
+        day
+        for i, day in enumerate(days)
+        if i == len(days) - 1 or day in contact_days or rules[i] != rules[i + 1]
+    ]
+
+
 def find_breaches(
     ctx: Context, child: Child, contacts: list[Contact], end: date
 ) -> list[tuple[str, date, date | None]]:
     """(rule_id, due, met_on) for every deadline up to `end` the contacts miss (contract 8)."""
-    open_keys: dict[tuple[str, date], date | None] = {}
-    day = ctx.start
-    while day <= end + timedelta(days=1):
-        before = [c for c in contacts if c.on < day]
-        missed = {
-            (d.rule_id, d.due)
-            for d in due_dates(ctx.pack, child.facts(), before, ctx.calendar, day)
-            if d.due < day
-        }
-        for key in open_keys:
-            if key not in missed and open_keys[key] is None:
-                open_keys[key] = day - timedelta(days=1)
-        for key in missed:
-            open_keys.setdefault(key, None)
-        day += timedelta(days=1)
-    out: list[tuple[str, date, date | None]] = [(r, d, met) for (r, d), met in open_keys.items()]
+    facts = ctx.facts[child.id]
+    contacts = sorted(contacts, key=lambda c: c.on)
+    on = [c.on for c in contacts]
+    last_missed: dict[tuple[str, date], date] = {}
+    for day in _judgement_days(ctx, child, set(on), end):
+        before = contacts[: bisect_left(on, day)]
+        for d in due_dates(ctx.pack, facts, before, ctx.calendar, day):
+            if d.due < day:
+                last_missed[d.rule_id, d.due] = day
+    # Missed on `day` but not on the next judged day: a contact on `day` met it late.
+    out: list[tuple[str, date, date | None]] = [
+        (r, d, None if day > end else day) for (r, d), day in last_missed.items()
+    ]
     month = ctx.start
     while month <= end:
         last = month_end(month)
         if last <= end:
-            upto = [c for c in contacts if c.on <= last]
-            for d in due_dates(ctx.pack, child.facts(), upto, ctx.calendar, last):
+            upto = contacts[: bisect_right(on, last)]
+            for d in due_dates(ctx.pack, facts, upto, ctx.calendar, last):
                 if d.kind == "monthly_count" and d.count:
                     out.append((d.rule_id, last, None))
         month = last + timedelta(days=1)
     return sorted(set(out), key=lambda x: (x[1], x[0]))
 
 
-def _solve_all(problems: list[Problem], params: SolveParams, processes: int) -> Iterator[Solution]:
-    """Solutions in problem order; each solve is deterministic, so the pool changes nothing."""
-    if processes <= 1 or len(problems) <= 1:
-        yield from (solve(p, params) for p in problems)
+def _until(ctx: Context, previous_end: date | None) -> int | None:
+    """Horizon days the published plan covered (its deadlines are judged up to there)."""
+    return None if previous_end is None else (previous_end - ctx.start).days + 1
+
+
+def _kept_drafts(tp: TeamProblem) -> list[_Draft]:
+    """A team's published visits, kept verbatim (re-planning, nothing changed for them)."""
+    out = []
+    for p in tp.problem.previous:
+        assert p.resource is not None
+        second = p.second_resource
+        out.append(
+            _Draft(
+                household_id=tp.households[p.task].id,
+                day=tp.days[p.day],
+                start_min=p.start_min,
+                worker_id=tp.workers[p.resource].id,
+                second_worker_id=None if second is None else tp.workers[second].id,
+                announced=not p.unannounced,
+            )
+        )
+    return out
+
+
+def _keep_unchanged(
+    ctx: Context, previous: tuple[Visit, ...], previous_end: date | None, teams: tuple[TeamId, ...]
+) -> tuple[_TeamResult | None, list[str], TeamProblem]:
+    """The group's published visits kept verbatim, or None and why they cannot be (and the
+    horizon-only problem, for `_repair`).
+
+    Judged on a horizon-only translation (no look-ahead: a fifth of the work), since only
+    horizon deadlines up to `previous_end` decide; a group that must change is translated again
+    in full for its solve.
+    """
+    short = replace(ctx, days=ctx.days[: ctx.horizon_days])
+    tp, why = attach_previous(short, to_problem(short, teams), previous)
+    accepted = {(child, (due - ctx.start).days) for child, due in ctx.accepted}
+    why = why or why_not_kept(tp.problem, _until(short, previous_end), accepted)
+    if why:
+        return None, why, tp
+    message = f"team {'+'.join(teams)}: unchanged, {len(tp.problem.previous)} published visits kept"
+    return _TeamResult(tp, [message], _kept_drafts(tp)), [], tp
+
+
+REPAIR_LIMIT_S = 1.0
+"""Stage-1 seconds for the repair attempt of a re-plan (published visits fixed)."""
+
+
+def _repair(
+    ctx: Context, short: TeamProblem, params: SolveParams, previous_end: date | None, why: list[str]
+) -> _TeamResult | None:
+    """Re-planning fast path on the horizon-only problem: keep every published visit its
+    workers can still make and place only the rest (and any new need). Accepted only when
+    that misses no deadline up to the published plan's end that the published plan met;
+    otherwise None, and a full solve decides whether moving other visits avoids a breach.
+    """
+    problem = short.problem.model_copy(update={"keep_previous": True})
+    if not problem.clocks and not problem.quotas:
+        return None
+    limit = min(REPAIR_LIMIT_S, params.time_limit_s)
+    solution = solve(problem, params.model_copy(update={"time_limit_s": limit}))
+    if solution.status.value not in ("OPTIMAL", "FEASIBLE") or solution.dropped:
+        return None
+    placed = []
+    for a in solution.assignments:
+        option = problem.tasks[a.task].option(a.day)
+        if a.start_min is None or option is None:
+            continue
+        placed.append(
+            PreviousVisit(
+                task=a.task,
+                day=a.day,
+                resource=a.resource,
+                second_resource=a.second_resource,
+                start_min=a.start_min,
+                duration_min=option.duration_min,
+                unannounced=a.unannounced,
+            )
+        )
+    accepted = {(child, (due - ctx.start).days) for child, due in ctx.accepted}
+    after = problem.model_copy(update={"previous": tuple(placed)})
+    if why_not_kept(after, _until(ctx, previous_end), accepted):
+        return None
+    name = "+".join(short.teams)
+    messages = [
+        f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else ""),
+        f"team {name}: repaired in {solution.runtime_s:.1f} s, every other visit kept",
+    ]
+    return _TeamResult(short, messages, _solution_drafts(short, solution), solution)
+
+
+@dataclass
+class _TeamResult:
+    """One team group planned: its problem, progress lines, drafts and solution (if solved)."""
+
+    tp: TeamProblem
+    messages: list[str] = field(default_factory=list)
+    drafts: list[_Draft] = field(default_factory=list)
+    solution: Solution | None = None
+    finished: tuple[list[Visit], list[Breach], set[str]] | None = None
+    """Visits, breaches and the ids of the children they are for, when the group's children
+    live only in its households (so they could be simulated alone, in the group's process)."""
+
+
+def _solution_drafts(tp: TeamProblem, solution: Solution) -> list[_Draft]:
+    out = []
+    for a in solution.assignments:
+        if a.day >= tp.problem.horizon_days or a.start_min is None:
+            continue
+        second = a.second_resource
+        out.append(
+            _Draft(
+                household_id=tp.households[a.task].id,
+                day=tp.days[a.day],
+                start_min=a.start_min,
+                worker_id=tp.workers[a.resource].id,
+                second_worker_id=None if second is None else tp.workers[second].id,
+                announced=not a.unannounced,
+            )
+        )
+    return out
+
+
+def _plan_team(
+    ctx: Context,
+    previous: tuple[Visit, ...],
+    previous_end: date | None,
+    teams: tuple[TeamId, ...],
+    params: SolveParams,
+) -> _TeamResult:
+    """Plans one team group (`_solve_team`), then its visits and breaches if it can alone."""
+    out = _solve_team(ctx, previous, previous_end, teams, params)
+    homes = {h.id for h in out.tp.households}
+    children = {c for h in homes for c in ctx.kids.get(h, ())}
+    if all(h in homes for c in children for h in c.household_ids):
+        team_of_home = dict.fromkeys(homes, out.tp)
+        visits, breaches = _visits_and_breaches(ctx, out.drafts, children, team_of_home)
+        out.finished = (visits, breaches, {c.id for c in children})
+    return out
+
+
+def _solve_team(
+    ctx: Context,
+    previous: tuple[Visit, ...],
+    previous_end: date | None,
+    teams: tuple[TeamId, ...],
+    params: SolveParams,
+) -> _TeamResult:
+    """Translates and solves one team group (or keeps its published visits)."""
+    name = "+".join(teams)
+    why: list[str] = []
+    if previous:
+        kept, why, short = _keep_unchanged(ctx, previous, previous_end, teams)
+        if kept is not None:
+            return kept
+        repaired = _repair(ctx, short, params, previous_end, why)
+        if repaired is not None:
+            return repaired
+    tp = to_problem(ctx, teams)
+    out = _TeamResult(tp)
+    if previous:
+        tp, _stale = attach_previous(ctx, tp, previous)
+        out.tp = tp
+        out.messages.append(
+            f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else "")
+        )
+    if not tp.problem.clocks and not tp.problem.quotas:
+        out.messages.append(f"team {name}: nothing due")
+        return out
+    out.messages.append(
+        f"team {name}: {len(tp.problem.tasks)} households, "
+        f"{len(tp.problem.resources)} workers, {len(tp.problem.clocks)} clocks"
+    )
+    solution = solve(tp.problem, params)
+    out.solution = solution
+    out.messages.append(
+        f"team {name}: {solution.status.value} in {solution.runtime_s:.1f} s, "
+        f"{len(solution.assignments)} visits modelled, {solution.cut_rounds} cut rounds, "
+        f"{len(solution.dropped)} dropped"
+    )
+    out.drafts = _solution_drafts(tp, solution)
+    return out
+
+
+_SHARED: tuple[Context, tuple[Visit, ...], date | None] | None = None
+"""A pool process's copy of the run's context (set once by `_init_process`)."""
+
+
+def _init_process(ctx: Context, previous: tuple[Visit, ...], previous_end: date | None) -> None:
+    global _SHARED
+    _SHARED = (ctx, previous, previous_end)
+
+
+def _plan_team_in_process(job: tuple[tuple[TeamId, ...], SolveParams]) -> _TeamResult:
+    assert _SHARED is not None
+    return _plan_team(*_SHARED, *job)
+
+
+def _team_limits(
+    scenario: Scenario, groups: list[tuple[TeamId, ...]], params: SolveParams, processes: int
+) -> list[float]:
+    """Each group's stage-1 time: its share of `params.budget_s` by size, capped per team.
+
+    Size is households x workers (the lead variables grow with it); `processes` groups run
+    at once, so each may take that many times its share of the wall-clock budget.
+    """
+    if params.budget_s is None:
+        return [params.time_limit_s] * len(groups)
+    homes: dict[str | None, int] = defaultdict(int)
+    for h in scenario.households:
+        homes[h.team_id] += 1
+    staff: dict[str, int] = defaultdict(int)
+    for w in scenario.workers:
+        staff[w.team_id] += 1
+    sizes = [
+        max(1, sum(homes[t] for t in g) + (homes[None] if i == 0 else 0))
+        * max(1, sum(staff[t] for t in g))
+        for i, g in enumerate(groups)
+    ]
+    total = sum(sizes)
+    share = params.budget_s * max(1, processes) / total
+    return [min(params.time_limit_s, share * size) for size in sizes]
+
+
+def _plan_teams(
+    ctx: Context,
+    previous: tuple[Visit, ...],
+    previous_end: date | None,
+    params: SolveParams,
+    processes: int,
+) -> Iterator[_TeamResult]:
+    """Every team group's result, in group order, one after another or in a process pool.
+
+    The pool's processes get the context once (`_init_process`), then translate and solve
+    whole groups, so translation runs in parallel too. In deterministic mode the pool
+    changes nothing: each group's limits depend only on the scenario.
+    """
+    groups = team_groups(ctx.scenario)
+    limits = _team_limits(ctx.scenario, groups, params, processes)
+    jobs = [
+        (g, params.model_copy(update={"time_limit_s": limit}))
+        for g, limit in zip(groups, limits, strict=True)
+    ]
+    if processes <= 1 or len(groups) <= 1:
+        for g, job_params in jobs:
+            yield _plan_team(ctx, previous, previous_end, g, job_params)
         return
-    with ProcessPoolExecutor(max_workers=min(processes, len(problems))) as pool:
-        yield from pool.map(solve, problems, [params] * len(problems))
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(processes, len(groups)),
+        mp_context=context,
+        initializer=_init_process,
+        initargs=(ctx, previous, previous_end),
+    ) as pool:
+        yield from pool.map(_plan_team_in_process, jobs)
 
 
 def plan_scenario(
@@ -173,73 +444,97 @@ def plan_scenario(
     lookahead_weeks: int = 4,
     params: SolveParams | None = None,
     progress: Callable[[str], None] | None = None,
-    team_processes: int = 1,
+    team_processes: int = 2,
+    previous: tuple[Visit, ...] = (),
+    previous_end: date | None = None,
+    previous_breaches: tuple[Breach, ...] = (),
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
-    Teams share nobody unless cross-team cover joins them, so they are solved independently,
-    in `team_processes` processes (1, the default: one after another, each CP-SAT solve
-    using `params.num_workers`, 2 unless given). `lookahead_weeks` more are modelled
-    so deadlines just past the horizon are planned for; only visits inside it are returned.
+    Teams share nobody unless cross-team cover joins them, so they are translated and solved
+    independently, in `team_processes` processes (2, the default: one CP-SAT worker each
+    unless `params` says otherwise; 1: one after another, 2 CP-SAT workers each). Each team's
+    stage-1 time is its share of `params.budget_s` by size, at most `params.time_limit_s`.
+    `lookahead_weeks` more are modelled so deadlines just past the horizon are planned for;
+    only visits inside it are returned.
+
+    Re-planning: `previous` are the published visits from `start`. Each is kept (same day,
+    worker, second worker and time) unless moving it avoids a breach or its worker cannot make
+    it (`penalise_changes`, stage 2's `_moved`); a team group whose published visits are all
+    still valid and still meet every deadline up to `previous_end` is kept verbatim, unsolved
+    (a deadline the published plan already reported in `previous_breaches` does not count).
     """
-    params = params or SolveParams(num_workers=2)
+    params = params or SolveParams(num_workers=1 if team_processes > 1 else 2)
     say = progress or (lambda _message: None)
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks)
+    ctx.accepted = {(b.child_id, b.due) for b in previous_breaches}
     end = start + timedelta(days=7 * weeks - 1)
     drafts: list[_Draft] = []
     statuses: list[str] = []
     objective = bound = runtime = 0.0
     team_of_home: dict[str, TeamProblem] = {}
-    groups = []
-    for teams in team_groups(scenario):
-        tp = to_problem(ctx, teams)
-        for h in tp.households:
-            team_of_home[h.id] = tp
-        name = "+".join(teams)
-        if not tp.problem.clocks and not tp.problem.quotas:
-            say(f"team {name}: nothing due")
-            continue
-        say(
-            f"team {name}: {len(tp.problem.tasks)} households, "
-            f"{len(tp.problem.resources)} workers, {len(tp.problem.clocks)} clocks"
-        )
-        groups.append((name, tp))
-    for (name, tp), solution in zip(
-        groups, _solve_all([tp.problem for _n, tp in groups], params, team_processes), strict=True
-    ):
-        problem = tp.problem
-        statuses.append(solution.status.value)
-        objective += solution.objective or 0.0
-        bound += solution.bound or 0.0
-        runtime += solution.runtime_s
-        say(
-            f"team {name}: {solution.status.value} in {solution.runtime_s:.1f} s, "
-            f"{len(solution.assignments)} visits modelled, {solution.cut_rounds} cut rounds, "
-            f"{len(solution.dropped)} dropped"
-        )
-        for a in solution.assignments:
-            if a.day >= problem.horizon_days or a.start_min is None:
-                continue
-            second = a.second_resource
-            drafts.append(
-                _Draft(
-                    household_id=tp.households[a.task].id,
-                    day=tp.days[a.day],
-                    start_min=a.start_min,
-                    worker_id=tp.workers[a.resource].id,
-                    second_worker_id=None if second is None else tp.workers[second].id,
-                    announced=not a.unannounced,
-                )
-            )
-    visits, contacts = _build_visits(ctx, drafts)
+    visits: list[Visit] = []
+    breaches: list[Breach] = []
+    handled: set[str] = set()
+    for result in _plan_teams(ctx, previous, previous_end, params, team_processes):
+        for h in result.tp.households:
+            team_of_home[h.id] = result.tp
+        for message in result.messages:
+            say(message)
+        if result.finished is None:
+            drafts.extend(result.drafts)
+        else:
+            visits += result.finished[0]
+            breaches += result.finished[1]
+            handled |= result.finished[2]
+        solution = result.solution
+        if solution is not None:
+            statuses.append(solution.status.value)
+            objective += solution.objective or 0.0
+            bound += solution.bound or 0.0
+            runtime += solution.runtime_s
+    rest = [c for c in scenario.children if c.id not in handled]
+    if drafts or rest:
+        more_visits, more_breaches = _visits_and_breaches(ctx, drafts, rest, team_of_home)
+        visits += more_visits
+        breaches += more_breaches
+    visits.sort(key=lambda v: (v.start, v.household_id))
+    breaches.sort(key=lambda b: (b.child_id, b.due, b.rule_id))
+    say(f"plan: {len(visits)} visits, {len(breaches)} breaches")
+    status = max(statuses, key=_STATUS_ORDER.index) if statuses else SolveStatus.OPTIMAL.value
+    return Plan(
+        id=f"plan-{scenario.authority.id}-{start:%Y%m%d}-{weeks}w-s{params.seed}",
+        authority=scenario.authority.id,
+        start=start,
+        end=end,
+        lookahead_end=ctx.days[-1],
+        seed=params.seed,
+        visits=tuple(visits),
+        breaches=tuple(breaches),
+        status=status,
+        objective=objective if statuses else None,
+        bound=bound if statuses else None,
+        runtime_s=runtime,
+    )
+
+
+def _visits_and_breaches(
+    ctx: Context,
+    drafts: list[_Draft],
+    children: Collection[Child],
+    team_of_home: dict[str, TeamProblem],
+) -> tuple[list[Visit], list[Breach]]:
+    """The drafts as visits, and the breaches of `children` (who include all they visit)."""
+    visits, contacts = _build_visits(ctx, drafts, children)
+    end = ctx.days[ctx.horizon_days - 1]
     booked: dict[tuple[str, date], int] = defaultdict(int)
     for visit in visits:
         for worker in (visit.worker_id, visit.second_worker_id):
             if worker:
                 booked[worker, visit.day] += visit.duration_min
     breaches = []
-    for child in sorted(scenario.children, key=lambda c: c.id):
+    for child in sorted(children, key=lambda c: c.id):
         tp = next((team_of_home[h] for h in child.household_ids if h in team_of_home), None)
         for rule_id, due, met_on in find_breaches(ctx, child, contacts[child.id], end):
             reason = breach_reason(ctx, tp, child, due, booked, met_on)
@@ -255,19 +550,4 @@ def plan_scenario(
                     category=child.category,
                 )
             )
-    say(f"plan: {len(visits)} visits, {len(breaches)} breaches")
-    status = max(statuses, key=_STATUS_ORDER.index) if statuses else SolveStatus.OPTIMAL.value
-    return Plan(
-        id=f"plan-{scenario.authority.id}-{start:%Y%m%d}-{weeks}w-s{params.seed}",
-        authority=scenario.authority.id,
-        start=start,
-        end=end,
-        lookahead_end=ctx.days[-1],
-        seed=params.seed,
-        visits=visits,
-        breaches=tuple(breaches),
-        status=status,
-        objective=objective if statuses else None,
-        bound=bound if statuses else None,
-        runtime_s=runtime,
-    )
+    return list(visits), breaches

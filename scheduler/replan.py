@@ -47,11 +47,14 @@ class ReplanReport(DomainModel):
     at_risk: tuple[Breach, ...] = Field(default=(), description="New or worse breaches.")
 
 
-def carry_ids(old: Sequence[Visit], new: Sequence[Visit]) -> tuple[Visit, ...]:
+def carry_ids(
+    old: Sequence[Visit], new: Sequence[Visit], reserved: Iterable[str] = ()
+) -> tuple[Visit, ...]:
     """New visits inherit the id of the old visit to the same household nearest in time.
 
     Pairs are made per household, closest first, so a moved visit keeps its calendar UID.
-    Unpaired new visits keep their own id (made unique against the inherited ones).
+    Unpaired new visits keep their own id (made unique against the inherited ones and the
+    `reserved` ones, e.g. visits kept from before the re-plan date).
     """
     by_home_old: dict[str, list[Visit]] = defaultdict(list)
     for visit in old:
@@ -75,7 +78,7 @@ def carry_ids(old: Sequence[Visit], new: Sequence[Visit]) -> tuple[Visit, ...]:
             used_new.add(i)
             used_old.add(j)
             renamed[id(fresh[i])] = candidates[j].id
-    taken = set(renamed.values())
+    taken = set(renamed.values()) | set(reserved)
     out: list[Visit] = []
     for visit in new:
         new_id = renamed.get(id(visit))
@@ -110,9 +113,16 @@ def diff_plans(
     changes: list[VisitChange] = []
     for visit_id in sorted(before.keys() | after.keys()):
         o, n = before.get(visit_id), after.get(visit_id)
-        if o is not None and n is not None and (o.worker_id, o.start) == (n.worker_id, n.start):
+        if o is not None and n is not None and _same(o, n):
             continue
-        absence = away(o.worker_id, o.day) if o is not None else None
+        absence = None
+        if o is not None:
+            absence = away(o.worker_id, o.day) or (
+                away(o.second_worker_id, o.day) if o.second_worker_id else None
+            )
+        who = ""
+        if absence is not None:
+            who = absence.worker_id
         forced = absence is not None
         if o is None:
             assert n is not None
@@ -121,14 +131,15 @@ def diff_plans(
         elif n is None:
             kind = "removed"
             reason = (
-                f"{o.worker_id} is away ({absence.reason})"
+                f"{who} is away ({absence.reason})"
                 if absence
                 else "no longer needed or replaced by another visit"
             )
         else:
-            kind = "reassigned" if o.worker_id != n.worker_id else "moved"
+            same_workers = (o.worker_id, o.second_worker_id) == (n.worker_id, n.second_worker_id)
+            kind = "moved" if same_workers else "reassigned"
             reason = (
-                f"{o.worker_id} is away ({absence.reason}) on {o.day:%a %d %b}"
+                f"{who} is away ({absence.reason}) on {o.day:%a %d %b}"
                 if absence
                 else "moved to avoid a statutory breach or make room"
             )
@@ -151,6 +162,11 @@ def diff_plans(
     return tuple(changes)
 
 
+def _same(a: Visit, b: Visit) -> bool:
+    """Same workers at the same time: nothing for a calendar to change."""
+    return (a.worker_id, a.second_worker_id, a.start) == (b.worker_id, b.second_worker_id, b.start)
+
+
 def weeks_to_cover(start: date, end: date) -> int:
     """Whole weeks from `start` that reach `end` (at least one)."""
     return max(1, math.ceil(((end - start).days + 1) / 7))
@@ -160,12 +176,14 @@ def replan(
     scenario: Scenario,
     current: Plan,
     from_date: date,
-    planner: Callable[[Scenario, date, int, Sequence[Visit]], Plan],
+    planner: Callable[[Scenario, date, int, Sequence[Visit], date, Sequence[Breach]], Plan],
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
-    `planner(scenario, start, weeks, previous)` plans from `start`, keeping `previous` visits
-    where it can. Visits before `from_date` stay and are marked done.
+    `planner(scenario, start, weeks, previous, previous_end, previous_breaches)` plans from
+    `start`, keeping the `previous` visits (published up to `previous_end`, with the breaches
+    the published plan reported) where it can. Visits before `from_date`
+    stay and are marked done (the records say what happened); the checker ignores them.
     """
     kept = tuple(
         v.model_copy(update={"status": "done"}) if v.status == "planned" else v
@@ -174,12 +192,17 @@ def replan(
     )
     published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
     end = max(current.end, from_date)
-    proposal = planner(scenario, from_date, weeks_to_cover(from_date, end), published)
-    fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end])
+    weeks = weeks_to_cover(from_date, end)
+    proposal = planner(scenario, from_date, weeks, published, end, current.breaches)
+    fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     changes = diff_plans(published, fresh, scenario.absences)
     away = _away(scenario.absences)
-    affected = sum(1 for v in published if away(v.worker_id, v.day))
-    old_breaches = {(b.child_id, b.rule_id, b.due) for b in current.breaches}
+    affected = sum(
+        1
+        for v in published
+        if away(v.worker_id, v.day) or (v.second_worker_id and away(v.second_worker_id, v.day))
+    )
+    old_late = {(b.child_id, b.rule_id, b.due): b.days_late for b in current.breaches}
     breaches = tuple(b for b in proposal.breaches if b.due <= end)
     plan = proposal.model_copy(
         update={
@@ -197,8 +220,16 @@ def replan(
         forced_changes=sum(1 for c in changes if c.forced),
         other_changes=sum(1 for c in changes if not c.forced),
         affected_visits=affected,
-        at_risk=tuple(
-            b for b in breaches if (b.child_id, b.rule_id, b.due) not in old_breaches
-        ),
+        at_risk=tuple(b for b in breaches if _worse(b, old_late)),
     )
 
+
+def _worse(breach: Breach, old_late: dict[tuple[str, str, date], int | None]) -> bool:
+    """A breach the published plan did not have, or one now later (None: not met at all)."""
+    key = (breach.child_id, breach.rule_id, breach.due)
+    if key not in old_late:
+        return True
+    before, now = old_late[key], breach.days_late
+    if now is None:
+        return before is not None
+    return before is not None and now > before

@@ -13,6 +13,7 @@ from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_
 from policies.models import Category, Flag, PlacementType, PolicyModel
 from scheduler.domain import (
     Absence,
+    Breach,
     Child,
     ChildDue,
     DomainModel,
@@ -305,11 +306,28 @@ def replan_caseload(
     if current is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
 
-    def planner(s: Scenario, start: date, weeks: int, previous: Sequence[Visit]) -> Plan:
+    def planner(
+        s: Scenario,
+        start: date,
+        weeks: int,
+        previous: Sequence[Visit],
+        end: date,
+        breaches: Sequence[Breach],
+    ) -> Plan:
         return plan_scenario(
-            s, start, weeks=weeks, params=params, progress=progress, previous=tuple(previous)
+            s,
+            start,
+            weeks=weeks,
+            params=solve_params,
+            progress=progress,
+            previous=tuple(previous),
+            previous_end=end,
+            previous_breaches=tuple(breaches),
         )
 
+    # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
+    # sized for every team.
+    solve_params = params.model_copy(update={"budget_s": None})
     report = replan(scenario, current, from_date, planner)
     if apply:
         assert now is not None

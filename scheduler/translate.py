@@ -8,18 +8,44 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from policies import Pack, add_period, allowed_roles, applicable_rules, due_dates, school_start
-from policies.engine import Due, effective_period
-from policies.models import BothHomesRule, IntervalRule, RetryRule, Role
+from policies import (
+    Pack,
+    add_period,
+    age_years,
+    allowed_roles,
+    applicable_rules,
+    due_dates,
+    school_start,
+)
+from policies.engine import ChildFacts, Due, effective_period
+from policies.models import (
+    BothHomesRule,
+    Counting,
+    IntervalRule,
+    Period,
+    RetryRule,
+    Role,
+    Rule,
+)
 from scheduler.calendar import WorkingCalendar
-from scheduler.domain import Child, Household, Scenario, TeamId, VisitRecord, Worker
+from scheduler.domain import (
+    Absence,
+    BusyTime,
+    Child,
+    Household,
+    Scenario,
+    TeamId,
+    Visit,
+    VisitRecord,
+    Worker,
+)
 from scheduler.due import contacts_for
-from scheduler.visiting import children_of, travel_min, visit_duration_min
-from solver import Clock, Problem, Quota, Resource, Shift, Task, TaskDay
+from scheduler.visiting import travel_min, visit_duration_min
+from solver import Clock, PreviousVisit, Problem, Quota, Resource, Shift, Task, TaskDay
 
 DAY_MIN = 24 * 60
 PARTS_OF_DAY_MIN = {
@@ -79,6 +105,36 @@ class Context:
     horizon_days: int
     roles: dict[str, Role]
     records: dict[str, list[VisitRecord]]
+    kids: dict[str, tuple[Child, ...]] = field(default_factory=dict)
+    """Household id -> its children, sorted by id (`children_of`, indexed once)."""
+    facts: dict[str, ChildFacts] = field(default_factory=dict)
+    """Child id -> `child.facts()`, built once."""
+    absences: dict[str, list[Absence]] = field(default_factory=dict)
+    """Worker id -> the worker's absences."""
+    busy: dict[str, list[BusyTime]] = field(default_factory=dict)
+    """Worker id -> the worker's busy times."""
+    rule_cache: dict[tuple[str, date], tuple[Rule, ...]] = field(default_factory=dict)
+    period_cache: dict[tuple[date, str, int, str], date] = field(default_factory=dict)
+    accepted: set[tuple[str, date]] = field(default_factory=set)
+    """Re-planning: (child id, due) of breaches the published plan already reported."""
+
+
+def rules_on(ctx: Context, child: Child, day: date) -> tuple[Rule, ...]:
+    """`applicable_rules` for the child on `day`, memoised for the run."""
+    key = (child.id, day)
+    rules = ctx.rule_cache.get(key)
+    if rules is None:
+        rules = ctx.rule_cache[key] = applicable_rules(ctx.pack, ctx.facts[child.id], day)
+    return rules
+
+
+def period_end(ctx: Context, day: date, period: Period, counting: Counting) -> date:
+    """`add_period` on the plan's calendar, memoised for the run."""
+    key = (day, period.unit, period.amount, counting)
+    end = ctx.period_cache.get(key)
+    if end is None:
+        end = ctx.period_cache[key] = add_period(day, period, ctx.calendar, counting)
+    return end
 
 
 def make_context(
@@ -94,6 +150,16 @@ def make_context(
     for record in sorted(scenario.records, key=lambda r: (r.on, r.id)):
         records[record.child_id].append(record)
     total = 7 * (weeks + lookahead_weeks)
+    kids: dict[str, list[Child]] = defaultdict(list)
+    for child in sorted(scenario.children, key=lambda c: c.id):
+        for household in dict.fromkeys(child.household_ids):
+            kids[household].append(child)
+    absences: dict[str, list[Absence]] = defaultdict(list)
+    for absence in scenario.absences:
+        absences[absence.worker_id].append(absence)
+    busy: dict[str, list[BusyTime]] = defaultdict(list)
+    for item in scenario.busy:
+        busy[item.worker_id].append(item)
     return Context(
         scenario=scenario,
         pack=pack,
@@ -104,13 +170,17 @@ def make_context(
         horizon_days=7 * weeks,
         roles={w.id: w.role for w in scenario.workers},
         records=records,
+        kids={h: tuple(cs) for h, cs in kids.items()},
+        facts={c.id: c.facts() for c in scenario.children},
+        absences=absences,
+        busy=busy,
     )
 
 
 def start_dues(ctx: Context, child: Child) -> tuple[Due, ...]:
     """The child's requirements as of the plan's first day (history before it)."""
     contacts = contacts_for((r for r in ctx.records[child.id] if r.on < ctx.start), ctx.roles)
-    return due_dates(ctx.pack, child.facts(), contacts, ctx.calendar, ctx.start)
+    return due_dates(ctx.pack, ctx.facts[child.id], contacts, ctx.calendar, ctx.start)
 
 
 def team_groups(scenario: Scenario) -> list[tuple[TeamId, ...]]:
@@ -153,7 +223,7 @@ def is_available(ctx: Context, worker: Worker, day: date) -> bool:
     """Working day, contracted weekday, and not absent."""
     if not ctx.calendar.is_working_day(day) or day.weekday() not in worker.days:
         return False
-    return not any(a.worker_id == worker.id and a.covers(day) for a in ctx.scenario.absences)
+    return not any(a.covers(day) for a in ctx.absences.get(worker.id, ()))
 
 
 def _minutes(t: time) -> int:
@@ -164,9 +234,7 @@ def _busy(ctx: Context, worker: Worker, day: date) -> tuple[tuple[int, int], ...
     """The worker's busy times on `day` as local minutes after midnight, clipped to the day."""
     midnight = datetime.combine(day, time(0), tzinfo=ctx.tz)
     out = []
-    for busy in ctx.scenario.busy:
-        if busy.worker_id != worker.id:
-            continue
+    for busy in ctx.busy.get(worker.id, ()):
         s = (busy.start.astimezone(ctx.tz) - midnight).total_seconds() // 60
         e = -(-(busy.end.astimezone(ctx.tz) - midnight).total_seconds() // 60)
         s, e = max(0, int(s)), min(DAY_MIN, int(e))
@@ -217,17 +285,21 @@ def _weight(child: Child, due: Due) -> int:
 
 def _chain(ctx: Context, child: Child, clocks: set[str]) -> tuple[int, ...] | None:
     """Per window day: the latest day of the next visit after one that day (interval rules)."""
-    facts = child.facts()
-    rules = [r for r in ctx.pack.rules if isinstance(r, IntervalRule) and r.clock in clocks]
+    facts = ctx.facts[child.id]
+    rules = [
+        (r.id, effective_period(r, facts), r.counting)
+        for r in ctx.pack.rules
+        if isinstance(r, IntervalRule) and r.clock in clocks
+    ]
     if not rules:
         return None
     table = []
     for day in ctx.days:
-        applying = applicable_rules(ctx.pack, facts, day)
+        applying = {r.id for r in rules_on(ctx, child, day)}
         dues = [
-            add_period(day, effective_period(r, facts), ctx.calendar, r.counting)
-            for r in rules
-            if r in applying
+            period_end(ctx, day, period, counting)
+            for rule_id, period, counting in rules
+            if rule_id in applying
         ]
         table.append((min(dues) - ctx.start).days if dues else NO_CHAIN)
     return tuple(table) if any(x != NO_CHAIN for x in table) else None
@@ -255,8 +327,7 @@ def _both_homes_chain(ctx: Context, child: Child, dues: Sequence[Due]) -> tuple[
     period = effective_period(base_rule, facts)
     stretched = period.model_copy(update={"amount": period.amount * rules[0].factor})
     return tuple(
-        (add_period(day, stretched, ctx.calendar, base_rule.counting) - ctx.start).days
-        for day in ctx.days
+        (period_end(ctx, day, stretched, base_rule.counting) - ctx.start).days for day in ctx.days
     )
 
 
@@ -297,7 +368,6 @@ def _month_quotas(
                 weight=7 * weight,
             )
         )
-    facts = child.facts()
     for i, day in enumerate(ctx.days):
         if day.day != 1 or i == 0:
             continue
@@ -305,7 +375,7 @@ def _month_quotas(
         month_end -= timedelta(days=month_end.day)
         if (month_end - ctx.start).days > last:
             continue
-        for rule in applicable_rules(ctx.pack, facts, day):
+        for rule in rules_on(ctx, child, day):
             if rule.kind != "monthly_count":
                 continue
             out.append(
@@ -396,7 +466,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         h
         for h in sorted(scenario.households, key=lambda h: h.id)
         if (h.team_id in teams or (h.team_id is None and teams == team_groups(scenario)[0]))
-        and children_of(scenario, h.id)
+        and ctx.kids.get(h.id)
     )
     workers = tuple(sorted((w for w in scenario.workers if w.team_id in teams), key=lambda w: w.id))
     resource_of = {w.id: i for i, w in enumerate(workers)}
@@ -427,7 +497,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
     clocks: list[Clock] = []
     quotas: list[Quota] = []
     avoid_of: dict[str, str] = {}
-    children_by_home = {h.id: children_of(scenario, h.id) for h in households}
+    children_by_home = {h.id: ctx.kids[h.id] for h in households}
     for child in sorted({c for cs in children_by_home.values() for c in cs}, key=lambda c: c.id):
         c_clocks, c_quotas, avoid = _child_clocks(ctx, child, task_of)
         clocks.extend(c_clocks)
@@ -437,23 +507,39 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
                 avoid_of.setdefault(h, avoid)
     tasks = []
     eligible: dict[str, tuple[str, ...]] = {}
+    working = {r: {s.day for s in resource.shifts} for r, resource in enumerate(resources)}
     for h in households:
         kids = children_by_home[h.id]
         in_team = team_workers_for(scenario, h)
         options = []
         leads_any: set[str] = set()
+        same: dict[tuple, tuple[int, tuple[tuple[int, int], ...], set[Role] | None]] = {}
         for i, day in enumerate(ctx.days):
             if not ctx.calendar.is_working_day(day):
                 continue
-            duration = visit_duration_min(ctx.pack, kids, day)
-            ranges = start_ranges(ctx, h, kids, day, duration)
-            roles = lead_roles(ctx, kids, day)
+            # Duration, start ranges and roles depend on the day only through the weekday,
+            # the children's ages and the rules that apply: compute once per combination.
+            key = (
+                day.weekday(),
+                *(
+                    (age_years(c.birth_date, day), tuple(r.id for r in rules_on(ctx, c, day)))
+                    for c in kids
+                ),
+            )
+            if key not in same:
+                duration = visit_duration_min(ctx.pack, kids, day)
+                same[key] = (
+                    duration,
+                    start_ranges(ctx, h, kids, day, duration),
+                    lead_roles(ctx, kids, day),
+                )
+            duration, ranges, roles = same[key]
             leads = tuple(
                 resource_of[w.id]
                 for w in workers
                 if w.id in in_team
                 and (roles is None or w.role in roles)
-                and resources[resource_of[w.id]].shift(i)
+                and i in working[resource_of[w.id]]
             )
             leads_any |= {
                 w.id for w in workers if w.id in in_team and (roles is None or w.role in roles)
@@ -462,9 +548,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
                 tuple(
                     resource_of[w.id]
                     for w in workers
-                    if w.id in in_team
-                    and w.role != "student"
-                    and resources[resource_of[w.id]].shift(i)
+                    if w.id in in_team and w.role != "student" and i in working[resource_of[w.id]]
                 )
                 if h.joint_visit
                 else ()
@@ -636,3 +720,41 @@ def breach_reason(
         f"before {last.isoformat()}, {booked / 60:.1f} h of it booked with visits to other "
         "children (with travel and the family's window, nothing else fitted)"
     )
+
+
+def attach_previous(
+    ctx: Context, tp: TeamProblem, visits: Sequence[Visit]
+) -> tuple[TeamProblem, list[str]]:
+    """The team problem with its published horizon visits (re-planning), and stale ones.
+
+    Visits to the group's households inside the horizon become `PreviousVisit`s; a visit whose
+    children no longer match the household's (a new child, a child gone) is named as stale.
+    """
+    task_of = {h.id: i for i, h in enumerate(tp.households)}
+    resource_of = {w.id: i for i, w in enumerate(tp.workers)}
+    day_of = {d: i for i, d in enumerate(tp.days[: ctx.horizon_days])}
+    kept: list[PreviousVisit] = []
+    stale: list[str] = []
+    for visit in sorted(visits, key=lambda v: (v.start, v.household_id)):
+        local = visit.start.astimezone(ctx.tz)
+        if visit.status != "planned" or visit.household_id not in task_of:
+            continue
+        if local.date() not in day_of:
+            continue
+        kids = tuple(c.id for c in tp.children[visit.household_id])
+        if tuple(sorted(visit.child_ids)) != kids:
+            stale.append(f"{visit.id}: the children in {visit.household_id} changed")
+        second = visit.second_worker_id
+        kept.append(
+            PreviousVisit(
+                task=task_of[visit.household_id],
+                day=day_of[local.date()],
+                resource=resource_of.get(visit.worker_id),
+                second_resource=None if second is None else resource_of.get(second),
+                start_min=local.hour * 60 + local.minute,
+                duration_min=visit.duration_min,
+                unannounced=not visit.announced,
+            )
+        )
+    problem = tp.problem.model_copy(update={"previous": tuple(kept)})
+    return replace(tp, problem=problem), stale

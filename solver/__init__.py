@@ -1,7 +1,18 @@
 """CP-SAT planning in integers with units: problem in, solution out; imports nothing of ours."""
 
 from solver.params import SolveParams, Weights
-from solver.problem import GRAIN_MIN, Clock, Cut, Problem, Quota, Resource, Shift, Task, TaskDay
+from solver.problem import (
+    GRAIN_MIN,
+    Clock,
+    Cut,
+    PreviousVisit,
+    Problem,
+    Quota,
+    Resource,
+    Shift,
+    Task,
+    TaskDay,
+)
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
 from solver.solve import solve
 
@@ -11,6 +22,7 @@ __all__ = [
     "Clock",
     "Cut",
     "Penalty",
+    "PreviousVisit",
     "Problem",
     "Quota",
     "Resource",

@@ -33,7 +33,8 @@ def add_one_lead_per_visit(model: cp_model.CpModel, problem: Problem, v: Variabl
     for (t, d, _r), lit in v.main.items():
         leads[t, d].append(lit)
     for key, visit in v.visit.items():
-        model.add(sum(leads[key]) == visit)
+        if key[1] < problem.horizon_days:
+            model.add(sum(leads[key]) == visit)
 
 
 def add_second_for_joint_visits(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
@@ -42,7 +43,7 @@ def add_second_for_joint_visits(model: cp_model.CpModel, problem: Problem, v: Va
     for (t, d, _r), lit in v.second.items():
         seconds[t, d].append(lit)
     for (t, d), visit in v.visit.items():
-        if not problem.tasks[t].joint:
+        if not problem.tasks[t].joint or d >= problem.horizon_days:
             continue
         model.add(sum(seconds[t, d]) == visit)
         for r in sorted({r for (tt, dd, r) in v.second if (tt, dd) == (t, d)}):
@@ -57,8 +58,27 @@ def add_unannounced_only_on_visits(model: cp_model.CpModel, problem: Problem, v:
 
 
 def add_worker_day_capacity(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
-    """Creates each resource's daily cap on visits and on minutes (visits plus travel)."""
+    """Creates each resource's daily cap on visits and on minutes (visits plus travel).
+
+    On look-ahead days the cap is pooled: the team's visits (a joint one twice) and minutes
+    within the sum of its working resources' caps and free minutes that day.
+    """
     nearest = nearest_home_min(problem)
+    pooled: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
+    for (t, d), lit in v.visit.items():
+        if d < problem.horizon_days:
+            continue
+        option = problem.tasks[t].option(d)
+        assert option is not None
+        leads, seconds = v.staff[t, d]
+        people = 2 if problem.tasks[t].joint else 1
+        travel = min(travel_estimate_min(problem, t, r, nearest) for r in leads + seconds)
+        pooled[d].append((people, people * (option.duration_min + travel), lit))
+    for d, items in sorted(pooled.items()):
+        shifts = [s for r in problem.resources if (s := r.shift(d)) is not None]
+        visits = sum(r.max_visits_per_day for r in problem.resources if r.shift(d) is not None)
+        model.add(sum(n * lit for n, _c, lit in items) <= visits)
+        model.add(sum(c * lit for _n, c, lit in items) <= sum(s.free_min for s in shifts))
     load: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     for store in (v.main, v.second):
         for (t, d, r), lit in store.items():

@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 
 from solver.params import Weights
 from solver.problem import Clock, Problem
+from solver.travel import zone_travel_terms
 from solver.variables import Variables
 
 Term = tuple[str, str, cp_model.LinearExprT]
@@ -98,14 +99,8 @@ def penalise_other_worker(
 def penalise_travel(
     model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
 ) -> list[Term]:
-    """Estimated travel: each visit costs the trip from the resource's base (a zone proxy)."""
-    terms: list[Term] = []
-    for store in (v.main, v.second):
-        for (t, _d, r), lit in store.items():
-            minutes = problem.travel_min[problem.resources[r].location][problem.tasks[t].location]
-            if minutes:
-                terms.append(("travel", problem.resources[r].id, weights.travel * minutes * lit))
-    return terms
+    """Estimated travel: a round trip per zone a resource visits each day (solver.travel)."""
+    return zone_travel_terms(model, problem, v, weights.travel)
 
 
 def penalise_uneven_workload(
@@ -147,6 +142,85 @@ def penalise_tie_break(
     return terms
 
 
+CHANGE_WEIGHT = 50_000
+"""Per published visit changed (another lead or second worker, another day, dropped) or added
+in the horizon: far above the allocated-worker, travel and workload terms, far below a day of
+statutory lateness (early help 100,000 a day, child protection 1,000,000)."""
+CHANGE_DAY_WEIGHT = 30_000
+"""Per published visit not kept on its day: a forced change goes to a colleague that day
+rather than being dropped (above the allocated-worker term) or moved."""
+
+
+def penalise_changes(
+    model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
+) -> list[Term]:
+    """Re-planning: published visits not kept (same day, lead and second), and new visits.
+
+    A published visit whose worker can no longer make it costs the same whatever happens, so
+    only the day term steers it (a colleague the same day first); every other change, and
+    every visit added in the horizon, costs `CHANGE_WEIGHT`.
+    """
+    if not problem.previous:
+        return []
+    terms: list[Term] = []
+    published: set[tuple[int, int]] = set()
+    for p in problem.previous:
+        task_id = problem.tasks[p.task].id
+        published.add((p.task, p.day))
+        for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
+            lit = store.get((p.task, p.day, r)) if r is not None else None
+            if lit is not None:
+                terms.append(("changes", task_id, CHANGE_WEIGHT * (1 - lit)))
+        day_lit = v.visit.get((p.task, p.day))
+        if day_lit is not None:
+            terms.append(("changes", task_id, CHANGE_DAY_WEIGHT * (1 - day_lit)))
+    for (t, d), lit in v.visit.items():
+        if d < problem.horizon_days and (t, d) not in published:
+            terms.append(("changes", problem.tasks[t].id, CHANGE_WEIGHT * lit))
+    if problem.keep_previous:
+        # Repair: every published visit its workers can still make stays as it is.
+        for p in problem.previous:
+            for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
+                if r is not None and (p.task, p.day, r) in store:
+                    model.add(store[p.task, p.day, r] == 1)
+    _hint_previous(model, problem, v)
+    return terms
+
+
+def _hint_previous(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
+    """The first round's hint: the published visits still possible in the horizon, and the
+    greedy warm start (`solver.warm`) on the look-ahead days, so CP-SAT starts from a
+    complete solution close to the published plan.
+
+    Only when the model has no hint yet and no cuts (later rounds hint their own solution).
+    """
+    from solver.warm import greedy_hint  # the warm start imports this module's siblings
+
+    if problem.cuts or model.proto.solution_hint.vars:
+        return
+    later = {k: val for k, val in greedy_hint(problem, v).items() if k[2] >= problem.horizon_days}
+    on: set[tuple] = set()
+    for p in problem.previous:
+        joint_ok = (p.task, p.day, p.second_resource) in v.second
+        if (p.task, p.day, p.resource) in v.main and (joint_ok or not problem.tasks[p.task].joint):
+            on |= {("visit", p.task, p.day), ("main", p.task, p.day, p.resource)}
+            if joint_ok:
+                on.add(("second", p.task, p.day, p.second_resource))
+            if p.unannounced and (p.task, p.day) in v.unannounced:
+                on.add(("unannounced", p.task, p.day))
+    for name, store in (
+        ("visit", v.visit),
+        ("main", v.main),
+        ("second", v.second),
+        ("unannounced", v.unannounced),
+    ):
+        for key, lit in store.items():
+            if key[1] < problem.horizon_days:
+                model.add_hint(lit, (name, *key) in on)
+            elif (name, *key) in later:
+                model.add_hint(lit, later[name, *key])
+
+
 OBJECTIVE_TERMS = (
     penalise_late_visits,
     penalise_short_months,
@@ -154,4 +228,5 @@ OBJECTIVE_TERMS = (
     penalise_travel,
     penalise_uneven_workload,
     penalise_tie_break,
+    penalise_changes,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from solver.problem import SolverModel
 
@@ -18,10 +18,29 @@ class Weights(SolverModel):
 
 
 class SolveParams(SolverModel):
-    """How to solve: limits are per stage-1 solve; the whole run is deterministic per seed."""
+    """How to solve: a time limit per stage-1 solve, within a budget for the whole plan.
+
+    By default the limits are wall-clock seconds, so a run takes what it is given on any
+    machine but may differ from run to run; `deterministic=True` makes them CP-SAT's
+    deterministic time instead (about seconds on a quiet machine, 3-4 x more with one worker
+    under load), and the same problem and seed then give the same solution every time.
+    """
 
     time_limit_s: PositiveFloat = Field(
-        default=10.0, description="Stage-1 deterministic time limit per round (about seconds)."
+        default=0.6, description="Cap on one team's stage-1 solve (first round; cuts get half)."
+    )
+    budget_s: PositiveFloat | None = Field(
+        default=12.0,
+        description="Stage-1 time for the whole plan, shared out by team size (None: no cap).",
+    )
+    absolute_gap_limit: NonNegativeFloat = Field(
+        default=2_000.0, description="Stop once within this of the bound (objective units)."
+    )
+    deterministic: bool = Field(
+        default=False, description="Deterministic time limits: same input and seed, same plan."
+    )
+    warm_start: bool = Field(
+        default=True, description="Hint CP-SAT with a greedy assignment (solver.warm)."
     )
     sequence_time_limit_s: PositiveFloat = Field(default=5.0, description="Per day sequenced.")
     seed: NonNegativeInt = Field(default=0, description="Random seed of CP-SAT.")

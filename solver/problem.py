@@ -125,6 +125,20 @@ class Cut(SolverModel):
     pairs: tuple[tuple[int, int], ...] = Field(min_length=1)
 
 
+class PreviousVisit(SolverModel):
+    """A published visit a re-plan keeps where it is unless moving it avoids a breach."""
+
+    task: NonNegativeInt
+    day: NonNegativeInt
+    resource: NonNegativeInt | None = Field(
+        description="Lead resource; None when the worker is no longer in this problem."
+    )
+    second_resource: NonNegativeInt | None = None
+    start_min: NonNegativeInt = Field(description="Published start, minutes after midnight.")
+    duration_min: PositiveInt
+    unannounced: bool = False
+
+
 class Problem(SolverModel):
     """Everything one solve needs."""
 
@@ -136,6 +150,13 @@ class Problem(SolverModel):
     clocks: tuple[Clock, ...] = ()
     quotas: tuple[Quota, ...] = ()
     cuts: tuple[Cut, ...] = ()
+    previous: tuple[PreviousVisit, ...] = Field(
+        default=(), description="Published visits in the horizon (re-planning), kept if possible."
+    )
+    keep_previous: bool = Field(
+        default=False,
+        description="Re-planning repair: published visits still possible are fixed, not weighed.",
+    )
 
     @model_validator(mode="after")
     def check_horizon_inside_window(self) -> Problem:

@@ -144,7 +144,7 @@ def sequence_day(
             ]
             model.add_no_overlap(intervals)
     travel = sum(travel_terms)
-    model.minimize(1000 * travel + sum(grain.values()))
+    model.minimize(1000 * travel + sum(grain.values()) + _moved(model, problem, day, grain))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
@@ -157,3 +157,20 @@ def sequence_day(
         start_min={t: GRAIN_MIN * solver.value(g) for t, g in sorted(grain.items())},
         travel_min=int(solver.value(travel)),
     )
+
+
+MOVED_WEIGHT = 1_000_000
+"""Per published visit (re-planning) not kept at its start time: above any travel saving."""
+
+
+def _moved(
+    model: cp_model.CpModel, problem: Problem, day: int, grain: dict
+) -> cp_model.LinearExprT:
+    """Re-planning: published visits on `day` that start at another time than published."""
+    moved = []
+    for p in problem.previous:
+        if p.day == day and p.task in grain and p.start_min % GRAIN_MIN == 0:
+            lit = model.new_bool_var(f"moved_t{p.task}")
+            model.add(grain[p.task] == p.start_min // GRAIN_MIN).only_enforce_if(~lit)
+            moved.append(lit)
+    return MOVED_WEIGHT * sum(moved)

@@ -24,6 +24,7 @@ from solver.problem import Cut, Problem
 from solver.sequence import DaySequence, DayVisit, sequence_day
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
 from solver.variables import Variables, make_variables
+from solver.warm import greedy_hint
 
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
@@ -64,6 +65,7 @@ class _Stage1:
         self.terms: list[Term] = []
         for penalise in OBJECTIVE_TERMS:
             self.terms.extend(penalise(self.model, problem, self.vars, params.weights))
+        self.terms.extend(_lookahead_travel(problem, self.vars, params))
         self.model.minimize(sum(expr for _term, _subject, expr in self.terms))
 
     def all_literals(self) -> dict[tuple, cp_model.IntVar]:
@@ -80,37 +82,70 @@ class _Stage1:
         return out
 
 
-def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
+def _lookahead_travel(problem: Problem, v: Variables, params: SolveParams) -> list[Term]:
+    """Look-ahead visits have no lead variable: charge the nearest eligible base's trip.
+
+    Without it a visit would cost travel in the horizon and nothing a day past it, and the
+    model would push visits out of the horizon to save travel.
+    """
+    terms: list[Term] = []
+    for (t, d), lit in v.visit.items():
+        if d < problem.horizon_days:
+            continue
+        leads, seconds = v.staff[t, d]
+        loc = problem.tasks[t].location
+        trip = min(problem.travel_min[problem.resources[r].location][loc] for r in leads)
+        if seconds:
+            trip += min(problem.travel_min[problem.resources[r].location][loc] for r in seconds)
+        if trip:
+            terms.append(("travel", problem.tasks[t].id, params.weights.travel * trip * lit))
+    return terms
+
+
+def _configure(solver: cp_model.CpSolver, params: SolveParams, limit_s: float) -> None:
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.num_workers
-    # Deterministic time keeps a seed's plan identical from run to run and machine to machine.
-    solver.parameters.max_deterministic_time = params.time_limit_s
-    solver.parameters.max_time_in_seconds = 4 * params.time_limit_s
-    if params.num_workers > 1:
-        solver.parameters.interleave_search = True
+    if params.deterministic:
+        # Deterministic time keeps a seed's plan identical from run to run and machine to
+        # machine; the wall limit is only a safety net (one worker under load runs ~4x).
+        solver.parameters.max_deterministic_time = limit_s
+        solver.parameters.max_time_in_seconds = 10 * limit_s
+    else:
+        solver.parameters.max_time_in_seconds = limit_s
+    # Interleaved subsolvers (core, LNS, LP) even on one worker: measured on an M team, one
+    # interleaved worker reached 0.05% of the optimum in 2.7 s; plain search stalled at 28%.
+    solver.parameters.interleave_search = True
+    # A light presolve: symmetry detection and probing cost ~0.3 s per team and never paid
+    # off here; with them off the hint is the first solution within ~0.4 s (an M team).
+    solver.parameters.symmetry_level = 0
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.absolute_gap_limit = params.absolute_gap_limit
     solver.parameters.log_search_progress = params.log
 
 
-def _assignments(problem: Problem, stage: _Stage1, solver: cp_model.CpSolver) -> list[Assignment]:
+def _assignments(problem: Problem, stage: _Stage1, value: dict[tuple, int]) -> list[Assignment]:
+    """The visits a set of literal values (keyed as `all_literals`) makes."""
     v = stage.vars
     lead: dict[tuple[int, int], int] = {}
     second: dict[tuple[int, int], int] = {}
-    for (t, d, r), lit in sorted(v.main.items()):
-        if solver.boolean_value(lit):
+    for t, d, r in sorted(v.main):
+        if value.get(("main", t, d, r)):
             lead[t, d] = r
-    for (t, d, r), lit in sorted(v.second.items()):
-        if solver.boolean_value(lit):
+    for t, d, r in sorted(v.second):
+        if value.get(("second", t, d, r)):
             second[t, d] = r
     out = []
-    for (t, d), lit in sorted(v.visit.items()):
-        if not solver.boolean_value(lit):
+    for t, d in sorted(v.visit):
+        if not value.get(("visit", t, d)):
             continue
-        unannounced = (t, d) in v.unannounced and solver.boolean_value(v.unannounced[t, d])
+        unannounced = bool(value.get(("unannounced", t, d)))
         out.append(
             Assignment(
                 task=t,
                 day=d,
-                resource=lead[t, d],
+                # A look-ahead visit has no lead variable: any resource that could lead it.
+                resource=lead.get((t, d), v.staff[t, d][0][0]),
                 second_resource=second.get((t, d)),
                 unannounced=unannounced,
             )
@@ -193,6 +228,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     """
     params = params or SolveParams()
     began = time.perf_counter()
+    limit = params.time_limit_s
     current = problem
     hint: dict[tuple, int] = {}
     first_solution_at: float | None = None
@@ -200,42 +236,66 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     while True:
         stage = _Stage1(current, params)
         literals = stage.all_literals()
+        has_hint = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
+        if not hint and not has_hint and params.warm_start:
+            hint = greedy_hint(current, stage.vars)
         for key, value in sorted(hint.items()):
-            if key in literals:
+            if key in literals and not has_hint:
                 stage.model.add_hint(literals[key], value)
         solver = cp_model.CpSolver()
-        _configure(solver, params)
+        _configure(solver, params, limit if rounds == 0 else limit / 2)
         callback = _FirstSolution()
         code = solver.solve(stage.model, callback)
         if first_solution_at is None and callback.at is not None:
             first_solution_at = callback.at
         status = _STATUS.get(code, SolveStatus.UNKNOWN)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        if not solved:
             if code == cp_model.UNKNOWN:
                 status = SolveStatus.TIME_LIMIT
-            return Solution(
-                status=status,
-                runtime_s=time.perf_counter() - began,
-                params=params,
-                cut_rounds=rounds,
-            )
-        assignments = _assignments(current, stage, solver)
-        hint = {key: solver.value(lit) for key, lit in literals.items()}
+            if not hint or code == cp_model.INFEASIBLE:
+                return Solution(
+                    status=status,
+                    runtime_s=time.perf_counter() - began,
+                    params=params,
+                    cut_rounds=rounds,
+                )
+            # Out of time before a solution: the hint (greedy or last round's) stands in;
+            # stage 2 below drops whatever of it cannot be sequenced, so every rule holds.
+        else:
+            hint = {key: solver.value(lit) for key, lit in literals.items()}
+        assignments = _assignments(current, stage, hint)
         first = _first_tasks(assignments, current.horizon_days)
         new_cuts: list[Cut] = []
         failing: list[int] = []
+        sequences: dict[int, DaySequence] = {}
         for day in range(current.horizon_days):
             visits = _day_visits(assignments, day)
             first_today = {t for t, d in first.items() if d == day}
-            if visits and sequence_day(current, day, visits, first_today, params) is None:
+            if not visits:
+                continue
+            seq = sequence_day(current, day, visits, first_today, params)
+            if seq is None:
                 failing.append(day)
                 new_cuts.extend(_diagnose(current, day, visits, first_today, params))
-        if not failing or rounds >= params.max_cut_rounds:
+            else:
+                sequences[day] = seq
+        if not failing or not solved or rounds >= params.max_cut_rounds:
             break
         rounds += 1
         current = current.model_copy(update={"cuts": (*current.cuts, *new_cuts)})
     return _finish(
-        current, params, stage, solver, assignments, first, status, began, first_solution_at, rounds
+        current,
+        params,
+        stage,
+        solver if solved else None,
+        assignments,
+        first,
+        sequences,
+        status,
+        began,
+        first_solution_at,
+        rounds,
     )
 
 
@@ -243,9 +303,10 @@ def _finish(
     problem: Problem,
     params: SolveParams,
     stage: _Stage1,
-    solver: cp_model.CpSolver,
+    solver: cp_model.CpSolver | None,
     assignments: list[Assignment],
     first: dict[int, int],
+    sequences: dict[int, DaySequence],
     status: SolveStatus,
     began: float,
     first_solution_at: float | None,
@@ -260,7 +321,10 @@ def _finish(
         if not visits:
             continue
         first_today = {t for t, d in first.items() if d == day}
-        kept, seq = _drop_until_sequenced(problem, day, visits, first_today, params)
+        if day in sequences:
+            kept, seq = visits, sequences[day]
+        else:
+            kept, seq = _drop_until_sequenced(problem, day, visits, first_today, params)
         dropped.extend((x.task, day) for x in visits if x not in kept)
         travel += seq.travel_min
         for t, s in seq.start_min.items():
@@ -275,13 +339,13 @@ def _finish(
         grouped[term, subject].append(expr)
     penalties = []
     for (term, subject), exprs in sorted(grouped.items()):
-        amount = int(solver.value(sum(exprs)))
+        amount = 0 if solver is None else int(solver.value(sum(exprs)))
         if amount:
             penalties.append(Penalty(term_id=term, subject_id=subject, amount=amount))
     return Solution(
         status=status,
-        objective=solver.objective_value,
-        bound=solver.best_objective_bound,
+        objective=None if solver is None else solver.objective_value,
+        bound=None if solver is None else solver.best_objective_bound,
         runtime_s=time.perf_counter() - began,
         first_solution_s=None if first_solution_at is None else first_solution_at - began,
         params=params,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.problem import GRAIN_MIN, Problem
+from solver.problem import GRAIN_MIN, Problem, Shift, TaskDay
 
 
 @dataclass
@@ -21,6 +21,10 @@ class Variables:
     """(task, day, resource) -> the resource attends that joint visit as second."""
     unannounced: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     """(task, day) -> the visit that day is unannounced."""
+    staff: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = field(
+        default_factory=dict
+    )
+    """(task, day) -> (resources that could lead it, resources that could be second)."""
 
     def attends(self, task: int, day: int, resource: int) -> list[cp_model.IntVar]:
         """Literals true when `resource` is at `task`'s visit on `day` (lead or second)."""
@@ -38,6 +42,10 @@ def can_visit_alone(problem: Problem, task: int, day: int, resource: int) -> boo
     shift = problem.resources[resource].shift(day)
     if option is None or shift is None:
         return False
+    return _fits_alone(problem, task, option, resource, shift)
+
+
+def _fits_alone(problem: Problem, task: int, option: TaskDay, resource: int, shift: Shift) -> bool:
     base, home = problem.resources[resource].location, problem.tasks[task].location
     earliest = shift.start_min + problem.travel_min[base][home]
     latest = shift.end_min - problem.travel_min[home][base] - option.duration_min
@@ -52,26 +60,40 @@ def can_visit_alone(problem: Problem, task: int, day: int, resource: int) -> boo
 
 
 def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
-    """Creates the visit, lead, second and unannounced variables."""
+    """Creates the visit, lead, second and unannounced variables.
+
+    Look-ahead days (from `horizon_days`) are coarse: a visit there has no lead or second
+    variable, only the day; the team's pooled capacity bounds it (`add_worker_day_capacity`).
+    That keeps deadlines just past the horizon in view at a third of the model's size.
+    """
     variables = Variables()
     unannounced_tasks = {t for c in problem.clocks if c.unannounced for t in c.tasks} | {
         t for q in problem.quotas if q.unannounced for t in q.tasks
     }
+    shifts = {(r, s.day): s for r, res in enumerate(problem.resources) for s in res.shifts}
+
+    def able(t: int, option: TaskDay, r: int) -> bool:
+        shift = shifts.get((r, option.day))
+        return shift is not None and _fits_alone(problem, t, option, r, shift)
+
     for t, task in enumerate(problem.tasks):
         for option in task.days:
             d = option.day
-            leads = [r for r in option.resources if can_visit_alone(problem, t, d, r)]
+            leads = [r for r in option.resources if able(t, option, r)]
             if not leads:
                 continue
-            seconds = [r for r in option.second_resources if can_visit_alone(problem, t, d, r)]
+            seconds = [r for r in option.second_resources if able(t, option, r)]
             if task.joint and not [r for r in seconds if r != leads[0] or len(leads) > 1]:
                 continue
             variables.visit[t, d] = model.new_bool_var(f"visit_t{t}_d{d}")
+            variables.staff[t, d] = (tuple(leads), tuple(seconds) if task.joint else ())
+            if t in unannounced_tasks:
+                variables.unannounced[t, d] = model.new_bool_var(f"unann_t{t}_d{d}")
+            if d >= problem.horizon_days:
+                continue
             for r in leads:
                 variables.main[t, d, r] = model.new_bool_var(f"main_t{t}_d{d}_r{r}")
             if task.joint:
                 for r in seconds:
                     variables.second[t, d, r] = model.new_bool_var(f"second_t{t}_d{d}_r{r}")
-            if t in unannounced_tasks:
-                variables.unannounced[t, d] = model.new_bool_var(f"unann_t{t}_d{d}")
     return variables

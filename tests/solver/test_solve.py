@@ -251,3 +251,20 @@ def test_solution_reports_status_bound_and_params() -> None:
     assert solution.bound <= solution.objective
     assert solution.runtime_s > 0
     assert solution.first_solution_s is not None
+
+
+def test_a_solve_out_of_time_before_any_solution_keeps_the_warm_start() -> None:
+    """No CP-SAT solution in time: the greedy hint stands in, sequenced, so the visit is made."""
+    problem = Problem(
+        horizon_days=5,
+        window_days=5,
+        travel_min=travel(2, 10),
+        resources=(resource("w1"),),
+        tasks=(task("h1", 1),),
+        clocks=(Clock(id="c", subject="c", tasks=(0,), first_due_day=2, weight_per_day=1000),),
+    )
+    params = SolveParams(time_limit_s=1e-9, deterministic=True, num_workers=1)
+    solution = solve(problem, params)
+    assert [a.day for a in solution.assignments] in ([0], [1], [2])
+    assert all(a.start_min is not None for a in solution.assignments)
+

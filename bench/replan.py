@@ -1,0 +1,176 @@
+"""Benchmark: least-disruption re-planning after absences on generated S, M and L authorities.
+
+Usage: .venv/bin/python bench/replan.py [--cases S-3d,M-3d,L-week,L-ten] [--time-limit 5]
+       [--plan-time-limit 1] [--plans DIR] [--json FILE]
+
+Each case takes a published one-week plan (`generate(size, seed=0)`, planned from Monday
+2026-11-30 and cached as DIR/<size>-plan.json, since an L plan takes minutes), adds absences,
+re-plans from Monday and checks the result with the independent checker (teams: re-solved
+= changed, of which repaired = fixed by the fast path; kept = unchanged, not solved):
+
+- S-3d, M-3d: the worker with most visits Tuesday to Thursday is off those 3 days;
+- L-week: the worker with most visits in the week is off all week;
+- L-light: the worker with fewest visits in the week (at least one) is off all week (a
+  team that can absorb it);
+- L-ten: on Wednesday the busiest worker of each of ten teams is off.
+
+Targets (issue 5): L-week <= 10 s (<= 2 s when the team can absorb it) with changed visits
+<= 1.5 x the absent workers' visits + 5; L-ten <= 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scheduler.check import check_plan
+from scheduler.domain import Absence, Breach, Plan, Scenario, Visit
+from scheduler.generate import generate
+from scheduler.planning import plan_scenario
+from scheduler.replan import replan
+from solver.params import SolveParams
+
+START = date(2026, 11, 30)
+CASES = ("S-3d", "M-3d", "L-week", "L-light", "L-ten")
+
+
+def published(size: str, scenario: Scenario, plans: Path, time_limit: float) -> Plan:
+    """The cached published plan of a size, planned (and cached) when missing."""
+    path = plans / f"{size}-plan.json"
+    if path.exists():
+        return Plan.model_validate_json(path.read_text(encoding="utf-8"))
+    params = SolveParams(time_limit_s=time_limit, seed=0, num_workers=2)
+    plan = plan_scenario(scenario, START, weeks=1, params=params)
+    plans.mkdir(parents=True, exist_ok=True)
+    path.write_text(plan.model_dump_json(), encoding="utf-8")
+    return plan
+
+
+def absences_for(case: str, scenario: Scenario, plan: Plan) -> list[Absence]:
+    """The case's absences, chosen from the published plan's busiest workers."""
+    if case.endswith("-3d"):
+        first, last = START + timedelta(days=1), START + timedelta(days=3)
+    elif case in ("L-week", "L-light"):
+        first, last = START, START + timedelta(days=6)
+    else:
+        first = last = START + timedelta(days=2)
+    load = Counter(v.worker_id for v in plan.visits if first <= v.day <= last)
+    if case == "L-light":
+        worker = min(load, key=lambda w: (load[w], w))
+        return [Absence(worker_id=worker, start=first, end=last, reason="leave")]
+    if case != "L-ten":
+        worker = load.most_common(1)[0][0]
+        return [Absence(worker_id=worker, start=first, end=last, reason="sickness")]
+    team_of = {w.id: w.team_id for w in scenario.workers}
+    chosen: dict[str, str] = {}
+    for worker, _n in load.most_common():
+        chosen.setdefault(team_of[worker], worker)
+        if len(chosen) == 10:
+            break
+    return [Absence(worker_id=w, start=first, end=last, reason="training") for w in chosen.values()]
+
+
+def run_case(case: str, args: argparse.Namespace) -> dict[str, object]:
+    size = case.split("-")[0]
+    scenario = generate(size, seed=0, start=START)  # type: ignore[arg-type]
+    plan = published(size, scenario, Path(args.plans), args.plan_time_limit)
+    absences = absences_for(case, scenario, plan)
+    scenario = scenario.model_copy(update={"absences": (*scenario.absences, *absences)})
+    # As `visitplan replan`: only changed teams are solved, each with the per-team limit.
+    params = SolveParams(time_limit_s=args.time_limit, seed=0, num_workers=2, budget_s=None)
+    log: list[str] = []
+
+    def planner(
+        s: Scenario,
+        start: date,
+        weeks: int,
+        previous: Sequence[Visit],
+        end: date,
+        breaches: Sequence[Breach],
+    ) -> Plan:
+        return plan_scenario(
+            s,
+            start,
+            weeks=weeks,
+            params=params,
+            progress=log.append,
+            previous=tuple(previous),
+            previous_end=end,
+            previous_breaches=tuple(breaches),
+        )
+
+    t0 = time.perf_counter()
+    report = replan(scenario, plan, START, planner)
+    wall = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    verdict = check_plan(scenario, report.plan)
+    check_s = time.perf_counter() - t1
+    absent = report.affected_visits
+    changed = report.forced_changes + report.other_changes
+    return {
+        "case": case,
+        "absent_workers": len(absences),
+        "teams_resolved": sum(1 for m in log if ": re-planned:" in m),
+        "teams_kept": sum(1 for m in log if "published visits kept" in m),
+        "teams_repaired": sum(1 for m in log if ": repaired in" in m),
+        "replan_s": round(wall, 1),
+        "absent_visits": absent,
+        "forced": report.forced_changes,
+        "other": report.other_changes,
+        "bound": 1.5 * absent + 5,
+        "within_bound": changed <= 1.5 * absent + 5,
+        "breaches_before": len(plan.breaches),
+        "breaches_after": len(report.plan.breaches),
+        "at_risk": len(report.at_risk),
+        "checker_ok": verdict.ok,
+        "check_s": round(check_s, 1),
+        "status": report.plan.status,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--time-limit", type=float, default=5.0, help="Per team re-solve.")
+    parser.add_argument("--plan-time-limit", type=float, default=1.0, help="Published plans.")
+    parser.add_argument("--plans", default="bench/.plans", help="Cache of published plans.")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    rows = []
+    columns = (
+        "case",
+        "absent_workers",
+        "teams_resolved",
+        "teams_kept",
+        "teams_repaired",
+        "replan_s",
+        "absent_visits",
+        "forced",
+        "other",
+        "bound",
+        "within_bound",
+        "breaches_before",
+        "breaches_after",
+        "at_risk",
+        "checker_ok",
+        "check_s",
+    )
+    print(" | ".join(columns), flush=True)
+    for case in args.cases.split(","):
+        row = run_case(case, args)
+        rows.append(row)
+        print(" | ".join(str(row[c]) for c in columns), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
