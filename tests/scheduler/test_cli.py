@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -408,3 +408,40 @@ def test_child_add_bad_input_writes_nothing(args: list[str], loaded: str) -> Non
     assert "nothing was written" in stderr
     code, stdout, _ = invoke("due", "--json", "--as-of", "2026-12-01", "--db", loaded)
     assert len(DueReport.model_validate_json(stdout).children) == 4
+
+
+def test_two_failed_visits_raise_the_escalation(tmp_path: Path, db: str) -> None:
+    """Camden: 2 successive failed visits are escalated; a failed visit adds a retry deadline."""
+    from scheduler.domain import Authority
+    from scheduler.store import Store
+
+    scenario = make_scenario().model_copy(update={"authority": Authority(id="camden")})
+    path = tmp_path / "camden.json"
+    path.write_text(scenario.model_dump_json(), encoding="utf-8")
+    assert invoke("load", str(path), "--db", db)[0] == 0
+    assert invoke("plan", "--start", "2026-11-30", "--time-limit", "5", "--db", db)[0] == 0
+    visit = next(v for v in Store(db).current_plan().visits if "c1" in v.child_ids)
+    code, stdout, stderr = invoke("record", visit.id, "--outcome", "failed", "--db", db)
+    assert code == 0, stderr
+    assert "retry" in stdout.lower()
+    later = (visit.day + timedelta(days=1)).isoformat()
+    assert invoke("record", visit.id, "--outcome", "failed", "--on", later, "--db", db)[0] == 0
+    code, stdout, _ = invoke("due", "--as-of", later, "--json", "--db", db)
+    row = next(c for c in DueReport.model_validate_json(stdout).children if c.child_id == "c1")
+    assert any("2 successive failed visits" in e for e in row.escalations)
+    assert any(r.kind == "retry" for r in row.requirements)
+
+
+def test_record_replan_proposes_without_storing(loaded: str) -> None:
+    """`record --replan` prints a re-plan proposal; the stored plan is unchanged."""
+    from scheduler.store import Store
+
+    assert invoke("plan", "--start", "2026-11-30", "--time-limit", "5", "--db", loaded)[0] == 0
+    before = Store(loaded).current_plan()
+    visit = before.visits[0]
+    code, stdout, stderr = invoke(
+        "record", visit.id, "--outcome", "not-seen", "--replan", "--db", loaded
+    )
+    assert code == 0, stderr
+    assert "Re-plan" in stdout
+    assert Store(loaded).current_plan() == before
