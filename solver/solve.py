@@ -237,6 +237,16 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         stage = _Stage1(current, params)
         literals = stage.all_literals()
         has_hint = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
+        if not hint and has_hint:
+            # Keep the model's own hint (the published visits) as the stand-in below.
+            given = dict(
+                zip(
+                    stage.model.proto.solution_hint.vars,
+                    stage.model.proto.solution_hint.values,
+                    strict=True,
+                )
+            )
+            hint = {key: given.get(lit.index, 0) for key, lit in literals.items()}
         if not hint and not has_hint and params.warm_start:
             hint = greedy_hint(current, stage.vars)
         for key, value in sorted(hint.items()):

@@ -272,9 +272,7 @@ def test_planning_teams_in_two_processes_gives_the_same_plan() -> None:
     scenario = generate("M", seed=2, start=MONDAY, children=200)
     params = SolveParams(time_limit_s=0.3, num_workers=1, deterministic=True, budget_s=None)
     plans = [
-        plan_scenario(
-            scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params, team_processes=n
-        )
+        plan_scenario(scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params, team_processes=n)
         for n in (1, 2)
     ]
     assert len({h.team_id for h in scenario.households}) > 1

@@ -267,4 +267,3 @@ def test_a_solve_out_of_time_before_any_solution_keeps_the_warm_start() -> None:
     solution = solve(problem, params)
     assert [a.day for a in solution.assignments] in ([0], [1], [2])
     assert all(a.start_min is not None for a in solution.assignments)
-
