@@ -811,9 +811,7 @@ def child_add(
     child_id: Annotated[str, typer.Argument(metavar="CHILD", help="New child's id.")],
     case_ref: Annotated[str, typer.Option(help="Case reference shown on calendars.")],
     category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
-    household: Annotated[
-        list[str], typer.Option(help="Household id (twice for shared care).")
-    ],
+    household: Annotated[list[str], typer.Option(help="Household id (twice for shared care).")],
     worker: Annotated[str | None, typer.Option(help="Allocated worker id.")] = None,
     birth_date: Annotated[str | None, typer.Option(help="Date of birth.")] = None,
     referral: Annotated[str | None, typer.Option(help="Date of referral.")] = None,
