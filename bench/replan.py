@@ -25,17 +25,16 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scheduler.check import check_plan
-from scheduler.domain import Absence, Breach, Plan, Scenario, Visit
+from scheduler.domain import Absence, Plan, Scenario
 from scheduler.generate import generate
 from scheduler.planning import plan_scenario
-from scheduler.replan import replan
+from scheduler.replan import cp_sat_planner, replan
 from solver.params import SolveParams
 
 START = date(2026, 11, 30)
@@ -88,24 +87,7 @@ def run_case(case: str, args: argparse.Namespace) -> dict[str, object]:
     params = SolveParams(time_limit_s=args.time_limit, seed=0, num_workers=2, budget_s=None)
     log: list[str] = []
 
-    def planner(
-        s: Scenario,
-        start: date,
-        weeks: int,
-        previous: Sequence[Visit],
-        end: date,
-        breaches: Sequence[Breach],
-    ) -> Plan:
-        return plan_scenario(
-            s,
-            start,
-            weeks=weeks,
-            params=params,
-            progress=log.append,
-            previous=tuple(previous),
-            previous_end=end,
-            previous_breaches=tuple(breaches),
-        )
+    planner = cp_sat_planner(params, log.append)
 
     t0 = time.perf_counter()
     report = replan(scenario, plan, START, planner)

@@ -11,11 +11,14 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
+
+if TYPE_CHECKING:
+    from solver.params import SolveParams
 
 ChangeKind = Literal["added", "moved", "reassigned", "removed"]
 
@@ -172,11 +175,41 @@ def weeks_to_cover(start: date, end: date) -> int:
     return max(1, math.ceil(((end - start).days + 1) / 7))
 
 
+Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Sequence[Breach]], Plan]
+"""`planner(scenario, start, weeks, previous, previous_end, previous_breaches) -> Plan`."""
+
+
+def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None = None) -> Planner:
+    """The CP-SAT planner as `replan` calls it, keeping previous visits where it can."""
+    from scheduler.planning import plan_scenario
+
+    def planner(
+        scenario: Scenario,
+        start: date,
+        weeks: int,
+        previous: Sequence[Visit],
+        end: date,
+        breaches: Sequence[Breach],
+    ) -> Plan:
+        return plan_scenario(
+            scenario,
+            start,
+            weeks=weeks,
+            params=params,
+            progress=progress,
+            previous=tuple(previous),
+            previous_end=end,
+            previous_breaches=tuple(breaches),
+        )
+
+    return planner
+
+
 def replan(
     scenario: Scenario,
     current: Plan,
     from_date: date,
-    planner: Callable[[Scenario, date, int, Sequence[Visit], date, Sequence[Breach]], Plan],
+    planner: Planner,
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 

@@ -13,14 +13,12 @@ from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_
 from policies.models import Category, Flag, PlacementType, PolicyModel
 from scheduler.domain import (
     Absence,
-    Breach,
     Child,
     ChildDue,
     DomainModel,
     Household,
     Plan,
     Scenario,
-    Visit,
     VisitRecord,
 )
 from scheduler.due import calendar_for, scenario_due
@@ -298,36 +296,17 @@ def replan_caseload(
     Raises:
         PlanError: there is no current plan to re-plan.
     """
-    from scheduler.planning import plan_scenario
-    from scheduler.replan import replan
+    from scheduler.replan import cp_sat_planner, replan
 
     scenario = store.read_scenario()
     current = store.current_plan()
     if current is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
 
-    def planner(
-        s: Scenario,
-        start: date,
-        weeks: int,
-        previous: Sequence[Visit],
-        end: date,
-        breaches: Sequence[Breach],
-    ) -> Plan:
-        return plan_scenario(
-            s,
-            start,
-            weeks=weeks,
-            params=solve_params,
-            progress=progress,
-            previous=tuple(previous),
-            previous_end=end,
-            previous_breaches=tuple(breaches),
-        )
-
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
+    planner = cp_sat_planner(solve_params, progress)
     report = replan(scenario, current, from_date, planner)
     if apply:
         assert now is not None

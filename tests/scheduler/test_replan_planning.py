@@ -15,7 +15,6 @@ import pytest
 from scheduler.check import check_plan
 from scheduler.domain import (
     Absence,
-    Breach,
     Child,
     ChildEvents,
     Household,
@@ -26,7 +25,7 @@ from scheduler.domain import (
 )
 from scheduler.generate import generate
 from scheduler.planning import plan_scenario
-from scheduler.replan import ReplanReport, replan
+from scheduler.replan import ReplanReport, cp_sat_planner, replan
 from solver import SolveParams
 
 MONDAY = date(2026, 11, 30)
@@ -37,24 +36,7 @@ def replan_with_log(scenario: Scenario, plan: Plan, from_date: date) -> tuple[Re
     """The re-plan and the planner's progress messages."""
     log: list[str] = []
 
-    def planner(
-        s: Scenario,
-        start: date,
-        weeks: int,
-        previous: Sequence[Visit],
-        end: date,
-        breaches: Sequence[Breach],
-    ) -> Plan:
-        return plan_scenario(
-            s,
-            start,
-            weeks=weeks,
-            params=PARAMS,
-            progress=log.append,
-            previous=tuple(previous),
-            previous_end=end,
-            previous_breaches=tuple(breaches),
-        )
+    planner = cp_sat_planner(PARAMS, log.append)
 
     return replan(scenario, plan, from_date, planner), "\n".join(log)
 
