@@ -177,7 +177,8 @@ def import_(
     ],
     authority: Annotated[str, typer.Option(help="Policy pack id of the authority.")],
     as_of: Annotated[
-        str | None, typer.Option(help="Date the export is correct to (default today).")
+        str | None,
+        typer.Option(metavar="DATE", help="Date the export is correct to (default today)."),
     ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
@@ -194,7 +195,9 @@ def import_(
 
 @app.command()
 def due(
-    as_of: Annotated[str | None, typer.Option(help="Date to judge from (default today).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date to judge from (default today).")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
 ) -> None:
@@ -218,23 +221,35 @@ def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | N
 def due_date(
     authority: Annotated[str, typer.Option(help="Policy pack id, e.g. north-somerset.")],
     category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
-    last_visit: Annotated[str | None, typer.Option(help="Date the child was last seen.")] = None,
-    last_home_visit: Annotated[
-        str | None, typer.Option(help="Last seen at home, if different.")
+    last_visit: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date the child was last seen.")
     ] = None,
-    last_unannounced: Annotated[str | None, typer.Option(help="Last unannounced visit.")] = None,
-    failed_on: Annotated[str | None, typer.Option(help="Date of a failed visit since.")] = None,
+    last_home_visit: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Last seen at home, if different.")
+    ] = None,
+    last_unannounced: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Last unannounced visit.")
+    ] = None,
+    failed_on: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date of a failed visit since.")
+    ] = None,
     placement_type: Annotated[
         str | None, typer.Option(help="Child in care: placement type.")
     ] = None,
     placement_start: Annotated[
-        str | None, typer.Option(help="Child in care: start of placement.")
+        str | None, typer.Option(metavar="DATE", help="Child in care: start of placement.")
     ] = None,
-    referral: Annotated[str | None, typer.Option(help="Date of referral.")] = None,
-    plan_start: Annotated[str | None, typer.Option(help="Start of the current plan.")] = None,
-    birth_date: Annotated[str | None, typer.Option(help="Child's date of birth.")] = None,
+    referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
+    plan_start: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Start of the current plan.")
+    ] = None,
+    birth_date: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Child's date of birth.")
+    ] = None,
     flag: Annotated[list[str] | None, typer.Option(help="Child flag (repeatable).")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Judge from this date (default today).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Judge from this date (default today).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Work out when a child is next due a visit, rule by rule, at your desk.
@@ -280,7 +295,9 @@ def record(
     bedroom_seen: Annotated[bool, typer.Option("--bedroom-seen", help="Bedroom seen.")] = False,
     seen_awake: Annotated[bool, typer.Option("--seen-awake", help="Baby seen awake.")] = False,
     child: Annotated[list[str] | None, typer.Option(help="Only these children were seen.")] = None,
-    on: Annotated[str | None, typer.Option(help="Date, if not the planned date.")] = None,
+    on: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date, if not the planned date.")
+    ] = None,
     replan_now: Annotated[
         bool,
         typer.Option(
@@ -367,7 +384,8 @@ def generate(
     authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
     start: Annotated[
-        str | None, typer.Option(help="Monday the plan starts (default next Monday).")
+        str | None,
+        typer.Option(metavar="DATE", help="Monday the plan starts (default next Monday)."),
     ] = None,
 ) -> None:
     """Write a realistic synthetic authority as a scenario file."""
@@ -420,7 +438,9 @@ def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int)
 
 @app.command()
 def plan(
-    start: Annotated[str | None, typer.Option(help="First day (default next Monday).")] = None,
+    start: Annotated[
+        str | None, typer.Option(metavar="DATE", help="First day (default next Monday).")
+    ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=8, help="Weeks to plan.")] = 1,
     time_limit: Annotated[
         float,
@@ -699,8 +719,12 @@ def feeds_revoke(
 @absence_app.command("add")
 def absence_add(
     worker: Annotated[str | None, typer.Argument(help="Worker id.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First day away.")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Last day away (inclusive).")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="First day away.")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="DATE", help="Last day away (inclusive).")
+    ] = None,
     reason: Annotated[str, typer.Option(help="leave, sickness, training, court ...")] = "leave",
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="CSV of absences: worker_id,start,end,reason.")
@@ -750,7 +774,9 @@ def absence_list(
 @absence_app.command("remove")
 def absence_remove(
     worker: Annotated[str, typer.Argument(help="Worker id.")],
-    from_: Annotated[str, typer.Option("--from", help="First day of the absence to remove.")],
+    from_: Annotated[
+        str, typer.Option("--from", metavar="DATE", help="First day of the absence to remove.")
+    ],
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Remove an absence (identified by worker and first day)."""
@@ -766,7 +792,8 @@ def absence_remove(
 @app.command()
 def replan(
     from_: Annotated[
-        str | None, typer.Option("--from", help="Re-plan from this day (default today).")
+        str | None,
+        typer.Option("--from", metavar="DATE", help="Re-plan from this day (default today)."),
     ] = None,
     apply: Annotated[
         bool, typer.Option("--apply", help="Store the proposal as the current plan.")
@@ -813,11 +840,15 @@ def child_add(
     category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
     household: Annotated[list[str], typer.Option(help="Household id (twice for shared care).")],
     worker: Annotated[str | None, typer.Option(help="Allocated worker id.")] = None,
-    birth_date: Annotated[str | None, typer.Option(help="Date of birth.")] = None,
-    referral: Annotated[str | None, typer.Option(help="Date of referral.")] = None,
-    plan_start: Annotated[str | None, typer.Option(help="Start of the plan.")] = None,
+    birth_date: Annotated[str | None, typer.Option(metavar="DATE", help="Date of birth.")] = None,
+    referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
+    plan_start: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Start of the plan.")
+    ] = None,
     placement_type: Annotated[str | None, typer.Option(help="Child in care: type.")] = None,
-    placement_start: Annotated[str | None, typer.Option(help="Child in care: start.")] = None,
+    placement_start: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Child in care: start.")
+    ] = None,
     area: Annotated[
         str | None, typer.Option(help="Create the (first) household in this area.")
     ] = None,
