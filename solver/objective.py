@@ -45,7 +45,8 @@ def _late_terms(
     # Day `window` (just past the end) is judged too, so a deadline on the last day counts.
     for e in range(max(0, due - clock.buffer_days + 1), window + 1):
         if e <= due:
-            if not weights.retry_buffer:
+            # No retry buffer for a deadline past the horizon: the next plan has room to retry.
+            if not weights.retry_buffer or due >= problem.horizon_days:
                 continue
             lits = [lit for d in range(e) for lit in cover.get(d, [])]
             term, cost = "retry_buffer", weights.retry_buffer

@@ -3,7 +3,9 @@
 Rule: a heuristic, never trusted: CP-SAT repairs whatever the hint gets wrong (the energy
 cuts, the look-ahead's pooled capacity), and every plan still passes stage 2. Earliest
 deadline first over the clocks, each visit as late as its deadline allows (after the retry
-buffer) on a day a lead still has room, the allocated worker first; then monthly counts.
+buffer for deadlines inside the horizon) on the day, among the last CLUSTER_DAYS before it,
+that adds least travel (a detour from a home the worker already visits that day, or a new
+worker-day's round trip plus OPEN_DAY_MIN), the allocated worker first; then monthly counts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from solver.variables import Variables
 _NEVER = 10**6
 CLUSTER_DAYS = 4
 """Days before a deadline the greedy compares, to join a visit to a nearby booking."""
+OPEN_DAY_MIN = 10
+"""Minutes charged, on top of the round trip, for opening a worker-day with no visit yet."""
 
 
 class _Load:
@@ -104,16 +108,18 @@ class _Greedy:
         }
 
     def extra(self, t: int, d: int, r: int) -> int:
-        """Travel a visit adds to r's day as stage 1 counts it (`solver.travel`)."""
+        """Travel a visit adds to r's day: the detour from the nearest home r already visits
+        that day, or a round trip from base if r has no visit that day yet."""
         tt = self.problem.travel_min
         home = self.problem.tasks[t].location
-        z = self.zone_of[t]
-        centre = self.centre[z]
-        detour = tt[centre][home] + tt[home][centre]
-        if any(self.zone_of[u] == z for u in self.booked[r, d]):
-            return detour
+        booked = self.booked[r, d]
+        if booked:
+            return min(
+                tt[self.problem.tasks[u].location][home] + tt[home][self.problem.tasks[u].location]
+                for u in booked
+            )
         base = self.problem.resources[r].location
-        return detour + tt[base][centre] + tt[centre][base]
+        return tt[base][home] + tt[home][base] + OPEN_DAY_MIN
 
     def staff(self, t: int, d: int) -> tuple[tuple[int, int], tuple[int, int | None]] | None:
         """(score, (lead, second)): allocated lead first, then the least added travel."""
@@ -195,14 +201,21 @@ class _Greedy:
                     self.unannounced.add((t, d))
                     return True
         latest = min(due, self.problem.window_days - 1)
-        if clock.first_due_day == due and clock.buffer_days:
+        if clock.first_due_day == due and clock.buffer_days and due < self.problem.horizon_days:
+            # The retry buffer only for deadlines inside the horizon (`penalise_late_visits`).
             latest = max(0, latest - clock.buffer_days)
         # Within the last few days before the deadline, the day (and task) adding least travel
         # (a colleague's visit nearby); then earlier days, latest first; then late days.
+        # A deadline past the horizon is met on a look-ahead day, not pulled into the horizon.
+        # Earlier days too when the visit's next deadline would still fall past the horizon
+        # (no extra visit), so visits join a day the worker is already nearby.
+        horizon = self.problem.horizon_days
+        chain = clock.next_due_day
         span = [
             (found[0], -d, t)
-            for d in range(latest, max(-1, latest - CLUSTER_DAYS), -1)
-            if d < self.problem.horizon_days
+            for d in range(latest, -1, -1)
+            if latest < horizon
+            and (d > latest - CLUSTER_DAYS or chain is None or chain[d] >= horizon)
             for t in clock.tasks
             if (t, d) in self.v.visit
             and (t, d) not in self.lead
