@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
-from policies import Due, Pack
+from policies import Pack
 from policies.models import (
     BothHomesRule,
     ChecklistRule,
@@ -27,6 +28,9 @@ from policies.models import (
 from scheduler.check import CheckReport
 from scheduler.domain import Absence, ChildDue, Plan, Scenario
 from scheduler.replan import ReplanReport
+
+if TYPE_CHECKING:
+    from scheduler.service import DueDateRequirement
 
 
 def render_packs(packs: Sequence[Pack]) -> Table:
@@ -118,7 +122,7 @@ def render_due(rows: Sequence[ChildDue], as_of: date) -> Table:
     return table
 
 
-def render_due_dates(requirements: Sequence[Due]) -> Table:
+def render_due_dates(requirements: Sequence[DueDateRequirement]) -> Table:
     """The one-off calculator's answer: each requirement with its due date."""
     table = Table(title="Requirements")
     for column in ("due", "rule", "window", "last reset"):
@@ -126,7 +130,7 @@ def render_due_dates(requirements: Sequence[Due]) -> Table:
     for due in requirements:
         table.add_row(
             f"{due.due:%a %d %b %Y}",
-            f"{due.title} ({due.rule_id})",
+            f"{due.title} ({due.rule})",
             due.window + (f"; avoid the {due.avoid_part_of_day}" if due.avoid_part_of_day else ""),
             f"{due.last:%d %b %Y}" if due.last else "-",
         )

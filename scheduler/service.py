@@ -39,12 +39,41 @@ class DueReport(DomainModel):
     children: tuple[ChildDue, ...]
 
 
+class DueDateRequirement(PolicyModel):
+    """One requirement in the calculator's answer; `rule` is the pack rule's id."""
+
+    rule: str = Field(description="The pack rule's id.")
+    title: str = Field(description="The rule's title.")
+    kind: str = Field(description="Rule kind (interval, first_visit, retry ...).")
+    due: date = Field(description="Latest date the requirement is met on time.")
+    window: str = Field(description="The rule's window in words.")
+    last: date | None = Field(default=None, description="When the clock last reset.")
+    clock: str | None = Field(default=None, description="seen, home, unannounced, each_home.")
+    count: int | None = Field(default=None, description="Visits still needed this month.")
+    avoid_part_of_day: str | None = Field(default=None, description="Retry at another time.")
+
+    @classmethod
+    def of(cls, due: Due) -> DueDateRequirement:
+        """The engine's `Due` under the names of the command-line contract."""
+        return cls(
+            rule=due.rule_id,
+            title=due.title,
+            kind=due.kind,
+            due=due.due,
+            window=due.window,
+            last=due.last,
+            clock=due.clock,
+            count=due.count,
+            avoid_part_of_day=due.avoid_part_of_day,
+        )
+
+
 class DueDateAnswer(PolicyModel):
     """The one-off calculator's answer (`visitplan due-date --json`)."""
 
     authority: str
     category: Category
-    requirements: tuple[Due, ...] = Field(default=())
+    requirements: tuple[DueDateRequirement, ...] = Field(default=())
     next_due: date | None = None
 
 
@@ -113,7 +142,7 @@ def calculate_due_dates(
     return DueDateAnswer(
         authority=authority,
         category=category,
-        requirements=requirements,
+        requirements=tuple(DueDateRequirement.of(r) for r in requirements),
         next_due=min((r.due for r in requirements), default=None),
     )
 

@@ -88,6 +88,7 @@ def test_due_date_cp_skips_christmas_bank_holidays() -> None:
     answer = DueDateAnswer.model_validate_json(stdout)
     dues = {r.due for r in answer.requirements}
     assert date(2026, 12, 30) in dues
+    assert {r.rule for r in answer.requirements} >= {"ns_cp_seen_every_10_working_days"}
     assert date(2027, 1, 11) in dues
     assert answer.next_due == date(2026, 12, 30)
 
