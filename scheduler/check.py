@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -556,6 +556,18 @@ def _check_retry_time_of_day(
 
 
 # Clause 8: requirements, by simulating the history with the plan's visits.
+def checklist_of(items: Sequence[str], case_ref: str) -> set[str]:
+    """One child's checklist items: unprefixed ones, and those prefixed '<case ref>: '."""
+    mine: set[str] = set()
+    for item in items:
+        ref, sep, rest = item.partition(": ")
+        if not sep:
+            mine.add(item)
+        elif ref == case_ref:
+            mine.add(rest)
+    return mine
+
+
 def _contacts(ctx: _Context) -> dict[ChildId, list[Contact]]:
     """Each child's history plus the plan's visits as completed contacts, sorted by date."""
     roles: dict[WorkerId, Role] = {w.id: w.role for w in ctx.scenario.workers}
@@ -563,21 +575,24 @@ def _contacts(ctx: _Context) -> dict[ChildId, list[Contact]]:
     for record in ctx.scenario.records:
         role = roles.get(record.worker_id) if record.worker_id else None
         out[record.child_id].append(record.contact(role))
+    case_refs = {c.id: c.case_ref for c in ctx.scenario.children}
     for visit in ctx.visits:
-        contact = Contact(
-            on=ctx.day_of(visit),
-            outcome="completed",
-            at_home=True,
-            home_id=visit.household_id,
-            announced=visit.announced,
-            seen_alone="seen-alone" in visit.checklist,
-            bedroom_seen="bedroom" in visit.checklist,
-            seen_awake="seen-awake" in visit.checklist,
-            role=roles[visit.worker_id],
-            start=ctx.start_time(visit),
-        )
         for child_id in visit.child_ids:
-            out[child_id].append(contact)
+            items = checklist_of(visit.checklist, case_refs.get(child_id, child_id))
+            out[child_id].append(
+                Contact(
+                    on=ctx.day_of(visit),
+                    outcome="completed",
+                    at_home=True,
+                    home_id=visit.household_id,
+                    announced=visit.announced,
+                    seen_alone="seen-alone" in items,
+                    bedroom_seen="bedroom" in items,
+                    seen_awake="seen-awake" in items,
+                    role=roles[visit.worker_id],
+                    start=ctx.start_time(visit),
+                )
+            )
     for contacts in out.values():
         contacts.sort(key=lambda c: (c.on, c.start or time(0)))
     return out

@@ -441,3 +441,13 @@ def test_plan_end_is_inclusive(plan_weeks: int) -> None:
     last_friday = date(2026, 12, 4) + timedelta(days=7 * (plan_weeks - 1))
     plan: Plan = make_plan([make_visit(day=last_friday)], weeks=plan_weeks)
     assert check_plan(scenario(), plan, PACK).ok
+
+
+def test_checklist_items_are_read_per_child() -> None:
+    """On a visit to several children, 'CR-1: seen-alone' ticks CR-1 only; plain items tick all."""
+    from scheduler.check import checklist_of
+
+    items = ("CR-1: seen-alone", "CR-2: bedroom", "seen-awake")
+    assert checklist_of(items, "CR-1") == {"seen-alone", "seen-awake"}
+    assert checklist_of(items, "CR-2") == {"bedroom", "seen-awake"}
+    assert checklist_of(items, "CR-3") == {"seen-awake"}
