@@ -189,16 +189,8 @@ def _kept_drafts(tp: TeamProblem) -> list[_Draft]:
     out = []
     for p in tp.problem.previous:
         assert p.resource is not None
-        second = p.second_resource
         out.append(
-            _Draft(
-                household_id=tp.households[p.task].id,
-                day=tp.days[p.day],
-                start_min=p.start_min,
-                worker_id=tp.workers[p.resource].id,
-                second_worker_id=None if second is None else tp.workers[second].id,
-                announced=not p.unannounced,
-            )
+            _draft(tp, p.task, p.day, p.start_min, p.resource, p.second_resource, p.unannounced)
         )
     return out
 
@@ -288,18 +280,30 @@ def _solution_drafts(tp: TeamProblem, solution: Solution) -> list[_Draft]:
     for a in solution.assignments:
         if a.day >= tp.problem.horizon_days or a.start_min is None:
             continue
-        second = a.second_resource
         out.append(
-            _Draft(
-                household_id=tp.households[a.task].id,
-                day=tp.days[a.day],
-                start_min=a.start_min,
-                worker_id=tp.workers[a.resource].id,
-                second_worker_id=None if second is None else tp.workers[second].id,
-                announced=not a.unannounced,
-            )
+            _draft(tp, a.task, a.day, a.start_min, a.resource, a.second_resource, a.unannounced)
         )
     return out
+
+
+def _draft(
+    tp: TeamProblem,
+    task: int,
+    day: int,
+    start_min: int,
+    resource: int,
+    second: int | None,
+    unannounced: bool,
+) -> _Draft:
+    """A sequenced visit from the solver's integers (indices into the team problem)."""
+    return _Draft(
+        household_id=tp.households[task].id,
+        day=tp.days[day],
+        start_min=start_min,
+        worker_id=tp.workers[resource].id,
+        second_worker_id=None if second is None else tp.workers[second].id,
+        announced=not unannounced,
+    )
 
 
 def _plan_team(
