@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -27,54 +23,11 @@ START = date(2026, 11, 30)
 USER, PASSWORD = "bench", "bench-pass"
 
 
-def start_radicale(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A Radicale on a free loopback port; returns the process and its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (folder / "users").write_text(f"{USER}:{PASSWORD}\n", encoding="utf-8")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "radicale",
-            "--config",
-            "",
-            "--server-hosts",
-            f"127.0.0.1:{port}",
-            "--storage-filesystem-folder",
-            str(folder / "storage"),
-            "--auth-type",
-            "htpasswd",
-            "--auth-htpasswd-filename",
-            str(folder / "users"),
-            "--auth-htpasswd-encryption",
-            "plain",
-            "--auth-delay",
-            "0",
-            "--logging-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            time.sleep(0.05)
-    return proc, url
-
-
 def main() -> None:
     """Measure publish writes on the publish size and ICS rendering on the render size."""
     from integrations.dav import DavConfig, connect, publish_plan
     from integrations.ics import write_ics
+    from integrations.testing import RadicaleServer, free_port
     from scheduler.baseline import plan_greedy
     from scheduler.generate import generate
     from scheduler.store import Store
@@ -85,7 +38,9 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
     work = Path(tempfile.mkdtemp(prefix="visitplan-bench-", dir="/dev/shm"))
-    proc, url = start_radicale(work)
+    server = RadicaleServer(work, free_port(), {USER: PASSWORD})
+    server.start(timeout_s=20)
+    url = server.url
     try:
         scenario = generate(args.publish_size, seed=2, start=START)
         plan = plan_greedy(scenario, START, weeks=2)
@@ -135,8 +90,7 @@ def main() -> None:
             )
         )
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
     big = generate(args.render_size, seed=3, start=START)
     big_plan = plan_greedy(big, START, weeks=2)
     render_store = Store(f"sqlite:///{work / 'render.db'}")

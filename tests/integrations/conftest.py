@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time as clock
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integrations.testing import RadicaleServer, free_port
 from scheduler.domain import (
     Authority,
     Child,
@@ -151,78 +146,6 @@ def scenario() -> Scenario:
 # ------------------------------------------------------------------ Radicale
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class RadicaleServer:
-    """A Radicale subprocess on 127.0.0.1 with plain htpasswd auth; restartable in place."""
-
-    folder: Path
-    port: int
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> None:
-        users = self.folder / "users"
-        users.write_text(f"{USER}:{PASSWORD}\nother:other-pass\n", encoding="utf-8")
-        storage = self.folder / "storage"
-        storage.mkdir(exist_ok=True)
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "radicale",
-                "--config",
-                "",
-                "--server-hosts",
-                f"127.0.0.1:{self.port}",
-                "--storage-filesystem-folder",
-                str(storage),
-                "--auth-type",
-                "htpasswd",
-                "--auth-htpasswd-filename",
-                str(users),
-                "--auth-htpasswd-encryption",
-                "plain",
-                "--auth-delay",
-                "0",
-                "--logging-level",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = clock.monotonic() + 15
-        while clock.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("radicale exited at start")
-            try:
-                with urllib.request.urlopen(self.url, timeout=1):
-                    return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                clock.sleep(0.05)
-        raise RuntimeError("radicale did not answer in 15 s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-
 def _shm_dir() -> Path:
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     return Path(tempfile.mkdtemp(prefix="visitplan-radicale-", dir=base))
@@ -232,7 +155,7 @@ def _shm_dir() -> Path:
 def radicale() -> Iterator[RadicaleServer]:
     """One Radicale for the session (tmpfs storage, htpasswd plain auth)."""
     folder = _shm_dir()
-    server = RadicaleServer(folder, free_port())
+    server = RadicaleServer(folder, free_port(), {USER: PASSWORD, "other": "other-pass"})
     server.start()
     try:
         yield server
@@ -245,7 +168,7 @@ def radicale() -> Iterator[RadicaleServer]:
 def own_radicale() -> Iterator[RadicaleServer]:
     """A Radicale of the test's own, which the test may stop and restart."""
     folder = _shm_dir()
-    server = RadicaleServer(folder, free_port())
+    server = RadicaleServer(folder, free_port(), {USER: PASSWORD, "other": "other-pass"})
     server.start()
     try:
         yield server
