@@ -42,6 +42,9 @@ class SolveParams(SolverModel):
     warm_start: bool = Field(
         default=True, description="Hint CP-SAT with a greedy assignment (solver.warm)."
     )
+    polish: bool = Field(
+        default=True, description="Improve travel after stage 1 (solver.polish); not re-plans."
+    )
     sequence_time_limit_s: PositiveFloat = Field(default=5.0, description="Per day sequenced.")
     seed: NonNegativeInt = Field(default=0, description="Random seed of CP-SAT.")
     num_workers: PositiveInt = Field(default=1, description="CP-SAT search workers.")

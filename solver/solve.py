@@ -20,6 +20,7 @@ from solver.constraints import (
 )
 from solver.objective import OBJECTIVE_TERMS, Term
 from solver.params import SolveParams
+from solver.polish import polish
 from solver.problem import Cut, Problem
 from solver.sequence import DaySequence, DayVisit, sequence_day
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
@@ -294,6 +295,8 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             break
         rounds += 1
         current = current.model_copy(update={"cuts": (*current.cuts, *new_cuts)})
+    if params.polish and not failing:
+        assignments, first, sequences = _polished(current, params, stage, assignments, sequences)
     return _finish(
         current,
         params,
@@ -307,6 +310,35 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         first_solution_at,
         rounds,
     )
+
+
+def _polished(
+    problem: Problem,
+    params: SolveParams,
+    stage: _Stage1,
+    assignments: list[Assignment],
+    sequences: dict[int, DaySequence],
+) -> tuple[list[Assignment], dict[int, int], dict[int, DaySequence]]:
+    """The travel polish (solver.polish) applied, with its days sequenced again; the stage-1
+    assignment unchanged if any polished day fails to sequence as a whole."""
+    first = _first_tasks(assignments, problem.horizon_days)
+    better = polish(problem, stage.vars, assignments, first, params)
+    before = {(a.task, a.day, a.resource, a.second_resource) for a in assignments}
+    after = {(a.task, a.day, a.resource, a.second_resource) for a in better}
+    changed = {key[1] for key in before ^ after if key[1] < problem.horizon_days}
+    out = dict(sequences)
+    new_first = _first_tasks(better, problem.horizon_days)
+    for day in sorted(changed):
+        visits = _day_visits(better, day)
+        out.pop(day, None)
+        if not visits:
+            continue
+        first_today = {t for t, d in new_first.items() if d == day}
+        seq = sequence_day(problem, day, visits, first_today, params)
+        if seq is None:
+            return assignments, first, sequences
+        out[day] = seq
+    return better, new_first, out
 
 
 def _finish(

@@ -1,0 +1,299 @@
+"""Travel polish after stage 1: drop surplus visits, move visits to days that route shorter.
+
+Rule: only travel improves. A visit is dropped or moved only when no clock's lateness or retry
+buffer and no monthly count gets worse, the allocated worker keeps it, and the receiving
+worker-day still sequences exactly (stage 2); savings are judged on each worker-day's shortest
+round trip (no time windows), and stage 2 routes the result exactly. Deterministic: a fixed
+order and at most `MAX_PASSES` passes, no clock. Joint visits, visits that must avoid a part
+of the day and re-plans (every change there is disruption) are left alone.
+
+Why: stage 1 sees travel only through the zone estimate (solver.travel) and, at the time
+limits a weekly plan can afford, stays close to its greedy warm start (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from functools import cache
+
+from solver.params import SolveParams
+from solver.problem import Clock, Problem, Quota
+from solver.sequence import DayVisit, sequence_day
+from solver.solution import Assignment
+from solver.variables import Variables
+
+MAX_PASSES = 3
+"""Passes over every visit; a pass that changes nothing ends the polish sooner."""
+MAX_ROUTE_STOPS = 7
+"""Worker-days with more stops than this are not polished (the route bound is exhaustive)."""
+
+
+@dataclass
+class _State:
+    """The assignment being polished, indexed for the moves."""
+
+    problem: Problem
+    v: Variables
+    params: SolveParams
+    first_days: dict[int, int]
+    """Task -> day of its first visit in the horizon (fixed: tasks that avoid a part of the
+    day on their first visit are never moved, so it does not change)."""
+    visits: dict[tuple[int, int], Assignment] = field(default_factory=dict)
+    """(task, day) -> the visit, horizon and look-ahead alike."""
+    day_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    """Task -> days it is visited."""
+    route: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
+    """(resource, day) -> tasks the resource attends that day (horizon only)."""
+    clocks_of: dict[int, list[Clock]] = field(default_factory=lambda: defaultdict(list))
+    quotas_of: dict[int, list[Quota]] = field(default_factory=lambda: defaultdict(list))
+
+    def visits_on(self, day: int) -> list[DayVisit]:
+        return [
+            DayVisit(a.task, a.resource, a.second_resource)
+            for (t, d), a in sorted(self.visits.items())
+            if d == day
+        ]
+
+
+def _clock_cost(problem: Problem, clock: Clock, covered: Collection[int], retry_buffer: int) -> int:
+    """Stage 1's lateness and retry-buffer cost of one clock for the days that count."""
+    days = sorted(covered)
+    chain = clock.next_due_day
+    due = clock.first_due_day
+    cost = 0
+    for e in range(max(0, due - clock.buffer_days + 1), problem.window_days + 1):
+        if e <= due:
+            if not retry_buffer or due >= problem.horizon_days:
+                continue
+            if not any(d < e for d in days):
+                cost += retry_buffer
+        elif not any(d < e and (chain is None or chain[d] >= e) for d in days):
+            cost += clock.weight_per_day
+    return cost
+
+
+def _quota_short(quota: Quota, covered: Collection[int]) -> int:
+    return max(0, quota.count - sum(1 for d in covered if quota.first_day <= d <= quota.last_day))
+
+
+class Polisher:
+    """Holds a stage-1 assignment and improves its travel move by move."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        v: Variables,
+        assignments: list[Assignment],
+        first_days: dict[int, int],
+        params: SolveParams,
+    ) -> None:
+        self.s = _State(problem, v, params, dict(first_days))
+        for a in assignments:
+            self.s.visits[a.task, a.day] = a
+            self.s.day_of[a.task].add(a.day)
+            if a.day < problem.horizon_days:
+                for r in (a.resource, a.second_resource):
+                    if r is not None:
+                        self.s.route[r, a.day].append(a.task)
+        for clock in problem.clocks:
+            for t in clock.tasks:
+                self.s.clocks_of[t].append(clock)
+        for quota in problem.quotas:
+            for t in quota.tasks:
+                self.s.quotas_of[t].append(quota)
+        tt = problem.travel_min
+
+        @cache
+        def bound(base: int, stops: tuple[int, ...]) -> int:
+            """Shortest round trip from base through every stop (no time windows)."""
+            if not stops:
+                return 0
+            return min(
+                tt[base][p[0]] + sum(tt[a][b] for a, b in itertools.pairwise(p)) + tt[p[-1]][base]
+                for p in itertools.permutations(stops)
+            )
+
+        self._bound = bound
+
+    # -- costs -------------------------------------------------------------------------------
+
+    def _route_bound(self, r: int, tasks: list[int]) -> int:
+        problem = self.s.problem
+        stops = tuple(sorted(problem.tasks[t].location for t in tasks))
+        return self._bound(problem.resources[r].location, stops)
+
+    def _sequenced(self, r: int, day: int, tasks: list[int]) -> int | None:
+        """Travel of r's day with `tasks` sequenced exactly (stage 2, that resource alone), or
+        None when they do not fit."""
+        if not tasks:
+            return 0
+        visits = []
+        for t in tasks:
+            a = self.s.visits.get((t, day))
+            if a is None:  # the task being moved in
+                visits.append(DayVisit(t, r))
+            else:
+                visits.append(DayVisit(t, a.resource, a.second_resource))
+        first = {t for t in tasks if self.s.first_days.get(t) == day}
+        seq = sequence_day(self.s.problem, day, visits, first, self.s.params, only_resource=r)
+        return None if seq is None else seq.travel_min
+
+    def _has_joint(self, r: int, day: int) -> bool:
+        """r's day includes a joint visit (its times are tied to a colleague's route)."""
+        return any(self.s.problem.tasks[t].joint for t in self.s.route[r, day])
+
+    def _requirements_hold(self, t: int, old: int, new: int | None) -> bool:
+        """Moving t's visit from day `old` to `new` (None: dropped) worsens no clock or count."""
+        s = self.s
+        a = s.visits[t, old]
+        retry = s.params.weights.retry_buffer
+        for clock in s.clocks_of[t]:
+            if clock.unannounced and not a.unannounced:
+                continue
+            before = self._covered(clock.tasks, clock.unannounced)
+            after = set(before)
+            after.discard(old)
+            if new is not None:
+                after.add(new)
+            # Another task of the clock may also be visited on `old`.
+            if any(
+                (u, old) in s.visits and u != t and self._counts(u, old, clock.unannounced)
+                for u in clock.tasks
+            ):
+                after.add(old)
+            if _clock_cost(s.problem, clock, after, retry) > _clock_cost(
+                s.problem, clock, before, retry
+            ):
+                return False
+        for quota in s.quotas_of[t]:
+            if quota.unannounced and not a.unannounced:
+                continue
+            before_list = self._covered_list(quota.tasks, quota.unannounced)
+            after_list = list(before_list)
+            after_list.remove(old)
+            if new is not None:
+                after_list.append(new)
+            if _quota_short(quota, after_list) > _quota_short(quota, before_list):
+                return False
+        return True
+
+    def _counts(self, t: int, d: int, unannounced: bool) -> bool:
+        return not unannounced or self.s.visits[t, d].unannounced
+
+    def _covered(self, tasks: tuple[int, ...], unannounced: bool) -> set[int]:
+        return set(self._covered_list(tasks, unannounced))
+
+    def _covered_list(self, tasks: tuple[int, ...], unannounced: bool) -> list[int]:
+        return [
+            d for t in tasks for d in sorted(self.s.day_of[t]) if self._counts(t, d, unannounced)
+        ]
+
+    # -- moves -------------------------------------------------------------------------------
+
+    def _movable(self, t: int, d: int) -> bool:
+        problem = self.s.problem
+        task = problem.tasks[t]
+        a = self.s.visits[t, d]
+        return (
+            d < problem.horizon_days
+            and not task.joint
+            and task.first_avoid is None
+            and a.second_resource is None
+            and not self._has_joint(a.resource, d)
+            and len(self.s.route[a.resource, d]) <= MAX_ROUTE_STOPS
+        )
+
+    def _apply(self, t: int, old: int, new: int | None, r: int | None) -> None:
+        s = self.s
+        a = s.visits.pop((t, old))
+        s.day_of[t].discard(old)
+        s.route[a.resource, old].remove(t)
+        if new is not None and r is not None:
+            s.visits[t, new] = a.model_copy(update={"day": new, "resource": r})
+            s.day_of[t].add(new)
+            s.route[r, new].append(t)
+
+    def _try_drop(self, t: int, d: int) -> bool:
+        """Drops a visit nothing needs (every clock and count is as well off without it)."""
+        if not self._requirements_hold(t, d, None):
+            return False
+        self._apply(t, d, None, None)
+        return True
+
+    def _candidates(self, t: int, d: int) -> list[tuple[int, int, int]]:
+        """(estimated saving, day, resource) of each place t's visit could move to, best first."""
+        s = self.s
+        problem = s.problem
+        a = s.visits[t, d]
+        preferred = problem.tasks[t].preferred_resources
+        keep_allocated = a.resource in preferred
+        here = [u for u in s.route[a.resource, d] if u != t]
+        saving_here = self._route_bound(a.resource, s.route[a.resource, d]) - self._route_bound(
+            a.resource, here
+        )
+        out = []
+        for day in range(problem.horizon_days):
+            if day == d or (t, day) not in s.v.visit or (t, day) in s.visits:
+                continue
+            if a.unannounced and (t, day) not in s.v.unannounced:
+                continue
+            leads = s.v.staff[t, day][0]
+            for r in leads:
+                if keep_allocated and r not in preferred:
+                    continue
+                stops = s.route[r, day]
+                resource = problem.resources[r]
+                if len(stops) >= min(resource.max_visits_per_day, MAX_ROUTE_STOPS):
+                    continue
+                added = self._route_bound(r, [*stops, t]) - self._route_bound(r, stops)
+                gain = saving_here - added
+                if gain > 0:
+                    out.append((-gain, day, r))
+        return [(-g, day, r) for g, day, r in sorted(out)]
+
+    def _try_move(self, t: int, d: int) -> bool:
+        """Moves t's visit on day d to the day (and allowed worker) that saves most travel.
+
+        Savings are judged on the routes' bounds (no time windows); the receiving day must
+        sequence exactly, and the final plan is routed exactly by stage 2.
+        """
+        s = self.s
+        for _saving, day, r in self._candidates(t, d):
+            if self._has_joint(r, day) or not self._requirements_hold(t, d, day):
+                continue
+            if self._sequenced(r, day, [*s.route[r, day], t]) is None:
+                continue
+            self._apply(t, d, day, r)
+            return True
+        return False
+
+    def run(self) -> list[Assignment]:
+        """Polishes and returns the assignments, in (task, day) order."""
+        s = self.s
+        if s.problem.previous:
+            return [s.visits[k] for k in sorted(s.visits)]
+        for _ in range(MAX_PASSES):
+            changed = False
+            for t, d in sorted(s.visits):
+                if (t, d) in s.visits and self._movable(t, d) and self._try_drop(t, d):
+                    changed = True
+            for t, d in sorted(s.visits):
+                if (t, d) in s.visits and self._movable(t, d) and self._try_move(t, d):
+                    changed = True
+            if not changed:
+                break
+        return [s.visits[k] for k in sorted(s.visits)]
+
+
+def polish(
+    problem: Problem,
+    v: Variables,
+    assignments: list[Assignment],
+    first_days: dict[int, int],
+    params: SolveParams,
+) -> list[Assignment]:
+    """The assignments with less travel and nothing else worse (see the module's rule)."""
+    return Polisher(problem, v, assignments, first_days, params).run()
