@@ -18,11 +18,11 @@ from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
+from scheduler.reasons import CAPACITY, breach_reason, capacity_shortfall, on_day
 from scheduler.translate import (
     Context,
     TeamProblem,
     attach_previous,
-    breach_reason,
     make_context,
     rules_on,
     team_groups,
@@ -537,21 +537,27 @@ def _visits_and_breaches(
         for worker in (visit.worker_id, visit.second_worker_id):
             if worker:
                 booked[worker, visit.day] += visit.duration_min
-    breaches = []
+    found = []
     for child in sorted(children, key=lambda c: c.id):
         tp = next((team_of_home[h] for h in child.household_ids if h in team_of_home), None)
         for rule_id, due, met_on in find_breaches(ctx, child, contacts[child.id], end):
             reason = breach_reason(ctx, tp, child, due, booked, met_on)
-            if met_on is not None:
-                reason += f"; planned {(met_on - due).days} days late on {met_on.isoformat()}"
-            breaches.append(
-                Breach(
-                    child_id=child.id,
-                    rule_id=rule_id,
-                    due=due,
-                    days_late=None if met_on is None else (met_on - due).days,
-                    reason=reason,
-                    category=child.category,
-                )
+            found.append((tp, child, rule_id, due, met_on, reason))
+    short_by = capacity_shortfall(ctx, ((f[0], f[1], f[3], f[4], f[5]) for f in found))
+    breaches = []
+    for tp, child, rule_id, due, met_on, reason in found:
+        if CAPACITY in reason:
+            reason = breach_reason(ctx, tp, child, due, booked, met_on, short_by)
+        if met_on is not None:
+            reason += f"; planned {(met_on - due).days} days late on {on_day(met_on)}"
+        breaches.append(
+            Breach(
+                child_id=child.id,
+                rule_id=rule_id,
+                due=due,
+                days_late=None if met_on is None else (met_on - due).days,
+                reason=reason,
+                category=child.category,
             )
+        )
     return list(visits), breaches

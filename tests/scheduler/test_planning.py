@@ -367,3 +367,36 @@ def test_team_processes_do_not_change_the_plan() -> None:
         for n in (1, 2)
     ]
     assert plans[0] == plans[1]
+
+
+@pytest.mark.parametrize(
+    ("visits_per_day", "short_households"),
+    [pytest.param(3, 0, id="three-fit-on-the-one-day"), pytest.param(1, 2, id="one-fits")],
+)
+def test_capacity_breach_says_how_many_visit_hours_short_in_which_week(
+    visits_per_day: int, short_households: int
+) -> None:
+    """Three households due on Wednesday 2 Dec; the only worker works Wednesdays only."""
+    from policies import load_pack
+    from scheduler.visiting import visit_duration_min
+
+    children = [make_child(f"c{i}", household_id=f"h{i}") for i in range(3)]
+    scenario = make_scenario(
+        children,
+        [make_household(f"h{i}") for i in range(3)],
+        [make_worker(days=(2,), max_visits_per_day=visits_per_day)],
+        [seen_on(c, date(2026, 11, 18)) for c in children],
+    )
+    plan = plan_of(scenario)
+    late = [b for b in plan.breaches if b.rule_id == "ns_cp_seen_every_10_working_days"]
+    assert len({b.child_id for b in late}) == short_households
+    if short_households:
+        hours = short_households * visit_duration_min(
+            load_pack("north-somerset"), [children[0]], date(2026, 12, 2)
+        )
+        for breach in late:
+            assert breach.due == date(2026, 12, 2)
+            assert breach.reason.startswith(
+                f"team capacity short in team t1 by {hours / 60:.1f} visit-hours in week 49 "
+                "(30 Nov to Sun 6 Dec 2026): the one eligible worker had 8.0 h by Wed 2 Dec 2026"
+            )
