@@ -197,7 +197,8 @@ def _phase_edge(anchor: date, period: Period) -> date:
 
 def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
     """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured."""
-    in_scope = [rule for rule in pack.rules if _in_scope(rule, child, on)]
+    candidates = pack.rules_by_category.get(child.category, ())
+    in_scope = [rule for rule in candidates if _in_scope(rule, child, on)]
     superseded = {rid for rule in in_scope for rid in rule.supersedes}
     return tuple(rule for rule in in_scope if rule.id not in superseded)
 
