@@ -195,10 +195,28 @@ def _phase_edge(anchor: date, period: Period) -> date:
     return anchor + timedelta(days=period.amount)
 
 
+_CATEGORY_INDEX: dict[int, tuple[tuple[Rule, ...], dict[str, tuple[Rule, ...]]]] = {}
+"""id(pack.rules) -> (those rules, kept so the id stays theirs; category -> rules in order)."""
+
+
+def _by_category(pack: Pack, category: str) -> tuple[Rule, ...]:
+    """The pack's rules whose scope names `category`, in pack order (indexed once per pack)."""
+    entry = _CATEGORY_INDEX.get(id(pack.rules))
+    if entry is None or entry[0] is not pack.rules:
+        if len(_CATEGORY_INDEX) > 64:
+            _CATEGORY_INDEX.clear()
+        index: dict[str, list[Rule]] = {}
+        for rule in pack.rules:
+            for c in rule.scope.categories:
+                index.setdefault(c, []).append(rule)
+        entry = (pack.rules, {c: tuple(rules) for c, rules in index.items()})
+        _CATEGORY_INDEX[id(pack.rules)] = entry
+    return entry[1].get(category, ())
+
+
 def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
     """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured."""
-    candidates = pack.rules_by_category.get(child.category, ())
-    in_scope = [rule for rule in candidates if _in_scope(rule, child, on)]
+    in_scope = [rule for rule in _by_category(pack, child.category) if _in_scope(rule, child, on)]
     superseded = {rid for rule in in_scope for rid in rule.supersedes}
     return tuple(rule for rule in in_scope if rule.id not in superseded)
 

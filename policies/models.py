@@ -6,7 +6,6 @@ Rule: pure data, no arithmetic here (that is `policies.engine`), no package of o
 from __future__ import annotations
 
 from datetime import date, time
-from functools import cached_property
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
@@ -319,14 +318,6 @@ class Pack(PolicyModel):
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
-
-    @cached_property
-    def rules_by_category(self) -> dict[Category, tuple[Rule, ...]]:
-        """Each category's rules in pack order (computed once; scope checks start here)."""
-        return {
-            category: tuple(r for r in self.rules if category in r.scope.categories)
-            for category in get_args(Category)
-        }
 
 
 class RuleOverride(PolicyModel):
