@@ -1,12 +1,13 @@
 """Benchmark: least-disruption re-planning after absences on generated S, M and L authorities.
 
 Usage: .venv/bin/python bench/replan.py [--cases S-3d,M-3d,L-week,L-ten] [--time-limit 5]
-       [--plan-time-limit 1] [--plans DIR] [--json FILE]
+       [--plan-time-limit 1] [--plans DIR] [--json FILE] [--no-fingerprints]
 
 Each case takes a published one-week plan (`generate(size, seed=0)`, planned from Monday
 2026-11-30 and cached as DIR/<size>-plan.json, since an L plan takes minutes), adds absences,
 re-plans from Monday and checks the result with the independent checker (teams: re-solved
-= changed, of which repaired = fixed by the fast path; kept = unchanged, not solved):
+= changed, of which repaired = fixed by the fast path; kept = unchanged, not solved, of which
+skipped = kept by their input fingerprint, not even translated):
 
 - S-3d, M-3d: the worker with most visits Tuesday to Thursday is off those 3 days;
 - L-week: the worker with most visits in the week is off all week;
@@ -16,6 +17,10 @@ re-plans from Monday and checks the result with the independent checker (teams: 
 
 Targets (issue 5): L-week <= 10 s (<= 2 s when the team can absorb it) with changed visits
 <= 1.5 x the absent workers' visits + 5; L-ten <= 30 s.
+
+A cached plan made before plans carried input fingerprints (`Plan.team_inputs`) gets them
+computed from the generated scenario it was made from, in memory, so the cache stays valid.
+`--no-fingerprints` drops them: every team is translated, as before the fingerprint fast path.
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from policies import load_pack
 from scheduler.check import check_plan
 from scheduler.domain import Absence, Plan, Scenario
+from scheduler.fingerprint import team_inputs
 from scheduler.generate import generate
 from scheduler.planning import plan_scenario
-from scheduler.replan import cp_sat_planner, replan
+from scheduler.replan import cp_sat_planner, replan, weeks_to_cover
 from solver.params import SolveParams
 
 START = date(2026, 11, 30)
@@ -45,7 +52,16 @@ def published(size: str, scenario: Scenario, plans: Path, time_limit: float) -> 
     """The cached published plan of a size, planned (and cached) when missing."""
     path = plans / f"{size}-plan.json"
     if path.exists():
-        return Plan.model_validate_json(path.read_text(encoding="utf-8"))
+        plan = Plan.model_validate_json(path.read_text(encoding="utf-8"))
+        if plan.team_inputs or plan.lookahead_end is None:
+            return plan
+        # Cached before plans carried input fingerprints, from this very scenario: add the
+        # fingerprints `plan_scenario` would have stored (in memory; the cache stays as it is).
+        weeks = weeks_to_cover(plan.start, plan.end)
+        lookahead = (plan.lookahead_end - plan.end).days // 7
+        pack = load_pack(scenario.authority.id)
+        inputs = team_inputs(scenario, pack, plan.start, weeks, lookahead)
+        return plan.model_copy(update={"team_inputs": inputs})
     params = SolveParams(time_limit_s=time_limit, seed=0, num_workers=2)
     plan = plan_scenario(scenario, START, weeks=1, params=params)
     plans.mkdir(parents=True, exist_ok=True)
@@ -81,6 +97,8 @@ def run_case(case: str, args: argparse.Namespace) -> dict[str, object]:
     size = case.split("-")[0]
     scenario = generate(size, seed=0, start=START)  # type: ignore[arg-type]
     plan = published(size, scenario, Path(args.plans), args.plan_time_limit)
+    if args.no_fingerprints:
+        plan = plan.model_copy(update={"team_inputs": {}})
     absences = absences_for(case, scenario, plan)
     scenario = scenario.model_copy(update={"absences": (*scenario.absences, *absences)})
     # As `visitplan replan`: only changed teams are solved, each with the per-team limit.
@@ -103,6 +121,7 @@ def run_case(case: str, args: argparse.Namespace) -> dict[str, object]:
         "teams_resolved": sum(1 for m in log if ": re-planned:" in m),
         "teams_kept": sum(1 for m in log if "published visits kept" in m),
         "teams_repaired": sum(1 for m in log if ": repaired in" in m),
+        "teams_skipped": sum(1 for m in log if "kept (inputs unchanged)" in m),
         "replan_s": round(wall, 1),
         "absent_visits": absent,
         "forced": report.forced_changes,
@@ -125,6 +144,11 @@ def main() -> None:
     parser.add_argument("--plan-time-limit", type=float, default=1.0, help="Published plans.")
     parser.add_argument("--plans", default="bench/.plans", help="Cache of published plans.")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--no-fingerprints",
+        action="store_true",
+        help="Re-plan without the published plan's team fingerprints (every team translated).",
+    )
     args = parser.parse_args()
     rows = []
     columns = (
@@ -133,6 +157,7 @@ def main() -> None:
         "teams_resolved",
         "teams_kept",
         "teams_repaired",
+        "teams_skipped",
         "replan_s",
         "absent_visits",
         "forced",

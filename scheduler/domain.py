@@ -441,3 +441,9 @@ class Plan(DomainModel):
     objective: float | None = None
     bound: float | None = None
     runtime_s: float | None = None
+    team_inputs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Team group ('+'-joined team ids) -> fingerprint of the inputs its visits "
+        "were planned from; a re-plan from the same start keeps a group whose fingerprint is "
+        "unchanged without translating it. Empty in plans made before fingerprints existed.",
+    )

@@ -16,8 +16,17 @@ from datetime import date, datetime, time, timedelta
 
 from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
-from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
+from scheduler.domain import (
+    Breach,
+    Child,
+    Plan,
+    Scenario,
+    TeamId,
+    Visit,
+    VisitReason,
+)
 from scheduler.due import calendar_for, contacts_for
+from scheduler.fingerprint import group_key, households_by_group, team_inputs
 from scheduler.reasons import CAPACITY, breach_reason, capacity_shortfall, on_day
 from scheduler.translate import (
     Context,
@@ -264,9 +273,13 @@ def _repair(
 
 @dataclass
 class _TeamResult:
-    """One team group planned: its problem, progress lines, drafts and solution (if solved)."""
+    """One team group planned: its problem, progress lines, drafts and solution (if solved).
 
-    tp: TeamProblem
+    `tp` is None for a group kept from the published plan without translating it (its inputs
+    unchanged, `_kept_by_fingerprint`); `finished` then holds the published visits and breaches.
+    """
+
+    tp: TeamProblem | None
     messages: list[str] = field(default_factory=list)
     drafts: list[_Draft] = field(default_factory=list)
     solution: Solution | None = None
@@ -315,6 +328,7 @@ def _plan_team(
 ) -> _TeamResult:
     """Plans one team group (`_solve_team`), then its visits and breaches if it can alone."""
     out = _solve_team(ctx, previous, previous_end, teams, params)
+    assert out.tp is not None
     homes = {h.id for h in out.tp.households}
     children = {c for h in homes for c in ctx.kids.get(h, ())}
     if all(h in homes for c in children for h in c.household_ids):
@@ -407,15 +421,85 @@ def _team_limits(
     return [min(params.time_limit_s, share * size) for size in sizes]
 
 
+def _kept_by_fingerprint(
+    ctx: Context,
+    groups: list[tuple[TeamId, ...]],
+    inputs: dict[str, str],
+    published: Plan | None,
+    previous: tuple[Visit, ...],
+    previous_end: date | None,
+) -> dict[tuple[TeamId, ...], _TeamResult]:
+    """Groups kept from the published plan without translating them: their inputs are
+    unchanged (`team_inputs`), so their published visits and breaches still stand.
+
+    Only when the re-plan starts on the published plan's first day and ends on its last
+    (`previous_end` too), and for a group whose children all live only in its households
+    (shared care across groups depends on the other group's visits) and whose published
+    visits are all still planned, led by its own workers and passed in `previous` exactly.
+    Anything else goes the long way (`_keep_unchanged`, `_repair`, a full solve).
+    """
+    end = ctx.days[ctx.horizon_days - 1]
+    if (
+        published is None
+        or not published.team_inputs
+        or published.start != ctx.start
+        or published.end != end
+        or previous_end != published.end
+    ):
+        return {}
+    scenario = ctx.scenario
+    published_at: dict[str, list[Visit]] = defaultdict(list)
+    for visit in published.visits:
+        if visit.day >= ctx.start:
+            published_at[visit.household_id].append(visit)
+    previous_at: dict[str, list[Visit]] = defaultdict(list)
+    for visit in previous:
+        previous_at[visit.household_id].append(visit)
+    breaches_of: dict[str, list[Breach]] = defaultdict(list)
+    for breach in published.breaches:
+        if breach.due <= end:
+            breaches_of[breach.child_id].append(breach)
+    households_of = households_by_group(scenario, groups)
+    workers_of: dict[str, set[str]] = defaultdict(set)
+    for w in scenario.workers:
+        workers_of[w.team_id].add(w.id)
+    kept: dict[tuple[TeamId, ...], _TeamResult] = {}
+    for teams in groups:
+        key = group_key(teams)
+        if published.team_inputs.get(key) != inputs[key]:
+            continue
+        homes = {h.id for h in households_of[teams]}
+        children = {c.id: c for h in homes for c in ctx.kids.get(h, ())}
+        if any(h not in homes for c in children.values() for h in c.household_ids):
+            continue
+        workers = {w for t in teams for w in workers_of[t]}
+        visits = sorted((v for h in homes for v in published_at[h]), key=lambda v: (v.start, v.id))
+        passed = sorted((v for h in homes for v in previous_at[h]), key=lambda v: (v.start, v.id))
+        if visits != passed or any(
+            v.status != "planned"
+            or v.day > end
+            or v.worker_id not in workers
+            or (v.second_worker_id is not None and v.second_worker_id not in workers)
+            for v in visits
+        ):
+            continue
+        breaches = [b for c in sorted(children) for b in breaches_of[c]]
+        message = f"team {key}: unchanged, {len(visits)} published visits kept (inputs unchanged)"
+        kept[teams] = _TeamResult(None, [message], finished=(visits, breaches, set(children)))
+    return kept
+
+
 def _plan_teams(
     ctx: Context,
     previous: tuple[Visit, ...],
     previous_end: date | None,
     params: SolveParams,
     processes: int,
+    kept: dict[tuple[TeamId, ...], _TeamResult],
 ) -> Iterator[_TeamResult]:
     """Every team group's result, in group order, one after another or in a process pool.
 
+    Groups in `kept` are already decided (`_kept_by_fingerprint`) and are not translated.
     The pool's processes get the context once (`_init_process`), then translate and solve
     whole groups, so translation runs in parallel too. In deterministic mode the pool
     changes nothing: each group's limits depend only on the scenario.
@@ -425,20 +509,33 @@ def _plan_teams(
     jobs = [
         (g, params.model_copy(update={"time_limit_s": limit}))
         for g, limit in zip(groups, limits, strict=True)
+        if g not in kept
     ]
-    if processes <= 1 or len(groups) <= 1:
-        for g, job_params in jobs:
-            yield _plan_team(ctx, previous, previous_end, g, job_params)
+    if processes <= 1 or len(jobs) <= 1:
+        results: Iterator[_TeamResult] = (
+            _plan_team(ctx, previous, previous_end, g, job_params) for g, job_params in jobs
+        )
+        yield from _in_group_order(groups, kept, results)
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(
-        max_workers=min(processes, len(groups)),
+        max_workers=min(processes, len(jobs)),
         mp_context=context,
         initializer=_init_process,
         initargs=(ctx, previous, previous_end),
     ) as pool:
-        yield from pool.map(_plan_team_in_process, jobs)
+        yield from _in_group_order(groups, kept, pool.map(_plan_team_in_process, jobs))
+
+
+def _in_group_order(
+    groups: list[tuple[TeamId, ...]],
+    kept: dict[tuple[TeamId, ...], _TeamResult],
+    solved: Iterator[_TeamResult],
+) -> Iterator[_TeamResult]:
+    """The kept groups' results merged with the others' (in the same order) by group."""
+    for g in groups:
+        yield kept[g] if g in kept else next(solved)
 
 
 def plan_scenario(
@@ -452,6 +549,7 @@ def plan_scenario(
     previous: tuple[Visit, ...] = (),
     previous_end: date | None = None,
     previous_breaches: tuple[Breach, ...] = (),
+    published: Plan | None = None,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
@@ -467,6 +565,9 @@ def plan_scenario(
     it (`penalise_changes`, stage 2's `_moved`); a team group whose published visits are all
     still valid and still meet every deadline up to `previous_end` is kept verbatim, unsolved
     (a deadline the published plan already reported in `previous_breaches` does not count).
+    `published` is the plan `previous` comes from: a group whose input fingerprint
+    (`team_inputs`, stored in `Plan.team_inputs`) is unchanged since it was made is kept from
+    it without even being translated (`_kept_by_fingerprint`: same start and end only).
     """
     params = params or SolveParams(num_workers=1 if team_processes > 1 else 2)
     say = progress or (lambda _message: None)
@@ -474,6 +575,9 @@ def plan_scenario(
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks)
     ctx.accepted = {(b.child_id, b.due) for b in previous_breaches}
     end = start + timedelta(days=7 * weeks - 1)
+    inputs = team_inputs(scenario, pack, start, weeks, lookahead_weeks)
+    groups = team_groups(scenario)
+    kept = _kept_by_fingerprint(ctx, groups, inputs, published, previous, previous_end)
     drafts: list[_Draft] = []
     statuses: list[str] = []
     objective = bound = runtime = 0.0
@@ -481,9 +585,10 @@ def plan_scenario(
     visits: list[Visit] = []
     breaches: list[Breach] = []
     handled: set[str] = set()
-    for result in _plan_teams(ctx, previous, previous_end, params, team_processes):
-        for h in result.tp.households:
-            team_of_home[h.id] = result.tp
+    for result in _plan_teams(ctx, previous, previous_end, params, team_processes, kept):
+        if result.tp is not None:
+            for h in result.tp.households:
+                team_of_home[h.id] = result.tp
         for message in result.messages:
             say(message)
         if result.finished is None:
@@ -520,6 +625,7 @@ def plan_scenario(
         objective=objective if statuses else None,
         bound=bound if statuses else None,
         runtime_s=runtime,
+        team_inputs=inputs,
     )
 
 

@@ -175,12 +175,14 @@ def weeks_to_cover(start: date, end: date) -> int:
     return max(1, math.ceil(((end - start).days + 1) / 7))
 
 
-Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Sequence[Breach]], Plan]
-"""`planner(scenario, start, weeks, previous, previous_end, previous_breaches) -> Plan`."""
+Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Sequence[Breach], Plan], Plan]
+"""`planner(scenario, start, weeks, previous, previous_end, previous_breaches, published)
+-> Plan`, where `published` is the plan being re-planned (for its `team_inputs`)."""
 
 
 def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None = None) -> Planner:
-    """The CP-SAT planner as `replan` calls it, keeping previous visits where it can."""
+    """The CP-SAT planner as `replan` calls it, keeping previous visits where it can (and
+    whole team groups whose inputs are unchanged since `published` was made)."""
     from scheduler.planning import plan_scenario
 
     def planner(
@@ -190,6 +192,7 @@ def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None =
         previous: Sequence[Visit],
         end: date,
         breaches: Sequence[Breach],
+        published: Plan,
     ) -> Plan:
         return plan_scenario(
             scenario,
@@ -200,6 +203,7 @@ def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None =
             previous=tuple(previous),
             previous_end=end,
             previous_breaches=tuple(breaches),
+            published=published,
         )
 
     return planner
@@ -213,9 +217,10 @@ def replan(
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
-    `planner(scenario, start, weeks, previous, previous_end, previous_breaches)` plans from
-    `start`, keeping the `previous` visits (published up to `previous_end`, with the breaches
-    the published plan reported) where it can. Visits before `from_date`
+    `planner(scenario, start, weeks, previous, previous_end, previous_breaches, published)`
+    plans from `start`, keeping the `previous` visits (published up to `previous_end`, with
+    the breaches the published plan reported) where it can; `published` is `current`, whose
+    `team_inputs` let it skip unchanged team groups. Visits before `from_date`
     stay and are marked done (the records say what happened); the checker ignores them.
     """
     kept = tuple(
@@ -226,7 +231,7 @@ def replan(
     published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
     end = max(current.end, from_date)
     weeks = weeks_to_cover(from_date, end)
-    proposal = planner(scenario, from_date, weeks, published, end, current.breaches)
+    proposal = planner(scenario, from_date, weeks, published, end, current.breaches, current)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     changes = diff_plans(published, fresh, scenario.absences)
     away = _away(scenario.absences)

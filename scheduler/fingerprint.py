@@ -1,0 +1,145 @@
+"""Team-group input fingerprints: what a re-plan may keep from the published plan untranslated.
+
+Rule: a fingerprint is the sha256 of everything one team group's plan is made from; equal
+fingerprints mean the group would be planned from the same inputs (docs/replanning.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from importlib.metadata import version
+
+from pydantic import BaseModel
+
+from policies import Pack
+from scheduler.domain import (
+    Absence,
+    BusyTime,
+    Child,
+    Household,
+    Scenario,
+    TeamId,
+    VisitRecord,
+    Worker,
+)
+from scheduler.translate import team_groups
+
+FINGERPRINT_VERSION = 1
+"""Changed whenever what `team_inputs` hashes changes, so older fingerprints never match."""
+
+
+def group_key(teams: tuple[TeamId, ...]) -> str:
+    """A team group's key in `Plan.team_inputs` (its team ids joined by '+')."""
+    return "+".join(teams)
+
+
+def _canonical(value: object) -> str:
+    """Canonical JSON: sorted keys, no spaces (stable across runs and machines)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json_list(models: Iterable[BaseModel]) -> str:
+    """A JSON array of models as pydantic writes them (fields in declaration order)."""
+    return "[" + ",".join(m.model_dump_json() for m in models) + "]"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def households_by_group(
+    scenario: Scenario, groups: list[tuple[TeamId, ...]]
+) -> dict[tuple[TeamId, ...], list[Household]]:
+    """Each group's households as `to_problem` picks them (with or without children); those
+    of no team belong to the first group."""
+    group_of: dict[str | None, tuple[TeamId, ...]] = {t: g for g in groups for t in g}
+    if groups:
+        group_of[None] = groups[0]
+    out: dict[tuple[TeamId, ...], list[Household]] = {g: [] for g in groups}
+    for h in scenario.households:
+        group = group_of.get(h.team_id)
+        if group is not None:
+            out[group].append(h)
+    return out
+
+
+def team_inputs(
+    scenario: Scenario, pack: Pack, start: date, weeks: int, lookahead_weeks: int
+) -> dict[str, str]:
+    """Each team group's input fingerprint: the sha256 of a JSON document of all it is
+    planned from (key: `group_key`), laid out the same way every time.
+
+    Hashed, conservatively: the fingerprint format version; start, weeks and look-ahead; the
+    whole resolved pack (rules, nation, closure days) and the bank-holiday library's version;
+    the whole authority; the group's teams, workers, their absences and busy times; the
+    group's households, every child living in one (all fields) and those children's other
+    homes; the children's records (whoever made them) and the roles of the workers who did.
+    Solver parameters are not hashed: a re-plan keeps an unchanged group without solving
+    whatever they are. Order is deterministic: lists by id (absences and busy times in
+    scenario order, per worker), each model as pydantic writes it, the rest with sorted keys.
+    """
+    groups = team_groups(scenario)
+    common = _sha256(
+        _canonical(
+            {
+                "version": FINGERPRINT_VERSION,
+                "start": start.isoformat(),
+                "weeks": weeks,
+                "lookahead_weeks": lookahead_weeks,
+                "pack": pack.model_dump(mode="json"),
+                "holidays": version("holidays"),
+                "schema_version": scenario.schema_version,
+                "authority": scenario.authority.model_dump(mode="json"),
+            }
+        )
+    )
+    team_by_id = {t.id: t for t in scenario.teams}
+    home_by_id = {h.id: h for h in scenario.households}
+    role_of = {w.id: w.role for w in scenario.workers}
+    workers_of: dict[str, list[Worker]] = defaultdict(list)
+    for w in scenario.workers:
+        workers_of[w.team_id].append(w)
+    kids_of: dict[str, list[Child]] = defaultdict(list)
+    for child in scenario.children:
+        for home in child.household_ids:
+            kids_of[home].append(child)
+    records_of: dict[str, list[VisitRecord]] = defaultdict(list)
+    for record in scenario.records:
+        records_of[record.child_id].append(record)
+    absences_of: dict[str, list[Absence]] = defaultdict(list)
+    for absence in scenario.absences:
+        absences_of[absence.worker_id].append(absence)
+    busy_of: dict[str, list[BusyTime]] = defaultdict(list)
+    for busy in scenario.busy:
+        busy_of[busy.worker_id].append(busy)
+    households_of = households_by_group(scenario, groups)
+    out: dict[str, str] = {}
+    for teams in groups:
+        own = households_of[teams]
+        children = sorted(
+            {c.id: c for h in own for c in kids_of[h.id]}.values(), key=lambda c: c.id
+        )
+        homes = {h.id: h for h in own} | {
+            home: home_by_id[home] for c in children for home in c.household_ids
+        }
+        workers = sorted((w for t in teams for w in workers_of[t]), key=lambda w: w.id)
+        records = sorted((r for c in children for r in records_of[c.id]), key=lambda r: r.id)
+        roles = {r.worker_id: role_of.get(r.worker_id) for r in records if r.worker_id}
+        parts = {
+            "common": json.dumps(common),
+            "teams": _json_list(team_by_id[t] for t in teams),
+            "workers": _json_list(workers),
+            "absences": _json_list(a for w in workers for a in absences_of[w.id]),
+            "busy": _json_list(b for w in workers for b in busy_of[w.id]),
+            "households": _json_list(homes[h] for h in sorted(homes)),
+            "children": _json_list(children),
+            "records": _json_list(records),
+            "record_roles": _canonical(roles),
+        }
+        document = "{" + ",".join(f'"{k}":{v}' for k, v in parts.items()) + "}"
+        out[group_key(teams)] = _sha256(document)
+    return out
