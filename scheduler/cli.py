@@ -449,7 +449,7 @@ def plan(
             help="Solver time per team and round, in CP-SAT's deterministic seconds "
             "(within a 12 s budget for the whole plan).",
         ),
-    ] = 0.5,
+    ] = 0.3,
     seed: Annotated[
         int, typer.Option(min=0, help="Solver seed; same input and seed, same plan.")
     ] = 0,
@@ -555,7 +555,7 @@ def demo(
         f"Sample authority: {len(scenario.children)} children in {len(scenario.households)} "
         f"households, {len(scenario.workers)} workers; planning 2 weeks from {start:%a %d %b %Y}."
     )
-    result = service.plan_caseload(scenario, start, 2, _solve_params(0.5, seed), _progress)
+    result = service.plan_caseload(scenario, start, 2, _solve_params(0.3, seed), _progress)
     store.save_plan(result, datetime.now(LONDON))
     (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     for table in render.render_plan(result, scenario):

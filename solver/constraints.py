@@ -34,7 +34,7 @@ def add_one_lead_per_visit(model: cp_model.CpModel, problem: Problem, v: Variabl
         leads[t, d].append(lit)
     for key, visit in v.visit.items():
         if key[1] < problem.horizon_days:
-            model.add(sum(leads[key]) == visit)
+            model.add(cp_model.LinearExpr.sum(leads[key]) == visit)
 
 
 def add_second_for_joint_visits(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
@@ -45,7 +45,7 @@ def add_second_for_joint_visits(model: cp_model.CpModel, problem: Problem, v: Va
     for (t, d), visit in v.visit.items():
         if not problem.tasks[t].joint or d >= problem.horizon_days:
             continue
-        model.add(sum(seconds[t, d]) == visit)
+        model.add(cp_model.LinearExpr.sum(seconds[t, d]) == visit)
         for r in sorted({r for (tt, dd, r) in v.second if (tt, dd) == (t, d)}):
             if (t, d, r) in v.main:
                 model.add(v.main[t, d, r] + v.second[t, d, r] <= 1)
@@ -90,8 +90,13 @@ def add_worker_day_capacity(model: cp_model.CpModel, problem: Problem, v: Variab
         resource = problem.resources[r]
         shift = resource.shift(d)
         assert shift is not None
-        model.add(sum(lit for _c, lit in items) <= resource.max_visits_per_day)
-        model.add(sum(c * lit for c, lit in items) <= shift.free_min)
+        model.add(
+            cp_model.LinearExpr.sum([lit for _c, lit in items]) <= resource.max_visits_per_day
+        )
+        model.add(
+            cp_model.LinearExpr.weighted_sum([lit for _c, lit in items], [c for c, _l in items])
+            <= shift.free_min
+        )
 
 
 def add_cuts(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:

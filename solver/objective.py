@@ -18,11 +18,10 @@ Term = tuple[str, str, cp_model.LinearExprT]
 
 def _coverage(v: Variables, tasks: Iterable[int], unannounced: bool) -> dict[int, list]:
     """Day -> literals of visits that count, in task order."""
-    store = v.unannounced if unannounced else v.visit
-    wanted = set(tasks)
+    index = v.unannounced_by_task() if unannounced else v.visit_by_task()
     out: dict[int, list] = defaultdict(list)
-    for (t, d), lit in sorted(store.items()):
-        if t in wanted:
+    for t in sorted(set(tasks)):
+        for d, lit in index.get(t, ()):
             out[d].append(lit)
     return out
 
@@ -43,20 +42,21 @@ def _late_terms(
     chain = clock.next_due_day
     terms: list[Term] = []
     # Day `window` (just past the end) is judged too, so a deadline on the last day counts.
+    days = sorted(cover)
     for e in range(max(0, due - clock.buffer_days + 1), window + 1):
         if e <= due:
             # No retry buffer for a deadline past the horizon: the next plan has room to retry.
             if not weights.retry_buffer or due >= problem.horizon_days:
                 continue
-            lits = [lit for d in range(e) for lit in cover.get(d, [])]
+            lits = [lit for d in days if d < e for lit in cover[d]]
             term, cost = "retry_buffer", weights.retry_buffer
         else:
             lits = [
-                lit for d in range(e) if chain is None or chain[d] >= e for lit in cover.get(d, [])
+                lit for d in days if d < e and (chain is None or chain[d] >= e) for lit in cover[d]
             ]
             term, cost = "statutory_lateness", clock.weight_per_day
         uncovered = model.new_bool_var(f"uncovered_{clock.id}_d{e}")
-        model.add(uncovered + sum(lits) >= 1)
+        model.add_bool_or([uncovered, *lits])
         terms.append((term, clock.subject, cost * uncovered))
     return terms
 
@@ -80,7 +80,7 @@ def penalise_short_months(
         cover = _coverage(v, quota.tasks, quota.unannounced)
         lits = [lit for d in range(quota.first_day, quota.last_day + 1) for lit in cover.get(d, [])]
         short = model.new_int_var(0, quota.count, f"short_{quota.id}")
-        model.add(sum(lits) + short >= quota.count)
+        model.add(cp_model.LinearExpr.sum(lits) + short >= quota.count)
         terms.append(("monthly_count", quota.subject, quota.weight * short))
     return terms
 
@@ -120,7 +120,7 @@ def penalise_uneven_workload(
             continue
         peak = model.new_int_var(0, resource.max_visits_per_day, f"peak_r{r}")
         for lits in days:
-            model.add(peak >= sum(lits))
+            model.add(peak >= cp_model.LinearExpr.sum(lits))
         terms.append(("even_workload", resource.id, weights.even_workload * peak))
     return terms
 

@@ -27,7 +27,7 @@ class SolveParams(SolverModel):
     """
 
     time_limit_s: PositiveFloat = Field(
-        default=0.5, description="Cap on one team's stage-1 solve (first round; cuts get half)."
+        default=0.3, description="Cap on one team's stage-1 solve (first round; cuts get half)."
     )
     budget_s: PositiveFloat | None = Field(
         default=12.0,

@@ -67,7 +67,7 @@ class _Stage1:
         for penalise in OBJECTIVE_TERMS:
             self.terms.extend(penalise(self.model, problem, self.vars, params.weights))
         self.terms.extend(_lookahead_travel(problem, self.vars, params))
-        self.model.minimize(sum(expr for _term, _subject, expr in self.terms))
+        self.model.minimize(cp_model.LinearExpr.sum([expr for _term, _subject, expr in self.terms]))
 
     def all_literals(self) -> dict[tuple, cp_model.IntVar]:
         """Every decision literal under a stable key (for hints across rounds)."""
@@ -381,7 +381,7 @@ def _finish(
         grouped[term, subject].append(expr)
     penalties = []
     for (term, subject), exprs in sorted(grouped.items()):
-        amount = 0 if solver is None else int(solver.value(sum(exprs)))
+        amount = 0 if solver is None else int(solver.value(cp_model.LinearExpr.sum(exprs)))
         if amount:
             penalties.append(Penalty(term_id=term, subject_id=subject, amount=amount))
     return Solution(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -25,6 +26,26 @@ class Variables:
         default_factory=dict
     )
     """(task, day) -> (resources that could lead it, resources that could be second)."""
+
+    _by_task: dict[bool, dict[int, list[tuple[int, cp_model.IntVar]]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def visit_by_task(self) -> dict[int, list[tuple[int, cp_model.IntVar]]]:
+        """Task -> (day, visit literal) in day order (built once, after the variables)."""
+        return self._index(unannounced=False)
+
+    def unannounced_by_task(self) -> dict[int, list[tuple[int, cp_model.IntVar]]]:
+        """Task -> (day, unannounced literal) in day order (built once)."""
+        return self._index(unannounced=True)
+
+    def _index(self, unannounced: bool) -> dict[int, list[tuple[int, cp_model.IntVar]]]:
+        if unannounced not in self._by_task:
+            out: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+            for (t, d), lit in sorted((self.unannounced if unannounced else self.visit).items()):
+                out[t].append((d, lit))
+            self._by_task[unannounced] = dict(out)
+        return self._by_task[unannounced]
 
     def attends(self, task: int, day: int, resource: int) -> list[cp_model.IntVar]:
         """Literals true when `resource` is at `task`'s visit on `day` (lead or second)."""
@@ -72,9 +93,25 @@ def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
     }
     shifts = {(r, s.day): s for r, res in enumerate(problem.resources) for s in res.shifts}
 
+    seen: dict[tuple, bool] = {}
+
     def able(t: int, option: TaskDay, r: int) -> bool:
         shift = shifts.get((r, option.day))
-        return shift is not None and _fits_alone(problem, t, option, r, shift)
+        if shift is None:
+            return False
+        # Workers of a team share a base and hours: judge each combination once.
+        key = (
+            problem.resources[r].location,
+            problem.tasks[t].location,
+            shift.start_min,
+            shift.end_min,
+            shift.busy,
+            option.duration_min,
+            option.windows,
+        )
+        if key not in seen:
+            seen[key] = _fits_alone(problem, t, option, r, shift)
+        return seen[key]
 
     for t, task in enumerate(problem.tasks):
         for option in task.days:
