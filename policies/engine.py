@@ -214,6 +214,45 @@ def _by_category(pack: Pack, category: str) -> tuple[Rule, ...]:
     return entry[1].get(category, ())
 
 
+def _birthday(birth_date: date, years: int) -> date:
+    """The first day on which the child is `years` old (1 March for 29 February births in
+    other years, as `age_years` counts)."""
+    try:
+        return birth_date.replace(year=birth_date.year + years)
+    except ValueError:
+        return date(birth_date.year + years, 3, 1)
+
+
+def scope_changes(pack: Pack, child: ChildFacts) -> tuple[date, ...]:
+    """Days on which one of the pack's rules may start or stop applying to the child.
+
+    Between two consecutive days of the result (and before the first, and from the last on)
+    `applicable_rules` gives the same answer every day, so callers may compute it once per
+    stretch: scopes change only with age (a birthday), a rule's validity dates, an ending
+    event and a phase's edges; category, placement and flags are fixed facts.
+    """
+    out: set[date] = set()
+    for rule in _by_category(pack, child.category):
+        scope = rule.scope
+        if scope.max_age_years is not None and child.birth_date is not None:
+            out.add(_birthday(child.birth_date, scope.max_age_years))
+        if rule.valid_from is not None:
+            out.add(rule.valid_from)
+        if rule.valid_until is not None:
+            out.add(rule.valid_until + timedelta(days=1))
+        if scope.until_event is not None:
+            ended = _event_on(child, scope.until_event)
+            if ended is not None:
+                out.add(ended)
+        if scope.phase is not None:
+            anchor = _event_on(child, scope.phase.event)
+            if anchor is not None:
+                for edge in (scope.phase.after, scope.phase.before):
+                    if edge is not None:
+                        out.add(_phase_edge(anchor, edge))
+    return tuple(sorted(out))
+
+
 def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
     """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured."""
     in_scope = [rule for rule in _by_category(pack, child.category) if _in_scope(rule, child, on)]

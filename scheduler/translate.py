@@ -6,6 +6,7 @@ solver's integers; the checker never imports it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from policies import (
     due_dates,
     school_start,
 )
-from policies.engine import ChildFacts, Due, effective_period
+from policies.engine import ChildFacts, Due, effective_period, scope_changes
 from policies.models import (
     BothHomesRule,
     Counting,
@@ -113,15 +114,22 @@ class Context:
     """Worker id -> the worker's absences."""
     busy: dict[str, list[BusyTime]] = field(default_factory=dict)
     """Worker id -> the worker's busy times."""
-    rule_cache: dict[tuple[str, date], tuple[Rule, ...]] = field(default_factory=dict)
+    rule_cache: dict[tuple[str, int], tuple[Rule, ...]] = field(default_factory=dict)
+    """(child id, stretch index in `scope_changes`) -> the rules that apply (`rules_on`)."""
+    scope_changes: dict[str, tuple[date, ...]] = field(default_factory=dict)
+    """Child id -> days on which a rule's scope may change for the child."""
     period_cache: dict[tuple[date, str, int, str], date] = field(default_factory=dict)
     accepted: set[tuple[str, date]] = field(default_factory=set)
     """Re-planning: (child id, due) of breaches the published plan already reported."""
 
 
 def rules_on(ctx: Context, child: Child, day: date) -> tuple[Rule, ...]:
-    """`applicable_rules` for the child on `day`, memoised for the run."""
-    key = (child.id, day)
+    """`applicable_rules` for the child on `day`, memoised for the run per stretch of days
+    on which no rule's scope changes for the child (`policies.scope_changes`)."""
+    changes = ctx.scope_changes.get(child.id)
+    if changes is None:
+        changes = ctx.scope_changes[child.id] = scope_changes(ctx.pack, ctx.facts[child.id])
+    key = (child.id, bisect_right(changes, day))
     rules = ctx.rule_cache.get(key)
     if rules is None:
         rules = ctx.rule_cache[key] = applicable_rules(ctx.pack, ctx.facts[child.id], day)

@@ -5,12 +5,22 @@ Rule: no network, no clock.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import get_args
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from policies import OverrideError, Period, RuleOverride, add_period, load_pack
-from policies.engine import add_months
+from policies import OverrideError, Period, RuleOverride, add_period, load_pack, pack_ids
+from policies.engine import (
+    _birthday,
+    add_months,
+    age_years,
+    applicable_rules,
+    scope_changes,
+)
+from policies.models import CATEGORIES, EVENTS, FLAGS, PlacementType
 from scheduler.calendar import WorkingCalendar
 from tests.policies.builders import child, due_of, seen
 
@@ -107,3 +117,75 @@ def test_every_pack_resolves_its_base_rules() -> None:
     base = {r.id for r in load_pack("england").rules}
     for pack_id in ("north-somerset", "trust-standards", "camden", "cin-guidance"):
         assert base <= {r.id for r in load_pack(pack_id).rules}
+
+
+_OFFSET = st.integers(min_value=-800, max_value=800).map(lambda n: timedelta(days=n))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pack_id=st.sampled_from(pack_ids()),
+    category=st.sampled_from(CATEGORIES),
+    placement=st.none() | st.sampled_from(get_args(PlacementType)),
+    start=st.dates(min_value=date(2015, 1, 1), max_value=date(2035, 12, 31)),
+    age=st.none() | st.integers(min_value=-400, max_value=19 * 366),
+    events=st.dictionaries(st.sampled_from(EVENTS), _OFFSET, max_size=4),
+    flags=st.lists(st.sampled_from(FLAGS), unique=True, max_size=2),
+)
+def test_applicable_rules_change_only_on_scope_change_days(
+    pack_id: str,
+    category: str,
+    placement: str | None,
+    start: date,
+    age: int | None,
+    events: dict[str, timedelta],
+    flags: list[str],
+) -> None:
+    """`scope_changes` lists every day the applicable rules can change (so planners may
+    compute them once per stretch): from any day to the day before the next listed one (up
+    to 20 years on), the rules are the same. Birth and events are drawn around the day."""
+    pack = load_pack(pack_id)
+    facts = child(
+        category,
+        placement_type=placement,
+        birth_date=None if age is None else start - timedelta(days=age),
+        events={event: start + offset for event, offset in events.items()},
+        flags=tuple(flags),
+    )
+    later = [d for d in scope_changes(pack, facts) if d > start]
+    horizon = start + timedelta(days=7300)
+    end = min(later[0] - timedelta(days=1), horizon) if later else horizon
+    span = (end - start).days
+    expected = applicable_rules(pack, facts, start)
+    for step in range(1, 41):
+        day = start + timedelta(days=span * step // 40)
+        assert applicable_rules(pack, facts, day) == expected, f"rules changed by {day}"
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        pytest.param(2028, date(2028, 2, 29), id="leap-year"),
+        pytest.param(2027, date(2027, 3, 1), id="common-year"),
+    ],
+)
+def test_a_leap_day_birthday_counts_from_1_march_in_common_years(year: int, expected: date) -> None:
+    """`age_years` counts a 29 February birth a year older from 1 March in common years."""
+    assert _birthday(date(2012, 2, 29), year - 2012) == expected
+    assert age_years(date(2012, 2, 29), expected) == year - 2012
+    assert age_years(date(2012, 2, 29), expected - timedelta(days=1)) == year - 2012 - 1
+
+
+def test_the_adoption_order_is_a_scope_change_day() -> None:
+    """The adoption visits end with the adoption order: the rules differ the day before and
+    the day of the order, and that day is listed."""
+    pack = load_pack("england")
+    order = date(2027, 3, 10)
+    facts = child(
+        "child-in-care",
+        placement_type="adoption",
+        events={"placement-start": date(2026, 6, 1), "adoption-order": order},
+    )
+    assert order in scope_changes(pack, facts)
+    before = applicable_rules(pack, facts, order - timedelta(days=1))
+    assert applicable_rules(pack, facts, order) != before
