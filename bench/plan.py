@@ -7,7 +7,10 @@ Each (size, planner) runs in its own process so peak memory (max RSS, the planne
 processes included) is its own. Without limits the planner's defaults are used. Prints one
 table; speed is measured here, never in unit tests. `travel_floor` is the least travel any
 plan could have with the same worker on each visit and every deadline, window and working
-hour ignored (bench/travel_floor.py): how much saving the plan's continuity leaves.
+hour ignored (bench/travel_floor.py): how much saving the plan's continuity leaves. Breaches
+are split: overdue at the start; new ones for capacity (the eligible workers' time was
+booked); new ones with no way to meet them (no slot in the family's window, no eligible or
+available worker, a joint visit without two workers), as each breach's reason says.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ def run_one(
     workers = [w.id for w in scenario.workers]
     per_worker = [loads.get(w, 0) for w in workers]
     overdue_at_start = sum(1 for b in plan.breaches if b.due < START)
+    capacity = sum(1 for b in plan.breaches if b.due >= START and "capacity" in (b.reason or ""))
     queue.put(
         {
             "size": size,
@@ -88,6 +92,8 @@ def run_one(
             "breaches": len(plan.breaches),
             "breaches_overdue_at_start": overdue_at_start,
             "breaches_new": len(plan.breaches) - overdue_at_start,
+            "new_capacity": capacity,
+            "new_no_way": len(plan.breaches) - overdue_at_start - capacity,
             "allocated_pct": stats["by_allocated_worker_pct"],
             "travel_min": stats["travel_min"],
             "travel_floor": travel_floor(plan, scenario),
@@ -151,6 +157,8 @@ def main() -> None:
         "breaches",
         "breaches_overdue_at_start",
         "breaches_new",
+        "new_capacity",
+        "new_no_way",
         "allocated_pct",
         "travel_min",
         "travel_vs_greedy",
