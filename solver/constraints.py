@@ -27,6 +27,24 @@ def travel_estimate_min(problem: Problem, task: int, resource: int, nearest: lis
     return min(base, nearest[task])
 
 
+def pool_capacity(problem: Problem, day: int) -> tuple[int, int]:
+    """A look-ahead day's pooled cap: (visits, free minutes) of the resources working it."""
+    shifts = [(r, s) for r in problem.resources if (s := r.shift(day)) is not None]
+    return sum(r.max_visits_per_day for r, _s in shifts), sum(s.free_min for _r, s in shifts)
+
+
+def pool_load(
+    problem: Problem, v: Variables, task: int, day: int, nearest: list[int]
+) -> tuple[int, int]:
+    """What a look-ahead visit takes from its day's pool: (people, minutes with travel)."""
+    option = problem.tasks[task].option(day)
+    assert option is not None
+    leads, seconds = v.staff[task, day]
+    people = 2 if problem.tasks[task].joint else 1
+    travel = min(travel_estimate_min(problem, task, r, nearest) for r in leads + seconds)
+    return people, people * (option.duration_min + travel)
+
+
 def add_one_lead_per_visit(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
     """Creates one lead resource for each visit made, none otherwise."""
     leads: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
@@ -66,19 +84,12 @@ def add_worker_day_capacity(model: cp_model.CpModel, problem: Problem, v: Variab
     nearest = nearest_home_min(problem)
     pooled: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
     for (t, d), lit in v.visit.items():
-        if d < problem.horizon_days:
-            continue
-        option = problem.tasks[t].option(d)
-        assert option is not None
-        leads, seconds = v.staff[t, d]
-        people = 2 if problem.tasks[t].joint else 1
-        travel = min(travel_estimate_min(problem, t, r, nearest) for r in leads + seconds)
-        pooled[d].append((people, people * (option.duration_min + travel), lit))
+        if d >= problem.horizon_days:
+            pooled[d].append((*pool_load(problem, v, t, d, nearest), lit))
     for d, items in sorted(pooled.items()):
-        shifts = [s for r in problem.resources if (s := r.shift(d)) is not None]
-        visits = sum(r.max_visits_per_day for r in problem.resources if r.shift(d) is not None)
+        visits, free = pool_capacity(problem, d)
         model.add(sum(n * lit for n, _c, lit in items) <= visits)
-        model.add(sum(c * lit for _n, c, lit in items) <= sum(s.free_min for s in shifts))
+        model.add(sum(c * lit for _n, c, lit in items) <= free)
     load: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     for store in (v.main, v.second):
         for (t, d, r), lit in store.items():

@@ -19,6 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
 
+from solver.constraints import nearest_home_min, pool_capacity, pool_load
 from solver.params import SolveParams
 from solver.problem import Clock, Problem, Quota
 from solver.sequence import DayVisit, sequence_day
@@ -59,20 +60,32 @@ class _State:
 
 
 def _clock_cost(problem: Problem, clock: Clock, covered: Collection[int], retry_buffer: int) -> int:
-    """Stage 1's lateness and retry-buffer cost of one clock for the days that count."""
+    """Stage 1's lateness and retry-buffer cost of one clock for the days that count.
+
+    As `solver.objective` counts them: day e after the deadline is covered by a visit on
+    d < e with `next_due_day[d] >= e` (or no chain); each uncovered day up to the window's end
+    costs a day late; before the deadline (inside the horizon), each day of the retry buffer
+    with no visit yet costs `retry_buffer`.
+    """
     days = sorted(covered)
-    chain = clock.next_due_day
-    due = clock.first_due_day
+    window, due = problem.window_days, clock.first_due_day
+    first = max(0, due - clock.buffer_days + 1)
     cost = 0
-    for e in range(max(0, due - clock.buffer_days + 1), problem.window_days + 1):
-        if e <= due:
-            if not retry_buffer or due >= problem.horizon_days:
-                continue
-            if not any(d < e for d in days):
-                cost += retry_buffer
-        elif not any(d < e and (chain is None or chain[d] >= e) for d in days):
-            cost += clock.weight_per_day
-    return cost
+    if retry_buffer and due < problem.horizon_days:
+        earliest = days[0] if days else window + 1
+        # Days e in [first, due] with no visit before e: e <= earliest.
+        cost += retry_buffer * max(0, min(due, window, earliest) - first + 1)
+    start = max(first, due + 1)
+    reach = start - 1
+    """Last day covered so far, scanning visits in day order."""
+    uncovered = 0
+    for d in days:
+        end = window if clock.next_due_day is None else min(window, clock.next_due_day[d])
+        if d + 1 > reach + 1:
+            uncovered += max(0, min(d + 1, window + 1) - max(reach + 1, start))
+        reach = max(reach, end)
+    uncovered += max(0, window + 1 - max(reach + 1, start))
+    return cost + clock.weight_per_day * uncovered
 
 
 def _quota_short(quota: Quota, covered: Collection[int]) -> int:
@@ -104,6 +117,13 @@ class Polisher:
         for quota in problem.quotas:
             for t in quota.tasks:
                 self.s.quotas_of[t].append(quota)
+        self.nearest = nearest_home_min(problem)
+        self.pool_used: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+        self.pool_cost: dict[tuple[int, int], tuple[int, int]] = {}
+        self.pool_cap: dict[int, tuple[int, int]] = {}
+        for a in assignments:
+            if a.day >= problem.horizon_days:
+                self._pool_add(a.task, a.day, 1)
         tt = problem.travel_min
 
         @cache
@@ -208,20 +228,87 @@ class Polisher:
 
     def _apply(self, t: int, old: int, new: int | None, r: int | None) -> None:
         s = self.s
+        horizon = s.problem.horizon_days
         a = s.visits.pop((t, old))
         s.day_of[t].discard(old)
-        s.route[a.resource, old].remove(t)
+        if old < horizon:
+            s.route[a.resource, old].remove(t)
+        else:
+            self._pool_add(t, old, -1)
         if new is not None and r is not None:
             s.visits[t, new] = a.model_copy(update={"day": new, "resource": r})
             s.day_of[t].add(new)
-            s.route[r, new].append(t)
+            if new < horizon:
+                s.route[r, new].append(t)
+            else:
+                self._pool_add(t, new, 1)
+
+    def _pool_load(self, t: int, day: int) -> tuple[int, int]:
+        key = (t, day)
+        if key not in self.pool_cost:
+            self.pool_cost[key] = pool_load(self.s.problem, self.s.v, t, day, self.nearest)
+        return self.pool_cost[key]
+
+    def _pool_add(self, t: int, day: int, sign: int) -> None:
+        people, minutes = self._pool_load(t, day)
+        used = self.pool_used[day]
+        self.pool_used[day] = (used[0] + sign * people, used[1] + sign * minutes)
+
+    def _pool_fits(self, t: int, day: int) -> bool:
+        people, minutes = self._pool_load(t, day)
+        if day not in self.pool_cap:
+            self.pool_cap[day] = pool_capacity(self.s.problem, day)
+        used, cap = self.pool_used[day], self.pool_cap[day]
+        return used[0] + people <= cap[0] and used[1] + minutes <= cap[1]
+
+    def _standing(self, t: int) -> dict[str, int]:
+        """Cost of every clock and shortfall of every count that t's visits serve."""
+        s = self.s
+        retry = s.params.weights.retry_buffer
+        out = {}
+        for clock in s.clocks_of[t]:
+            covered = self._covered(clock.tasks, clock.unannounced)
+            out["clock " + clock.id] = _clock_cost(s.problem, clock, covered, retry)
+        for quota in s.quotas_of[t]:
+            covered_list = self._covered_list(quota.tasks, quota.unannounced)
+            out["count " + quota.id] = _quota_short(quota, covered_list)
+        return out
 
     def _try_drop(self, t: int, d: int) -> bool:
-        """Drops a visit nothing needs (every clock and count is as well off without it)."""
-        if not self._requirements_hold(t, d, None):
-            return False
-        self._apply(t, d, None, None)
-        return True
+        """Drops a visit nothing needs (every clock and count is as well off without it), if
+        need be bringing one of the household's look-ahead visits earlier in its place."""
+        if self._requirements_hold(t, d, None):
+            self._apply(t, d, None, None)
+            return True
+        s = self.s
+        horizon = s.problem.horizon_days
+        before = self._standing(t)
+        # The household's first look-ahead visit, as late as it can still make up for it.
+        for later in sorted(x for x in s.day_of[t] if x >= horizon)[:1]:
+            a = s.visits[t, later]
+            for day in range(later - 1, horizon - 1, -1):
+                if (t, day) not in s.v.visit or (t, day) in s.visits:
+                    continue
+                if a.unannounced and (t, day) not in s.v.unannounced:
+                    continue
+                if not self._pool_fits(t, day):
+                    continue
+                dropped = s.visits[t, d]
+                self._apply(t, d, None, None)
+                self._apply(t, later, day, a.resource)
+                after = self._standing(t)
+                if all(after[k] <= before[k] for k in before):
+                    return True
+                self._apply(t, day, later, a.resource)
+                self._restore(dropped)
+        return False
+
+    def _restore(self, a: Assignment) -> None:
+        """Puts a dropped horizon visit back."""
+        s = self.s
+        s.visits[a.task, a.day] = a
+        s.day_of[a.task].add(a.day)
+        s.route[a.resource, a.day].append(a.task)
 
     def _candidates(self, t: int, d: int) -> list[tuple[int, int, int]]:
         """(estimated saving, day, resource) of each place t's visit could move to, best first."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 
-from solver.constraints import nearest_home_min, travel_estimate_min
+from solver.constraints import nearest_home_min, pool_capacity, pool_load, travel_estimate_min
 from solver.problem import Clock, Problem
 from solver.travel import zones
 from solver.variables import Variables
@@ -37,13 +37,9 @@ class _Load:
         """(resource, day) -> (earliest start, minutes with travel) of each visit booked."""
         self.pool_count: dict[int, int] = defaultdict(int)
         self.pool_minutes: dict[int, int] = defaultdict(int)
-        self.pool_cap: dict[int, tuple[int, int]] = {}
-        for d in range(problem.horizon_days, problem.window_days):
-            shifts = [(r, s) for r in problem.resources if (s := r.shift(d)) is not None]
-            self.pool_cap[d] = (
-                sum(r.max_visits_per_day for r, _s in shifts),
-                sum(s.free_min for _r, s in shifts),
-            )
+        self.pool_cap = {
+            d: pool_capacity(problem, d) for d in range(problem.horizon_days, problem.window_days)
+        }
 
     def cost(self, t: int, d: int, r: int) -> int:
         option = self.problem.tasks[t].option(d)
@@ -145,19 +141,12 @@ class _Greedy:
         if (t, d) in self.lead or (t, d) not in self.v.visit:
             return False
         if d >= self.problem.horizon_days:
-            leads, seconds = self.v.staff[t, d]
-            people = 2 if self.problem.tasks[t].joint else 1
-            option = self.problem.tasks[t].option(d)
-            assert option is not None
-            travel = min(
-                travel_estimate_min(self.problem, t, r, self.load.nearest) for r in leads + seconds
-            )
-            minutes = people * (option.duration_min + travel)
+            people, minutes = pool_load(self.problem, self.v, t, d, self.load.nearest)
             if not self.load.pool_fits(t, d, people, minutes):
                 return False
             self.load.pool_count[d] += people
             self.load.pool_minutes[d] += minutes
-            self.lead[t, d] = (leads[0], None)
+            self.lead[t, d] = (self.v.staff[t, d][0][0], None)
         else:
             found = self.staff(t, d)
             if found is None:

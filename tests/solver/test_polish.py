@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
 from solver import Clock, Problem, Resource, Shift, SolveParams, Task, TaskDay
-from solver.polish import polish
+from solver.polish import _clock_cost, polish
 from solver.solution import Assignment
 from solver.variables import make_variables
 
@@ -129,3 +131,92 @@ def test_re_plans_are_not_polished() -> None:
         }
     )
     assert _polish(problem, [(0, 0, 0), (1, 3, 0)]) == [(0, 0, 0), (1, 3, 0)]
+
+
+def _reference_cost(problem: Problem, clock: Clock, days: set[int], retry_buffer: int) -> int:
+    """Stage 1's count, day by day, as `solver.objective._late_terms` builds it."""
+    cost = 0
+    chain = clock.next_due_day
+    due = clock.first_due_day
+    for e in range(max(0, due - clock.buffer_days + 1), problem.window_days + 1):
+        if e <= due:
+            if retry_buffer and due < problem.horizon_days and not any(d < e for d in days):
+                cost += retry_buffer
+        elif not any(d < e and (chain is None or chain[d] >= e) for d in days):
+            cost += clock.weight_per_day
+    return cost
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    window=st.integers(min_value=1, max_value=30),
+    data=st.data(),
+)
+def test_clock_cost_counts_as_stage_1_does(window: int, data: st.DataObject) -> None:
+    """The polish's interval count equals stage 1's day-by-day count for any visits."""
+    horizon = data.draw(st.integers(min_value=1, max_value=window))
+    due = data.draw(st.integers(min_value=-5, max_value=window + 3))
+    chained = data.draw(st.booleans())
+    chain = (
+        tuple(d + data.draw(st.integers(min_value=0, max_value=12)) for d in range(window))
+        if chained
+        else None
+    )
+    clock = Clock(
+        id="c",
+        subject="c",
+        tasks=(0,),
+        first_due_day=due,
+        next_due_day=chain,
+        weight_per_day=7,
+        buffer_days=data.draw(st.integers(min_value=0, max_value=3)),
+    )
+    problem = Problem(horizon_days=horizon, window_days=window, travel_min=((0,),))
+    days = data.draw(st.sets(st.integers(min_value=0, max_value=window - 1), max_size=6))
+    retry = data.draw(st.sampled_from([0, 3]))
+    assert _clock_cost(problem, clock, days, retry) == _reference_cost(problem, clock, days, retry)
+
+
+def test_a_surplus_visit_goes_when_a_look_ahead_visit_can_come_earlier() -> None:
+    """Every 5 days from day 0: visits on days 0 and 2 and (look-ahead) 7. Without day 2 the
+    day-7 visit comes 2 days late, so the plain drop is refused; bringing the look-ahead
+    visit to day 5 makes the day-2 visit surplus. When day 5 is not possible, day 2 stays."""
+
+    def problem(day5_free: bool) -> Problem:
+        shifts = tuple(
+            Shift(day=d, start_min=NINE, end_min=FIVE) for d in range(10) if day5_free or d != 5
+        )
+        tasks = (
+            Task(
+                id="h1",
+                location=1,
+                days=tuple(
+                    TaskDay(day=d, duration_min=60, windows=((NINE, FIVE - 60),), resources=(0,))
+                    for d in range(10)
+                    if day5_free or d != 5
+                ),
+            ),
+        )
+        clock = Clock(
+            id="c1",
+            subject="c1",
+            tasks=(0,),
+            first_due_day=1,
+            next_due_day=tuple(d + 5 for d in range(10)),
+            weight_per_day=1,
+        )
+        return Problem(
+            horizon_days=5,
+            window_days=10,
+            travel_min=TRAVEL,
+            resources=(Resource(id="w0", location=0, shifts=shifts),),
+            tasks=tasks,
+            clocks=(clock,),
+        )
+
+    assert _polish(problem(True), [(0, 0, 0), (0, 2, 0), (0, 7, 0)]) == [(0, 0, 0), (0, 5, 0)]
+    assert _polish(problem(False), [(0, 0, 0), (0, 2, 0), (0, 7, 0)]) == [
+        (0, 0, 0),
+        (0, 2, 0),
+        (0, 7, 0),
+    ]
