@@ -581,6 +581,8 @@ def plan_scenario(
     drafts: list[_Draft] = []
     statuses: list[str] = []
     objective = bound = runtime = 0.0
+    solved = 0
+    """Team groups CP-SAT found a solution for (the objective and bound sum only those)."""
     team_of_home: dict[str, TeamProblem] = {}
     visits: list[Visit] = []
     breaches: list[Breach] = []
@@ -600,8 +602,10 @@ def plan_scenario(
         solution = result.solution
         if solution is not None:
             statuses.append(solution.status.value)
-            objective += solution.objective or 0.0
-            bound += solution.bound or 0.0
+            if solution.objective is not None:
+                solved += 1
+                objective += solution.objective
+                bound += solution.bound or 0.0
             runtime += solution.runtime_s
     rest = [c for c in scenario.children if c.id not in handled]
     if drafts or rest:
@@ -622,8 +626,8 @@ def plan_scenario(
         visits=tuple(visits),
         breaches=tuple(breaches),
         status=status,
-        objective=objective if statuses else None,
-        bound=bound if statuses else None,
+        objective=objective if solved else None,
+        bound=bound if solved else None,
         runtime_s=runtime,
         team_inputs=inputs,
     )

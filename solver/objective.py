@@ -57,6 +57,7 @@ def _late_terms(
             term, cost = "statutory_lateness", clock.weight_per_day
         uncovered = model.new_bool_var(f"uncovered_{clock.id}_d{e}")
         model.add_bool_or([uncovered, *lits])
+        v.derive(uncovered, lambda value, lits=lits: int(not any(value(x) for x in lits)))
         terms.append((term, clock.subject, cost * uncovered))
     return terms
 
@@ -81,6 +82,10 @@ def penalise_short_months(
         lits = [lit for d in range(quota.first_day, quota.last_day + 1) for lit in cover.get(d, [])]
         short = model.new_int_var(0, quota.count, f"short_{quota.id}")
         model.add(cp_model.LinearExpr.sum(lits) + short >= quota.count)
+        v.derive(
+            short,
+            lambda value, lits=lits, n=quota.count: max(0, n - sum(value(x) for x in lits)),
+        )
         terms.append(("monthly_count", quota.subject, quota.weight * short))
     return terms
 
@@ -121,6 +126,12 @@ def penalise_uneven_workload(
         peak = model.new_int_var(0, resource.max_visits_per_day, f"peak_r{r}")
         for lits in days:
             model.add(peak >= cp_model.LinearExpr.sum(lits))
+        v.derive(
+            peak,
+            lambda value, days=days, cap=resource.max_visits_per_day: min(
+                cap, max(sum(value(x) for x in lits) for lits in days)
+            ),
+        )
         terms.append(("even_workload", resource.id, weights.even_workload * peak))
     return terms
 

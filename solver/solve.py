@@ -24,7 +24,7 @@ from solver.polish import polish
 from solver.problem import Cut, Problem
 from solver.sequence import DaySequence, DayVisit, sequence_day
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
-from solver.variables import Variables, make_variables
+from solver.variables import Variables, complete_hint, make_variables
 from solver.warm import greedy_hint
 
 _STATUS = {
@@ -253,6 +253,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         for key, value in sorted(hint.items()):
             if key in literals and not has_hint:
                 stage.model.add_hint(literals[key], value)
+        complete_hint(stage.model, stage.vars)
         solver = cp_model.CpSolver()
         _configure(solver, params, limit if rounds == 0 else limit / 2)
         callback = _FirstSolution()

@@ -66,5 +66,6 @@ def zone_travel_terms(
         used = model.new_bool_var(f"zone_r{r}_d{d}_z{z}")
         for lit in lits:
             model.add_implication(lit, used)
+        v.derive(used, lambda value, lits=lits: int(any(value(x) for x in lits)))
         terms.append(("travel", problem.resources[r].id, per_min * trip * used))
     return terms

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -27,6 +28,11 @@ class Variables:
     )
     """(task, day) -> (resources that could lead it, resources that could be second)."""
 
+    derived: list[tuple[cp_model.IntVar, Callable[[Callable[[cp_model.IntVar], int]], int]]] = (
+        field(default_factory=list, repr=False)
+    )
+    """Auxiliary variables with their value as a function of the decision literals' values
+    (so a hint can be completed: `complete_hint`)."""
     _by_task: dict[bool, dict[int, list[tuple[int, cp_model.IntVar]]]] = field(
         default_factory=dict, repr=False
     )
@@ -46,6 +52,12 @@ class Variables:
                 out[t].append((d, lit))
             self._by_task[unannounced] = dict(out)
         return self._by_task[unannounced]
+
+    def derive(
+        self, var: cp_model.IntVar, value: Callable[[Callable[[cp_model.IntVar], int]], int]
+    ) -> None:
+        """Records an auxiliary variable's value given a lookup of literal values."""
+        self.derived.append((var, value))
 
     def attends(self, task: int, day: int, resource: int) -> list[cp_model.IntVar]:
         """Literals true when `resource` is at `task`'s visit on `day` (lead or second)."""
@@ -78,6 +90,21 @@ def _fits_alone(problem: Problem, task: int, option: TaskDay, resource: int, shi
                 return True
             start += GRAIN_MIN
     return False
+
+
+def complete_hint(model: cp_model.CpModel, v: Variables) -> None:
+    """Hints every auxiliary variable from the hinted decision literals (unhinted ones count
+    as 0), so CP-SAT starts from a complete solution instead of searching for the rest."""
+    hint = model.proto.solution_hint
+    values = dict(zip(hint.vars, hint.values, strict=True))
+    hinted = set(values)
+
+    def value(lit: cp_model.IntVar) -> int:
+        return values.get(lit.index, 0)
+
+    for var, of in v.derived:
+        if var.index not in hinted:
+            model.add_hint(var, of(value))
 
 
 def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
