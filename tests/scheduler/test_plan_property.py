@@ -45,3 +45,30 @@ def test_checker_accepts_solver_plans_on_generated_authorities(
     found = set(report.breaches_found)
     reported = {(b.child_id, b.rule_id, b.due) for b in plan.breaches}
     assert found <= reported
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    authority=st.sampled_from(PACKS),
+    children=st.integers(min_value=10, max_value=60),
+    seed=st.integers(min_value=0, max_value=10_000),
+    weeks_after=st.integers(min_value=0, max_value=20),
+)
+def test_checker_accepts_two_week_plans_made_with_the_default_limits(
+    authority: str, children: int, seed: int, weeks_after: int
+) -> None:
+    """The same with the planner's defaults (0.3 s a team, the travel polish on) over two
+    weeks from dates across the winter and spring (Christmas, New Year and Easter)."""
+    start = date(2026, 11, 30) + timedelta(weeks=weeks_after)
+    scenario = generate("S", seed=seed, start=start, children=children, authority=authority)
+    plan = plan_scenario(scenario, start, weeks=2, params=SolveParams(seed=0, num_workers=2))
+    report = check_plan(scenario, plan)
+    assert report.hard == ()
+    found = set(report.breaches_found)
+    reported = {(b.child_id, b.rule_id, b.due) for b in plan.breaches}
+    assert found <= reported
