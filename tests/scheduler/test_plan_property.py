@@ -6,12 +6,14 @@ every requirement from the packs and shares no code with the CP-SAT encoding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.check import check_plan
+from scheduler.domain import Plan, Scenario
 from scheduler.generate import generate
 from scheduler.planning import plan_scenario
 from solver.params import SolveParams
@@ -19,12 +21,25 @@ from solver.params import SolveParams
 PACKS = ("north-somerset", "trust-standards", "camden", "cin-guidance")
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+def _accepted(scenario: Scenario, plan: Plan) -> None:
+    """The checker finds no hard violation and no breach the plan did not report."""
+    report = check_plan(scenario, plan)
+    assert report.hard == ()
+    found = set(report.breaches_found)
+    reported = {(b.child_id, b.rule_id, b.due) for b in plan.breaches}
+    assert found <= reported
+
+
+def _examples(n: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+@_examples(6)
 @given(
     authority=st.sampled_from(PACKS),
     children=st.integers(min_value=8, max_value=30),
@@ -37,22 +52,11 @@ def test_checker_accepts_solver_plans_on_generated_authorities(
     """Every plan passes the independent checker: no hard violation, no unreported breach."""
     start = date(2026, 11, 30) + timedelta(weeks=weeks_after)
     scenario = generate("S", seed=seed, start=start, children=children, authority=authority)
-    plan = plan_scenario(
-        scenario, start, weeks=1, params=SolveParams(time_limit_s=2.0, num_workers=2, seed=0)
-    )
-    report = check_plan(scenario, plan)
-    assert report.hard == ()
-    found = set(report.breaches_found)
-    reported = {(b.child_id, b.rule_id, b.due) for b in plan.breaches}
-    assert found <= reported
+    params = SolveParams(time_limit_s=2.0, num_workers=2, seed=0)
+    _accepted(scenario, plan_scenario(scenario, start, weeks=1, params=params))
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@_examples(30)
 @given(
     authority=st.sampled_from(PACKS),
     children=st.integers(min_value=10, max_value=60),
@@ -66,9 +70,5 @@ def test_checker_accepts_two_week_plans_made_with_the_default_limits(
     weeks from dates across the winter and spring (Christmas, New Year and Easter)."""
     start = date(2026, 11, 30) + timedelta(weeks=weeks_after)
     scenario = generate("S", seed=seed, start=start, children=children, authority=authority)
-    plan = plan_scenario(scenario, start, weeks=2, params=SolveParams(seed=0, num_workers=2))
-    report = check_plan(scenario, plan)
-    assert report.hard == ()
-    found = set(report.breaches_found)
-    reported = {(b.child_id, b.rule_id, b.due) for b in plan.breaches}
-    assert found <= reported
+    params = SolveParams(seed=0, num_workers=2)
+    _accepted(scenario, plan_scenario(scenario, start, weeks=2, params=params))
