@@ -17,6 +17,7 @@ from functools import cache
 
 from scheduler.domain import Plan, Scenario
 from scheduler.visiting import travel_min
+from solver.polish import shortest_round_trip
 
 
 def _worker_floor(matrix: list[list[int]], cap: int) -> int:
@@ -25,11 +26,7 @@ def _worker_floor(matrix: list[list[int]], cap: int) -> int:
 
     @cache
     def route(mask: int) -> int:
-        stops = [i + 1 for i in range(n) if mask >> i & 1]
-        return min(
-            matrix[0][p[0]] + sum(matrix[a][b] for a, b in itertools.pairwise(p)) + matrix[p[-1]][0]
-            for p in itertools.permutations(stops)
-        )
+        return shortest_round_trip(matrix, 0, [i + 1 for i in range(n) if mask >> i & 1])
 
     @cache
     def best(mask: int) -> int:

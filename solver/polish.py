@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -51,12 +51,18 @@ class _State:
     clocks_of: dict[int, list[Clock]] = field(default_factory=lambda: defaultdict(list))
     quotas_of: dict[int, list[Quota]] = field(default_factory=lambda: defaultdict(list))
 
-    def visits_on(self, day: int) -> list[DayVisit]:
-        return [
-            DayVisit(a.task, a.resource, a.second_resource)
-            for (t, d), a in sorted(self.visits.items())
-            if d == day
-        ]
+
+def shortest_round_trip(travel: Sequence[Sequence[int]], base: int, stops: Sequence[int]) -> int:
+    """Minutes of the shortest round trip from `base` through every stop, trying every order
+    (no time windows); 0 with no stops."""
+    if not stops:
+        return 0
+    return min(
+        travel[base][p[0]]
+        + sum(travel[a][b] for a, b in itertools.pairwise(p))
+        + travel[p[-1]][base]
+        for p in itertools.permutations(stops)
+    )
 
 
 def _clock_cost(problem: Problem, clock: Clock, covered: Collection[int], retry_buffer: int) -> int:
@@ -124,17 +130,10 @@ class Polisher:
         for a in assignments:
             if a.day >= problem.horizon_days:
                 self._pool_add(a.task, a.day, 1)
-        tt = problem.travel_min
 
         @cache
         def bound(base: int, stops: tuple[int, ...]) -> int:
-            """Shortest round trip from base through every stop (no time windows)."""
-            if not stops:
-                return 0
-            return min(
-                tt[base][p[0]] + sum(tt[a][b] for a, b in itertools.pairwise(p)) + tt[p[-1]][base]
-                for p in itertools.permutations(stops)
-            )
+            return shortest_round_trip(problem.travel_min, base, stops)
 
         self._bound = bound
 
@@ -145,11 +144,10 @@ class Polisher:
         stops = tuple(sorted(problem.tasks[t].location for t in tasks))
         return self._bound(problem.resources[r].location, stops)
 
-    def _sequenced(self, r: int, day: int, tasks: list[int]) -> int | None:
-        """Travel of r's day with `tasks` sequenced exactly (stage 2, that resource alone), or
-        None when they do not fit."""
+    def _sequences(self, r: int, day: int, tasks: list[int]) -> bool:
+        """Whether r's day with `tasks` can be sequenced exactly (stage 2, r alone)."""
         if not tasks:
-            return 0
+            return True
         visits = []
         for t in tasks:
             a = self.s.visits.get((t, day))
@@ -159,52 +157,27 @@ class Polisher:
                 visits.append(DayVisit(t, a.resource, a.second_resource))
         first = {t for t in tasks if self.s.first_days.get(t) == day}
         seq = sequence_day(self.s.problem, day, visits, first, self.s.params, only_resource=r)
-        return None if seq is None else seq.travel_min
+        return seq is not None
 
     def _has_joint(self, r: int, day: int) -> bool:
         """r's day includes a joint visit (its times are tied to a colleague's route)."""
         return any(self.s.problem.tasks[t].joint for t in self.s.route[r, day])
 
     def _requirements_hold(self, t: int, old: int, new: int | None) -> bool:
-        """Moving t's visit from day `old` to `new` (None: dropped) worsens no clock or count."""
-        s = self.s
-        a = s.visits[t, old]
-        retry = s.params.weights.retry_buffer
-        for clock in s.clocks_of[t]:
-            if clock.unannounced and not a.unannounced:
-                continue
-            before = self._covered(clock.tasks, clock.unannounced)
-            after = set(before)
-            after.discard(old)
-            if new is not None:
-                after.add(new)
-            # Another task of the clock may also be visited on `old`.
-            if any(
-                (u, old) in s.visits and u != t and self._counts(u, old, clock.unannounced)
-                for u in clock.tasks
-            ):
-                after.add(old)
-            if _clock_cost(s.problem, clock, after, retry) > _clock_cost(
-                s.problem, clock, before, retry
-            ):
-                return False
-        for quota in s.quotas_of[t]:
-            if quota.unannounced and not a.unannounced:
-                continue
-            before_list = self._covered_list(quota.tasks, quota.unannounced)
-            after_list = list(before_list)
-            after_list.remove(old)
-            if new is not None:
-                after_list.append(new)
-            if _quota_short(quota, after_list) > _quota_short(quota, before_list):
-                return False
-        return True
+        """Moving t's visit from day `old` to `new` (None: dropped) worsens no clock or count
+        (tried on the state and undone)."""
+        a = self.s.visits[t, old]
+        before = self._standing(t)
+        self._apply(t, old, new, a.resource)
+        after = self._standing(t)
+        if new is None:
+            self._restore(a)
+        else:
+            self._apply(t, new, old, a.resource)
+        return all(after[k] <= before[k] for k in before)
 
     def _counts(self, t: int, d: int, unannounced: bool) -> bool:
         return not unannounced or self.s.visits[t, d].unannounced
-
-    def _covered(self, tasks: tuple[int, ...], unannounced: bool) -> set[int]:
-        return set(self._covered_list(tasks, unannounced))
 
     def _covered_list(self, tasks: tuple[int, ...], unannounced: bool) -> list[int]:
         return [
@@ -267,7 +240,7 @@ class Polisher:
         retry = s.params.weights.retry_buffer
         out = {}
         for clock in s.clocks_of[t]:
-            covered = self._covered(clock.tasks, clock.unannounced)
+            covered = self._covered_list(clock.tasks, clock.unannounced)
             out["clock " + clock.id] = _clock_cost(s.problem, clock, covered, retry)
         for quota in s.quotas_of[t]:
             covered_list = self._covered_list(quota.tasks, quota.unannounced)
@@ -351,7 +324,7 @@ class Polisher:
         for _saving, day, r in self._candidates(t, d):
             if self._has_joint(r, day) or not self._requirements_hold(t, d, day):
                 continue
-            if self._sequenced(r, day, [*s.route[r, day], t]) is None:
+            if not self._sequences(r, day, [*s.route[r, day], t]):
                 continue
             self._apply(t, d, day, r)
             return True

@@ -297,7 +297,9 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         rounds += 1
         current = current.model_copy(update={"cuts": (*current.cuts, *new_cuts)})
     if params.polish and not failing:
-        assignments, first, sequences = _polished(current, params, stage, assignments, sequences)
+        assignments, first, sequences = _polished(
+            current, params, stage, assignments, first, sequences
+        )
     return _finish(
         current,
         params,
@@ -318,11 +320,11 @@ def _polished(
     params: SolveParams,
     stage: _Stage1,
     assignments: list[Assignment],
+    first: dict[int, int],
     sequences: dict[int, DaySequence],
 ) -> tuple[list[Assignment], dict[int, int], dict[int, DaySequence]]:
     """The travel polish (solver.polish) applied, with its days sequenced again; the stage-1
     assignment unchanged if any polished day fails to sequence as a whole."""
-    first = _first_tasks(assignments, problem.horizon_days)
     better = polish(problem, stage.vars, assignments, first, params)
     before = {(a.task, a.day, a.resource, a.second_resource) for a in assignments}
     after = {(a.task, a.day, a.resource, a.second_resource) for a in better}
