@@ -16,18 +16,10 @@ from datetime import date, datetime, time, timedelta
 
 from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
-from scheduler.domain import (
-    Breach,
-    Child,
-    Plan,
-    Scenario,
-    TeamId,
-    Visit,
-    VisitReason,
-)
+from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
 from scheduler.fingerprint import group_key, households_by_group, team_inputs
-from scheduler.reasons import CAPACITY, breach_reason, capacity_shortfall, on_day
+from scheduler.reasons import CAPACITY, Unmet, breach_reason, capacity_shortfall, on_day
 from scheduler.translate import (
     Context,
     TeamProblem,
@@ -652,22 +644,23 @@ def _visits_and_breaches(
         tp = next((team_of_home[h] for h in child.household_ids if h in team_of_home), None)
         for rule_id, due, met_on in find_breaches(ctx, child, contacts[child.id], end):
             reason = breach_reason(ctx, tp, child, due, booked, met_on)
-            found.append((tp, child, rule_id, due, met_on, reason))
-    short_by = capacity_shortfall(ctx, ((f[0], f[1], f[3], f[4], f[5]) for f in found))
+            found.append(Unmet(tp, child, rule_id, due, met_on, reason))
+    short_by = capacity_shortfall(ctx, found)
     breaches = []
-    for tp, child, rule_id, due, met_on, reason in found:
+    for m in found:
+        reason = m.reason
         if CAPACITY in reason:
-            reason = breach_reason(ctx, tp, child, due, booked, met_on, short_by)
-        if met_on is not None:
-            reason += f"; planned {(met_on - due).days} days late on {on_day(met_on)}"
+            reason = breach_reason(ctx, m.tp, m.child, m.due, booked, m.met_on, short_by)
+        if m.met_on is not None:
+            reason += f"; planned {(m.met_on - m.due).days} days late on {on_day(m.met_on)}"
         breaches.append(
             Breach(
-                child_id=child.id,
-                rule_id=rule_id,
-                due=due,
-                days_late=None if met_on is None else (met_on - due).days,
+                child_id=m.child.id,
+                rule_id=m.rule_id,
+                due=m.due,
+                days_late=None if m.met_on is None else (m.met_on - m.due).days,
                 reason=reason,
-                category=child.category,
+                category=m.child.category,
             )
         )
     return list(visits), breaches

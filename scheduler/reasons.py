@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from policies.models import Role
@@ -42,30 +43,40 @@ def last_day(ctx: Context, due: date, met_on: date | None) -> date:
     return end if met_on is None else met_on - timedelta(days=1)
 
 
-def capacity_shortfall(
-    ctx: Context, missed: Iterable[tuple[TeamProblem | None, Child, date, date | None, str]]
-) -> dict[tuple[str, date], int]:
+@dataclass(frozen=True)
+class Unmet:
+    """A deadline the plan misses, with the first reason found for it."""
+
+    tp: TeamProblem | None
+    child: Child
+    rule_id: str
+    due: date
+    met_on: date | None
+    reason: str
+
+
+def capacity_shortfall(ctx: Context, missed: Iterable[Unmet]) -> dict[tuple[str, date], int]:
     """(team, Monday) -> visit minutes the team lacked that week.
 
-    `missed` holds (team problem, child, due, met on, reason) of each breach; those whose
-    reason is capacity count, each household once a week, for the length of its visit (the
-    visit itself, not the travel to it): the extra time the team would have needed.
+    Of the missed deadlines, those whose reason is capacity count, each household once a
+    week, for the length of its visit (the visit itself, not the travel to it): the extra
+    time the team would have needed.
     """
     out: dict[tuple[str, date], int] = defaultdict(int)
     seen: set[tuple[str, date]] = set()
-    for tp, child, due, met_on, reason in missed:
-        if tp is None or CAPACITY not in reason:
+    for m in missed:
+        if m.tp is None or CAPACITY not in m.reason:
             continue
-        home = next((h for h in tp.households if h.id in child.household_ids), None)
+        home = next((h for h in m.tp.households if h.id in m.child.household_ids), None)
         if home is None:
             continue
-        last = last_day(ctx, due, met_on)
+        last = last_day(ctx, m.due, m.met_on)
         monday = last - timedelta(days=last.weekday())
         if (home.id, monday) in seen:
             continue
         seen.add((home.id, monday))
         team = home.team_id or "any team"
-        out[team, monday] += visit_duration_min(ctx.pack, tp.children[home.id], last)
+        out[team, monday] += visit_duration_min(ctx.pack, m.tp.children[home.id], last)
     return dict(out)
 
 

@@ -175,9 +175,9 @@ def weeks_to_cover(start: date, end: date) -> int:
     return max(1, math.ceil(((end - start).days + 1) / 7))
 
 
-Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Sequence[Breach], Plan], Plan]
-"""`planner(scenario, start, weeks, previous, previous_end, previous_breaches, published)
--> Plan`, where `published` is the plan being re-planned (for its `team_inputs`)."""
+Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Plan], Plan]
+"""`planner(scenario, start, weeks, previous, previous_end, published) -> Plan`, where
+`published` is the plan being re-planned (its breaches and `team_inputs`)."""
 
 
 def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None = None) -> Planner:
@@ -191,7 +191,6 @@ def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None =
         weeks: int,
         previous: Sequence[Visit],
         end: date,
-        breaches: Sequence[Breach],
         published: Plan,
     ) -> Plan:
         return plan_scenario(
@@ -202,7 +201,7 @@ def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None =
             progress=progress,
             previous=tuple(previous),
             previous_end=end,
-            previous_breaches=tuple(breaches),
+            previous_breaches=published.breaches,
             published=published,
         )
 
@@ -217,9 +216,9 @@ def replan(
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
-    `planner(scenario, start, weeks, previous, previous_end, previous_breaches, published)`
-    plans from `start`, keeping the `previous` visits (published up to `previous_end`, with
-    the breaches the published plan reported) where it can; `published` is `current`, whose
+    `planner(scenario, start, weeks, previous, previous_end, published)` plans from
+    `start`, keeping the `previous` visits (published up to `previous_end`) where it can;
+    `published` is `current`, whose breaches are accepted as they were and whose
     `team_inputs` let it skip unchanged team groups. Visits before `from_date`
     stay and are marked done (the records say what happened); the checker ignores them.
     """
@@ -231,7 +230,7 @@ def replan(
     published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
     end = max(current.end, from_date)
     weeks = weeks_to_cover(from_date, end)
-    proposal = planner(scenario, from_date, weeks, published, end, current.breaches, current)
+    proposal = planner(scenario, from_date, weeks, published, end, current)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     changes = diff_plans(published, fresh, scenario.absences)
     away = _away(scenario.absences)
