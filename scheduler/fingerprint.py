@@ -20,13 +20,12 @@ from scheduler.domain import (
     Absence,
     BusyTime,
     Child,
-    Household,
     Scenario,
     TeamId,
     VisitRecord,
     Worker,
 )
-from scheduler.translate import team_groups
+from scheduler.translate import households_by_group, team_groups
 
 FINGERPRINT_VERSION = 1
 """Changed whenever what `team_inputs` hashes changes, so older fingerprints never match."""
@@ -49,22 +48,6 @@ def _json_list(models: Iterable[BaseModel]) -> str:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def households_by_group(
-    scenario: Scenario, groups: list[tuple[TeamId, ...]]
-) -> dict[tuple[TeamId, ...], list[Household]]:
-    """Each group's households as `to_problem` picks them (with or without children); those
-    of no team belong to the first group."""
-    group_of: dict[str | None, tuple[TeamId, ...]] = {t: g for g in groups for t in g}
-    if groups:
-        group_of[None] = groups[0]
-    out: dict[tuple[TeamId, ...], list[Household]] = {g: [] for g in groups}
-    for h in scenario.households:
-        group = group_of.get(h.team_id)
-        if group is not None:
-            out[group].append(h)
-    return out
 
 
 def team_inputs(

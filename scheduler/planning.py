@@ -18,12 +18,13 @@ from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
-from scheduler.fingerprint import group_key, households_by_group, team_inputs
+from scheduler.fingerprint import group_key, team_inputs
 from scheduler.reasons import CAPACITY, Unmet, breach_reason, capacity_shortfall, on_day
 from scheduler.translate import (
     Context,
     TeamProblem,
     attach_previous,
+    households_by_group,
     make_context,
     rules_on,
     team_groups,

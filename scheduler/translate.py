@@ -216,6 +216,22 @@ def team_groups(scenario: Scenario) -> list[tuple[TeamId, ...]]:
     return [tuple(sorted(g)) for _k, g in sorted(groups.items())]
 
 
+def households_by_group(
+    scenario: Scenario, groups: list[tuple[TeamId, ...]]
+) -> dict[tuple[TeamId, ...], list[Household]]:
+    """Each team group's households (with or without children), in scenario order; those of
+    no team belong to the first group."""
+    group_of: dict[str | None, tuple[TeamId, ...]] = {t: g for g in groups for t in g}
+    if groups:
+        group_of[None] = groups[0]
+    out: dict[tuple[TeamId, ...], list[Household]] = {g: [] for g in groups}
+    for h in scenario.households:
+        group = group_of.get(h.team_id)
+        if group is not None:
+            out[group].append(h)
+    return out
+
+
 def team_workers_for(scenario: Scenario, household: Household) -> set[str]:
     """Ids of workers whose team may visit the household (contract rule 4)."""
     if household.team_id is None:
@@ -472,9 +488,10 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
     scenario = ctx.scenario
     households = tuple(
         h
-        for h in sorted(scenario.households, key=lambda h: h.id)
-        if (h.team_id in teams or (h.team_id is None and teams == team_groups(scenario)[0]))
-        and ctx.kids.get(h.id)
+        for h in sorted(
+            households_by_group(scenario, team_groups(scenario))[teams], key=lambda h: h.id
+        )
+        if ctx.kids.get(h.id)
     )
     workers = tuple(sorted((w for w in scenario.workers if w.team_id in teams), key=lambda w: w.id))
     resource_of = {w.id: i for i, w in enumerate(workers)}
