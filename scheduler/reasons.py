@@ -13,10 +13,10 @@ from scheduler.translate import (
     ROLE_LABEL,
     Context,
     TeamProblem,
-    _busy,
-    _minutes,
+    busy_on,
     is_available,
     lead_roles,
+    minutes_of,
     start_ranges,
     team_workers_for,
 )
@@ -93,7 +93,7 @@ def _label(roles: set[Role] | None) -> str:
 def _fits(ctx: Context, household: Household, kids: Sequence[Child], day: date, w: Worker) -> bool:
     """Whether a visit could start inside both the family's window and the worker's hours."""
     duration = visit_duration_min(ctx.pack, kids, day)
-    lo_w, hi_w = _minutes(w.day_start), _minutes(w.day_end) - duration
+    lo_w, hi_w = minutes_of(w.day_start), minutes_of(w.day_end) - duration
     return any(
         max(lo, lo_w) <= min(hi, hi_w)
         for lo, hi in start_ranges(ctx, household, kids, day, duration)
@@ -188,9 +188,9 @@ def breach_reason(
                 f"{on_day(last)}; there were none"
             )
     free = sum(
-        _minutes(by_id[w].day_end)
-        - _minutes(by_id[w].day_start)
-        - sum(e - s for s, e in _busy(ctx, by_id[w], d))
+        minutes_of(by_id[w].day_end)
+        - minutes_of(by_id[w].day_start)
+        - sum(e - s for s, e in busy_on(ctx, by_id[w], d))
         for w, d in free_days
     )
     booked = sum(booked_min.get((w, d), 0) for w, d in free_days)

@@ -250,11 +250,12 @@ def is_available(ctx: Context, worker: Worker, day: date) -> bool:
     return not any(a.covers(day) for a in ctx.absences.get(worker.id, ()))
 
 
-def _minutes(t: time) -> int:
+def minutes_of(t: time) -> int:
+    """Minutes after midnight of a time of day."""
     return t.hour * 60 + t.minute
 
 
-def _busy(ctx: Context, worker: Worker, day: date) -> tuple[tuple[int, int], ...]:
+def busy_on(ctx: Context, worker: Worker, day: date) -> tuple[tuple[int, int], ...]:
     """The worker's busy times on `day` as local minutes after midnight, clipped to the day."""
     midnight = datetime.combine(day, time(0), tzinfo=ctx.tz)
     out = []
@@ -274,10 +275,10 @@ def start_ranges(
     school = [s for c in children if (s := school_start(ctx.pack, c.facts(), day)) is not None]
     earliest = 0
     if school:
-        earliest = _minutes(household.school_day_start or max(school))
+        earliest = minutes_of(household.school_day_start or max(school))
     if household.windows:
         windows = [
-            (_minutes(w.start), _minutes(w.end))
+            (minutes_of(w.start), minutes_of(w.end))
             for w in household.windows
             if w.weekday == day.weekday()
         ]
@@ -503,9 +504,9 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         shifts = tuple(
             Shift(
                 day=i,
-                start_min=_minutes(w.day_start),
-                end_min=_minutes(w.day_end),
-                busy=_busy(ctx, w, day),
+                start_min=minutes_of(w.day_start),
+                end_min=minutes_of(w.day_end),
+                busy=busy_on(ctx, w, day),
             )
             for i, day in enumerate(ctx.days)
             if is_available(ctx, w, day)
