@@ -192,12 +192,11 @@ def render_breaches(plan: Plan, scenario: Scenario) -> Table:
 
 def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | str]:
     """Headline figures of a plan: visits, continuity, unannounced, travel, breaches."""
-    from scheduler.visiting import travel_min
+    from scheduler.visiting import place_of, travel_between
 
     children = {c.id: c for c in scenario.children}
     workers = {w.id: w for w in scenario.workers}
     homes = {h.id: h for h in scenario.households}
-    speed = scenario.authority.travel_speed_kmh
     allocated = sum(
         1
         for v in plan.visits
@@ -210,13 +209,10 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
             days[(worker_id, visit.day)].append(visit)
     for (worker_id, _), visits in days.items():
         worker = workers[worker_id]
-        points = [(worker.base_lat, worker.base_lon)]
-        points += [
-            (homes[v.household_id].lat, homes[v.household_id].lon)
-            for v in sorted(visits, key=lambda v: v.start)
-        ]
-        points.append((worker.base_lat, worker.base_lon))
-        travel += sum(travel_min(*a, *b, speed) for a, b in pairwise(points))
+        points = [place_of(worker)]
+        points += [place_of(homes[v.household_id]) for v in sorted(visits, key=lambda v: v.start)]
+        points.append(place_of(worker))
+        travel += sum(travel_between(a, b, scenario.authority) for a, b in pairwise(points))
     loads = [len(v) for v in days.values()]
     return {
         "visits": len(plan.visits),
