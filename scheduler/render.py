@@ -30,6 +30,7 @@ from scheduler.domain import Absence, ChildDue, Plan, Scenario
 from scheduler.replan import ReplanReport
 
 if TYPE_CHECKING:
+    from scheduler.extracts.importing import ImportReport
     from scheduler.service import DueDateRequirement
 
 
@@ -319,3 +320,28 @@ def render_replan_summary(report: ReplanReport, scenario: Scenario) -> Table:
     )
     table.add_row("children now at risk", at_risk or "none")
     return table
+
+
+def render_import(report: ImportReport) -> list[str]:
+    """What an extract import did, in a manager's words."""
+    lines = [
+        f"Imported {report.source} as of {report.as_of:%d %B %Y}: "
+        + ", ".join(f"{n} {k}" for k, n in report.counts.items())
+        + ".",
+        f"Children added: {len(report.added)}; changed: {len(report.changed)}; "
+        f"closed (not in this extract): {len(report.closed)}.",
+    ]
+    if report.closed:
+        lines.append(
+            "Closed: " + ", ".join(report.closed[:20]) + (" ..." if len(report.closed) > 20 else "")
+        )
+    if report.skipped_orphans:
+        lines.append(f"Skipped {report.skipped_orphans} orphan row(s) (--skip-orphans).")
+    if report.visits_assumed_at_home:
+        lines.append(
+            f"{report.visits_assumed_at_home} visit(s) do not say where they happened and were "
+            f"taken as at home; {report.clocks_on_home_assumption} 'seen at home' clock(s) rest "
+            "on that (use --visit-place unknown to not assume it)."
+        )
+    lines += [f"Warning: {w}" for w in report.warnings]
+    return lines
