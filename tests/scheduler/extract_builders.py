@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 ("P4", "2006-01-01"),
                 ("P5", "2016-02-02"),
             )
-        ],  # fmt: skip
+        ],
         "ssd_family": [
             {"fami_family_id": "F1", "fami_person_id": "P1"},
             {"fami_family_id": "F1", "fami_person_id": "P2"},
@@ -84,7 +85,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "addr_address_postcode": PC_B,
                 "addr_address_json": '{"FLAT": "2", "HOUSE": "7"}',
             },
-        ],  # fmt: skip
+        ],
         "ssd_department": [{"dept_team_id": "D1", "dept_team_name": "North Locality"}],
         "ssd_professionals": [
             {
@@ -99,7 +100,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "prof_social_worker_registration_no": "",
                 "prof_professional_job_title": "Family Support Worker",
             },
-        ],  # fmt: skip
+        ],
         "ssd_involvements": [
             {
                 "invo_person_id": p,
@@ -110,7 +111,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "invo_involvement_end_date": "",
             }
             for p, s in (("P1", "S1"), ("P2", "S1"), ("P3", "S1"), ("P4", "S2"), ("P5", "S2"))
-        ],  # fmt: skip
+        ],
         "ssd_cin_episodes": [
             {
                 "cine_referral_id": "R1",
@@ -124,7 +125,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "cine_referral_date": "2024-02-01",
                 "cine_close_date": "",
             },
-        ],  # fmt: skip
+        ],
         "ssd_cin_plans": [
             {
                 "cinp_cin_plan_id": "CP5",
@@ -133,7 +134,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "cinp_cin_plan_start_date": "2024-03-01",
                 "cinp_cin_plan_end_date": "",
             },
-        ],  # fmt: skip
+        ],
         "ssd_cp_plans": [
             {
                 "cppl_cp_plan_id": f"CPP{p}",
@@ -144,7 +145,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "cppl_cp_plan_ola": "N",
             }
             for p in ("P1", "P2")
-        ],  # fmt: skip
+        ],
         "ssd_cla_episodes": [
             {
                 "clae_cla_episode_id": "E3",
@@ -154,7 +155,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "clae_cla_episode_start_date": "2023-05-01",
                 "clae_cla_episode_ceased_date": "",
             },
-        ],  # fmt: skip
+        ],
         "ssd_cla_placement": [
             {
                 "clap_cla_placement_id": "PL3",
@@ -165,7 +166,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "clap_cla_placement_type": "U4",
                 "clap_cla_placement_postcode": PC_C,
             },
-        ],  # fmt: skip
+        ],
         "ssd_legal_status": [
             {
                 "lega_person_id": "P3",
@@ -173,7 +174,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "lega_legal_status_start_date": "2023-06-01",
                 "lega_legal_status_end_date": "",
             },
-        ],  # fmt: skip
+        ],
         "ssd_care_leavers": [
             {
                 "clea_person_id": "P4",
@@ -181,7 +182,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "clea_care_leaver_allocated_team": "D1",
                 "clea_care_leaver_worker_id": "S2",
             },
-        ],  # fmt: skip
+        ],
         "ssd_cin_visits": [
             {
                 "cinv_cin_visit_id": "V1",
@@ -199,7 +200,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "cinv_cin_visit_seen_alone": "No",
                 "cinv_cin_visit_bedroom": "Yes",
             },
-        ],  # fmt: skip
+        ],
         "ssd_cp_visits": [
             # V1 again: Liquid Logic puts one case note in two visit tables.
             {
@@ -220,7 +221,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "cppv_cp_visit_seen_alone": "N",
                 "cppv_cp_visit_bedroom": "N",
             },
-        ],  # fmt: skip
+        ],
         "ssd_cla_visits": [
             {
                 "clav_cla_visit_id": "V3",
@@ -230,7 +231,7 @@ def ssd_tables() -> dict[str, list[dict[str, Any]]]:
                 "clav_cla_visit_seen": "Y",
                 "clav_cla_visit_seen_alone": "Y",
             },
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -241,50 +242,129 @@ def write_ssd(folder: Path, tables: dict[str, list[dict[str, Any]]] | None = Non
     return folder
 
 
+EXCEL_DAY = datetime(2024, 3, 20)  # noqa: DTZ001 (an Excel date cell has no time zone)
+"""An Excel date cell, as openpyxl reads it."""
+
 ANNEX_HEADERS = {
-    6: ["Child Unique ID", "Gender", "Date of Birth", "CIN Start Date",
-        "Date Child Was Last Seen", "CIN Closure Date", "Case Status", "Allocated Team",
-        "Allocated Worker"],
-    7: ["Child Unique ID", "Date of Birth", "Child Protection Plan Start Date",
-        "Date of the Last Statutory Visit", "Was the Child Seen Alone?",
-        "Date of latest review conference", "Child Protection Plan End Date", "Allocated Team",
-        "Allocated Worker"],
-    8: ["Child Unique ID", "Date of Birth", "Date Started to be Looked After",
-        "Child's Legal Status", "Start date of current legal status",
-        "Date of Last Social Work Visit", "Date Ceased to be Looked After",
-        "Start Date of Most Recent Placement", "Placement Type", "Placement postcode",
-        "Allocated Team", "Allocated Worker"],
-    9: ["Child Unique ID", "Date of Birth", "Allocated Team", "Allocated Worker",
-        "Allocated Personal Advisor", "Latest Date of Contact"],
-}  # fmt: skip
+    6: [
+        "Child Unique ID",
+        "Gender",
+        "Date of Birth",
+        "CIN Start Date",
+        "Date Child Was Last Seen",
+        "CIN Closure Date",
+        "Case Status",
+        "Allocated Team",
+        "Allocated Worker",
+    ],
+    7: [
+        "Child Unique ID",
+        "Date of Birth",
+        "Child Protection Plan Start Date",
+        "Date of the Last Statutory Visit",
+        "Was the Child Seen Alone?",
+        "Date of latest review conference",
+        "Child Protection Plan End Date",
+        "Allocated Team",
+        "Allocated Worker",
+    ],
+    8: [
+        "Child Unique ID",
+        "Date of Birth",
+        "Date Started to be Looked After",
+        "Child's Legal Status",
+        "Start date of current legal status",
+        "Date of Last Social Work Visit",
+        "Date Ceased to be Looked After",
+        "Start Date of Most Recent Placement",
+        "Placement Type",
+        "Placement postcode",
+        "Allocated Team",
+        "Allocated Worker",
+    ],
+    9: [
+        "Child Unique ID",
+        "Date of Birth",
+        "Allocated Team",
+        "Allocated Worker",
+        "Allocated Personal Advisor",
+        "Latest Date of Contact",
+    ],
+}
 
 
 def annex_rows() -> dict[int, list[list[Any]]]:
     """Lists 6-9: A1 in need (and closed in another episode), A2 on a plan (also in list 6),
     A3 in care placed with parents on a care order, A4 a care leaver."""
-    from datetime import datetime
-
     return {
         6: [
-            ["A1", "a) Male", "01/02/2015", "10/01/2024", datetime(2024, 3, 20), "",
-             "c) Child in need plan", "North Locality", "Ada Okafor"],
-            ["A1", "a) Male", "01/02/2015", "01/01/2022", "01/03/2022", "01/06/2022",
-             "e) Closed episode", "North Locality", "Ada Okafor"],
-            ["A2", "b) Female", "05/05/2018", "10/01/2024", "15/03/2024", "",
-             "b) Child Protection plan", "North Locality", "Ada Okafor"],
+            [
+                "A1",
+                "a) Male",
+                "01/02/2015",
+                "10/01/2024",
+                EXCEL_DAY,
+                "",
+                "c) Child in need plan",
+                "North Locality",
+                "Ada Okafor",
+            ],
+            [
+                "A1",
+                "a) Male",
+                "01/02/2015",
+                "01/01/2022",
+                "01/03/2022",
+                "01/06/2022",
+                "e) Closed episode",
+                "North Locality",
+                "Ada Okafor",
+            ],
+            [
+                "A2",
+                "b) Female",
+                "05/05/2018",
+                "10/01/2024",
+                "15/03/2024",
+                "",
+                "b) Child Protection plan",
+                "North Locality",
+                "Ada Okafor",
+            ],
         ],
         7: [
-            ["A2", "05/05/2018", "01/02/2024", "22/03/2024", "a) Yes", "01/03/2024", "",
-             "North Locality", "Ada Okafor"],
+            [
+                "A2",
+                "05/05/2018",
+                "01/02/2024",
+                "22/03/2024",
+                "a) Yes",
+                "01/03/2024",
+                "",
+                "North Locality",
+                "Ada Okafor",
+            ],
         ],
         8: [
-            ["A3", "12/09/2012", "01/05/2023", "C2: FCO", "01/06/2023", "01/03/2024", "",
-             "15/01/2024", "k) P1: Placed with parents", PC_C, "South Locality", "Cara Doyle"],
+            [
+                "A3",
+                "12/09/2012",
+                "01/05/2023",
+                "C2: FCO",
+                "01/06/2023",
+                "01/03/2024",
+                "",
+                "15/01/2024",
+                "k) P1: Placed with parents",
+                PC_C,
+                "South Locality",
+                "Cara Doyle",
+            ],
         ],
         9: [
             ["A4", "01/01/2006", "South Locality", "", "Dan Evans", "20/03/2024"],
         ],
-    }  # fmt: skip
+    }
 
 
 def write_annex_a(path: Path, rows: dict[int, list[list[Any]]] | None = None) -> Path:

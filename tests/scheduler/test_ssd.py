@@ -101,9 +101,8 @@ def test_ssd_unmapped_placement_is_a_problem(
     tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = code
     tables["ssd_legal_status"][0]["lega_legal_status"] = legal
     found = problems_of(store, write_ssd(tmp_path / "x", tables))
-    assert found == [found[0]] and found[0].startswith(
-        "ssd_cla_placement.csv:2: clap_cla_placement_type: expected"
-    )
+    assert len(found) == 1
+    assert found[0].startswith("ssd_cla_placement.csv:2: clap_cla_placement_type: expected")
 
 
 def test_ssd_liquid_logic_duplicate_visit_kept_once(store: Store, tmp_path: Path) -> None:
@@ -111,16 +110,19 @@ def test_ssd_liquid_logic_duplicate_visit_kept_once(store: Store, tmp_path: Path
     run(store, write_ssd(tmp_path / "x"))
     records = [r for r in store.read_scenario().records if r.child_id == "P1"]
     assert len(records) == 1
-    assert records[0].seen_alone and records[0].outcome == "completed"
+    assert records[0].seen_alone
+    assert records[0].outcome == "completed"
 
 
 def test_ssd_visit_flags_and_not_seen(store: Store, tmp_path: Path) -> None:
     """Y/N and Yes/No flags are read; seen = N is a not-seen record (restarts no clock)."""
     run(store, write_ssd(tmp_path / "x"))
     records = {r.child_id: r for r in store.read_scenario().records}
-    assert records["P5"].bedroom_seen and not records["P5"].seen_alone
+    assert records["P5"].bedroom_seen
+    assert not records["P5"].seen_alone
     assert records["P2"].outcome == "not-seen"
-    assert records["P3"].at_home and records["P3"].seen_alone
+    assert records["P3"].at_home
+    assert records["P3"].seen_alone
 
 
 def test_ssd_households_by_family_and_grid(store: Store, tmp_path: Path) -> None:
@@ -134,7 +136,8 @@ def test_ssd_households_by_family_and_grid(store: Store, tmp_path: Path) -> None
     assert (p5.easting, p5.northing) == (347000, 176700)
     p1 = homes[children["P1"].household_ids[0]]
     assert (p1.easting, p1.northing) == (332015, 161171)
-    assert p1.area == "BS23" and p1.postcode == "BS23 1UJ"
+    assert p1.area == "BS23"
+    assert p1.postcode == "BS23 1UJ"
 
 
 def test_ssd_teams_and_workers(store: Store, tmp_path: Path) -> None:
@@ -157,7 +160,8 @@ def test_ssd_visit_place_assumption_counted(store: Store, tmp_path: Path) -> Non
 def test_ssd_visit_place_unknown(store: Store, tmp_path: Path) -> None:
     """With --visit-place unknown, no visit is at home and no clock rests on the assumption."""
     report = run(store, write_ssd(tmp_path / "x"), visit_place="unknown")
-    assert report.visits_assumed_at_home == 0 and report.clocks_on_home_assumption == 0
+    assert report.visits_assumed_at_home == 0
+    assert report.clocks_on_home_assumption == 0
     assert all(not r.at_home and r.household_id is None for r in store.read_scenario().records)
 
 
@@ -165,9 +169,15 @@ def test_ssd_orphans_reported_then_skipped(store: Store, tmp_path: Path) -> None
     """A visit of a person not in ssd_person is named; --skip-orphans imports without it."""
     tables = ssd_tables()
     tables["ssd_cin_visits"].append(
-        {"cinv_cin_visit_id": "V9", "cinv_person_id": "P99", "cinv_cin_visit_date": "2024-03-01",
-         "cinv_cin_visit_seen": "Y", "cinv_cin_visit_seen_alone": "N", "cinv_cin_visit_bedroom": "N"}
-    )  # fmt: skip
+        {
+            "cinv_cin_visit_id": "V9",
+            "cinv_person_id": "P99",
+            "cinv_cin_visit_date": "2024-03-01",
+            "cinv_cin_visit_seen": "Y",
+            "cinv_cin_visit_seen_alone": "N",
+            "cinv_cin_visit_bedroom": "N",
+        }
+    )
     folder = write_ssd(tmp_path / "x", tables)
     found = problems_of(store, folder)
     assert found == [
