@@ -75,8 +75,7 @@ def import_extract(
         drafts, records = read_annex_a(path, as_of, homes, problems)
     else:
         drafts, records = read_ssd(path, as_of, problems, frozenset(allocated_roles))
-    if problems.items:
-        raise InputError(problems.items)
+    # Homes are placed even when the reader found problems, so every problem is listed at once.
     base = store.read_scenario() if store.has_caseload() else None
     try:
         assembled = assemble(
@@ -94,7 +93,7 @@ def import_extract(
             InputProblem(path.name, None, "(caseload)", "a consistent caseload", str(e["msg"]))
             for e in exc.errors()
         ) from None
-    if assembled is None:
+    if assembled is None or problems.items:
         raise InputError(problems.items)
     source = f"{kind}:{path.name}"
     added, changed, closed = write_extract(
