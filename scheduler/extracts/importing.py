@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from scheduler.domain import DomainModel, Scenario
-from scheduler.errors import InputError, InputProblem, StoreError
+from scheduler.errors import InputError, InputProblem
 from scheduler.extracts.annex_a import read_annex_a
 from scheduler.extracts.assemble import VisitPlace, assemble, clocks_resting_on_home
 from scheduler.extracts.cells import Problems
@@ -24,8 +24,6 @@ from scheduler.scenario_io import authority_problems
 from scheduler.store import Store
 
 Kind = Literal["annex-a", "ssd"]
-SHRINK_LIMIT = 0.10
-"""An import may close at most this share of the stored children without --allow-shrink."""
 
 
 class ImportReport(DomainModel):
@@ -67,7 +65,7 @@ def import_extract(
 
     Raises:
         InputError: every problem in the extract; nothing is written.
-        StoreError: the import would close too many children without `allow_shrink`.
+        InputError: also when the import would close too many children without `allow_shrink`.
     """
     problems = Problems(skip_orphans=skip_orphans)
     problems.items.extend(authority_problems(authority, path.name, None, "--authority"))
@@ -97,7 +95,7 @@ def import_extract(
         raise InputError(problems.items)
     source = f"{kind}:{path.name}"
     added, changed, closed = write_extract(
-        store, assembled.scenario, base, source=source, allow_shrink=allow_shrink, by=by, now=now
+        store, assembled.scenario, source=source, allow_shrink=allow_shrink, by=by, now=now
     )
     return ImportReport(
         source=source,
@@ -121,28 +119,21 @@ def import_extract(
 def write_extract(
     store: Store,
     scenario: Scenario,
-    base: Scenario | None,
     *,
     source: str,
     allow_shrink: bool,
     by: str,
     now: datetime,
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Write the imported caseload; returns the children added, changed and closed.
+    """Merge the imported caseload into the store; returns the children added, changed, closed.
 
-    Until the store keeps closed children (service.merge_caseload), this replaces the caseload:
-    a child missing from the extract leaves the caseload.
+    Children missing from the extract are closed on its as-of date, not deleted; closing more
+    than the store's shrink limit needs `allow_shrink`.
+
+    Raises:
+        InputError: the merge would close too many children.
     """
-    del source, by, now  # used by merge_caseload
-    before = {c.id: c for c in (base.children if base else ())}
-    after = {c.id: c for c in scenario.children}
-    added = tuple(sorted(set(after) - set(before)))
-    closed = tuple(sorted(set(before) - set(after)))
-    changed = tuple(sorted(i for i in set(after) & set(before) if after[i] != before[i]))
-    if before and not allow_shrink and len(closed) > SHRINK_LIMIT * len(before):
-        raise StoreError(
-            f"the extract would close {len(closed)} of {len(before)} children (more than "
-            f"{SHRINK_LIMIT:.0%}); check it is complete, then run again with --allow-shrink"
-        )
-    store.replace_caseload(scenario)
-    return added, changed, closed
+    report = store.merge_caseload(
+        scenario, source=source, allow_shrink=allow_shrink, by=by, now=now
+    )
+    return report.added, report.changed, report.closed

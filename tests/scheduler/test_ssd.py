@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.errors import InputError, StoreError
+from scheduler.errors import InputError
 from scheduler.extracts.importing import ImportReport, import_extract
 from scheduler.store import Store
 from tests.scheduler.extract_builders import (
@@ -243,10 +243,13 @@ def test_ssd_reimport_closes_missing_child_and_guards_shrink(store: Store, tmp_p
     run(store, write_ssd(tmp_path / "first"))
     tables = ssd_tables()
     del tables["ssd_care_leavers"]
-    with pytest.raises(StoreError, match="would close 1 of 5 children"):
+    with pytest.raises(InputError):
         run(store, write_ssd(tmp_path / "second", tables))
     assert len(store.read_scenario().children) == 5
     report = run(store, write_ssd(tmp_path / "second", tables), allow_shrink=True)
     assert report.closed == ("P4",)
     assert report.added == ()
     assert "P4" not in {c.id for c in store.read_scenario().children}
+    kept = store.child_row("P4")
+    assert kept is not None, "a closed child is kept as history, not deleted"
+    assert kept.closed_on == AS_OF
