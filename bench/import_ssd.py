@@ -23,6 +23,7 @@ from scheduler.postcodes import PostcodeDirectory
 from scheduler.store import Store
 
 AS_OF = date(2026, 11, 29)
+LONDON = ZoneInfo("Europe/London")
 
 
 def _write(folder: Path, name: str, header: list[str], rows: list[list[object]]) -> int:
@@ -74,7 +75,8 @@ def write_extract(folder: Path, children: int, years: int, postcodes: list[str])
     rows += _write(folder, "ssd_cin_plans", ["cinp_cin_plan_id", "cinp_person_id",
                    "cinp_cin_plan_start_date", "cinp_cin_plan_end_date"], cin)  # fmt: skip
     rows += _write(folder, "ssd_cp_plans", ["cppl_cp_plan_id", "cppl_person_id",
-                   "cppl_cp_plan_start_date", "cppl_cp_plan_end_date", "cppl_cp_plan_ola"], cp)  # fmt: skip
+                   "cppl_cp_plan_start_date", "cppl_cp_plan_end_date",
+                   "cppl_cp_plan_ola"], cp)  # fmt: skip
     rows += _write(folder, "ssd_cla_episodes", ["clae_cla_episode_id", "clae_person_id",
                    "clae_cla_id", "clae_cla_episode_start_date", "clae_cla_episode_ceased_date"],
                    cla)  # fmt: skip
@@ -82,7 +84,8 @@ def write_extract(folder: Path, children: int, years: int, postcodes: list[str])
                    "clap_person_id", "clap_cla_placement_start_date", "clap_cla_placement_end_date",
                    "clap_cla_placement_type", "clap_cla_placement_postcode"], place)  # fmt: skip
     rows += _write(folder, "ssd_legal_status", ["lega_person_id", "lega_legal_status",
-                   "lega_legal_status_start_date", "lega_legal_status_end_date"], legal)  # fmt: skip
+                   "lega_legal_status_start_date",
+                   "lega_legal_status_end_date"], legal)  # fmt: skip
     rows += _write(folder, "ssd_cin_visits", ["cinv_cin_visit_id", "cinv_person_id",
                    "cinv_cin_visit_date", "cinv_cin_visit_seen", "cinv_cin_visit_seen_alone",
                    "cinv_cin_visit_bedroom"], visits)  # fmt: skip
@@ -111,12 +114,13 @@ def main() -> None:
         tracemalloc.start()
         wall, cpu = time.perf_counter(), time.process_time()
         report = import_extract(store, "ssd", folder, "north-somerset", AS_OF,
-                                now=datetime(2026, 11, 29, 9, tzinfo=ZoneInfo("Europe/London")))  # fmt: skip
+                                now=datetime(2026, 11, 29, 9, tzinfo=LONDON))  # fmt: skip
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     print(
-        "| children | rows read | records | households | import wall s | import CPU s | peak MiB (tracemalloc) |"
+        "| children | rows read | records | households | import wall s | import CPU s "
+        "| peak MiB (tracemalloc) |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {report.counts['children']:,} | {rows:,} | {report.counts['records']:,} | "
