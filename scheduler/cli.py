@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
+import click
 import typer
 from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from scheduler.domain import Scenario
@@ -23,6 +25,7 @@ from policies import PackNotFoundError, PolicyError, load_pack
 from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Flag, PlacementType
 from scheduler import render, service
 from scheduler.errors import InputError, StaleError, VisitplanError
+from scheduler.postcodes import ATTRIBUTION
 from scheduler.scenario_io import read_scenario
 from scheduler.store import Store
 
@@ -241,23 +244,45 @@ def load(
     out.print(render.render_merge(report, f"Loaded {file.name} into {db}"))
 
 
-@app.command("import")
+class _ImportGroup(TyperGroup):
+    """`visitplan import`: the extract subcommands, and `import DIR` for the CSV exports."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """An unknown first word (a folder) falls through to the CSV import."""
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["csv", *args]
+        return super().parse_args(ctx, args)
+
+
+ATTRIBUTION_HELP = "Postcodes are placed with the ONS Postcode Directory. " + ATTRIBUTION
+import_app = typer.Typer(
+    cls=_ImportGroup,
+    no_args_is_help=True,
+    help=(
+        "Import a caseload: `import DIR` (CSV exports, docs/import-format.md), "
+        "`import annex-a WORKBOOK` or `import ssd DIR`.\n\n" + ATTRIBUTION_HELP
+    ),
+)
+app.add_typer(import_app, name="import")
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Date the export is correct to (default today)."),
+]
+AuthorityOption = Annotated[str, typer.Option(help="Policy pack id of the authority.")]
+AllowShrinkFlag = Annotated[
+    bool,
+    typer.Option("--allow-shrink", help="Allow closing more than 10% of the stored children."),
+]
+
+
+@import_app.command("csv", hidden=True)
 def import_(
     directory: Annotated[
         Path, typer.Argument(help="Folder of CSV exports (docs/import-format.md).")
     ],
-    authority: Annotated[str, typer.Option(help="Policy pack id of the authority.")],
-    as_of: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Date the export is correct to (default today)."),
-    ] = None,
-    allow_shrink: Annotated[
-        bool,
-        typer.Option(
-            "--allow-shrink",
-            help="Accept an export that closes more than 10% of open children.",
-        ),
-    ] = False,
+    authority: AuthorityOption,
+    as_of: AsOfOption = None,
+    allow_shrink: AllowShrinkFlag = False,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
@@ -282,6 +307,80 @@ def import_(
         print_json(report)
         return
     out.print(render.render_merge(report, f"Imported {directory} into {db}"))
+
+
+@import_app.command(
+    "annex-a", epilog=ATTRIBUTION_HELP, help="Import Ofsted Annex A lists 6-9 (an Excel "
+    "workbook) with a side file of home postcodes: all or nothing. See docs/import-annex-a.md."
+)  # fmt: skip
+def import_annex_a(
+    workbook: Annotated[Path, typer.Argument(help="The Annex A workbook (.xlsx).")],
+    authority: AuthorityOption,
+    homes: Annotated[
+        Path | None,
+        typer.Option(help="CSV of home postcodes: addr_person_id, addr_address_postcode."),
+    ] = None,
+    as_of: AsOfOption = None,
+    skip_orphans: Annotated[
+        bool, typer.Option("--skip-orphans", help="Skip homes of children not in the lists.")
+    ] = False,
+    allow_shrink: AllowShrinkFlag = False,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import Annex A lists 6-9."""
+    day = parse_date(as_of, "--as-of") or today()
+    with handled():
+        report = service.import_extract(
+            open_store(db), "annex-a", workbook, authority, day, now=now_local(), by=who(by),
+            homes=homes, skip_orphans=skip_orphans, allow_shrink=allow_shrink,
+        )  # fmt: skip
+    _print_import(report, as_json)
+
+
+@import_app.command(
+    "ssd", epilog=ATTRIBUTION_HELP, help="Import a Standard Safeguarding Dataset extract (one "
+    "CSV per ssd_* table): all or nothing. See docs/import-ssd.md."
+)  # fmt: skip
+def import_ssd(
+    directory: Annotated[Path, typer.Argument(help="Folder of ssd_*.csv files.")],
+    authority: AuthorityOption,
+    as_of: AsOfOption = None,
+    skip_orphans: Annotated[
+        bool, typer.Option("--skip-orphans", help="Skip rows that refer to missing rows.")
+    ] = False,
+    visit_place: Annotated[
+        str,
+        typer.Option(help="home: take visits as at home (the SSD does not say); or unknown."),
+    ] = "home",
+    allocated_role: Annotated[
+        list[str] | None,
+        typer.Option(help="Involvement role code of the allocated worker (repeatable)."),
+    ] = None,
+    allow_shrink: AllowShrinkFlag = False,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import an SSD extract."""
+    _choice(visit_place, ("home", "unknown"), "--visit-place")
+    day = parse_date(as_of, "--as-of") or today()
+    with handled():
+        report = service.import_extract(
+            open_store(db), "ssd", directory, authority, day, now=now_local(), by=who(by),
+            skip_orphans=skip_orphans, visit_place=visit_place,  # type: ignore[arg-type]
+            allocated_roles=tuple(allocated_role or ()), allow_shrink=allow_shrink,
+        )  # fmt: skip
+    _print_import(report, as_json)
+
+
+def _print_import(report: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    for line in render.render_import(report):
+        out.print(line)
 
 
 @app.command()

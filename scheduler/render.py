@@ -31,6 +31,7 @@ from scheduler.replan import ReplanReport
 
 if TYPE_CHECKING:
     from scheduler.caseload import ChildHistory
+    from scheduler.extracts.importing import ImportReport
     from scheduler.moves import MoveVerdict
     from scheduler.reports import DueReport, DueRow, PlanView, WorkerRow
     from scheduler.service import DueDateRequirement
@@ -322,12 +323,11 @@ def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | Non
 
 def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | str]:
     """Headline figures of a plan: visits, continuity, unannounced, travel, breaches."""
-    from scheduler.visiting import travel_min
+    from scheduler.visiting import place_of, travel_between
 
     children = {c.id: c for c in scenario.children}
     workers = {w.id: w for w in scenario.workers}
     homes = {h.id: h for h in scenario.households}
-    speed = scenario.authority.travel_speed_kmh
     allocated = sum(
         1
         for v in plan.visits
@@ -340,13 +340,10 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
             days[(worker_id, visit.day)].append(visit)
     for (worker_id, _), visits in days.items():
         worker = workers[worker_id]
-        points = [(worker.base_lat, worker.base_lon)]
-        points += [
-            (homes[v.household_id].lat, homes[v.household_id].lon)
-            for v in sorted(visits, key=lambda v: v.start)
-        ]
-        points.append((worker.base_lat, worker.base_lon))
-        travel += sum(travel_min(*a, *b, speed) for a, b in pairwise(points))
+        points = [place_of(worker)]
+        points += [place_of(homes[v.household_id]) for v in sorted(visits, key=lambda v: v.start)]
+        points.append(place_of(worker))
+        travel += sum(travel_between(a, b, scenario.authority) for a, b in pairwise(points))
     loads = [len(v) for v in days.values()]
     return {
         "visits": len(plan.visits),
@@ -489,3 +486,28 @@ def render_replan_summary(
     )
     table.add_row("children now at risk", at_risk or "none")
     return table
+
+
+def render_import(report: ImportReport) -> list[str]:
+    """What an extract import did, in a manager's words."""
+    lines = [
+        f"Imported {report.source} as of {report.as_of:%d %B %Y}: "
+        + ", ".join(f"{n} {k}" for k, n in report.counts.items())
+        + ".",
+        f"Children added: {len(report.added)}; changed: {len(report.changed)}; "
+        f"closed (not in this extract): {len(report.closed)}.",
+    ]
+    if report.closed:
+        lines.append(
+            "Closed: " + ", ".join(report.closed[:20]) + (" ..." if len(report.closed) > 20 else "")
+        )
+    if report.skipped_orphans:
+        lines.append(f"Skipped {report.skipped_orphans} orphan row(s) (--skip-orphans).")
+    if report.visits_assumed_at_home:
+        lines.append(
+            f"{report.visits_assumed_at_home} visit(s) do not say where they happened and were "
+            f"taken as at home; {report.clocks_on_home_assumption} 'seen at home' clock(s) rest "
+            "on that (use --visit-place unknown to not assume it)."
+        )
+    lines += [f"Warning: {w}" for w in report.warnings]
+    return lines

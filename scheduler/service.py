@@ -59,6 +59,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from scheduler.check import CheckReport
+    from scheduler.extracts.importing import ImportReport
     from scheduler.replan import ReplanReport
     from solver.params import SolveParams
 
@@ -301,6 +302,20 @@ def import_csv_dir(
         by=by,
         now=now,
     )
+
+
+def import_extract(
+    store: Store, kind: str, path: Path, authority: str, as_of: date, **options: object
+) -> ImportReport:
+    """Import an Annex A workbook or an SSD extract, all or nothing (scheduler.extracts).
+
+    Raises:
+        InputError: every problem in the extract; nothing is written.
+        StoreError: the import would close too many children without `allow_shrink`.
+    """
+    from scheduler.extracts.importing import import_extract as run
+
+    return run(store, kind, path, authority, as_of, **options)  # type: ignore[arg-type]
 
 
 def counts(scenario: object) -> dict[str, int]:
