@@ -1,7 +1,8 @@
 """Synthetic authorities: a seeded caseload, workforce and visit history calibrated to DfE data.
 
-Rule: pure function of its arguments (no clock, no global RNG, no I/O); the same arguments
-give a byte-identical scenario. See docs/generator.md for what is generated and why.
+Rule: pure function of its arguments and the installed postcode directory (read-only package
+data; no clock, no global RNG, no other I/O); the same arguments give a byte-identical
+scenario. See docs/generator.md for what is generated and why.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.due import calendar_for
+from scheduler.grid import grid_to_latlon
+from scheduler.patches import (
+    NearestPostcode,
+    Point,
+    central_first,
+    district_for,
+    make_patches,
+    metres,
+    residential_places,
+)
+from scheduler.postcodes import PostcodeDirectory, outward, pretty
 
 Size = Literal["S", "M", "L"]
 T = TypeVar("T")
@@ -103,11 +115,8 @@ RECENT_PLACEMENT_SHARE = 0.05
 FSW_SHARE = 0.17
 """Family support workers among a team's staff (one of a team of 7)."""
 
-REGION_CENTRE = (51.40, -2.60)
-"""Around North Somerset; the coordinates are synthetic, never real addresses."""
-KM_PER_DEG_LAT = 111.32
-PATCH_SIGMA_KM = 1.6
-PATCH_RADIUS_KM = 4.0
+SHARED_CARE_KM = (1.0, 8.0)
+"""How far a shared-care child's second home lies from the first."""
 
 NOMINAL_CADENCE: dict[Category, Period] = {
     "early-help": Period(amount=20, unit="working_days"),
@@ -118,8 +127,6 @@ NOMINAL_CADENCE: dict[Category, Period] = {
     "private-fostering": Period(amount=6, unit="weeks"),
 }
 """Visiting rhythm used only where the pack sets no clock for a child (e.g. early help)."""
-
-POSTCODE_AREAS: dict[str, str] = {"north-somerset": "BS", "camden": "NW"}
 
 FIRST_NAMES = (
     "Amira", "Ben", "Chloe", "Daniel", "Ella", "Farah", "George", "Hannah", "Imran", "Jade",
@@ -171,13 +178,6 @@ def _weighted(rng: Random, table: Sequence[tuple[T, float]]) -> T:
     return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
 
 
-def _offset(lat: float, lon: float, north_km: float, east_km: float) -> tuple[float, float]:
-    """The point `north_km`, `east_km` from (lat, lon), on a flat local approximation."""
-    dlat = north_km / KM_PER_DEG_LAT
-    dlon = east_km / (KM_PER_DEG_LAT * math.cos(math.radians(lat)))
-    return round(lat + dlat, 5), round(lon + dlon, 5)
-
-
 def scale_for(size: Size, children: int | None = None) -> Scale:
     """The counts for a named size, or scaled proportionally to `children`.
 
@@ -199,24 +199,34 @@ def generate(
     start: date = date(2026, 11, 30),
     children: int | None = None,
     authority: str = "north-somerset",
+    directory: PostcodeDirectory | None = None,
 ) -> Scenario:
     """A synthetic authority whose plan starts on `start` (a Monday).
 
     The scenario's `as_of` is the day before `start`: the history holds every visit up to and
-    including that day, and nothing on or after `start`.
+    including that day, and nothing on or after `start`. Households lie at real postcodes of
+    the authority's district (`scheduler.patches.district_for`), read from `directory` (the
+    installed ONS postcode directory by default).
 
     Raises:
         policies.PackNotFoundError: no pack for `authority`.
         ValueError: `children` is below 1.
+        FileNotFoundError: the postcode directory is not installed.
     """
-    return _Builder(size, seed, start, children, authority).build()
+    return _Builder(size, seed, start, children, authority, directory).build()
 
 
 class _Builder:
     """One generation run; every random draw comes from streams seeded by `seed`."""
 
     def __init__(
-        self, size: Size, seed: int, start: date, children: int | None, authority: str
+        self,
+        size: Size,
+        seed: int,
+        start: date,
+        children: int | None,
+        authority: str,
+        directory: PostcodeDirectory | None,
     ) -> None:
         self.seed = seed
         self.start = start
@@ -225,7 +235,9 @@ class _Builder:
         self.authority = authority
         self.pack = load_pack(authority)
         self.calendar: WorkingCalendar = calendar_for(self.pack)
-        self.prefix = POSTCODE_AREAS.get(authority, "ZZ")
+        self.directory = directory if directory is not None else PostcodeDirectory()
+        self.district = district_for(authority)
+        self._latlon: dict[str, tuple[float, float]] = {}
         self._packs: dict[Category, Pack] = {}
         self.working = self.calendar.working_days(
             self.as_of - timedelta(days=HISTORY_DAYS + MAX_SEED_DAYS + 14),
@@ -266,29 +278,40 @@ class _Builder:
         )
 
     def _place_teams(self) -> None:
-        rng = self._rng("teams")
+        """Split the district into patches and give each team one, with an office in it.
+
+        The district is cut into as many patches as it has teams of its own, or more when
+        the size asks for more teams; a size with fewer teams takes a block of patches
+        around the district's middle.
+        """
         n = self.scale.teams
-        side_km = max(30.0, 12.0 * math.sqrt(n))
-        cols = math.ceil(math.sqrt(n))
-        rows = math.ceil(n / cols)
-        cell = side_km / cols
-        self.centres: list[tuple[float, float]] = []
-        self.offices: list[tuple[float, float]] = []
-        for i in range(n):
-            r, c = divmod(i, cols)
-            north = (r + 0.5) * cell - rows * cell / 2 + rng.uniform(-0.2, 0.2) * cell
-            east = (c + 0.5) * cell - side_km / 2 + rng.uniform(-0.2, 0.2) * cell
-            if n == 1:
-                north, east = 0.0, 0.0
-            centre = _offset(*REGION_CENTRE, north, east)
-            self.centres.append(centre)
-            self.offices.append(_offset(*centre, rng.gauss(0, 0.8), rng.gauss(0, 0.8)))
+        points = residential_places(
+            [
+                (postcode, grid.easting, grid.northing)
+                for postcode, grid in self.directory.in_district(
+                    self.district.code, self.district.letters
+                )
+            ]
+        )
+        count = max(n, self.district.teams)
+        self.patches = central_first(make_patches(points, count), points)[:n]
+        self.nearest = NearestPostcode(points)
         teams = []
-        for i in range(n):
-            others = sorted((_km(self.centres[i], self.centres[j]), j) for j in range(n) if j != i)
+        for i, patch in enumerate(self.patches):
+            others = sorted(
+                (metres(patch.centre, other.centre), j)
+                for j, other in enumerate(self.patches)
+                if j != i
+            )
             neighbours = tuple(_team_id(j) for _, j in others[:3])
             teams.append(Team(id=_team_id(i), name=f"Patch {i + 1}", neighbours=neighbours))
         self.teams = tuple(teams)
+
+    def _latlon_of(self, point: Point) -> tuple[float, float]:
+        """WGS84 latitude and longitude of a postcode's grid reference, once per postcode."""
+        if point[0] not in self._latlon:
+            self._latlon[point[0]] = grid_to_latlon(point[1], point[2])
+        return self._latlon[point[0]]
 
     def _make_workers(self) -> None:
         rng = self._rng("workers")
@@ -335,7 +358,8 @@ class _Builder:
                 self.team_workers[team].append(worker)
 
     def _worker_model(self, w: _Worker) -> Worker:
-        lat, lon = self.offices[w.team]
+        office = self.patches[w.team].office
+        lat, lon = self._latlon_of(office)
         return Worker(
             id=w.id,
             name=w.name,
@@ -346,6 +370,8 @@ class _Builder:
             day_end=w.day_end,
             base_lat=lat,
             base_lon=lon,
+            base_easting=office[1],
+            base_northing=office[2],
         )
 
     # --- caseload --------------------------------------------------------------------------
@@ -403,37 +429,53 @@ class _Builder:
         self.groups = groups
 
     def _make_households(self) -> None:
+        """Each group's home at a random postcode of its team's patch (two for shared care)."""
         rng = self._rng("households")
         self.households: list[Household] = []
         self.school_age: dict[str, bool] = {}
         number = 0
         for group in self.groups:
-            centre = self.centres[group.team]
-            while True:
-                north, east = rng.gauss(0, PATCH_SIGMA_KM), rng.gauss(0, PATCH_SIGMA_KM)
-                if math.hypot(north, east) <= PATCH_RADIUS_KM:
-                    break
-            points = [_offset(*centre, north, east)]
+            points = [rng.choice(self.patches[group.team].postcodes)]
             if group.shared_care:
-                distance, bearing = rng.uniform(1.0, 8.0), rng.uniform(0, 2 * math.pi)
-                points.append(
-                    _offset(*points[0], distance * math.cos(bearing), distance * math.sin(bearing))
-                )
-            for lat, lon in points:
+                points.append(self._second_home(rng, points[0]))
+            for point in points:
                 number += 1
                 group.homes.append(f"h-{number:05d}")
-                district = 20 + 2 * group.team + rng.randint(0, 1)
+                lat, lon = self._latlon_of(point)
                 self.households.append(
                     Household(
                         id=group.homes[-1],
-                        area=f"{self.prefix}{district} patch {group.team + 1}",
+                        area=f"{outward(point[0])} patch {group.team + 1}",
                         lat=lat,
                         lon=lon,
                         team_id=_team_id(group.team),
                         joint_visit=rng.random() < JOINT_VISIT_SHARE,
+                        postcode=pretty(point[0]),
+                        easting=point[1],
+                        northing=point[2],
                     )
                 )
         self.household_index = {h.id: i for i, h in enumerate(self.households)}
+
+    def _second_home(self, rng: Random, first: Point) -> Point:
+        """A district postcode about 1-8 km from the first home (the other parent's home).
+
+        A random distance and bearing, snapped to the nearest postcode; drawn again (at most
+        ten times) when the snap lands nearer than 1 km or farther than 8 km, as it can by the
+        coast or the district's edge.
+        """
+        low, high = SHARED_CARE_KM
+        found = first
+        for _ in range(10):
+            distance = rng.uniform(low, high) * 1000
+            bearing = rng.uniform(0, 2 * math.pi)
+            found = self.nearest.nearest(
+                first[1] + distance * math.sin(bearing), first[2] + distance * math.cos(bearing)
+            )
+            apart = metres((found[1], found[2]), (first[1], first[2]))
+            if low * 1000 <= apart <= high * 1000:
+                return found
+        return found
 
     def _make_children(self) -> None:
         rng = self._rng("children")
@@ -834,12 +876,6 @@ def _event_start(facts: ChildFacts) -> date:
 
 def _team_id(index: int) -> str:
     return f"team-{index + 1:02d}"
-
-
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    north = (a[0] - b[0]) * KM_PER_DEG_LAT
-    east = (a[1] - b[1]) * KM_PER_DEG_LAT * math.cos(math.radians(a[0]))
-    return math.hypot(north, east)
 
 
 def _minutes(t: time) -> int:

@@ -5,14 +5,19 @@ Rule: no network and no clock; S is generated a few times, M once, L never.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from scheduler.domain import Scenario
 from scheduler.due import scenario_due
 from scheduler.generate import generate, scale_for
+from scheduler.grid import grid_to_latlon
+from scheduler.postcodes import GridRef, PostcodeDirectory, data_dir, outward
 
 START = date(2026, 11, 30)
 
@@ -232,3 +237,96 @@ def test_generate_m_counts_within_tolerance(medium: Scenario) -> None:
     assert counts["child-in-care"] / n == pytest.approx(0.20, abs=0.01)
     households = Counter(h.team_id for h in medium.households)
     assert len(households) == 17
+
+
+def test_generate_households_lie_at_real_postcodes_of_the_district(small: Scenario) -> None:
+    """Every home is a North Somerset postcode, at the directory's grid reference for it."""
+    directory = PostcodeDirectory()
+    for household in small.households:
+        assert household.postcode is not None
+        found = directory.locate(household.postcode)
+        assert isinstance(found, GridRef)
+        assert found.district == "E06000024"
+        assert (household.easting, household.northing) == (found.easting, found.northing)
+        assert (household.lat, household.lon) == grid_to_latlon(found.easting, found.northing)
+        assert household.area.startswith(outward(household.postcode) + " patch ")
+
+
+def test_generate_same_seed_same_places_other_seed_other_places(small: Scenario) -> None:
+    """Places are drawn deterministically per seed."""
+    again = generate("S", seed=0, start=START)
+    other = generate("S", seed=1, start=START)
+    assert [h.postcode for h in again.households] == [h.postcode for h in small.households]
+    assert [h.postcode for h in other.households] != [h.postcode for h in small.households]
+
+
+def test_generate_workers_are_based_at_their_team_office(medium: Scenario) -> None:
+    """Each team's workers share one base: a real postcode of the district inside the patch."""
+    directory = PostcodeDirectory()
+    district = {(g.easting, g.northing) for _, g in directory.in_district("E06000024", "B")}
+    bases: dict[str, set[tuple[float | None, float | None]]] = {}
+    for worker in medium.workers:
+        bases.setdefault(worker.team_id, set()).add((worker.base_easting, worker.base_northing))
+        assert (worker.base_lat, worker.base_lon) == grid_to_latlon(
+            worker.base_easting or 0, worker.base_northing or 0
+        )
+    assert all(len(b) == 1 for b in bases.values())
+    assert all(next(iter(b)) in district for b in bases.values())
+    assert len({next(iter(b)) for b in bases.values()}) == len(medium.teams)
+
+
+def test_generate_team_patches_do_not_overlap(medium: Scenario) -> None:
+    """Teams' first homes lie in separate blocks: no two teams' bounding boxes overlap."""
+    homes = {h.id: h for h in medium.households}
+    points: dict[str, list[tuple[float, float]]] = {}
+    for child in medium.children:
+        home = homes[child.household_ids[0]]
+        assert home.team_id is not None
+        assert home.easting is not None
+        points.setdefault(home.team_id, []).append((home.easting, home.northing or 0))
+    boxes = [
+        (min(e for e, _ in p), max(e for e, _ in p), min(n for _, n in p), max(n for _, n in p))
+        for p in points.values()
+    ]
+    assert len(boxes) == 17
+    for a, b in itertools.combinations(boxes, 2):
+        assert min(a[1], b[1]) - max(a[0], b[0]) <= 0 or min(a[3], b[3]) - max(a[2], b[2]) <= 0
+
+
+def test_generate_shared_care_homes_are_1_to_8_km_apart(medium: Scenario) -> None:
+    """A second home is another postcode of the district, nearly always 1-8 km away."""
+    homes = {h.id: h for h in medium.households}
+    apart = []
+    for child in medium.children:
+        if len(child.household_ids) == 2:
+            first, second = (homes[h] for h in child.household_ids)
+            assert first.postcode != second.postcode
+            assert first.team_id == second.team_id
+            apart.append(
+                math.hypot(
+                    (first.easting or 0) - (second.easting or 0),
+                    (first.northing or 0) - (second.northing or 0),
+                )
+            )
+    assert len(apart) > 50
+    assert sum(1000 <= m <= 8000 for m in apart) / len(apart) >= 0.95
+
+
+def test_generate_camden_loads_only_the_letters_it_needs(tmp_path: Path) -> None:
+    """Camden's homes are Camden postcodes, and only the N and W letters are read."""
+    for letter_file in data_dir().glob("postcodes_*.msgpack.br"):
+        (tmp_path / letter_file.name).symlink_to(letter_file)
+    directory = PostcodeDirectory(tmp_path)
+    scenario = generate("S", seed=0, start=START, children=30, authority="camden",
+                        directory=directory)  # fmt: skip
+    assert directory.loaded_letters == "NW"
+    for household in scenario.households:
+        found = directory.locate(household.postcode or "")
+        assert isinstance(found, GridRef)
+        assert found.district == "E09000007"
+
+
+def test_generate_generic_packs_use_the_default_district() -> None:
+    """Packs that name no place (england) put homes in North Somerset."""
+    scenario = generate("S", seed=0, start=START, children=20, authority="england")
+    assert all((h.postcode or "").startswith("BS") for h in scenario.households)
