@@ -273,6 +273,13 @@ AllowShrinkFlag = Annotated[
     bool,
     typer.Option("--allow-shrink", help="Allow closing more than 10% of the stored children."),
 ]
+SkipCodesFlag = Annotated[
+    bool,
+    typer.Option(
+        "--skip-unknown-codes",
+        help="Leave out (and list) children whose placement code cannot be read.",
+    ),
+]
 
 
 @import_app.command("csv", hidden=True)
@@ -324,6 +331,7 @@ def import_annex_a(
     skip_orphans: Annotated[
         bool, typer.Option("--skip-orphans", help="Skip homes of children not in the lists.")
     ] = False,
+    skip_unknown_codes: SkipCodesFlag = False,
     allow_shrink: AllowShrinkFlag = False,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
@@ -334,7 +342,8 @@ def import_annex_a(
     with handled():
         report = service.import_extract(
             open_store(db), "annex-a", workbook, authority, day, now=now_local(), by=who(by),
-            homes=homes, skip_orphans=skip_orphans, allow_shrink=allow_shrink,
+            homes=homes, skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes,
+            allow_shrink=allow_shrink,
         )  # fmt: skip
     _print_import(report, as_json)
 
@@ -350,6 +359,7 @@ def import_ssd(
     skip_orphans: Annotated[
         bool, typer.Option("--skip-orphans", help="Skip rows that refer to missing rows.")
     ] = False,
+    skip_unknown_codes: SkipCodesFlag = False,
     visit_place: Annotated[
         str,
         typer.Option(help="home: take visits as at home (the SSD does not say); or unknown."),
@@ -369,7 +379,8 @@ def import_ssd(
     with handled():
         report = service.import_extract(
             open_store(db), "ssd", directory, authority, day, now=now_local(), by=who(by),
-            skip_orphans=skip_orphans, visit_place=visit_place,  # type: ignore[arg-type]
+            skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes,
+            visit_place=visit_place,  # type: ignore[arg-type]
             allocated_roles=tuple(allocated_role or ()), allow_shrink=allow_shrink,
         )  # fmt: skip
     _print_import(report, as_json)

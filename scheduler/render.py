@@ -503,6 +503,12 @@ def render_import(report: ImportReport) -> list[str]:
         )
     if report.skipped_orphans:
         lines.append(f"Skipped {report.skipped_orphans} orphan row(s) (--skip-orphans).")
+    if report.skipped_unknown_codes:
+        lines.append(
+            f"Left out {len(report.skipped_unknown_codes)} child(ren) whose code could not be "
+            "read (--skip-unknown-codes); they are not planned for: "
+            + "; ".join(report.skipped_unknown_codes)
+        )
     if report.visits_assumed_at_home:
         lines.append(
             f"{report.visits_assumed_at_home} visit(s) do not say where they happened and were "

@@ -17,7 +17,7 @@ from typing import Any
 from policies.models import PLACEMENT_TYPES, Category
 from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import Problems, Where, code_of, parse_date, parse_flag, text
-from scheduler.extracts.codes import CARE_ORDER, EXPECTED, placement_type
+from scheduler.extracts.codes import CARE_ORDER, EXPECTED, placement_type, reading_of
 from scheduler.extracts.drafts import ChildDraft, HomeDraft, RecordDraft, TeamDraft, WorkerDraft
 from scheduler.extracts.tables import read_addresses
 
@@ -197,10 +197,13 @@ def _draft(
     draft.worker = WorkerDraft("w-" + _slug(worker), worker) if worker else None
     if entry.list_no == 8:
         legal = code_of(row["Child's Legal Status"])
-        found = placement_type(code_of(row["Placement Type"]), legal)
+        code = code_of(row["Placement Type"])
+        found = placement_type(code, legal)
         if found not in PLACEMENT_TYPES:
-            problems.add(where, "Placement Type", EXPECTED, str(found))
+            problems.unknown_code(where, "Placement Type", EXPECTED, str(found), child)
             return None
+        if (reading := reading_of(code)) is not None:
+            problems.readings[reading] += 1
         draft.placement_type = found  # type: ignore[assignment]
         placement = _date(row["Start Date of Most Recent Placement"])
         order = _date(row["Start date of current legal status"]) if legal == CARE_ORDER else None

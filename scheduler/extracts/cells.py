@@ -7,6 +7,7 @@ of sensitive fields (birth dates, names, addresses, postcodes) are never echoed 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -100,11 +101,16 @@ class Where:
 
 @dataclass
 class Problems:
-    """Every problem found while reading an extract, and rows skipped as orphans."""
+    """Every problem found while reading an extract, what was skipped, and codes read over."""
 
     items: list[InputProblem] = field(default_factory=list)
     skip_orphans: bool = False
     skipped: int = 0
+    skip_unknown_codes: bool = False
+    skipped_codes: list[str] = field(default_factory=list)
+    """Children left out for a code visitplan cannot read: id, file, row, field and code."""
+    readings: Counter[str] = field(default_factory=Counter)
+    """How many children each code reading (e.g. 'R5 ... read as residential') applied to."""
 
     def add(self, where: Where, field_name: str, expected: str, got: str) -> None:
         """Record one problem."""
@@ -116,6 +122,16 @@ class Problems:
             self.skipped += 1
         else:
             self.add(where, field_name, expected, got + " (or use --skip-orphans)")
+
+    def unknown_code(
+        self, where: Where, field_name: str, expected: str, got: str, child: str
+    ) -> None:
+        """A code that cannot be read: a problem, or (when skipping) the child left out, named."""
+        if self.skip_unknown_codes:
+            shown = f"{child} ({where.file} row {where.row}, {field_name}: {got})"
+            self.skipped_codes.append(shown)
+        else:
+            self.add(where, field_name, expected, got + " (or use --skip-unknown-codes)")
 
     def read(
         self,

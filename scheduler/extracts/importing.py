@@ -37,6 +37,11 @@ class ImportReport(DomainModel):
     counts: dict[str, int] = Field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     skipped_orphans: int = Field(default=0, description="Orphan rows skipped (--skip-orphans).")
+    skipped_unknown_codes: tuple[str, ...] = Field(
+        default=(),
+        description="Children left out for a code that cannot be read (--skip-unknown-codes): "
+        "id, file, row, field and code.",
+    )
     visits_assumed_at_home: int = Field(
         default=0, description="Visits whose place the extract does not give, taken as home."
     )
@@ -55,6 +60,7 @@ def import_extract(
     now: datetime,
     homes: Path | None = None,
     skip_orphans: bool = False,
+    skip_unknown_codes: bool = False,
     visit_place: VisitPlace = "home",
     allocated_roles: Collection[str] = (),
     allow_shrink: bool = False,
@@ -67,7 +73,7 @@ def import_extract(
         InputError: every problem in the extract; nothing is written.
         InputError: also when the import would close too many children without `allow_shrink`.
     """
-    problems = Problems(skip_orphans=skip_orphans)
+    problems = Problems(skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes)
     problems.items.extend(authority_problems(authority, path.name, None, "--authority"))
     if kind == "annex-a":
         drafts, records = read_annex_a(path, as_of, homes, problems)
@@ -107,13 +113,23 @@ def import_extract(
             name: len(getattr(assembled.scenario, name))
             for name in ("teams", "workers", "households", "children", "records")
         },
-        warnings=assembled.warnings,
+        warnings=(*_readings(problems), *assembled.warnings),
         skipped_orphans=problems.skipped,
+        skipped_unknown_codes=tuple(problems.skipped_codes),
         visits_assumed_at_home=len(assembled.assumed_home),
         clocks_on_home_assumption=clocks_resting_on_home(
             assembled.scenario, assembled.assumed_home
         ),
     )
+
+
+def _readings(problems: Problems) -> list[str]:
+    """One warning per placement code read as another placement type, with its count."""
+    return [
+        f"{count} child(ren) in care: placement code {reading} (docs/import-ssd.md); "
+        "check their plans say how often to visit."
+        for reading, count in sorted(problems.readings.items())
+    ]
 
 
 def write_extract(

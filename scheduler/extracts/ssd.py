@@ -9,13 +9,13 @@ leaver. Visits appearing in two tables (Liquid Logic) are kept once per person, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from policies.models import PLACEMENT_TYPES, Category, Role
 from scheduler.domain import ChildEvents
-from scheduler.extracts.cells import Problems, Where, parse_date, parse_flag
-from scheduler.extracts.codes import CARE_ORDER, EXPECTED, placement_type
+from scheduler.extracts.cells import CellError, Problems, Where, parse_date, parse_flag
+from scheduler.extracts.codes import CARE_ORDER, EXPECTED, TEMPORARY, placement_type, reading_of
 from scheduler.extracts.drafts import ChildDraft, HomeDraft, RecordDraft, TeamDraft, WorkerDraft
 from scheduler.extracts.tables import Row, read_addresses, read_table, rows_open_on
 
@@ -183,6 +183,7 @@ def _in_care(ex: _Extract, drafts: dict[str, ChildDraft]) -> None:
     )
     legal_rows = ex.table("ssd_legal_status", "lega_person_id", "lega_legal_status")
     current: dict[str, tuple[date, Row]] = {}
+    earlier = _placements_by_person(placements)
     for row, start, _ in rows_open_on(
         placements,
         "clap_cla_placement_start_date",
@@ -226,12 +227,21 @@ def _in_care(ex: _Extract, drafts: dict[str, ChildDraft]) -> None:
             drafts.pop(person, None)
             continue
         started, placement = current[person]
+        code = placement.get("clap_cla_placement_type").upper()
+        if code in TEMPORARY and (came_from := _came_from(earlier.get(person, []), started)):
+            ex.problems.readings[reading_of(code) or code] += 1
+            started, placement = came_from
+            code = placement.get("clap_cla_placement_type").upper()
         order_day, status = legal.get(person, (date.min, ""))
-        found = placement_type(placement.get("clap_cla_placement_type").upper(), status)
+        found = placement_type(code, status)
         if found not in PLACEMENT_TYPES:
-            ex.problems.add(placement.where, "clap_cla_placement_type", EXPECTED, str(found))
+            ex.problems.unknown_code(
+                placement.where, "clap_cla_placement_type", EXPECTED, str(found), person
+            )
             drafts.pop(person, None)
             continue
+        if (reading := reading_of(code)) is not None:
+            ex.problems.readings[reading] += 1
         earlier = drafts.get(person)
         draft = _draft(ex, ex.people[person], person, "child-in-care")
         draft.placement_type = found  # type: ignore[assignment]
@@ -249,6 +259,36 @@ def _in_care(ex: _Extract, drafts: dict[str, ChildDraft]) -> None:
             )
         ]
         drafts[person] = draft
+
+
+_Spell = tuple[date, date | None, Row]
+
+
+def _placements_by_person(rows: list[Row]) -> dict[str, list[_Spell]]:
+    """Every placement row with a readable start, by person (bad dates are reported elsewhere)."""
+    out: dict[str, list[_Spell]] = {}
+    for row in rows:
+        try:
+            start = parse_date(row.get("clap_cla_placement_start_date"))
+            end = parse_date(row.get("clap_cla_placement_end_date"))
+        except CellError:
+            continue
+        if start is not None:
+            out.setdefault(row.get("clap_person_id"), []).append((start, end, row))
+    return out
+
+
+def _came_from(spells: list[_Spell], moved: date) -> tuple[date, Row] | None:
+    """The placement a temporary move left: the latest earlier one, not itself temporary,
+    that ran up to the move (ended no more than a day before it, or not ended)."""
+    before = [
+        (start, row)
+        for start, end, row in spells
+        if start < moved
+        and row.get("clap_cla_placement_type").upper() not in TEMPORARY
+        and (end is None or end >= moved - timedelta(days=1))
+    ]
+    return max(before, key=lambda s: (s[0], s[1].where.row or 0), default=None)
 
 
 def _referral_date(ex: _Extract, row: Row, column: str) -> date | None:

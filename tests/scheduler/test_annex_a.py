@@ -25,6 +25,7 @@ from tests.scheduler.extract_builders import (
     PC_B,
     PC_NI,
     annex_rows,
+    ssd_tables,
     write_annex_a,
     write_homes,
     write_ssd,
@@ -111,7 +112,7 @@ def test_annex_a_problems_named_by_sheet_row_and_column(store: Store, tmp_path: 
     """A bad date, a BT home, a missing home and an unmapped placement: all listed at once."""
     rows = annex_rows()
     rows[7][0][2] = "31/02/2024"
-    rows[8][0][8] = "t) R5: Young Offender Institution"
+    rows[8][0][8] = "z) X9: Not a 903 code"
     homes = write_homes(tmp_path / "h.csv", {"A1": PC_NI, "A4": PC_B})
     with pytest.raises(InputError) as caught:
         run(store, write_annex_a(tmp_path / "a.xlsx", rows), homes)
@@ -126,6 +127,22 @@ def test_annex_a_problems_named_by_sheet_row_and_column(store: Store, tmp_path: 
     assert any(p.startswith("a.xlsx [List 6]:5: Child Unique ID: expected a home postcode")
                for p in found)  # fmt: skip
     assert not store.has_caseload()
+
+
+def test_annex_a_code_read_over_and_unknown_code_skipped(store: Store, tmp_path: Path) -> None:
+    """R5 (a YOI) is planned as residential and said so; an unknown code can be skipped."""
+    rows = annex_rows()
+    rows[8][0][8] = "t) R5: Young Offender Institution"
+    homes = write_homes(tmp_path / "h.csv", HOMES)
+    report = run(store, write_annex_a(tmp_path / "a.xlsx", rows), homes)
+    child = next(c for c in store.read_scenario().children if c.id == "A3")
+    assert child.placement_type == "residential"
+    assert any("placement code R5" in w and "read as residential" in w for w in report.warnings)
+    rows[8][0][8] = "z) X9: Not a 903 code"
+    again = run(store, write_annex_a(tmp_path / "b.xlsx", rows), homes,
+                skip_unknown_codes=True, allow_shrink=True)  # fmt: skip
+    assert again.skipped_unknown_codes == ("A3 (b.xlsx [List 8] row 3, Placement Type: 'X9')",)
+    assert again.closed == ("A3",)
 
 
 def test_annex_a_missing_list_and_orphan_home(store: Store, tmp_path: Path) -> None:
@@ -173,6 +190,25 @@ def test_cli_import_spellings(tmp_path: Path) -> None:
                        "--as-of", "2024-04-01", "--db", db)  # fmt: skip
     assert code == 0
     assert "'seen at home' clock(s) rest on that" in " ".join(out.split())
+
+
+def test_cli_import_skip_unknown_codes(tmp_path: Path) -> None:
+    """An unknown placement code exits 2 naming the way out; --skip-unknown-codes lists it."""
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    tables = ssd_tables()
+    tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = "Q9"
+    ssd = write_ssd(tmp_path / "ssd", tables)
+    args = ("import", "ssd", str(ssd), "--authority", "north-somerset", "--as-of", "2024-04-01",
+            "--db", db)  # fmt: skip
+    code, _, err = cli(*args)
+    assert code == 2
+    assert "--skip-unknown-codes" in err
+    code, out, _ = cli(*args, "--skip-unknown-codes")
+    assert code == 0
+    assert "Left out 1 child(ren) whose code could not be read" in " ".join(out.split())
+    assert "P3 (ssd_cla_placement.csv row 2, clap_cla_placement_type: 'Q9')" in out.replace(
+        "\n", ""
+    )
 
 
 def test_cli_import_problem_exits_2_and_help_has_attribution(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler.errors import InputError
+from scheduler.extracts.codes import EXPECTED, READ_AS_RESIDENTIAL
 from scheduler.extracts.importing import ImportReport, import_extract
 from scheduler.store import Store
 from tests.scheduler.extract_builders import (
@@ -87,22 +88,108 @@ def test_ssd_placement_code_mapping(
     tables = ssd_tables()
     tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = code
     tables["ssd_legal_status"][0]["lega_legal_status"] = legal
-    run(store, write_ssd(tmp_path / "x", tables))
+    report = run(store, write_ssd(tmp_path / "x", tables))
     child = next(c for c in store.read_scenario().children if c.id == "P3")
     assert child.placement_type == expected
+    assert not any("placement code" in w for w in report.warnings)
 
 
-@pytest.mark.parametrize(("code", "legal"), [("R5", "C2"), ("P1", "V2"), ("Q9", "C2")])
+@pytest.mark.parametrize("code", ["P2", "P3", "R2", "R3", "R5", "Z1"])
+def test_ssd_codes_without_rules_of_their_own_read_as_residential(
+    store: Store, tmp_path: Path, code: str
+) -> None:
+    """Independent living, a YOI, hospital ...: regulation 28's visits of any placement apply,
+    so the child is planned as in a residential placement and the summary says so."""
+    tables = ssd_tables()
+    tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = code
+    report = run(store, write_ssd(tmp_path / "x", tables))
+    child = next(c for c in store.read_scenario().children if c.id == "P3")
+    assert child.placement_type == "residential"
+    assert child.events.placement_start == date(2024, 1, 15)
+    assert [w for w in report.warnings if "placement code" in w] == [
+        f"1 child(ren) in care: placement code {code} ({READ_AS_RESIDENTIAL[code]}) read as "
+        "residential (docs/import-ssd.md); check their plans say how often to visit."
+    ]
+
+
+def _temporary_move(gap_days: int) -> dict[str, list[dict[str, str]]]:
+    """P3's long-term foster placement, then a temporary move (T2, a holiday) `gap_days` after
+    the foster placement ended."""
+    tables = ssd_tables()
+    foster = tables["ssd_cla_placement"][0]
+    foster["clap_cla_placement_end_date"] = "2024-03-10"
+    moved = 10 + gap_days
+    tables["ssd_cla_placement"].append(
+        {
+            **foster,
+            "clap_cla_placement_id": "PL3T",
+            "clap_cla_placement_start_date": f"2024-03-{moved:02d}",
+            "clap_cla_placement_end_date": "",
+            "clap_cla_placement_type": "T2",
+            "clap_cla_placement_postcode": PC_NI,
+        }
+    )
+    return tables
+
+
+@pytest.mark.parametrize("gap_days", [0, 1], ids=["same-day", "next-day"])
+def test_ssd_temporary_move_reads_the_placement_the_child_came_from(
+    store: Store, tmp_path: Path, gap_days: int
+) -> None:
+    """A holiday (T2) starting the day the foster placement ended, or the day after: the child
+    is still in the long-term foster placement, its start and home kept (no new clock)."""
+    report = run(store, write_ssd(tmp_path / "x", _temporary_move(gap_days)))
+    scenario = store.read_scenario()
+    child = next(c for c in scenario.children if c.id == "P3")
+    assert child.placement_type == "long-term-foster"
+    assert child.events.placement_start == date(2024, 1, 15)
+    home = next(h for h in scenario.households if h.id == child.household_ids[0])
+    assert home.postcode == "BS20 7AW"
+    assert any("T2 (a temporary move) read as the placement" in w for w in report.warnings)
+
+
+def test_ssd_temporary_move_after_a_gap_is_a_problem(store: Store, tmp_path: Path) -> None:
+    """Two days after the last placement ended, the move left no placement: a problem."""
+    found = problems_of(store, write_ssd(tmp_path / "x", _temporary_move(2)))
+    assert found == [
+        f"ssd_cla_placement.csv:3: clap_cla_placement_type: expected {EXPECTED}, got T2, a "
+        "temporary move with no earlier placement to return to (or use --skip-unknown-codes)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "legal"),
+    [("P1", "V2"), ("Q9", "C2"), ("T1", "C2")],
+    ids=["parents-without-order", "unknown", "temporary-alone"],
+)
 def test_ssd_unmapped_placement_is_a_problem(
     store: Store, tmp_path: Path, code: str, legal: str
 ) -> None:
-    """A YOI, parents without a care order, or an unknown code: the placement row is named."""
+    """Parents without a care order, an unknown code, or a lone temporary move: the placement
+    row is named, and the way out offered."""
     tables = ssd_tables()
     tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = code
     tables["ssd_legal_status"][0]["lega_legal_status"] = legal
     found = problems_of(store, write_ssd(tmp_path / "x", tables))
     assert len(found) == 1
     assert found[0].startswith("ssd_cla_placement.csv:2: clap_cla_placement_type: expected")
+    assert found[0].endswith("(or use --skip-unknown-codes)")
+
+
+def test_ssd_skip_unknown_codes_leaves_the_child_out_and_lists_them(
+    store: Store, tmp_path: Path
+) -> None:
+    """With --skip-unknown-codes the child with code Q9 is left out and named; the rest import."""
+    tables = ssd_tables()
+    tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = "Q9"
+    report = run(store, write_ssd(tmp_path / "x", tables), skip_unknown_codes=True)
+    assert report.skipped_unknown_codes == (
+        "P3 (ssd_cla_placement.csv row 2, clap_cla_placement_type: 'Q9')",
+    )
+    scenario = store.read_scenario()
+    assert "P3" not in {c.id for c in scenario.children}
+    assert "P3" not in {r.child_id for r in scenario.records}
+    assert {c.id for c in scenario.children} == {"P1", "P2", "P4", "P5"}
 
 
 def test_ssd_liquid_logic_duplicate_visit_kept_once(store: Store, tmp_path: Path) -> None:
