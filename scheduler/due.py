@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from policies import Contact, Pack, due_dates, escalations, load_pack
-from policies.models import Role
+from policies.models import Category, Role
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Requirement, Scenario, VisitRecord, WorkerId
 
@@ -15,6 +15,12 @@ from scheduler.domain import Child, ChildDue, Requirement, Scenario, VisitRecord
 def calendar_for(pack: Pack) -> WorkingCalendar:
     """The working-day calendar of a pack's nation and closure days."""
     return WorkingCalendar(pack.nation, pack.closure_days)
+
+
+def category_pack(pack: Pack, category: Category) -> Pack:
+    """The pack cut down to one category's rules: the same due dates, far fewer scope checks."""
+    rules = tuple(r for r in pack.rules if category in r.scope.categories)
+    return pack.model_copy(update={"rules": rules})
 
 
 def contacts_for(records: Iterable[VisitRecord], roles: Mapping[WorkerId, Role]) -> list[Contact]:

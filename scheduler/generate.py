@@ -32,7 +32,7 @@ from scheduler.domain import (
     Weekday,
     Worker,
 )
-from scheduler.due import calendar_for
+from scheduler.due import calendar_for, category_pack
 from scheduler.grid import grid_to_latlon
 from scheduler.patches import (
     NearestPostcode,
@@ -247,8 +247,7 @@ class _Builder:
     def _category_pack(self, category: Category) -> Pack:
         """The pack cut down to one category's rules: same due dates, far fewer scope checks."""
         if category not in self._packs:
-            rules = tuple(r for r in self.pack.rules if category in r.scope.categories)
-            self._packs[category] = self.pack.model_copy(update={"rules": rules})
+            self._packs[category] = category_pack(self.pack, category)
         return self._packs[category]
 
     def _rng(self, stream: str) -> Random:

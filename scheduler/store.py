@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -65,6 +66,8 @@ from scheduler.errors import InputError, InputProblem, NotFoundError, StaleError
 
 DEFAULT_URL = "sqlite:///visitplan.db"
 EMPTY_MESSAGE = "the store is empty: run `visitplan load FILE` or `visitplan demo`"
+BATCH_ROWS = 5000
+"""Rows per insert statement when a merge writes many (a six-year visit history)."""
 ID_MAX = 200
 """Longest id any table holds, on SQLite and PostgreSQL alike (load and import refuse longer)."""
 SCHEMA = 2
@@ -535,10 +538,11 @@ class Store:
                 scenario.workers,
                 lambda w: {"team_id": w.team_id, "left_on": None},
             )
+            staying = {w.id for w in scenario.workers}
             gone = [
                 wid
                 for wid, row in workers_before.items()
-                if row.left_on is None and wid not in {w.id for w in scenario.workers}
+                if row.left_on is None and wid not in staying
             ]
             if gone:
                 conn.execute(
@@ -627,18 +631,19 @@ class Store:
             )
         position = _next_position(conn, children_table)
         added, changed, reopened = [], [], []
+        fresh: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for child in scenario.children:
             row = before.get(child.id)
             data = child.model_dump_json()
             if row is None:
-                conn.execute(
-                    insert(children_table),
+                fresh.append(
                     {
                         "id": child.id,
                         "position": position,
                         "allocated_worker": child.allocated_worker,
                         "data": data,
-                    },
+                    }
                 )
                 position += 1
                 added.append(child.id)
@@ -647,16 +652,7 @@ class Store:
             was_closed = row.closed_on is not None
             if row.data == data and not was_closed:
                 continue
-            conn.execute(
-                update(children_table)
-                .where(children_table.c.id == child.id)
-                .values(
-                    allocated_worker=child.allocated_worker,
-                    data=data,
-                    closed_on=None,
-                    close_reason=None,
-                )
-            )
+            updates.append({"b_id": child.id, "b_worker": child.allocated_worker, "b_data": data})
             delta = field_changes(Child.model_validate_json(row.data), child)
             if was_closed:
                 reopened.append(child.id)
@@ -664,6 +660,19 @@ class Store:
             else:
                 changed.append(child.id)
                 tx.log("child edited", "child", child.id, child.id, source=source, changed=delta)
+        self._insert(conn, children_table, fresh)
+        if updates:
+            conn.execute(
+                update(children_table)
+                .where(children_table.c.id == bindparam("b_id"))
+                .values(
+                    allocated_worker=bindparam("b_worker"),
+                    data=bindparam("b_data"),
+                    closed_on=None,
+                    close_reason=None,
+                ),
+                updates,
+            )
         if closing:
             reason = f"not in {source}"
             conn.execute(
@@ -709,25 +718,40 @@ class Store:
     def _merge_records(
         self, tx: _Tx, records: Sequence[VisitRecord], report: dict[str, Any]
     ) -> None:
-        """Add records; one whose id exists with other content becomes a new version."""
+        """Add records; one whose id exists with other content becomes a new version.
+
+        New records go in in batches of `BATCH_ROWS` (one statement each), so a six-year
+        history is never held twice in memory; amended ones are read back in batches too.
+        """
         conn = tx.conn
-        existing = _rows_by_id(conn, records_table)
+        existing = {
+            r.id: r.data for r in conn.execute(select(records_table.c.id, records_table.c.data))
+        }
         position = _next_position(conn, records_table)
-        added = amended = 0
+        added = 0
         fresh: list[dict[str, Any]] = []
+        amended: dict[str, VisitRecord] = {}
         for record in records:
-            row = existing.get(record.id)
-            if row is None:
+            data = existing.get(record.id)
+            if data is None:
                 fresh.append(_record_row(record, position, tx))
                 position += 1
                 added += 1
-            elif row.data != record.model_dump_json():
-                _supersede(tx, row, record)
-                amended += 1
+                if len(fresh) == BATCH_ROWS:
+                    self._insert(conn, records_table, fresh)
+                    fresh = []
+            elif data != record.model_dump_json():
+                amended[record.id] = record
         self._insert(conn, records_table, fresh)
+        del existing
+        ids = sorted(amended)
+        for start in range(0, len(ids), BATCH_ROWS):
+            batch = ids[start : start + BATCH_ROWS]
+            for row in conn.execute(select(records_table).where(records_table.c.id.in_(batch))):
+                _supersede(tx, row, amended[row.id])
         if added:
             tx.log("records added", "record", None, count=added)
-        report.update(records_added=added, records_amended=amended)
+        report.update(records_added=added, records_amended=len(amended))
 
     def has_caseload(self) -> bool:
         """True when a caseload has been loaded."""
@@ -1609,21 +1633,35 @@ def _rows_by_id(conn: Connection, table: Table) -> dict[str, Any]:
 
 
 def _upsert_simple(conn: Connection, table: Table, items: Sequence[Any], columns: Any) -> None:
-    """Insert new rows and update changed ones, keeping each row's position."""
-    existing = {r.id: r.data for r in conn.execute(select(table.c.id, table.c.data))}
+    """Insert new rows and update changed ones (one statement each), keeping positions.
+
+    `columns(item)` gives the table's other columns; a row is updated when its data or any
+    of those differ from what is stored.
+    """
+    names = sorted(columns(items[0])) if items else []
+    existing = {
+        r.id: r
+        for r in conn.execute(select(table.c.id, table.c.data, *(table.c[n] for n in names)))
+    }
     position = _next_position(conn, table)
-    fresh = []
+    fresh, changed = [], []
     for item in items:
-        data = item.model_dump_json()
-        if item.id not in existing:
-            fresh.append({"id": item.id, "position": position, "data": data, **columns(item)})
+        data, extra = item.model_dump_json(), columns(item)
+        row = existing.get(item.id)
+        if row is None:
+            fresh.append({"id": item.id, "position": position, "data": data, **extra})
             position += 1
-        elif existing[item.id] != data or columns(item):
-            conn.execute(
-                update(table).where(table.c.id == item.id).values(data=data, **columns(item))
-            )
+        elif row.data != data or any(getattr(row, n) != extra[n] for n in names):
+            changed.append({"b_id": item.id, "b_data": data, **{f"b_{n}": extra[n] for n in names}})
     if fresh:
         conn.execute(insert(table), fresh)
+    if changed:
+        conn.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({n: bindparam(f"b_{n}") for n in ("data", *names)}),
+            changed,
+        )
 
 
 def _exists(conn: Connection, table: Table, key: str) -> bool:

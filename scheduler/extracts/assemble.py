@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from policies import Pack, due_dates, load_pack
 from scheduler.domain import Authority, Child, Household, Scenario, Team, VisitRecord, Worker
-from scheduler.due import scenario_due
+from scheduler.due import calendar_for, category_pack
 from scheduler.extracts.cells import Problems
 from scheduler.extracts.drafts import ChildDraft, HomeDraft, RecordDraft, TeamDraft, WorkerDraft
 from scheduler.grid import GB_EASTING, GB_NORTHING, grid_to_latlon
@@ -301,13 +302,35 @@ def _team_middles(households: Sequence[Household]) -> dict[str, tuple[float, flo
 
 
 def clocks_resting_on_home(scenario: Scenario, assumed_home: frozenset[str]) -> int:
-    """How many at-home clocks last restarted on a visit whose place the extract did not give."""
+    """How many at-home clocks last restarted on a visit whose place the extract did not give.
+
+    The due engine's own dates, computed only for children with such a visit, through the pack
+    cut down to each child's category (the same dates, far fewer scope checks).
+    """
     if not assumed_home:
         return 0
-    assumed_days = {(r.child_id, r.on) for r in scenario.records if r.id in assumed_home}
-    return sum(
-        1
-        for due in scenario_due(scenario, scenario.as_of)
-        for req in due.requirements
-        if req.clock in ("home", "each_home") and (due.child_id, req.last) in assumed_days
-    )
+    pack = load_pack(scenario.authority.id)
+    calendar = calendar_for(pack)
+    roles = {w.id: w.role for w in scenario.workers}
+    records: dict[str, list[VisitRecord]] = defaultdict(list)
+    assumed_days: dict[str, set[date]] = defaultdict(set)
+    for record in scenario.records:
+        if record.on <= scenario.as_of:
+            records[record.child_id].append(record)
+        if record.id in assumed_home:
+            assumed_days[record.child_id].add(record.on)
+    packs: dict[str, Pack] = {}
+    count = 0
+    for child in scenario.children:
+        days = assumed_days.get(child.id)
+        if not days:
+            continue
+        if child.category not in packs:
+            packs[child.category] = category_pack(pack, child.category)
+        # One child's contacts at a time: a six-year history is never held twice.
+        contacts = [
+            r.contact(roles.get(r.worker_id) if r.worker_id else None) for r in records[child.id]
+        ]
+        dues = due_dates(packs[child.category], child.facts(), contacts, calendar, scenario.as_of)
+        count += sum(1 for d in dues if d.clock in ("home", "each_home") and d.last in days)
+    return count

@@ -24,6 +24,13 @@ _LETTER_PREFIX = re.compile(r"^[a-z]{1,2}\)\s*", re.IGNORECASE)
 _TRUE = frozenset({"y", "yes", "true", "1"})
 _FALSE = frozenset({"n", "no", "false", "0"})
 _UNKNOWN = frozenset({"unknown", "not known", "u"})
+_READ_FLAGS: dict[str, bool | None] = {
+    "": None,
+    **dict.fromkeys(_UNKNOWN),
+    **dict.fromkeys(_TRUE, True),
+    **dict.fromkeys(_FALSE, False),
+}
+"""The plain spellings, looked up before the letter prefix ("a) Yes") is taken off."""
 
 
 class CellError(ValueError):
@@ -37,6 +44,8 @@ class CellError(ValueError):
 
 def text(value: object) -> str:
     """A cell as stripped text; blank for None."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -75,7 +84,10 @@ def parse_flag(value: object) -> bool | None:
     """
     if isinstance(value, bool):
         return value
-    cell = _LETTER_PREFIX.sub("", text(value)).lower()
+    cell = text(value).lower()
+    if cell in _READ_FLAGS:
+        return _READ_FLAGS[cell]
+    cell = _LETTER_PREFIX.sub("", cell)
     if not cell or cell in _UNKNOWN:
         return None
     if cell in _TRUE:

@@ -87,7 +87,7 @@ class ChildDraft:
     homes: list[HomeDraft] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordDraft:
     """A visit from the extract's history, for one child."""
 

@@ -81,6 +81,14 @@ def import_extract(
         drafts, records = read_ssd(path, as_of, problems, frozenset(allocated_roles))
     # Homes are placed even when the reader found problems, so every problem is listed at once.
     base = store.read_scenario() if store.has_caseload() else None
+    if base is not None:
+        # Stored records the extract gives again are merged from the extract: drop them now,
+        # so a re-run never holds the whole history twice.
+        again = {r.id for r in records}
+        base = base.model_copy(
+            update={"records": tuple(r for r in base.records if r.id not in again)}
+        )
+        del again
     try:
         assembled = assemble(
             authority,

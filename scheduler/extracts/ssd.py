@@ -17,7 +17,7 @@ from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import CellError, Problems, Where, parse_date, parse_flag
 from scheduler.extracts.codes import CARE_ORDER, EXPECTED, TEMPORARY, placement_type, reading_of
 from scheduler.extracts.drafts import ChildDraft, HomeDraft, RecordDraft, TeamDraft, WorkerDraft
-from scheduler.extracts.tables import Row, read_addresses, read_table, rows_open_on
+from scheduler.extracts.tables import Row, read_addresses, read_table, rows_open_on, stream_table
 
 TABLES = (
     "ssd_person", "ssd_address", "ssd_family", "ssd_involvements", "ssd_professionals",
@@ -397,7 +397,10 @@ def _visits(ex: _Extract) -> list[RecordDraft]:
     out: dict[tuple[str, date, str], RecordDraft] = {}
     for name, (prefix, id_col, date_col, flag) in VISIT_TABLES.items():
         person_col = f"{prefix}_person_id"
-        for row in ex.table(name, id_col, person_col, date_col):
+        rows = stream_table(
+            ex.folder / f"{name}.csv", (id_col, person_col, date_col), ex.problems, optional=True
+        )
+        for row in rows or ():
             person = ex.person(row, person_col)
             day = ex.problems.read(row.where, date_col, parse_date, row.get(date_col))
             if person is None or day is None:

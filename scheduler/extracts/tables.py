@@ -12,21 +12,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from scheduler.extracts.cells import Problems, Where, parse_date, text
 from scheduler.extracts.drafts import HomeDraft
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
-    """One data row: where it is and its cells by lower-case column name."""
+    """One data row: where it is and its stripped cells by lower-case column name."""
 
     where: Where
     cells: dict[str, str]
 
     def get(self, column: str) -> str:
         """The stripped cell, blank when absent."""
-        return text(self.cells.get(column))
+        return self.cells.get(column, "")
 
 
 def read_table(
@@ -36,32 +37,57 @@ def read_table(
 
     A missing optional file is an empty table.
     """
+    rows = stream_table(path, required, problems, optional=optional)
+    return None if rows is None else list(rows)
+
+
+def stream_table(
+    path: Path, required: Sequence[str], problems: Problems, *, optional: bool = False
+) -> Iterator[Row] | None:
+    """The rows of a CSV table one at a time (for tables too big to hold), or None (with
+    problems) when its header cannot be read. A file that turns unreadable part-way adds a
+    problem and ends the rows. A missing optional file is an empty table.
+    """
     name = path.name
     if not path.is_file():
         if optional:
-            return []
+            return iter(())
         problems.add(Where(name, None), "(file)", "the file", "no such file")
         return None
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            table = list(csv.reader(handle))
+        handle = path.open(encoding="utf-8-sig", newline="")
+        reader = csv.reader(handle)
+        first = next(reader, None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.add(Where(name, None), "(file)", "a UTF-8 CSV file", type(exc).__name__)
         return None
-    if not table:
+    if first is None:
+        handle.close()
         problems.add(Where(name, 1), "(header)", "a header row", "an empty file")
         return None
-    header = [cell.strip().lower() for cell in table[0]]
+    header = [cell.strip().lower() for cell in first]
     missing = [column for column in required if column not in header]
     for column in missing:
         problems.add(Where(name, 1), column, "a required column", "no such column")
     if missing:
+        handle.close()
         return None
-    return [
-        Row(Where(name, number), dict(zip(header, cells, strict=False)))
-        for number, cells in enumerate(table[1:], start=2)
-        if any(cell.strip() for cell in cells)
-    ]
+    return _rows(name, handle, reader, header, problems)
+
+
+def _rows(
+    name: str, handle: TextIO, reader: Iterator[list[str]], header: list[str], problems: Problems
+) -> Iterator[Row]:
+    """The data rows (row 2 onwards), blank rows skipped; the file is closed at the end."""
+    number = 1
+    with handle:
+        try:
+            for number, cells in enumerate(reader, start=2):
+                stripped = [cell.strip() for cell in cells]
+                if any(stripped):
+                    yield Row(Where(name, number), dict(zip(header, stripped, strict=False)))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            problems.add(Where(name, number + 1), "(file)", "a UTF-8 CSV file", type(exc).__name__)
 
 
 def rows_open_on(
