@@ -6,10 +6,12 @@ Rule: nothing is written unless every problem is fixed or skipped. All writes go
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+import gc
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from pydantic import Field, ValidationError
 
@@ -50,6 +52,32 @@ class ImportReport(DomainModel):
     )
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def collector_paused(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` with Python's cyclic garbage collector paused (reference counting still frees).
+
+    An L-size extract makes ~400,000 rows and as many records, all alive until the merge; each
+    full collection walks them all, which took a third of the import's time. The import makes
+    no reference cycles worth collecting, and the collector is restored however it ends.
+    """
+
+    @functools.wraps(func)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not gc.isenabled():
+            return func(*args, **kwargs)
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@collector_paused
 def import_extract(
     store: Store,
     kind: Kind,

@@ -393,37 +393,42 @@ def _homes(ex: _Extract, drafts: dict[str, ChildDraft], families: dict[str, str]
 
 
 def _visits(ex: _Extract) -> list[RecordDraft]:
-    """Every visit in the three visit tables, once per person, date and id."""
+    """Every visit in the three visit tables, once per person, date and id.
+
+    The tables are read row by row (six years of visits for a large authority are ~400,000
+    rows), with each column name worked out once per table.
+    """
     out: dict[tuple[str, date, str], RecordDraft] = {}
+    read = ex.problems.read
     for name, (prefix, id_col, date_col, flag) in VISIT_TABLES.items():
         person_col = f"{prefix}_person_id"
+        flag_cols = tuple(f"{flag}_{suffix}" for suffix in ("seen", "seen_alone", "bedroom"))
         rows = stream_table(
             ex.folder / f"{name}.csv", (id_col, person_col, date_col), ex.problems, optional=True
         )
         for row in rows or ():
+            cells = row.cells
             person = ex.person(row, person_col)
-            day = ex.problems.read(row.where, date_col, parse_date, row.get(date_col))
+            day = read(row.where, date_col, parse_date, cells.get(date_col, ""))
             if person is None or day is None:
-                if person is not None and not row.get(date_col):
+                if person is not None and not cells.get(date_col):
                     ex.problems.add(row.where, date_col, "a date", "nothing")
                 continue
-            flags = {}
-            for suffix in ("seen", "seen_alone", "bedroom"):
-                flags[suffix] = bool(
-                    ex.problems.read(
-                        row.where, f"{flag}_{suffix}", parse_flag, row.get(f"{flag}_{suffix}")
-                    )
-                )
-            visit_id = row.get(id_col)
+            seen, alone, bedroom = (
+                bool(read(row.where, column, parse_flag, cells.get(column, "")))
+                for column in flag_cols
+            )
+            visit_id = cells.get(id_col, "")
             key = (person, day, visit_id)
             if key in out:
                 continue
+            iso = day.isoformat()
             out[key] = RecordDraft(
-                id=f"ssd-{person}-{day:%Y%m%d}-{visit_id}",
+                id=f"ssd-{person}-{iso[:4]}{iso[5:7]}{iso[8:]}-{visit_id}",
                 child_id=person,
                 on=day,
-                seen=flags["seen"],
-                seen_alone=flags["seen_alone"],
-                bedroom_seen=flags["bedroom"],
+                seen=seen,
+                seen_alone=alone,
+                bedroom_seen=bedroom,
             )
     return sorted(out.values(), key=lambda r: (r.child_id, r.on, r.id))

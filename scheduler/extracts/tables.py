@@ -83,9 +83,9 @@ def _rows(
     with handle:
         try:
             for number, cells in enumerate(reader, start=2):
-                stripped = [cell.strip() for cell in cells]
-                if any(stripped):
-                    yield Row(Where(name, number), dict(zip(header, stripped, strict=False)))
+                stripped = dict(zip(header, map(str.strip, cells), strict=False))
+                if any(stripped.values()):
+                    yield Row(Where(name, number), stripped)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             problems.add(Where(name, number + 1), "(file)", "a UTF-8 CSV file", type(exc).__name__)
 

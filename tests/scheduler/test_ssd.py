@@ -5,6 +5,8 @@ Rule: no network and no clock: `as_of` and `now` are passed; the real postcode d
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -340,3 +342,26 @@ def test_ssd_reimport_closes_missing_child_and_guards_shrink(store: Store, tmp_p
     kept = store.child_row("P4")
     assert kept is not None, "a closed child is kept as history, not deleted"
     assert kept.closed_on == AS_OF
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["imported", "refused"])
+def test_ssd_import_restores_the_garbage_collector(
+    store: Store, tmp_path: Path, fails: bool
+) -> None:
+    """The collector paused for the bulk import is running again afterwards, however it ends,
+    and one that was already paused stays paused."""
+    tables = ssd_tables()
+    if fails:
+        tables["ssd_cla_placement"][0]["clap_cla_placement_type"] = "Q9"
+    folder = write_ssd(tmp_path / "x", tables)
+    assert gc.isenabled()
+    with contextlib.suppress(InputError):
+        run(store, folder)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with contextlib.suppress(InputError):
+            run(store, folder)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
