@@ -354,12 +354,16 @@ def test_shared_care_child_is_seen_at_either_home() -> None:
 
 
 def test_team_processes_do_not_change_the_plan() -> None:
-    """Two teams solved in a process pool give the same plan as solved in sequence."""
+    """Two teams solved in a process pool give the same plan as solved in sequence.
+
+    Deterministic limits: a wall-clock limit reached on a busy machine gives a different
+    (equally valid) plan on each run, in sequence or not.
+    """
     from scheduler.generate import generate
 
     scenario = generate("M", seed=2, start=MONDAY, children=200)
     assert len(scenario.teams) == 2
-    params = SolveParams(time_limit_s=1, num_workers=1)
+    params = SolveParams(time_limit_s=1, num_workers=1, deterministic=True)
     plans = [
         plan_scenario(
             scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params, team_processes=n
