@@ -894,6 +894,68 @@ def child_add(
     out.print(f"Added {case_ref} ({category}). Run `visitplan due` or `visitplan replan`.")
 
 
+# ------------------------------------------------------------------ desk users
+
+users_app = typer.Typer(no_args_is_help=True, help="People who sign in to the desk (web).")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Sign-in name.")],
+    role: Annotated[str, typer.Option(help="admin, manager or worker.")],
+    team: Annotated[list[str] | None, typer.Option(help="A team they run (repeatable).")] = None,
+    worker: Annotated[str | None, typer.Option(help="The worker id a worker account is.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Add someone who signs in to the desk; the password comes from a prompt or
+    VISITPLAN_PASSWORD, never from a flag."""
+    import os
+
+    from scheduler.accounts import ROLES, add_user
+
+    _choice(role, ROLES, "--role")
+    password = os.environ.get("VISITPLAN_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    with handled():
+        user = add_user(
+            open_store(db),
+            name,
+            role,
+            password,
+            now_utc(),
+            tuple(team or ()),
+            worker,  # type: ignore[arg-type]
+        )
+    teams = f" of {', '.join(user.teams)}" if user.teams else ""
+    out.print(f"Added {user.role} {user.name}{teams}.")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = DEFAULT_DB, as_json: JsonFlag = False) -> None:
+    """List the desk's users (never their passwords)."""
+    with handled():
+        users = open_store(db).user_list()
+    if as_json:
+        print_json([json.loads(u.model_dump_json()) for u in users])
+        return
+    out.print(render.render_users(users))
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Sign-in name.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Stop someone signing in; their open sessions end at their next click."""
+    from scheduler.accounts import disable_user
+
+    with handled():
+        user = disable_user(open_store(db), name)
+    out.print(f"Disabled {user.name}.")
+
+
 def next_monday(day: date) -> date:
     """The Monday after `day` (or `day` itself when it is a Monday)."""
     from datetime import timedelta

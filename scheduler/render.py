@@ -30,6 +30,7 @@ from scheduler.domain import Absence, ChildDue, Plan, Scenario
 from scheduler.replan import ReplanReport
 
 if TYPE_CHECKING:
+    from scheduler.accounts import User
     from scheduler.service import DueDateRequirement
 
 
@@ -322,4 +323,20 @@ def render_replan_summary(report: ReplanReport, scenario: Scenario) -> Table:
         for b in report.at_risk
     )
     table.add_row("children now at risk", at_risk or "none")
+    return table
+
+
+def render_users(users: Sequence[User]) -> Table:
+    """The desk's users: name, role, teams, worker and whether they may sign in."""
+    table = Table(title=f"{len(users)} user(s)")
+    for column in ("name", "role", "teams", "worker", "status"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(
+            user.name,
+            user.role,
+            ", ".join(user.teams) or "-",
+            user.worker_id or "-",
+            "disabled" if user.disabled else "active",
+        )
     return table
