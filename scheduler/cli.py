@@ -676,17 +676,84 @@ def publish(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    base_url: FeedBaseOption = "http://127.0.0.1:8080",
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Serve workers' ICS subscription feeds at /feeds/TOKEN.ics (see `visitplan feeds issue`)."""
+    """Serve the manager's desk at / and workers' ICS feeds at /feeds/TOKEN.ics.
+
+    Sign-in needs a user (`visitplan users add`). Sessions are signed with
+    VISITPLAN_SECRET_KEY (set it so sessions survive a restart); cookies are Secure when the
+    --base-url is https. Calendars are published when VISITPLAN_CALDAV_* is configured.
+    """
     import uvicorn
 
     from integrations.feeds import make_app
 
     with handled():
         store = open_store(db)
+    desk = _desk(store, base_url, make_app(lambda: store, now_utc))
     # No access log: feed URLs carry secret tokens.
-    uvicorn.run(make_app(lambda: store, now_utc), host=host, port=port, access_log=False)
+    uvicorn.run(desk, host=host, port=port, access_log=False, log_level="info")
+
+
+def _desk(store: Store, base_url: str, feed_app: Any) -> Any:
+    """The desk app wired to the feeds and, when configured, the CalDAV server."""
+    import logging
+    import os
+    import secrets
+
+    from integrations.dav import read_config
+    from integrations.errors import ConfigError
+    from integrations.feeds import issue_token, revoke_token
+    from scheduler.web.app import create_app
+    from scheduler.web.context import DeskServices
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    secret = os.environ.get("VISITPLAN_SECRET_KEY")
+    if not secret:
+        secret = secrets.token_urlsafe(32)
+        err.print("VISITPLAN_SECRET_KEY is not set: sign-ins last until the server restarts.")
+    try:
+        read_config()
+        publish = _publisher
+    except ConfigError:
+        publish = None
+    services = DeskServices(issue_token, revoke_token, publish)
+    return create_app(store, now_utc, secret, services, base_url, feed_app, _attribution())
+
+
+def _publisher(store: Store, now: datetime) -> Any:
+    """Publish the current plan to CalDAV for the desk; failures become a manager's message."""
+    from integrations.dav import connect, publish_plan, read_config
+    from integrations.errors import CalendarError
+    from scheduler.web.context import CalendarUnavailableError, PublishCounts
+
+    plan = store.current_plan()
+    if plan is None:
+        raise CalendarUnavailableError("there is no plan to publish")
+    try:
+        report = publish_plan(
+            connect(read_config()), store, plan.visits, store.read_scenario(), now
+        )
+    except CalendarError as exc:
+        raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
+    return PublishCounts(
+        created=len(report.created),
+        updated=len(report.updated),
+        cancelled=len(report.cancelled),
+        deleted=len(report.deleted),
+        unchanged=report.unchanged,
+        conflicts=len(report.conflicts),
+    )
+
+
+def _attribution() -> str | None:
+    """The postcode data attribution for the desk's footer, once `scheduler.postcodes` exists."""
+    try:
+        from scheduler import postcodes  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(postcodes, "ATTRIBUTION", None)
 
 
 @feeds_app.command("issue")

@@ -374,3 +374,21 @@ def add_child(store: Store, child: Child, new_household: Household | None = None
         ) from None
     store.replace_caseload(updated)
     return updated
+
+
+def solve_params(time_limit_s: float, seed: int) -> SolveParams:
+    """Solver settings for the CLI's and the desk's runs: one CP-SAT worker per team,
+    deterministic time limits, so the same input and seed give the same plan anywhere."""
+    from solver.params import SolveParams
+
+    return SolveParams(time_limit_s=time_limit_s, seed=seed, num_workers=1, deterministic=True)
+
+
+def children_due(scenario: Scenario, child_ids: Sequence[str], as_of: date) -> tuple[ChildDue, ...]:
+    """Some children's requirements and escalations as of `as_of`, overdue first, without
+    working out every other child's (a team's page; a failed visit's retry and escalation)."""
+    wanted = set(child_ids)
+    subset = scenario.model_copy(
+        update={"children": tuple(c for c in scenario.children if c.id in wanted)}
+    )
+    return scenario_due(subset, as_of)

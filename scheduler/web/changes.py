@@ -1,0 +1,123 @@
+"""Hand changes: move a visit to another day, time or worker, with the checker's verdict first.
+
+Rule: the verdict is worked out again on Save (never trusted from the form); a move that
+breaks a hard rule is refused with the checker's reason, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from scheduler.accounts import User
+from scheduler.domain import Visit
+from scheduler.web import adapters
+from scheduler.web.adapters import MoveRefusedError, Snapshot, StaleProposalError, Verdict
+from scheduler.web.board import case_refs, monday_of
+from scheduler.web.context import (
+    ForbiddenError,
+    can_change,
+    desk_of,
+    render,
+    visit_access,
+    with_form,
+)
+
+GRAIN_MIN = 15
+
+
+def _movable(request: Request) -> tuple[User, Snapshot, Visit, str]:
+    user, snapshot, visit = visit_access(request, request.path_params["visit"])
+    team_id = snapshot.team_of(visit)
+    if not can_change(user) or team_id is None or not user.sees_team(team_id):
+        raise ForbiddenError
+    return user, snapshot, visit, team_id
+
+
+def _workers(snapshot: Snapshot, user: User, team_id: str) -> list[tuple[str, str]]:
+    """Workers the user may give the visit to: those of the visit's team."""
+    return sorted(
+        ((w.id, w.name) for w in snapshot.scenario.workers if w.team_id == team_id),
+        key=lambda p: p[1],
+    )
+
+
+def move_page(
+    request: Request,
+    verdict: Verdict | None = None,
+    problem: str | None = None,
+    status: int = 200,
+    chosen: tuple[date, time, str] | None = None,
+) -> Response:
+    """`/visits/{visit}/move`: choose a day, time and worker; see the verdict; save."""
+    user, snapshot, visit, team_id = _movable(request)
+    tz = ZoneInfo(snapshot.scenario.authority.timezone)
+    local = visit.start.astimezone(tz)
+    day, at, worker = chosen or (local.date(), local.time(), visit.worker_id)
+    return render(
+        request,
+        "move.html",
+        status,
+        visit=visit,
+        team_id=team_id,
+        team_name=snapshot.team_names[team_id],
+        cases=case_refs(snapshot, visit.child_ids),
+        workers=_workers(snapshot, user, team_id),
+        day=day,
+        at=f"{at:%H:%M}",
+        worker=worker,
+        verdict=verdict,
+        problem=problem,
+        tz=str(tz),
+        week=monday_of(visit.day),
+    )
+
+
+def _chosen(form: FormData) -> tuple[date, time, str] | str:
+    """The day, time and worker from the form, or what is wrong with them."""
+    try:
+        day = date.fromisoformat(str(form.get("day", "")))
+    except ValueError:
+        return "Give the day as a date."
+    try:
+        at = time.fromisoformat(str(form.get("time", "")))
+    except ValueError:
+        return "Give the time as hours and minutes, for example 14:30."
+    if at.minute % GRAIN_MIN or at.second:
+        return f"Visits start on the quarter hour (every {GRAIN_MIN} minutes)."
+    return day, at, str(form.get("worker", ""))
+
+
+def move(request: Request, form: FormData) -> Response:
+    """Check a move (action=check) or save it (action=save, checked again first)."""
+    user, snapshot, visit, team_id = _movable(request)
+    chosen = _chosen(form)
+    if isinstance(chosen, str):
+        return move_page(request, problem=chosen, status=400)
+    day, at, worker_id = chosen
+    if worker_id not in dict(_workers(snapshot, user, team_id)):
+        return move_page(request, problem="Choose one of the team's workers.", status=400)
+    tz = ZoneInfo(snapshot.scenario.authority.timezone)
+    moved = adapters.moved_visit(snapshot, visit.id, datetime.combine(day, at, tz), worker_id)
+    verdict = adapters.judge_move(snapshot, moved)
+    if form.get("action") != "save":
+        return move_page(request, verdict=verdict, chosen=chosen)
+    desk = desk_of(request)
+    try:
+        adapters.save_move(desk.store, snapshot, verdict, desk.now(), user.name)
+    except MoveRefusedError:
+        return move_page(request, verdict=verdict, chosen=chosen, status=409)
+    except StaleProposalError as exc:
+        return move_page(request, problem=str(exc).capitalize() + ".", chosen=chosen, status=409)
+    return RedirectResponse(f"/teams/{team_id}/week?start={monday_of(day).isoformat()}", 303)
+
+
+routes = [
+    Route("/visits/{visit}/move", move_page, methods=["GET"]),
+    Route("/visits/{visit}/move", with_form(move), methods=["POST"]),
+]
