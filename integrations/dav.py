@@ -42,7 +42,7 @@ from integrations.ics import (
     revision_of,
 )
 from scheduler.domain import BusyTime, Scenario, Visit, Worker, WorkerId
-from scheduler.store import LedgerEntry
+from scheduler.domain import LedgerEntry
 
 if TYPE_CHECKING:
     from caldav import Calendar, DAVClient, Principal

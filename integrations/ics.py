@@ -21,7 +21,7 @@ from icalendar import Calendar, Event, vDuration
 from icalendar.enums import CLASS, STATUS
 
 from scheduler.domain import Child, Household, Scenario, Visit, VisitId, Worker, WorkerId
-from scheduler.store import LedgerEntry
+from scheduler.domain import LedgerEntry
 
 if TYPE_CHECKING:
     from typing import Protocol

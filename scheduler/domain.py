@@ -5,7 +5,7 @@ The scenario bundles one planning run's whole input; its JSON Schema is `visitpl
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import (
@@ -37,6 +37,11 @@ VisitId = str
 RecordId = str
 
 Outcome = Literal["completed", "failed", "not-seen"]
+VisitStatus = Literal["planned", "awaiting", "completed", "failed", "not-seen", "cancelled", "done"]
+"""A visit's state. `planned`: in the plan's horizon. `awaiting`: its day has passed and no
+outcome is recorded (never shown as done). `completed`, `failed`, `not-seen`: the recorded
+outcome. `cancelled`: no longer planned. `done` is read from plans made before outcomes had
+states of their own and means the same as `awaiting` until a record says otherwise."""
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
 
@@ -261,6 +266,11 @@ class VisitRecord(DomainModel):
     bedroom_seen: bool = Field(default=False, description="The child's bedroom was seen.")
     seen_awake: bool = Field(default=False, description="A baby was seen awake.")
     visit_id: VisitId | None = Field(default=None, description="The planned visit, if any.")
+    worker_role: Role | None = Field(
+        default=None,
+        description="Role of the visiting worker when the visit was made (history keeps it "
+        "after the worker leaves); the worker's current role when absent.",
+    )
 
     def contact(self, role: Role | None) -> Contact:
         """The record as the policy engine sees it."""
@@ -273,7 +283,7 @@ class VisitRecord(DomainModel):
             seen_alone=self.seen_alone,
             bedroom_seen=self.bedroom_seen,
             seen_awake=self.seen_awake,
-            role=role,
+            role=self.worker_role or role,
             start=self.start,
         )
 
@@ -334,10 +344,7 @@ class Scenario(DomainModel):
         for record in self.records:
             if record.child_id not in children:
                 raise ValueError(f"record {record.id}: unknown child {record.child_id!r}")
-            if record.worker_id and record.worker_id not in workers:
-                raise ValueError(f"record {record.id}: unknown worker {record.worker_id!r}")
-            if record.household_id and record.household_id not in homes:
-                raise ValueError(f"record {record.id}: unknown household {record.household_id!r}")
+            # A record's worker may have left, its household may be gone: records are history.
         return self
 
 
@@ -400,7 +407,12 @@ class Visit(DomainModel):
     reasons: tuple[VisitReason, ...] = Field(
         default=(), description="The requirements the visit serves, with their slack."
     )
-    status: Literal["planned", "cancelled", "done"] = Field(default="planned")
+    status: VisitStatus = Field(
+        default="planned",
+        description="planned, awaiting (day passed, no outcome recorded), completed, failed, "
+        "not-seen or cancelled.",
+    )
+    pinned: bool = Field(default=False, description="Fixed by hand: re-plans keep it where it is.")
 
     @property
     def day(self) -> date:
@@ -441,9 +453,37 @@ class Plan(DomainModel):
     objective: float | None = None
     bound: float | None = None
     runtime_s: float | None = None
+    revision: int | None = Field(
+        default=None,
+        description="The store revision the plan was computed from; a plan replaces the "
+        "current one only while the store is still at that revision.",
+    )
+    assume_missed: bool = Field(
+        default=False,
+        description="Visits before the start with no recorded outcome were planned as missed "
+        "(otherwise as made).",
+    )
     team_inputs: dict[str, str] = Field(
         default_factory=dict,
         description="Team group ('+'-joined team ids) -> fingerprint of the inputs its visits "
         "were planned from; a re-plan from the same start keeps a group whose fingerprint is "
         "unchanged without translating it. Empty in plans made before fingerprints existed.",
+    )
+
+
+class LedgerEntry(DomainModel):
+    """What was last published for one visit's calendar event."""
+
+    uid: str = Field(description="The event's UID, fixed for the visit's life.")
+    worker_id: str = Field(description="Whose calendar holds the event.")
+    href: str | None = Field(default=None, description="The event's URL on the CalDAV server.")
+    etag: str | None = Field(default=None, description="The server's ETag after our last write.")
+    sequence: NonNegativeInt = Field(default=0, description="The event's SEQUENCE.")
+    content_hash: str = Field(description="Hash of the content last published.")
+    status: str = Field(default="published", description="published, cancelled or pending.")
+    revised_at: datetime | None = Field(
+        default=None, description="UTC time of the event's current revision (its DTSTAMP)."
+    )
+    visit: Visit | None = Field(
+        default=None, description="The visit as last revised, to render its cancellation."
     )

@@ -106,10 +106,9 @@ def add_absence(request: Request, form: FormData) -> Response:
     reason = str(form.get("reason", "leave"))
     if reason not in REASONS:
         reason = "other"
-    service.add_absences(
-        desk_of(request).store, [Absence(worker_id=worker_id, start=first, end=last, reason=reason)]
-    )
-    adapters.audit(user.name, f"added {reason} {first}..{last}", worker_id)
+    desk = desk_of(request)
+    absence = Absence(worker_id=worker_id, start=first, end=last, reason=reason)
+    adapters.add_absence(desk.store, absence, user.name, desk.now())
     today = desk_of(request).today(snapshot)
     job = _start_preview(request, user.name, team_id, max(first, replan_start(snapshot, today)))
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
@@ -128,7 +127,7 @@ def start_replan(request: Request, form: FormData) -> Response:
 def _start_preview(request: Request, owner: str, team_id: str, from_date: date) -> Job:
     desk = desk_of(request)
     store = desk.store
-    job = Job(new_job_id(), owner, team_id, from_date, adapters.store_revision(store))
+    job = Job(new_job_id(), owner, team_id, from_date, store.revision())
     params = service.solve_params(0.5, 0)
     return desk.jobs.start(
         job, lambda j: service.replan_caseload(store, j.from_date, params, j.say)
@@ -256,7 +255,7 @@ def apply_replan(request: Request) -> Response:
     try:
         adapters.apply_replan(desk.store, job.report, job.revision, desk.now(), user_name)
     except StaleProposalError as exc:
-        return replan_page(request, stale=str(exc))
+        return replan_page(request, stale=exc)
     job.status = "applied"
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 

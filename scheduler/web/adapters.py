@@ -9,7 +9,6 @@ its own; every write goes through the store's or the service's existing calls.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import defaultdict
@@ -17,14 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
-
-from sqlalchemy import func, select
+from typing import TYPE_CHECKING, Any, Literal
 
 from policies import Pack, load_pack
 from scheduler import service
 from scheduler.check import CheckReport, check_plan
 from scheduler.domain import (
+    Absence,
     Child,
     ChildDue,
     Household,
@@ -35,17 +33,7 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.due import scenario_due
-from scheduler.errors import NotFoundError, PlanError, VisitplanError
-from scheduler.store import (
-    absences_table,
-    busy_table,
-    children_table,
-    households_table,
-    plans_table,
-    records_table,
-    teams_table,
-    workers_table,
-)
+from scheduler.errors import NotFoundError, PlanError, StaleError, VisitplanError
 
 if TYPE_CHECKING:
     from scheduler.replan import ReplanReport
@@ -53,34 +41,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("visitplan.desk")
 
-VisitState = Literal[
-    "planned", "awaiting outcome", "completed", "failed", "not seen", "cancelled", "done"
-]
+VisitState = Literal["planned", "awaiting outcome", "completed", "failed", "not seen", "cancelled"]
 DueState = Literal["overdue", "at risk", "planned", "due later"]
 DUE_STATES: tuple[DueState, ...] = ("overdue", "at risk", "planned", "due later")
 
-_REVISION_PARTS = {
-    "teams": teams_table,
-    "workers": workers_table,
-    "households": households_table,
-    "children": children_table,
-    "absences": absences_table,
-    "busy times": busy_table,
-    "visit records": records_table,
-}
-
 
 class StaleProposalError(VisitplanError):
-    """The store changed since a re-plan was proposed; `changed` names what changed."""
+    """The store changed since a proposal was made; `changed` lists what changed."""
 
     def __init__(self, changed: Sequence[str]) -> None:
-        """Keep what changed; the message lists it."""
+        """Keep what changed; the message says so."""
         self.changed = tuple(changed)
-        super().__init__(
-            "the plan was changed since this preview was made ("
-            + ", ".join(self.changed)
-            + " changed): make a fresh preview"
-        )
+        super().__init__("the plan or the caseload changed since this was worked out")
 
 
 class MoveRefusedError(VisitplanError):
@@ -95,42 +67,13 @@ class MoveRefusedError(VisitplanError):
 # ------------------------------------------------------------------ revision check
 
 
-def store_revision(store: Store) -> dict[str, str]:
-    """What the store holds, part by part, as short fingerprints (the revision check).
-
-    Stand-in for the lead's revision check (issue 9): counts, highest positions and data
-    lengths per caseload table, and the current plan's id and save time. It is cheap (one
-    aggregate query per table) and changes with every write the store makes today.
-    """
-    parts: dict[str, str] = {}
-    with store.engine.connect() as conn:
-        for name, table in _REVISION_PARTS.items():
-            row = conn.execute(
-                select(
-                    func.count(),
-                    func.max(table.c.position),
-                    func.sum(func.length(table.c.data)),
-                )
-            ).one()
-            parts[name] = ":".join(str(v) for v in row)
-        plan = conn.execute(
-            select(plans_table.c.id, plans_table.c.saved_at).where(
-                plans_table.c.is_current.is_(True)
-            )
-        ).first()
-    parts["the current plan"] = "" if plan is None else f"{plan.id}@{plan.saved_at}"
-    return parts
-
-
-def revision_key(parts: dict[str, str]) -> str:
-    """One short key for a revision."""
-    text = "|".join(f"{k}={v}" for k, v in sorted(parts.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def what_changed(before: dict[str, str], now: dict[str, str]) -> list[str]:
-    """The names of the parts that differ between two revisions."""
-    return [name for name in now if before.get(name) != now[name]]
+def changes_since(store: Store, revision: int) -> list[str]:
+    """What changed in the store after `revision`, as the audit summarises it (a few lines)."""
+    entries = store.changes_since(revision)
+    lines = [f"{e.summary()} (by {e.by})" for e in entries[:5]]
+    if len(entries) > 5:
+        lines.append(f"and {len(entries) - 5} more")
+    return lines
 
 
 # ------------------------------------------------------------------------ snapshot
@@ -140,16 +83,11 @@ def what_changed(before: dict[str, str], now: dict[str, str]) -> list[str]:
 class Snapshot:
     """The caseload and the current plan at one revision, with the lookups pages need."""
 
-    revision: dict[str, str]
+    revision: int
     scenario: Scenario
     plan: Plan | None
     _due_cache: dict[date, tuple[ChildDue, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def key(self) -> str:
-        """The revision key."""
-        return revision_key(self.revision)
 
     @cached_property
     def pack(self) -> Pack:
@@ -268,10 +206,12 @@ class SnapshotCache:
 
     def get(self) -> Snapshot:
         """The snapshot at the store's current revision."""
-        revision = store_revision(self.store)
+        revision = self.store.revision()
         with self._lock:
             if self._latest is not None and self._latest.revision == revision:
                 return self._latest
+            # Read at a revision no older than `revision`; a write in between only makes the
+            # next request rebuild it.
             snapshot = Snapshot(revision, self.store.read_scenario(), self.store.current_plan())
             self._latest = snapshot
             return snapshot
@@ -288,10 +228,12 @@ def visit_state(snapshot: Snapshot, visit: Visit, today: date) -> VisitState:
     if visit.status == "cancelled":
         return "cancelled"
     records = snapshot.records_by_visit.get(visit.id, ())
-    if records:
-        outcomes = {r.outcome for r in records}
-        if "completed" in outcomes:
-            return "completed"
+    outcomes = {r.outcome for r in records} | (
+        {visit.status} if visit.status in ("completed", "failed", "not-seen") else set()
+    )
+    if "completed" in outcomes:
+        return "completed"
+    if outcomes:
         return "failed" if "failed" in outcomes else "not seen"
     if visit.day < today:
         return "awaiting outcome"
@@ -307,7 +249,25 @@ def is_at_risk(visit: Visit) -> bool:
 # ------------------------------------------------------------------------ outcomes
 
 
-def record_visit(store: Store, visit_id: str, outcome: str, by: str, **facts: bool) -> int:
+class _WritingAs:
+    """The store, with `by` and `now` on the record writes `service.record_outcome` makes.
+
+    Stand-in until `record_outcome` takes `by` itself (issue 10's `--by`).
+    """
+
+    def __init__(self, store: Store, by: str, now: datetime) -> None:
+        self._store, self._by, self._now = store, by, now
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def add_record(self, record: VisitRecord) -> None:
+        self._store.add_record(record, by=self._by, now=self._now)
+
+
+def record_visit(
+    store: Store, visit_id: str, outcome: str, by: str, now: datetime, **facts: bool
+) -> int:
     """Record one visit's outcome for every child it covered (service.record_outcome).
 
     Returns how many records were written.
@@ -315,20 +275,28 @@ def record_visit(store: Store, visit_id: str, outcome: str, by: str, **facts: bo
     Raises:
         NotFoundError: no such visit in the current plan.
     """
-    records = service.record_outcome(store, visit_id, outcome, **facts)
-    audit(by, f"recorded {outcome}", visit_id)
-    return len(records)
+    writer: Any = _WritingAs(store, by, now)
+    return len(service.record_outcome(writer, visit_id, outcome, **facts))
 
 
-def record_rest_completed(store: Store, visit_ids: Sequence[str], by: str) -> int:
-    """Stand-in for `record --day DATE --completed`: every listed awaiting visit completed.
+def record_rest_completed(store: Store, visit_ids: Sequence[str], by: str, now: datetime) -> int:
+    """Stand-in for `record --day DATE --completed`: every listed visit completed.
 
     Returns how many visits were recorded.
     """
+    writer: Any = _WritingAs(store, by, now)
     for visit_id in visit_ids:
-        service.record_outcome(store, visit_id, "completed")
-    audit(by, f"recorded {len(visit_ids)} visit(s) completed", ",".join(visit_ids))
+        service.record_outcome(writer, visit_id, "completed")
     return len(visit_ids)
+
+
+def add_absence(store: Store, absence: Absence, by: str, now: datetime) -> None:
+    """Record an absence with who recorded it (`service.add_absences` has no `by` yet).
+
+    Raises:
+        NotFoundError: the worker is unknown.
+    """
+    store.add_absences([absence], by=by, now=now)
 
 
 # ------------------------------------------------------------------ compliance
@@ -351,19 +319,18 @@ def due_state(snapshot: Snapshot, row: ChildDue, as_of: date) -> DueState:
 # ------------------------------------------------------------------- re-planning
 
 
-def apply_replan(
-    store: Store, report: ReplanReport, revision: dict[str, str], now: datetime, by: str
-) -> None:
+def apply_replan(store: Store, report: ReplanReport, revision: int, now: datetime, by: str) -> None:
     """Store a previewed re-plan, unless the store changed since the preview.
 
+    Uses the store's revision check (`save_plan(expected_revision=...)`).
+
     Raises:
-        StaleProposalError: anything the plan was computed from changed; nothing is written.
+        StaleProposalError: anything changed since `revision`; nothing is written.
     """
-    changed = what_changed(revision, store_revision(store))
-    if changed:
-        raise StaleProposalError(changed)
-    store.save_plan(report.plan, now)
-    audit(by, "applied a re-plan", report.plan.id)
+    try:
+        store.save_plan(report.plan, now, by=by, expected_revision=revision)
+    except StaleError:
+        raise StaleProposalError(changes_since(store, revision)) from None
 
 
 # ------------------------------------------------------------------ hand changes
@@ -422,36 +389,49 @@ def save_move(store: Store, snapshot: Snapshot, verdict: Verdict, now: datetime,
 
     Raises:
         MoveRefusedError: the checker found a hard rule broken.
-        StaleProposalError: the plan changed since the verdict was given.
+        StaleProposalError: the store changed since the verdict was given.
     """
     if not verdict.ok:
         raise MoveRefusedError(verdict.hard)
-    changed = what_changed(snapshot.revision, store_revision(store))
-    if changed:
-        raise StaleProposalError(changed)
-    assert snapshot.plan is not None
-    visits = tuple(verdict.visit if v.id == verdict.visit.id else v for v in snapshot.plan.visits)
-    store.save_plan(snapshot.plan.model_copy(update={"visits": visits}), now)
-    audit(
-        by,
-        f"moved to {verdict.visit.start:%Y-%m-%d %H:%M} ({verdict.visit.worker_id})",
-        verdict.visit.id,
+    if store.revision() != snapshot.revision:
+        raise StaleProposalError(changes_since(store, snapshot.revision))
+    moved = verdict.visit
+    store.update_visit(
+        moved,
+        "visit moved",
+        by=by,
+        now=now,
+        to=f"{moved.start.isoformat()}",
+        worker=moved.worker_id,
     )
 
 
-PIN_AVAILABLE = False
-"""Pins need issue 10's `visit pin` (a pinned flag re-plans keep); until it lands the desk
-says so rather than keep pins it cannot honour."""
+def set_pinned(
+    store: Store, snapshot: Snapshot, visit_id: str, pinned: bool, now: datetime, by: str
+) -> None:
+    """Pin a visit (re-plans keep it where it is) or unpin it.
+
+    Raises:
+        NotFoundError: no planned visit of that id.
+    """
+    visit = snapshot.visits.get(visit_id)
+    if visit is None or visit.status != "planned":
+        raise NotFoundError(f"no planned visit {visit_id!r} in the current plan")
+    store.update_visit(
+        visit.model_copy(update={"pinned": pinned}),
+        "visit pinned" if pinned else "visit unpinned",
+        by=by,
+        now=now,
+    )
 
 
 # ---------------------------------------------------------------------- audit
 
 
 def audit(by: str, action: str, subject: str) -> None:
-    """Stand-in for issue 10's audit table: who did what to which ids, in the server log.
-
-    Ids only: never a child's name, date of birth or address.
-    """
+    """Who did what to which ids, in the server log (the store's audit keeps planning
+    changes; this also covers sign-ins, feeds and publishing). Ids only: never a child's
+    name, date of birth or address."""
     log.info("audit: %s %s %s", by, action, subject)
 
 

@@ -117,7 +117,17 @@ def move(request: Request, form: FormData) -> Response:
     return RedirectResponse(f"/teams/{team_id}/week?start={monday_of(day).isoformat()}", 303)
 
 
+def pin(request: Request, form: FormData) -> Response:
+    """Pin the visit (re-plans keep it where it is) or, with `pinned=no`, unpin it."""
+    user, snapshot, visit, _team_id = _movable(request)
+    desk = desk_of(request)
+    pinned = form.get("pinned") != "no"
+    adapters.set_pinned(desk.store, snapshot, visit.id, pinned, desk.now(), user.name)
+    return RedirectResponse(f"/visits/{visit.id}", 303)
+
+
 routes = [
     Route("/visits/{visit}/move", move_page, methods=["GET"]),
     Route("/visits/{visit}/move", with_form(move), methods=["POST"]),
+    Route("/visits/{visit}/pin", with_form(pin), methods=["POST"]),
 ]

@@ -36,7 +36,8 @@ class Job:
     owner: str
     team_id: str
     from_date: date
-    revision: dict[str, str]
+    revision: int
+    """The store revision the preview was computed from."""
     status: JobStatus = "waiting"
     progress: list[str] = field(default_factory=list)
     report: ReplanReport | None = None

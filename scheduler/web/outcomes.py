@@ -113,12 +113,13 @@ def record_one(request: Request, form: FormData) -> Response:
     refused = _refusal(snapshot, visit, today)
     if refused:
         return outcomes_page(request, message=refused, status=400, on=visit.day)
-    store = desk_of(request).store
+    desk = desk_of(request)
     adapters.record_visit(
-        store,
+        desk.store,
         visit.id,
         outcome,
         user.name,
+        desk.now(),
         seen_alone=form.get("seen_alone") == "on",
         bedroom_seen=form.get("bedroom_seen") == "on",
     )
@@ -160,7 +161,8 @@ def record_rest(request: Request, form: FormData) -> Response:
     rest = [
         v.id for v in team_visits(snapshot, team_id, day, worker) if recordable(snapshot, v, today)
     ]
-    adapters.record_rest_completed(desk_of(request).store, rest, user.name)
+    desk = desk_of(request)
+    adapters.record_rest_completed(desk.store, rest, user.name, desk.now())
     query = urlencode({"day": day.isoformat(), **({"worker": worker} if worker else {})})
     return RedirectResponse(f"/teams/{team_id}/outcomes?{query}", 303)
 
