@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 from policies import Pack, load_pack
 from scheduler import service
@@ -93,6 +94,11 @@ class Snapshot:
     def pack(self) -> Pack:
         """The authority's policy pack."""
         return load_pack(self.scenario.authority.id)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The authority's time zone."""
+        return ZoneInfo(self.scenario.authority.timezone)
 
     @cached_property
     def rule_titles(self) -> dict[str, str]:
