@@ -110,7 +110,9 @@ def add_absence(request: Request, form: FormData) -> Response:
     absence = Absence(worker_id=worker_id, start=first, end=last, reason=reason)
     adapters.add_absence(desk.store, absence, user.name, desk.now())
     today = desk_of(request).today(snapshot)
-    job = _start_preview(request, user.name, team_id, max(first, replan_start(snapshot, today)))
+    # From today, not from the first day away: the re-plan counts visits before its start as
+    # made, and those between today and the absence have not happened yet.
+    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today))
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 
 

@@ -14,7 +14,7 @@ import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -75,14 +75,19 @@ def desk_scenario(start: date) -> Scenario:
     return named(generate("S", seed=0, start=start, children=150))
 
 
-def build_store(path: Path, start: date, now: datetime) -> tuple[Scenario, Plan]:
-    """A store at `path` with the caseload, a two-week plan from `start` and the users."""
+def build_store(
+    path: Path, start: date, now: datetime, awaiting: date, weeks: int = 2
+) -> tuple[Scenario, Plan]:
+    """A store at `path` with the caseload, a plan of `weeks` from `start` and the users.
+
+    Every visit before `now` has its outcome recorded, except team-01's on `awaiting`.
+    """
     scenario = desk_scenario(start)
     store = Store(f"sqlite:///{path}")
     store.replace_caseload(scenario)
-    plan = service.plan_caseload(scenario, start, 2, service.solve_params(0.3, 0))
+    plan = service.plan_caseload(scenario, start, weeks, service.solve_params(0.3, 0))
     store.save_plan(plan, now)
-    record_all_but(store, plan, scenario, start, "team-01", start + timedelta(days=1))
+    record_all_but(store, plan, scenario, now.date(), "team-01", awaiting)
     add_user(store, "ada", "admin", PASSWORD, now)
     add_user(store, "mo", "manager", PASSWORD, now, teams=("team-01",))
     add_user(store, "tess", "manager", PASSWORD, now, teams=("team-02",))
@@ -92,13 +97,13 @@ def build_store(path: Path, start: date, now: datetime) -> tuple[Scenario, Plan]
 
 
 def record_all_but(
-    store: Store, plan: Plan, scenario: Scenario, start: date, team: str, day: date
+    store: Store, plan: Plan, scenario: Scenario, today: date, team: str, day: date
 ) -> None:
-    """Outcomes (completed) of every visit before `day`, and of other teams' visits on it: the
-    team's visits on `day` stay awaiting their outcome, as on a real morning after."""
+    """Outcomes (completed) of every visit before `today` except the team's on `day`, which
+    stay awaiting their outcome, as on a real morning after."""
     homes = {h.id: h.team_id for h in scenario.households}
     for visit in plan.visits:
-        if start <= visit.day < day or (visit.day == day and homes[visit.household_id] != team):
+        if visit.day < today and not (visit.day == day and homes[visit.household_id] == team):
             service.record_outcome(store, visit.id, "completed")
 
 
@@ -116,7 +121,7 @@ def busiest(plan: Plan, team_id: str, scenario: Scenario, rank: int = 0) -> str:
 def desk_file(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     """The planned store, built once per session; tests work on copies."""
     path = tmp_path_factory.mktemp("desk") / "desk.db"
-    scenario, plan = build_store(path, START, NOW)
+    scenario, plan = build_store(path, START, NOW, TUESDAY)
     return Desk(
         path=path,
         team_a="team-01",
