@@ -719,7 +719,9 @@ def _desk(store: Store, base_url: str, feed_app: Any) -> Any:
     except ConfigError:
         publish = None
     services = DeskServices(issue_token, revoke_token, publish)
-    return create_app(store, now_utc, secret, services, base_url, feed_app, _attribution())
+    return create_app(
+        store, now_utc, secret, services, base_url, feed_app, _attribution(), warm=True
+    )
 
 
 def _publisher(store: Store, now: datetime) -> Any:

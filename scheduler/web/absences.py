@@ -192,7 +192,7 @@ def preview_lines(snapshot: Snapshot, report: ReplanReport, team_id: str) -> lis
                 before=_when(change.start_before, change.worker_before, snapshot, tz),
                 after=_when(change.start_after, change.worker_after, snapshot, tz),
                 forced=change.forced,
-                reason=change.reason,
+                reason=snapshot.readable(change.reason),
             )
         )
     return lines
@@ -225,7 +225,7 @@ def replan_page(request: Request, notice: str | None = None, stale: str | None =
                     snapshot.rule_titles.get(b.rule_id, b.rule_id),
                     b.due,
                     b.days_late,
-                    b.reason,
+                    snapshot.readable(b.reason),
                 )
                 for b in report.at_risk
             ],

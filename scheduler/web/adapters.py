@@ -10,6 +10,7 @@ its own; every write goes through the store's or the service's existing calls.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -163,7 +164,8 @@ class Snapshot:
         out: dict[str, list[str]] = defaultdict(list)
         for breach in self.plan.breaches if self.plan else ():
             title = self.rule_titles.get(breach.rule_id, breach.rule_id)
-            out[breach.child_id].append(f"{title} (due {breach.due:%d %b}): {breach.reason}")
+            reason = self.readable(breach.reason)
+            out[breach.child_id].append(f"{title} (due {breach.due:%d %b}): {reason}")
         return out
 
     @cached_property
@@ -172,6 +174,16 @@ class Snapshot:
         if self.plan is None:
             raise PlanError("no plan in the store")
         return check_plan(self.scenario, self.plan, self.pack)
+
+    @cached_property
+    def _id_words(self) -> re.Pattern[str]:
+        names = {**self.rule_titles, **{w.id: w.name for w in self.scenario.workers}}
+        return re.compile("|".join(re.escape(k) for k in sorted(names, key=len, reverse=True)))
+
+    def readable(self, text: str) -> str:
+        """`text` with rule ids and worker ids replaced by rule titles and workers' names."""
+        names = {**self.rule_titles, **{w.id: w.name for w in self.scenario.workers}}
+        return self._id_words.sub(lambda m: names[m.group(0)], text) if names else text
 
     def team_of(self, visit: Visit) -> str | None:
         """The team whose patch the visited household is in."""
@@ -385,8 +397,8 @@ def judge_move(snapshot: Snapshot, moved: Visit) -> Verdict:
     after_report = check_plan(snapshot.scenario, after, snapshot.pack)
     old = {(v.code, v.message) for v in before_report.violations}
     new = [v for v in after_report.violations if (v.code, v.message) not in old]
-    hard = tuple(v.message for v in new if v.hard)
-    warnings = tuple(v.message for v in new if not v.hard)
+    hard = tuple(snapshot.readable(v.message) for v in new if v.hard)
+    warnings = tuple(snapshot.readable(v.message) for v in new if not v.hard)
     return Verdict(moved, hard, warnings)
 
 

@@ -8,8 +8,9 @@ Security Policy with no inline script or style, and `X-Frame-Options: DENY`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -213,11 +214,13 @@ def create_app(
     base_url: str = "http://127.0.0.1:8080",
     feed_app: ASGIApp | None = None,
     attribution: str | None = None,
+    warm: bool = False,
 ) -> Starlette:
     """The desk (and, when given, the feed server under /feeds/) on one store.
 
     `now` is the clock (aware); `secret_key` signs sessions and CSRF tokens; cookies are
-    `Secure` when `base_url` is https.
+    `Secure` when `base_url` is https. With `warm`, the store is read ahead at start-up
+    and after each change made through the desk.
     """
     secure = base_url.startswith("https://")
     routes: list[BaseRoute] = [
@@ -235,8 +238,28 @@ def create_app(
     ]
     if feed_app is not None:
         routes.append(Mount("/feeds", app=feed_app))
+    desk = Desk(
+        store=store,
+        now=now,
+        base_url=base_url.rstrip("/"),
+        services=services,
+        cache=SnapshotCache(store),
+        limiter=SignInLimiter(),
+        jobs=JobRunner(),
+        templates=_templates(),
+        attribution=attribution,
+        warm=warm,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        desk.warm_up()
+        yield
+        desk.jobs.shutdown()
+
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(_Csrf, secret=secret_key, secure=secure),
@@ -261,20 +284,5 @@ def create_app(
             Exception: _server_error,
         },
     )
-    app.state.desk = Desk(
-        store=store,
-        now=now,
-        base_url=base_url.rstrip("/"),
-        services=services,
-        cache=SnapshotCache(store),
-        limiter=SignInLimiter(),
-        jobs=JobRunner(),
-        templates=_templates(),
-        attribution=attribution,
-    )
+    app.state.desk = desk
     return app
-
-
-def local_today(now: datetime, tz: str = "Europe/London") -> date:
-    """The local date of an aware moment."""
-    return now.astimezone(ZoneInfo(tz)).date()

@@ -6,6 +6,8 @@ so a role is enforced on every page and every action; errors become pages, never
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from scheduler.web.auth import SignInLimiter
     from scheduler.web.jobs import JobRunner
 
+log = logging.getLogger("visitplan.desk")
 TEMPLATES = Path(__file__).parent / "templates"
 SESSION_USER = "user"
 
@@ -86,11 +89,30 @@ class Desk:
     jobs: JobRunner
     templates: Jinja2Templates
     attribution: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    warm: bool = False
+    """Read the store ahead of the next page: at start-up and after each change."""
+    _warming: threading.Lock = field(default_factory=threading.Lock)
 
     def snapshot(self) -> Snapshot:
         """The caseload and plan as the store holds them now."""
         return self.cache.get()
+
+    def warm_up(self) -> None:
+        """In the background, read the store and work out today's due dates, so the next page
+        (the authority-wide list above all) does not wait for them. One at a time."""
+        if not self.warm or not self._warming.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                snapshot = self.snapshot()
+                snapshot.due(self.today(snapshot))
+            except Exception:
+                log.exception("reading the store ahead failed")
+            finally:
+                self._warming.release()
+
+        threading.Thread(target=run, name="warm-up", daemon=True).start()
 
     def today(self, snapshot: Snapshot) -> date:
         """Today in the authority's time zone."""
@@ -193,11 +215,13 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def with_form(
     handler: Callable[[Request, FormData], Response],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """An endpoint that reads the posted form, then runs `handler` off the event loop."""
+    """An endpoint that reads the posted form, then runs `handler` off the event loop (and
+    reads the changed store ahead of the next page)."""
 
     async def endpoint(request: Request) -> Response:
         form = await request.form()
         response: Response = await run_in_threadpool(handler, request, form)
+        desk_of(request).warm_up()
         return response
 
     endpoint.__doc__ = handler.__doc__

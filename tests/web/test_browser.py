@@ -238,7 +238,7 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
     assert waiting >= 2
     rows.first.get_by_label("Failed (no one in)").check()
     rows.first.get_by_role("button", name="Record").click()
-    page.get_by_text("follow up now").first.wait_for()
+    page.get_by_text(re.compile(r": not seen")).first.wait_for()
     page.screenshot(path=str(shots / "outcomes.png"), full_page=True)
     page.get_by_role("button", name=re.compile(r"Mark the other \d+ visit\(s\) completed")).click()
     page.wait_for_load_state()

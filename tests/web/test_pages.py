@@ -521,7 +521,7 @@ def test_pin_and_unpin(client, desk: Desk, store: Store) -> None:
     token = token_of(client.get(f"/visits/{visit}").text)
     page = client.post(f"/visits/{visit}/pin", data={"csrftoken": token})
     assert store.find_visit(visit).pinned
-    assert "Fixed by hand" in page.text
+    assert "Fixed here by hand" in page.text
     client.post(f"/visits/{visit}/pin", data={"csrftoken": token, "pinned": "no"})
     assert not store.find_visit(visit).pinned
 
