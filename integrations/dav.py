@@ -41,8 +41,7 @@ from integrations.ics import (
     revise,
     revision_of,
 )
-from scheduler.domain import BusyTime, Scenario, Visit, Worker, WorkerId
-from scheduler.domain import LedgerEntry
+from scheduler.domain import BusyTime, LedgerEntry, Scenario, Visit, Worker, WorkerId
 
 if TYPE_CHECKING:
     from caldav import Calendar, DAVClient, Principal

@@ -44,6 +44,16 @@ outcome. `cancelled`: no longer planned. `done` is read from plans made before o
 states of their own and means the same as `awaiting` until a record says otherwise."""
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
+ROAD_FACTOR = 1.3
+"""Road distance over straight-line distance for short trips (docs/decisions.md, travel)."""
+_EASTING = Field(default=None, ge=0, le=700000, description="British National Grid easting, m.")
+_NORTHING = Field(default=None, ge=0, le=1300000, description="British National Grid northing, m.")
+
+
+def _check_grid_pair(easting: float | None, northing: float | None, what: str) -> None:
+    """A grid reference has both halves or neither."""
+    if (easting is None) != (northing is None):
+        raise ValueError(f"{what}: give both easting and northing, or neither")
 
 
 class DomainModel(BaseModel):
@@ -74,6 +84,12 @@ class Authority(DomainModel):
     )
     travel_speed_kmh: float = Field(
         default=25.0, gt=0, description="Average door-to-door speed for travel estimates."
+    )
+    road_factor: float = Field(
+        default=ROAD_FACTOR,
+        ge=1.0,
+        le=3.0,
+        description="Road distance over straight-line distance (1.3: short urban trips).",
     )
 
 
@@ -183,6 +199,16 @@ class Household(DomainModel):
     school_day_start: time | None = Field(
         default=None, description="Override of the after-school start on school days."
     )
+    postcode: str | None = Field(default=None, description="Postcode; shown only where opted in.")
+    uprn: str | None = Field(default=None, description="Unique Property Reference Number.")
+    easting: float | None = _EASTING
+    northing: float | None = _NORTHING
+
+    @model_validator(mode="after")
+    def check_grid(self) -> Household:
+        """Easting and northing come together."""
+        _check_grid_pair(self.easting, self.northing, f"household {self.id}")
+        return self
 
 
 class Team(DomainModel):
@@ -209,6 +235,8 @@ class Worker(DomainModel):
     day_end: time = Field(default=time(17, 0), description="End of the working day.")
     base_lat: float = Field(ge=-90, le=90, description="Latitude of the base office.")
     base_lon: float = Field(ge=-180, le=180, description="Longitude of the base office.")
+    base_easting: float | None = _EASTING
+    base_northing: float | None = _NORTHING
     max_visits_per_day: PositiveInt | None = Field(
         default=None, description="Cap on visits per day; the authority default when absent."
     )
@@ -219,6 +247,7 @@ class Worker(DomainModel):
         """The working day starts before it ends."""
         if self.day_start >= self.day_end:
             raise ValueError(f"worker {self.id}: day_start must be before day_end")
+        _check_grid_pair(self.base_easting, self.base_northing, f"worker {self.id}")
         return self
 
 

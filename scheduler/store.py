@@ -759,47 +759,81 @@ class Store:
             StoreError: nothing has been loaded yet.
         """
         with self._read() as conn:
-            head = conn.execute(select(authority_table)).first()
-            if head is None:
-                raise StoreError(EMPTY_MESSAGE)
-            left_roles = {
-                r.id: Worker.model_validate_json(r.data).role
-                for r in conn.execute(
-                    select(workers_table.c.id, workers_table.c.data).where(
-                        workers_table.c.left_on.is_not(None)
-                    )
+            return self._scenario(conn)
+
+    @staticmethod
+    def _scenario(conn: Connection) -> Scenario:
+        """The caseload read on one connection (see `read_scenario`)."""
+        head = conn.execute(select(authority_table)).first()
+        if head is None:
+            raise StoreError(EMPTY_MESSAGE)
+        left_roles = {
+            r.id: Worker.model_validate_json(r.data).role
+            for r in conn.execute(
+                select(workers_table.c.id, workers_table.c.data).where(
+                    workers_table.c.left_on.is_not(None)
                 )
-            }
-            open_ids = {
-                r.id
-                for r in conn.execute(
-                    select(children_table.c.id).where(children_table.c.closed_on.is_(None))
-                )
-            }
-            records = []
-            for row in conn.execute(
-                select(records_table.c.child_id, records_table.c.data).order_by(
-                    records_table.c.position
-                )
-            ):
-                if row.child_id not in open_ids:
-                    continue
-                record = VisitRecord.model_validate_json(row.data)
-                if record.worker_role is None and record.worker_id in left_roles:
-                    record = record.model_copy(update={"worker_role": left_roles[record.worker_id]})
-                records.append(record)
-            return Scenario(
-                schema_version=head.schema_version,
-                authority=Authority.model_validate_json(head.data),
-                as_of=head.as_of,
-                teams=_load(conn, teams_table, Team),
-                workers=_load(conn, workers_table, Worker, workers_table.c.left_on.is_(None)),
-                households=_load(conn, households_table, Household),
-                children=_load(conn, children_table, Child, children_table.c.closed_on.is_(None)),
-                absences=_load(conn, absences_table, Absence),
-                busy=_load(conn, busy_table, BusyTime),
-                records=tuple(records),
             )
+        }
+        open_ids = {
+            r.id
+            for r in conn.execute(
+                select(children_table.c.id).where(children_table.c.closed_on.is_(None))
+            )
+        }
+        records = []
+        for row in conn.execute(
+            select(records_table.c.child_id, records_table.c.data).order_by(
+                records_table.c.position
+            )
+        ):
+            if row.child_id not in open_ids:
+                continue
+            record = VisitRecord.model_validate_json(row.data)
+            if record.worker_role is None and record.worker_id in left_roles:
+                record = record.model_copy(update={"worker_role": left_roles[record.worker_id]})
+            records.append(record)
+        return Scenario(
+            schema_version=head.schema_version,
+            authority=Authority.model_validate_json(head.data),
+            as_of=head.as_of,
+            teams=_load(conn, teams_table, Team),
+            workers=_load(conn, workers_table, Worker, workers_table.c.left_on.is_(None)),
+            households=_load(conn, households_table, Household),
+            children=_load(conn, children_table, Child, children_table.c.closed_on.is_(None)),
+            absences=_load(conn, absences_table, Absence),
+            busy=_load(conn, busy_table, BusyTime),
+            records=tuple(records),
+        )
+
+    def snapshot(self) -> tuple[int, Scenario, Plan | None]:
+        """The revision, caseload and current plan read together, consistent with each other.
+
+        A proposal computed from this snapshot may replace the plan only while the store is
+        still at this revision (`save_plan(..., expected_revision=...)`).
+        """
+        try:
+            with self.engine.connect() as conn:
+                if self.engine.dialect.name != "sqlite":
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    revision = _revision(conn)
+                    scenario = self._scenario(conn)
+                    plan_id = _current_plan_id(conn)
+                    plan = None if plan_id is None else _read_plan(conn, plan_id)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {_describe(exc)}") from None
+        return revision, scenario, plan
+
+    def worker(self, worker_id: str) -> Worker | None:
+        """A current worker, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(workers_table.c.data).where(
+                    workers_table.c.id == worker_id, workers_table.c.left_on.is_(None)
+                )
+            ).first()
+            return None if row is None else Worker.model_validate_json(row.data)
 
     def worker_names(self) -> dict[str, str]:
         """Every worker's name by id, including workers who have left."""
@@ -1035,6 +1069,7 @@ class Store:
             if done.rowcount == 0:
                 raise NotFoundError(f"no open child {child_id!r}")
             tx.log("child closed", "child", child_id, child_id, on=on, reason=reason)
+            _drop_from_plan(tx, child_id, on)
 
     # ------------------------------------------------------------------ records
 
@@ -1754,6 +1789,39 @@ def _supersede(tx: _Tx, row: Any, record: VisitRecord) -> None:
         version=row.version + 1,
         changed=field_changes(before, record),
     )
+
+
+def _drop_from_plan(tx: _Tx, child_id: str, on: date) -> None:
+    """Take a closed child out of the current plan's visits after `on`; a visit left with
+    no child is cancelled (calendars then show it cancelled)."""
+    conn = tx.conn
+    plan_id = _current_plan_id(conn)
+    if plan_id is None:
+        return
+    rows = conn.execute(
+        select(plan_visits_table.c.id, plan_visits_table.c.data).where(
+            plan_visits_table.c.plan_id == plan_id,
+            plan_visits_table.c.day > on,
+            plan_visits_table.c.data.contains(f'"{child_id}"'),
+        )
+    ).all()
+    for row in rows:
+        visit = Visit.model_validate_json(row.data)
+        if child_id not in visit.child_ids or visit.status != "planned":
+            continue
+        left = tuple(c for c in visit.child_ids if c != child_id)
+        changed = visit.model_copy(update={"child_ids": left} if left else {"status": "cancelled"})
+        conn.execute(
+            update(plan_visits_table)
+            .where(plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.id == visit.id)
+            .values(data=changed.model_dump_json())
+        )
+        tx.log(
+            "visit cancelled (case closed)" if not left else "child taken off visit (case closed)",
+            "visit",
+            visit.id,
+            child_id,
+        )
 
 
 def _next_position(conn: Connection, table: Table) -> int:

@@ -18,21 +18,21 @@ from starlette.routing import Route
 
 from scheduler import service
 from scheduler.domain import Absence
-from scheduler.errors import InputError, InputProblem
+from scheduler.errors import InputError, InputProblem, StaleError
 from scheduler.replan import ReplanReport
-from scheduler.web import adapters
-from scheduler.web.adapters import Snapshot, StaleProposalError
-from scheduler.web.board import case_refs, parse_day
+from scheduler.web.board import parse_day
 from scheduler.web.context import (
     CalendarUnavailableError,
     ForbiddenError,
     PageNotFoundError,
+    audit,
     desk_of,
     render,
     team_access,
     with_form,
 )
 from scheduler.web.jobs import Job, new_job_id
+from scheduler.web.snapshot import Snapshot, case_refs
 
 REASONS = ("sickness", "leave", "training", "court", "other")
 KIND_LABEL = {
@@ -108,7 +108,7 @@ def add_absence(request: Request, form: FormData) -> Response:
         reason = "other"
     desk = desk_of(request)
     absence = Absence(worker_id=worker_id, start=first, end=last, reason=reason)
-    adapters.add_absence(desk.store, absence, user.name, desk.now())
+    service.add_absences(desk.store, [absence], by=user.name, now=desk.now())
     today = desk_of(request).today(snapshot)
     # From today, not from the first day away: the re-plan counts visits before its start as
     # made, and those between today and the absence have not happened yet.
@@ -129,10 +129,13 @@ def start_replan(request: Request, form: FormData) -> Response:
 def _start_preview(request: Request, owner: str, team_id: str, from_date: date) -> Job:
     desk = desk_of(request)
     store = desk.store
-    job = Job(new_job_id(), owner, team_id, from_date, store.revision())
+    job = Job(new_job_id(), owner, team_id, from_date)
     params = service.solve_params(0.5, 0)
     return desk.jobs.start(
-        job, lambda j: service.replan_caseload(store, j.from_date, params, j.say)
+        job,
+        lambda j: service.propose_replan(
+            store, params, today=j.from_date, from_date=j.from_date, progress=j.say
+        ),
     )
 
 
@@ -207,7 +210,9 @@ def _job(request: Request) -> tuple[str, Snapshot, Job, str]:
     return team_id, snapshot, job, user.name
 
 
-def replan_page(request: Request, notice: str | None = None, stale: str | None = None) -> Response:
+def replan_page(
+    request: Request, notice: str | None = None, stale: list[str] | None = None
+) -> Response:
     """`/teams/{team}/replan/{job}`: progress while it runs, then the preview and Apply."""
     team_id, snapshot, job, _user_name = _job(request)
     context: dict[str, object] = {}
@@ -255,9 +260,12 @@ def apply_replan(request: Request) -> Response:
         raise ForbiddenError
     desk = desk_of(request)
     try:
-        adapters.apply_replan(desk.store, job.report, job.revision, desk.now(), user_name)
-    except StaleProposalError as exc:
-        return replan_page(request, stale=exc)
+        service.apply_replan(desk.store, job.report, by=user_name, now=desk.now())
+    except StaleError as exc:
+        changed = [f"{snapshot.readable(c.summary())} (by {c.by})" for c in exc.changes[:8]]
+        if len(exc.changes) > 8:
+            changed.append(f"and {len(exc.changes) - 8} more")
+        return replan_page(request, stale=changed)
     job.status = "applied"
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 
@@ -293,7 +301,7 @@ def publish(request: Request) -> Response:
             team_name=_snapshot.team_names[team_id],
             error=str(exc),
         )
-    adapters.audit(user.name, "published calendars", team_id)
+    audit(user.name, "published calendars", team_id)
     return render(
         request,
         "published.html",

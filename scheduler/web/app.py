@@ -1,7 +1,7 @@
 """The manager's desk as one Starlette app: routes, sessions, CSRF, security headers, errors.
 
-Rule: wiring only. Pages live in one routes module per page family and call `service` (or
-the stand-ins in `adapters`); no planning logic here. Every response carries a Content
+Rule: wiring only. Pages live in one routes module per page family and call `service`;
+no planning logic here. Every response carries a Content
 Security Policy with no inline script or style, and `X-Frame-Options: DENY`.
 """
 
@@ -29,7 +29,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scheduler.errors import VisitplanError
 from scheduler.store import Store
 from scheduler.web import absences, auth, board, changes, compliance, me, outcomes, pictures
-from scheduler.web.adapters import SnapshotCache
 from scheduler.web.auth import SignInLimiter
 from scheduler.web.context import (
     TEMPLATES,
@@ -42,6 +41,7 @@ from scheduler.web.context import (
     signed_in,
 )
 from scheduler.web.jobs import JobRunner
+from scheduler.web.snapshot import SnapshotCache
 
 log = logging.getLogger("visitplan.desk")
 STATIC = Path(__file__).parent / "static"

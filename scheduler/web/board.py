@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scheduler.domain import Visit, Worker
-from scheduler.web.adapters import Snapshot, VisitState, is_at_risk, visit_state
 from scheduler.web.context import can_change, desk_of, render, team_access, visit_access
+from scheduler.web.snapshot import Snapshot, case_refs, is_at_risk
 
 CATEGORY_ORDER = (
     "child-protection",
@@ -44,7 +44,7 @@ class Block:
     time: str
     case_refs: str
     category: str
-    state: VisitState
+    state: str
     at_risk: bool
     joint_with: str | None
 
@@ -107,11 +107,6 @@ def main_category(snapshot: Snapshot, visit: Visit) -> str:
     return next((c for c in CATEGORY_ORDER if c in categories), "early-help")
 
 
-def case_refs(snapshot: Snapshot, child_ids: tuple[str, ...]) -> str:
-    """Case references of children, in order."""
-    return ", ".join(snapshot.children[c].case_ref for c in child_ids if c in snapshot.children)
-
-
 def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> Board:
     """The week from `start` (a Monday) for a team: its workers' visits, absences, busy times.
 
@@ -147,7 +142,7 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
             cells[busy.worker_id, day].busy.append(f"{begin:%H:%M}\u2013{end:%H:%M}")
     counts = {"visits": 0, "awaiting outcome": 0, "failed": 0, "at risk": 0}
     for visit in sorted(visits, key=lambda v: v.start):
-        state = visit_state(snapshot, visit, today)
+        state = snapshot.state(visit, today)
         risky = is_at_risk(visit)
         counted = False
         for worker_id, partner in (
@@ -255,7 +250,7 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, ob
     second = snapshot.workers.get(visit.second_worker_id) if visit.second_worker_id else None
     return {
         "visit": visit,
-        "state": visit_state(snapshot, visit, today),
+        "state": snapshot.state(visit, today),
         "at_risk": is_at_risk(visit),
         "area": home.area if home else visit.household_id,
         "address": home.address if home and privacy.show_address else None,

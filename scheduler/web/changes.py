@@ -1,12 +1,13 @@
 """Hand changes: move a visit to another day, time or worker, with the checker's verdict first.
 
-Rule: the verdict is worked out again on Save (never trusted from the form); a move that
-breaks a hard rule is refused with the checker's reason, and nothing is written.
+Rule: `service.move_visit` judges and saves; the verdict is worked out again on Save (never
+trusted from the form), and a move that breaks a hard rule is refused with the checker's
+reason, nothing written. A moved visit is pinned (re-plans keep it); pins can be undone.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -14,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from scheduler import service
 from scheduler.accounts import User
 from scheduler.domain import Visit
-from scheduler.web import adapters
-from scheduler.web.adapters import MoveRefusedError, Snapshot, StaleProposalError, Verdict
-from scheduler.web.board import case_refs, monday_of
+from scheduler.moves import MoveVerdict
+from scheduler.web.board import monday_of
 from scheduler.web.context import (
     ForbiddenError,
     can_change,
@@ -27,6 +28,7 @@ from scheduler.web.context import (
     visit_access,
     with_form,
 )
+from scheduler.web.snapshot import Snapshot, case_refs
 
 GRAIN_MIN = 15
 
@@ -49,7 +51,7 @@ def _workers(snapshot: Snapshot, user: User, team_id: str) -> list[tuple[str, st
 
 def move_page(
     request: Request,
-    verdict: Verdict | None = None,
+    verdict: MoveVerdict | None = None,
     problem: str | None = None,
     status: int = 200,
     chosen: tuple[date, time, str] | None = None,
@@ -72,6 +74,8 @@ def move_page(
         at=f"{at:%H:%M}",
         worker=worker,
         verdict=verdict,
+        hard=[snapshot.readable(v.message) for v in verdict.problems] if verdict else [],
+        warnings=[snapshot.readable(v.message) for v in verdict.warnings] if verdict else [],
         problem=problem,
         tz=str(tz),
         week=monday_of(visit.day),
@@ -102,27 +106,34 @@ def move(request: Request, form: FormData) -> Response:
     day, at, worker_id = chosen
     if worker_id not in dict(_workers(snapshot, user, team_id)):
         return move_page(request, problem="Choose one of the team's workers.", status=400)
-    tz = ZoneInfo(snapshot.scenario.authority.timezone)
-    moved = adapters.moved_visit(snapshot, visit.id, datetime.combine(day, at, tz), worker_id)
-    verdict = adapters.judge_move(snapshot, moved)
-    if form.get("action") != "save":
-        return move_page(request, verdict=verdict, chosen=chosen)
     desk = desk_of(request)
-    try:
-        adapters.save_move(desk.store, snapshot, verdict, desk.now(), user.name)
-    except MoveRefusedError:
-        return move_page(request, verdict=verdict, chosen=chosen, status=409)
-    except StaleProposalError as exc:
-        return move_page(request, problem=str(exc).capitalize() + ".", chosen=chosen, status=409)
+    verdict = service.move_visit(
+        desk.store,
+        visit.id,
+        day=day,
+        at=at,
+        worker=worker_id,
+        today=desk.today(snapshot),
+        save=form.get("action") == "save",
+        by=user.name,
+        now=desk.now(),
+    )
+    if not verdict.saved:
+        return move_page(
+            request,
+            verdict=verdict,
+            chosen=chosen,
+            status=409 if form.get("action") == "save" else 200,
+        )
     return RedirectResponse(f"/teams/{team_id}/week?start={monday_of(day).isoformat()}", 303)
 
 
 def pin(request: Request, form: FormData) -> Response:
     """Pin the visit (re-plans keep it where it is) or, with `pinned=no`, unpin it."""
-    user, snapshot, visit, _team_id = _movable(request)
+    user, _snapshot, visit, _team_id = _movable(request)
     desk = desk_of(request)
     pinned = form.get("pinned") != "no"
-    adapters.set_pinned(desk.store, snapshot, visit.id, pinned, desk.now(), user.name)
+    service.set_pinned(desk.store, visit.id, pinned, by=user.name, now=desk.now())
     return RedirectResponse(f"/visits/{visit.id}", 303)
 
 

@@ -1,41 +1,29 @@
-"""Compliance: every child's next requirement, overdue first, with filters and counts by state.
+"""Compliance: every child's state and next requirement, most urgent first, with filters.
 
-Rule: case references, categories and workers' names only; breach reasons as the plan gives
-them, in a manager's words.
+Rule: the rows, states and counts are `reports.due_rows` (what `visitplan due` prints);
+this page filters and shows them with the plan's breach reasons in a manager's words.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from scheduler.domain import ChildDue
-from scheduler.web.adapters import DUE_STATES, DueState, Snapshot, due_state
+from scheduler.reports import CHILD_STATES, DueRow
 from scheduler.web.board import CATEGORY_LABEL
 from scheduler.web.context import ForbiddenError, desk_of, render, signed_in, team_access
+from scheduler.web.snapshot import Snapshot
 
 PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
-class DueLine:
-    """One child's line on the compliance page."""
-
-    row: ChildDue
-    state: DueState
-    worker: str
-    rule: str
-    reasons: list[str]
-
-
-@dataclass(frozen=True)
 class Filters:
-    """The compliance page's filters (empty string: any)."""
+    """The page's filters (empty: any)."""
 
     worker: str = ""
     category: str = ""
@@ -47,49 +35,28 @@ class Filters:
         q = request.query_params
         return cls(q.get("worker", ""), q.get("category", ""), q.get("state", ""))
 
+    def query(self, **more: str) -> str:
+        """The filters (and `more`) as a query string."""
+        pairs = {"worker": self.worker, "category": self.category, "state": self.state, **more}
+        return urlencode({k: v for k, v in pairs.items() if v})
 
-def due_lines(
-    snapshot: Snapshot, team_id: str | None, as_of: date, filters: Filters
-) -> tuple[list[DueLine], Counter[str]]:
-    """The filtered lines (overdue first) and the counts by state before the state filter.
 
-    Stand-in for issue 10's `due --team --worker --category` filters (adapters module).
-    """
-    if team_id is None:
-        rows = snapshot.due(as_of)
-    else:
-        rows = snapshot.due_for(snapshot.team_children(team_id), as_of)
-    lines: list[DueLine] = []
-    counts: Counter[str] = Counter()
-    for row in rows:
-        if filters.worker and row.allocated_worker != filters.worker:
-            continue
-        if filters.category and row.category != filters.category:
-            continue
-        state = due_state(snapshot, row, as_of)
-        counts[state] += 1
-        if filters.state and state != filters.state:
-            continue
-        worker = snapshot.workers.get(row.allocated_worker or "")
-        first = row.requirements[0] if row.requirements else None
-        lines.append(
-            DueLine(
-                row=row,
-                state=state,
-                worker=worker.name if worker else "unallocated",
-                rule=snapshot.rule_titles.get(first.rule_id, first.title)
-                if first
-                else "no visit requirement",
-                reasons=snapshot.breaches_by_child.get(row.child_id, []),
-            )
-        )
-    return lines, counts
+def filtered(rows: tuple[DueRow, ...], filters: Filters) -> tuple[list[DueRow], dict[str, int]]:
+    """The rows matching every filter, and the counts by state under the other filters."""
+    before_state = [
+        r
+        for r in rows
+        if (not filters.worker or r.allocated_worker == filters.worker)
+        and (not filters.category or r.category == filters.category)
+    ]
+    counts = {s: sum(1 for r in before_state if r.state == s) for s in CHILD_STATES}
+    return [r for r in before_state if not filters.state or r.state == filters.state], counts
 
 
 def _page(request: Request, snapshot: Snapshot, team_id: str | None) -> Response:
     today = desk_of(request).today(snapshot)
     filters = Filters.of(request)
-    lines, counts = due_lines(snapshot, team_id, today, filters)
+    lines, counts = filtered(snapshot.due(today, team_id).children, filters)
     try:
         page = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
@@ -100,15 +67,6 @@ def _page(request: Request, snapshot: Snapshot, team_id: str | None) -> Response
         (w for w in snapshot.scenario.workers if team_id is None or w.team_id == team_id),
         key=lambda w: w.name,
     )
-    query = "&".join(
-        f"{k}={v}"
-        for k, v in (
-            ("worker", filters.worker),
-            ("category", filters.category),
-            ("state", filters.state),
-        )
-        if v
-    )
     return render(
         request,
         "due.html",
@@ -118,19 +76,21 @@ def _page(request: Request, snapshot: Snapshot, team_id: str | None) -> Response
         lines=lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
         total=len(lines),
         counts=counts,
-        states=DUE_STATES,
+        states=CHILD_STATES,
         filters=filters,
         workers=workers,
         categories=CATEGORY_LABEL,
+        titles=snapshot.rule_titles,
+        reasons=snapshot.breaches_by_child,
         page_no=page,
         pages=pages,
-        query=query,
         today=today,
     )
 
 
 def team_due_page(request: Request) -> Response:
-    """`/teams/{team}/due`: the team's children."""
+    """`/teams/{team}/due`: the team's children (the allocated worker's team, else the
+    first home's, as `visitplan due --team` counts them)."""
     team_id = request.path_params["team"]
     _user, snapshot = team_access(request, team_id)
     return _page(request, snapshot, team_id)

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from scheduler.accounts import User
-from scheduler.web.adapters import Snapshot, SnapshotCache
+from scheduler.web.snapshot import Snapshot, SnapshotCache
 
 if TYPE_CHECKING:
     from scheduler.domain import Visit
@@ -210,6 +210,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         request, template, context, status_code=status_code
     )
     return response
+
+
+def audit(by: str, action: str, subject: str) -> None:
+    """What the desk did that the store's audit does not keep (publishing, feed links), in
+    the server log. Ids only: never a child's name, date of birth or address."""
+    log.info("audit: %s %s %s", by, action, subject)
 
 
 def with_form(

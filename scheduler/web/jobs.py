@@ -1,7 +1,8 @@
 """Re-plan previews run off the request path: one worker thread, progress kept for polling.
 
-Rule: a preview never writes to the store; it keeps the revision it was computed from, so
-Apply can refuse it when anything changed since. Jobs belong to the user who started them.
+Rule: a preview never writes to the store; its plan carries the store revision it was
+computed from, so Apply can refuse it when anything changed since. A job belongs to the user
+who started it.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ class Job:
     owner: str
     team_id: str
     from_date: date
-    revision: int
-    """The store revision the preview was computed from."""
     status: JobStatus = "waiting"
     progress: list[str] = field(default_factory=list)
     report: ReplanReport | None = None

@@ -15,16 +15,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scheduler.domain import Visit
-from scheduler.web import adapters
 from scheduler.web.board import (
     CATEGORY_LABEL,
-    case_refs,
     default_start,
     main_category,
     monday_of,
     parse_day,
 )
-from scheduler.web.context import desk_of, render, signed_in, with_form
+from scheduler.web.context import audit, desk_of, render, signed_in, with_form
+from scheduler.web.snapshot import case_refs
 
 
 def me_page(request: Request, feed_url: str | None = None, revoked: bool | None = None) -> Response:
@@ -61,7 +60,7 @@ def me_page(request: Request, feed_url: str | None = None, revoked: bool | None 
                             "area": snapshot.households[v.household_id].area
                             if v.household_id in snapshot.households
                             else "",
-                            "state": adapters.visit_state(snapshot, v, today),
+                            "state": snapshot.state(v, today),
                             "joint": v.second_worker_id is not None,
                         }
                         for v in visits
@@ -98,7 +97,7 @@ def issue_feed(request: Request, form: FormData) -> Response:
     if user.worker_id is None:
         return me_page(request)
     url = desk.services.issue_feed(desk.store, user.worker_id, desk.now(), desk.base_url)
-    adapters.audit(user.name, "issued a calendar feed", user.worker_id)
+    audit(user.name, "issued a calendar feed", user.worker_id)
     return me_page(request, feed_url=url)
 
 
@@ -109,7 +108,7 @@ def revoke_feed(request: Request, form: FormData) -> Response:
     if user.worker_id is None:
         return me_page(request)
     ended = desk.services.revoke_feed(desk.store, user.worker_id, desk.now())
-    adapters.audit(user.name, "revoked a calendar feed", user.worker_id)
+    audit(user.name, "revoked a calendar feed", user.worker_id)
     return me_page(request, revoked=ended)
 
 

@@ -18,22 +18,22 @@ from starlette.routing import Route
 
 from scheduler import service
 from scheduler.domain import Visit
-from scheduler.web import adapters
-from scheduler.web.adapters import Snapshot, visit_state
-from scheduler.web.board import CATEGORY_LABEL, case_refs, main_category, parse_day
+from scheduler.web.board import CATEGORY_LABEL, main_category, parse_day
 from scheduler.web.context import PageNotFoundError, desk_of, render, team_access, with_form
+from scheduler.web.snapshot import Snapshot, case_refs
 
 OUTCOMES = {"completed": "Completed", "failed": "Failed (no one in)", "not-seen": "Child not seen"}
 
 
 def team_visits(snapshot: Snapshot, team_id: str, day: date | None, worker: str) -> list[Visit]:
-    """The plan's visits on `day` (any day when None) to the team's homes or by its workers."""
+    """The plan's visits on `day` (any day when None) made by the team's workers (the visits
+    `record --day --team` records)."""
     out = []
     for visit in snapshot.plan.visits if snapshot.plan else ():
         if visit.status == "cancelled" or (day is not None and visit.day != day):
             continue
         lead = snapshot.workers.get(visit.worker_id)
-        if snapshot.team_of(visit) != team_id and (lead is None or lead.team_id != team_id):
+        if lead is None or lead.team_id != team_id:
             continue
         if worker and worker not in (visit.worker_id, visit.second_worker_id):
             continue
@@ -58,7 +58,7 @@ def outcomes_page(
     rows = [
         {
             "visit": v,
-            "state": visit_state(snapshot, v, today),
+            "state": snapshot.state(v, today),
             "cases": case_refs(snapshot, v.child_ids),
             "category": CATEGORY_LABEL[main_category(snapshot, v)],
             "worker": snapshot.workers[v.worker_id].name if v.worker_id in snapshot.workers else "",
@@ -68,7 +68,7 @@ def outcomes_page(
     awaiting_days = Counter(
         v.day
         for v in team_visits(snapshot, team_id, None, worker)
-        if visit_state(snapshot, v, today) == "awaiting outcome"
+        if snapshot.state(v, today) == "awaiting outcome"
     )
     return render(
         request,
@@ -114,14 +114,15 @@ def record_one(request: Request, form: FormData) -> Response:
     if refused:
         return outcomes_page(request, message=refused, status=400, on=visit.day)
     desk = desk_of(request)
-    adapters.record_visit(
+    service.record_outcome(
         desk.store,
         visit.id,
-        outcome,
-        user.name,
-        desk.now(),
+        outcome,  # type: ignore[arg-type]
         seen_alone=form.get("seen_alone") == "on",
         bedroom_seen=form.get("bedroom_seen") == "on",
+        today=today,
+        by=user.name,
+        now=desk.now(),
     )
     if outcome == "completed":
         return RedirectResponse(f"/teams/{team_id}/outcomes?day={visit.day.isoformat()}", 303)
@@ -152,17 +153,17 @@ def _refusal(snapshot: Snapshot, visit: Visit, today: date) -> str | None:
 
 
 def record_rest(request: Request, form: FormData) -> Response:
-    """Mark every visit of the day with no outcome yet as completed."""
+    """Record every visit of the day with no outcome yet as made as planned
+    (`record --day DATE --completed --team T [--worker W]`)."""
     team_id = request.path_params["team"]
     user, snapshot = team_access(request, team_id)
-    today = desk_of(request).today(snapshot)
-    day = parse_day(str(form.get("day", ""))) or today
-    worker = str(form.get("worker", ""))
-    rest = [
-        v.id for v in team_visits(snapshot, team_id, day, worker) if recordable(snapshot, v, today)
-    ]
     desk = desk_of(request)
-    adapters.record_rest_completed(desk.store, rest, user.name, desk.now())
+    today = desk.today(snapshot)
+    day = parse_day(str(form.get("day", ""))) or today
+    worker = str(form.get("worker", "")) or None
+    service.record_day(
+        desk.store, day, today=today, team=team_id, worker=worker, by=user.name, now=desk.now()
+    )
     query = urlencode({"day": day.isoformat(), **({"worker": worker} if worker else {})})
     return RedirectResponse(f"/teams/{team_id}/outcomes?{query}", 303)
 

@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integrations.testing import free_port
+from scheduler import service
 from scheduler.store import Store
-from scheduler.web.adapters import Snapshot, judge_move, moved_visit
+from scheduler.web.snapshot import Snapshot
 from tests.web.conftest import ADDRESS_MARK, NAME_MARK, PASSWORD, build_store, busiest
 
 CHROMIUM = os.environ.get("VISITPLAN_CHROMIUM", "/usr/bin/chromium")
@@ -168,7 +169,7 @@ def sign_in(page: Any, server: Server, name: str) -> None:
 def snapshot(server: Server) -> Snapshot:
     store = Store(server.db)
     try:
-        return Snapshot(store.revision(), store.read_scenario(), store.current_plan())
+        return Snapshot(*store.snapshot())
     finally:
         store.close()
 
@@ -245,7 +246,9 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
     assert "Mark the other" not in page.content()
     snap = snapshot(server)
     day_visits = [
-        v for v in snap.plan.visits if v.day == server.awaiting and snap.team_of(v) == "team-01"
+        v
+        for v in snap.plan.visits
+        if v.day == server.awaiting and snap.workers[v.worker_id].team_id == "team-01"
     ]
     assert all(snap.records_by_visit.get(v.id) for v in day_visits)
 
@@ -259,7 +262,12 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
         ):
             continue
         later = visit.start.astimezone(LONDON) + timedelta(minutes=15)
-        if judge_move(snap, moved_visit(snap, visit.id, later, visit.worker_id)).ok:
+        store = Store(server.db)
+        verdict = service.move_visit(
+            store, visit.id, day=later.date(), at=later.time(), today=server.today, save=False
+        )
+        store.close()
+        if not verdict.refused:
             break
     else:
         pytest.fail("no visit can move 15 minutes later")

@@ -11,9 +11,11 @@ import time
 from datetime import date, timedelta
 from html import unescape
 
+from scheduler import service
+from scheduler.reports import child_teams
 from scheduler.store import Store
-from scheduler.web.adapters import Snapshot, due_state, is_at_risk, judge_move, moved_visit
 from scheduler.web.board import build_board
+from scheduler.web.snapshot import Snapshot, is_at_risk
 from tests.web.conftest import (
     NOW,
     START,
@@ -45,8 +47,7 @@ def body_rows(html: str) -> list[list[str]]:
 
 
 def snapshot(store: Store) -> Snapshot:
-    plan = store.current_plan()
-    return Snapshot(store.revision(), store.read_scenario(), plan)
+    return Snapshot(*store.snapshot())
 
 
 def first_visit(store: Store, team: str, day: date, category: str | None = None) -> str:
@@ -190,7 +191,8 @@ def test_compliance_lists_overdue_first_with_counts(client, desk: Desk, store: S
     sign_in(client, "mo")
     html = client.get(f"/teams/{desk.team_a}/due").text
     snap = snapshot(store)
-    team_children = snap.team_children(desk.team_a)
+    teams = child_teams(snap.scenario)
+    team_children = [c for c in snap.scenario.children if teams[c.id] == desk.team_a]
     counts = {s: int(n) for n, s in re.findall(r"<strong>(\d+)</strong> ([a-z ]+)</a>", html)}
     assert sum(counts.values()) == len(team_children)
     states = re.findall(r'<td class="state-([a-z-]+)">', html)
@@ -214,20 +216,18 @@ def test_compliance_filters(client, desk: Desk, store: Store) -> None:
     assert {r[2] for r in rows} == {worker.name}
 
 
-def test_due_state_edge_pair(store: Store) -> None:
-    """A child due today is not overdue; due yesterday is."""
-    from scheduler.domain import ChildDue
-
+def test_compliance_counts_an_awaiting_visit_apart(client, desk: Desk, store: Store) -> None:
+    """A child whose clock rests on a visit with no outcome yet is 'awaiting outcome'; once
+    the visit is recorded they are not."""
     snap = snapshot(store)
-    child = snap.scenario.children[0]
-    due_today = ChildDue(
-        child_id=child.id, case_ref="x", category=child.category, next_due=TODAY, overdue_days=0
-    )
-    due_yesterday = due_today.model_copy(
-        update={"next_due": TODAY - timedelta(days=1), "overdue_days": 1}
-    )
-    assert due_state(snap, due_yesterday, TODAY) == "overdue"
-    assert due_state(snap, due_today, TODAY) != "overdue"
+    visit = next(v for v in snap.plan.visits if v.day == TUESDAY and snap.team_of(v) == desk.team_a)
+    sign_in(client, "mo")
+    rows = body_rows(client.get(f"/teams/{desk.team_a}/due?state=awaiting+outcome").text)
+    refs = {snap.children[c].case_ref for c in visit.child_ids}
+    assert refs <= {r[0] for r in rows}
+    service.record_outcome(store, visit.id, "completed", today=TODAY)
+    rows = body_rows(client.get(f"/teams/{desk.team_a}/due?state=awaiting+outcome").text)
+    assert not refs & {r[0] for r in rows}
 
 
 def test_admin_sees_every_child(client, store: Store) -> None:
@@ -391,7 +391,11 @@ def test_failed_child_protection_visit_shows_retry_and_escalation(
 
 def test_mark_the_rest_completed(client, desk: Desk, store: Store) -> None:
     snap = snapshot(store)
-    tuesday = [v for v in snap.plan.visits if v.day == TUESDAY and snap.team_of(v) == desk.team_a]
+    tuesday = [
+        v
+        for v in snap.plan.visits
+        if v.day == TUESDAY and snap.workers[v.worker_id].team_id == desk.team_a
+    ]
     failed = tuesday[0].id
     sign_in(client, "mo")
     page = client.get(f"/teams/{desk.team_a}/outcomes?day=2026-12-01")
@@ -468,18 +472,17 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
 def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -> None:
     """Same day and worker, 15 minutes later where the worker's day allows it."""
     snap = snapshot(store)
-    check = snap.plan_check
     for visit in snap.plan.visits:
         if visit.day <= TODAY or snap.team_of(visit) != desk.team_a or visit.second_worker_id:
             continue
-        local = visit.start.astimezone(snap.tz)
-        later = local + timedelta(minutes=15)
-        verdict = judge_move(snap, moved_visit(snap, visit.id, later, visit.worker_id))
-        if verdict.ok:
+        later = visit.start.astimezone(snap.tz) + timedelta(minutes=15)
+        verdict = service.move_visit(
+            store, visit.id, day=later.date(), at=later.time(), today=TODAY, save=False
+        )
+        if not verdict.refused:
             break
     else:
         raise AssertionError("no movable visit")
-    assert check is not None
     sign_in(client, "mo")
     token = token_of(client.get(f"/visits/{visit.id}/move").text)
     data = {
@@ -494,6 +497,7 @@ def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -
     stored = store.find_visit(visit.id)
     assert stored is not None
     assert stored.start == later
+    assert stored.pinned, "a visit moved by hand is pinned"
     assert any(e.action == "visit moved" and e.by == "mo" for e in store.changes_since(0))
 
 
