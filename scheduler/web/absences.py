@@ -27,7 +27,7 @@ from scheduler.web.context import (
     PageNotFoundError,
     audit,
     desk_of,
-    render,
+    render_team,
     team_access,
     with_form,
 )
@@ -54,13 +54,13 @@ def absences_page(request: Request, error: str | None = None, status: int = 200)
         (a for a in snapshot.scenario.absences if a.worker_id in ids and a.end >= today),
         key=lambda a: (a.start, a.worker_id),
     )
-    return render(
+    return render_team(
         request,
+        snapshot,
+        team_id,
         "absences.html",
+        "absences",
         status,
-        nav="absences",
-        team_id=team_id,
-        team_name=snapshot.team_names[team_id],
         workers=workers,
         names={w.id: w.name for w in workers},
         absences=listed,
@@ -237,12 +237,12 @@ def replan_page(
             "other_teams": sorted(snapshot.team_names.get(t, t) for t in touched - {team_id}),
             "may_apply": all(user.sees_team(t) for t in touched),
         }
-    return render(
+    return render_team(
         request,
+        snapshot,
+        team_id,
         "replan.html",
-        nav="absences",
-        team_id=team_id,
-        team_name=snapshot.team_names[team_id],
+        "absences",
         job=job,
         notice=notice,
         stale=stale,
@@ -273,43 +273,25 @@ def apply_replan(request: Request) -> Response:
 def publish(request: Request) -> Response:
     """Publish the current plan to workers' calendars (when CalDAV is configured)."""
     team_id = request.path_params["team"]
-    user, _snapshot = team_access(request, team_id)
+    user, snapshot = team_access(request, team_id)
     desk = desk_of(request)
+    context: dict[str, object]
     if desk.services.publish is None:
-        message = (
-            "Calendars are not configured on this server (VISITPLAN_CALDAV_URL). Workers who "
-            "subscribe to their feed see the new plan at their calendar's next refresh."
-        )
-        return render(
-            request,
-            "published.html",
+        status, context = (
             400,
-            nav="absences",
-            team_id=team_id,
-            team_name=_snapshot.team_names[team_id],
-            error=message,
+            {
+                "error": "Calendars are not configured on this server (VISITPLAN_CALDAV_URL). "
+                "Workers who subscribe to their feed see the new plan at their calendar's next "
+                "refresh."
+            },
         )
-    try:
-        counts = desk.services.publish(desk.store, desk.now())
-    except CalendarUnavailableError as exc:
-        return render(
-            request,
-            "published.html",
-            502,
-            nav="absences",
-            team_id=team_id,
-            team_name=_snapshot.team_names[team_id],
-            error=str(exc),
-        )
-    audit(user.name, "published calendars", team_id)
-    return render(
-        request,
-        "published.html",
-        nav="absences",
-        team_id=team_id,
-        team_name=_snapshot.team_names[team_id],
-        counts=counts,
-    )
+    else:
+        try:
+            status, context = 200, {"counts": desk.services.publish(desk.store, desk.now())}
+            audit(user.name, "published calendars", team_id)
+        except CalendarUnavailableError as exc:
+            status, context = 502, {"error": str(exc)}
+    return render_team(request, snapshot, team_id, "published.html", "absences", status, **context)
 
 
 routes = [

@@ -15,7 +15,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scheduler.domain import Visit, Worker
-from scheduler.web.context import can_change, desk_of, render, team_access, visit_access
+from scheduler.web.context import (
+    can_change,
+    desk_of,
+    render,
+    render_team,
+    team_access,
+    visit_access,
+)
 from scheduler.web.snapshot import Snapshot, case_refs, is_at_risk
 
 CATEGORY_ORDER = (
@@ -175,22 +182,28 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
     return Board(team_id, start, days, rows, counts)
 
 
+def chosen_week(request: Request, snapshot: Snapshot) -> tuple[date, date]:
+    """Today, and the Monday of the week asked for (`?start=`, else `default_start`)."""
+    today = desk_of(request).today(snapshot)
+    asked = parse_day(request.query_params.get("start"))
+    return today, monday_of(asked or default_start(snapshot, today))
+
+
 def week_page(request: Request) -> Response:
     """`/teams/{team}/week?start=`: the team's week board."""
     team_id = request.path_params["team"]
     _user, snapshot = team_access(request, team_id)
-    today = desk_of(request).today(snapshot)
-    start = monday_of(
-        parse_day(request.query_params.get("start")) or default_start(snapshot, today)
+    today, start = chosen_week(request, snapshot)
+    board = snapshot.memo(
+        ("board", team_id, start, today), lambda: build_board(snapshot, team_id, start, today)
     )
-    board = build_board(snapshot, team_id, start, today)
-    return render(
+    return render_team(
         request,
+        snapshot,
+        team_id,
         "board.html",
-        nav="week",
+        "week",
         board=board,
-        team_id=team_id,
-        team_name=snapshot.team_names[team_id],
         today=today,
         previous=start - timedelta(days=7),
         next=start + timedelta(days=7),

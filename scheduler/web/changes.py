@@ -24,7 +24,7 @@ from scheduler.web.context import (
     ForbiddenError,
     can_change,
     desk_of,
-    render,
+    render_team,
     visit_access,
     with_form,
 )
@@ -61,13 +61,14 @@ def move_page(
     tz = ZoneInfo(snapshot.scenario.authority.timezone)
     local = visit.start.astimezone(tz)
     day, at, worker = chosen or (local.date(), local.time(), visit.worker_id)
-    return render(
+    return render_team(
         request,
+        snapshot,
+        team_id,
         "move.html",
+        "week",
         status,
         visit=visit,
-        team_id=team_id,
-        team_name=snapshot.team_names[team_id],
         cases=case_refs(snapshot, visit.child_ids),
         workers=_workers(snapshot, user, team_id),
         day=day,

@@ -212,6 +212,27 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return response
 
 
+def render_team(
+    request: Request,
+    snapshot: Snapshot,
+    team_id: str,
+    template: str,
+    nav: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """A page of one team: its name and the team menu (with `nav` marked) come with it."""
+    return render(
+        request,
+        template,
+        status_code,
+        nav=nav,
+        team_id=team_id,
+        team_name=snapshot.team_names[team_id],
+        **context,
+    )
+
+
 def audit(by: str, action: str, subject: str) -> None:
     """What the desk did that the store's audit does not keep (publishing, feed links), in
     the server log. Ids only: never a child's name, date of birth or address."""

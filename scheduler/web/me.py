@@ -15,13 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scheduler.domain import Visit
-from scheduler.web.board import (
-    CATEGORY_LABEL,
-    default_start,
-    main_category,
-    monday_of,
-    parse_day,
-)
+from scheduler.web.board import CATEGORY_LABEL, chosen_week, main_category
 from scheduler.web.context import audit, desk_of, render, signed_in, with_form
 from scheduler.web.snapshot import case_refs
 
@@ -32,10 +26,7 @@ def me_page(request: Request, feed_url: str | None = None, revoked: bool | None 
     desk = desk_of(request)
     snapshot = desk.snapshot()
     worker = snapshot.workers.get(user.worker_id or "")
-    today = desk.today(snapshot)
-    start = monday_of(
-        parse_day(request.query_params.get("start")) or default_start(snapshot, today)
-    )
+    today, start = chosen_week(request, snapshot)
     days: dict[object, list[Visit]] = defaultdict(list)
     if worker is not None:
         for visit in snapshot.plan.visits if snapshot.plan else ():

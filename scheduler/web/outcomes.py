@@ -19,7 +19,13 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.domain import Visit
 from scheduler.web.board import CATEGORY_LABEL, main_category, parse_day
-from scheduler.web.context import PageNotFoundError, desk_of, render, team_access, with_form
+from scheduler.web.context import (
+    PageNotFoundError,
+    desk_of,
+    render_team,
+    team_access,
+    with_form,
+)
 from scheduler.web.snapshot import Snapshot, case_refs
 
 OUTCOMES = {"completed": "Completed", "failed": "Failed (no one in)", "not-seen": "Child not seen"}
@@ -70,13 +76,13 @@ def outcomes_page(
         for v in team_visits(snapshot, team_id, None, worker)
         if snapshot.state(v, today) == "awaiting outcome"
     )
-    return render(
+    return render_team(
         request,
+        snapshot,
+        team_id,
         "outcomes.html",
+        "outcomes",
         status,
-        nav="outcomes",
-        team_id=team_id,
-        team_name=snapshot.team_names[team_id],
         day=day,
         today=today,
         worker=worker,

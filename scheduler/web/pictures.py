@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scheduler.outlook import outlook
-from scheduler.web.board import default_start, monday_of, parse_day
-from scheduler.web.context import desk_of, render, team_access
+from scheduler.web.board import chosen_week
+from scheduler.web.context import render_team, team_access
 from scheduler.web.svg import Series, bar_chart, column_chart
 
 WEEKS = 4
@@ -22,10 +22,7 @@ def outlook_page(request: Request) -> Response:
     """`/teams/{team}/outlook?start=`: the next four weeks in pictures and tables."""
     team_id = request.path_params["team"]
     _user, snapshot = team_access(request, team_id)
-    today = desk_of(request).today(snapshot)
-    start = monday_of(
-        parse_day(request.query_params.get("start")) or default_start(snapshot, today)
-    )
+    _today, start = chosen_week(request, snapshot)
     found = outlook(snapshot.scenario, snapshot.plan, team_id, start, WEEKS)
     labels = [f"w/c {w.week_start.day} {w.week_start:%b}" for w in found.weeks]
     weeks_chart = bar_chart(
@@ -54,12 +51,12 @@ def outlook_page(request: Request) -> Response:
         "#a4000f",
         "days",
     )
-    return render(
+    return render_team(
         request,
+        snapshot,
+        team_id,
         "outlook.html",
-        nav="outlook",
-        team_id=team_id,
-        team_name=snapshot.team_names[team_id],
+        "outlook",
         outlook=found,
         weeks_chart=weeks_chart,
         days_chart=days_chart,

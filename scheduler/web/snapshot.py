@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from policies import Pack, load_pack
@@ -25,6 +25,9 @@ from scheduler.reports import DueReport, child_teams, due_rows
 if TYPE_CHECKING:
     from scheduler.store import Store
 
+T = TypeVar("T")
+MEMO_SIZE = 500
+"""At most this many page models are kept per revision (then they are all let go)."""
 STATE_WORDS = {
     "planned": "planned",
     "awaiting": "awaiting outcome",
@@ -45,7 +48,20 @@ class Snapshot:
     scenario: Scenario
     plan: Plan | None
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
+    _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def memo(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """`make()`, worked out once per key for this revision (a page's model, say)."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = value
+        return value
 
     @cached_property
     def pack(self) -> Pack:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,7 +200,7 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> None:
     assert "Sign out" in response.text
 
 
-def post_form(client: TestClient, page: str, action: str, data: dict[str, str]) -> object:
+def post_form(client: TestClient, page: str, action: str, data: dict[str, str]) -> Any:
     """Open `page`, then post `data` to `action` with the page's CSRF token."""
     html = client.get(page).text
     return client.post(action, data={**data, "csrftoken": token_of(html)})

@@ -23,6 +23,7 @@ from tests.web.conftest import (
     Desk,
     FakeCalendars,
     make_client,
+    post_form,
     sign_in,
     token_of,
 )
@@ -275,16 +276,12 @@ def test_absence_preview_apply_publish(desk: Desk, store: Store) -> None:
     client = make_client(store, publish=calendars)
     sign_in(client, "mo")
     plan_before = store.current_plan()
-    page = client.get(f"/teams/{desk.team_a}/absences")
-    response = client.post(
-        f"/teams/{desk.team_a}/absences",
-        data={
-            "worker": desk.worker,
-            "from": "2026-12-02",
-            "to": "2026-12-04",
-            "reason": "sickness",
-            "csrftoken": token_of(page.text),
-        },
+    absences = f"/teams/{desk.team_a}/absences"
+    response = post_form(
+        client,
+        absences,
+        absences,
+        {"worker": desk.worker, "from": "2026-12-02", "to": "2026-12-04", "reason": "sickness"},
     )
     assert re.fullmatch(rf"/teams/{desk.team_a}/replan/[\w-]+", response.url.path)
     assert store.list_absences(desk.worker)[-1].reason == "sickness"
@@ -349,15 +346,12 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
 def test_absence_with_last_day_before_first_is_refused(client, desk: Desk, store: Store) -> None:
     sign_in(client, "mo")
     before = store.revision()
-    page = client.get(f"/teams/{desk.team_a}/absences")
-    response = client.post(
-        f"/teams/{desk.team_a}/absences",
-        data={
-            "worker": desk.worker,
-            "from": "2026-12-04",
-            "to": "2026-12-03",
-            "csrftoken": token_of(page.text),
-        },
+    absences = f"/teams/{desk.team_a}/absences"
+    response = post_form(
+        client,
+        absences,
+        absences,
+        {"worker": desk.worker, "from": "2026-12-04", "to": "2026-12-03"},
     )
     assert response.status_code == 400
     assert "last day away is before the first" in response.text

@@ -329,5 +329,5 @@ def test_limiter_edge_pair_at_the_window() -> None:
 def test_post_form_helper_works_for_sign_out(client) -> None:
     sign_in(client, "mo")
     response = post_form(client, "/teams", "/logout", {})
-    assert response.url.path == "/login"  # type: ignore[attr-defined]
+    assert response.url.path == "/login"
     assert client.get("/teams").url.path == "/login"
