@@ -41,6 +41,7 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=en-GB",
 ]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 LONDON = ZoneInfo("Europe/London")
