@@ -80,12 +80,11 @@ def replan_start(snapshot: Snapshot, today: date) -> date:
 
 
 def _form_date(value: object, field: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(
-            [InputProblem("form", None, field, "a date YYYY-MM-DD", str(value)[:20])]
-        ) from None
+    day = parse_day(str(value))
+    if day is None:
+        expected = "a date YYYY-MM-DD between 1900 and 2100"
+        raise InputError([InputProblem("form", None, field, expected, str(value)[:20])])
+    return day
 
 
 def add_absence(request: Request, form: FormData) -> Response:

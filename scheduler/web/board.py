@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from scheduler.domain import Visit, Worker
+from scheduler.domain import EARLIEST, LATEST, Visit, Worker
 from scheduler.web.context import (
     can_change,
     desk_of,
@@ -101,11 +101,13 @@ def default_start(snapshot: Snapshot, today: date) -> date:
 
 
 def parse_day(value: str | None) -> date | None:
-    """An ISO date from a query string, or None when absent or malformed."""
+    """An ISO date between 1900 and 2100 from a query string or form, or None when absent,
+    malformed or out of range."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is not None and EARLIEST <= day <= LATEST else None
 
 
 def main_category(snapshot: Snapshot, visit: Visit) -> str:

@@ -19,7 +19,7 @@ from scheduler import service
 from scheduler.accounts import User
 from scheduler.domain import Visit
 from scheduler.moves import MoveVerdict
-from scheduler.web.board import monday_of
+from scheduler.web.board import monday_of, parse_day
 from scheduler.web.context import (
     ForbiddenError,
     can_change,
@@ -85,9 +85,8 @@ def move_page(
 
 def _chosen(form: FormData) -> tuple[date, time, str] | str:
     """The day, time and worker from the form, or what is wrong with them."""
-    try:
-        day = date.fromisoformat(str(form.get("day", "")))
-    except ValueError:
+    day = parse_day(str(form.get("day", "")))
+    if day is None:
         return "Give the day as a date."
     try:
         at = time.fromisoformat(str(form.get("time", "")))

@@ -358,6 +358,32 @@ def test_absence_with_last_day_before_first_is_refused(client, desk: Desk, store
     assert store.revision() == before
 
 
+def test_dates_out_of_range_are_refused_not_crashed(client, desk: Desk, store: Store) -> None:
+    """A year the models refuse (after 2100) is a message on the form, never a server error."""
+    sign_in(client, "mo")
+    before = store.revision()
+    absences = f"/teams/{desk.team_a}/absences"
+    response = post_form(
+        client,
+        absences,
+        absences,
+        {"worker": desk.worker, "from": "9999-01-01", "to": "9999-01-02"},
+    )
+    assert response.status_code == 400
+    assert "between 1900 and 2100" in response.text
+    visit = later_visit(store, desk.team_a)
+    moved = post_form(
+        client,
+        f"/visits/{visit}/move",
+        f"/visits/{visit}/move",
+        {"day": "9999-01-01", "time": "10:00", "worker": desk.worker, "action": "check"},
+    )
+    assert moved.status_code == 400
+    assert "Give the day as a date." in moved.text
+    assert client.get(f"/teams/{desk.team_a}/week?start=9999-01-01").status_code == 200
+    assert store.revision() == before
+
+
 # ---------------------------------------------------------------------- outcomes
 
 
