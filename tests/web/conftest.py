@@ -72,8 +72,13 @@ def named(scenario: Scenario) -> Scenario:
 
 
 def desk_scenario(start: date) -> Scenario:
-    """Two teams of a small authority (150 children), named and addressed."""
-    return named(generate("S", seed=0, start=start, children=150))
+    """Two teams of a small authority (150 children), named and addressed.
+
+    Seed 5: the tests read features of this generated authority (a joint visit in team-01's
+    first week, a child protection visit on its Tuesday, later visits for the first absent
+    worker); with households at real postcodes seed 0 no longer has them.
+    """
+    return named(generate("S", seed=5, start=start, children=150))
 
 
 def build_store(
