@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,20 +29,19 @@ from integrations.errors import (
     ConflictError,
     UnreachableError,
 )
-from integrations.ics import (
-    CANCEL_GRACE,
+from integrations.events import EventContext, is_ours
+from integrations.ics import CANCEL_GRACE, render_object
+from integrations.ledger import (
     CANCELLED,
     CANCELLING,
     DELETED,
     PUBLISHED,
-    is_ours,
+    Ledger,
     merged,
-    render_object,
     revise,
     revision_of,
 )
-from scheduler.domain import BusyTime, Scenario, Visit, Worker, WorkerId
-from scheduler.store import LedgerEntry
+from scheduler import BusyTime, LedgerEntry, Scenario, Visit, Worker, WorkerId
 
 if TYPE_CHECKING:
     from caldav import Calendar, DAVClient, Principal
@@ -55,18 +54,6 @@ DEFAULT_CONFIG = Path("~/.config/visitplan/caldav.toml")
 CALENDAR_PREFIX = "visitplan-"
 
 Action = Literal["create", "update", "cancel", "delete", "conflict"]
-
-
-class Ledger(Protocol):
-    """The store's calendar ledger, as publishing uses it."""
-
-    def ledger_all(self, worker_id: str | None = None) -> tuple[LedgerEntry, ...]:
-        """Every ledger entry."""
-        ...
-
-    def ledger_put(self, entry: LedgerEntry) -> None:
-        """Insert or replace one entry."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -163,18 +150,48 @@ def wrapped(what: str) -> Iterator[None]:
             raise UnreachableError(
                 f"{what}: the CalDAV server cannot be reached ({type(exc).__name__})"
             ) from None
-        raise
+        # Anything else inside a CalDAV call is an answer caldav could not make sense of
+        # (a broken XML or iCalendar body, a missing property): the server's fault, not ours.
+        raise CalendarError(
+            f"{what}: the CalDAV server's answer could not be read ({type(exc).__name__})"
+        ) from None
+
+
+def check_url(url: str) -> None:
+    """Refuse a CalDAV URL that is not `http(s)://host[:port][/path]`, naming what is wrong.
+
+    The message never repeats user information (a password may sit in the URL).
+
+    Raises:
+        ConfigError: the URL is malformed.
+    """
+    expected = "expected http://host[:port]/path or https://..."
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number in range
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"the CalDAV URL is malformed ({exc}); {expected}") from None
+    if parts.scheme not in ("http", "https"):
+        scheme = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise ConfigError(f"the CalDAV URL has {scheme}; {expected}")
+    if not host:
+        raise ConfigError(f"the CalDAV URL has no host name; {expected}")
+    if any(c.isspace() for c in url) or port == 0:
+        raise ConfigError(f"the CalDAV URL is malformed; {expected}")
 
 
 def connect(config: DavConfig) -> DAVClient:
     """A caldav client for `config` (explicit URL, so the host's environment cannot redirect it).
 
     Raises:
+        ConfigError: the URL is malformed.
         AuthError: the credentials are refused.
         UnreachableError: the server does not answer.
     """
     from caldav import get_davclient
 
+    check_url(config.url)
     kwargs: dict[str, Any] = {
         "url": config.url,
         "username": config.username,
@@ -340,8 +357,10 @@ class _Publisher:
         dry_run: bool,
         cancel_grace: timedelta,
         on_write: Callable[[str, LedgerEntry], None] | None,
+        context: EventContext,
     ) -> None:
         self.client = client
+        self.context = context
         self.ledger = ledger
         self.scenario = scenario
         self.now = now
@@ -370,7 +389,9 @@ class _Publisher:
     def data(self, entry: LedgerEntry) -> bytes:
         """The bytes of the entry's current revision."""
         assert entry.visit is not None
-        return render_object(entry.visit, self.scenario, entry.worker_id, revision_of(entry))
+        return render_object(
+            entry.visit, self.scenario, entry.worker_id, revision_of(entry), context=self.context
+        )
 
     def matches_server(self, cal: Calendar, href: str, data: bytes) -> str | None:
         """The server's ETag when it already holds exactly our revision, else None."""
@@ -435,6 +456,12 @@ class _Publisher:
         except (error.ETagMismatchError, error.ScheduleTagMismatchError):
             return "changed on the server since it was published (ETag mismatch)"
         return None
+
+    def read_server(self, entries: Iterable[LedgerEntry]) -> None:
+        """Find (or make) every calendar the run touches and read its ETags, before any write."""
+        for entry in entries:
+            if entry.status != DELETED:
+                self.server(self.calendars.for_worker(entry.worker_id))
 
     def step(self, entry: LedgerEntry) -> None:
         """Bring one event on the server to what the ledger says it should be."""
@@ -550,6 +577,7 @@ def publish_plan(
     dry_run: bool = False,
     cancel_grace: timedelta = CANCEL_GRACE,
     on_write: Callable[[str, LedgerEntry], None] | None = None,
+    context: EventContext,
 ) -> PublishReport:
     """Publish the visits to each worker's calendar; only changed events are written.
 
@@ -558,6 +586,8 @@ def publish_plan(
     `cancel_grace` later. An event someone else changed or deleted on the server is reported
     as a conflict and left alone. `on_write(kind, entry)` is called after each write, once the
     ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
+    Every calendar is found and read before the ledger changes, so a server that cannot be
+    reached or answers nonsense leaves the ledger as it was.
 
     Raises:
         AuthError: the server refused the credentials.
@@ -566,12 +596,14 @@ def publish_plan(
         CalendarError: the server refused a request.
     """
     before = ledger.ledger_all()
-    changes = revise(before, visits, scenario, now)
+    changes = revise(before, visits, scenario, now, context=context)
+    planned = merged(before, changes)
+    publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write, context)
+    publisher.read_server(planned)
     if not dry_run:
         for entry in changes:
             ledger.ledger_put(entry)
-    publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write)
-    for entry in merged(before, changes):
+    for entry in planned:
         publisher.step(entry)
     return publisher.report
 

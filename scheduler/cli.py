@@ -564,9 +564,17 @@ def demo(
     out.print(render.render_plan_summary(result, scenario))
     report = service.check(scenario, result)
     out.print(render.render_check(report))
-    from integrations.ics import write_ics
+    from integrations import write_ics
+    from scheduler.feed_source import event_context
 
-    paths = write_ics(store, result.visits, scenario, out_dir / "calendars", now_utc())
+    paths = write_ics(
+        store,
+        result.visits,
+        scenario,
+        out_dir / "calendars",
+        now_utc(),
+        context=event_context(scenario),
+    )
     out.print(
         f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
         f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
@@ -599,11 +607,11 @@ def now_utc() -> datetime:
 @contextmanager
 def calendar_errors() -> Iterator[None]:
     """Calendar failures: exit 2 when nothing is configured, 1 when a server refused or failed."""
-    from integrations.errors import CalendarError, ConfigError
+    from integrations import CalendarError, ConfigError, OutputError
 
     try:
         yield
-    except ConfigError as exc:
+    except (ConfigError, OutputError) as exc:
         fail(str(exc), 2)
     except CalendarError as exc:
         fail(str(exc), 1)
@@ -623,12 +631,14 @@ def export_ics(
     as_json: JsonFlag = False,
 ) -> None:
     """Write each worker's visits in the current plan as an ICS file."""
-    from integrations.ics import write_ics
+    from integrations import write_ics
+    from scheduler.feed_source import event_context
 
-    with handled():
+    with handled(), calendar_errors():
         store = open_store(db)
         plan, scenario = _plan_and_scenario(store)
-        paths = write_ics(store, plan.visits, scenario, out_dir, now_utc())
+        context = event_context(scenario)
+        paths = write_ics(store, plan.visits, scenario, out_dir, now_utc(), context=context)
     if as_json:
         print_json([str(p) for p in paths])
         return
@@ -646,13 +656,17 @@ def publish(
     The server and credentials come from VISITPLAN_CALDAV_URL, VISITPLAN_CALDAV_USERNAME and
     VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
     """
-    from integrations.dav import connect, publish_plan, read_config
+    from integrations import connect, publish_plan, read_config
+    from scheduler.feed_source import event_context
 
     with handled(), calendar_errors():
         store = open_store(db)
         plan, scenario = _plan_and_scenario(store)
         client = connect(read_config())
-        report = publish_plan(client, store, plan.visits, scenario, now_utc(), dry_run=dry_run)
+        context = event_context(scenario)
+        report = publish_plan(
+            client, store, plan.visits, scenario, now_utc(), dry_run=dry_run, context=context
+        )
     if as_json:
         print_json(report)
     else:
@@ -681,12 +695,14 @@ def serve(
     """Serve workers' ICS subscription feeds at /feeds/TOKEN.ics (see `visitplan feeds issue`)."""
     import uvicorn
 
-    from integrations.feeds import make_app
+    from integrations import FeedServer, make_app
+    from scheduler.feed_source import StoreFeedSource
 
     with handled():
         store = open_store(db)
+    server = FeedServer(StoreFeedSource(store), now_utc)
     # No access log: feed URLs carry secret tokens.
-    uvicorn.run(make_app(lambda: store, now_utc), host=host, port=port, access_log=False)
+    uvicorn.run(make_app(server), host=host, port=port, access_log=False)
 
 
 @feeds_app.command("issue")
@@ -696,7 +712,7 @@ def feeds_issue(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Print a new secret feed URL for a worker; any earlier URL of theirs stops working."""
-    from integrations.feeds import issue_token
+    from integrations import issue_token
 
     with handled():
         url = issue_token(open_store(db), worker, now_utc(), base_url)
@@ -709,7 +725,7 @@ def feeds_revoke(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """End a worker's feed: their feed URL answers 404 from now on."""
-    from integrations.feeds import revoke_token
+    from integrations import revoke_token
 
     with handled():
         ended = revoke_token(open_store(db), worker, now_utc())

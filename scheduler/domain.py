@@ -5,7 +5,7 @@ The scenario bundles one planning run's whole input; its JSON Schema is `visitpl
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import (
@@ -446,4 +446,22 @@ class Plan(DomainModel):
         description="Team group ('+'-joined team ids) -> fingerprint of the inputs its visits "
         "were planned from; a re-plan from the same start keeps a group whose fingerprint is "
         "unchanged without translating it. Empty in plans made before fingerprints existed.",
+    )
+
+
+class LedgerEntry(DomainModel):
+    """What was last published for one visit's calendar event (the store's calendar ledger)."""
+
+    uid: str = Field(description="The event's UID, fixed for the visit's life.")
+    worker_id: str = Field(description="Whose calendar holds the event.")
+    href: str | None = Field(default=None, description="The event's URL on the CalDAV server.")
+    etag: str | None = Field(default=None, description="The server's ETag after our last write.")
+    sequence: NonNegativeInt = Field(default=0, description="The event's SEQUENCE.")
+    content_hash: str = Field(description="Hash of the content last published.")
+    status: str = Field(default="published", description="published, cancelled or pending.")
+    revised_at: datetime | None = Field(
+        default=None, description="UTC time of the event's current revision (its DTSTAMP)."
+    )
+    visit: Visit | None = Field(
+        default=None, description="The visit as last revised, to render its cancellation."
     )

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel
 from sqlalchemy import (
     Boolean,
     Column,
@@ -42,6 +42,7 @@ from scheduler.domain import (
     BusyTime,
     Child,
     Household,
+    LedgerEntry,
     Plan,
     Scenario,
     Team,
@@ -175,24 +176,16 @@ _CASELOAD_TABLES: tuple[Table, ...] = (
 )
 
 
-class LedgerEntry(BaseModel):
-    """What was last published for one visit's calendar event."""
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL of a store URL: plain `postgresql://` (or `postgres://`) means psycopg 3.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    uid: str = Field(description="The event's UID, fixed for the visit's life.")
-    worker_id: str = Field(description="Whose calendar holds the event.")
-    href: str | None = Field(default=None, description="The event's URL on the CalDAV server.")
-    etag: str | None = Field(default=None, description="The server's ETag after our last write.")
-    sequence: NonNegativeInt = Field(default=0, description="The event's SEQUENCE.")
-    content_hash: str = Field(description="Hash of the content last published.")
-    status: str = Field(default="published", description="published, cancelled or pending.")
-    revised_at: datetime | None = Field(
-        default=None, description="UTC time of the event's current revision (its DTSTAMP)."
-    )
-    visit: Visit | None = Field(
-        default=None, description="The visit as last revised, to render its cancellation."
-    )
+    SQLAlchemy's default PostgreSQL driver is psycopg2; the `postgres` extra installs psycopg 3,
+    so a URL without a driver is given that one. URLs naming a driver are left alone.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return f"postgresql+psycopg://{url.removeprefix(prefix)}"
+    return url
 
 
 class Store:
@@ -206,7 +199,7 @@ class Store:
         """
         self.url = url
         try:
-            self.engine: Engine = create_engine(url)
+            self.engine: Engine = create_engine(engine_url(url))
             metadata.create_all(self.engine)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot open the store {url!r}: {exc}") from exc

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integrations.events import EventContext
 from integrations.testing import RadicaleServer, free_port
 from scheduler.domain import (
     Authority,
@@ -33,6 +34,8 @@ from scheduler.domain import (
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+CP_TITLE = "Child protection: seen at home every 10 working days"
+CONTEXT = EventContext({"cp_every_10_working_days": CP_TITLE})
 USER = "service"
 PASSWORD = "s3cret-test-only"
 

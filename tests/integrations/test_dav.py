@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from integrations.dav import DavConfig, connect, fetch_busy, publish_plan, read_config
 from integrations.errors import AuthError, ConfigError, UnreachableError
-from integrations.ics import CANCELLED, DELETED, PUBLISHED
+from integrations.ledger import CANCELLED, DELETED, PUBLISHED
 from scheduler.cli import app
 from scheduler.store import Store
 from tests.integrations.conftest import (
+    CONTEXT,
     NOW,
     PASSWORD,
     USER,
@@ -57,7 +58,7 @@ def visits_two() -> list:
 
 def test_publish_creates_then_republish_writes_nothing(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
-    first = publish_plan(client, store, visits_two(), scenario, NOW)
+    first = publish_plan(client, store, visits_two(), scenario, NOW, context=CONTEXT)
     assert sorted(i.uid for i in first.created) == ["v1@visitplan", "v2@visitplan"]
     writes: list[str] = []
     second = publish_plan(
@@ -67,6 +68,7 @@ def test_publish_creates_then_republish_writes_nothing(client, calendars, store)
         scenario,
         NOW + timedelta(hours=1),
         on_write=lambda kind, entry: writes.append(kind),
+        context=CONTEXT,
     )
     assert second.writes == 0
     assert writes == []
@@ -82,10 +84,10 @@ def test_publish_creates_then_republish_writes_nothing(client, calendars, store)
 
 def test_moved_visit_is_updated_in_place(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
-    publish_plan(client, store, visits_two(), scenario, NOW)
+    publish_plan(client, store, visits_two(), scenario, NOW, context=CONTEXT)
     href = store.ledger_get("v1@visitplan").href
     moved = [make_visit("v1", "w1", hour=15), visits_two()[1]]
-    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1))
+    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1), context=CONTEXT)
     assert [i.uid for i in report.updated] == ["v1@visitplan"]
     assert report.created == []
     assert report.conflicts == []
@@ -100,15 +102,17 @@ def test_moved_visit_is_updated_in_place(client, calendars, store) -> None:
 
 def test_removed_visit_is_cancelled_then_deleted(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
-    publish_plan(client, store, visits_two(), scenario, NOW)
+    publish_plan(client, store, visits_two(), scenario, NOW, context=CONTEXT)
     only_v2 = visits_two()[1:]
-    report = publish_plan(client, store, only_v2, scenario, NOW + timedelta(hours=1))
+    report = publish_plan(
+        client, store, only_v2, scenario, NOW + timedelta(hours=1), context=CONTEXT
+    )
     assert [i.uid for i in report.cancelled] == ["v1@visitplan"]
     event = server_events(client, calendars["w1"])["v1@visitplan"]
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
     assert store.ledger_get("v1@visitplan").status == CANCELLED
-    later = publish_plan(client, store, only_v2, scenario, NOW + timedelta(days=8))
+    later = publish_plan(client, store, only_v2, scenario, NOW + timedelta(days=8), context=CONTEXT)
     assert [i.uid for i in later.deleted] == ["v1@visitplan"]
     assert server_events(client, calendars["w1"]) == {}
     assert store.ledger_get("v1@visitplan").status == DELETED
@@ -128,12 +132,14 @@ def _edit_on_server(client: Any, href: str, calendar_url: str) -> None:
 
 def test_workers_own_edit_is_reported_not_overwritten(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
-    publish_plan(client, store, visits_two(), scenario, NOW)
+    publish_plan(client, store, visits_two(), scenario, NOW, context=CONTEXT)
     _edit_on_server(client, store.ledger_get("v1@visitplan").href, calendars["w1"])
-    unchanged = publish_plan(client, store, visits_two(), scenario, NOW + timedelta(hours=1))
+    unchanged = publish_plan(
+        client, store, visits_two(), scenario, NOW + timedelta(hours=1), context=CONTEXT
+    )
     assert [c.uid for c in unchanged.conflicts] == ["v1@visitplan"]
     moved = [make_visit("v1", "w1", hour=16), visits_two()[1]]
-    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=2))
+    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=2), context=CONTEXT)
     assert [c.uid for c in report.conflicts] == ["v1@visitplan"]
     assert report.updated == []
     event = server_events(client, calendars["w1"])["v1@visitplan"]
@@ -143,12 +149,12 @@ def test_workers_own_edit_is_reported_not_overwritten(client, calendars, store) 
 def test_stale_etag_on_write_is_a_conflict(client, calendars, store) -> None:
     """If-Match with the ledger's ETag: the server's 412 (ETagMismatchError) is a conflict."""
     scenario = make_scenario(calendar_urls=calendars)
-    publish_plan(client, store, visits_two(), scenario, NOW)
+    publish_plan(client, store, visits_two(), scenario, NOW, context=CONTEXT)
     entry = store.ledger_get("v1@visitplan")
     store.ledger_put(entry.model_copy(update={"etag": '"stale"'}))
     _edit_on_server(client, entry.href, calendars["w1"])
     moved = [make_visit("v1", "w1", hour=16), visits_two()[1]]
-    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1))
+    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1), context=CONTEXT)
     assert [c.uid for c in report.conflicts] == ["v1@visitplan"]
 
 
@@ -169,30 +175,36 @@ def test_server_killed_mid_publish_then_resumed_without_duplicates(
             own_radicale.stop()
 
     with pytest.raises(UnreachableError):
-        publish_plan(client, store, visits, scenario, NOW, on_write=crash_after_two)
+        publish_plan(
+            client, store, visits, scenario, NOW, on_write=crash_after_two, context=CONTEXT
+        )
     assert sum(e.status == PUBLISHED for e in store.ledger_all()) == 2
     own_radicale.start()
     client = dav_client(own_radicale)
-    report = publish_plan(client, store, visits, scenario, NOW + timedelta(minutes=5))
+    report = publish_plan(
+        client, store, visits, scenario, NOW + timedelta(minutes=5), context=CONTEXT
+    )
     assert len(report.created) == 3
     assert report.conflicts == []
     assert all(e.status == PUBLISHED for e in store.ledger_all())
     uids = [*server_events(client, urls["w1"]), *server_events(client, urls["w2"])]
     assert sorted(uids) == sorted(f"v{i}@visitplan" for i in range(1, 6))
-    again = publish_plan(client, store, visits, scenario, NOW + timedelta(minutes=6))
+    again = publish_plan(
+        client, store, visits, scenario, NOW + timedelta(minutes=6), context=CONTEXT
+    )
     assert again.writes == 0
 
 
 def test_lost_answer_after_a_landed_write_is_not_a_conflict(client, calendars, store) -> None:
     """A write that reached the server whose ETag never reached the ledger is adopted."""
     scenario = make_scenario(calendar_urls=calendars)
-    publish_plan(client, store, visits_two(), scenario, NOW)
+    publish_plan(client, store, visits_two(), scenario, NOW, context=CONTEXT)
     entry = store.ledger_get("v1@visitplan")
     moved = [make_visit("v1", "w1", hour=15), visits_two()[1]]
-    publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1))
+    publish_plan(client, store, moved, scenario, NOW + timedelta(hours=1), context=CONTEXT)
     landed = store.ledger_get("v1@visitplan")
     store.ledger_put(landed.model_copy(update={"status": "pending", "etag": entry.etag}))
-    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=2))
+    report = publish_plan(client, store, moved, scenario, NOW + timedelta(hours=2), context=CONTEXT)
     assert report.conflicts == []
     assert report.writes == 0
     assert store.ledger_get("v1@visitplan").etag == landed.etag
@@ -200,7 +212,7 @@ def test_lost_answer_after_a_landed_write_is_not_a_conflict(client, calendars, s
 
 def test_dry_run_writes_nothing(client, calendars, store) -> None:
     scenario = make_scenario(calendar_urls=calendars)
-    report = publish_plan(client, store, visits_two(), scenario, NOW, dry_run=True)
+    report = publish_plan(client, store, visits_two(), scenario, NOW, dry_run=True, context=CONTEXT)
     assert len(report.created) == 2
     assert report.dry_run
     assert store.ledger_all() == ()
@@ -212,7 +224,7 @@ def test_service_account_calendar_is_created_when_missing(client, store) -> None
 
     worker = f"w-{uuid.uuid4().hex[:8]}"
     scenario = make_scenario(workers=(worker,))
-    report = publish_plan(client, store, [make_visit("v9", worker)], scenario, NOW)
+    report = publish_plan(client, store, [make_visit("v9", worker)], scenario, NOW, context=CONTEXT)
     assert [i.uid for i in report.created] == ["v9@visitplan"]
     assert f"/visitplan-{worker}/" in store.ledger_get("v9@visitplan").href
 
@@ -220,7 +232,9 @@ def test_service_account_calendar_is_created_when_missing(client, store) -> None
 def test_wrong_password_is_an_auth_error(radicale: RadicaleServer) -> None:
     client = dav_client(radicale, password="wrong")
     with pytest.raises(AuthError):
-        publish_plan(client, Store("sqlite://"), visits_two(), make_scenario(), NOW)
+        publish_plan(
+            client, Store("sqlite://"), visits_two(), make_scenario(), NOW, context=CONTEXT
+        )
 
 
 def test_cli_publish_exit_codes(radicale: RadicaleServer, calendars, tmp_path, monkeypatch) -> None:
@@ -280,7 +294,7 @@ def test_busy_times_read_back(client, calendars, store, use_freebusy: bool) -> N
     """Other events are busy; cancelled ones and our own visits are not."""
     scenario = make_scenario(calendar_urls=calendars)
     mine = make_visit("v1", "w1", hour=10)
-    publish_plan(client, store, [mine], scenario, NOW)
+    publish_plan(client, store, [mine], scenario, NOW, context=CONTEXT)
     meeting = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
     _add_raw(client, calendars["w1"], "meet-1@example.org", meeting, 60)
     _add_raw(
