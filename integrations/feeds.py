@@ -316,6 +316,11 @@ class FeedServer:
         with suppress(UnavailableError):
             self.current()
 
+    def settle(self) -> None:
+        """Wait for a build under way to finish (for tests and benchmarks)."""
+        with self._build_lock:
+            pass
+
     def current(self) -> Version:
         """The version to serve.
 

@@ -426,7 +426,7 @@ def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int)
     """The scenario plus workers' CalDAV busy times over the horizon and look-ahead."""
     from datetime import timedelta
 
-    from integrations.dav import busy_for_scenario
+    from integrations import busy_for_scenario
 
     current = store.current_plan()
     end = start + timedelta(days=7 * (weeks + 4) - 1)
