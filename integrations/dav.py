@@ -586,8 +586,9 @@ def publish_plan(
     `cancel_grace` later. An event someone else changed or deleted on the server is reported
     as a conflict and left alone. `on_write(kind, entry)` is called after each write, once the
     ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
-    Every calendar is found and read before the ledger changes, so a server that cannot be
-    reached or answers nonsense leaves the ledger as it was.
+    Every calendar is found and read before the ledger changes, and each new revision enters
+    the ledger only with its successful write, so a server that cannot be reached, refuses or
+    answers nonsense leaves the ledger as it was (bar the writes it accepted).
 
     Raises:
         AuthError: the server refused the credentials.
@@ -601,8 +602,14 @@ def publish_plan(
     publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write, context)
     publisher.read_server(planned)
     if not dry_run:
+        # A new revision is recorded with the write that publishes it (`done`), so a server
+        # that refuses or garbles the write leaves no trace; a change that is no revision
+        # (a field events do not show) needs no server and is recorded now.
+        known = {e.uid: e for e in before}
         for entry in changes:
-            ledger.ledger_put(entry)
+            old = known.get(entry.uid)
+            if old is not None and (old.sequence, old.status) == (entry.sequence, entry.status):
+                ledger.ledger_put(entry)
     for entry in planned:
         publisher.step(entry)
     return publisher.report

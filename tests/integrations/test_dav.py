@@ -337,3 +337,70 @@ def test_config_from_env_and_file(tmp_path) -> None:
 def test_connect_refuses_nothing_until_used(radicale: RadicaleServer) -> None:
     client = connect(DavConfig(url=radicale.url, username=USER, password=PASSWORD))
     assert client.get_principal() is not None
+
+
+def _stored(tmp_path) -> str:
+    db = f"sqlite:///{tmp_path / 'pub.db'}"
+    store = Store(db)
+    store.replace_caseload(make_scenario())
+    store.save_plan(make_plan(tuple(visits_two())), NOW)
+    return db
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        pytest.param("dav.example.org/dav/", "no scheme", id="no-scheme"),
+        pytest.param("ftp://dav.example.org/", "scheme 'ftp'", id="ftp"),
+        pytest.param("http://", "no host name", id="no-host"),
+        pytest.param("https://dav.example.org:99999/", "malformed", id="port-out-of-range"),
+        pytest.param("http://[::1/dav/", "malformed", id="broken-ipv6"),
+        pytest.param("http://user:hunter2@dav example.org/", "malformed", id="space"),
+    ],
+)
+def test_cli_publish_malformed_url_exits_2_and_writes_nothing(
+    tmp_path, monkeypatch, url: str, says: str
+) -> None:
+    """A malformed CalDAV URL is a usage error naming what is wrong; no ledger row is written."""
+    db = _stored(tmp_path)
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", "hunter2")
+    result = CliRunner().invoke(app, ["publish", "--db", db])
+    assert result.exit_code == 2, result.output
+    assert "CalDAV URL" in result.output
+    assert says in result.output
+    assert "hunter2" not in result.output
+    assert "Traceback" not in result.output
+    assert Store(db).ledger_all() == ()
+
+
+def test_a_well_formed_url_passes_the_check() -> None:
+    """The edge pair of the URL check: the largest port and an IPv6 host are fine."""
+    from integrations.dav import check_url
+
+    check_url("https://dav.example.org:65535/dav/")
+    check_url("http://[::1]:5232/")
+
+
+@pytest.mark.integration
+@pytest.mark.allow_hosts(["127.0.0.1"])
+@pytest.mark.parametrize(
+    "garbage_server",
+    ["not-xml", "empty-multistatus", "html-error-page", "truncated"],
+    indirect=True,
+)
+def test_cli_publish_to_a_server_answering_nonsense_exits_1_and_writes_nothing(
+    tmp_path, monkeypatch, garbage_server: str
+) -> None:
+    """A server whose answers cannot be read: a clear message, exit 1, the ledger untouched."""
+    db = _stored(tmp_path)
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", garbage_server)
+    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
+    result = CliRunner().invoke(app, ["publish", "--db", db])
+    assert result.exit_code == 1, result.output
+    assert "CalDAV server" in result.output
+    assert PASSWORD not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert Store(db).ledger_all() == ()
