@@ -303,7 +303,8 @@ class FeedServer:
         self.version = version
 
     def _build_quietly(self, stamp: str) -> None:
-        """Build in the background; a failure is logged (without details) and retried later."""
+        """Build, then release the build lock; a failure is logged (its kind only) and the
+        build is tried again at the next look at the stamp."""
         try:
             self._build(stamp)
         except Exception as exc:
@@ -364,12 +365,7 @@ class FeedServer:
         if not self._build_lock.acquire(blocking=False):
             return  # a build is under way
         if version is None:
-            try:
-                self._build(stamp)
-            except Exception as exc:
-                log.warning("feeds: the store could not be read to prepare feeds (%s)", _kind(exc))
-            finally:
-                self._build_lock.release()
+            self._build_quietly(stamp)  # nothing to serve meanwhile: build while requests wait
             return
         threading.Thread(target=self._build_quietly, args=(stamp,), daemon=True).start()
 
