@@ -8,14 +8,15 @@ updated after each successful write, so it always tells what the server holds.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,8 @@ from integrations.ledger import (
 from scheduler import BusyTime, LedgerEntry, Scenario, Visit, Worker, WorkerId
 
 if TYPE_CHECKING:
-    from caldav import Calendar, DAVClient, Principal
+    from caldav.collection import Calendar, Principal
+    from caldav.davclient import DAVClient
 
 ENV_URL = "VISITPLAN_CALDAV_URL"
 ENV_USERNAME = "VISITPLAN_CALDAV_USERNAME"
@@ -53,6 +55,7 @@ ENV_CONFIG = "VISITPLAN_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/visitplan/caldav.toml")
 CALENDAR_PREFIX = "visitplan-"
 
+T = TypeVar("T")
 Action = Literal["create", "update", "cancel", "delete", "conflict"]
 
 
@@ -189,7 +192,7 @@ def connect(config: DavConfig) -> DAVClient:
         AuthError: the credentials are refused.
         UnreachableError: the server does not answer.
     """
-    from caldav import get_davclient
+    from caldav.davclient import get_davclient
 
     check_url(config.url)
     kwargs: dict[str, Any] = {
@@ -210,6 +213,14 @@ def connect(config: DavConfig) -> DAVClient:
 
 
 # --------------------------------------------------------------------- calendars
+
+
+def _sync(value: T | Coroutine[Any, Any, T]) -> T:
+    """A caldav result: caldav 3 types its calls as sync-or-async; our client is synchronous."""
+    if inspect.iscoroutine(value):
+        value.close()
+        raise CalendarError("caldav answered asynchronously; visitplan uses its synchronous client")
+    return cast("T", value)
 
 
 def calendar_id(worker_id: WorkerId) -> str:
@@ -246,7 +257,7 @@ class Calendars:
         """The worker's calendar, created when missing and allowed; None when absent."""
         if worker_id in self._found:
             return self._found[worker_id]
-        from caldav import Calendar as DavCalendar
+        from caldav.collection import Calendar as DavCalendar
 
         worker = self.workers.get(worker_id)
         cal: Calendar | None
@@ -256,16 +267,16 @@ class Calendars:
             cal_id = calendar_id(worker_id)
             if self._listing is None:
                 with wrapped("listing calendars"):
-                    self._listing = {
-                        _path(c.url).rsplit("/", 1)[-1]: c for c in self.principal().get_calendars()
-                    }
+                    found = _sync(self.principal().get_calendars())
+                    self._listing = {_path(c.url).rsplit("/", 1)[-1]: c for c in found}
             cal = self._listing.get(cal_id)
             if cal is None and self.create:
                 name = f"Visits: {worker.name}" if worker else f"Visits: {worker_id}"
                 with wrapped(f"creating the calendar of {worker_id}"):
-                    cal = self.principal().make_calendar(
+                    made = self.principal().make_calendar(
                         name=name, cal_id=cal_id, supported_calendar_component_set=["VEVENT"]
                     )
+                cal = _sync(made)
                 self._listing[cal_id] = cal
         self._found[worker_id] = cal
         return cal
@@ -274,7 +285,7 @@ class Calendars:
 def _server_etags(cal: Calendar) -> dict[str, str | None]:
     """Every object in the calendar: unquoted path -> ETag (one REPORT)."""
     with wrapped("reading the calendar's ETags"):
-        objects = cal.get_objects_by_sync_token(load_objects=False)
+        objects = _sync(cal.get_objects_by_sync_token(load_objects=False))
         return {_path(o.url): o.etag for o in objects}
 
 
@@ -395,7 +406,7 @@ class _Publisher:
 
     def matches_server(self, cal: Calendar, href: str, data: bytes) -> str | None:
         """The server's ETag when it already holds exactly our revision, else None."""
-        from caldav import Event
+        from caldav.calendarobjectresource import Event
 
         obj = Event(client=self.client, url=href, parent=cal)
         with wrapped(f"reading {href}"):
@@ -411,7 +422,7 @@ class _Publisher:
 
     def put(self, cal: Calendar, entry: LedgerEntry, data: bytes) -> tuple[str, str | None] | str:
         """PUT the entry; (href, etag) on success, or the reason it conflicts."""
-        from caldav import Event
+        from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
 
@@ -438,7 +449,7 @@ class _Publisher:
 
     def delete(self, entry: LedgerEntry) -> str | None:
         """DELETE the entry's object with If-Match; None when done, or the conflict reason."""
-        from caldav import Event
+        from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
 
@@ -638,7 +649,7 @@ def _freebusy_periods(
 ) -> list[tuple[datetime, datetime]]:
     """Busy periods from an RFC 4791 free-busy REPORT (no FBTYPE means BUSY; FREE ignored)."""
     with wrapped("asking for free/busy time"):
-        answer = cal.freebusy_request(start, end)
+        answer = _sync(cal.freebusy_request(start, end))
     periods: list[tuple[datetime, datetime]] = []
     parsed = ICalendar.from_ical(answer.data)
     for component in parsed.walk("VFREEBUSY"):
@@ -660,7 +671,7 @@ def _periods_of(prop: Any) -> list[tuple[datetime, datetime]]:
     from icalendar import vPeriod
 
     for text in raw.split(","):
-        begin, finish = vPeriod.from_ical(text.strip())
+        begin, finish = vPeriod.from_ical(text.strip())  # type: ignore[no-untyped-call]
         if isinstance(finish, timedelta):
             finish = begin + finish
         found.append((begin.astimezone(UTC), finish.astimezone(UTC)))
@@ -673,7 +684,7 @@ def _search_periods(
     """Busy periods from an expanded time-range search, skipping our own visits, transparent
     and cancelled events (the fallback for servers without free-busy REPORT)."""
     with wrapped("searching the calendar"):
-        found = cal.search(event=True, start=start, end=end, expand=True)
+        found: list[Any] = _sync(cal.search(event=True, start=start, end=end, expand=True))
     periods: list[tuple[datetime, datetime]] = []
     for obj in found:
         for event in obj.icalendar_instance.walk("VEVENT"):
@@ -731,7 +742,7 @@ def fetch_busy(
     Raises:
         AuthError, UnreachableError, CalendarError: as for publishing.
     """
-    from caldav import Calendar as DavCalendar
+    from caldav.collection import Calendar as DavCalendar
     from caldav.lib import error
 
     zone = tz or ZoneInfo("Europe/London")

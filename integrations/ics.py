@@ -105,7 +105,7 @@ def render_calendar(
             chosen.append((WorkerEvent(uid, worker_id, visit), revision))
     for item, revision in sorted(chosen, key=lambda p: (p[0].visit.start, p[0].uid)):
         cal.add_component(build_event(item.visit, scenario, worker_id, revision, context=context))
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def render_object(
@@ -121,7 +121,7 @@ def render_object(
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
     cal.add_component(build_event(visit, scenario, worker_id, revision, context=context))
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def shown_cancellations(
