@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 START = date(2026, 11, 30)
 NOW = datetime(2026, 11, 29, 18, tzinfo=UTC)
 TICKS = os.sysconf("SC_CLK_TCK")
+REQUEST_TIMEOUT_S = 60.0  # a request unanswered this long counts as an error (status 0)
 
 
 @dataclass
@@ -110,7 +111,9 @@ async def load(port: int, paths: list[str], clients: int, requests: int, budget_
                     return
                 t0 = time.perf_counter()
                 try:
-                    status, _, _ = await fetch(reader, writer, paths[i % len(paths)])
+                    status, _, _ = await asyncio.wait_for(
+                        fetch(reader, writer, paths[i % len(paths)]), REQUEST_TIMEOUT_S
+                    )
                 except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
                     status = 0
                     writer.close()
@@ -126,18 +129,19 @@ async def load(port: int, paths: list[str], clients: int, requests: int, budget_
     return cell
 
 
-def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
-    """`visitplan serve` as its own process, once it answers HTTP."""
+def start_server(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`visitplan serve` as its own process (its output to `log`), once it answers HTTP."""
     exe = Path(sys.executable).with_name("visitplan")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"serve exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise RuntimeError(f"serve exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
                 return proc
@@ -287,7 +291,8 @@ def main() -> None:
         db, paths, _, plan = prepare(size, work, port)
         setup = time.perf_counter() - t0
         t0 = time.perf_counter()
-        proc = start_server(db, port)
+        log = work / f"serve-{size}.log"
+        proc = start_server(db, port, log)
         ready = time.perf_counter() - t0
         notes.append(
             f"{size}: {len(paths)} feeds; setup {setup:.1f} s; server ready after {ready:.1f} s "
@@ -313,6 +318,8 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            tracebacks = log.read_text(errors="replace").count("Traceback")
+            notes.append(f"{size}: {tracebacks} traceback(s) in the server's log")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
