@@ -317,7 +317,11 @@ def main() -> None:
                 )
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             tracebacks = log.read_text(errors="replace").count("Traceback")
             notes.append(f"{size}: {tracebacks} traceback(s) in the server's log")
     if args.work is None:

@@ -481,3 +481,15 @@ def test_feeds_on_postgresql_and_a_lost_database_is_a_503(
         assert lost.status_code == 503
         assert lost.headers["retry-after"] == "30"
         source.close()
+
+
+def test_the_body_table_is_bounded(store: Store, source: Counting, clock: Clock) -> None:
+    """With room for one body, two feeds still serve right; the older body is rendered again."""
+    server = FeedServer(source, lambda: NOW, FeedParams(body_cache_size=1), clock=clock)
+    paths = {w: path_of(issue_token(store, w, NOW, BASE)) for w in ("w1", "w2")}
+    first = {w: server.respond("GET", p, None).headers["etag"] for w, p in paths.items()}
+    version = server.current()
+    assert len(version._bodies) == 1
+    again = {w: server.respond("GET", p, None).headers["etag"] for w, p in paths.items()}
+    assert again == first
+    assert len(version._bodies) == 1
