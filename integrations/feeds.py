@@ -3,11 +3,12 @@ from prepared, versioned bodies.
 
 Rule: a feed URL is a bearer credential. Tokens hold 256 random bits, only their SHA-256 is
 stored, any unknown, revoked or malformed path answers the same bare 404, and no token is ever
-logged. A request does bounded work: it reads memory, at most one token look-up and one
-worker's calendar; everything else (reading the store, revising the ledger, rendering every
-worker's body) happens once per change of the store, in one thread, while the bodies of the
-previous version are served. A store that cannot be read is a 503 with Retry-After, never a
-500.
+logged. A request does bounded work: it reads memory and at most renders one worker's
+calendar. The store is looked at (a cheap change stamp) at most once a second; when it has
+changed, the live tokens are re-read at once, and everything else (reading the caseload,
+revising the ledger, rendering every worker's body) happens once, in one thread, while the
+bodies of the previous version are served. A store that cannot be read is a 503 with
+Retry-After, never a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -58,8 +59,8 @@ class FeedSource(Ledger, Protocol):
         """A cheap stamp that changes whenever anything a feed shows may have changed."""
         ...
 
-    def worker_for(self, token_hash: str) -> str | None:
-        """The worker of a live (not revoked) token hash, or None."""
+    def live_tokens(self) -> dict[str, str]:
+        """Every live (not revoked) token hash, with its worker."""
         ...
 
     def inputs(self) -> FeedInputs:
@@ -83,9 +84,8 @@ class TokenStore(Protocol):
 class FeedParams:
     """How the feed server trades freshness for work; the defaults suit an authority of 500."""
 
-    stamp_interval_s: float = 1.0  # the store's change stamp is read at most this often
-    token_ttl_s: float = 5.0  # a token look-up is trusted this long (and until the store changes)
-    token_cache_size: int = 10_000
+    stamp_interval_s: float = 1.0  # the store's change stamp is read at most this often ...
+    unknown_token_recheck_s: float = 0.1  # ... or this often when a token is not known
     body_cache_size: int = 2_048  # prepared bodies kept, least recently served dropped first
     burst: int = 30  # requests one token may make at once ...
     per_minute: float = 30.0  # ... and then this many a minute
@@ -238,35 +238,8 @@ class RateLimiter:
         return wait
 
 
-@dataclass
-class _Tokens:
-    """Token hash -> (worker or None, monotonic expiry), bounded, flushed when the store changes."""
-
-    size: int
-    table: OrderedDict[str, tuple[str | None, float]] = field(default_factory=OrderedDict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, key: str, now: float) -> tuple[bool, str | None]:
-        with self.lock:
-            found = self.table.get(key)
-            if found is None or found[1] <= now:
-                return False, None
-            return True, found[0]
-
-    def put(self, key: str, worker_id: str | None, until: float) -> None:
-        with self.lock:
-            self.table[key] = (worker_id, until)
-            self.table.move_to_end(key)
-            while len(self.table) > self.size:
-                self.table.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.table.clear()
-
-
 class FeedServer:
-    """The feeds' state: the current version, the token cache and the rate limiter."""
+    """The feeds' state: the current version, the live tokens and the rate limiter."""
 
     def __init__(
         self,
@@ -281,7 +254,7 @@ class FeedServer:
         self.params = params or FeedParams()
         self.clock = clock
         self.limiter = RateLimiter(self.params, clock)
-        self.tokens = _Tokens(self.params.token_cache_size)
+        self.tokens: dict[str, str] = {}
         self.version: Version | None = None
         self._seen_stamp: str | None = None
         self._stamp_read_at = -math.inf
@@ -322,8 +295,9 @@ class FeedServer:
         with self._build_lock:
             pass
 
-    def current(self) -> Version:
-        """The version to serve.
+    def current(self, interval: float | None = None) -> Version:
+        """The version to serve, the stamp read if it is older than `interval` (by default
+        `stamp_interval_s`).
 
         The store's stamp is read at most every `stamp_interval_s` (by one thread; the others
         serve the version they have); a new stamp starts one rebuild in the background while
@@ -332,7 +306,8 @@ class FeedServer:
         Raises:
             UnavailableError: the store could not be read at the last look, or no version exists.
         """
-        interval = self.params.stamp_interval_s
+        if interval is None:
+            interval = self.params.stamp_interval_s
         if self.clock() - self._stamp_read_at >= interval and self._stamp_lock.acquire(
             blocking=self.version is None
         ):
@@ -347,18 +322,19 @@ class FeedServer:
         return version
 
     def _check_stamp(self) -> None:
-        """Read the stamp; on a change forget cached tokens and rebuild (one build at a time)."""
+        """Read the stamp; on a change re-read the live tokens at once (so a revoked URL ends
+        now) and rebuild the bodies (one build at a time)."""
         self._stamp_read_at = self.clock()
         try:
             stamp = self.source.stamp()
+            if stamp != self._seen_stamp:
+                self.tokens = dict(self.source.live_tokens())
+                self._seen_stamp = stamp
         except Exception as exc:
             self._failing = True
-            log.warning("feeds: the store's change stamp could not be read (%s)", _kind(exc))
+            log.warning("feeds: the store could not be read (%s)", _kind(exc))
             return
         self._failing = False
-        if stamp != self._seen_stamp:
-            self._seen_stamp = stamp
-            self.tokens.clear()
         version = self.version
         if version is not None and version.stamp == stamp:
             return
@@ -372,23 +348,8 @@ class FeedServer:
     # -- tokens
 
     def worker_for(self, token: str) -> str | None:
-        """The worker of a live token (cached for `token_ttl_s`, and until the store changes).
-
-        Raises:
-            UnavailableError: the store cannot be read.
-        """
-        key = hash_token(token)
-        now = self.clock()
-        known, worker_id = self.tokens.get(key, now)
-        if known:
-            return worker_id
-        try:
-            worker_id = self.source.worker_for(key)
-        except Exception as exc:
-            log.warning("feeds: a feed token could not be looked up (%s)", _kind(exc))
-            raise UnavailableError from None
-        self.tokens.put(key, worker_id, now + self.params.token_ttl_s)
-        return worker_id
+        """The worker of a live token, from the table read at the last change of the store."""
+        return self.tokens.get(hash_token(token))
 
     # -- requests
 
@@ -410,13 +371,16 @@ class FeedServer:
             )
         try:
             version = self.current()
-            worker_id = self.worker_for(token)
         except UnavailableError:
-            return PlainTextResponse(
-                "Service UnavailableError",
-                status_code=503,
-                headers={"Retry-After": str(self.params.retry_after_s)},
-            )
+            return self._unavailable()
+        worker_id = self.worker_for(token)
+        if worker_id is None:
+            # A URL issued a moment ago: look at the store again, a little sooner than usual.
+            try:
+                version = self.current(self.params.unknown_token_recheck_s)
+            except UnavailableError:
+                return self._unavailable()
+            worker_id = self.worker_for(token)
         if worker_id is None or worker_id not in version.workers:
             return _not_found()
         body = version.body(worker_id, self.now_fn())
@@ -435,6 +399,14 @@ class FeedServer:
                 media_type=MEDIA_TYPE,
             )
         return Response(body.data, status_code=200, headers=headers, media_type=MEDIA_TYPE)
+
+    def _unavailable(self) -> Response:
+        """503 with Retry-After: the store cannot be read just now."""
+        return PlainTextResponse(
+            "Service Unavailable",
+            status_code=503,
+            headers={"Retry-After": str(self.params.retry_after_s)},
+        )
 
 
 def _kind(exc: BaseException) -> str:

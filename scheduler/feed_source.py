@@ -12,13 +12,14 @@ import threading
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from integrations import EventContext, FeedInputs
 from policies import load_pack
 from scheduler.domain import LedgerEntry, Scenario
 from scheduler.errors import StoreError
-from scheduler.store import Store
+from scheduler.store import Store, feed_tokens_table
 
 
 def event_context(scenario: Scenario) -> EventContext:
@@ -99,9 +100,20 @@ class StoreFeedSource:
         """A stamp that changes whenever the store changed."""
         return self.change_stamp.read()
 
-    def worker_for(self, token_hash: str) -> str | None:
-        """The worker of a live token hash."""
-        return self.store.feed_worker_for(token_hash)
+    def live_tokens(self) -> dict[str, str]:
+        """Every live token hash with its worker (one query; the store has no such method).
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        table = feed_tokens_table
+        query = select(table.c.token_hash, table.c.worker_id).where(table.c.revoked_at.is_(None))
+        try:
+            with self.store.engine.connect() as conn:
+                return {row.token_hash: row.worker_id for row in conn.execute(query)}
+        except SQLAlchemyError as exc:
+            kind = type(exc).__name__
+            raise StoreError(f"the feed tokens cannot be read ({kind})") from None
 
     def inputs(self) -> FeedInputs:
         """The caseload, the current plan's visits, and the events' wording."""

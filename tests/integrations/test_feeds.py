@@ -52,9 +52,9 @@ class Counting:
         self._count("stamp")
         return self.inner.stamp()
 
-    def worker_for(self, token_hash: str) -> str | None:
-        self._count("worker_for")
-        return self.inner.worker_for(token_hash)
+    def live_tokens(self) -> dict[str, str]:
+        self._count("live_tokens")
+        return self.inner.live_tokens()
 
     def inputs(self) -> FeedInputs:
         self._count("inputs")
@@ -146,13 +146,11 @@ def test_if_none_match_gives_304(store: Store, client: TestClient) -> None:
 def test_bodies_are_prepared_once_per_version_not_per_request(
     store: Store, source: Counting, client: TestClient
 ) -> None:
-    """Fifty polls of two feeds read the store's contents once and its stamp once."""
+    """Fifty polls of two feeds read the store's contents, tokens and stamp once each."""
     paths = [path_of(issue_token(store, w, NOW, BASE)) for w in ("w1", "w2")]
     for i in range(50):
         assert client.get(paths[i % 2]).status_code == 200
-    assert source.calls["inputs"] == 1
-    assert source.calls["stamp"] == 1
-    assert source.calls["worker_for"] == 2
+    assert source.calls == {"stamp": 1, "live_tokens": 1, "inputs": 1}
 
 
 def test_the_stamp_is_read_at_most_once_per_interval(
@@ -163,7 +161,7 @@ def test_the_stamp_is_read_at_most_once_per_interval(
     client.get(path)
     # The first build wrote the ledger's revisions, which moved the stamp: one more build.
     refresh(server, clock)
-    assert source.calls == {"stamp": 2, "inputs": 2, "worker_for": 1}
+    assert source.calls == {"stamp": 2, "inputs": 2, "live_tokens": 2}
     clock.now += 0.99
     client.get(path)
     assert source.calls["stamp"] == 2
@@ -284,27 +282,32 @@ def test_revocation_is_honoured_at_the_next_look_at_the_store(
     assert client.get(new).status_code == 404
 
 
-@dataclass
-class FixedStamp(Counting):
-    """A source whose stamp never changes (so only the token cache's age can end a token)."""
-
-    def stamp(self) -> str:
-        self._count("stamp")
-        return "fixed"
-
-
-def test_a_cached_token_is_trusted_for_its_ttl_and_not_after(store: Store, clock: Clock) -> None:
-    """Even when the stamp misses a change, a revoked token ends within `token_ttl_s`."""
-    inner = StoreFeedSource(store)
-    server = FeedServer(FixedStamp(inner), lambda: NOW, FeedParams(token_ttl_s=5.0), clock=clock)
+def test_revocation_ends_a_feed_within_the_stamp_interval(
+    store: Store, source: Counting, clock: Clock
+) -> None:
+    """Just inside the interval a revoked URL still answers; just outside it is a 404."""
+    server = FeedServer(source, lambda: NOW, FeedParams(stamp_interval_s=1.0), clock=clock)
     path = path_of(issue_token(store, "w1", NOW, BASE))
     assert server.respond("GET", path, None).status_code == 200
     store.feed_token_revoke("w1", NOW)
-    clock.now += 4.99
+    clock.now += 0.99
     assert server.respond("GET", path, None).status_code == 200
     clock.now += 0.02
     assert server.respond("GET", path, None).status_code == 404
-    inner.close()
+
+
+def test_a_url_issued_a_moment_ago_is_found_after_a_short_recheck(
+    store: Store, source: Counting, clock: Clock
+) -> None:
+    """An unknown token makes the server look at the store again after 0.1 s, not 1 s."""
+    server = FeedServer(source, lambda: NOW, FeedParams(), clock=clock)
+    other = path_of(issue_token(store, "w2", NOW, BASE))
+    assert server.respond("GET", other, None).status_code == 200
+    path = path_of(issue_token(store, "w1", NOW, BASE))
+    clock.now += 0.09
+    assert server.respond("GET", path, None).status_code == 404
+    clock.now += 0.02
+    assert server.respond("GET", path, None).status_code == 200
 
 
 def test_one_token_is_rate_limited_with_429_and_retry_after(
@@ -329,7 +332,7 @@ def test_unknown_tokens_are_rate_limited_too(store: Store, source: Counting, clo
     server = FeedServer(source, lambda: NOW, FeedParams(burst=2, per_minute=1), clock=clock)
     codes = [server.respond("GET", "/feeds/guess.ics", None).status_code for _ in range(3)]
     assert codes == [404, 404, 429]
-    assert source.calls.get("worker_for", 0) == 1  # the second guess came from the cache
+    assert source.calls["live_tokens"] == 1  # guesses are answered from memory
 
 
 @dataclass
@@ -343,10 +346,10 @@ class Broken(Counting):
             raise RuntimeError("OperationalError: Alice Example token=secret-token")
         return super().stamp()
 
-    def worker_for(self, token_hash: str) -> str | None:
-        if "worker_for" in self.broken:
+    def live_tokens(self) -> dict[str, str]:
+        if "live_tokens" in self.broken:
             raise RuntimeError("pool exhausted for Alice Example")
-        return super().worker_for(token_hash)
+        return super().live_tokens()
 
     def inputs(self) -> FeedInputs:
         if "inputs" in self.broken:
@@ -354,7 +357,7 @@ class Broken(Counting):
         return super().inputs()
 
 
-@pytest.mark.parametrize("where", ["stamp", "worker_for", "inputs"])
+@pytest.mark.parametrize("where", ["stamp", "live_tokens", "inputs"])
 def test_a_store_that_cannot_be_read_is_a_503_with_retry_after(
     store: Store, clock: Clock, caplog: pytest.LogCaptureFixture, where: str
 ) -> None:
@@ -367,6 +370,7 @@ def test_a_store_that_cannot_be_read_is_a_503_with_retry_after(
     with caplog.at_level(logging.WARNING, logger="visitplan.feeds"):
         response = server.respond("GET", path_of(token_url), None)
     assert response.status_code == 503
+    assert response.body == b"Service Unavailable"
     assert response.headers["retry-after"] == "30"
     assert "RuntimeError" in caplog.text
     for secret in (token, hash_token(token), "Alice", "secret-token"):
@@ -386,10 +390,12 @@ def test_a_real_pool_error_is_a_503(store: Store, clock: Clock) -> None:
     store.engine = create_engine(store.url, pool_size=1, max_overflow=0, pool_timeout=0.05)
     held = store.engine.connect()
     try:
-        server.tokens.clear()
+        Store(store.url).feed_token_put("w2", "another", NOW)  # a change, from elsewhere
+        clock.now += 1.1
         assert server.respond("GET", path, None).status_code == 503
     finally:
         held.close()
+    clock.now += 1.1
     assert server.respond("GET", path, None).status_code == 200
     source.close()
 
