@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from integrations.events import EventContext
 from integrations.ics import CANCEL_GRACE, shown_cancellations, worker_calendar
-from integrations.ledger import Ledger, record_revisions, revision_of
+from integrations.ledger import BulkLedger, record_revisions, revision_of
 from scheduler import LedgerEntry, Scenario, Visit
 
 FEED_PREFIX = "/feeds/"
@@ -52,7 +52,7 @@ class FeedInputs:
     context: EventContext
 
 
-class FeedSource(Ledger, Protocol):
+class FeedSource(BulkLedger, Protocol):
     """What the feed server needs from the store (the scheduler side provides it)."""
 
     def stamp(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from integrations.events import EventContext, content_hash, worker_events
 from scheduler import LedgerEntry, Scenario, Visit
@@ -34,6 +34,15 @@ class Ledger(Protocol):
 
     def ledger_put(self, entry: LedgerEntry) -> None:
         """Insert or replace the entry of `entry.uid`."""
+        ...
+
+
+@runtime_checkable
+class BulkLedger(Ledger, Protocol):
+    """A ledger that can also record many entries in one transaction."""
+
+    def ledger_put_many(self, entries: Sequence[LedgerEntry]) -> None:
+        """Insert or replace every entry, all or nothing."""
         ...
 
 
@@ -135,16 +144,20 @@ def merged(entries: Iterable[LedgerEntry], changes: Iterable[LedgerEntry]) -> li
 
 
 def record_revisions(
-    ledger: Ledger,
+    ledger: Ledger | BulkLedger,
     visits: Sequence[Visit],
     scenario: Scenario,
     now: datetime,
     *,
     context: EventContext,
 ) -> list[LedgerEntry]:
-    """Revise the ledger for `visits` at `now`, write the changes, and return the whole ledger."""
+    """Revise the ledger for `visits` at `now`, write the changes (in one transaction where the
+    ledger can), and return the whole ledger."""
     before = ledger.ledger_all()
     changes = revise(before, visits, scenario, now, context=context)
-    for entry in changes:
-        ledger.ledger_put(entry)
+    if changes and isinstance(ledger, BulkLedger):
+        ledger.ledger_put_many(changes)
+    else:
+        for entry in changes:
+            ledger.ledger_put(entry)
     return merged(before, changes)

@@ -499,3 +499,21 @@ def test_the_body_table_is_bounded(store: Store, source: Counting, clock: Clock)
     again = {w: server.respond("GET", p, None).headers["etag"] for w, p in paths.items()}
     assert again == first
     assert len(version._bodies) == 1
+
+
+def test_a_rebuild_records_its_revisions_in_one_go(store: Store) -> None:
+    """New revisions replace older entries of the same UIDs; the rest of the ledger stays."""
+    source = StoreFeedSource(store)
+    old = LedgerEntry(uid="v1@visitplan", worker_id="w1", content_hash="old", sequence=3)
+    keep = LedgerEntry(uid="v9@visitplan", worker_id="w2", content_hash="keep")
+    store.ledger_put(old)
+    store.ledger_put(keep)
+    new = old.model_copy(update={"content_hash": "new", "sequence": 4})
+    added = LedgerEntry(uid="v2@visitplan", worker_id="w1", content_hash="added")
+    source.ledger_put_many([new, added])
+    assert {e.uid: e for e in store.ledger_all()} == {
+        "v1@visitplan": new,
+        "v2@visitplan": added,
+        "v9@visitplan": keep,
+    }
+    source.close()
