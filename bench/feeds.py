@@ -129,12 +129,14 @@ async def load(port: int, paths: list[str], clients: int, requests: int, budget_
     return cell
 
 
-def start_server(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    db: str, port: int, log: Path, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     """`visitplan serve` as its own process (its output to `log`), once it answers HTTP."""
     exe = Path(sys.executable).with_name("visitplan")
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [str(exe), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
+            [str(exe), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port), *extra],
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -284,6 +286,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="keep stores and plans here")
     parser.add_argument("--hammer", action="store_true", help="one token, all clients")
     parser.add_argument("--change", action="store_true", help="replace the plan under load")
+    parser.add_argument(
+        "--feed-rate", type=int, default=None, help="passed to `serve --feed-rate` (0: no limit)"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="visitplan-feeds-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -297,7 +302,8 @@ def main() -> None:
         setup = time.perf_counter() - t0
         t0 = time.perf_counter()
         log = work / f"serve-{size}.log"
-        proc = start_server(db, port, log)
+        extra = ("--feed-rate", str(args.feed_rate)) if args.feed_rate is not None else ()
+        proc = start_server(db, port, log, extra)
         ready = time.perf_counter() - t0
         notes.append(
             f"{size}: {len(paths)} feeds; setup {setup:.1f} s; server ready after {ready:.1f} s "

@@ -690,17 +690,26 @@ def publish(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    feed_rate: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Requests a minute one feed URL may make, and at once; 0 for no limit "
+            "(when a proxy in front limits already).",
+        ),
+    ] = 30,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Serve workers' ICS subscription feeds at /feeds/TOKEN.ics (see `visitplan feeds issue`)."""
     import uvicorn
 
-    from integrations import FeedServer, make_app
+    from integrations import FeedParams, FeedServer, make_app
     from scheduler.feed_source import StoreFeedSource
 
     with handled():
         store = open_store(db)
-    server = FeedServer(StoreFeedSource(store), now_utc)
+    limit = {"burst": feed_rate, "per_minute": feed_rate} if feed_rate else {"burst": 10**9}
+    server = FeedServer(StoreFeedSource(store), now_utc, FeedParams(**limit))
     # No access log: feed URLs carry secret tokens.
     uvicorn.run(make_app(server), host=host, port=port, access_log=False)
 

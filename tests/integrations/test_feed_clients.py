@@ -20,12 +20,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from integrations.feeds import issue_token
+from integrations.feeds import FeedParams, issue_token
 from integrations.testing import free_port
 from scheduler.store import Store
 from tests.integrations.conftest import NOW, make_plan, make_scenario, make_visit
 
 WORKERS = tuple(f"w{i}" for i in range(1, 21))
+# A URL is served once the server has looked at the store after it was issued: within
+# `unknown_token_recheck_s` of the first request that does not know it.
+SERVED_AFTER_S = FeedParams().unknown_token_recheck_s * 1.5
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 
@@ -40,8 +43,10 @@ def visits() -> tuple:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Store, int]]:
-    """A store with a plan, and `visitplan serve` on it (its own process, a free port)."""
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Store, int]]:
+    """A store with a plan, and `visitplan serve` on it (its own process, a free port; extra
+    options from the test's indirect parameter)."""
+    extra: tuple[str, ...] = getattr(request, "param", ())
     db = f"sqlite:///{tmp_path / 'serve.db'}"
     store = Store(db)
     store.replace_caseload(make_scenario(workers=WORKERS))
@@ -49,7 +54,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Store, int]]:
     port = free_port()
     exe = Path(sys.executable).with_name("visitplan")
     proc = subprocess.Popen(
-        [str(exe), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
+        [str(exe), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -91,8 +96,9 @@ def test_vdirsyncer_subscribes_and_sees_every_event(served: tuple[str, Store, in
         finally:
             await connector.close()
 
-    w1 = asyncio.run(items(issue_token(store, "w1", NOW, base)))
-    w2 = asyncio.run(items(issue_token(store, "w2", NOW, base)))
+    urls = [issue_token(store, w, NOW, base) for w in ("w1", "w2")]
+    time.sleep(SERVED_AFTER_S)
+    w1, w2 = (asyncio.run(items(url)) for url in urls)
     assert len(w1) == 3
     assert len(w2) == 2
 
@@ -101,6 +107,7 @@ def test_forty_concurrent_subscribers_get_no_errors(served: tuple[str, Store, in
     """400 polls over 40 connections to 20 workers' feeds: every one a 200, one body per feed."""
     base, store, _ = served
     urls = [issue_token(store, w, NOW, base) for w in WORKERS]
+    time.sleep(SERVED_AFTER_S)
 
     async def poll() -> list[tuple[int, str]]:
         limits = httpx.Limits(max_connections=40)
@@ -120,3 +127,19 @@ def test_forty_concurrent_subscribers_get_no_errors(served: tuple[str, Store, in
     assert len(seen) == 400
     assert {code for code, _ in seen} == {200}
     assert len({feed_etag for _, feed_etag in seen}) == len(WORKERS)
+
+
+@pytest.mark.parametrize("served", [("--feed-rate", "2")], indirect=True)
+def test_serve_feed_rate_limits_each_url(served: tuple[str, Store, int]) -> None:
+    """`serve --feed-rate 2`: two requests of one URL go through, the third is a 429."""
+    base, store, _ = served
+    url = issue_token(store, "w1", NOW, base)
+    other = issue_token(store, "w2", NOW, base)
+    time.sleep(SERVED_AFTER_S)
+    with httpx.Client() as http:
+        codes = [http.get(url).status_code for _ in range(3)]
+        refused = http.get(url)
+        assert http.get(other).status_code == 200
+    assert codes == [200, 200, 429]
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
