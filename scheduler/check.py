@@ -43,7 +43,7 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
-from scheduler.visiting import travel_min, visit_duration_min
+from scheduler.visiting import Place, place_of, travel_between, visit_duration_min
 
 GRAIN_MIN = 15
 """Visits start on a quarter-hour: what teams book by hand and what the solver's grid uses."""
@@ -152,9 +152,9 @@ class _Context:
         ids = (visit.worker_id, visit.second_worker_id)
         return tuple(self.workers[i] for i in ids if i is not None and i in self.workers)
 
-    def travel(self, a: tuple[float, float], b: tuple[float, float]) -> int:
-        """Travel minutes between two points at the authority's speed."""
-        return travel_min(a[0], a[1], b[0], b[1], self.scenario.authority.travel_speed_kmh)
+    def travel(self, a: Place, b: Place) -> int:
+        """Travel minutes between two places at the authority's speed."""
+        return travel_between(a, b, self.scenario.authority)
 
 
 def _minutes(moment: time) -> int:
@@ -447,11 +447,10 @@ def _check_visits_per_day(
 
 def _check_travel(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterator[Violation]:
     """There is time to travel from base, between consecutive visits and back to base."""
-    base = (worker.base_lat, worker.base_lon)
+    base = place_of(worker)
 
-    def place(visit: Visit) -> tuple[float, float]:
-        household = ctx.households[visit.household_id]
-        return household.lat, household.lon
+    def place(visit: Visit) -> Place:
+        return place_of(ctx.households[visit.household_id])
 
     first, last = visits[0], visits[-1]
     need = ctx.travel(base, place(first))

@@ -37,8 +37,23 @@ VisitId = str
 RecordId = str
 
 Outcome = Literal["completed", "failed", "not-seen"]
+VisitStatus = Literal["planned", "awaiting", "completed", "failed", "not-seen", "cancelled", "done"]
+"""A visit's state. `planned`: in the plan's horizon. `awaiting`: its day has passed and no
+outcome is recorded (never shown as done). `completed`, `failed`, `not-seen`: the recorded
+outcome. `cancelled`: no longer planned. `done` is read from plans made before outcomes had
+states of their own and means the same as `awaiting` until a record says otherwise."""
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
+ROAD_FACTOR = 1.3
+"""Road distance over straight-line distance for short trips (docs/decisions.md, travel)."""
+_EASTING = Field(default=None, ge=0, le=700000, description="British National Grid easting, m.")
+_NORTHING = Field(default=None, ge=0, le=1300000, description="British National Grid northing, m.")
+
+
+def _check_grid_pair(easting: float | None, northing: float | None, what: str) -> None:
+    """A grid reference has both halves or neither."""
+    if (easting is None) != (northing is None):
+        raise ValueError(f"{what}: give both easting and northing, or neither")
 
 
 class DomainModel(BaseModel):
@@ -69,6 +84,12 @@ class Authority(DomainModel):
     )
     travel_speed_kmh: float = Field(
         default=25.0, gt=0, description="Average door-to-door speed for travel estimates."
+    )
+    road_factor: float = Field(
+        default=ROAD_FACTOR,
+        ge=1.0,
+        le=3.0,
+        description="Road distance over straight-line distance (1.3: short urban trips).",
     )
 
 
@@ -178,6 +199,16 @@ class Household(DomainModel):
     school_day_start: time | None = Field(
         default=None, description="Override of the after-school start on school days."
     )
+    postcode: str | None = Field(default=None, description="Postcode; shown only where opted in.")
+    uprn: str | None = Field(default=None, description="Unique Property Reference Number.")
+    easting: float | None = _EASTING
+    northing: float | None = _NORTHING
+
+    @model_validator(mode="after")
+    def check_grid(self) -> Household:
+        """Easting and northing come together."""
+        _check_grid_pair(self.easting, self.northing, f"household {self.id}")
+        return self
 
 
 class Team(DomainModel):
@@ -204,6 +235,8 @@ class Worker(DomainModel):
     day_end: time = Field(default=time(17, 0), description="End of the working day.")
     base_lat: float = Field(ge=-90, le=90, description="Latitude of the base office.")
     base_lon: float = Field(ge=-180, le=180, description="Longitude of the base office.")
+    base_easting: float | None = _EASTING
+    base_northing: float | None = _NORTHING
     max_visits_per_day: PositiveInt | None = Field(
         default=None, description="Cap on visits per day; the authority default when absent."
     )
@@ -214,6 +247,7 @@ class Worker(DomainModel):
         """The working day starts before it ends."""
         if self.day_start >= self.day_end:
             raise ValueError(f"worker {self.id}: day_start must be before day_end")
+        _check_grid_pair(self.base_easting, self.base_northing, f"worker {self.id}")
         return self
 
 
@@ -261,6 +295,11 @@ class VisitRecord(DomainModel):
     bedroom_seen: bool = Field(default=False, description="The child's bedroom was seen.")
     seen_awake: bool = Field(default=False, description="A baby was seen awake.")
     visit_id: VisitId | None = Field(default=None, description="The planned visit, if any.")
+    worker_role: Role | None = Field(
+        default=None,
+        description="Role of the visiting worker when the visit was made (history keeps it "
+        "after the worker leaves); the worker's current role when absent.",
+    )
 
     def contact(self, role: Role | None) -> Contact:
         """The record as the policy engine sees it."""
@@ -273,7 +312,7 @@ class VisitRecord(DomainModel):
             seen_alone=self.seen_alone,
             bedroom_seen=self.bedroom_seen,
             seen_awake=self.seen_awake,
-            role=role,
+            role=self.worker_role or role,
             start=self.start,
         )
 
@@ -334,10 +373,7 @@ class Scenario(DomainModel):
         for record in self.records:
             if record.child_id not in children:
                 raise ValueError(f"record {record.id}: unknown child {record.child_id!r}")
-            if record.worker_id and record.worker_id not in workers:
-                raise ValueError(f"record {record.id}: unknown worker {record.worker_id!r}")
-            if record.household_id and record.household_id not in homes:
-                raise ValueError(f"record {record.id}: unknown household {record.household_id!r}")
+            # A record's worker may have left, its household may be gone: records are history.
         return self
 
 
@@ -400,7 +436,12 @@ class Visit(DomainModel):
     reasons: tuple[VisitReason, ...] = Field(
         default=(), description="The requirements the visit serves, with their slack."
     )
-    status: Literal["planned", "cancelled", "done"] = Field(default="planned")
+    status: VisitStatus = Field(
+        default="planned",
+        description="planned, awaiting (day passed, no outcome recorded), completed, failed, "
+        "not-seen or cancelled.",
+    )
+    pinned: bool = Field(default=False, description="Fixed by hand: re-plans keep it where it is.")
 
     @property
     def day(self) -> date:
@@ -441,6 +482,16 @@ class Plan(DomainModel):
     objective: float | None = None
     bound: float | None = None
     runtime_s: float | None = None
+    revision: int | None = Field(
+        default=None,
+        description="The store revision the plan was computed from; a plan replaces the "
+        "current one only while the store is still at that revision.",
+    )
+    assume_missed: bool = Field(
+        default=False,
+        description="Visits before the start with no recorded outcome were planned as missed "
+        "(otherwise as made).",
+    )
     team_inputs: dict[str, str] = Field(
         default_factory=dict,
         description="Team group ('+'-joined team ids) -> fingerprint of the inputs its visits "
@@ -450,7 +501,7 @@ class Plan(DomainModel):
 
 
 class LedgerEntry(DomainModel):
-    """What was last published for one visit's calendar event (the store's calendar ledger)."""
+    """What was last published for one visit's calendar event."""
 
     uid: str = Field(description="The event's UID, fixed for the visit's life.")
     worker_id: str = Field(description="Whose calendar holds the event.")

@@ -1,6 +1,6 @@
 """What the calendar integrations need from the scheduler side: events' wording built from the
-pack and the records, and the feed server's view of the store (a cheap change stamp, token
-look-up, and the inputs feeds are rendered from).
+pack and the records, and the feed server's view of the store (a cheap change stamp, the live
+tokens, and the inputs feeds are rendered from).
 
 Rule: the integrations import no policy pack and no store; this module hands them both, as
 plain values and as the `FeedSource` Protocol they declare.
@@ -8,18 +8,15 @@ plain values and as the `FeedSource` Protocol they declare.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from contextlib import suppress
-from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations import EventContext, FeedInputs
-from policies import load_pack
 from scheduler.domain import LedgerEntry, Scenario
 from scheduler.errors import StoreError
+from scheduler.reports import rule_titles
 from scheduler.store import Store, feed_tokens_table, ledger_table
 
 
@@ -29,64 +26,7 @@ def event_context(scenario: Scenario) -> EventContext:
     Raises:
         PackNotFoundError: the scenario's authority has no pack.
     """
-    pack = load_pack(scenario.authority.id)
-    return EventContext({rule.id: rule.title for rule in pack.rules}, scenario.records)
-
-
-class ChangeStamp:
-    """A cheap stamp that changes whenever anything in the database changed.
-
-    SQLite: `PRAGMA data_version` on a connection kept for it alone (it changes when any other
-    connection commits). PostgreSQL: the current snapshot (`xmin:xmax:in-progress ids`), which
-    moves when any write transaction starts or ends. Both err on the side of a change (any
-    table, and on PostgreSQL any database of the cluster): a false change costs a rebuild of
-    the feeds, a missed one would serve a stale feed. Other databases: a stamp that always
-    changes, so feeds are rebuilt at every look.
-    """
-
-    def __init__(self, store: Store) -> None:
-        """A stamp over the store's engine."""
-        self.engine = store.engine
-        self._dialect = store.engine.dialect.name
-        self._raw: Any = None
-        self._lock = threading.Lock()
-        self._count = 0
-
-    def read(self) -> str:
-        """The stamp now.
-
-        Raises:
-            StoreError: the database cannot be read.
-        """
-        try:
-            if self._dialect == "sqlite":
-                with self._lock:
-                    if self._raw is None:
-                        self._raw = self.engine.raw_connection()
-                    row = self._raw.driver_connection.execute("PRAGMA data_version").fetchone()
-                    return f"sqlite:{row[0]}"
-            if self._dialect == "postgresql":
-                with self.engine.connect() as conn:
-                    return f"pg:{conn.execute(text('SELECT pg_current_snapshot()')).scalar_one()}"
-        except Exception as exc:
-            with self._lock:
-                self._close_raw()
-            kind = type(exc).__name__
-            raise StoreError(f"the store's change stamp cannot be read ({kind})") from None
-        with self._lock:
-            self._count += 1
-            return f"always-new:{self._count}"
-
-    def close(self) -> None:
-        """Give back the kept connection."""
-        with self._lock:
-            self._close_raw()
-
-    def _close_raw(self) -> None:
-        if self._raw is not None:
-            with suppress(Exception):  # a broken connection is dropped either way
-                self._raw.close()
-            self._raw = None
+    return EventContext(rule_titles(scenario.authority.id), scenario.records)
 
 
 class StoreFeedSource:
@@ -95,11 +35,25 @@ class StoreFeedSource:
     def __init__(self, store: Store) -> None:
         """A source reading `store`."""
         self.store = store
-        self.change_stamp = ChangeStamp(store)
 
     def stamp(self) -> str:
-        """A stamp that changes whenever the store changed."""
-        return self.change_stamp.read()
+        """The store's revision (it grows with every change to the caseload, the records and
+        the plan) and the count of issued and of revoked feed tokens (tokens are never deleted,
+        so both only grow). The ledger is left out: the feeds write it themselves, and what
+        others write there (ETags, server statuses) does not change a feed.
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        table = feed_tokens_table
+        counts = select(func.count(), func.count(table.c.revoked_at)).select_from(table)
+        revision = self.store.revision()
+        try:
+            with self.store.engine.connect() as conn:
+                issued, revoked = conn.execute(counts).one()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the feed tokens cannot be read ({type(exc).__name__})") from None
+        return f"{revision}:{issued}:{revoked}"
 
     def live_tokens(self) -> dict[str, str]:
         """Every live token hash with its worker (one query; the store has no such method).
@@ -157,5 +111,4 @@ class StoreFeedSource:
             ) from None
 
     def close(self) -> None:
-        """Give back the stamp's connection."""
-        self.change_stamp.close()
+        """Nothing is held between calls; kept so callers can close any source alike."""

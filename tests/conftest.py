@@ -23,8 +23,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scheduler.store import engine_url
-
 PG_ENV = "VISITPLAN_TEST_PG_URL"
 
 
@@ -117,7 +115,8 @@ def postgres_server() -> Iterator[str]:
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database on the session's server (a plain `postgresql://` URL)."""
     name = f"vp_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(engine_url(postgres_server), isolation_level="AUTOCOMMIT")
+    admin_url = make_url(postgres_server).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -26,18 +26,3 @@ def test_ci_hands_the_suite_a_postgresql_server_and_it_is_used(
         assert store.engine.dialect.driver == "psycopg"
         store.replace_caseload(make_scenario())
         assert store.read_scenario() == make_scenario()
-
-
-@pytest.mark.parametrize(
-    ("url", "driver"),
-    [
-        pytest.param("postgresql://u@h/db", "postgresql+psycopg://u@h/db", id="plain"),
-        pytest.param("postgres://u@h/db", "postgresql+psycopg://u@h/db", id="short"),
-        pytest.param("postgresql+psycopg2://u@h/db", "postgresql+psycopg2://u@h/db", id="named"),
-        pytest.param("sqlite:///x.db", "sqlite:///x.db", id="sqlite"),
-    ],
-)
-def test_plain_postgresql_urls_use_psycopg_3(url: str, driver: str) -> None:
-    from scheduler.store import engine_url
-
-    assert engine_url(url) == driver
