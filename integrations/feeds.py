@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -173,14 +174,22 @@ class Version:
         etag = f'"{hashlib.sha256(data).hexdigest()}"'
         return Body(data, etag, min(ends) if ends else None)
 
-    def body(self, worker_id: str, now: datetime) -> Body:
-        """The worker's body, rendered at most once per version (and again when a cancelled
-        visit leaves the feed)."""
+    def prepared(self, worker_id: str, now: datetime) -> Body | None:
+        """The worker's body if it is prepared and still holds at `now`, else None."""
         with self._lock:
             found = self._bodies.get(worker_id)
             if found is not None and (found.valid_until is None or now < found.valid_until):
                 self._bodies.move_to_end(worker_id)
                 return found
+            return None
+
+    def body(self, worker_id: str, now: datetime) -> Body:
+        """The worker's body, rendered at most once per version (and again when a cancelled
+        visit leaves the feed)."""
+        found = self.prepared(worker_id, now)
+        if found is not None:
+            return found
+        with self._lock:
             gate = self._rendering[worker_id]
         with gate:  # one thread renders a worker's body; the others wait for it
             with self._lock:
@@ -354,7 +363,17 @@ class FeedServer:
     # -- requests
 
     def respond(self, method: str, path: str, if_none_match: str | None) -> Response:
-        """The answer to one request."""
+        """The answer to one request (may wait for the store; see `admit` and `answer`)."""
+        admitted = self.admit(method, path)
+        if isinstance(admitted, Response):
+            return admitted
+        answer = self.answer(admitted, method, if_none_match, may_block=True)
+        assert answer is not None
+        return answer
+
+    def admit(self, method: str, path: str) -> Response | str:
+        """The token of a well-formed feed request within its rate, else the final answer
+        (404 or 429). Memory only; the request is counted against the token's rate."""
         if method not in ("GET", "HEAD"):
             return _not_found()
         if not (path.startswith(FEED_PREFIX) and path.endswith(FEED_SUFFIX)):
@@ -369,12 +388,27 @@ class FeedServer:
                 status_code=429,
                 headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
-        try:
-            version = self.current()
-        except UnavailableError:
-            return self._unavailable()
+        return token
+
+    def answer(
+        self, token: str, method: str, if_none_match: str | None, *, may_block: bool
+    ) -> Response | None:
+        """The feed of an admitted token. Without `may_block`, None whenever answering would
+        touch the store or render (the caller then asks again from a worker thread)."""
+        if may_block:
+            try:
+                version = self.current()
+            except UnavailableError:
+                return self._unavailable()
+        else:
+            stale = self.clock() - self._stamp_read_at >= self.params.stamp_interval_s
+            if self._failing or self.version is None or stale:
+                return None
+            version = self.version
         worker_id = self.worker_for(token)
         if worker_id is None:
+            if not may_block:
+                return None
             # A URL issued a moment ago: look at the store again, a little sooner than usual.
             try:
                 version = self.current(self.params.unknown_token_recheck_s)
@@ -383,7 +417,10 @@ class FeedServer:
             worker_id = self.worker_for(token)
         if worker_id is None or worker_id not in version.workers:
             return _not_found()
-        body = version.body(worker_id, self.now_fn())
+        now = self.now_fn()
+        body = version.body(worker_id, now) if may_block else version.prepared(worker_id, now)
+        if body is None:
+            return None
         headers = {
             "ETag": body.etag,
             "Cache-Control": "private, no-cache",
@@ -433,10 +470,19 @@ def make_app(server: FeedServer) -> Starlette:
     bigger app (whose lifespan does not run this one's), call `server.warm()` there.
     """
 
-    def endpoint(request: Request) -> Response:
-        return server.respond(
-            request.method, request.url.path, request.headers.get("if-none-match")
-        )
+    async def endpoint(request: Request) -> Response:
+        # Most requests are answered from memory on the event loop; one that would touch the
+        # store or render a calendar goes to a worker thread.
+        admitted = server.admit(request.method, request.url.path)
+        if isinstance(admitted, Response):
+            return admitted
+        tag = request.headers.get("if-none-match")
+        fast = server.answer(admitted, request.method, tag, may_block=False)
+        if fast is not None:
+            return fast
+        slow = await run_in_threadpool(server.answer, admitted, request.method, tag, may_block=True)
+        assert slow is not None
+        return slow
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

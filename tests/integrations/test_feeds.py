@@ -527,3 +527,21 @@ def test_a_rebuild_records_its_revisions_in_one_go(store: Store) -> None:
         "v9@visitplan": keep,
     }
     source.close()
+
+
+def test_the_event_loop_path_never_touches_the_store(
+    store: Store, source: Counting, clock: Clock
+) -> None:
+    """Without leave to block, a request is answered from memory or handed back (None)."""
+    server = FeedServer(source, lambda: NOW, FeedParams(), clock=clock)
+    token = path_of(issue_token(store, "w1", NOW, BASE))[len("/feeds/") : -len(".ics")]
+    assert server.answer(token, "GET", None, may_block=False) is None  # nothing prepared yet
+    assert source.calls == {}
+    assert server.answer(token, "GET", None, may_block=True).status_code == 200
+    calls = dict(source.calls)
+    clock.now += 0.99
+    assert server.answer(token, "GET", None, may_block=False).status_code == 200
+    assert server.answer("unknown", "GET", None, may_block=False) is None
+    clock.now += 0.02
+    assert server.answer(token, "GET", None, may_block=False) is None  # the stamp is due
+    assert source.calls == calls
