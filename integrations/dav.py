@@ -527,6 +527,7 @@ class _Publisher:
         if entry.href is not None and not in_target:
             # The visit moved to another worker: remove it from the old calendar first.
             if self.dry_run:
+                self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
                 entry = entry.model_copy(update={"href": None, "etag": None})
             else:
                 reason = self.delete(entry)

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 from policies.models import Flag
 from scheduler.domain import Child, DomainModel, Household
 from scheduler.errors import InputError, InputProblem, NotFoundError
+from scheduler.scenario_io import describe_expected
 from scheduler.store import AuditEntry, RecordVersion, Store
 
 
@@ -78,7 +79,7 @@ def _problems(exc: ValidationError) -> list[InputProblem]:
     out = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "input"
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = describe_expected(str(error["msg"]))
         out.append(_problem("--" + where.replace("_", "-"), message, "a value that does not fit"))
     return out
 

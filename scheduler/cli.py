@@ -569,7 +569,8 @@ def record(
         ),
     ] = False,
     time_limit: Annotated[
-        float, typer.Option(min=0.1, help="With --replan: solver seconds per team and round.")
+        float,
+        typer.Option(min=0.1, max=60, help="With --replan: solver seconds per team and round."),
     ] = 0.5,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
@@ -729,7 +730,8 @@ def generate(
         "scenario.json"
     ),
     children: Annotated[
-        int | None, typer.Option(min=1, help="Number of children (overrides size).")
+        int | None,
+        typer.Option(min=1, max=100_000, help="Number of children (overrides size)."),
     ] = None,
     authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
@@ -803,6 +805,7 @@ def plan(
         float,
         typer.Option(
             min=0.1,
+            max=60,
             help="Solver time per team and round, in CP-SAT's deterministic seconds "
             "(within a 12 s budget for the whole plan).",
         ),
@@ -1257,7 +1260,9 @@ def replan(
     time_limit: Annotated[
         float,
         typer.Option(
-            min=0.1, help="Solver time per team and round, in CP-SAT's deterministic seconds."
+            min=0.1,
+            max=60,
+            help="Solver time per team and round, in CP-SAT's deterministic seconds.",
         ),
     ] = 0.5,
     seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,

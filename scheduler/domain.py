@@ -6,15 +6,19 @@ The scenario bundles one planning run's whole input; its JSON Schema is `visitpl
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     NonNegativeInt,
     PositiveInt,
+    StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -29,12 +33,36 @@ from policies.models import (
     RuleOverride,
 )
 
-ChildId = str
-HouseholdId = str
-WorkerId = str
-TeamId = str
-VisitId = str
-RecordId = str
+ID_MAX = 200
+"""Longest id: what every store column holds, on SQLite and PostgreSQL alike."""
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX)]
+ChildId = Id
+HouseholdId = Id
+WorkerId = Id
+TeamId = Id
+VisitId = Id
+RecordId = Id
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def _sane_day(day: date) -> date:
+    """A date inside any real caseload; far-off dates are typing mistakes."""
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"a date between {EARLIEST} and {LATEST}")
+    return day
+
+
+def _sane_moment(moment: datetime) -> datetime:
+    _sane_day(moment.date())
+    return moment
+
+
+Day = Annotated[date, AfterValidator(_sane_day)]
+"""A date between 1900 and 2100: checked before any arithmetic is done with it."""
+Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
+"""A time with its zone, on a day between 1900 and 2100."""
+Text = Annotated[str, StringConstraints(max_length=500)]
 
 Outcome = Literal["completed", "failed", "not-seen"]
 VisitStatus = Literal["planned", "awaiting", "completed", "failed", "not-seen", "cancelled", "done"]
@@ -44,10 +72,24 @@ outcome. `cancelled`: no longer planned. `done` is read from plans made before o
 states of their own and means the same as `awaiting` until a record says otherwise."""
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
+MAX_VISITS_PER_DAY = 12
+"""No worker makes more home visits than this in a day; a larger cap is a typing mistake."""
 ROAD_FACTOR = 1.3
 """Road distance over straight-line distance for short trips (docs/decisions.md, travel)."""
-_EASTING = Field(default=None, ge=0, le=700000, description="British National Grid easting, m.")
-_NORTHING = Field(default=None, ge=0, le=1300000, description="British National Grid northing, m.")
+_EASTING = Field(
+    default=None,
+    ge=0,
+    le=700000,
+    allow_inf_nan=False,
+    description="British National Grid easting, m.",
+)
+_NORTHING = Field(
+    default=None,
+    ge=0,
+    le=1300000,
+    allow_inf_nan=False,
+    description="British National Grid northing, m.",
+)
 
 
 def _check_grid_pair(easting: float | None, northing: float | None, what: str) -> None:
@@ -80,10 +122,14 @@ class Authority(DomainModel):
         default=False, description="Workers may cover neighbouring teams' households."
     )
     max_visits_per_day: PositiveInt = Field(
-        default=4, description="Default cap on one worker's visits in a day."
+        default=4, le=MAX_VISITS_PER_DAY, description="Default cap on one worker's visits in a day."
     )
     travel_speed_kmh: float = Field(
-        default=25.0, gt=0, description="Average door-to-door speed for travel estimates."
+        default=25.0,
+        gt=0,
+        le=120,
+        allow_inf_nan=False,
+        description="Average door-to-door speed for travel estimates.",
     )
     road_factor: float = Field(
         default=ROAD_FACTOR,
@@ -92,19 +138,29 @@ class Authority(DomainModel):
         description="Road distance over straight-line distance (1.3: short urban trips).",
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def check_timezone(cls, value: str) -> str:
+        """The time zone is one the IANA database knows."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone such as Europe/London") from None
+        return value
+
 
 class ChildEvents(DomainModel):
     """Dated events in the child's plan that start or shape visiting clocks."""
 
-    referral: date | None = Field(default=None, description="Date of referral.")
-    plan_start: date | None = Field(default=None, description="Start of the current plan.")
-    placement_start: date | None = Field(default=None, description="Start of the placement.")
-    care_order: date | None = Field(default=None, description="Date of the care order.")
-    notification: date | None = Field(
+    referral: Day | None = Field(default=None, description="Date of referral.")
+    plan_start: Day | None = Field(default=None, description="Start of the current plan.")
+    placement_start: Day | None = Field(default=None, description="Start of the placement.")
+    care_order: Day | None = Field(default=None, description="Date of the care order.")
+    notification: Day | None = Field(
         default=None, description="Private fostering: date the authority was notified."
     )
-    conference: date | None = Field(default=None, description="Latest child protection conference.")
-    adoption_order: date | None = Field(default=None, description="Adoption order, ends visits.")
+    conference: Day | None = Field(default=None, description="Latest child protection conference.")
+    adoption_order: Day | None = Field(default=None, description="Adoption order, ends visits.")
 
     def as_policy_events(self) -> dict[Event, date]:
         """The events keyed as the policy engine names them."""
@@ -124,9 +180,9 @@ class Child(DomainModel):
     """A child open to the service."""
 
     id: ChildId = Field(description="Unique id of the child within the scenario.")
-    case_ref: str = Field(description="Case reference shown on calendars instead of the name.")
-    name: str | None = Field(default=None, description="Name; shown only where opted in.")
-    birth_date: date | None = Field(default=None, description="Date of birth.")
+    case_ref: Id = Field(description="Case reference shown on calendars instead of the name.")
+    name: Text | None = Field(default=None, description="Name; shown only where opted in.")
+    birth_date: Day | None = Field(default=None, description="Date of birth.")
     category: Category = Field(description="Child's category, which chooses the rules.")
     placement_type: PlacementType | None = Field(
         default=None, description="For a child in care: the placement type."
@@ -187,10 +243,10 @@ class Household(DomainModel):
     """One home."""
 
     id: HouseholdId = Field(description="Unique id of the household.")
-    area: str = Field(description="Area shown on calendars (e.g. a patch or postcode district).")
-    address: str | None = Field(default=None, description="Address; shown only where opted in.")
-    lat: float = Field(ge=-90, le=90, description="Latitude in degrees.")
-    lon: float = Field(ge=-180, le=180, description="Longitude in degrees.")
+    area: Text = Field(description="Area shown on calendars (e.g. a patch or postcode district).")
+    address: Text | None = Field(default=None, description="Address; shown only where opted in.")
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="Latitude in degrees.")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="Longitude in degrees.")
     team_id: TeamId | None = Field(default=None, description="Team whose patch this is.")
     windows: tuple[FamilyWindow, ...] = Field(
         default=(), description="When the family can be visited; empty means working hours."
@@ -215,7 +271,7 @@ class Team(DomainModel):
     """A team of workers with a patch."""
 
     id: TeamId = Field(description="Unique id of the team.")
-    name: str = Field(description="Team name.")
+    name: Text = Field(description="Team name.")
     neighbours: tuple[TeamId, ...] = Field(
         default=(), description="Teams whose workers may cover when cross-team cover is allowed."
     )
@@ -225,7 +281,7 @@ class Worker(DomainModel):
     """A member of staff who visits."""
 
     id: WorkerId = Field(description="Unique id of the worker.")
-    name: str = Field(description="Name (staff names are not sensitive).")
+    name: Text = Field(description="Name (staff names are not sensitive).")
     role: Role = Field(description="Role, which decides which visits count.")
     team_id: TeamId = Field(description="Team the worker belongs to.")
     days: tuple[Weekday, ...] = Field(
@@ -233,12 +289,18 @@ class Worker(DomainModel):
     )
     day_start: time = Field(default=time(9, 0), description="Start of the working day.")
     day_end: time = Field(default=time(17, 0), description="End of the working day.")
-    base_lat: float = Field(ge=-90, le=90, description="Latitude of the base office.")
-    base_lon: float = Field(ge=-180, le=180, description="Longitude of the base office.")
+    base_lat: float = Field(
+        ge=-90, le=90, allow_inf_nan=False, description="Latitude of the base office."
+    )
+    base_lon: float = Field(
+        ge=-180, le=180, allow_inf_nan=False, description="Longitude of the base office."
+    )
     base_easting: float | None = _EASTING
     base_northing: float | None = _NORTHING
     max_visits_per_day: PositiveInt | None = Field(
-        default=None, description="Cap on visits per day; the authority default when absent."
+        default=None,
+        le=MAX_VISITS_PER_DAY,
+        description="Cap on visits per day; the authority default when absent.",
     )
     calendar_url: str | None = Field(default=None, description="The worker's CalDAV calendar.")
 
@@ -255,9 +317,9 @@ class Absence(DomainModel):
     """A worker unavailable for whole days."""
 
     worker_id: WorkerId = Field(description="The absent worker.")
-    start: date = Field(description="First day absent.")
-    end: date = Field(description="Last day absent (inclusive).")
-    reason: str = Field(default="leave", description="Leave, sickness, training, court ...")
+    start: Day = Field(description="First day absent.")
+    end: Day = Field(description="Last day absent (inclusive).")
+    reason: Text = Field(default="leave", description="Leave, sickness, training, court ...")
 
     @model_validator(mode="after")
     def check_ordered(self) -> Absence:
@@ -275,8 +337,8 @@ class BusyTime(DomainModel):
     """A worker's existing commitment that visits must avoid."""
 
     worker_id: WorkerId = Field(description="The busy worker.")
-    start: AwareDatetime = Field(description="Start, with time zone.")
-    end: AwareDatetime = Field(description="End, with time zone.")
+    start: Moment = Field(description="Start, with time zone.")
+    end: Moment = Field(description="End, with time zone.")
 
 
 class VisitRecord(DomainModel):
@@ -285,7 +347,7 @@ class VisitRecord(DomainModel):
     id: RecordId = Field(description="Unique id of the record.")
     child_id: ChildId = Field(description="The child the record is about.")
     household_id: HouseholdId | None = Field(default=None, description="Where, if at a home.")
-    on: date = Field(description="Date of the visit.")
+    on: Day = Field(description="Date of the visit.")
     start: time | None = Field(default=None, description="Local start time.")
     worker_id: WorkerId | None = Field(default=None, description="Who visited.")
     outcome: Outcome = Field(description="completed (child seen), failed or not-seen.")
@@ -322,7 +384,7 @@ class Scenario(DomainModel):
 
     schema_version: int = Field(default=SCHEMA_VERSION, description="Scenario format version.")
     authority: Authority = Field(description="The authority and its options.")
-    as_of: date = Field(description="The date the caseload and history are correct to.")
+    as_of: Day = Field(description="The date the caseload and history are correct to.")
     teams: tuple[Team, ...] = Field(default=(), description="Teams.")
     workers: tuple[Worker, ...] = Field(default=(), description="Workers.")
     households: tuple[Household, ...] = Field(default=(), description="Households.")
@@ -427,7 +489,7 @@ class Visit(DomainModel):
     child_ids: tuple[ChildId, ...] = Field(min_length=1, description="Children the visit covers.")
     worker_id: WorkerId = Field(description="The visiting worker.")
     second_worker_id: WorkerId | None = Field(default=None, description="For joint visits.")
-    start: AwareDatetime = Field(description="Start, with time zone.")
+    start: Moment = Field(description="Start, with time zone.")
     duration_min: PositiveInt = Field(description="Length in minutes.")
     announced: bool = Field(default=True, description="False for an unannounced visit.")
     checklist: tuple[str, ...] = Field(default=(), description="Content due at the visit.")
@@ -472,8 +534,8 @@ class Plan(DomainModel):
 
     id: str = Field(description="Plan id.")
     authority: str = Field(description="Policy pack id.")
-    start: date = Field(description="First day of the horizon.")
-    end: date = Field(description="Last day of the horizon (inclusive).")
+    start: Day = Field(description="First day of the horizon.")
+    end: Day = Field(description="Last day of the horizon (inclusive).")
     lookahead_end: date | None = Field(default=None, description="Last day looked ahead to.")
     seed: NonNegativeInt = Field(default=0, description="Solver seed.")
     visits: tuple[Visit, ...] = Field(default=(), description="Planned visits.")

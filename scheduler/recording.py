@@ -19,6 +19,7 @@ from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord, Wor
 from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.outcomes import outcome_of, records_as_planned
 from scheduler.store import Store
+from scheduler.textfile import read_text
 
 OUTCOMES: tuple[Outcome, ...] = ("completed", "failed", "not-seen")
 
@@ -250,34 +251,7 @@ def read_outcomes_csv(path: Path, plan: Plan, today: date) -> tuple[VisitRecord,
         InputError: every bad row, with file, row, column and what was expected.
     """
     name = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            [InputProblem(name, None, "file", "a readable CSV file", exc.strerror or "unreadable")]
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [
-                InputProblem(
-                    name,
-                    None,
-                    "file",
-                    "UTF-8 text (save the export as CSV UTF-8)",
-                    f"a byte that is not UTF-8 at offset {exc.start}",
-                )
-            ]
-        ) from None
-    if "\x00" in text:
-        raise InputError(
-            [
-                InputProblem(
-                    name, None, "file", "a text CSV file", "NUL bytes (a binary or UTF-16 file?)"
-                )
-            ]
-        )
+    text = read_text(path)
     reader = csv.DictReader(io.StringIO(text))
     columns = {c.strip().lower() for c in reader.fieldnames or ()}
     missing = {"visit_id", "outcome"} - columns

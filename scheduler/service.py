@@ -24,6 +24,7 @@ from scheduler.outcomes import as_planned, by_visit
 from scheduler.recording import import_outcomes, record_day, record_outcome
 from scheduler.reports import DueReport, PlanView, WorkerRow, due_rows, plan_rows, worker_rows
 from scheduler.store import MergeReport, Store
+from scheduler.textfile import read_text
 
 __all__ = [
     "DueDateAnswer",
@@ -396,11 +397,7 @@ def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:
 
     problems: list[InputProblem] = []
     absences: list[Absence] = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        problem = InputProblem(path.name, None, "file", "a readable CSV file", str(exc))
-        raise InputError([problem]) from exc
+    text = read_text(path)
     reader = csv.DictReader(text.splitlines())
     missing = {"worker_id", "start", "end"} - set(reader.fieldnames or ())
     if missing:

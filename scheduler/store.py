@@ -48,6 +48,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scheduler.domain import (
+    ID_MAX,
     Absence,
     Authority,
     BusyTime,
@@ -65,8 +66,6 @@ from scheduler.errors import InputError, InputProblem, NotFoundError, StaleError
 
 DEFAULT_URL = "sqlite:///visitplan.db"
 EMPTY_MESSAGE = "the store is empty: run `visitplan load FILE` or `visitplan demo`"
-ID_MAX = 200
-"""Longest id any table holds, on SQLite and PostgreSQL alike (load and import refuse longer)."""
 SCHEMA = 2
 """Store layout version: 2 added revisions, the audit, record versions and closures."""
 
