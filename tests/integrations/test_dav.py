@@ -224,7 +224,8 @@ def test_dry_run_reports_the_counts_the_real_run_makes(client, calendars, store)
     moved in time (updated), one given to another worker (deleted there, created here), one
     removed (cancelled) and a new one (created)."""
     scenario = make_scenario(calendar_urls=calendars)
-    publish_plan(client, store, [*visits_two(), make_visit("v3", "w1", hour=14)], scenario, NOW)
+    first = [*visits_two(), make_visit("v3", "w1", hour=14)]
+    publish_plan(client, store, first, scenario, NOW, context=CONTEXT)
     changed = [
         make_visit("v1", "w1", hour=15),
         make_visit("v2", "w1", household="h2", children=("c3",), announced=False),
@@ -236,8 +237,8 @@ def test_dry_run_reports_the_counts_the_real_run_makes(client, calendars, store)
         kinds = ("created", "updated", "cancelled", "deleted", "conflicts")
         return {k: len(getattr(report, k)) for k in kinds} | {"unchanged": report.unchanged}
 
-    dry = publish_plan(client, store, changed, scenario, later, dry_run=True)
-    real = publish_plan(client, store, changed, scenario, later)
+    dry = publish_plan(client, store, changed, scenario, later, dry_run=True, context=CONTEXT)
+    real = publish_plan(client, store, changed, scenario, later, context=CONTEXT)
     assert counts(dry) == counts(real)
     assert counts(real) == {
         "created": 2, "updated": 1, "cancelled": 1, "deleted": 1, "conflicts": 0, "unchanged": 0
