@@ -304,9 +304,10 @@ class FeedServer:
         with self._build_lock:
             pass
 
-    def current(self, interval: float | None = None) -> Version:
+    def current(self, interval: float | None = None, *, wait: bool = False) -> Version:
         """The version to serve, the stamp read if it is older than `interval` (by default
-        `stamp_interval_s`).
+        `stamp_interval_s`); with `wait`, a look at the store under way in another thread is
+        waited for rather than skipped.
 
         The store's stamp is read at most every `stamp_interval_s` (by one thread; the others
         serve the version they have); a new stamp starts one rebuild in the background while
@@ -318,7 +319,7 @@ class FeedServer:
         if interval is None:
             interval = self.params.stamp_interval_s
         if self.clock() - self._stamp_read_at >= interval and self._stamp_lock.acquire(
-            blocking=self.version is None
+            blocking=wait or self.version is None
         ):
             try:
                 if self.clock() - self._stamp_read_at >= interval:
@@ -411,7 +412,7 @@ class FeedServer:
                 return None
             # A URL issued a moment ago: look at the store again, a little sooner than usual.
             try:
-                version = self.current(self.params.unknown_token_recheck_s)
+                version = self.current(self.params.unknown_token_recheck_s, wait=True)
             except UnavailableError:
                 return self._unavailable()
             worker_id = self.worker_for(token)

@@ -545,3 +545,29 @@ def test_the_event_loop_path_never_touches_the_store(
     clock.now += 0.02
     assert server.answer(token, "GET", None, may_block=False) is None  # the stamp is due
     assert source.calls == calls
+
+
+def test_an_unknown_token_waits_for_a_look_at_the_store_under_way(
+    store: Store, source: Counting, clock: Clock
+) -> None:
+    """Forty new URLs at once: the ones that find another thread reading the store wait for
+    it instead of answering 404."""
+    import threading
+    import time
+
+    server = FeedServer(source, lambda: NOW, FeedParams(), clock=clock)
+    assert server.respond("GET", path_of(issue_token(store, "w2", NOW, BASE)), None).status_code
+    path = path_of(issue_token(store, "w1", NOW, BASE))
+    clock.now += 0.2
+    answers: list[int] = []
+    server._stamp_lock.acquire()  # another request is looking at the store
+    try:
+        thread = threading.Thread(
+            target=lambda: answers.append(server.respond("GET", path, None).status_code)
+        )
+        thread.start()
+        time.sleep(0.05)
+    finally:
+        server._stamp_lock.release()
+    thread.join(timeout=10)
+    assert answers == [200]
