@@ -333,8 +333,10 @@ class FeedServer:
 
     def _check_stamp(self) -> None:
         """Read the stamp; on a change re-read the live tokens at once (so a revoked URL ends
-        now) and rebuild the bodies (one build at a time)."""
-        self._stamp_read_at = self.clock()
+        now) and rebuild the bodies (one build at a time).
+
+        The time of the look is noted once the tokens are read, so a request that finds a look
+        under way waits for it (or serves what it has), never reads tokens half-way."""
         try:
             stamp = self.source.stamp()
             if stamp != self._seen_stamp:
@@ -344,6 +346,8 @@ class FeedServer:
             self._failing = True
             log.warning("feeds: the store could not be read (%s)", _kind(exc))
             return
+        finally:
+            self._stamp_read_at = self.clock()
         self._failing = False
         version = self.version
         if version is not None and version.stamp == stamp:
