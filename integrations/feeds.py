@@ -299,6 +299,11 @@ class FeedServer:
         with suppress(UnavailableError):
             self.current()
 
+    def look_again(self) -> None:
+        """Look at the store at the next request: this process has just issued or revoked a
+        URL (the desk), so it takes effect at once rather than within a second."""
+        self._stamp_read_at = -math.inf
+
     def settle(self) -> None:
         """Wait for a build under way to finish (for tests and benchmarks)."""
         with self._build_lock:

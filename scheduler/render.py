@@ -30,6 +30,7 @@ from scheduler.domain import Absence, Plan, Scenario
 from scheduler.replan import ReplanReport
 
 if TYPE_CHECKING:
+    from scheduler.accounts import User
     from scheduler.caseload import ChildHistory
     from scheduler.extracts.importing import ImportReport
     from scheduler.moves import MoveVerdict
@@ -485,6 +486,22 @@ def render_replan_summary(
         for b in report.at_risk
     )
     table.add_row("children now at risk", at_risk or "none")
+    return table
+
+
+def render_users(users: Sequence[User]) -> Table:
+    """The desk's users: name, role, teams, worker and whether they may sign in."""
+    table = Table(title=f"{len(users)} user(s)")
+    for column in ("name", "role", "teams", "worker", "status"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(
+            user.name,
+            user.role,
+            ", ".join(user.teams) or "-",
+            user.worker_id or "-",
+            "disabled" if user.disabled else "active",
+        )
     return table
 
 

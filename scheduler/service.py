@@ -60,6 +60,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from scheduler.check import CheckReport
+    from scheduler.domain import ChildDue
     from scheduler.extracts.importing import ImportReport
     from scheduler.replan import ReplanReport
     from solver.params import SolveParams
@@ -526,3 +527,23 @@ def replan_caseload(
             raise StoreError("applying a re-plan needs the time it is applied")
         apply_replan(store, report, by=by, now=now)
     return report
+
+
+def solve_params(time_limit_s: float, seed: int) -> SolveParams:
+    """Solver settings for the CLI's and the desk's runs: one CP-SAT worker per team,
+    deterministic time limits, so the same input and seed give the same plan anywhere."""
+    from solver.params import SolveParams
+
+    return SolveParams(time_limit_s=time_limit_s, seed=seed, num_workers=1, deterministic=True)
+
+
+def children_due(scenario: Scenario, child_ids: Sequence[str], as_of: date) -> tuple[ChildDue, ...]:
+    """Some children's requirements and escalations as of `as_of`, overdue first, without
+    working out every other child's (a team's page; a failed visit's retry and escalation)."""
+    from scheduler.due import scenario_due
+
+    wanted = set(child_ids)
+    subset = scenario.model_copy(
+        update={"children": tuple(c for c in scenario.children if c.id in wanted)}
+    )
+    return scenario_due(subset, as_of)

@@ -65,6 +65,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
                 pytest.fail("visitplan serve did not start")
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                break
             except urllib.error.HTTPError:
                 break
             except OSError:

@@ -571,3 +571,15 @@ def test_an_unknown_token_waits_for_a_look_at_the_store_under_way(
         server._stamp_lock.release()
     thread.join(timeout=10)
     assert answers == [200]
+
+
+def test_look_again_makes_a_revocation_in_this_process_immediate(
+    store: Store, source: Counting, clock: Clock
+) -> None:
+    """The desk revokes in the serving process and says so: the URL ends at the next request."""
+    server = FeedServer(source, lambda: NOW, FeedParams(), clock=clock)
+    path = path_of(issue_token(store, "w1", NOW, BASE))
+    assert server.respond("GET", path, None).status_code == 200
+    store.feed_token_revoke("w1", NOW)
+    server.look_again()
+    assert server.respond("GET", path, None).status_code == 404
