@@ -11,14 +11,14 @@ worst case) are made by C concurrent keep-alive connections, each request to the
 worker's feed in turn (many phones polling many feeds). A cell stops issuing requests after
 `--budget` seconds and says how many it made.
 
-The cells start once the server is idle (the desk reads the store ahead in the background
-after start-up). Columns: requests/s (done / wall), p50 and p99 latency (request sent to body
-read), errors (anything but 200, and connection failures), 429s among them, and the server
-process's CPU seconds during the cell (user + system, from /proc). `--hammer` adds a row per size where one
-token is polled by all clients at once (429s are expected there, not errors). `--change`
+The cells start once the server is idle (the desk reads the store ahead in the background after
+start-up). Columns: requests/s (done / wall), p50 and p99 latency (request sent to body read),
+errors (anything but 200, and connection failures), 429s among them, and the server process's
+CPU seconds during the cell (user + system, from /proc). `--hammer` adds a row per size where
+one token is polled by all clients at once (429s are expected there, not errors). `--change`
 adds a row where the plan is replaced while 40 clients poll, and reports how long until every
-feed served the new plan. The load generator runs on the same machine and its CPU competes
-with the server's.
+feed served the new plan. The load generator runs on the same machine and its CPU competes with
+the server's.
 """
 
 from __future__ import annotations
