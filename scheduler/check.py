@@ -27,7 +27,7 @@ from policies import (
     load_pack,
     school_start,
 )
-from policies.engine import month_end
+from policies.engine import month_end, retry_part_of_day, retry_rule_id
 from policies.models import MonthlyCountRule, Role, RuleId
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
@@ -43,6 +43,7 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
+from scheduler.school_terms import SchoolDays
 from scheduler.visiting import travel_min, visit_duration_min
 
 GRAIN_MIN = 15
@@ -125,6 +126,8 @@ class _Context:
     """Planned (not cancelled) visits whose ids all resolve."""
     absences: dict[WorkerId, list[Absence]]
     busy: dict[WorkerId, list[BusyTime]]
+    school: SchoolDays
+    """The authority's school days (its term dates, else the nation's typical terms)."""
 
     def local(self, moment: datetime) -> datetime:
         """A moment as local wall-clock time of the authority."""
@@ -508,11 +511,13 @@ def _check_family_window(ctx: _Context, visit: Visit) -> Iterator[Violation]:
 
 
 def _check_school_hours(ctx: _Context, visit: Visit) -> Iterator[Violation]:
-    """On school days a school-age child is not visited before school ends."""
+    """On school days in term time a school-age child is not visited before school ends."""
     day = ctx.day_of(visit)
     household = ctx.households[visit.household_id]
+    school_day = ctx.school.is_school_day(day)
     for child_id in visit.child_ids:
-        not_before = school_start(ctx.pack, ctx.children[child_id].facts(), day)
+        facts = ctx.children[child_id].facts()
+        not_before = school_start(ctx.pack, facts, day, school_day=school_day)
         if not_before is None:
             continue
         earliest = household.school_day_start or not_before
@@ -539,20 +544,17 @@ def _check_retry_time_of_day(
             first_visit.setdefault(child_id, visit)
     for child_id, visit in sorted(first_visit.items()):
         history = [c for c in contacts[child_id] if c.on < ctx.plan.start]
-        dues = due_dates(
-            ctx.pack, ctx.children[child_id].facts(), history, ctx.calendar, ctx.plan.start
-        )
-        for due in dues:
-            avoid = due.avoid_part_of_day
-            if avoid is not None and part_of_day(ctx.start_time(visit)) == avoid:
-                yield _violation(
-                    "retry-time-of-day",
-                    f"the failed visit to {child_id} was in the {avoid}; the retry "
-                    f"{visit.id} is too",
-                    visit_id=visit.id,
-                    child_id=child_id,
-                    rule_id=due.rule_id,
-                )
+        facts = ctx.children[child_id].facts()
+        avoid = retry_part_of_day(ctx.pack, facts, history)
+        if avoid is not None and part_of_day(ctx.start_time(visit)) == avoid:
+            yield _violation(
+                "retry-time-of-day",
+                f"the failed visit to {child_id} was in the {avoid}; the next visit "
+                f"{visit.id} is too",
+                visit_id=visit.id,
+                child_id=child_id,
+                rule_id=retry_rule_id(ctx.pack, facts, history),
+            )
 
 
 # Clause 8: requirements, by simulating the history with the plan's visits.
@@ -733,6 +735,7 @@ def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
         ),
         absences=absences,
         busy=busy,
+        school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 
 

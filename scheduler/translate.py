@@ -22,7 +22,7 @@ from policies import (
     due_dates,
     school_start,
 )
-from policies.engine import ChildFacts, Due, effective_period, scope_changes
+from policies.engine import ChildFacts, Due, effective_period, interval_period, scope_changes
 from policies.models import (
     BothHomesRule,
     Counting,
@@ -45,6 +45,7 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.due import contacts_for
+from scheduler.school_terms import SchoolDays
 from scheduler.visiting import travel_min, visit_duration_min
 from solver import Clock, PreviousVisit, Problem, Quota, Resource, Shift, Task, TaskDay
 
@@ -121,6 +122,8 @@ class Context:
     period_cache: dict[tuple[date, str, int, str], date] = field(default_factory=dict)
     accepted: set[tuple[str, date]] = field(default_factory=set)
     """Re-planning: (child id, due) of breaches the published plan already reported."""
+    school: SchoolDays = field(default_factory=SchoolDays)
+    """School days: the authority's term dates, else its nation's typical terms."""
 
 
 def rules_on(ctx: Context, child: Child, day: date) -> tuple[Rule, ...]:
@@ -182,6 +185,7 @@ def make_context(
         facts={c.id: c.facts() for c in scenario.children},
         absences=absences,
         busy=busy,
+        school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 
 
@@ -272,7 +276,12 @@ def start_ranges(
     ctx: Context, household: Household, children: Sequence[Child], day: date, duration_min: int
 ) -> tuple[tuple[int, int], ...]:
     """Allowed start minutes on `day`: family windows, after school (contract rule 6)."""
-    school = [s for c in children if (s := school_start(ctx.pack, c.facts(), day)) is not None]
+    term = ctx.school.is_school_day(day)
+    school = [
+        s
+        for c in children
+        if (s := school_start(ctx.pack, c.facts(), day, school_day=term)) is not None
+    ]
     earliest = 0
     if school:
         earliest = minutes_of(household.school_day_start or max(school))
@@ -312,9 +321,11 @@ def _chain(ctx: Context, child: Child, clocks: set[str]) -> tuple[int, ...] | No
     """Per window day: the latest day of the next visit after one that day (interval rules)."""
     facts = ctx.facts[child.id]
     rules = [
-        (r.id, effective_period(r, facts), r.counting)
+        (r.id, period, r.counting)
         for r in ctx.pack.rules
-        if isinstance(r, IntervalRule) and r.clock in clocks
+        if isinstance(r, IntervalRule)
+        and r.clock in clocks
+        and (period := interval_period(r, facts)) is not None
     ]
     if not rules:
         return None
@@ -547,6 +558,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
             # the children's ages and the rules that apply: compute once per combination.
             key = (
                 day.weekday(),
+                ctx.school.is_school_day(day),
                 *(
                     (age_years(c.birth_date, day), tuple(r.id for r in rules_on(ctx, c, day)))
                     for c in kids
