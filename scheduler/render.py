@@ -46,6 +46,8 @@ def render_packs(packs: Sequence[Pack]) -> Table:
 def describe_rule(rule: Rule) -> str:
     """What a rule asks for, in a few words."""
     if isinstance(rule, IntervalRule):
+        if rule.every is None:
+            return f"{rule.clock} as often as the child's plan or conference sets"
         text = f"{rule.clock} every {rule.every.describe()}"
         return text + (" (counting the visit day)" if rule.counting == "inclusive" else "")
     if isinstance(rule, FirstVisitRule):
@@ -98,7 +100,12 @@ def render_pack(pack: Pack) -> Table:
         source = f"{rule.source.document} {rule.source.section}: \u201c{rule.source.quote}\u201d"
         if rule.interpretation:
             source += f"\nOur reading: {rule.interpretation}"
-        table.add_row(f"{rule.id}\n{rule.title}", scope, describe_rule(rule), source)
+        if rule.decision:
+            source += f"\nProduct decision: {rule.decision}"
+        requires = describe_rule(rule)
+        if rule.severity == "practice":
+            requires += "\n(local practice: a target, not a statutory deadline)"
+        table.add_row(f"{rule.id}\n{rule.title}", scope, requires, source)
     return table
 
 
@@ -128,11 +135,16 @@ def render_due_dates(requirements: Sequence[DueDateRequirement]) -> Table:
     for column in ("due", "rule", "window", "last reset"):
         table.add_column(column, overflow="fold")
     for due in requirements:
+        window = due.window
+        if due.home:
+            window += f" ({due.home.replace('-', ' ')})"
+        if due.avoid_part_of_day:
+            window += f"; avoid the {due.avoid_part_of_day}"
+        rule = f"{due.title} ({due.rule})"
+        if due.severity == "practice":
+            rule += " - local practice, not a statutory deadline"
         table.add_row(
-            f"{due.due:%a %d %b %Y}",
-            f"{due.title} ({due.rule})",
-            due.window + (f"; avoid the {due.avoid_part_of_day}" if due.avoid_part_of_day else ""),
-            f"{due.last:%d %b %Y}" if due.last else "-",
+            f"{due.due:%a %d %b %Y}", rule, window, f"{due.last:%d %b %Y}" if due.last else "-"
         )
     return table
 
