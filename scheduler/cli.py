@@ -33,6 +33,7 @@ from scheduler import render, service
 from scheduler.domain import PlanFrequency
 from scheduler.errors import InputError, VisitplanError
 from scheduler.scenario_io import read_scenario
+from scheduler.school_terms import read_terms
 from scheduler.store import Store
 
 app = typer.Typer(
@@ -52,6 +53,10 @@ child_app = typer.Typer(no_args_is_help=True, help="Children on the caseload.")
 app.add_typer(child_app, name="child")
 absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
 app.add_typer(absence_app, name="absence")
+terms_app = typer.Typer(
+    no_args_is_help=True, help="School term dates, which decide the after-school visiting days."
+)
+app.add_typer(terms_app, name="terms")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -140,6 +145,32 @@ def print_json(model: BaseModel | Any) -> None:
 def open_store(db: str) -> Store:
     """The store at `db` (created on first use)."""
     return Store(db)
+
+
+@terms_app.command("import")
+def terms_import(
+    file: Annotated[Path, typer.Argument(help="Term dates: a CSV (start,end[,name,kind]) or ICS.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Store the authority's school term dates (replacing any stored before).
+
+    School years the file does not touch keep the nation's typical terms
+    (docs/school-terms.md).
+    """
+    with handled():
+        terms = read_terms(file)
+        store = open_store(db)
+        scenario = store.read_scenario()
+        authority = scenario.authority.model_copy(update={"school_terms": terms})
+        store.replace_caseload(scenario.model_copy(update={"authority": authority}))
+    if as_json:
+        print_json([t.model_dump(mode="json") for t in terms])
+        return
+    out.print(
+        f"Stored {len(terms)} stretches of term time from {file.name}, "
+        f"{terms[0].start:%d %b %Y} to {terms[-1].end:%d %b %Y}."
+    )
 
 
 @policies_app.command("list")
