@@ -486,8 +486,9 @@ def due_dates(
             out.extend(_first_visit(pack, rule, child, contacts, calendar, roles))
         elif isinstance(rule, MonthlyCountRule):
             out.extend(_monthly(rule, contacts, roles, as_of))
-    out.extend(_retries(pack, child, contacts, calendar))
-    avoid = retry_part_of_day(pack, child, contacts)
+    latest_failure = _failed_since_seen(contacts)
+    out.extend(_retries(pack, child, latest_failure, calendar))
+    avoid = _avoid_after(pack, child, latest_failure)
     if avoid is not None:
         out = [d.model_copy(update={"avoid_part_of_day": avoid}) for d in out]
     return tuple(sorted(out, key=lambda d: (d.due, d.rule_id, d.home_id or "")))
@@ -621,8 +622,12 @@ def retry_part_of_day(
     deadline of its own (004: "attempts will take place at different times"); the failed
     visit's start time must be known.
     """
-    latest = _failed_since_seen(sorted(contacts, key=lambda c: (c.on, c.start or time(0))))
-    if latest is None:
+    ordered = sorted(contacts, key=lambda c: (c.on, c.start or time(0)))
+    return _avoid_after(pack, child, _failed_since_seen(ordered))
+
+
+def _avoid_after(pack: Pack, child: ChildFacts, latest: Contact | None) -> PartOfDay | None:
+    if latest is None or latest.start is None:
         return None
     if not any(r.different_time_of_day for r in _retry_rules(pack, child, latest)):
         return None
@@ -638,12 +643,8 @@ def retry_rule_id(pack: Pack, child: ChildFacts, contacts: Sequence[Contact]) ->
 
 
 def _retries(
-    pack: Pack,
-    child: ChildFacts,
-    contacts: Sequence[Contact],
-    calendar: BusinessCalendar,
+    pack: Pack, child: ChildFacts, latest: Contact | None, calendar: BusinessCalendar
 ) -> list[Due]:
-    latest = _failed_since_seen(contacts)
     if latest is None:
         return []
     out: list[Due] = []

@@ -106,6 +106,13 @@ def render_pack(pack: Pack) -> Table:
         if rule.severity == "practice":
             requires += "\n(local practice: a target, not a statutory deadline)"
         table.add_row(f"{rule.id}\n{rule.title}", scope, requires, source)
+    for visit in pack.statutory_visits:
+        table.add_row(
+            "statutory visits at home",
+            ", ".join(visit.categories),
+            "every statutory clock worded 'seen' runs from the last home visit",
+            f"{visit.source.document} {visit.source.section}: \u201c{visit.source.quote}\u201d",
+        )
     return table
 
 
@@ -187,14 +194,22 @@ def render_plan(plan: Plan, scenario: Scenario) -> list[Table]:
 def render_breaches(plan: Plan, scenario: Scenario) -> Table:
     """The breaches the plan could not avoid, with reasons."""
     cases = {c.id: c.case_ref for c in scenario.children}
-    table = Table(title=f"Compliance: {len(plan.breaches)} breach(es)")
+    statutory = [b for b in plan.breaches if b.severity == "statutory"]
+    practice = [b for b in plan.breaches if b.severity == "practice"]
+    title = f"Compliance: {len(statutory)} statutory breach(es)"
+    if practice:
+        title += f"; {len(practice)} local practice target(s) missed, listed after them"
+    table = Table(title=title)
     for column in ("case", "rule", "due", "late", "reason"):
         table.add_column(column, overflow="fold")
-    for breach in plan.breaches:
+    for breach in (*statutory, *practice):
         late = "not met" if breach.days_late is None else f"{breach.days_late} d"
+        rule = breach.rule_id
+        if breach.severity == "practice":
+            rule += " (local practice target)"
         table.add_row(
             cases.get(breach.child_id, breach.child_id),
-            breach.rule_id,
+            rule,
             f"{breach.due:%a %d %b}",
             late,
             breach.reason,
@@ -240,7 +255,8 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
         "joint": sum(1 for v in plan.visits if v.second_worker_id),
         "travel_min": travel,
         "max_visits_in_a_day": max(loads, default=0),
-        "breaches": len(plan.breaches),
+        "breaches": sum(1 for b in plan.breaches if b.severity == "statutory"),
+        "practice_targets_missed": sum(1 for b in plan.breaches if b.severity == "practice"),
         "status": plan.status,
     }
 

@@ -469,7 +469,10 @@ def _child_clocks(
                 unannounced=True,
                 first_due_day=(first - ctx.start).days,
                 next_due_day=_chain(ctx, child, {"unannounced"}),
-                weight_per_day=max(1, weight // UNANNOUNCED_SHARE),
+                # A practice mix (no period in the document) weighs as practice, not statutory.
+                weight_per_day=max(
+                    1, max(_weight(child, d) for d in unannounced) // UNANNOUNCED_SHARE
+                ),
             )
         )
     homes = [d for d in dues if d.clock == "each_home" and d.home_id in task_of]
