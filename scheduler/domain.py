@@ -131,6 +131,10 @@ class PlanFrequency(DomainModel):
     every: Period = Field(description="e.g. 10 working days.")
     source: str | None = Field(default=None, description="e.g. 'CP conference 3 Dec 2026'.")
 
+    def override(self) -> RuleOverride:
+        """The frequency as the override of `eng_plan_frequency` the engine applies."""
+        return RuleOverride(rule_id=PLAN_FREQUENCY_RULE, every=self.every, source=self.source)
+
 
 class Child(DomainModel):
     """A child open to the service."""
@@ -187,12 +191,7 @@ class Child(DomainModel):
         """The child's overrides, with the plan's frequency as one of `eng_plan_frequency`."""
         if self.frequency is None:
             return self.overrides
-        plan = RuleOverride(
-            rule_id=PLAN_FREQUENCY_RULE,
-            every=self.frequency.every,
-            source=self.frequency.source,
-        )
-        return (*self.overrides, plan)
+        return (*self.overrides, self.frequency.override())
 
 
 class FamilyWindow(DomainModel):

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from policies import ChildFacts, Contact, Due, Pack, RuleOverride, due_dates, load_pack, pack_ids
+from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
 from policies.models import Category, Event, Flag, PlacementType, PolicyModel, Severity
 from scheduler.domain import (
-    PLAN_FREQUENCY_RULE,
     Absence,
     Child,
     ChildDue,
@@ -121,15 +120,7 @@ class DeskChild(PolicyModel):
 
     def facts(self) -> ChildFacts:
         """The policy engine's view of the child."""
-        overrides = ()
-        if self.frequency is not None:
-            overrides = (
-                RuleOverride(
-                    rule_id=PLAN_FREQUENCY_RULE,
-                    every=self.frequency.every,
-                    source=self.frequency.source,
-                ),
-            )
+        overrides = () if self.frequency is None else (self.frequency.override(),)
         shared = self.shared_care or self.second_home_last_visit is not None
         return ChildFacts(
             category=self.category,
