@@ -532,6 +532,64 @@ def _check_school_hours(ctx: _Context, visit: Visit) -> Iterator[Violation]:
 
 
 # Clause 7: retry at a different time of day.
+PARTS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60)}
+
+
+def _leads(ctx: _Context, household: Household, day: date) -> Iterator[Worker]:
+    """Workers who could lead a visit to the household on `day`: team, role, contract, leave."""
+    children = ctx.residents.get(household.id, ())
+    teams = {household.team_id}
+    if household.team_id and ctx.scenario.authority.cross_team_cover:
+        teams |= {n for t in ctx.scenario.teams if t.id == household.team_id for n in t.neighbours}
+    for worker in ctx.scenario.workers:
+        if household.team_id is not None and worker.team_id not in teams:
+            continue
+        if day.weekday() not in worker.days:
+            continue
+        if any(a.covers(day) for a in ctx.absences.get(worker.id, ())):
+            continue
+        roles = [allowed_roles(ctx.pack, c.facts(), day) for c in children]
+        if all(r is None or worker.role in r for r in roles):
+            yield worker
+
+
+def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> bool:
+    """True when, on some working day of the plan, a visit to the household could start
+    outside `avoid`'s part of the day: inside the family's windows, after school, by a worker
+    who may lead it, within their hours with travel from and back to base."""
+    lo, hi = PARTS[avoid]
+    children = ctx.residents.get(household.id, ())
+    place = (household.lat, household.lon)
+    for day in _horizon_days(ctx.plan.start, ctx.plan.end):
+        if not ctx.calendar.is_working_day(day):
+            continue
+        duration = visit_duration_min(ctx.pack, children, day)
+        school_day = ctx.school.is_school_day(day)
+        school = [
+            t
+            for c in children
+            if (t := school_start(ctx.pack, c.facts(), day, school_day=school_day)) is not None
+        ]
+        after = _minutes(household.school_day_start or max(school)) if school else 0
+        windows = [
+            (_minutes(w.start), _minutes(w.end))
+            for w in household.windows
+            if w.weekday == day.weekday()
+        ]
+        if not household.windows:
+            windows = [(0, 24 * 60)]
+        for worker in _leads(ctx, household, day):
+            base = (worker.base_lat, worker.base_lon)
+            earliest = _minutes(worker.day_start) + ctx.travel(base, place)
+            latest = _minutes(worker.day_end) - duration - ctx.travel(place, base)
+            for first, last in windows:
+                start = -(-max(first, after, earliest) // GRAIN_MIN) * GRAIN_MIN
+                end = min(last - duration, latest) // GRAIN_MIN * GRAIN_MIN
+                if start <= end and (start < lo or end >= hi):
+                    return True
+    return False
+
+
 def _check_retry_time_of_day(
     ctx: _Context, contacts: dict[ChildId, list[Contact]]
 ) -> Iterator[Violation]:
@@ -546,7 +604,10 @@ def _check_retry_time_of_day(
         history = [c for c in contacts[child_id] if c.on < ctx.plan.start]
         facts = ctx.children[child_id].facts()
         avoid = retry_part_of_day(ctx.pack, facts, history)
-        if avoid is not None and part_of_day(ctx.start_time(visit)) == avoid:
+        household = ctx.households[visit.household_id]
+        if avoid is None or not _other_part_possible(ctx, household, avoid):
+            continue
+        if part_of_day(ctx.start_time(visit)) == avoid:
             yield _violation(
                 "retry-time-of-day",
                 f"the failed visit to {child_id} was in the {avoid}; the next visit "

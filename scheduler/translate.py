@@ -33,6 +33,7 @@ from policies.models import (
     Rule,
 )
 from scheduler.calendar import WorkingCalendar
+from scheduler.check import GRAIN_MIN
 from scheduler.domain import (
     Absence,
     BusyTime,
@@ -299,6 +300,37 @@ def start_ranges(
         if lo <= hi:
             out.append((lo, hi))
     return tuple(out)
+
+
+def other_part_possible(
+    options: Sequence[TaskDay],
+    resources: Sequence[Resource],
+    travel: Sequence[Sequence[int]],
+    location: int,
+    avoid: str,
+    horizon_days: int,
+) -> bool:
+    """Whether a visit could start outside the part of the day `avoid` on some day of the
+    horizon: within the family's windows and after school, by an eligible worker inside their
+    hours with travel from and back to base (busy times and other visits aside). Where none
+    can, the retry keeps the times the family and the workers have (docs/decisions.md)."""
+    lo, hi = PARTS_OF_DAY_MIN[avoid]
+    for option in options:
+        if option.day >= horizon_days:
+            continue
+        for r in option.resources:
+            resource = resources[r]
+            shift = next((x for x in resource.shifts if x.day == option.day), None)
+            if shift is None:
+                continue
+            earliest = shift.start_min + travel[resource.location][location]
+            latest = shift.end_min - option.duration_min - travel[location][resource.location]
+            for first, last in option.windows:
+                start = -(-max(first, earliest) // GRAIN_MIN) * GRAIN_MIN
+                end = min(last, latest) // GRAIN_MIN * GRAIN_MIN
+                if start <= end and (start < lo or end >= hi):
+                    return True
+    return False
 
 
 def lead_roles(ctx: Context, children: Sequence[Child], day: date) -> set[Role] | None:
@@ -611,10 +643,15 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
             )
         )
         avoid = avoid_of.get(h.id)
+        location = len(workers) + task_of[h.id]
+        if avoid and not other_part_possible(
+            options, resources, matrix, location, avoid, ctx.horizon_days
+        ):
+            avoid = None  # no family window and worker's day leaves another part of the day
         tasks.append(
             Task(
                 id=h.id,
-                location=len(workers) + task_of[h.id],
+                location=location,
                 joint=h.joint_visit,
                 days=tuple(options),
                 preferred_resources=preferred,

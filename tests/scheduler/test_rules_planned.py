@@ -211,3 +211,39 @@ def test_checker_breaches_a_home_not_seen(home: str, breach: bool) -> None:
     found = {(k.rule_id, k.due) for k in report.breaches_found}
     assert (("eng_both_homes", date(2026, 12, 17)) in found) is breach
     assert ("unreported-breach" in report.codes()) is breach
+
+
+@pytest.mark.parametrize(
+    ("window_end", "hard"),
+    [
+        pytest.param(time(17, 45), False, id="inside-window-leaves-only-the-afternoon"),
+        pytest.param(time(18, 0), True, id="outside-window-reaches-the-evening"),
+    ],
+)
+def test_retry_keeps_the_familys_time_when_their_windows_leave_no_other(
+    window_end: time, hard: bool
+) -> None:
+    """A visit failed at 15:30 in a family whose only window is Monday 15:30-17:45: a
+    60-minute visit can start at 16:45 at the latest, still the afternoon, so the retry may
+    be in the afternoon again; with the window to 18:00 an evening start (17:00) is possible,
+    and an afternoon retry breaks the rule."""
+    window = {"weekday": 0, "start": time(15, 30), "end": window_end}
+    child = make_child(category="child-in-need")
+    records = [
+        make_record(on=date(2026, 11, 16), start=time(15, 30)),
+        make_record(on=date(2026, 12, 7), start=time(15, 30), outcome="failed", record_id="r-f"),
+    ]
+    scenario = make_scenario(
+        children=[child],
+        households=[make_household(windows=(window,))],
+        workers=[make_worker(day_end=time(19, 0))],
+        records=records,
+        as_of=date(2026, 12, 11),
+    )
+    monday = date(2026, 12, 14)
+    visit = make_visit(day=monday, hour=15, minute=30)
+    report = check_plan(scenario, make_plan([visit], start=monday, authority_id="north-somerset"))
+    assert ("retry-time-of-day" in report.codes()) is hard
+    made = plan(scenario, monday)
+    first = min(made.visits, key=lambda v: v.start)
+    assert (first.start.hour >= 17) is hard
