@@ -27,6 +27,19 @@ def answer(*args: str) -> DueDateAnswer:
     return DueDateAnswer.model_validate_json(stdout)
 
 
+CAMDEN_CP_SEEN_14_DEC = (
+    "--authority",
+    "camden",
+    "--category",
+    "child-protection",
+    "--last-visit",
+    "2026-12-14",
+    "--as-of",
+    "2026-12-14",
+)
+"""A Camden child-protection child last seen at home on Mon 14 Dec 2026, judged that day."""
+
+
 def dues(result: DueDateAnswer, rule: str) -> dict[str | None, date]:
     return {r.home: r.due for r in result.requirements if r.rule == rule}
 
@@ -42,18 +55,11 @@ def test_second_home_runs_on_its_own_clock(second_home: str, expected: date) -> 
     """Camden CP seen at home every 10 days, so each home every 20 days (eng_both_homes): the
     second home is due 20 calendar days after it was last seen, the first home likewise."""
     result = answer(
-        "--authority",
-        "camden",
-        "--category",
-        "child-protection",
+        *CAMDEN_CP_SEEN_14_DEC,
         "--plan-start",
         "2026-11-01",
-        "--last-visit",
-        "2026-12-14",
         "--second-home-last-visit",
         second_home,
-        "--as-of",
-        "2026-12-14",
     )
     homes = dues(result, "eng_both_homes")
     assert homes == {"first-home": date(2027, 1, 3), "second-home": expected}
@@ -62,19 +68,7 @@ def test_second_home_runs_on_its_own_clock(second_home: str, expected: date) -> 
 def test_shared_care_without_a_second_visit_runs_from_the_plan_start() -> None:
     """--shared-care with no visit at the second home: its clock runs from the plan start
     (Camden CP: 1 Dec 2026 + 20 days = 21 Dec)."""
-    result = answer(
-        "--authority",
-        "camden",
-        "--category",
-        "child-protection",
-        "--plan-start",
-        "2026-12-01",
-        "--last-visit",
-        "2026-12-14",
-        "--shared-care",
-        "--as-of",
-        "2026-12-14",
-    )
+    result = answer(*CAMDEN_CP_SEEN_14_DEC, "--plan-start", "2026-12-01", "--shared-care")
     assert dues(result, "eng_both_homes")["second-home"] == date(2026, 12, 21)
 
 
@@ -142,18 +136,7 @@ def test_every_is_the_plans_frequency_with_its_source(every: str, expected: date
     """--every adds the conference's frequency on top of the pack's rules (eng_plan_frequency)
     and records who set it; it can only make the next visit earlier."""
     result = answer(
-        "--authority",
-        "camden",
-        "--category",
-        "child-protection",
-        "--last-visit",
-        "2026-12-14",
-        "--every",
-        every,
-        "--every-source",
-        "CP conference 3 Dec",
-        "--as-of",
-        "2026-12-14",
+        *CAMDEN_CP_SEEN_14_DEC, "--every", every, "--every-source", "CP conference 3 Dec"
     )
     plan = [r for r in result.requirements if r.rule == "eng_plan_frequency"]
     assert len(plan) == 1
