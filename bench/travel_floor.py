@@ -16,7 +16,7 @@ from collections import defaultdict
 from functools import cache
 
 from scheduler.domain import Plan, Scenario
-from scheduler.visiting import travel_min
+from scheduler.visiting import Place, place_of, travel_between
 from solver.polish import shortest_round_trip
 
 
@@ -47,17 +47,16 @@ def travel_floor(plan: Plan, scenario: Scenario) -> int:
     """The floor (module docstring) in minutes, summed over the plan's workers."""
     workers = {w.id: w for w in scenario.workers}
     homes = {h.id: h for h in scenario.households}
-    speed = scenario.authority.travel_speed_kmh
-    stops: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    stops: dict[str, list[Place]] = defaultdict(list)
     for visit in plan.visits:
-        home = homes[visit.household_id]
+        home = place_of(homes[visit.household_id])
         for worker_id in filter(None, (visit.worker_id, visit.second_worker_id)):
-            stops[worker_id].append((home.lat, home.lon))
+            stops[worker_id].append(home)
     total = 0
     for worker_id, places in sorted(stops.items()):
         worker = workers[worker_id]
-        points = [(worker.base_lat, worker.base_lon), *places]
-        matrix = [[travel_min(*a, *b, speed) for b in points] for a in points]
+        points = [place_of(worker), *places]
+        matrix = [[travel_between(a, b, scenario.authority) for b in points] for a in points]
         cap = worker.max_visits_per_day or scenario.authority.max_visits_per_day
         total += _worker_floor(matrix, cap)
     return total

@@ -41,8 +41,7 @@ from integrations.ics import (
     revise,
     revision_of,
 )
-from scheduler.domain import BusyTime, Scenario, Visit, Worker, WorkerId
-from scheduler.store import LedgerEntry
+from scheduler.domain import BusyTime, LedgerEntry, Scenario, Visit, Worker, WorkerId
 
 if TYPE_CHECKING:
     from caldav import Calendar, DAVClient, Principal
@@ -489,6 +488,7 @@ class _Publisher:
         if entry.href is not None and not in_target:
             # The visit moved to another worker: remove it from the old calendar first.
             if self.dry_run:
+                self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
                 entry = entry.model_copy(update={"href": None, "etag": None})
             else:
                 reason = self.delete(entry)

@@ -19,8 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from integrations.ics import CANCEL_GRACE, merged, revise, worker_calendar
-from scheduler.domain import Plan, Scenario
-from scheduler.store import LedgerEntry
+from scheduler.domain import LedgerEntry, Plan, Scenario
 
 FEED_PREFIX = "/feeds/"
 FEED_SUFFIX = ".ics"

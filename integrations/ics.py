@@ -20,8 +20,16 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar, Event, vDuration
 from icalendar.enums import CLASS, STATUS
 
-from scheduler.domain import Child, Household, Scenario, Visit, VisitId, Worker, WorkerId
-from scheduler.store import LedgerEntry
+from scheduler.domain import (
+    Child,
+    Household,
+    LedgerEntry,
+    Scenario,
+    Visit,
+    VisitId,
+    Worker,
+    WorkerId,
+)
 
 if TYPE_CHECKING:
     from typing import Protocol

@@ -38,9 +38,8 @@ from scheduler.domain import (
     WorkerId,
 )
 from scheduler.school_terms import SchoolDays
-from scheduler.visiting import children_of, travel_min, visit_duration_min
+from scheduler.visiting import Place, children_of, place_of, travel_between, visit_duration_min
 
-Place = tuple[float, float]
 NOON_MIN = 12 * 60
 EVENING_MIN = 17 * 60
 
@@ -97,12 +96,8 @@ def _round_up(minutes: int) -> int:
     return -(-minutes // GRAIN_MIN) * GRAIN_MIN
 
 
-def _place_of(household: Household) -> Place:
-    return household.lat, household.lon
-
-
 def _travel(state: _State, a: Place, b: Place) -> int:
-    return travel_min(a[0], a[1], b[0], b[1], state.scenario.authority.travel_speed_kmh)
+    return travel_between(a, b, state.scenario.authority)
 
 
 def _busy_by_day(
@@ -159,7 +154,7 @@ def _earliest_start(
 
     Returns None when the visit does not fit at the end of that day.
     """
-    place = _place_of(household)
+    place = place_of(household)
     children = state.residents[household.id]
     lower = 0
     for worker in crew:
@@ -167,9 +162,7 @@ def _earliest_start(
         if booked:
             ready = booked[-1].end_min + _travel(state, booked[-1].place, place)
         else:
-            ready = _minutes(worker.day_start) + _travel(
-                state, (worker.base_lat, worker.base_lon), place
-            )
+            ready = _minutes(worker.day_start) + _travel(state, place_of(worker), place)
         lower = max(lower, ready)
     school_day = state.school.is_school_day(day)
     for child in children:
@@ -196,7 +189,7 @@ def _earliest_start(
     else:
         return None
     for worker in crew:
-        back = _travel(state, place, (worker.base_lat, worker.base_lon))
+        back = _travel(state, place, place_of(worker))
         if start + duration + back > _minutes(worker.day_end):
             return None
     return start
@@ -331,7 +324,7 @@ def _book(state: _State, household: Household, slot: _Slot, dues: list[tuple[Chi
     )
     for worker in slot.crew:
         state.bookings[worker.id, slot.day].append(
-            _Booking(slot.start_min, slot.start_min + duration, _place_of(household))
+            _Booking(slot.start_min, slot.start_min + duration, place_of(household))
         )
         state.load[worker.id] += 1
     contact = Contact(

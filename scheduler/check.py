@@ -44,7 +44,7 @@ from scheduler.domain import (
     WorkerId,
 )
 from scheduler.school_terms import SchoolDays
-from scheduler.visiting import travel_min, visit_duration_min
+from scheduler.visiting import Place, place_of, travel_between, visit_duration_min
 
 GRAIN_MIN = 15
 """Visits start on a quarter-hour: what teams book by hand and what the solver's grid uses."""
@@ -155,9 +155,9 @@ class _Context:
         ids = (visit.worker_id, visit.second_worker_id)
         return tuple(self.workers[i] for i in ids if i is not None and i in self.workers)
 
-    def travel(self, a: tuple[float, float], b: tuple[float, float]) -> int:
-        """Travel minutes between two points at the authority's speed."""
-        return travel_min(a[0], a[1], b[0], b[1], self.scenario.authority.travel_speed_kmh)
+    def travel(self, a: Place, b: Place) -> int:
+        """Travel minutes between two places at the authority's speed."""
+        return travel_between(a, b, self.scenario.authority)
 
 
 def _minutes(moment: time) -> int:
@@ -450,11 +450,10 @@ def _check_visits_per_day(
 
 def _check_travel(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterator[Violation]:
     """There is time to travel from base, between consecutive visits and back to base."""
-    base = (worker.base_lat, worker.base_lon)
+    base = place_of(worker)
 
-    def place(visit: Visit) -> tuple[float, float]:
-        household = ctx.households[visit.household_id]
-        return household.lat, household.lon
+    def place(visit: Visit) -> Place:
+        return place_of(ctx.households[visit.household_id])
 
     first, last = visits[0], visits[-1]
     need = ctx.travel(base, place(first))
@@ -559,7 +558,7 @@ def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> boo
     who may lead it, within their hours with travel from and back to base."""
     lo, hi = PARTS[avoid]
     children = ctx.residents.get(household.id, ())
-    place = (household.lat, household.lon)
+    place = place_of(household)
     for day in _horizon_days(ctx.plan.start, ctx.plan.end):
         if not ctx.calendar.is_working_day(day):
             continue
@@ -579,7 +578,7 @@ def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> boo
         if not household.windows:
             windows = [(0, 24 * 60)]
         for worker in _leads(ctx, household, day):
-            base = (worker.base_lat, worker.base_lon)
+            base = place_of(worker)
             earliest = _minutes(worker.day_start) + ctx.travel(base, place)
             latest = _minutes(worker.day_end) - duration - ctx.travel(place, base)
             for first, last in windows:

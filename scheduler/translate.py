@@ -47,7 +47,7 @@ from scheduler.domain import (
 )
 from scheduler.due import contacts_for
 from scheduler.school_terms import SchoolDays
-from scheduler.visiting import travel_min, visit_duration_min
+from scheduler.visiting import place_of, travel_between, visit_duration_min
 from solver import Clock, PreviousVisit, Problem, Quota, Resource, Shift, Task, TaskDay
 
 DAY_MIN = 24 * 60
@@ -542,9 +542,9 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
     )
     workers = tuple(sorted((w for w in scenario.workers if w.team_id in teams), key=lambda w: w.id))
     resource_of = {w.id: i for i, w in enumerate(workers)}
-    points = [(w.base_lat, w.base_lon) for w in workers] + [(h.lat, h.lon) for h in households]
-    speed = scenario.authority.travel_speed_kmh
-    matrix = tuple(tuple(travel_min(*a, *b, speed) for b in points) for a in points)
+    points = [place_of(w) for w in workers] + [place_of(h) for h in households]
+    authority = scenario.authority
+    matrix = tuple(tuple(travel_between(a, b, authority) for b in points) for a in points)
     resources = []
     for w in workers:
         shifts = tuple(

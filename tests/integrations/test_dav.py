@@ -207,6 +207,31 @@ def test_dry_run_writes_nothing(client, calendars, store) -> None:
     assert server_events(client, calendars["w1"]) == {}
 
 
+def test_dry_run_reports_the_counts_the_real_run_makes(client, calendars, store) -> None:
+    """Issue 9: `publish --dry-run` says what the real run then does, kind by kind: a visit
+    moved in time (updated), one given to another worker (deleted there, created here), one
+    removed (cancelled) and a new one (created)."""
+    scenario = make_scenario(calendar_urls=calendars)
+    publish_plan(client, store, [*visits_two(), make_visit("v3", "w1", hour=14)], scenario, NOW)
+    changed = [
+        make_visit("v1", "w1", hour=15),
+        make_visit("v2", "w1", household="h2", children=("c3",), announced=False),
+        make_visit("v4", "w2", hour=11),
+    ]
+    later = NOW + timedelta(hours=1)
+
+    def counts(report: Any) -> dict[str, int]:
+        kinds = ("created", "updated", "cancelled", "deleted", "conflicts")
+        return {k: len(getattr(report, k)) for k in kinds} | {"unchanged": report.unchanged}
+
+    dry = publish_plan(client, store, changed, scenario, later, dry_run=True)
+    real = publish_plan(client, store, changed, scenario, later)
+    assert counts(dry) == counts(real)
+    assert counts(real) == {
+        "created": 2, "updated": 1, "cancelled": 1, "deleted": 1, "conflicts": 0, "unchanged": 0
+    }  # fmt: skip
+
+
 def test_service_account_calendar_is_created_when_missing(client, store) -> None:
     import uuid
 

@@ -25,6 +25,7 @@ from scheduler.domain import (
     VisitRecord,
 )
 from scheduler.generate import generate
+from scheduler.outcomes import as_planned
 from scheduler.planning import plan_scenario
 from scheduler.replan import ReplanReport, cp_sat_planner, replan
 from solver import SolveParams
@@ -47,7 +48,7 @@ def with_absences(scenario: Scenario, *absences: Absence) -> Scenario:
 
 
 def assert_checked(scenario: Scenario, report: ReplanReport) -> None:
-    verdict = check_plan(scenario, report.plan)
+    verdict = check_plan(as_planned(scenario, report.plan), report.plan)
     assert verdict.ok, [v.message for v in verdict.hard][:5]
 
 
