@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
@@ -22,11 +22,21 @@ if TYPE_CHECKING:
     from solver.params import SolveParams
 
 from policies import PackNotFoundError, PolicyError, load_pack
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Flag, PlacementType
+from policies.models import (
+    CATEGORIES,
+    FLAGS,
+    PLACEMENT_TYPES,
+    Category,
+    Flag,
+    Period,
+    PlacementType,
+)
 from scheduler import render, service
+from scheduler.domain import PlanFrequency
 from scheduler.errors import InputError, StaleError, VisitplanError
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.scenario_io import read_scenario
+from scheduler.school_terms import read_terms
 from scheduler.store import Store
 
 app = typer.Typer(
@@ -46,6 +56,10 @@ child_app = typer.Typer(no_args_is_help=True, help="Children on the caseload.")
 app.add_typer(child_app, name="child")
 absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
 app.add_typer(absence_app, name="absence")
+terms_app = typer.Typer(
+    no_args_is_help=True, help="School term dates, which decide the after-school visiting days."
+)
+app.add_typer(terms_app, name="terms")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -86,6 +100,28 @@ def today() -> date:
         except ValueError:
             fail(f"VISITPLAN_TODAY: expected a date YYYY-MM-DD, got {fixed!r}", 2)
     return datetime.now(LONDON).date()
+
+
+def parse_time(value: str | None, option: str) -> time | None:
+    """A local time HH:MM from the command line, or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 5 or value[2] != ":":
+            raise ValueError(value)
+        return time.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a time HH:MM, got {value!r}", param_hint=option
+        ) from None
+
+
+def parse_period(value: str, option: str) -> Period:
+    """A period such as '10 working days' from the command line, or a usage error."""
+    try:
+        return Period.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def now_local() -> datetime:
@@ -169,6 +205,32 @@ def print_json(model: BaseModel | Any) -> None:
 def open_store(db: str) -> Store:
     """The store at `db` (created on first use)."""
     return Store(db)
+
+
+@terms_app.command("import")
+def terms_import(
+    file: Annotated[Path, typer.Argument(help="Term dates: a CSV (start,end[,name,kind]) or ICS.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Store the authority's school term dates (replacing any stored before).
+
+    School years the file does not touch keep the nation's typical terms
+    (docs/school-terms.md).
+    """
+    with handled():
+        terms = read_terms(file)
+        store = open_store(db)
+        scenario = store.read_scenario()
+        authority = scenario.authority.model_copy(update={"school_terms": terms})
+        store.replace_caseload(scenario.model_copy(update={"authority": authority}))
+    if as_json:
+        print_json([t.model_dump(mode="json") for t in terms])
+        return
+    out.print(
+        f"Stored {len(terms)} stretches of term time from {file.name}, "
+        f"{terms[0].start:%d %b %Y} to {terms[-1].end:%d %b %Y}."
+    )
 
 
 @policies_app.command("list")
@@ -466,8 +528,25 @@ def due_date(
     last_unannounced: Annotated[
         str | None, typer.Option(metavar="DATE", help="Last unannounced visit.")
     ] = None,
+    second_home_last_visit: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Shared care: last seen at the second home (the last visit was at the first).",
+        ),
+    ] = None,
+    shared_care: Annotated[
+        bool, typer.Option("--shared-care", help="The child lives in two homes.")
+    ] = False,
     failed_on: Annotated[
         str | None, typer.Option(metavar="DATE", help="Date of a failed visit since.")
+    ] = None,
+    failed_at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HH:MM",
+            help="Start of the failed visit: the retry avoids that part of the day.",
+        ),
     ] = None,
     placement_type: Annotated[
         str | None, typer.Option(help="Child in care: placement type.")
@@ -475,9 +554,34 @@ def due_date(
     placement_start: Annotated[
         str | None, typer.Option(metavar="DATE", help="Child in care: start of placement.")
     ] = None,
+    care_order: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date of the care order.")
+    ] = None,
+    adoption_order: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Adoption order: ends the post-placement visits."),
+    ] = None,
+    notification: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Private fostering: date the authority was notified."),
+    ] = None,
     referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
     plan_start: Annotated[
         str | None, typer.Option(metavar="DATE", help="Start of the current plan.")
+    ] = None,
+    conference: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Latest child protection conference.")
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERIOD",
+            help="Frequency set by the plan or conference, e.g. '10 working days' (only tightens).",
+        ),
+    ] = None,
+    every_source: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Who set --every, e.g. 'CP conference 3 Dec'."),
     ] = None,
     birth_date: Annotated[
         str | None, typer.Option(metavar="DATE", help="Child's date of birth.")
@@ -491,27 +595,50 @@ def due_date(
     """Work out when a child is next due a visit, rule by rule, at your desk.
 
     Example: visitplan due-date --authority camden --category child-protection
-    --last-visit 2026-12-14
+    --last-visit 2026-12-14 --second-home-last-visit 2026-12-07 --every "5 working days"
+    --every-source "CP conference 3 Dec"
     """
     _choice(category, CATEGORIES, "--category")
     _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
     for value in flag or []:
         _choice(value, FLAGS, "--flag")
+    if every_source is not None and every is None:
+        raise typer.BadParameter(
+            "needs --every (the frequency it sets)", param_hint="--every-source"
+        )
+    if failed_at is not None and failed_on is None:
+        raise typer.BadParameter(
+            "needs --failed-on (the day of the failed visit)", param_hint="--failed-at"
+        )
+    events = {
+        "placement-start": parse_date(placement_start, "--placement-start"),
+        "care-order": parse_date(care_order, "--care-order"),
+        "adoption-order": parse_date(adoption_order, "--adoption-order"),
+        "notification": parse_date(notification, "--notification"),
+        "referral": parse_date(referral, "--referral"),
+        "plan-start": parse_date(plan_start, "--plan-start"),
+        "conference": parse_date(conference, "--conference"),
+    }
+    child = service.DeskChild(
+        category=TypeAdapter(Category).validate_python(category),
+        placement_type=TypeAdapter(PlacementType | None).validate_python(placement_type),
+        birth_date=parse_date(birth_date, "--birth-date"),
+        flags=TypeAdapter(tuple[Flag, ...]).validate_python(tuple(flag or ())),
+        events={k: v for k, v in events.items() if v is not None},
+        last_visit=parse_date(last_visit, "--last-visit"),
+        last_home_visit=parse_date(last_home_visit, "--last-home-visit"),
+        last_unannounced=parse_date(last_unannounced, "--last-unannounced"),
+        second_home_last_visit=parse_date(second_home_last_visit, "--second-home-last-visit"),
+        shared_care=shared_care,
+        failed_on=parse_date(failed_on, "--failed-on"),
+        failed_at=parse_time(failed_at, "--failed-at"),
+        frequency=None
+        if every is None
+        else PlanFrequency(every=parse_period(every, "--every"), source=every_source),
+    )
     with handled():
         answer = service.calculate_due_dates(
-            authority=authority,
-            category=TypeAdapter(Category).validate_python(category),
-            as_of=parse_date(as_of, "--as-of") or today(),
-            last_visit=parse_date(last_visit, "--last-visit"),
-            last_home_visit=parse_date(last_home_visit, "--last-home-visit"),
-            last_unannounced=parse_date(last_unannounced, "--last-unannounced"),
-            failed_on=parse_date(failed_on, "--failed-on"),
-            placement_type=TypeAdapter(PlacementType | None).validate_python(placement_type),
-            placement_start=parse_date(placement_start, "--placement-start"),
-            referral=parse_date(referral, "--referral"),
-            plan_start=parse_date(plan_start, "--plan-start"),
-            birth_date=parse_date(birth_date, "--birth-date"),
-            flags=TypeAdapter(tuple[Flag, ...]).validate_python(tuple(flag or ())),
+            authority, child, parse_date(as_of, "--as-of") or today()
         )
     if as_json:
         print_json(answer)
@@ -521,6 +648,11 @@ def due_date(
         out.print(f"Next visit due by {answer.next_due:%A %d %B %Y}.")
     else:
         out.print("No visiting requirement applies with these facts.")
+    avoid = next((r.avoid_part_of_day for r in answer.requirements if r.avoid_part_of_day), None)
+    if avoid:
+        out.print(f"After the failed visit, plan the next one outside the {avoid}.")
+    elif failed_on is not None and failed_at is None:
+        out.print("Give --failed-at HH:MM to see which part of the day the retry must avoid.")
 
 
 @app.command()

@@ -359,7 +359,7 @@ def test_team_processes_do_not_change_the_plan() -> None:
 
     scenario = generate("M", seed=2, start=MONDAY, children=200)
     assert len(scenario.teams) == 2
-    params = SolveParams(time_limit_s=1, num_workers=1)
+    params = SolveParams(time_limit_s=1, num_workers=1, deterministic=True)
     plans = [
         plan_scenario(
             scenario, MONDAY, weeks=1, lookahead_weeks=1, params=params, team_processes=n
