@@ -37,6 +37,7 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
+from scheduler.school_terms import SchoolDays
 from scheduler.visiting import Place, children_of, place_of, travel_between, visit_duration_min
 
 NOON_MIN = 12 * 60
@@ -77,6 +78,8 @@ class _State:
     avoid: dict[ChildId, str]
     """Part of day a child's retry must avoid (from a failed visit before the plan)."""
     busy: dict[tuple[WorkerId, date], list[tuple[int, int]]]
+    school: SchoolDays
+    """School days: the authority's terms, else the nation's typical terms."""
     bookings: dict[tuple[WorkerId, date], list[_Booking]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -161,8 +164,9 @@ def _earliest_start(
         else:
             ready = _minutes(worker.day_start) + _travel(state, place_of(worker), place)
         lower = max(lower, ready)
+    school_day = state.school.is_school_day(day)
     for child in children:
-        not_before = school_start(state.pack, state.facts[child.id], day)
+        not_before = school_start(state.pack, state.facts[child.id], day, school_day=school_day)
         if not_before is not None:
             lower = max(lower, _minutes(household.school_day_start or not_before))
     avoid = {state.avoid[c.id] for c in children if c.id in state.avoid}
@@ -407,6 +411,7 @@ def _new_state(scenario: Scenario, start: date, end: date, pack: Pack) -> _State
         contacts=contacts,
         avoid=avoid,
         busy=_busy_by_day(scenario, tz),
+        school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 
 
@@ -495,6 +500,7 @@ def _breaches(state: _State, plan: Plan) -> tuple[Breach, ...]:
                 days_late=(found.met_on - key.due).days if found.met_on else None,
                 reason=reason,
                 category=categories.get(key.child_id),
+                severity=state.pack.rule(key.rule_id).severity,
             )
         )
     return tuple(out)

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
@@ -22,11 +22,21 @@ if TYPE_CHECKING:
     from solver.params import SolveParams
 
 from policies import PackNotFoundError, PolicyError, load_pack
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Flag, PlacementType
+from policies.models import (
+    CATEGORIES,
+    FLAGS,
+    PLACEMENT_TYPES,
+    Category,
+    Flag,
+    Period,
+    PlacementType,
+)
 from scheduler import render, service
+from scheduler.domain import PlanFrequency
 from scheduler.errors import InputError, StaleError, VisitplanError
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.scenario_io import read_scenario
+from scheduler.school_terms import read_terms
 from scheduler.store import Store
 
 app = typer.Typer(
@@ -46,6 +56,10 @@ child_app = typer.Typer(no_args_is_help=True, help="Children on the caseload.")
 app.add_typer(child_app, name="child")
 absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
 app.add_typer(absence_app, name="absence")
+terms_app = typer.Typer(
+    no_args_is_help=True, help="School term dates, which decide the after-school visiting days."
+)
+app.add_typer(terms_app, name="terms")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -86,6 +100,28 @@ def today() -> date:
         except ValueError:
             fail(f"VISITPLAN_TODAY: expected a date YYYY-MM-DD, got {fixed!r}", 2)
     return datetime.now(LONDON).date()
+
+
+def parse_time(value: str | None, option: str) -> time | None:
+    """A local time HH:MM from the command line, or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 5 or value[2] != ":":
+            raise ValueError(value)
+        return time.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a time HH:MM, got {value!r}", param_hint=option
+        ) from None
+
+
+def parse_period(value: str, option: str) -> Period:
+    """A period such as '10 working days' from the command line, or a usage error."""
+    try:
+        return Period.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def now_local() -> datetime:
@@ -169,6 +205,32 @@ def print_json(model: BaseModel | Any) -> None:
 def open_store(db: str) -> Store:
     """The store at `db` (created on first use)."""
     return Store(db)
+
+
+@terms_app.command("import")
+def terms_import(
+    file: Annotated[Path, typer.Argument(help="Term dates: a CSV (start,end[,name,kind]) or ICS.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Store the authority's school term dates (replacing any stored before).
+
+    School years the file does not touch keep the nation's typical terms
+    (docs/school-terms.md).
+    """
+    with handled():
+        terms = read_terms(file)
+        store = open_store(db)
+        scenario = store.read_scenario()
+        authority = scenario.authority.model_copy(update={"school_terms": terms})
+        store.replace_caseload(scenario.model_copy(update={"authority": authority}))
+    if as_json:
+        print_json([t.model_dump(mode="json") for t in terms])
+        return
+    out.print(
+        f"Stored {len(terms)} stretches of term time from {file.name}, "
+        f"{terms[0].start:%d %b %Y} to {terms[-1].end:%d %b %Y}."
+    )
 
 
 @policies_app.command("list")
@@ -477,8 +539,25 @@ def due_date(
     last_unannounced: Annotated[
         str | None, typer.Option(metavar="DATE", help="Last unannounced visit.")
     ] = None,
+    second_home_last_visit: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Shared care: last seen at the second home (the last visit was at the first).",
+        ),
+    ] = None,
+    shared_care: Annotated[
+        bool, typer.Option("--shared-care", help="The child lives in two homes.")
+    ] = False,
     failed_on: Annotated[
         str | None, typer.Option(metavar="DATE", help="Date of a failed visit since.")
+    ] = None,
+    failed_at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HH:MM",
+            help="Start of the failed visit: the retry avoids that part of the day.",
+        ),
     ] = None,
     placement_type: Annotated[
         str | None, typer.Option(help="Child in care: placement type.")
@@ -486,9 +565,34 @@ def due_date(
     placement_start: Annotated[
         str | None, typer.Option(metavar="DATE", help="Child in care: start of placement.")
     ] = None,
+    care_order: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Date of the care order.")
+    ] = None,
+    adoption_order: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Adoption order: ends the post-placement visits."),
+    ] = None,
+    notification: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Private fostering: date the authority was notified."),
+    ] = None,
     referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
     plan_start: Annotated[
         str | None, typer.Option(metavar="DATE", help="Start of the current plan.")
+    ] = None,
+    conference: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Latest child protection conference.")
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERIOD",
+            help="Frequency set by the plan or conference, e.g. '10 working days' (only tightens).",
+        ),
+    ] = None,
+    every_source: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Who set --every, e.g. 'CP conference 3 Dec'."),
     ] = None,
     birth_date: Annotated[
         str | None, typer.Option(metavar="DATE", help="Child's date of birth.")
@@ -502,27 +606,50 @@ def due_date(
     """Work out when a child is next due a visit, rule by rule, at your desk.
 
     Example: visitplan due-date --authority camden --category child-protection
-    --last-visit 2026-12-14
+    --last-visit 2026-12-14 --second-home-last-visit 2026-12-07 --every "5 working days"
+    --every-source "CP conference 3 Dec"
     """
     _choice(category, CATEGORIES, "--category")
     _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
     for value in flag or []:
         _choice(value, FLAGS, "--flag")
+    if every_source is not None and every is None:
+        raise typer.BadParameter(
+            "needs --every (the frequency it sets)", param_hint="--every-source"
+        )
+    if failed_at is not None and failed_on is None:
+        raise typer.BadParameter(
+            "needs --failed-on (the day of the failed visit)", param_hint="--failed-at"
+        )
+    events = {
+        "placement-start": parse_date(placement_start, "--placement-start"),
+        "care-order": parse_date(care_order, "--care-order"),
+        "adoption-order": parse_date(adoption_order, "--adoption-order"),
+        "notification": parse_date(notification, "--notification"),
+        "referral": parse_date(referral, "--referral"),
+        "plan-start": parse_date(plan_start, "--plan-start"),
+        "conference": parse_date(conference, "--conference"),
+    }
+    child = service.DeskChild(
+        category=TypeAdapter(Category).validate_python(category),
+        placement_type=TypeAdapter(PlacementType | None).validate_python(placement_type),
+        birth_date=parse_date(birth_date, "--birth-date"),
+        flags=TypeAdapter(tuple[Flag, ...]).validate_python(tuple(flag or ())),
+        events={k: v for k, v in events.items() if v is not None},
+        last_visit=parse_date(last_visit, "--last-visit"),
+        last_home_visit=parse_date(last_home_visit, "--last-home-visit"),
+        last_unannounced=parse_date(last_unannounced, "--last-unannounced"),
+        second_home_last_visit=parse_date(second_home_last_visit, "--second-home-last-visit"),
+        shared_care=shared_care,
+        failed_on=parse_date(failed_on, "--failed-on"),
+        failed_at=parse_time(failed_at, "--failed-at"),
+        frequency=None
+        if every is None
+        else PlanFrequency(every=parse_period(every, "--every"), source=every_source),
+    )
     with handled():
         answer = service.calculate_due_dates(
-            authority=authority,
-            category=TypeAdapter(Category).validate_python(category),
-            as_of=parse_date(as_of, "--as-of") or today(),
-            last_visit=parse_date(last_visit, "--last-visit"),
-            last_home_visit=parse_date(last_home_visit, "--last-home-visit"),
-            last_unannounced=parse_date(last_unannounced, "--last-unannounced"),
-            failed_on=parse_date(failed_on, "--failed-on"),
-            placement_type=TypeAdapter(PlacementType | None).validate_python(placement_type),
-            placement_start=parse_date(placement_start, "--placement-start"),
-            referral=parse_date(referral, "--referral"),
-            plan_start=parse_date(plan_start, "--plan-start"),
-            birth_date=parse_date(birth_date, "--birth-date"),
-            flags=TypeAdapter(tuple[Flag, ...]).validate_python(tuple(flag or ())),
+            authority, child, parse_date(as_of, "--as-of") or today()
         )
     if as_json:
         print_json(answer)
@@ -532,6 +659,11 @@ def due_date(
         out.print(f"Next visit due by {answer.next_due:%A %d %B %Y}.")
     else:
         out.print("No visiting requirement applies with these facts.")
+    avoid = next((r.avoid_part_of_day for r in answer.requirements if r.avoid_part_of_day), None)
+    if avoid:
+        out.print(f"After the failed visit, plan the next one outside the {avoid}.")
+    elif failed_on is not None and failed_at is None:
+        out.print("Give --failed-at HH:MM to see which part of the day the retry must avoid.")
 
 
 @app.command()
@@ -789,7 +921,7 @@ def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int)
     """The scenario plus workers' CalDAV busy times over the horizon and look-ahead."""
     from datetime import timedelta
 
-    from integrations.dav import busy_for_scenario
+    from integrations import busy_for_scenario
 
     current = store.current_plan()
     end = start + timedelta(days=7 * (weeks + 4) - 1)
@@ -964,7 +1096,8 @@ def demo(
     Writes the sample store to OUT/visitplan.db (replacing any earlier demo there), the plan,
     and one calendar file per worker.
     """
-    from integrations.ics import write_ics
+    from integrations import write_ics
+    from scheduler.feed_source import event_context
     from scheduler.generate import generate as make
 
     start = next_monday(today())
@@ -997,7 +1130,14 @@ def demo(
     out.print(render.render_plan_summary(result, scenario, verbose=verbose))
     report = service.check(scenario, result)
     out.print(render.render_check(report))
-    paths = write_ics(store, result.visits, scenario, out_dir / "calendars", now_utc())
+    paths = write_ics(
+        store,
+        result.visits,
+        scenario,
+        out_dir / "calendars",
+        now_utc(),
+        context=event_context(scenario),
+    )
     out.print(
         f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
         f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
@@ -1030,11 +1170,11 @@ def now_utc() -> datetime:
 @contextmanager
 def calendar_errors() -> Iterator[None]:
     """Calendar failures: exit 2 when nothing is configured, 1 when a server refused or failed."""
-    from integrations.errors import CalendarError, ConfigError
+    from integrations import CalendarError, ConfigError, OutputError
 
     try:
         yield
-    except ConfigError as exc:
+    except (ConfigError, OutputError) as exc:
         fail(str(exc), 2)
     except CalendarError as exc:
         fail(str(exc), 1)
@@ -1054,12 +1194,14 @@ def export_ics(
     as_json: JsonFlag = False,
 ) -> None:
     """Write each worker's visits in the current plan as an ICS file."""
-    from integrations.ics import write_ics
+    from integrations import write_ics
+    from scheduler.feed_source import event_context
 
-    with handled():
+    with handled(), calendar_errors():
         store = open_store(db)
         plan, scenario = _plan_and_scenario(store)
-        paths = write_ics(store, plan.visits, scenario, out_dir, now_utc())
+        context = event_context(scenario)
+        paths = write_ics(store, plan.visits, scenario, out_dir, now_utc(), context=context)
     if as_json:
         print_json([str(p) for p in paths])
         return
@@ -1077,13 +1219,17 @@ def publish(
     The server and credentials come from VISITPLAN_CALDAV_URL, VISITPLAN_CALDAV_USERNAME and
     VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
     """
-    from integrations.dav import connect, publish_plan, read_config
+    from integrations import connect, publish_plan, read_config
+    from scheduler.feed_source import event_context
 
     with handled(), calendar_errors():
         store = open_store(db)
         plan, scenario = _plan_and_scenario(store)
         client = connect(read_config())
-        report = publish_plan(client, store, plan.visits, scenario, now_utc(), dry_run=dry_run)
+        context = event_context(scenario)
+        report = publish_plan(
+            client, store, plan.visits, scenario, now_utc(), dry_run=dry_run, context=context
+        )
     if as_json:
         print_json(report)
     else:
@@ -1108,6 +1254,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     base_url: FeedBaseOption = "http://127.0.0.1:8080",
+    feed_rate: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Requests a minute one feed URL may make, and at once; 0 for no limit "
+            "(when a proxy in front limits already).",
+        ),
+    ] = 30,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Serve the manager's desk at / and workers' ICS feeds at /feeds/TOKEN.ics.
@@ -1118,24 +1272,28 @@ def serve(
     """
     import uvicorn
 
-    from integrations.feeds import make_app
+    from integrations import FeedParams, FeedServer
+    from scheduler.feed_source import StoreFeedSource
 
     with handled():
         store = open_store(db)
-    desk = _desk(store, base_url, make_app(lambda: store, now_utc))
+    limit = {"burst": feed_rate, "per_minute": feed_rate} if feed_rate else {"burst": 10**9}
+    feeds = FeedServer(StoreFeedSource(store), now_utc, FeedParams(**limit))
+    # The feeds' first version, before the server accepts requests (a mounted app's own
+    # lifespan does not run, so the desk's cannot do it).
+    feeds.warm()
+    desk = _desk(store, base_url, feeds)
     # No access log: feed URLs carry secret tokens.
     uvicorn.run(desk, host=host, port=port, access_log=False, log_level="info")
 
 
-def _desk(store: Store, base_url: str, feed_app: Any) -> Any:
-    """The desk app wired to the feeds and, when configured, the CalDAV server."""
+def _desk(store: Store, base_url: str, feeds: Any) -> Any:
+    """The desk app wired to the feed server and, when configured, the CalDAV server."""
     import logging
     import os
     import secrets
 
-    from integrations.dav import read_config
-    from integrations.errors import ConfigError
-    from integrations.feeds import issue_token, revoke_token
+    from integrations import ConfigError, issue_token, make_app, read_config, revoke_token
     from scheduler.web.app import create_app
     from scheduler.web.context import DeskServices
 
@@ -1149,24 +1307,41 @@ def _desk(store: Store, base_url: str, feed_app: Any) -> Any:
         publish = _publisher
     except ConfigError:
         publish = None
-    services = DeskServices(issue_token, revoke_token, publish)
+
+    def issue(store: Store, worker_id: str, now: datetime, base: str) -> str:
+        url = issue_token(store, worker_id, now, base)
+        feeds.look_again()  # this process serves the feeds: the URL works at once
+        return url
+
+    def revoke(store: Store, worker_id: str, now: datetime) -> bool:
+        ended = revoke_token(store, worker_id, now)
+        feeds.look_again()  # ... and a revoked one ends at once
+        return ended
+
+    services = DeskServices(issue, revoke, publish)
     return create_app(
-        store, now_utc, secret, services, base_url, feed_app, _attribution(), warm=True
+        store, now_utc, secret, services, base_url, make_app(feeds), _attribution(), warm=True
     )
 
 
 def _publisher(store: Store, now: datetime) -> Any:
     """Publish the current plan to CalDAV for the desk; failures become a manager's message."""
-    from integrations.dav import connect, publish_plan, read_config
-    from integrations.errors import CalendarError
+    from integrations import CalendarError, connect, publish_plan, read_config
+    from scheduler.feed_source import event_context
     from scheduler.web.context import CalendarUnavailableError, PublishCounts
 
     plan = store.current_plan()
     if plan is None:
         raise CalendarUnavailableError("there is no plan to publish")
     try:
+        scenario = store.read_scenario()
         report = publish_plan(
-            connect(read_config()), store, plan.visits, store.read_scenario(), now
+            connect(read_config()),
+            store,
+            plan.visits,
+            scenario,
+            now,
+            context=event_context(scenario),
         )
     except CalendarError as exc:
         raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
@@ -1194,7 +1369,7 @@ def feeds_issue(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Print a new secret feed URL for a worker; any earlier URL of theirs stops working."""
-    from integrations.feeds import issue_token
+    from integrations import issue_token
 
     with handled():
         url = issue_token(open_store(db), worker, now_utc(), base_url)
@@ -1207,7 +1382,7 @@ def feeds_revoke(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """End a worker's feed: their feed URL answers 404 from now on."""
-    from integrations.feeds import revoke_token
+    from integrations import revoke_token
 
     with handled():
         ended = revoke_token(open_store(db), worker, now_utc())

@@ -27,10 +27,12 @@ from policies.models import (
     Category,
     Event,
     Flag,
+    Period,
     PlacementType,
     Role,
     RuleId,
     RuleOverride,
+    Severity,
 )
 
 ID_MAX = 200
@@ -111,6 +113,21 @@ class Privacy(DomainModel):
     show_address: bool = Field(default=False, description="Put the household address in events.")
 
 
+class SchoolTerm(DomainModel):
+    """One stretch of term time (school days are its weekdays that are not bank holidays)."""
+
+    start: Day = Field(description="First day of the term (or half term).")
+    end: Day = Field(description="Last day of the term (or half term), inclusive.")
+    name: str | None = Field(default=None, description="e.g. 'Autumn 1'.")
+
+    @model_validator(mode="after")
+    def check_ordered(self) -> SchoolTerm:
+        """A term ends on or after its start."""
+        if self.end < self.start:
+            raise ValueError("a school term must end on or after its start")
+        return self
+
+
 class Authority(DomainModel):
     """The authority whose policy pack applies."""
 
@@ -136,6 +153,12 @@ class Authority(DomainModel):
         ge=1.0,
         le=3.0,
         description="Road distance over straight-line distance (1.3: short urban trips).",
+    )
+
+    school_terms: tuple[SchoolTerm, ...] = Field(
+        default=(),
+        description="Term dates (`visitplan terms import`); school years they do not cover "
+        "use the nation's typical terms (docs/school-terms.md).",
     )
 
     @field_validator("timezone")
@@ -176,6 +199,21 @@ class ChildEvents(DomainModel):
         return {event: day for event, day in pairs if day is not None}
 
 
+PLAN_FREQUENCY_RULE: RuleId = "eng_plan_frequency"
+"""The base rule a frequency set by the child's plan or conference overrides."""
+
+
+class PlanFrequency(DomainModel):
+    """How often the child's plan or conference says the child is seen."""
+
+    every: Period = Field(description="e.g. 10 working days.")
+    source: str | None = Field(default=None, description="e.g. 'CP conference 3 Dec 2026'.")
+
+    def override(self) -> RuleOverride:
+        """The frequency as the override of `eng_plan_frequency` the engine applies."""
+        return RuleOverride(rule_id=PLAN_FREQUENCY_RULE, every=self.every, source=self.source)
+
+
 class Child(DomainModel):
     """A child open to the service."""
 
@@ -195,6 +233,10 @@ class Child(DomainModel):
     flags: tuple[Flag, ...] = Field(default=(), description="Facts some rules depend on.")
     overrides: tuple[RuleOverride, ...] = Field(
         default=(), description="The child's own plan tightening an interval rule."
+    )
+    frequency: PlanFrequency | None = Field(
+        default=None,
+        description="A frequency set by the plan or conference, on top of the pack's rules.",
     )
 
     @model_validator(mode="after")
@@ -219,9 +261,15 @@ class Child(DomainModel):
             birth_date=self.birth_date,
             events=self.events.as_policy_events(),
             flags=self.flags,
-            overrides=self.overrides,
+            overrides=self.all_overrides(),
             homes=self.household_ids,
         )
+
+    def all_overrides(self) -> tuple[RuleOverride, ...]:
+        """The child's overrides, with the plan's frequency as one of `eng_plan_frequency`."""
+        if self.frequency is None:
+            return self.overrides
+        return (*self.overrides, self.frequency.override())
 
 
 class FamilyWindow(DomainModel):
@@ -452,7 +500,10 @@ class Requirement(DomainModel):
     household_id: HouseholdId | None = Field(default=None, description="For each-home clocks.")
     count: int | None = Field(default=None, description="Visits still needed this month.")
     overdue_days: int = Field(default=0, description="Days past due as of the as-of date.")
-    statutory: bool = Field(default=True, description="A statutory or minimum-standard visit.")
+    severity: Severity = Field(
+        default="statutory",
+        description="statutory (a breach when missed) or practice (a soft target).",
+    )
     window: str = Field(description="The rule's window in words.")
     avoid_part_of_day: str | None = Field(
         default=None, description="Retry at a different time of day from the failed attempt."
@@ -527,6 +578,10 @@ class Breach(DomainModel):
     )
     reason: str = Field(description="Why, in words a manager can act on.")
     category: Category | None = None
+    severity: Severity = Field(
+        default="statutory",
+        description="statutory, or practice: a soft target reported apart from breaches.",
+    )
 
 
 class Plan(DomainModel):

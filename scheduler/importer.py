@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES
+from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Period
 from scheduler.domain import (
     Absence,
     Authority,
@@ -109,6 +109,13 @@ def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
         return cell
 
     return parse
+
+
+def _period(cell: str) -> dict[str, Any]:
+    try:
+        return Period.parse(cell).model_dump()
+    except ValueError:
+        raise _CellError("a period like '10 working days', '3 weeks' or '1 month'") from None
 
 
 def _many(parse: Callable[[str], Any], what: str) -> Callable[[str], list[Any]]:
@@ -245,6 +252,8 @@ FILES: tuple[FileSpec, ...] = (
             Col("placement_type", _one_of(PLACEMENT_TYPES)),
             Col("allocated_worker", _text),
             Col("flags", _many(_one_of(FLAGS), "flags from: " + ", ".join(FLAGS))),
+            Col("every", _period, target=("frequency", "every")),
+            Col("every_source", _text, target=("frequency", "source")),
             *_EVENT_COLUMNS,
         ),
     ),

@@ -658,6 +658,7 @@ def _visits_and_breaches(
                 days_late=None if m.met_on is None else (m.met_on - m.due).days,
                 reason=reason,
                 category=m.child.category,
+                severity=ctx.pack.rule(m.rule_id).severity,
             )
         )
     return list(visits), breaches

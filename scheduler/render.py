@@ -63,6 +63,8 @@ def render_packs(packs: Sequence[Pack]) -> Table:
 def describe_rule(rule: Rule) -> str:
     """What a rule asks for, in a few words."""
     if isinstance(rule, IntervalRule):
+        if rule.every is None:
+            return f"{rule.clock} as often as the child's plan or conference sets"
         text = f"{rule.clock} every {rule.every.describe()}"
         return text + (" (counting the visit day)" if rule.counting == "inclusive" else "")
     if isinstance(rule, FirstVisitRule):
@@ -115,7 +117,19 @@ def render_pack(pack: Pack) -> Table:
         source = f"{rule.source.document} {rule.source.section}: \u201c{rule.source.quote}\u201d"
         if rule.interpretation:
             source += f"\nOur reading: {rule.interpretation}"
-        table.add_row(f"{rule.id}\n{rule.title}", scope, describe_rule(rule), source)
+        if rule.decision:
+            source += f"\nProduct decision: {rule.decision}"
+        requires = describe_rule(rule)
+        if rule.severity == "practice":
+            requires += "\n(local practice: a target, not a statutory deadline)"
+        table.add_row(f"{rule.id}\n{rule.title}", scope, requires, source)
+    for visit in pack.statutory_visits:
+        table.add_row(
+            "statutory visits at home",
+            ", ".join(visit.categories),
+            "every statutory clock worded 'seen' runs from the last home visit",
+            f"{visit.source.document} {visit.source.section}: \u201c{visit.source.quote}\u201d",
+        )
     return table
 
 
@@ -259,11 +273,16 @@ def render_due_dates(requirements: Sequence[DueDateRequirement]) -> Table:
     for column in ("due", "rule", "window", "last reset"):
         table.add_column(column, overflow="fold")
     for due in requirements:
+        window = due.window
+        if due.home:
+            window += f" ({due.home.replace('-', ' ')})"
+        if due.avoid_part_of_day:
+            window += f"; avoid the {due.avoid_part_of_day}"
+        rule = f"{due.title} ({due.rule})"
+        if due.severity == "practice":
+            rule += " - local practice, not a statutory deadline"
         table.add_row(
-            f"{due.due:%a %d %b %Y}",
-            f"{due.title} ({due.rule})",
-            due.window + (f"; avoid the {due.avoid_part_of_day}" if due.avoid_part_of_day else ""),
-            f"{due.last:%d %b %Y}" if due.last else "-",
+            f"{due.due:%a %d %b %Y}", rule, window, f"{due.last:%d %b %Y}" if due.last else "-"
         )
     return table
 
@@ -307,14 +326,22 @@ def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | Non
     """The breaches the plan could not avoid, with reasons and rule titles."""
     titles = titles or {}
     cases = {c.id: c.case_ref for c in scenario.children}
-    table = Table(title=f"Compliance: {len(plan.breaches)} breach(es)")
+    statutory = [b for b in plan.breaches if b.severity == "statutory"]
+    practice = [b for b in plan.breaches if b.severity == "practice"]
+    title = f"Compliance: {len(statutory)} statutory breach(es)"
+    if practice:
+        title += f"; {len(practice)} local practice target(s) missed, listed after them"
+    table = Table(title=title)
     for column in ("case", "rule", "due", "late", "reason"):
         table.add_column(column, overflow="fold")
-    for breach in plan.breaches:
+    for breach in (*statutory, *practice):
         late = "not met" if breach.days_late is None else f"{breach.days_late} d"
+        rule = titles.get(breach.rule_id, breach.rule_id)
+        if breach.severity == "practice":
+            rule += " (local practice target)"
         table.add_row(
             cases.get(breach.child_id, breach.child_id),
-            titles.get(breach.rule_id, breach.rule_id),
+            rule,
             f"{breach.due:%a %d %b}",
             late,
             breach.reason,
@@ -356,7 +383,8 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
         "joint": sum(1 for v in plan.visits if v.second_worker_id),
         "travel_min": travel,
         "max_visits_in_a_day": max(loads, default=0),
-        "breaches": len(plan.breaches),
+        "breaches": sum(1 for b in plan.breaches if b.severity == "statutory"),
+        "practice_targets_missed": sum(1 for b in plan.breaches if b.severity == "practice"),
         "status": plan.status,
     }
 

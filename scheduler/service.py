@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
-from policies.models import Category, Flag, PlacementType, PolicyModel
+from policies.models import Category, Event, Flag, PlacementType, PolicyModel, Severity
 from scheduler.caseload import add_child, child_history, close_child, edit_child
-from scheduler.domain import Absence, DomainModel, Plan, Scenario
+from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario
 from scheduler.due import calendar_for
 from scheduler.errors import InputError, InputProblem, PlanError, StoreError
 from scheduler.moves import move_visit, set_pinned
@@ -27,6 +27,7 @@ from scheduler.store import MergeReport, Store
 from scheduler.textfile import read_text
 
 __all__ = [
+    "DeskChild",
     "DueDateAnswer",
     "DueReport",
     "PlanResult",
@@ -78,6 +79,8 @@ class DueDateRequirement(PolicyModel):
     clock: str | None = Field(default=None, description="seen, home, unannounced, each_home.")
     count: int | None = Field(default=None, description="Visits still needed this month.")
     avoid_part_of_day: str | None = Field(default=None, description="Retry at another time.")
+    severity: Severity = Field(default="statutory", description="statutory or practice.")
+    home: str | None = Field(default=None, description="first-home or second-home (shared care).")
 
     @classmethod
     def of(cls, due: Due) -> DueDateRequirement:
@@ -92,6 +95,8 @@ class DueDateRequirement(PolicyModel):
             clock=due.clock,
             count=due.count,
             avoid_part_of_day=due.avoid_part_of_day,
+            severity=due.severity,
+            home=due.home_id,
         )
 
 
@@ -183,55 +188,81 @@ def workers_list(store: Store, today: date, *, team: str | None = None) -> tuple
     return worker_rows(scenario, today, team)
 
 
-def calculate_due_dates(
-    authority: str,
-    category: Category,
-    as_of: date,
-    last_visit: date | None = None,
-    last_home_visit: date | None = None,
-    last_unannounced: date | None = None,
-    failed_on: date | None = None,
-    placement_type: PlacementType | None = None,
-    placement_start: date | None = None,
-    referral: date | None = None,
-    plan_start: date | None = None,
-    birth_date: date | None = None,
-    flags: Sequence[Flag] = (),
-) -> DueDateAnswer:
-    """Due dates for one child described on the command line.
+FIRST_HOME, SECOND_HOME = "first-home", "second-home"
+"""The two homes of a shared-care child described at the desk."""
 
-    The last visit is taken to be at home unless `last_home_visit` says otherwise, and
-    announced unless it is also the last unannounced visit.
+
+class DeskChild(PolicyModel):
+    """One child described at the desk (`visitplan due-date`): the facts the seeds need."""
+
+    category: Category
+    placement_type: PlacementType | None = None
+    birth_date: date | None = None
+    flags: tuple[Flag, ...] = ()
+    events: dict[Event, date] = Field(default_factory=dict)
+    last_visit: date | None = Field(default=None, description="Last seen (at the first home).")
+    last_home_visit: date | None = Field(default=None, description="Last seen at home.")
+    last_unannounced: date | None = None
+    second_home_last_visit: date | None = Field(
+        default=None, description="Shared care: last seen at the second home."
+    )
+    shared_care: bool = Field(default=False, description="The child lives in two homes.")
+    failed_on: date | None = None
+    failed_at: time | None = Field(default=None, description="Start of the failed visit.")
+    frequency: PlanFrequency | None = None
+
+    def facts(self) -> ChildFacts:
+        """The policy engine's view of the child."""
+        overrides = () if self.frequency is None else (self.frequency.override(),)
+        shared = self.shared_care or self.second_home_last_visit is not None
+        return ChildFacts(
+            category=self.category,
+            placement_type=self.placement_type,
+            birth_date=self.birth_date,
+            events=self.events,
+            flags=self.flags,
+            overrides=overrides,
+            homes=(FIRST_HOME, SECOND_HOME) if shared else (),
+        )
+
+    def contacts(self) -> list[Contact]:
+        """The visits described: the last visit is at the first home unless `last_home_visit`
+        says otherwise, and announced unless it is also the last unannounced visit."""
+        home = FIRST_HOME if self.facts().homes else None
+        out: list[Contact] = []
+        last, at_home_last = self.last_visit, self.last_home_visit
+        if last is not None:
+            at_home = at_home_last is None or at_home_last == last
+            out.append(
+                Contact(
+                    on=last,
+                    at_home=at_home,
+                    home_id=home if at_home else None,
+                    announced=last != self.last_unannounced,
+                )
+            )
+        if at_home_last is not None and at_home_last != last:
+            out.append(Contact(on=at_home_last, at_home=True, home_id=home))
+        unannounced = self.last_unannounced
+        if unannounced is not None and unannounced not in (last, at_home_last):
+            out.append(Contact(on=unannounced, announced=False, home_id=home))
+        if self.second_home_last_visit is not None:
+            out.append(Contact(on=self.second_home_last_visit, home_id=SECOND_HOME))
+        if self.failed_on is not None:
+            out.append(Contact(on=self.failed_on, outcome="failed", start=self.failed_at))
+        return out
+
+
+def calculate_due_dates(authority: str, child: DeskChild, as_of: date) -> DueDateAnswer:
+    """Due dates for one child described at the desk, rule by rule.
 
     Raises:
         PackNotFoundError: unknown authority.
+        OverrideError: the plan's frequency cannot apply (never for `eng_plan_frequency`).
     """
     pack = load_pack(authority)
-    events = {
-        "placement-start": placement_start,
-        "referral": referral,
-        "plan-start": plan_start,
-    }
-    facts = ChildFacts(
-        category=category,
-        placement_type=placement_type,
-        birth_date=birth_date,
-        events={k: v for k, v in events.items() if v is not None},  # type: ignore[misc]
-        flags=tuple(flags),
-    )
-    contacts: list[Contact] = []
-    if last_visit is not None:
-        at_home = last_home_visit is None or last_home_visit == last_visit
-        contacts.append(
-            Contact(on=last_visit, at_home=at_home, announced=last_visit != last_unannounced)
-        )
-    if last_home_visit is not None and last_home_visit != last_visit:
-        contacts.append(Contact(on=last_home_visit, at_home=True))
-    if last_unannounced is not None and last_unannounced not in (last_visit, last_home_visit):
-        contacts.append(Contact(on=last_unannounced, announced=False))
-    if failed_on is not None:
-        contacts.append(Contact(on=failed_on, outcome="failed", start=time(10, 0)))
-    requirements = due_dates(pack, facts, contacts, calendar_for(pack), as_of)
+    category = child.category
+    requirements = due_dates(pack, child.facts(), child.contacts(), calendar_for(pack), as_of)
     return DueDateAnswer(
         authority=authority,
         category=category,

@@ -20,7 +20,6 @@ import pytest
 
 from scheduler.store import Store
 from tests.scenarios import north_somerset_team
-from tests.scheduler.test_store import postgres_url  # noqa: F401  (the fixture)
 
 MONDAY = date(2026, 11, 30)
 ENV = {"VISITPLAN_TODAY": "2026-12-01", "VISITPLAN_USER": "racer", "COLUMNS": "200"}

@@ -17,7 +17,6 @@ from scheduler.errors import StoreError
 from scheduler.store import Store, children_table
 from tests.scenarios import north_somerset_team as make_scenario
 from tests.scheduler.test_cli import invoke
-from tests.scheduler.test_store import postgres_url  # noqa: F401  (the fixture)
 
 SECRET_NAME = "Zebedee Quartermain-Oduya"
 SECRET_BIRTH = "2015-02-29"
@@ -240,7 +239,7 @@ def test_database_errors_name_table_and_column_only_sqlite(db: str) -> None:
     assert "INSERT" not in message
 
 
-def test_database_errors_name_table_and_column_only_postgresql(postgres_url: str) -> None:  # noqa: F811
+def test_database_errors_name_table_and_column_only_postgresql(postgres_url: str) -> None:
     """The same on PostgreSQL, whose messages would otherwise quote the key and the row."""
     store = Store(postgres_url)
     store.replace_caseload(make_scenario())

@@ -15,7 +15,7 @@ import pytest
 
 from scheduler import service
 from scheduler.check import check_plan
-from scheduler.domain import Absence, Plan, Scenario
+from scheduler.domain import Absence, Plan, Scenario, SchoolTerm
 from scheduler.errors import InputError, StaleError
 from scheduler.generate import generate
 from scheduler.outcomes import as_planned
@@ -34,8 +34,17 @@ PARAMS = SolveParams(time_limit_s=2, seed=0, num_workers=1, deterministic=True)
 
 @pytest.fixture(scope="module")
 def published() -> tuple[Scenario, Plan]:
-    """A generated S authority and its two-week plan from Monday."""
+    """A generated S authority and its two-week plan from Monday.
+
+    The fortnight is a school holiday (its term ended Fri 27 Nov), so the week has morning
+    visits to retry in the afternoon and a full Monday to record: in term time school-age
+    children are seen after school (issue 10), which tests/scheduler/test_rules_planned.py
+    covers.
+    """
     scenario = generate("S", seed=3, start=MONDAY)
+    term = SchoolTerm(start=date(2026, 9, 3), end=date(2026, 11, 27))
+    authority = scenario.authority.model_copy(update={"school_terms": (term,)})
+    scenario = scenario.model_copy(update={"authority": authority})
     return scenario, plan_scenario(scenario, MONDAY, weeks=2, params=PARAMS)
 
 
@@ -150,10 +159,16 @@ def test_a_failure_recorded_on_wednesday_reopens_the_clock(store: Store) -> None
     assert plan is not None
     scenario = store.read_scenario()
     protected = {c.id for c in scenario.children if c.category == "child-protection"}
+    # A household not visited again on Tuesday: a Tuesday visit (assumed made) would see the
+    # child and leave nothing to retry.
+    again = {v.household_id for v in plan.visits if v.day == TUESDAY}
     failed = next(
         v
         for v in sorted(plan.visits, key=lambda v: (v.start, v.id))
-        if v.day == MONDAY and v.start.hour < 12 and protected & set(v.child_ids)
+        if v.day == MONDAY
+        and v.start.hour < 12
+        and protected & set(v.child_ids)
+        and v.household_id not in again
     )
     service.record_outcome(
         store, failed.id, "failed", today=WEDNESDAY, by="worker", now=NOW + timedelta(days=1)

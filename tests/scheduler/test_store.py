@@ -5,12 +5,6 @@ Runs with pytest-socket's --disable-socket: the PostgreSQL test talks over a uni
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -420,91 +414,6 @@ def test_store_refuses_bad_url() -> None:
     """A malformed URL is a StoreError, not a traceback."""
     with pytest.raises(StoreError, match="cannot open the store"):
         Store("nonsense://")
-
-
-def _initdb() -> str | None:
-    """The initdb binary, if PostgreSQL is installed."""
-    found = shutil.which("initdb")
-    if found:
-        return found
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return candidates[-1] if candidates else None
-
-
-def _run(command: list[str]) -> None:
-    """Run a PostgreSQL tool, failing the test with its output when it fails."""
-    done = subprocess.run(command, check=False, capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster listening only on a unix socket.
-
-    The cluster lives in a short directory under the system temp dir rather than tmp_path:
-    a unix socket path must stay under about 100 characters, and when we run as root the
-    postgres user must be able to reach it (pytest's tmp_path root is private to root).
-    """
-    initdb = _initdb()
-    if initdb is None:
-        pytest.skip("PostgreSQL is not installed (no initdb)")
-    bindir = Path(initdb).resolve().parent
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL")
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    base = Path(tempfile.mkdtemp(prefix="vp-pg-"))
-    data, sock, log = base / "data", base / "sock", base / "log"
-    sock.mkdir()
-    if prefix:
-        base.chmod(0o755)
-        for path in (base, sock):
-            shutil.chown(path, "postgres")
-    try:
-        _run(
-            [
-                *prefix,
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "visitplan",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-            ]
-        )
-        options = f"-k {sock} -c listen_addresses='' -F"
-        _run(
-            [
-                *prefix,
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-w",
-                "-l",
-                str(log),
-                "start",
-            ]
-        )
-        try:
-            yield f"postgresql+psycopg2://visitplan@/postgres?host={sock}"
-        finally:
-            subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                check=False,
-                capture_output=True,
-            )
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.integration

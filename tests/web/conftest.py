@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from integrations.feeds import issue_token, make_app, revoke_token
+from integrations.feeds import FeedServer, issue_token, make_app, revoke_token
 from scheduler import service
 from scheduler.accounts import add_user
 from scheduler.domain import Plan, Scenario
+from scheduler.feed_source import StoreFeedSource
 from scheduler.generate import generate
 from scheduler.store import Store
 from scheduler.web.app import create_app
@@ -168,14 +169,21 @@ def make_client(
     store: Store, base_url: str = "http://testserver", **services: object
 ) -> TestClient:
     """A TestClient on a desk over `store` at NOW."""
-    desk_services = DeskServices(issue_token, revoke_token, services.get("publish"))  # type: ignore[arg-type]
+    feeds = FeedServer(StoreFeedSource(store), lambda: NOW)
+
+    def revoke(store: Store, worker_id: str, now: datetime) -> bool:
+        ended = revoke_token(store, worker_id, now)
+        feeds.look_again()  # as `visitplan serve` wires it: a revoked URL ends at once
+        return ended
+
+    desk_services = DeskServices(issue_token, revoke, services.get("publish"))  # type: ignore[arg-type]
     app = create_app(
         store,
         lambda: NOW,
         SECRET,
         desk_services,
         base_url,
-        make_app(lambda: store, lambda: NOW),
+        make_app(feeds),
         services.get("attribution"),  # type: ignore[arg-type]
     )
     with warnings.catch_warnings():
