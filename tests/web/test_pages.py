@@ -82,7 +82,7 @@ def test_board_has_workers_as_rows_and_days_as_columns(client, desk: Desk, store
     html = client.get(f"/teams/{desk.team_a}/week?start=2026-11-30").text
     snap = snapshot(store)
     team_workers = [w for w in snap.scenario.workers if w.team_id == desk.team_a]
-    rows = re.findall(r'<th scope="row">([^<]+)<br>', html)
+    rows = [unescape(r) for r in re.findall(r'<th scope="row">([^<]+)<br>', html)]
     assert rows == [w.name for w in team_workers]
     days = re.findall(r'<th scope="col"[^>]*>([A-Z][a-z]{2} \d+ [A-Z][a-z]{2})', html)
     assert days == ["Mon 30 Nov", "Tue 1 Dec", "Wed 2 Dec", "Thu 3 Dec", "Fri 4 Dec"]
