@@ -1647,12 +1647,28 @@ def child_edit(
         list[str] | None, typer.Option(help="Remove a flag (repeatable).")
     ] = None,
     case_ref: Annotated[str | None, typer.Option(help="A corrected case reference.")] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERIOD",
+            help="How often the plan or conference says the child is seen, e.g. "
+            "'10 working days' (it can only make visits earlier).",
+        ),
+    ] = None,
+    every_source: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Who set --every, e.g. 'CP conference 3 Dec'."),
+    ] = None,
+    no_every: Annotated[
+        bool, typer.Option("--no-every", help="The plan no longer sets its own frequency.")
+    ] = False,
     reason: Annotated[str | None, typer.Option(help="Why, for the history.")] = None,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change a child's facts (category, placement, homes, worker, flags); kept in the history.
+    """Change a child's facts (category, placement, homes, worker, flags, the plan's own
+    frequency); every change is kept in the history with who and when.
 
     Example: visitplan child edit c-0042 --category child-protection --plan-start 2026-12-03
     --reason "initial conference"
@@ -1663,6 +1679,17 @@ def child_edit(
         _choice(value, FLAGS, "--flag")
     if (area is None) != (new_household is None):
         raise typer.BadParameter("a new home needs both --new-household ID and --area")
+    if every_source is not None and every is None:
+        raise typer.BadParameter(
+            "needs --every (the frequency it sets)", param_hint="--every-source"
+        )
+    if no_every and every is not None:
+        raise typer.BadParameter("give --every or --no-every, not both", param_hint="--no-every")
+    frequency = None
+    if every is not None:
+        from scheduler.domain import PlanFrequency
+
+        frequency = PlanFrequency(every=parse_period(every, "--every"), source=every_source)
     with handled():
         home = _new_home(new_household, area, lat, lon, team) if new_household else None
         changed = service.edit_child(
@@ -1681,6 +1708,8 @@ def child_edit(
             add_flags=tuple(flag or ()),  # type: ignore[arg-type]
             remove_flags=tuple(remove_flag or ()),  # type: ignore[arg-type]
             case_ref=case_ref,
+            frequency=frequency,
+            clear_frequency=no_every,
             reason=reason,
             by=who(by),
             now=now_local(),
