@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.params import SolveParams
+from solver.params import SolveParams, safety_net_s
 from solver.problem import GRAIN_MIN, Problem
 
 
@@ -28,6 +28,14 @@ class DayVisit:
         if self.second_resource is None:
             return (self.resource,)
         return (self.resource, self.second_resource)
+
+
+@dataclass
+class SafetyNet:
+    """Set when a solve was stopped by its wall-clock safety net instead of its deterministic
+    limit or a proof: its result may then differ on a quieter machine."""
+
+    tripped: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,11 +76,13 @@ def sequence_day(
     first_tasks: Collection[int],
     params: SolveParams,
     only_resource: int | None = None,
+    net: SafetyNet | None = None,
 ) -> DaySequence | None:
     """Start times for `visits` on `day`, minimising travel, or None if none fits.
 
     `first_tasks` are tasks whose visit is their first in the horizon (retry part of day).
-    With `only_resource`, only that resource's visits and route are considered.
+    With `only_resource`, only that resource's visits and route are considered. `net` records
+    a solve stopped by the wall-clock safety net.
     """
     if only_resource is not None:
         visits = [x for x in visits if only_resource in x.attendees()]
@@ -149,8 +159,14 @@ def sequence_day(
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
     solver.parameters.max_deterministic_time = params.sequence_time_limit_s
-    solver.parameters.max_time_in_seconds = 4 * params.sequence_time_limit_s
+    solver.parameters.max_time_in_seconds = safety_net_s(params.sequence_time_limit_s)
     status = solver.solve(model)
+    if (
+        net is not None
+        and status != cp_model.OPTIMAL
+        and solver.wall_time >= 0.99 * safety_net_s(params.sequence_time_limit_s)
+    ):
+        net.tripped = True
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return DaySequence(
