@@ -440,7 +440,16 @@ class Plan(DomainModel):
     status: str = Field(default="UNKNOWN", description="Solver status.")
     objective: float | None = None
     bound: float | None = None
-    runtime_s: float | None = None
+    runtime_s: float | None = Field(
+        default=None,
+        description="Unused: timing is reported on stderr, never in the plan (kept so plans "
+        "stored with it still load).",
+    )
+    safety_net: bool = Field(
+        default=False,
+        description="A solve was stopped by its wall-clock safety net (a very busy machine): "
+        "the plan may differ from one made on a quieter machine.",
+    )
     team_inputs: dict[str, str] = Field(
         default_factory=dict,
         description="Team group ('+'-joined team ids) -> fingerprint of the inputs its visits "

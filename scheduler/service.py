@@ -234,11 +234,15 @@ def plan_caseload(
     weeks: int,
     params: SolveParams,
     progress: Callable[[str], None] | None = None,
+    processes: int | None = None,
 ) -> Plan:
-    """Plan `weeks` from `start` for a scenario with the CP-SAT planner."""
+    """Plan `weeks` from `start` for a scenario with the CP-SAT planner, team groups in
+    `processes` processes (default: the machine's cores)."""
     from scheduler.planning import plan_scenario
 
-    return plan_scenario(scenario, start, weeks=weeks, params=params, progress=progress)
+    return plan_scenario(
+        scenario, start, weeks=weeks, params=params, progress=progress, processes=processes
+    )
 
 
 def check(scenario: Scenario, plan: Plan) -> CheckReport:
@@ -319,6 +323,7 @@ def replan_caseload(
     progress: Callable[[str], None] | None = None,
     apply: bool = False,
     now: datetime | None = None,
+    processes: int | None = None,
 ) -> ReplanReport:
     """Propose (and with `apply`, store) a least-disruption re-plan of the current plan.
 
@@ -335,7 +340,7 @@ def replan_caseload(
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
-    planner = cp_sat_planner(solve_params, progress)
+    planner = cp_sat_planner(solve_params, progress, processes)
     report = replan(scenario, current, from_date, planner)
     if apply:
         assert now is not None

@@ -247,6 +247,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             bound = solver.best_objective_bound
     status = _STATUS.get(code, SolveStatus.UNKNOWN)
     solved = values is not None
+    first_solution_s = time.perf_counter() - began if solved else None
     if values is not None:
         objective = float(objective_of(stage.model, values))
         if not replan and params.search:
@@ -318,6 +319,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         objective=objective,
         bound=bound,
         runtime_s=time.perf_counter() - began,
+        first_solution_s=first_solution_s,
         params=params,
         assignments=tuple(chosen.routed.assignments),
         penalties=penalties,
