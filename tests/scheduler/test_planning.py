@@ -398,3 +398,86 @@ def test_capacity_breach_says_how_many_visit_hours_short_in_which_week(
                 f"team capacity short in team t1 by {hours / 60:.1f} visit-hours in week 49 "
                 "(30 Nov to Sun 6 Dec 2026): the one eligible worker had 8.0 h by Wed 2 Dec 2026"
             )
+
+
+def _burn(seconds: float) -> None:
+    """Keeps one core busy (another job on the machine)."""
+    import time as clock
+
+    end = clock.perf_counter() + seconds
+    while clock.perf_counter() < end:
+        sum(i * i for i in range(10_000))
+
+
+def test_issue_9_same_plan_on_a_busy_machine_and_with_any_processes() -> None:
+    """Issue 9 point 4: the same scenario, start, weeks and seed give the same plan JSON byte
+    for byte, planned alone, while another process burns CPU, and in two processes."""
+    import multiprocessing
+
+    from scheduler.generate import generate
+
+    scenario = generate("M", seed=5, start=MONDAY, children=120)
+    quiet = plan_scenario(scenario, MONDAY, weeks=2, processes=1)
+    burner = multiprocessing.get_context("spawn").Process(target=_burn, args=(60.0,))
+    burner.start()
+    try:
+        busy = plan_scenario(scenario, MONDAY, weeks=2, processes=1)
+        two = plan_scenario(scenario, MONDAY, weeks=2, processes=2)
+    finally:
+        burner.terminate()
+        burner.join()
+    assert quiet.visits
+    assert not quiet.safety_net
+    assert quiet.runtime_s is None
+    assert quiet.model_dump_json() == busy.model_dump_json() == two.model_dump_json()
+
+
+def test_cover_joins_only_neighbouring_teams_in_pairs() -> None:
+    """Cross-team cover: each team joins one neighbour (id order), never the whole authority."""
+    from scheduler.generate import generate
+    from scheduler.translate import team_groups
+
+    scenario = generate("M", seed=0, start=MONDAY, children=400)
+    covered = scenario.model_copy(
+        update={"authority": scenario.authority.model_copy(update={"cross_team_cover": True})}
+    )
+    groups = team_groups(covered)
+    neighbours = {t.id: set(t.neighbours) for t in scenario.teams}
+    assert sorted(t for g in groups for t in g) == sorted(t.id for t in scenario.teams)
+    assert all(len(g) <= 2 for g in groups)
+    assert all(b in neighbours[a] for a, b in (g for g in groups if len(g) == 2))
+    assert team_groups(scenario) == [(t.id,) for t in sorted(scenario.teams, key=lambda t: t.id)]
+
+
+def test_cover_plan_passes_the_checker() -> None:
+    """With cover on, every visit is by the household's team or a neighbour (checker 4)."""
+    from scheduler.check import check_plan
+    from scheduler.generate import generate
+
+    scenario = generate("M", seed=1, start=MONDAY, children=150)
+    covered = scenario.model_copy(
+        update={"authority": scenario.authority.model_copy(update={"cross_team_cover": True})}
+    )
+    plan = plan_scenario(covered, MONDAY, weeks=1, processes=1)
+    assert plan.visits
+    assert [v.message for v in check_plan(covered, plan).hard] == []
+
+
+def test_a_team_groups_own_context_translates_to_the_same_problem() -> None:
+    """A TeamJob carries only its group's part of the context: same problem as the whole."""
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.planning import group_context
+    from scheduler.translate import households_by_group, make_context, team_groups, to_problem
+
+    scenario = generate("M", seed=3, start=MONDAY, children=300)
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 1, 1)
+    groups = team_groups(scenario)
+    assert len(groups) > 1
+    homes = households_by_group(scenario, groups)
+    for g in groups:
+        small = group_context(ctx, g, (h.id for h in homes[g]))
+        assert len(small.scenario.children) < len(scenario.children)
+        assert to_problem(small, g).problem == to_problem(ctx, g).problem
