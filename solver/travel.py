@@ -37,7 +37,9 @@ def day_route_terms(
     """("travel", resource id, cost) terms: a round trip per visit less what joining saves.
 
     `join[t, u, d, r]` (t joins u's trip) needs both visits on r's day; each visit joins at
-    most one and is joined by at most one.
+    most one and is joined by at most one. Only households allocated to r join or are joined
+    on r's days: a colleague covering a visit is rare (it costs continuity) and is charged
+    the full round trip, which keeps the model to a worker's own caseload per day.
     """
     if not per_min:
         return []
@@ -54,18 +56,23 @@ def day_route_terms(
         base = resource.location
         home = {t: problem.tasks[t].location for t in tasks}
         order = sorted(tasks, key=lambda t: (tt[base][home[t]], t))
+        own = [t for t in order if r in problem.tasks[t].preferred_resources]
         lits = {t: cp_model.LinearExpr.sum(tasks[t]) for t in order}
         joins_of: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         joined_by: dict[int, list[cp_model.IntVar]] = defaultdict(list)
         weights: list[int] = []
         variables: list[cp_model.IntVar] = []
-        for i, t in enumerate(order):
+        for t in order:
             trip = tt[base][home[t]] + tt[home[t]][base]
             if trip:
                 weights.extend(trip for _ in tasks[t])
                 variables.extend(tasks[t])
+            if r not in problem.tasks[t].preferred_resources:
+                continue
             savings = sorted(
-                (trip - join_cost_min(problem, base, home[u], home[t]), u) for u in order[:i]
+                (trip - join_cost_min(problem, base, home[u], home[t]), u)
+                for u in own
+                if (tt[base][home[u]], u) < (tt[base][home[t]], t)
             )
             best = [(x, u) for x, u in savings[::-1] if x > 0][:JOIN_CHOICES]
             for saving, u in sorted(best, key=lambda item: item[1]):
