@@ -370,7 +370,11 @@ def _solve_team(
         f"team {name}: {solution.status.value} in {solution.runtime_s:.1f} s, "
         f"{len(solution.assignments)} visits modelled, {solution.cut_rounds} cut rounds, "
         f"{len(solution.dropped)} dropped"
-        + ("; search skipped (the check found nothing to improve)" if solution.search_skipped else "")
+        + (
+            "; search skipped (the check found nothing to improve)"
+            if solution.search_skipped
+            else ""
+        )
         + ("; warm start kept (it measured better)" if solution.kept_warm_start else "")
     )
     out.drafts = _solution_drafts(tp, solution)
@@ -574,7 +578,7 @@ def _plan_teams(
             tuple(v for v in previous if v.household_id in {h.id for h in homes_of[g]}),
             previous_end,
             g,
-            params.model_copy(update={"time_limit_s": limit}),
+            params.model_copy(update={"time_limit_s": limit, "penalties": False}),
         )
         for g, limit in zip(groups, limits, strict=True)
         if g not in kept

@@ -73,9 +73,7 @@ class Sequencer:
     net: SafetyNet = field(default_factory=SafetyNet)
     _cache: dict[tuple, DaySequence | None] = field(default_factory=dict)
 
-    def group(
-        self, day: int, visits: list[DayVisit], first: Collection[int]
-    ) -> DaySequence | None:
+    def group(self, day: int, visits: list[DayVisit], first: Collection[int]) -> DaySequence | None:
         """One group's sequence, or None if it does not fit."""
         first_here = frozenset(t for t in first if any(x.task == t for x in visits))
         key = (day, tuple(visits), first_here)

@@ -77,7 +77,9 @@ def measure(problem: Problem, assignments: Iterable[Assignment], travel_min: int
         covered = [d for t in clock.tasks for d, u in days[t] if u or not clock.unannounced]
         late = uncovered_days(problem, clock, covered)
         lateness += clock.weight_per_day * len(late)
-        breaches += sum(1 for i, e in enumerate(late) if e <= horizon and (i == 0 or late[i - 1] != e - 1))
+        breaches += sum(
+            1 for i, e in enumerate(late) if e <= horizon and (i == 0 or late[i - 1] != e - 1)
+        )
         if clock.buffer_days and 0 <= clock.first_due_day < horizon:
             first = min(covered, default=problem.window_days + 1)
             start = max(0, clock.first_due_day - clock.buffer_days + 1)

@@ -6,7 +6,6 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
 
 from solver.problem import SolverModel
 
-
 SAFETY_NET_MIN_S = 30.0
 """The least wall-clock seconds any deterministic limit's safety net allows: a solve under
 heavy load runs several times slower than its deterministic time, and presolve is not
@@ -82,3 +81,6 @@ class SolveParams(SolverModel):
     )
     weights: Weights = Field(default_factory=Weights)
     log: bool = Field(default=False, description="Print CP-SAT's search log.")
+    penalties: bool = Field(
+        default=True, description="Report each objective term per subject (`Solution.penalties`)."
+    )

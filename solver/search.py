@@ -296,9 +296,7 @@ def improve(
     return result
 
 
-def _solve_part(
-    part: cp_model.CpModel, seed: int
-) -> tuple[list[int] | None, float, bool, bool]:
+def _solve_part(part: cp_model.CpModel, seed: int) -> tuple[list[int] | None, float, bool, bool]:
     """One neighbourhood solved from its hint: the solution (None if none was found), the
     deterministic seconds spent, whether the wall-clock safety net stopped it, and whether
     it was proved optimal."""

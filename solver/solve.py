@@ -313,7 +313,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             if warm.measures.key() < chosen.measures.key():
                 chosen = warm
                 values = start_values
-    penalties = _penalties(stage, values)
+    penalties = _penalties(stage, values) if params.penalties else ()
     return Solution(
         status=status,
         objective=objective,

@@ -28,8 +28,7 @@ def task(
     preferred: tuple[int, ...] = (),
 ) -> Task:
     options = tuple(
-        TaskDay(day=d, duration_min=60, windows=((0, 23 * 60),), resources=resources)
-        for d in days
+        TaskDay(day=d, duration_min=60, windows=((0, 23 * 60),), resources=resources) for d in days
     )
     return Task(id=tid, location=location, days=options, preferred_resources=preferred)
 
@@ -197,8 +196,6 @@ def test_measures_count_breaches_inside_the_horizon_only() -> None:
             travel_min=line_travel([0, 10]),
             resources=(resource("w1", 0, range(0)),),
             tasks=(Task(id="h", location=1),),
-            clocks=(
-                Clock(id="c", subject="c", tasks=(0,), first_due_day=due, weight_per_day=1),
-            ),
+            clocks=(Clock(id="c", subject="c", tasks=(0,), first_due_day=due, weight_per_day=1),),
         )
         assert measure(problem, [], 0).breaches == breaches
