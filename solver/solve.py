@@ -44,6 +44,7 @@ class _Stage1:
 
     def __init__(self, problem: Problem, params: SolveParams) -> None:
         self.model = cp_model.CpModel()
+        self._literals: dict[tuple, cp_model.IntVar] | None = None
         self.vars: Variables = make_variables(self.model, problem)
         for add in (
             add_one_lead_per_visit,
@@ -61,17 +62,19 @@ class _Stage1:
         self.model.minimize(cp_model.LinearExpr.sum([expr for _term, _subject, expr in self.terms]))
 
     def all_literals(self) -> dict[tuple, cp_model.IntVar]:
-        """Every decision literal under a stable key (for hints across rounds)."""
-        out: dict[tuple, cp_model.IntVar] = {}
-        for name, store in (
-            ("visit", self.vars.visit),
-            ("main", self.vars.main),
-            ("second", self.vars.second),
-            ("unannounced", self.vars.unannounced),
-        ):
-            for key, lit in store.items():
-                out[(name, *key)] = lit
-        return out
+        """Every decision literal under a stable key (for hints across rounds), built once."""
+        if self._literals is None:
+            out: dict[tuple, cp_model.IntVar] = {}
+            for name, store in (
+                ("visit", self.vars.visit),
+                ("main", self.vars.main),
+                ("second", self.vars.second),
+                ("unannounced", self.vars.unannounced),
+            ):
+                for key, lit in store.items():
+                    out[(name, *key)] = lit
+            self._literals = out
+        return self._literals
 
 
 def _lookahead_travel(problem: Problem, v: Variables, params: SolveParams) -> list[Term]:
