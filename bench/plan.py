@@ -9,7 +9,7 @@ planner's warm start, routed and polished, no search: `SolveParams(search=False)
 (the planner as the command line runs it: deterministic limits, `--processes` processes).
 `4L` is L with 30,000 children. Each (size, planner) runs in its own process; a thread
 samples that process and all its descendants (the pool's processes) with psutil every
-0.1 s: `cpu_s` sums every process's CPU time, `rss_mb` is the largest sum of all their
+0.25 s: `cpu_s` sums every process's CPU time, `rss_mb` is the largest sum of all their
 resident memory seen at once. Wall-clock figures depend on the machine's load; CPU seconds
 and the plans themselves do not (deterministic limits).
 
@@ -46,7 +46,7 @@ SIZES = {"S": ("S", None), "M": ("M", None), "L": ("L", None), "4L": ("L", 30_00
 class TreeSampler:
     """Samples a process and its descendants: CPU seconds each, and their summed RSS."""
 
-    def __init__(self, period_s: float = 0.1) -> None:
+    def __init__(self, period_s: float = 0.25) -> None:
         import psutil
 
         self.root = psutil.Process()
