@@ -208,10 +208,11 @@ def _check_hint(stage: _Stage1, params: SolveParams) -> tuple[int, list[int] | N
 def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     """Plans the problem: who visits which task on which day, and when in the horizon.
 
-    Stage 1 chooses days and resources within daily capacity: a greedy warm start, repaired
-    and bounded by one CP-SAT solve of the whole team (the cheap check: when its bound shows
-    the start cannot be improved by more than `absolute_gap_limit`, the search is skipped),
-    then improved worker by worker (solver.search). Stage 2 sequences each horizon day
+    Stage 1 chooses days and resources within daily capacity: a greedy warm start, checked
+    against the model (repaired by a whole-team CP-SAT solve if it breaks a rule), then
+    improved worker by worker (solver.search; when its first pass finds nothing to improve,
+    the rest of the search is skipped). Re-plans solve the whole team with CP-SAT from the
+    published visits instead. Stage 2 sequences each horizon day
     exactly; an unsequenceable set becomes a no-good cut and stage 1 is re-solved
     (logic-based Benders), up to `params.max_cut_rounds`; what still does not fit is dropped
     and reported in `Solution.dropped`. The warm start, routed and polished on its own, is
@@ -237,6 +238,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     code, values = (cp_model.UNKNOWN, None)
     if start_values is not None and not replan:
         code, values = _check_hint(stage, params)
+        code = cp_model.FEASIBLE if values is not None else code  # feasible, not proved
     if values is None:
         # A re-plan, or a warm start that breaks a rule of the model: one solve of the whole
         # team repairs it (CP-SAT starts from the hint and keeps what it can).
