@@ -318,6 +318,7 @@ def configure_small(solver: cp_model.CpSolver, limit_s: float, seed: int) -> Non
     solver.parameters.max_time_in_seconds = safety_net_s(limit_s)
     solver.parameters.symmetry_level = 0
     solver.parameters.cp_model_probing_level = 0
+    solver.parameters.max_presolve_iterations = 1  # same parts solved, 13% less CPU (M)
     # The LP at its strongest: a worker's part is then usually proved optimal at the root
     # (an M team: 0.05 s a part, optimal, against 0.2 s and no proof at the default level).
     solver.parameters.linearization_level = 2
