@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,11 +255,13 @@ def improve(
     values: list[int],
     budget_s: float,
     seed: int,
+    after_pass: Callable[[list[int]], None] | None = None,
 ) -> SearchResult:
     """Re-solves each worker's neighbourhood in turn from `values` (a feasible assignment of
     every variable), for `passes_for(budget_s, neighbourhoods)` whole passes, stopping early
     after a pass that improved nothing. Passes depend only on the budget and the problem,
-    so a longer budget repeats a shorter one's passes and adds more: never worse."""
+    so a longer budget repeats a shorter one's passes and adds more. `after_pass` is given
+    the values after each pass that improved something (a checkpoint)."""
     parts = neighbourhoods(problem)
     by_task = _decisions(v)
     current = list(values)
@@ -292,6 +295,8 @@ def improve(
         result.passes += 1
         if not improved:
             break
+        if after_pass is not None:
+            after_pass(current)
     result.values, result.objective = current, best
     return result
 

@@ -253,11 +253,18 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     status = _STATUS.get(code, SolveStatus.UNKNOWN)
     solved = values is not None
     first_solution_s = time.perf_counter() - began if solved else None
+    checkpoints: list[list[int]] = []
     if values is not None:
         objective = float(objective_of(stage.model, values))
         if not replan and params.search:
             searched = improve(
-                stage.model, current, stage.vars, values, params.time_limit_s, params.seed
+                stage.model,
+                current,
+                stage.vars,
+                values,
+                params.time_limit_s,
+                params.seed,
+                after_pass=checkpoints.append,
             )
             values = searched.values
             net.tripped |= searched.safety_net
@@ -311,13 +318,21 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             assignments = _assignments(current, stage, decisions)
     chosen = _finished(current, params, stage, sequencer, assignments)
     warm = None
-    if not replan and start_values is not None:
-        warm_assignments = _assignments(current, stage, _decisions(stage, start_values))
-        if warm_assignments != assignments:
-            warm = _finished(current, params, stage, sequencer, warm_assignments)
-            if warm.measures.key() < chosen.measures.key():
-                chosen = warm
-                values = start_values
+    if not replan and start_values is not None and rounds == 0:
+        # The warm start and every earlier pass's solution (checkpoints) are routed,
+        # polished and measured too; the best stands, so a longer search (which repeats a
+        # shorter one's passes) can never end worse on the manager's measures.
+        seen = [assignments]
+        for earlier in [start_values, *checkpoints]:
+            other = _assignments(current, stage, _decisions(stage, earlier))
+            if other in seen:
+                continue
+            seen.append(other)
+            candidate = _finished(current, params, stage, sequencer, other)
+            if earlier is start_values:
+                warm = candidate
+            if candidate.measures.key() < chosen.measures.key():
+                chosen, values = candidate, earlier
     penalties = _penalties(stage, values) if params.penalties else ()
     return Solution(
         status=status,

@@ -481,3 +481,25 @@ def test_a_team_groups_own_context_translates_to_the_same_problem() -> None:
         small = group_context(ctx, g, (h.id for h in homes[g]))
         assert len(small.scenario.children) < len(scenario.children)
         assert to_problem(small, g).problem == to_problem(ctx, g).problem
+
+
+def test_more_time_never_worsens_a_generated_team() -> None:
+    """Issue 12: on a generated team, a longer limit never measures worse (breaches,
+    lateness, continuity, retry buffer, travel, lexicographically) than a shorter one."""
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.translate import make_context, team_groups, to_problem
+    from solver import solve
+
+    scenario = generate("S", seed=4, start=MONDAY, children=60)
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 2, 4)
+    (group,) = team_groups(scenario)
+    problem = to_problem(ctx, group).problem
+    keys = []
+    for limit in (0.01, 0.4, 1.6):
+        solution = solve(problem, SolveParams(time_limit_s=limit))
+        assert solution.measures is not None
+        keys.append(solution.measures.key())
+    assert keys == sorted(keys, reverse=True)
