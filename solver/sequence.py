@@ -234,9 +234,7 @@ def _sequence_alone(
     return DaySequence(start_min=dict(sorted(best[1].items())), travel_min=best[0][0])
 
 
-def _earliest(
-    ranges: list[list[int]], earliest: int, duration: int, shift: Shift
-) -> int | None:
+def _earliest(ranges: list[list[int]], earliest: int, duration: int, shift: Shift) -> int | None:
     """The first grain start at or after `earliest` in `ranges` (grain intervals) that ends
     by the shift's end and overlaps no busy time."""
     earliest = max(earliest, shift.start_min)

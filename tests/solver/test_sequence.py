@@ -18,10 +18,10 @@ def _day(seed: int) -> tuple[Problem, list[DayVisit], set[int]]:
     rng = random.Random(seed)
     n = rng.randint(1, 4)
     points = [(rng.randint(0, 20), rng.randint(0, 20)) for _ in range(n + 1)]
-    travel = tuple(
-        tuple(abs(a[0] - b[0]) + abs(a[1] - b[1]) for b in points) for a in points
-    )
-    busy = ((rng.choice([10, 11, 13]) * 60, rng.choice([12, 14]) * 60),) if rng.random() < 0.5 else ()
+    travel = tuple(tuple(abs(a[0] - b[0]) + abs(a[1] - b[1]) for b in points) for a in points)
+    busy: tuple[tuple[int, int], ...] = ()
+    if rng.random() < 0.5:
+        busy = ((rng.choice([10, 11, 13]) * 60, rng.choice([12, 14]) * 60),)
     shift = Shift(day=0, start_min=9 * 60, end_min=rng.choice([15, 17, 18]) * 60, busy=busy)
     tasks = []
     for k in range(n):
