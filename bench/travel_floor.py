@@ -29,7 +29,7 @@ from policies import load_pack
 from scheduler.domain import Plan, Scenario, Visit, Worker
 from scheduler.due import calendar_for
 from scheduler.translate import Context, is_available, make_context, minutes_of, start_ranges
-from scheduler.visiting import travel_min
+from scheduler.visiting import place_of, travel_between
 from solver.polish import shortest_round_trip
 
 GRAIN_MIN = 15
@@ -94,8 +94,7 @@ def _allowed_days(ctx: Context, worker: Worker, visit: Visit, plan: Plan) -> lis
     home = next(h for h in scenario.households if h.id == visit.household_id)
     kids = ctx.kids.get(home.id, ())
     latest = min(plan.end, max(visit.due or plan.end, visit.day))
-    speed = scenario.authority.travel_speed_kmh
-    trip = travel_min(worker.base_lat, worker.base_lon, home.lat, home.lon, speed)
+    trip = travel_between(place_of(worker), place_of(home), scenario.authority)
     earliest, last_end = minutes_of(worker.day_start) + trip, minutes_of(worker.day_end) - trip
     out = []
     day = plan.start
@@ -133,7 +132,6 @@ def dated_floor(plan: Plan, scenario: Scenario) -> int:
     ctx = make_context(scenario, pack, calendar_for(pack), plan.start, weeks, 0)
     workers = {w.id: w for w in scenario.workers}
     homes = {h.id: h for h in scenario.households}
-    speed = scenario.authority.travel_speed_kmh
     made: dict[str, list[Visit]] = defaultdict(list)
     for visit in plan.visits:
         if visit.status == "planned":
@@ -143,9 +141,8 @@ def dated_floor(plan: Plan, scenario: Scenario) -> int:
     for worker_id, visits in sorted(made.items()):
         worker = workers[worker_id]
         visits = sorted(visits, key=lambda v: (v.start, v.id))
-        points = [(worker.base_lat, worker.base_lon)]
-        points += [(homes[v.household_id].lat, homes[v.household_id].lon) for v in visits]
-        matrix = [[travel_min(*a, *b, speed) for b in points] for a in points]
+        points = [place_of(worker), *(place_of(homes[v.household_id]) for v in visits)]
+        matrix = [[travel_between(a, b, scenario.authority) for b in points] for a in points]
         cap = worker.max_visits_per_day or scenario.authority.max_visits_per_day
         allowed = [_allowed_days(ctx, worker, v, plan) for v in visits]
         total += worker_floor(matrix, [v.household_id for v in visits], allowed, cap)

@@ -1,17 +1,60 @@
-"""CalDAV publishing, ICS files and subscription feeds, on scheduler's domain types."""
+"""CalDAV publishing, ICS files and subscription feeds, on scheduler's domain types.
 
+Other packages import from here: what `__all__` lists is the integrations' public face.
+"""
+
+from integrations.dav import (
+    DavConfig,
+    PublishReport,
+    busy_for_scenario,
+    connect,
+    fetch_busy,
+    publish_plan,
+    read_config,
+)
 from integrations.errors import (
     AuthError,
     CalendarError,
     ConfigError,
     ConflictError,
+    OutputError,
     UnreachableError,
 )
+from integrations.events import EventContext
+from integrations.feeds import (
+    FeedInputs,
+    FeedParams,
+    FeedServer,
+    FeedSource,
+    issue_token,
+    make_app,
+    revoke_token,
+)
+from integrations.ics import write_ics
+from integrations.ledger import Ledger
 
 __all__ = [
     "AuthError",
     "CalendarError",
     "ConfigError",
     "ConflictError",
+    "DavConfig",
+    "EventContext",
+    "FeedInputs",
+    "FeedParams",
+    "FeedServer",
+    "FeedSource",
+    "Ledger",
+    "OutputError",
+    "PublishReport",
     "UnreachableError",
+    "busy_for_scenario",
+    "connect",
+    "fetch_busy",
+    "issue_token",
+    "make_app",
+    "publish_plan",
+    "read_config",
+    "revoke_token",
+    "write_ics",
 ]

@@ -8,14 +8,15 @@ updated after each successful write, so it always tells what the server holds.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,23 +30,23 @@ from integrations.errors import (
     ConflictError,
     UnreachableError,
 )
-from integrations.ics import (
-    CANCEL_GRACE,
+from integrations.events import EventContext, is_ours
+from integrations.ics import CANCEL_GRACE, render_object
+from integrations.ledger import (
     CANCELLED,
     CANCELLING,
     DELETED,
     PUBLISHED,
-    is_ours,
+    Ledger,
     merged,
-    render_object,
     revise,
     revision_of,
 )
-from scheduler.domain import BusyTime, Scenario, Visit, Worker, WorkerId
-from scheduler.store import LedgerEntry
+from scheduler import BusyTime, LedgerEntry, Scenario, Visit, Worker, WorkerId
 
 if TYPE_CHECKING:
-    from caldav import Calendar, DAVClient, Principal
+    from caldav.collection import Calendar, Principal
+    from caldav.davclient import DAVClient
 
 ENV_URL = "VISITPLAN_CALDAV_URL"
 ENV_USERNAME = "VISITPLAN_CALDAV_USERNAME"
@@ -54,19 +55,8 @@ ENV_CONFIG = "VISITPLAN_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/visitplan/caldav.toml")
 CALENDAR_PREFIX = "visitplan-"
 
+T = TypeVar("T")
 Action = Literal["create", "update", "cancel", "delete", "conflict"]
-
-
-class Ledger(Protocol):
-    """The store's calendar ledger, as publishing uses it."""
-
-    def ledger_all(self, worker_id: str | None = None) -> tuple[LedgerEntry, ...]:
-        """Every ledger entry."""
-        ...
-
-    def ledger_put(self, entry: LedgerEntry) -> None:
-        """Insert or replace one entry."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -163,18 +153,48 @@ def wrapped(what: str) -> Iterator[None]:
             raise UnreachableError(
                 f"{what}: the CalDAV server cannot be reached ({type(exc).__name__})"
             ) from None
-        raise
+        # Anything else inside a CalDAV call is an answer caldav could not make sense of
+        # (a broken XML or iCalendar body, a missing property): the server's fault, not ours.
+        raise CalendarError(
+            f"{what}: the CalDAV server's answer could not be read ({type(exc).__name__})"
+        ) from None
+
+
+def check_url(url: str) -> None:
+    """Refuse a CalDAV URL that is not `http(s)://host[:port][/path]`, naming what is wrong.
+
+    The message never repeats user information (a password may sit in the URL).
+
+    Raises:
+        ConfigError: the URL is malformed.
+    """
+    expected = "expected http://host[:port]/path or https://..."
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number in range
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"the CalDAV URL is malformed ({exc}); {expected}") from None
+    if parts.scheme not in ("http", "https"):
+        scheme = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise ConfigError(f"the CalDAV URL has {scheme}; {expected}")
+    if not host:
+        raise ConfigError(f"the CalDAV URL has no host name; {expected}")
+    if any(c.isspace() for c in url) or port == 0:
+        raise ConfigError(f"the CalDAV URL is malformed; {expected}")
 
 
 def connect(config: DavConfig) -> DAVClient:
     """A caldav client for `config` (explicit URL, so the host's environment cannot redirect it).
 
     Raises:
+        ConfigError: the URL is malformed.
         AuthError: the credentials are refused.
         UnreachableError: the server does not answer.
     """
-    from caldav import get_davclient
+    from caldav.davclient import get_davclient
 
+    check_url(config.url)
     kwargs: dict[str, Any] = {
         "url": config.url,
         "username": config.username,
@@ -193,6 +213,14 @@ def connect(config: DavConfig) -> DAVClient:
 
 
 # --------------------------------------------------------------------- calendars
+
+
+def _sync(value: T | Coroutine[Any, Any, T]) -> T:
+    """A caldav result: caldav 3 types its calls as sync-or-async; our client is synchronous."""
+    if inspect.iscoroutine(value):
+        value.close()
+        raise CalendarError("caldav answered asynchronously; visitplan uses its synchronous client")
+    return cast("T", value)
 
 
 def calendar_id(worker_id: WorkerId) -> str:
@@ -229,7 +257,7 @@ class Calendars:
         """The worker's calendar, created when missing and allowed; None when absent."""
         if worker_id in self._found:
             return self._found[worker_id]
-        from caldav import Calendar as DavCalendar
+        from caldav.collection import Calendar as DavCalendar
 
         worker = self.workers.get(worker_id)
         cal: Calendar | None
@@ -239,16 +267,16 @@ class Calendars:
             cal_id = calendar_id(worker_id)
             if self._listing is None:
                 with wrapped("listing calendars"):
-                    self._listing = {
-                        _path(c.url).rsplit("/", 1)[-1]: c for c in self.principal().get_calendars()
-                    }
+                    found = _sync(self.principal().get_calendars())
+                    self._listing = {_path(c.url).rsplit("/", 1)[-1]: c for c in found}
             cal = self._listing.get(cal_id)
             if cal is None and self.create:
                 name = f"Visits: {worker.name}" if worker else f"Visits: {worker_id}"
                 with wrapped(f"creating the calendar of {worker_id}"):
-                    cal = self.principal().make_calendar(
+                    made = self.principal().make_calendar(
                         name=name, cal_id=cal_id, supported_calendar_component_set=["VEVENT"]
                     )
+                cal = _sync(made)
                 self._listing[cal_id] = cal
         self._found[worker_id] = cal
         return cal
@@ -257,7 +285,7 @@ class Calendars:
 def _server_etags(cal: Calendar) -> dict[str, str | None]:
     """Every object in the calendar: unquoted path -> ETag (one REPORT)."""
     with wrapped("reading the calendar's ETags"):
-        objects = cal.get_objects_by_sync_token(load_objects=False)
+        objects = _sync(cal.get_objects_by_sync_token(load_objects=False))
         return {_path(o.url): o.etag for o in objects}
 
 
@@ -340,8 +368,10 @@ class _Publisher:
         dry_run: bool,
         cancel_grace: timedelta,
         on_write: Callable[[str, LedgerEntry], None] | None,
+        context: EventContext,
     ) -> None:
         self.client = client
+        self.context = context
         self.ledger = ledger
         self.scenario = scenario
         self.now = now
@@ -370,11 +400,13 @@ class _Publisher:
     def data(self, entry: LedgerEntry) -> bytes:
         """The bytes of the entry's current revision."""
         assert entry.visit is not None
-        return render_object(entry.visit, self.scenario, entry.worker_id, revision_of(entry))
+        return render_object(
+            entry.visit, self.scenario, entry.worker_id, revision_of(entry), context=self.context
+        )
 
     def matches_server(self, cal: Calendar, href: str, data: bytes) -> str | None:
         """The server's ETag when it already holds exactly our revision, else None."""
-        from caldav import Event
+        from caldav.calendarobjectresource import Event
 
         obj = Event(client=self.client, url=href, parent=cal)
         with wrapped(f"reading {href}"):
@@ -390,7 +422,7 @@ class _Publisher:
 
     def put(self, cal: Calendar, entry: LedgerEntry, data: bytes) -> tuple[str, str | None] | str:
         """PUT the entry; (href, etag) on success, or the reason it conflicts."""
-        from caldav import Event
+        from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
 
@@ -417,7 +449,7 @@ class _Publisher:
 
     def delete(self, entry: LedgerEntry) -> str | None:
         """DELETE the entry's object with If-Match; None when done, or the conflict reason."""
-        from caldav import Event
+        from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
 
@@ -435,6 +467,12 @@ class _Publisher:
         except (error.ETagMismatchError, error.ScheduleTagMismatchError):
             return "changed on the server since it was published (ETag mismatch)"
         return None
+
+    def read_server(self, entries: Iterable[LedgerEntry]) -> None:
+        """Find (or make) every calendar the run touches and read its ETags, before any write."""
+        for entry in entries:
+            if entry.status != DELETED:
+                self.server(self.calendars.for_worker(entry.worker_id))
 
     def step(self, entry: LedgerEntry) -> None:
         """Bring one event on the server to what the ledger says it should be."""
@@ -489,6 +527,7 @@ class _Publisher:
         if entry.href is not None and not in_target:
             # The visit moved to another worker: remove it from the old calendar first.
             if self.dry_run:
+                self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
                 entry = entry.model_copy(update={"href": None, "etag": None})
             else:
                 reason = self.delete(entry)
@@ -550,6 +589,7 @@ def publish_plan(
     dry_run: bool = False,
     cancel_grace: timedelta = CANCEL_GRACE,
     on_write: Callable[[str, LedgerEntry], None] | None = None,
+    context: EventContext,
 ) -> PublishReport:
     """Publish the visits to each worker's calendar; only changed events are written.
 
@@ -558,6 +598,9 @@ def publish_plan(
     `cancel_grace` later. An event someone else changed or deleted on the server is reported
     as a conflict and left alone. `on_write(kind, entry)` is called after each write, once the
     ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
+    Every calendar is found and read before the ledger changes, and each new revision enters
+    the ledger only with its successful write, so a server that cannot be reached, refuses or
+    answers nonsense leaves the ledger as it was (bar the writes it accepted).
 
     Raises:
         AuthError: the server refused the credentials.
@@ -566,12 +609,20 @@ def publish_plan(
         CalendarError: the server refused a request.
     """
     before = ledger.ledger_all()
-    changes = revise(before, visits, scenario, now)
+    changes = revise(before, visits, scenario, now, context=context)
+    planned = merged(before, changes)
+    publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write, context)
+    publisher.read_server(planned)
     if not dry_run:
+        # A new revision is recorded with the write that publishes it (`done`), so a server
+        # that refuses or garbles the write leaves no trace; a change that is no revision
+        # (a field events do not show) needs no server and is recorded now.
+        known = {e.uid: e for e in before}
         for entry in changes:
-            ledger.ledger_put(entry)
-    publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write)
-    for entry in merged(before, changes):
+            old = known.get(entry.uid)
+            if old is not None and (old.sequence, old.status) == (entry.sequence, entry.status):
+                ledger.ledger_put(entry)
+    for entry in planned:
         publisher.step(entry)
     return publisher.report
 
@@ -599,7 +650,7 @@ def _freebusy_periods(
 ) -> list[tuple[datetime, datetime]]:
     """Busy periods from an RFC 4791 free-busy REPORT (no FBTYPE means BUSY; FREE ignored)."""
     with wrapped("asking for free/busy time"):
-        answer = cal.freebusy_request(start, end)
+        answer = _sync(cal.freebusy_request(start, end))
     periods: list[tuple[datetime, datetime]] = []
     parsed = ICalendar.from_ical(answer.data)
     for component in parsed.walk("VFREEBUSY"):
@@ -621,7 +672,7 @@ def _periods_of(prop: Any) -> list[tuple[datetime, datetime]]:
     from icalendar import vPeriod
 
     for text in raw.split(","):
-        begin, finish = vPeriod.from_ical(text.strip())
+        begin, finish = vPeriod.from_ical(text.strip())  # type: ignore[no-untyped-call]
         if isinstance(finish, timedelta):
             finish = begin + finish
         found.append((begin.astimezone(UTC), finish.astimezone(UTC)))
@@ -634,7 +685,7 @@ def _search_periods(
     """Busy periods from an expanded time-range search, skipping our own visits, transparent
     and cancelled events (the fallback for servers without free-busy REPORT)."""
     with wrapped("searching the calendar"):
-        found = cal.search(event=True, start=start, end=end, expand=True)
+        found: list[Any] = _sync(cal.search(event=True, start=start, end=end, expand=True))
     periods: list[tuple[datetime, datetime]] = []
     for obj in found:
         for event in obj.icalendar_instance.walk("VEVENT"):
@@ -692,7 +743,7 @@ def fetch_busy(
     Raises:
         AuthError, UnreachableError, CalendarError: as for publishing.
     """
-    from caldav import Calendar as DavCalendar
+    from caldav.collection import Calendar as DavCalendar
     from caldav.lib import error
 
     zone = tz or ZoneInfo("Europe/London")

@@ -5,12 +5,13 @@ VisitplanError
       ├── ConfigError     no CalDAV URL or credentials configured (exit code 2)
       ├── AuthError       the server refused the credentials (401/403)
       ├── UnreachableError the server could not be reached or went away mid-request
-      └── ConflictError   a worker edited or deleted a published event; not overwritten
+      ├── ConflictError   a worker edited or deleted a published event; not overwritten
+      └── OutputError     an ICS folder that is a file or cannot be written (exit code 2)
 """
 
 from __future__ import annotations
 
-from scheduler.errors import VisitplanError
+from scheduler import VisitplanError
 
 
 class CalendarError(VisitplanError):
@@ -31,3 +32,7 @@ class UnreachableError(CalendarError):
 
 class ConflictError(CalendarError):
     """A published event was changed on the server by someone else."""
+
+
+class OutputError(CalendarError):
+    """ICS files cannot be written where asked (a file in the way, no permission)."""

@@ -37,6 +37,7 @@ from policies.models import (
     RuleOverride,
     SchoolHoursRule,
     SeenAloneRule,
+    Severity,
     WhoRule,
 )
 
@@ -82,9 +83,17 @@ class Due(PolicyModel):
     last: date | None = Field(default=None, description="Last date the clock was reset.")
     home_id: str | None = None
     count: int | None = Field(default=None, description="Visits still needed (monthly rules).")
-    statutory: bool = True
+    severity: Severity = "statutory"
     window: str = Field(description="The rule's window in words, e.g. 'every 10 working days'.")
-    avoid_part_of_day: PartOfDay | None = None
+    avoid_part_of_day: PartOfDay | None = Field(
+        default=None,
+        description="After a failed visit: the part of the day the next visit must avoid.",
+    )
+
+    @property
+    def statutory(self) -> bool:
+        """True for a minimum the source states (not local practice)."""
+        return self.severity == "statutory"
 
 
 class Escalation(PolicyModel):
@@ -154,6 +163,11 @@ def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
     if child.placement_type is not None and child.placement_type in scope.exclude_placement_types:
         return False
     if any(flag not in child.flags for flag in scope.flags):
+        return False
+    if any(flag in child.flags for flag in scope.exclude_flags):
+        return False
+    needs_override = isinstance(rule, IntervalRule) and rule.every is None
+    if needs_override and not any(o.rule_id == rule.id for o in child.overrides):
         return False
     if scope.max_age_years is not None:
         age = age_years(child.birth_date, on)
@@ -274,22 +288,41 @@ def effective_period(rule: IntervalRule, child: ChildFacts) -> Period:
     """The rule's period, tightened by the child's own plan where it says so.
 
     Raises:
-        OverrideError: the override is in another unit or would loosen the rule.
+        OverrideError: the override is in another unit or would loosen the rule, or the rule
+            has no period of its own and the child no override of it.
     """
     for override in child.overrides:
         if override.rule_id != rule.id:
             continue
         check_override(rule, override)
         return override.every
+    if rule.every is None:
+        raise OverrideError(f"rule {rule.id} needs the child's own frequency (an override)")
     return rule.every
 
 
+def interval_period(rule: IntervalRule, child: ChildFacts) -> Period | None:
+    """`effective_period`, or None when the rule has no period for this child (the plan's
+    frequency for a child whose plan sets none)."""
+    if rule.every is None and not any(o.rule_id == rule.id for o in child.overrides):
+        return None
+    return effective_period(rule, child)
+
+
+def override_source(rule: IntervalRule, child: ChildFacts) -> str | None:
+    """Who set the child's own frequency for this rule (e.g. a conference), if anyone did."""
+    return next((o.source for o in child.overrides if o.rule_id == rule.id), None)
+
+
 def check_override(rule: IntervalRule, override: RuleOverride) -> None:
-    """A per-child override may only tighten: same unit, no larger amount.
+    """A per-child override may only tighten: same unit, no larger amount. A rule with no
+    period of its own (the plan's frequency) takes any period.
 
     Raises:
         OverrideError: the override would loosen the rule or changes its unit.
     """
+    if rule.every is None:
+        return
     if override.every.unit != rule.every.unit:
         raise OverrideError(
             f"override of {rule.id} must be in {rule.every.unit}, not {override.every.unit}"
@@ -299,6 +332,24 @@ def check_override(rule: IntervalRule, override: RuleOverride) -> None:
             f"override of {rule.id} ({override.every.describe()}) would loosen "
             f"the rule ({rule.every.describe()}); overrides only tighten"
         )
+
+
+def clock_of(pack: Pack, rule: Rule, child: ChildFacts) -> Clock | None:
+    """Which sightings restart this rule's clock for this child.
+
+    A statutory interval or first-visit rule worded as "seen" runs from the last home visit
+    where the pack's document defines its statutory visit as a home visit for the child's
+    category (`Pack.statutory_visits`, e.g. 001); otherwise the rule's own clock.
+    """
+    clock: Clock | None = getattr(rule, "clock", None)
+    if clock != "seen" or not rule.statutory:
+        return clock
+    if not isinstance(rule, IntervalRule | FirstVisitRule):
+        return clock
+    for visit in pack.statutory_visits:
+        if child.category in visit.categories:
+            return visit.clock
+    return clock
 
 
 def _counts(contact: Contact, roles: tuple[Role, ...] | None) -> bool:
@@ -361,23 +412,32 @@ def interval_due(
     calendar: BusinessCalendar,
     roles: tuple[Role, ...] | None,
     home_id: str | None = None,
+    clock: Clock | None = None,
 ) -> Due | None:
-    """Next due date of one interval rule, or None when it has no starting point."""
-    last = last_contact(contacts, rule.clock, roles, home_id)
+    """Next due date of one interval rule, or None when it has no starting point.
+
+    `clock` is the rule's clock for this child (`clock_of`); the rule's own by default.
+    """
+    clock = clock or rule.clock
+    last = last_contact(contacts, clock, roles, home_id)
     start = last if last is not None else _interval_anchor(rule, child)
     if start is None:
         return None
     period = effective_period(rule, child)
+    window = describe_window(period, rule.counting)
+    source = override_source(rule, child)
+    if source:
+        window += f" (set by {source})"
     return Due(
         rule_id=rule.id,
         title=rule.title,
         kind=rule.kind,
-        clock=rule.clock,
+        clock=clock,
         due=add_period(start, period, calendar, rule.counting),
         last=last,
         home_id=home_id,
-        statutory=rule.statutory,
-        window=describe_window(period, rule.counting),
+        severity=rule.severity,
+        window=window,
     )
 
 
@@ -400,32 +460,37 @@ def due_dates(
     out: list[Due] = []
     strictest: dict[str, Due] = {}
     for rule in pack.rules:
-        if not isinstance(rule, IntervalRule):
+        if not isinstance(rule, IntervalRule) or child.category not in rule.scope.categories:
             continue
-        homes: tuple[str | None, ...] = child.homes if rule.clock == "each_home" else (None,)
+        clock = clock_of(pack, rule, child) or rule.clock
+        homes: tuple[str | None, ...] = child.homes if clock == "each_home" else (None,)
         for home in homes:
             # Phases and supersedes are judged on the day the clock started.
-            last = last_contact(contacts, rule.clock, roles, home)
+            last = last_contact(contacts, clock, roles, home)
             start = last if last is not None else _interval_anchor(rule, child)
             if start is None or rule not in applicable_rules(pack, child, start):
                 continue
             if _ended_by(rule, child, as_of):
                 continue
-            due = interval_due(rule, child, contacts, calendar, roles, home)
+            due = interval_due(rule, child, contacts, calendar, roles, home, clock)
             if due is None:
                 continue
             out.append(due)
-            if rule.clock in ("seen", "home"):
-                previous = strictest.get(rule.clock)
+            if clock in ("seen", "home"):
+                previous = strictest.get(clock)
                 if previous is None or due.due < previous.due:
-                    strictest[rule.clock] = due
+                    strictest[clock] = due
     out.extend(_both_homes(pack, child, contacts, calendar, roles, as_of, strictest))
     for rule in applicable_rules(pack, child, as_of):
         if isinstance(rule, FirstVisitRule):
-            out.extend(_first_visit(rule, child, contacts, calendar, roles))
+            out.extend(_first_visit(pack, rule, child, contacts, calendar, roles))
         elif isinstance(rule, MonthlyCountRule):
             out.extend(_monthly(rule, contacts, roles, as_of))
-    out.extend(_retries(pack, child, contacts, calendar, as_of))
+    latest_failure = _failed_since_seen(contacts)
+    out.extend(_retries(pack, child, latest_failure, calendar))
+    avoid = _avoid_after(pack, child, latest_failure)
+    if avoid is not None:
+        out = [d.model_copy(update={"avoid_part_of_day": avoid}) for d in out]
     return tuple(sorted(out, key=lambda d: (d.due, d.rule_id, d.home_id or "")))
 
 
@@ -465,7 +530,7 @@ def _both_homes(
                     due=add_period(start, stretched, calendar, base_rule.counting),
                     last=last,
                     home_id=home,
-                    statutory=rule.statutory,
+                    severity=rule.severity,
                     window=describe_window(stretched, base_rule.counting) + " at each home",
                 )
             )
@@ -473,6 +538,7 @@ def _both_homes(
 
 
 def _first_visit(
+    pack: Pack,
     rule: FirstVisitRule,
     child: ChildFacts,
     contacts: Sequence[Contact],
@@ -482,9 +548,8 @@ def _first_visit(
     event = _event_on(child, rule.event)
     if event is None:
         return []
-    met = any(
-        c.on >= event and _counts(c, roles) and _matches_clock(c, rule.clock) for c in contacts
-    )
+    clock = clock_of(pack, rule, child) or rule.clock
+    met = any(c.on >= event and _counts(c, roles) and _matches_clock(c, clock) for c in contacts)
     if met:
         return []
     return [
@@ -492,10 +557,10 @@ def _first_visit(
             rule_id=rule.id,
             title=rule.title,
             kind=rule.kind,
-            clock=rule.clock,
+            clock=clock,
             due=add_period(event, rule.within, calendar),
             last=None,
-            statutory=rule.statutory,
+            severity=rule.severity,
             window=f"within {rule.within.describe()} of {rule.event.replace('-', ' ')}",
         )
     ]
@@ -529,30 +594,61 @@ def _monthly(
             due=month_end(as_of),
             last=None,
             count=rule.count - done,
-            statutory=rule.statutory,
+            severity=rule.severity,
             window=f"{rule.count} visits each calendar month",
         )
     ]
 
 
-def _retries(
-    pack: Pack,
-    child: ChildFacts,
-    contacts: Sequence[Contact],
-    calendar: BusinessCalendar,
-    as_of: date,
-) -> list[Due]:
+def _failed_since_seen(contacts: Sequence[Contact]) -> Contact | None:
+    """The latest failed visit after the last one where the child was seen, if any."""
     last_seen = max((c.on for c in contacts if c.outcome == "completed"), default=None)
     failed = [
         c for c in contacts if c.outcome != "completed" and (last_seen is None or c.on > last_seen)
     ]
-    if not failed:
+    return failed[-1] if failed else None
+
+
+def _retry_rules(pack: Pack, child: ChildFacts, latest: Contact) -> list[RetryRule]:
+    return [r for r in applicable_rules(pack, child, latest.on) if isinstance(r, RetryRule)]
+
+
+def retry_part_of_day(
+    pack: Pack, child: ChildFacts, contacts: Sequence[Contact]
+) -> PartOfDay | None:
+    """The part of the day the next visit must avoid after a failed one, or None.
+
+    Any retry rule in scope that asks for a different time of day applies, with or without a
+    deadline of its own (004: "attempts will take place at different times"); the failed
+    visit's start time must be known.
+    """
+    ordered = sorted(contacts, key=lambda c: (c.on, c.start or time(0)))
+    return _avoid_after(pack, child, _failed_since_seen(ordered))
+
+
+def _avoid_after(pack: Pack, child: ChildFacts, latest: Contact | None) -> PartOfDay | None:
+    if latest is None or latest.start is None:
+        return None
+    if not any(r.different_time_of_day for r in _retry_rules(pack, child, latest)):
+        return None
+    return _part_of_day(latest.start)
+
+
+def retry_rule_id(pack: Pack, child: ChildFacts, contacts: Sequence[Contact]) -> RuleId | None:
+    """The id of the retry rule asking for another time of day after the latest failure."""
+    latest = _failed_since_seen(sorted(contacts, key=lambda c: (c.on, c.start or time(0))))
+    if latest is None:
+        return None
+    return next((r.id for r in _retry_rules(pack, child, latest) if r.different_time_of_day), None)
+
+
+def _retries(
+    pack: Pack, child: ChildFacts, latest: Contact | None, calendar: BusinessCalendar
+) -> list[Due]:
+    if latest is None:
         return []
-    latest = failed[-1]
-    rules = [r for r in applicable_rules(pack, child, latest.on) if isinstance(r, RetryRule)]
-    avoid = _part_of_day(latest.start) if any(r.different_time_of_day for r in rules) else None
     out: list[Due] = []
-    for rule in rules:
+    for rule in _retry_rules(pack, child, latest):
         if rule.within is None:
             continue
         out.append(
@@ -563,9 +659,8 @@ def _retries(
                 clock="seen",
                 due=add_period(latest.on, rule.within, calendar),
                 last=latest.on,
-                statutory=rule.statutory,
+                severity=rule.severity,
                 window=f"within {rule.within.describe()} of a failed visit",
-                avoid_part_of_day=avoid,
             )
         )
     return out
@@ -677,12 +772,37 @@ def _as_timedelta(period: Period) -> timedelta:
     return timedelta(days=round(period.amount * days[period.unit]))
 
 
-def school_start(pack: Pack, child: ChildFacts, on: date) -> time | None:
-    """Earliest start on a school day for this child (not visited at school), if any."""
-    age = age_years(child.birth_date, on)
+def school_year_start(on: date) -> date:
+    """1 September of the school year (September to August) that `on` falls in."""
+    return date(on.year if on.month >= 9 else on.year - 1, 9, 1)
+
+
+def leaving_date(school_year_end: int) -> date:
+    """The last Friday of June of the school year ending in `school_year_end`."""
+    day = date(school_year_end, 6, 30)
+    return day - timedelta(days=(day.weekday() - 4) % 7)
+
+
+def is_school_age(birth_date: date | None, on: date, from_age: int, until_age: int) -> bool:
+    """True from the school year in which the child turns `from_age` to the leaving date of
+    the school year in which the child turns `until_age` (unknown birth date: False)."""
+    if birth_date is None:
+        return False
+    first = school_year_start(_birthday(birth_date, from_age))
+    last = leaving_date(school_year_start(_birthday(birth_date, until_age)).year + 1)
+    return first <= on <= last
+
+
+def school_start(pack: Pack, child: ChildFacts, on: date, *, school_day: bool) -> time | None:
+    """Earliest start of a home visit on `on` for this child, or None when school does not
+    bind: not a school day (the caller's term dates decide), not of school age, or a flag
+    that takes the child out of the rule (home-educated, not in school)."""
+    if not school_day:
+        return None
     starts = [
         r.not_before
         for r in applicable_rules(pack, child, on)
-        if isinstance(r, SchoolHoursRule) and age is not None and r.from_age_years <= age < 16
+        if isinstance(r, SchoolHoursRule)
+        and is_school_age(child.birth_date, on, r.from_age_years, r.until_age_years)
     ]
     return max(starts, default=None)

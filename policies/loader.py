@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from policies.errors import PackInvalidError, PackNotFoundError
-from policies.models import Pack, PackId
+from policies.models import BothHomesRule, Pack, PackId
 
 PACK_DIR = Path(__file__).parent / "packs"
 
@@ -40,14 +40,28 @@ def read_raw_pack(pack_id: PackId, directory: Path = PACK_DIR) -> Pack:
     return pack
 
 
+def with_both_homes_factor(pack: Pack) -> Pack:
+    """The pack with its `both_homes_factor` setting applied to every both-homes rule."""
+    factor = pack.both_homes_factor
+    if factor is None:
+        return pack
+    rules = tuple(
+        r.model_copy(update={"factor": factor}) if isinstance(r, BothHomesRule) else r
+        for r in pack.rules
+    )
+    return pack.model_copy(update={"rules": rules})
+
+
 def resolve(pack: Pack, directory: Path = PACK_DIR, _chain: tuple[str, ...] = ()) -> Pack:
     """The pack with its base's rules merged in: own rules replace base rules of the same id.
+
+    The pack's settings (`both_homes_factor`, `statutory_visits`) apply to inherited rules too.
 
     Raises:
         PackInvalidError: a cycle of `extends`, or `omit` names a rule the base lacks.
     """
     if pack.extends is None:
-        return pack
+        return with_both_homes_factor(pack)
     if pack.id in _chain:
         raise PackInvalidError(f"pack {pack.id}: extends cycle {' -> '.join(_chain)}")
     base = resolve(read_raw_pack(pack.extends, directory), directory, (*_chain, pack.id))
@@ -58,13 +72,16 @@ def resolve(pack: Pack, directory: Path = PACK_DIR, _chain: tuple[str, ...] = ()
     own = {rule.id for rule in pack.rules}
     inherited = tuple(r for r in base.rules if r.id not in own and r.id not in pack.omit)
     documents = {d.id: d for d in (*base.documents, *pack.documents)}
-    return pack.model_copy(
+    merged = pack.model_copy(
         update={
             "rules": (*inherited, *pack.rules),
             "closure_days": tuple(sorted({*base.closure_days, *pack.closure_days})),
             "documents": tuple(documents.values()),
+            "both_homes_factor": pack.both_homes_factor or base.both_homes_factor,
+            "statutory_visits": (*base.statutory_visits, *pack.statutory_visits),
         }
     )
+    return with_both_homes_factor(merged)
 
 
 @cache

@@ -61,12 +61,19 @@ Clock = Literal["seen", "home", "unannounced", "each_home"]
 """Which visits reset the clock: any seen visit, a seen visit at home, an unannounced seen
 visit, or a seen visit at each of a shared-care child's homes (one clock per home)."""
 
+Severity = Literal["statutory", "practice"]
+"""`statutory`: a minimum a document (or statute) states; missing it is a breach.
+`practice`: local practice with no source number, planned as a soft target and reported apart."""
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+
 Nation = Literal["ENG", "WLS", "SCT", "NIR"]
 Flag = Literal[
     "under-5-missing-school",
     "agrees-less-frequent-visits",
     "not-in-education",
     "section-47",
+    "home-educated",
+    "not-in-school",
 ]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 
@@ -82,6 +89,22 @@ class Period(PolicyModel):
 
     amount: PositiveInt = Field(description="How many units.")
     unit: Unit = Field(description="working_days, days, weeks, months or hours.")
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """A period from words such as '10 working days', '2 weeks' or '1 month'.
+
+        Raises:
+            ValueError: not a whole number followed by a unit.
+        """
+        amount, _, rest = text.strip().partition(" ")
+        unit = " ".join(rest.lower().split()).removesuffix("s").replace(" ", "_")
+        units = {"working_day": "working_days", "day": "days", "week": "weeks", "month": "months"}
+        if not amount.isdigit() or int(amount) < 1 or unit not in units:
+            raise ValueError(
+                f"expected a period like '10 working days', '3 weeks' or '1 month', got {text!r}"
+            )
+        return cls(amount=int(amount), unit=units[unit])  # type: ignore[arg-type]
 
     def describe(self) -> str:
         """Human wording, e.g. '10 working days'."""
@@ -120,6 +143,9 @@ class Scope(PolicyModel):
         default=(), description="Placement types the rule does not apply to."
     )
     flags: tuple[Flag, ...] = Field(default=(), description="Flags the child must all have.")
+    exclude_flags: tuple[Flag, ...] = Field(
+        default=(), description="Flags any one of which takes the child out of the rule."
+    )
     max_age_years: int | None = Field(
         default=None, description="Applies only below this age in completed years."
     )
@@ -136,15 +162,28 @@ class RuleBase(PolicyModel):
     title: str = Field(description="Human title.")
     source: Source
     scope: Scope
-    statutory: bool = Field(default=True, description="A statutory or minimum-standard visit.")
+    severity: Severity = Field(
+        default="statutory",
+        description="statutory: a minimum the source states (a breach when missed); practice: "
+        "local practice, a soft target reported apart.",
+    )
     interpretation: str | None = Field(
         default=None, description="Our reading where the source is not explicit."
+    )
+    decision: str | None = Field(
+        default=None,
+        description="The product decision (DESIGN.md) behind a number no source line states.",
     )
     supersedes: tuple[RuleId, ...] = Field(
         default=(), description="Rules that do not apply while this one does."
     )
     valid_from: date | None = None
     valid_until: date | None = None
+
+    @property
+    def statutory(self) -> bool:
+        """True for a minimum the source states (severity `statutory`)."""
+        return self.severity == "statutory"
 
     @model_validator(mode="after")
     def check_validity_ordered(self) -> RuleBase:
@@ -158,7 +197,11 @@ class IntervalRule(RuleBase):
     """The next qualifying visit is due within `every` of the last one."""
 
     kind: Literal["interval"] = "interval"
-    every: Period
+    every: Period | None = Field(
+        default=None,
+        description="The interval; None when the child's own plan sets it (the rule then "
+        "applies only to children with an override of it).",
+    )
     clock: Clock = "seen"
     counting: Counting = "day0"
     anchor: Event = Field(
@@ -250,11 +293,18 @@ class BothHomesRule(RuleBase):
 
 
 class SchoolHoursRule(RuleBase):
-    """School-age children are not visited at school: on school days visits start after."""
+    """School-age children are at school on school days: home visits start after school.
+
+    School age runs from the school year (1 September to 31 August) in which the child turns
+    `from_age_years` to the school-leaving date (the last Friday of June) of the school year
+    in which the child turns `until_age_years`. Which days are school days is the caller's
+    (term dates); the rule only says when school ends.
+    """
 
     kind: Literal["school_hours"] = "school_hours"
     not_before: time
     from_age_years: int = Field(default=5, ge=0)
+    until_age_years: int = Field(default=16, ge=1)
 
 
 Rule = Annotated[
@@ -282,6 +332,18 @@ class Document(PolicyModel):
     file: str | None = Field(default=None, description="Seed file name in shared/seeds.")
 
 
+class StatutoryVisit(PolicyModel):
+    """Where a document defines its statutory visit as seeing the child at a place.
+
+    For the listed categories every statutory interval and first-visit rule whose clock is
+    `seen` runs on `clock` instead (001: "see the child in their home environment").
+    """
+
+    categories: tuple[Category, ...] = Field(min_length=1, description="Child categories.")
+    clock: Clock = Field(default="home", description="The clock statutory visits run on.")
+    source: Source
+
+
 class Pack(PolicyModel):
     """One authority's visiting rules as data (before inheritance is resolved)."""
 
@@ -294,6 +356,14 @@ class Pack(PolicyModel):
     visit_minutes: PositiveInt = Field(default=60, description="Base length of a visit.")
     per_child_minutes: PositiveInt = Field(
         default=15, description="Extra minutes for each additional child seen alone."
+    )
+    both_homes_factor: PositiveInt | None = Field(
+        default=None,
+        description="Each home of a shared-care child is seen every this many times the "
+        "child's interval; overrides the base rule's factor (the authority's own setting).",
+    )
+    statutory_visits: tuple[StatutoryVisit, ...] = Field(
+        default=(), description="Where the document's statutory visit is a home visit."
     )
     documents: tuple[Document, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -321,7 +391,15 @@ class Pack(PolicyModel):
 
 
 class RuleOverride(PolicyModel):
-    """A child's own plan tightens one interval rule ("or more frequently if in the plan")."""
+    """A child's own plan tightens one interval rule ("or more frequently if in the plan").
+
+    An override keeps the rule's unit and may not be longer (it is refused otherwise). The
+    base rule `eng_plan_frequency` has no interval of its own: an override of it is the
+    frequency the plan or conference sets, in any unit, on top of every other rule.
+    """
 
     rule_id: RuleId = Field(description="The interval rule the child's plan tightens.")
-    every: Period = Field(description="The child's own, shorter interval (same unit).")
+    every: Period = Field(description="The child's own interval.")
+    source: str | None = Field(
+        default=None, description="Who set it, e.g. 'CP conference 3 Dec 2026'."
+    )

@@ -1,1 +1,43 @@
-"""visitplan scheduler: domain, calendar, due engine, checker, store, service and CLI."""
+"""visitplan scheduler: domain, calendar, due engine, checker, store, service and CLI.
+
+Other packages (the integrations) import the domain types and the error root from here, never
+a module of ours deeper down: what is listed in `__all__` is what they may see.
+"""
+
+from scheduler.domain import (
+    Authority,
+    BusyTime,
+    Child,
+    Household,
+    LedgerEntry,
+    Outcome,
+    Plan,
+    Privacy,
+    Scenario,
+    Visit,
+    VisitId,
+    VisitReason,
+    VisitRecord,
+    Worker,
+    WorkerId,
+)
+from scheduler.errors import VisitplanError
+
+__all__ = [
+    "Authority",
+    "BusyTime",
+    "Child",
+    "Household",
+    "LedgerEntry",
+    "Outcome",
+    "Plan",
+    "Privacy",
+    "Scenario",
+    "Visit",
+    "VisitId",
+    "VisitReason",
+    "VisitRecord",
+    "VisitplanError",
+    "Worker",
+    "WorkerId",
+]

@@ -37,9 +37,9 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
-from scheduler.visiting import children_of, travel_min, visit_duration_min
+from scheduler.school_terms import SchoolDays
+from scheduler.visiting import Place, children_of, place_of, travel_between, visit_duration_min
 
-Place = tuple[float, float]
 NOON_MIN = 12 * 60
 EVENING_MIN = 17 * 60
 
@@ -78,6 +78,8 @@ class _State:
     avoid: dict[ChildId, str]
     """Part of day a child's retry must avoid (from a failed visit before the plan)."""
     busy: dict[tuple[WorkerId, date], list[tuple[int, int]]]
+    school: SchoolDays
+    """School days: the authority's terms, else the nation's typical terms."""
     bookings: dict[tuple[WorkerId, date], list[_Booking]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -94,12 +96,8 @@ def _round_up(minutes: int) -> int:
     return -(-minutes // GRAIN_MIN) * GRAIN_MIN
 
 
-def _place_of(household: Household) -> Place:
-    return household.lat, household.lon
-
-
 def _travel(state: _State, a: Place, b: Place) -> int:
-    return travel_min(a[0], a[1], b[0], b[1], state.scenario.authority.travel_speed_kmh)
+    return travel_between(a, b, state.scenario.authority)
 
 
 def _busy_by_day(
@@ -156,7 +154,7 @@ def _earliest_start(
 
     Returns None when the visit does not fit at the end of that day.
     """
-    place = _place_of(household)
+    place = place_of(household)
     children = state.residents[household.id]
     lower = 0
     for worker in crew:
@@ -164,12 +162,11 @@ def _earliest_start(
         if booked:
             ready = booked[-1].end_min + _travel(state, booked[-1].place, place)
         else:
-            ready = _minutes(worker.day_start) + _travel(
-                state, (worker.base_lat, worker.base_lon), place
-            )
+            ready = _minutes(worker.day_start) + _travel(state, place_of(worker), place)
         lower = max(lower, ready)
+    school_day = state.school.is_school_day(day)
     for child in children:
-        not_before = school_start(state.pack, state.facts[child.id], day)
+        not_before = school_start(state.pack, state.facts[child.id], day, school_day=school_day)
         if not_before is not None:
             lower = max(lower, _minutes(household.school_day_start or not_before))
     avoid = {state.avoid[c.id] for c in children if c.id in state.avoid}
@@ -192,7 +189,7 @@ def _earliest_start(
     else:
         return None
     for worker in crew:
-        back = _travel(state, place, (worker.base_lat, worker.base_lon))
+        back = _travel(state, place, place_of(worker))
         if start + duration + back > _minutes(worker.day_end):
             return None
     return start
@@ -327,7 +324,7 @@ def _book(state: _State, household: Household, slot: _Slot, dues: list[tuple[Chi
     )
     for worker in slot.crew:
         state.bookings[worker.id, slot.day].append(
-            _Booking(slot.start_min, slot.start_min + duration, _place_of(household))
+            _Booking(slot.start_min, slot.start_min + duration, place_of(household))
         )
         state.load[worker.id] += 1
     contact = Contact(
@@ -414,6 +411,7 @@ def _new_state(scenario: Scenario, start: date, end: date, pack: Pack) -> _State
         contacts=contacts,
         avoid=avoid,
         busy=_busy_by_day(scenario, tz),
+        school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 
 
@@ -502,6 +500,7 @@ def _breaches(state: _State, plan: Plan) -> tuple[Breach, ...]:
                 days_late=(found.met_on - key.due).days if found.met_on else None,
                 reason=reason,
                 category=categories.get(key.child_id),
+                severity=state.pack.rule(key.rule_id).severity,
             )
         )
     return tuple(out)

@@ -27,7 +27,7 @@ from policies import (
     load_pack,
     school_start,
 )
-from policies.engine import month_end
+from policies.engine import month_end, retry_part_of_day, retry_rule_id
 from policies.models import MonthlyCountRule, Role, RuleId
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
@@ -43,7 +43,8 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
-from scheduler.visiting import travel_min, visit_duration_min
+from scheduler.school_terms import SchoolDays
+from scheduler.visiting import Place, place_of, travel_between, visit_duration_min
 
 GRAIN_MIN = 15
 """Visits start on a quarter-hour: what teams book by hand and what the solver's grid uses."""
@@ -125,6 +126,8 @@ class _Context:
     """Planned (not cancelled) visits whose ids all resolve."""
     absences: dict[WorkerId, list[Absence]]
     busy: dict[WorkerId, list[BusyTime]]
+    school: SchoolDays
+    """The authority's school days (its term dates, else the nation's typical terms)."""
 
     def local(self, moment: datetime) -> datetime:
         """A moment as local wall-clock time of the authority."""
@@ -152,9 +155,9 @@ class _Context:
         ids = (visit.worker_id, visit.second_worker_id)
         return tuple(self.workers[i] for i in ids if i is not None and i in self.workers)
 
-    def travel(self, a: tuple[float, float], b: tuple[float, float]) -> int:
-        """Travel minutes between two points at the authority's speed."""
-        return travel_min(a[0], a[1], b[0], b[1], self.scenario.authority.travel_speed_kmh)
+    def travel(self, a: Place, b: Place) -> int:
+        """Travel minutes between two places at the authority's speed."""
+        return travel_between(a, b, self.scenario.authority)
 
 
 def _minutes(moment: time) -> int:
@@ -447,11 +450,10 @@ def _check_visits_per_day(
 
 def _check_travel(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterator[Violation]:
     """There is time to travel from base, between consecutive visits and back to base."""
-    base = (worker.base_lat, worker.base_lon)
+    base = place_of(worker)
 
-    def place(visit: Visit) -> tuple[float, float]:
-        household = ctx.households[visit.household_id]
-        return household.lat, household.lon
+    def place(visit: Visit) -> Place:
+        return place_of(ctx.households[visit.household_id])
 
     first, last = visits[0], visits[-1]
     need = ctx.travel(base, place(first))
@@ -508,11 +510,13 @@ def _check_family_window(ctx: _Context, visit: Visit) -> Iterator[Violation]:
 
 
 def _check_school_hours(ctx: _Context, visit: Visit) -> Iterator[Violation]:
-    """On school days a school-age child is not visited before school ends."""
+    """On school days in term time a school-age child is not visited before school ends."""
     day = ctx.day_of(visit)
     household = ctx.households[visit.household_id]
+    school_day = ctx.school.is_school_day(day)
     for child_id in visit.child_ids:
-        not_before = school_start(ctx.pack, ctx.children[child_id].facts(), day)
+        facts = ctx.children[child_id].facts()
+        not_before = school_start(ctx.pack, facts, day, school_day=school_day)
         if not_before is None:
             continue
         earliest = household.school_day_start or not_before
@@ -527,6 +531,64 @@ def _check_school_hours(ctx: _Context, visit: Visit) -> Iterator[Violation]:
 
 
 # Clause 7: retry at a different time of day.
+PARTS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60)}
+
+
+def _leads(ctx: _Context, household: Household, day: date) -> Iterator[Worker]:
+    """Workers who could lead a visit to the household on `day`: team, role, contract, leave."""
+    children = ctx.residents.get(household.id, ())
+    teams = {household.team_id}
+    if household.team_id and ctx.scenario.authority.cross_team_cover:
+        teams |= {n for t in ctx.scenario.teams if t.id == household.team_id for n in t.neighbours}
+    for worker in ctx.scenario.workers:
+        if household.team_id is not None and worker.team_id not in teams:
+            continue
+        if day.weekday() not in worker.days:
+            continue
+        if any(a.covers(day) for a in ctx.absences.get(worker.id, ())):
+            continue
+        roles = [allowed_roles(ctx.pack, c.facts(), day) for c in children]
+        if all(r is None or worker.role in r for r in roles):
+            yield worker
+
+
+def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> bool:
+    """True when, on some working day of the plan, a visit to the household could start
+    outside `avoid`'s part of the day: inside the family's windows, after school, by a worker
+    who may lead it, within their hours with travel from and back to base."""
+    lo, hi = PARTS[avoid]
+    children = ctx.residents.get(household.id, ())
+    place = place_of(household)
+    for day in _horizon_days(ctx.plan.start, ctx.plan.end):
+        if not ctx.calendar.is_working_day(day):
+            continue
+        duration = visit_duration_min(ctx.pack, children, day)
+        school_day = ctx.school.is_school_day(day)
+        school = [
+            t
+            for c in children
+            if (t := school_start(ctx.pack, c.facts(), day, school_day=school_day)) is not None
+        ]
+        after = _minutes(household.school_day_start or max(school)) if school else 0
+        windows = [
+            (_minutes(w.start), _minutes(w.end))
+            for w in household.windows
+            if w.weekday == day.weekday()
+        ]
+        if not household.windows:
+            windows = [(0, 24 * 60)]
+        for worker in _leads(ctx, household, day):
+            base = place_of(worker)
+            earliest = _minutes(worker.day_start) + ctx.travel(base, place)
+            latest = _minutes(worker.day_end) - duration - ctx.travel(place, base)
+            for first, last in windows:
+                start = -(-max(first, after, earliest) // GRAIN_MIN) * GRAIN_MIN
+                end = min(last - duration, latest) // GRAIN_MIN * GRAIN_MIN
+                if start <= end and (start < lo or end >= hi):
+                    return True
+    return False
+
+
 def _check_retry_time_of_day(
     ctx: _Context, contacts: dict[ChildId, list[Contact]]
 ) -> Iterator[Violation]:
@@ -539,20 +601,20 @@ def _check_retry_time_of_day(
             first_visit.setdefault(child_id, visit)
     for child_id, visit in sorted(first_visit.items()):
         history = [c for c in contacts[child_id] if c.on < ctx.plan.start]
-        dues = due_dates(
-            ctx.pack, ctx.children[child_id].facts(), history, ctx.calendar, ctx.plan.start
-        )
-        for due in dues:
-            avoid = due.avoid_part_of_day
-            if avoid is not None and part_of_day(ctx.start_time(visit)) == avoid:
-                yield _violation(
-                    "retry-time-of-day",
-                    f"the failed visit to {child_id} was in the {avoid}; the retry "
-                    f"{visit.id} is too",
-                    visit_id=visit.id,
-                    child_id=child_id,
-                    rule_id=due.rule_id,
-                )
+        facts = ctx.children[child_id].facts()
+        avoid = retry_part_of_day(ctx.pack, facts, history)
+        household = ctx.households[visit.household_id]
+        if avoid is None or not _other_part_possible(ctx, household, avoid):
+            continue
+        if part_of_day(ctx.start_time(visit)) == avoid:
+            yield _violation(
+                "retry-time-of-day",
+                f"the failed visit to {child_id} was in the {avoid}; the next visit "
+                f"{visit.id} is too",
+                visit_id=visit.id,
+                child_id=child_id,
+                rule_id=retry_rule_id(ctx.pack, facts, history),
+            )
 
 
 # Clause 8: requirements, by simulating the history with the plan's visits.
@@ -733,6 +795,7 @@ def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
         ),
         absences=absences,
         busy=busy,
+        school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 
 

@@ -5,16 +5,20 @@ The scenario bundles one planning run's whole input; its JSON Schema is `visitpl
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
-from typing import Literal
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     NonNegativeInt,
     PositiveInt,
+    StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -23,22 +27,77 @@ from policies.models import (
     Category,
     Event,
     Flag,
+    Period,
     PlacementType,
     Role,
     RuleId,
     RuleOverride,
+    Severity,
 )
 
-ChildId = str
-HouseholdId = str
-WorkerId = str
-TeamId = str
-VisitId = str
-RecordId = str
+ID_MAX = 200
+"""Longest id: what every store column holds, on SQLite and PostgreSQL alike."""
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX)]
+ChildId = Id
+HouseholdId = Id
+WorkerId = Id
+TeamId = Id
+VisitId = Id
+RecordId = Id
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def _sane_day(day: date) -> date:
+    """A date inside any real caseload; far-off dates are typing mistakes."""
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"a date between {EARLIEST} and {LATEST}")
+    return day
+
+
+def _sane_moment(moment: datetime) -> datetime:
+    _sane_day(moment.date())
+    return moment
+
+
+Day = Annotated[date, AfterValidator(_sane_day)]
+"""A date between 1900 and 2100: checked before any arithmetic is done with it."""
+Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
+"""A time with its zone, on a day between 1900 and 2100."""
+Text = Annotated[str, StringConstraints(max_length=500)]
 
 Outcome = Literal["completed", "failed", "not-seen"]
+VisitStatus = Literal["planned", "awaiting", "completed", "failed", "not-seen", "cancelled", "done"]
+"""A visit's state. `planned`: in the plan's horizon. `awaiting`: its day has passed and no
+outcome is recorded (never shown as done). `completed`, `failed`, `not-seen`: the recorded
+outcome. `cancelled`: no longer planned. `done` is read from plans made before outcomes had
+states of their own and means the same as `awaiting` until a record says otherwise."""
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
+MAX_VISITS_PER_DAY = 12
+"""No worker makes more home visits than this in a day; a larger cap is a typing mistake."""
+ROAD_FACTOR = 1.3
+"""Road distance over straight-line distance for short trips (docs/decisions.md, travel)."""
+_EASTING = Field(
+    default=None,
+    ge=0,
+    le=700000,
+    allow_inf_nan=False,
+    description="British National Grid easting, m.",
+)
+_NORTHING = Field(
+    default=None,
+    ge=0,
+    le=1300000,
+    allow_inf_nan=False,
+    description="British National Grid northing, m.",
+)
+
+
+def _check_grid_pair(easting: float | None, northing: float | None, what: str) -> None:
+    """A grid reference has both halves or neither."""
+    if (easting is None) != (northing is None):
+        raise ValueError(f"{what}: give both easting and northing, or neither")
 
 
 class DomainModel(BaseModel):
@@ -54,6 +113,21 @@ class Privacy(DomainModel):
     show_address: bool = Field(default=False, description="Put the household address in events.")
 
 
+class SchoolTerm(DomainModel):
+    """One stretch of term time (school days are its weekdays that are not bank holidays)."""
+
+    start: Day = Field(description="First day of the term (or half term).")
+    end: Day = Field(description="Last day of the term (or half term), inclusive.")
+    name: str | None = Field(default=None, description="e.g. 'Autumn 1'.")
+
+    @model_validator(mode="after")
+    def check_ordered(self) -> SchoolTerm:
+        """A term ends on or after its start."""
+        if self.end < self.start:
+            raise ValueError("a school term must end on or after its start")
+        return self
+
+
 class Authority(DomainModel):
     """The authority whose policy pack applies."""
 
@@ -65,25 +139,51 @@ class Authority(DomainModel):
         default=False, description="Workers may cover neighbouring teams' households."
     )
     max_visits_per_day: PositiveInt = Field(
-        default=4, description="Default cap on one worker's visits in a day."
+        default=4, le=MAX_VISITS_PER_DAY, description="Default cap on one worker's visits in a day."
     )
     travel_speed_kmh: float = Field(
-        default=25.0, gt=0, description="Average door-to-door speed for travel estimates."
+        default=25.0,
+        gt=0,
+        le=120,
+        allow_inf_nan=False,
+        description="Average door-to-door speed for travel estimates.",
     )
+    road_factor: float = Field(
+        default=ROAD_FACTOR,
+        ge=1.0,
+        le=3.0,
+        description="Road distance over straight-line distance (1.3: short urban trips).",
+    )
+
+    school_terms: tuple[SchoolTerm, ...] = Field(
+        default=(),
+        description="Term dates (`visitplan terms import`); school years they do not cover "
+        "use the nation's typical terms (docs/school-terms.md).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def check_timezone(cls, value: str) -> str:
+        """The time zone is one the IANA database knows."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone such as Europe/London") from None
+        return value
 
 
 class ChildEvents(DomainModel):
     """Dated events in the child's plan that start or shape visiting clocks."""
 
-    referral: date | None = Field(default=None, description="Date of referral.")
-    plan_start: date | None = Field(default=None, description="Start of the current plan.")
-    placement_start: date | None = Field(default=None, description="Start of the placement.")
-    care_order: date | None = Field(default=None, description="Date of the care order.")
-    notification: date | None = Field(
+    referral: Day | None = Field(default=None, description="Date of referral.")
+    plan_start: Day | None = Field(default=None, description="Start of the current plan.")
+    placement_start: Day | None = Field(default=None, description="Start of the placement.")
+    care_order: Day | None = Field(default=None, description="Date of the care order.")
+    notification: Day | None = Field(
         default=None, description="Private fostering: date the authority was notified."
     )
-    conference: date | None = Field(default=None, description="Latest child protection conference.")
-    adoption_order: date | None = Field(default=None, description="Adoption order, ends visits.")
+    conference: Day | None = Field(default=None, description="Latest child protection conference.")
+    adoption_order: Day | None = Field(default=None, description="Adoption order, ends visits.")
 
     def as_policy_events(self) -> dict[Event, date]:
         """The events keyed as the policy engine names them."""
@@ -99,13 +199,28 @@ class ChildEvents(DomainModel):
         return {event: day for event, day in pairs if day is not None}
 
 
+PLAN_FREQUENCY_RULE: RuleId = "eng_plan_frequency"
+"""The base rule a frequency set by the child's plan or conference overrides."""
+
+
+class PlanFrequency(DomainModel):
+    """How often the child's plan or conference says the child is seen."""
+
+    every: Period = Field(description="e.g. 10 working days.")
+    source: str | None = Field(default=None, description="e.g. 'CP conference 3 Dec 2026'.")
+
+    def override(self) -> RuleOverride:
+        """The frequency as the override of `eng_plan_frequency` the engine applies."""
+        return RuleOverride(rule_id=PLAN_FREQUENCY_RULE, every=self.every, source=self.source)
+
+
 class Child(DomainModel):
     """A child open to the service."""
 
     id: ChildId = Field(description="Unique id of the child within the scenario.")
-    case_ref: str = Field(description="Case reference shown on calendars instead of the name.")
-    name: str | None = Field(default=None, description="Name; shown only where opted in.")
-    birth_date: date | None = Field(default=None, description="Date of birth.")
+    case_ref: Id = Field(description="Case reference shown on calendars instead of the name.")
+    name: Text | None = Field(default=None, description="Name; shown only where opted in.")
+    birth_date: Day | None = Field(default=None, description="Date of birth.")
     category: Category = Field(description="Child's category, which chooses the rules.")
     placement_type: PlacementType | None = Field(
         default=None, description="For a child in care: the placement type."
@@ -118,6 +233,10 @@ class Child(DomainModel):
     flags: tuple[Flag, ...] = Field(default=(), description="Facts some rules depend on.")
     overrides: tuple[RuleOverride, ...] = Field(
         default=(), description="The child's own plan tightening an interval rule."
+    )
+    frequency: PlanFrequency | None = Field(
+        default=None,
+        description="A frequency set by the plan or conference, on top of the pack's rules.",
     )
 
     @model_validator(mode="after")
@@ -142,9 +261,15 @@ class Child(DomainModel):
             birth_date=self.birth_date,
             events=self.events.as_policy_events(),
             flags=self.flags,
-            overrides=self.overrides,
+            overrides=self.all_overrides(),
             homes=self.household_ids,
         )
+
+    def all_overrides(self) -> tuple[RuleOverride, ...]:
+        """The child's overrides, with the plan's frequency as one of `eng_plan_frequency`."""
+        if self.frequency is None:
+            return self.overrides
+        return (*self.overrides, self.frequency.override())
 
 
 class FamilyWindow(DomainModel):
@@ -166,10 +291,10 @@ class Household(DomainModel):
     """One home."""
 
     id: HouseholdId = Field(description="Unique id of the household.")
-    area: str = Field(description="Area shown on calendars (e.g. a patch or postcode district).")
-    address: str | None = Field(default=None, description="Address; shown only where opted in.")
-    lat: float = Field(ge=-90, le=90, description="Latitude in degrees.")
-    lon: float = Field(ge=-180, le=180, description="Longitude in degrees.")
+    area: Text = Field(description="Area shown on calendars (e.g. a patch or postcode district).")
+    address: Text | None = Field(default=None, description="Address; shown only where opted in.")
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="Latitude in degrees.")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="Longitude in degrees.")
     team_id: TeamId | None = Field(default=None, description="Team whose patch this is.")
     windows: tuple[FamilyWindow, ...] = Field(
         default=(), description="When the family can be visited; empty means working hours."
@@ -178,13 +303,23 @@ class Household(DomainModel):
     school_day_start: time | None = Field(
         default=None, description="Override of the after-school start on school days."
     )
+    postcode: str | None = Field(default=None, description="Postcode; shown only where opted in.")
+    uprn: str | None = Field(default=None, description="Unique Property Reference Number.")
+    easting: float | None = _EASTING
+    northing: float | None = _NORTHING
+
+    @model_validator(mode="after")
+    def check_grid(self) -> Household:
+        """Easting and northing come together."""
+        _check_grid_pair(self.easting, self.northing, f"household {self.id}")
+        return self
 
 
 class Team(DomainModel):
     """A team of workers with a patch."""
 
     id: TeamId = Field(description="Unique id of the team.")
-    name: str = Field(description="Team name.")
+    name: Text = Field(description="Team name.")
     neighbours: tuple[TeamId, ...] = Field(
         default=(), description="Teams whose workers may cover when cross-team cover is allowed."
     )
@@ -194,7 +329,7 @@ class Worker(DomainModel):
     """A member of staff who visits."""
 
     id: WorkerId = Field(description="Unique id of the worker.")
-    name: str = Field(description="Name (staff names are not sensitive).")
+    name: Text = Field(description="Name (staff names are not sensitive).")
     role: Role = Field(description="Role, which decides which visits count.")
     team_id: TeamId = Field(description="Team the worker belongs to.")
     days: tuple[Weekday, ...] = Field(
@@ -202,10 +337,18 @@ class Worker(DomainModel):
     )
     day_start: time = Field(default=time(9, 0), description="Start of the working day.")
     day_end: time = Field(default=time(17, 0), description="End of the working day.")
-    base_lat: float = Field(ge=-90, le=90, description="Latitude of the base office.")
-    base_lon: float = Field(ge=-180, le=180, description="Longitude of the base office.")
+    base_lat: float = Field(
+        ge=-90, le=90, allow_inf_nan=False, description="Latitude of the base office."
+    )
+    base_lon: float = Field(
+        ge=-180, le=180, allow_inf_nan=False, description="Longitude of the base office."
+    )
+    base_easting: float | None = _EASTING
+    base_northing: float | None = _NORTHING
     max_visits_per_day: PositiveInt | None = Field(
-        default=None, description="Cap on visits per day; the authority default when absent."
+        default=None,
+        le=MAX_VISITS_PER_DAY,
+        description="Cap on visits per day; the authority default when absent.",
     )
     calendar_url: str | None = Field(default=None, description="The worker's CalDAV calendar.")
 
@@ -214,6 +357,7 @@ class Worker(DomainModel):
         """The working day starts before it ends."""
         if self.day_start >= self.day_end:
             raise ValueError(f"worker {self.id}: day_start must be before day_end")
+        _check_grid_pair(self.base_easting, self.base_northing, f"worker {self.id}")
         return self
 
 
@@ -221,9 +365,9 @@ class Absence(DomainModel):
     """A worker unavailable for whole days."""
 
     worker_id: WorkerId = Field(description="The absent worker.")
-    start: date = Field(description="First day absent.")
-    end: date = Field(description="Last day absent (inclusive).")
-    reason: str = Field(default="leave", description="Leave, sickness, training, court ...")
+    start: Day = Field(description="First day absent.")
+    end: Day = Field(description="Last day absent (inclusive).")
+    reason: Text = Field(default="leave", description="Leave, sickness, training, court ...")
 
     @model_validator(mode="after")
     def check_ordered(self) -> Absence:
@@ -241,8 +385,8 @@ class BusyTime(DomainModel):
     """A worker's existing commitment that visits must avoid."""
 
     worker_id: WorkerId = Field(description="The busy worker.")
-    start: AwareDatetime = Field(description="Start, with time zone.")
-    end: AwareDatetime = Field(description="End, with time zone.")
+    start: Moment = Field(description="Start, with time zone.")
+    end: Moment = Field(description="End, with time zone.")
 
 
 class VisitRecord(DomainModel):
@@ -251,7 +395,7 @@ class VisitRecord(DomainModel):
     id: RecordId = Field(description="Unique id of the record.")
     child_id: ChildId = Field(description="The child the record is about.")
     household_id: HouseholdId | None = Field(default=None, description="Where, if at a home.")
-    on: date = Field(description="Date of the visit.")
+    on: Day = Field(description="Date of the visit.")
     start: time | None = Field(default=None, description="Local start time.")
     worker_id: WorkerId | None = Field(default=None, description="Who visited.")
     outcome: Outcome = Field(description="completed (child seen), failed or not-seen.")
@@ -261,6 +405,11 @@ class VisitRecord(DomainModel):
     bedroom_seen: bool = Field(default=False, description="The child's bedroom was seen.")
     seen_awake: bool = Field(default=False, description="A baby was seen awake.")
     visit_id: VisitId | None = Field(default=None, description="The planned visit, if any.")
+    worker_role: Role | None = Field(
+        default=None,
+        description="Role of the visiting worker when the visit was made (history keeps it "
+        "after the worker leaves); the worker's current role when absent.",
+    )
 
     def contact(self, role: Role | None) -> Contact:
         """The record as the policy engine sees it."""
@@ -273,7 +422,7 @@ class VisitRecord(DomainModel):
             seen_alone=self.seen_alone,
             bedroom_seen=self.bedroom_seen,
             seen_awake=self.seen_awake,
-            role=role,
+            role=self.worker_role or role,
             start=self.start,
         )
 
@@ -283,7 +432,7 @@ class Scenario(DomainModel):
 
     schema_version: int = Field(default=SCHEMA_VERSION, description="Scenario format version.")
     authority: Authority = Field(description="The authority and its options.")
-    as_of: date = Field(description="The date the caseload and history are correct to.")
+    as_of: Day = Field(description="The date the caseload and history are correct to.")
     teams: tuple[Team, ...] = Field(default=(), description="Teams.")
     workers: tuple[Worker, ...] = Field(default=(), description="Workers.")
     households: tuple[Household, ...] = Field(default=(), description="Households.")
@@ -334,10 +483,7 @@ class Scenario(DomainModel):
         for record in self.records:
             if record.child_id not in children:
                 raise ValueError(f"record {record.id}: unknown child {record.child_id!r}")
-            if record.worker_id and record.worker_id not in workers:
-                raise ValueError(f"record {record.id}: unknown worker {record.worker_id!r}")
-            if record.household_id and record.household_id not in homes:
-                raise ValueError(f"record {record.id}: unknown household {record.household_id!r}")
+            # A record's worker may have left, its household may be gone: records are history.
         return self
 
 
@@ -354,7 +500,10 @@ class Requirement(DomainModel):
     household_id: HouseholdId | None = Field(default=None, description="For each-home clocks.")
     count: int | None = Field(default=None, description="Visits still needed this month.")
     overdue_days: int = Field(default=0, description="Days past due as of the as-of date.")
-    statutory: bool = Field(default=True, description="A statutory or minimum-standard visit.")
+    severity: Severity = Field(
+        default="statutory",
+        description="statutory (a breach when missed) or practice (a soft target).",
+    )
     window: str = Field(description="The rule's window in words.")
     avoid_part_of_day: str | None = Field(
         default=None, description="Retry at a different time of day from the failed attempt."
@@ -391,7 +540,7 @@ class Visit(DomainModel):
     child_ids: tuple[ChildId, ...] = Field(min_length=1, description="Children the visit covers.")
     worker_id: WorkerId = Field(description="The visiting worker.")
     second_worker_id: WorkerId | None = Field(default=None, description="For joint visits.")
-    start: AwareDatetime = Field(description="Start, with time zone.")
+    start: Moment = Field(description="Start, with time zone.")
     duration_min: PositiveInt = Field(description="Length in minutes.")
     announced: bool = Field(default=True, description="False for an unannounced visit.")
     checklist: tuple[str, ...] = Field(default=(), description="Content due at the visit.")
@@ -400,7 +549,12 @@ class Visit(DomainModel):
     reasons: tuple[VisitReason, ...] = Field(
         default=(), description="The requirements the visit serves, with their slack."
     )
-    status: Literal["planned", "cancelled", "done"] = Field(default="planned")
+    status: VisitStatus = Field(
+        default="planned",
+        description="planned, awaiting (day passed, no outcome recorded), completed, failed, "
+        "not-seen or cancelled.",
+    )
+    pinned: bool = Field(default=False, description="Fixed by hand: re-plans keep it where it is.")
 
     @property
     def day(self) -> date:
@@ -424,6 +578,10 @@ class Breach(DomainModel):
     )
     reason: str = Field(description="Why, in words a manager can act on.")
     category: Category | None = None
+    severity: Severity = Field(
+        default="statutory",
+        description="statutory, or practice: a soft target reported apart from breaches.",
+    )
 
 
 class Plan(DomainModel):
@@ -431,8 +589,8 @@ class Plan(DomainModel):
 
     id: str = Field(description="Plan id.")
     authority: str = Field(description="Policy pack id.")
-    start: date = Field(description="First day of the horizon.")
-    end: date = Field(description="Last day of the horizon (inclusive).")
+    start: Day = Field(description="First day of the horizon.")
+    end: Day = Field(description="Last day of the horizon (inclusive).")
     lookahead_end: date | None = Field(default=None, description="Last day looked ahead to.")
     seed: NonNegativeInt = Field(default=0, description="Solver seed.")
     visits: tuple[Visit, ...] = Field(default=(), description="Planned visits.")
@@ -450,9 +608,37 @@ class Plan(DomainModel):
         description="A solve was stopped by its wall-clock safety net (a very busy machine): "
         "the plan may differ from one made on a quieter machine.",
     )
+    revision: int | None = Field(
+        default=None,
+        description="The store revision the plan was computed from; a plan replaces the "
+        "current one only while the store is still at that revision.",
+    )
+    assume_missed: bool = Field(
+        default=False,
+        description="Visits before the start with no recorded outcome were planned as missed "
+        "(otherwise as made).",
+    )
     team_inputs: dict[str, str] = Field(
         default_factory=dict,
         description="Team group ('+'-joined team ids) -> fingerprint of the inputs its visits "
         "were planned from; a re-plan from the same start keeps a group whose fingerprint is "
         "unchanged without translating it. Empty in plans made before fingerprints existed.",
+    )
+
+
+class LedgerEntry(DomainModel):
+    """What was last published for one visit's calendar event."""
+
+    uid: str = Field(description="The event's UID, fixed for the visit's life.")
+    worker_id: str = Field(description="Whose calendar holds the event.")
+    href: str | None = Field(default=None, description="The event's URL on the CalDAV server.")
+    etag: str | None = Field(default=None, description="The server's ETag after our last write.")
+    sequence: NonNegativeInt = Field(default=0, description="The event's SEQUENCE.")
+    content_hash: str = Field(description="Hash of the content last published.")
+    status: str = Field(default="published", description="published, cancelled or pending.")
+    revised_at: datetime | None = Field(
+        default=None, description="UTC time of the event's current revision (its DTSTAMP)."
+    )
+    visit: Visit | None = Field(
+        default=None, description="The visit as last revised, to render its cancellation."
     )

@@ -45,7 +45,7 @@ def child_due(
             household_id=d.home_id,
             count=d.count,
             overdue_days=max(0, (as_of - d.due).days),
-            statutory=d.statutory,
+            severity=d.severity,
             window=d.window,
             avoid_part_of_day=d.avoid_part_of_day,
         )

@@ -3,6 +3,7 @@
 VisitplanError
  ├── InputError      bad input files: carries every InputProblem found (exit code 2)
  ├── StoreError      the store cannot do what was asked (empty, duplicate, database failure)
+ │    └── StaleError the store changed since a proposal was computed (exit code 1)
  ├── NotFoundError   an unknown visit or worker id
  └── PlanError       planning cannot proceed
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 class VisitplanError(Exception):
@@ -48,6 +50,24 @@ class InputError(VisitplanError):
 
 class StoreError(VisitplanError):
     """The store is empty, refuses a write, or the database failed."""
+
+
+class StaleError(StoreError):
+    """The store changed after a proposal was computed: it is not applied.
+
+    `changes` are the store's audit entries since (each has a `summary()`).
+    """
+
+    def __init__(self, changes: Iterable[Any]) -> None:
+        """Keep the changes; the message counts them and lists the first few."""
+        self.changes: tuple[Any, ...] = tuple(changes)
+        lines = [f"  {c.summary()} (by {c.by})" for c in self.changes[:10]]
+        if len(self.changes) > 10:
+            lines.append(f"  ... and {len(self.changes) - 10} more")
+        super().__init__(
+            f"the store changed since this proposal was made ({len(self.changes)} change(s)); "
+            "nothing was replaced. Make a fresh proposal and check it again:\n" + "\n".join(lines)
+        )
 
 
 class NotFoundError(VisitplanError):

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES
+from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Period
 from scheduler.domain import (
     Absence,
     Authority,
@@ -30,6 +30,7 @@ from scheduler.domain import (
 )
 from scheduler.errors import InputError, InputProblem
 from scheduler.scenario_io import (
+    PERSONAL_FIELDS,
     authority_problems,
     describe_expected,
     describe_got,
@@ -108,6 +109,13 @@ def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
         return cell
 
     return parse
+
+
+def _period(cell: str) -> dict[str, Any]:
+    try:
+        return Period.parse(cell).model_dump()
+    except ValueError:
+        raise _CellError("a period like '10 working days', '3 weeks' or '1 month'") from None
 
 
 def _many(parse: Callable[[str], Any], what: str) -> Callable[[str], list[Any]]:
@@ -244,6 +252,8 @@ FILES: tuple[FileSpec, ...] = (
             Col("placement_type", _one_of(PLACEMENT_TYPES)),
             Col("allocated_worker", _text),
             Col("flags", _many(_one_of(FLAGS), "flags from: " + ", ".join(FLAGS))),
+            Col("every", _period, target=("frequency", "every")),
+            Col("every_source", _text, target=("frequency", "source")),
             *_EVENT_COLUMNS,
         ),
     ),
@@ -369,8 +379,27 @@ def _read_file(path: Path, spec: FileSpec, problems: list[InputProblem]) -> _Par
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             table = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.append(InputProblem(spec.name, None, "(file)", "a UTF-8 CSV file", str(exc)))
+    except UnicodeDecodeError as exc:
+        problems.append(
+            InputProblem(
+                spec.name,
+                None,
+                "(file)",
+                "UTF-8 text (save the export as CSV UTF-8)",
+                f"a byte that is not UTF-8 at offset {exc.start}",
+            )
+        )
+        result.readable = False
+        return result
+    except csv.Error as exc:
+        got = "NUL bytes (a binary or UTF-16 file?)" if "NUL" in str(exc) else str(exc)
+        problems.append(InputProblem(spec.name, None, "(file)", "a text CSV file", got))
+        result.readable = False
+        return result
+    except OSError as exc:
+        problems.append(
+            InputProblem(spec.name, None, "(file)", "a readable file", exc.strerror or "unreadable")
+        )
         result.readable = False
         return result
     if not table:
@@ -436,7 +465,7 @@ def _read_row(
         try:
             value = col.parse(cell)
         except _CellError as bad:
-            problems.append(InputProblem(spec.name, row, name, bad.expected, cell))
+            problems.append(InputProblem(spec.name, row, name, bad.expected, _shown(name, cell)))
             continue
         target = data
         for key in col.path[:-1]:
@@ -450,7 +479,7 @@ def _read_row(
         for error in exc.errors():
             column = _column_for(spec, error["loc"], error["msg"])
             got = (
-                cells[header.index(column)].strip()
+                _shown(column, cells[header.index(column)].strip())
                 if column in header
                 else describe_got(error.get("input"))
             )
@@ -458,6 +487,15 @@ def _read_row(
                 InputProblem(spec.name, row, column, describe_expected(error["msg"]), got)
             )
         return None, problems
+
+
+def _shown(column: str, cell: str) -> str:
+    """A cell as a problem may show it: never a child's or family's personal data."""
+    return (
+        "a value that does not fit (not shown: personal data)"
+        if column in PERSONAL_FIELDS
+        else cell
+    )
 
 
 def _column_for(spec: FileSpec, loc: Sequence[int | str], message: str) -> str:

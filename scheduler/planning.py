@@ -20,7 +20,7 @@ from policies.engine import month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
 from scheduler.fingerprint import group_key, team_inputs
-from scheduler.reasons import CAPACITY, Unmet, breach_reason, capacity_shortfall, on_day
+from scheduler.reasons import CAPACITY, Unmet, breach_reason, on_day, week_loads
 from scheduler.translate import (
     Context,
     TeamProblem,
@@ -723,23 +723,19 @@ def _visits_and_breaches(
     """The drafts as visits, and the breaches of `children` (who include all they visit)."""
     visits, contacts = _build_visits(ctx, drafts, children)
     end = ctx.days[ctx.horizon_days - 1]
-    booked: dict[tuple[str, date], int] = defaultdict(int)
-    for visit in visits:
-        for worker in (visit.worker_id, visit.second_worker_id):
-            if worker:
-                booked[worker, visit.day] += visit.duration_min
     found = []
     for child in sorted(children, key=lambda c: c.id):
         tp = next((team_of_home[h] for h in child.household_ids if h in team_of_home), None)
         for rule_id, due, met_on in find_breaches(ctx, child, contacts[child.id], end):
-            reason = breach_reason(ctx, tp, child, due, booked, met_on)
+            reason = breach_reason(ctx, tp, child, due, met_on)
             found.append(Unmet(tp, child, rule_id, due, met_on, reason))
-    short_by = capacity_shortfall(ctx, found)
+    teams = {id(tp): tp for tp in team_of_home.values()}
+    loads = week_loads(ctx, teams.values(), visits, found)
     breaches = []
     for m in found:
         reason = m.reason
         if CAPACITY in reason:
-            reason = breach_reason(ctx, m.tp, m.child, m.due, booked, m.met_on, short_by)
+            reason = breach_reason(ctx, m.tp, m.child, m.due, m.met_on, loads)
         if m.met_on is not None:
             reason += f"; planned {(m.met_on - m.due).days} days late on {on_day(m.met_on)}"
         breaches.append(
@@ -750,6 +746,7 @@ def _visits_and_breaches(
                 days_late=None if m.met_on is None else (m.met_on - m.due).days,
                 reason=reason,
                 category=m.child.category,
+                severity=ctx.pack.rule(m.rule_id).severity,
             )
         )
     return list(visits), breaches

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from policies.models import Role
-from scheduler.domain import Child, Household, Worker
+from scheduler.domain import Child, Household, Visit, Worker
 from scheduler.translate import (
     ROLE_LABEL,
     Context,
@@ -23,7 +23,7 @@ from scheduler.translate import (
 from scheduler.visiting import visit_duration_min
 
 CAPACITY = "team capacity short"
-"""How a capacity reason begins (`capacity_shortfall` adds up those reasons' visits)."""
+"""How a capacity reason begins (`week_loads` adds up those reasons' visits)."""
 
 
 def on_day(day: date) -> str:
@@ -55,14 +55,106 @@ class Unmet:
     reason: str
 
 
-def capacity_shortfall(ctx: Context, missed: Iterable[Unmet]) -> dict[tuple[str, date], int]:
-    """(team, Monday) -> visit minutes the team lacked that week.
+@dataclass(frozen=True)
+class WeekLoad:
+    """One team's week in figures a manager can check: what was needed, what there was.
 
-    Of the missed deadlines, those whose reason is capacity count, each household once a
-    week, for the length of its visit (the visit itself, not the travel to it): the extra
-    time the team would have needed.
+    `needed = planned + missed` (visits) and `needed_min = planned_min + missed_min`; the
+    team is short by `needed - slots` visits or `needed_min - available_min` minutes,
+    whichever is positive.
     """
-    out: dict[tuple[str, date], int] = defaultdict(int)
+
+    team: str
+    monday: date
+    workers: int = 0
+    worker_days: int = 0
+    slots: int = 0
+    available_min: int = 0
+    planned: int = 0
+    planned_min: int = 0
+    missed: int = 0
+    missed_min: int = 0
+
+    @property
+    def needed(self) -> int:
+        """Visits the team had to make that week."""
+        return self.planned + self.missed
+
+    @property
+    def needed_min(self) -> int:
+        """Visit minutes the team had to make that week."""
+        return self.planned_min + self.missed_min
+
+    def describe(self) -> str:
+        """The week's arithmetic in one clause, naming the limit that binds."""
+        span = (
+            f"week {self.monday.isocalendar().week} ({self.monday.day} {self.monday:%b} to "
+            f"{on_day(self.monday + timedelta(days=6))})"
+        )
+        people = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
+        if self.needed > self.slots:
+            return (
+                f"{CAPACITY} in team {self.team} in {span}: {self.needed} visits needed "
+                f"({self.planned} planned + {self.missed} that did not fit); the team's "
+                f"{people} could make at most {self.slots} ({self.worker_days} working "
+                f"day{'s' if self.worker_days != 1 else ''} at their daily visit limits, "
+                f"after absences): short by "
+                f"{self.needed - self.slots} visit{'s' if self.needed - self.slots != 1 else ''}"
+            )
+        if self.needed_min > self.available_min:
+            return (
+                f"{CAPACITY} in team {self.team} in {span}: {self.needed_min / 60:.1f} "
+                f"visit-hours needed ({self.planned_min / 60:.1f} planned + "
+                f"{self.missed_min / 60:.1f} that did not fit); the team's {people} had "
+                f"{self.available_min / 60:.1f} h (their hours, after absences and calendar "
+                f"commitments): short by {(self.needed_min - self.available_min) / 60:.1f} h"
+            )
+        return (
+            f"no free time when the family could be seen in team {self.team} in {span}: "
+            f"the team's {people} had {self.available_min / 60:.1f} h and "
+            f"{self.slots} visit places; {self.planned} visits ({self.planned_min / 60:.1f} h) "
+            f"were planned, and what was left did not fall inside the family's window "
+            f"(or after school) with travel between visits"
+        )
+
+
+def week_loads(
+    ctx: Context,
+    teams: Iterable[TeamProblem],
+    visits: Iterable[Visit],
+    missed: Iterable[Unmet],
+) -> dict[tuple[str, date], WeekLoad]:
+    """(team, Monday) -> the team's week: capacity, planned visits, and visits missed for
+    capacity (each household once a week, the visit's own length)."""
+    members: dict[str, dict[str, Worker]] = defaultdict(dict)
+    for tp in teams:
+        for worker in tp.workers:
+            members[worker.team_id][worker.id] = worker
+    horizon = ctx.days[: ctx.horizon_days]
+    cap_default = ctx.scenario.authority.max_visits_per_day
+    figures: dict[tuple[str, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for team, workers in members.items():
+        for day in horizon:
+            monday = day - timedelta(days=day.weekday())
+            week = figures[team, monday]
+            for worker in workers.values():
+                if not ctx.calendar.is_working_day(day) or not is_available(ctx, worker, day):
+                    continue
+                week["worker_days"] += 1
+                week["slots"] += worker.max_visits_per_day or cap_default
+                week["available_min"] += (
+                    minutes_of(worker.day_end)
+                    - minutes_of(worker.day_start)
+                    - sum(e - s for s, e in busy_on(ctx, worker, day))
+                )
+    team_of = {w: team for team, workers in members.items() for w in workers}
+    for visit in visits:
+        team = team_of.get(visit.worker_id)
+        if team is None or visit.day not in horizon:
+            continue
+        week = figures[team, visit.day - timedelta(days=visit.day.weekday())]
+        week["planned"] += 1
+        week["planned_min"] += visit.duration_min
     seen: set[tuple[str, date]] = set()
     for m in missed:
         if m.tp is None or CAPACITY not in m.reason:
@@ -76,8 +168,16 @@ def capacity_shortfall(ctx: Context, missed: Iterable[Unmet]) -> dict[tuple[str,
             continue
         seen.add((home.id, monday))
         team = home.team_id or "any team"
-        out[team, monday] += visit_duration_min(ctx.pack, m.tp.children[home.id], last)
-    return dict(out)
+        figures[team, monday]["missed"] += 1
+        figures[team, monday]["missed_min"] += visit_duration_min(
+            ctx.pack, m.tp.children[home.id], last
+        )
+    return {
+        (team, monday): WeekLoad(
+            team=team, monday=monday, workers=len(members.get(team, {})), **dict(values)
+        )
+        for (team, monday), values in figures.items()
+    }
 
 
 def _eligible(n: int) -> str:
@@ -105,16 +205,15 @@ def breach_reason(
     tp: TeamProblem | None,
     child: Child,
     due: date,
-    booked_min: dict[tuple[str, date], int],
     met_on: date | None = None,
-    short_by: dict[tuple[str, date], int] | None = None,
+    loads: dict[tuple[str, date], WeekLoad] | None = None,
 ) -> str:
     """Why a deadline could not be met, in words a manager can act on.
 
     Checks in order: nobody in the team may lead the visit; no working day with a slot in the
     family's window; every eligible worker absent or off; otherwise the eligible workers'
-    free time was taken by other visits (capacity), with the hours, and with `short_by`
-    ((team, Monday) -> visit minutes missed, `capacity_shortfall`) by how much that week.
+    free time was taken by other visits (capacity). With `loads` (`week_loads`) a capacity
+    reason gives the team-week's arithmetic: needed, available, planned and the shortfall.
     """
     last = last_day(ctx, due, met_on)
     if last < ctx.start:
@@ -187,23 +286,8 @@ def breach_reason(
                 f"a joint visit needs two workers (not students) free on the same day by "
                 f"{on_day(last)}; there were none"
             )
-    free = sum(
-        minutes_of(by_id[w].day_end)
-        - minutes_of(by_id[w].day_start)
-        - sum(e - s for s, e in busy_on(ctx, by_id[w], d))
-        for w, d in free_days
-    )
-    booked = sum(booked_min.get((w, d), 0) for w, d in free_days)
     monday = last - timedelta(days=last.weekday())
-    missed = (short_by or {}).get((team, monday))
-    head = f"{CAPACITY} in team {team}"
-    if missed:
-        head += (
-            f" by {missed / 60:.1f} visit-hours in week {last.isocalendar().week} "
-            f"({monday.day} {monday:%b} to {on_day(monday + timedelta(days=6))})"
-        )
-    return prefix + (
-        f"{head}: {_eligible(len(eligible))} had {free / 60:.1f} h by {on_day(last)}, "
-        f"{booked / 60:.1f} h of it booked with visits to other children (with travel and the "
-        "family's window, nothing else fitted)"
-    )
+    load = (loads or {}).get((team, monday))
+    if load is None:
+        return prefix + f"{CAPACITY} in team {team}"
+    return prefix + load.describe()

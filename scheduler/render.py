@@ -26,11 +26,28 @@ from policies.models import (
     WhoRule,
 )
 from scheduler.check import CheckReport
-from scheduler.domain import Absence, ChildDue, Plan, Scenario
+from scheduler.domain import Absence, Plan, Scenario
 from scheduler.replan import ReplanReport
 
 if TYPE_CHECKING:
+    from scheduler.accounts import User
+    from scheduler.caseload import ChildHistory
+    from scheduler.extracts.importing import ImportReport
+    from scheduler.moves import MoveVerdict
+    from scheduler.reports import DueReport, DueRow, PlanView, WorkerRow
     from scheduler.service import DueDateRequirement
+    from scheduler.store import MergeReport
+
+STATE_STYLE = {
+    "overdue": "bold red",
+    "awaiting outcome": "yellow",
+    "awaiting": "yellow",
+    "due soon": "cyan",
+    "failed": "bold red",
+    "not-seen": "bold red",
+    "completed": "green",
+    "cancelled": "dim",
+}
 
 
 def render_packs(packs: Sequence[Pack]) -> Table:
@@ -46,6 +63,8 @@ def render_packs(packs: Sequence[Pack]) -> Table:
 def describe_rule(rule: Rule) -> str:
     """What a rule asks for, in a few words."""
     if isinstance(rule, IntervalRule):
+        if rule.every is None:
+            return f"{rule.clock} as often as the child's plan or conference sets"
         text = f"{rule.clock} every {rule.every.describe()}"
         return text + (" (counting the visit day)" if rule.counting == "inclusive" else "")
     if isinstance(rule, FirstVisitRule):
@@ -98,28 +117,154 @@ def render_pack(pack: Pack) -> Table:
         source = f"{rule.source.document} {rule.source.section}: \u201c{rule.source.quote}\u201d"
         if rule.interpretation:
             source += f"\nOur reading: {rule.interpretation}"
-        table.add_row(f"{rule.id}\n{rule.title}", scope, describe_rule(rule), source)
+        if rule.decision:
+            source += f"\nProduct decision: {rule.decision}"
+        requires = describe_rule(rule)
+        if rule.severity == "practice":
+            requires += "\n(local practice: a target, not a statutory deadline)"
+        table.add_row(f"{rule.id}\n{rule.title}", scope, requires, source)
+    for visit in pack.statutory_visits:
+        table.add_row(
+            "statutory visits at home",
+            ", ".join(visit.categories),
+            "every statutory clock worded 'seen' runs from the last home visit",
+            f"{visit.source.document} {visit.source.section}: \u201c{visit.source.quote}\u201d",
+        )
     return table
 
 
-def render_due(rows: Sequence[ChildDue], as_of: date) -> Table:
-    """Every child's next deadline, overdue first."""
+def render_due_summary(report: DueReport) -> str:
+    """One line: how many children are in each state."""
+    parts = [f"{n} {state}" for state, n in report.counts.items()]
+    return f"{report.total} children as of {report.as_of:%a %d %b %Y}: " + ", ".join(parts)
+
+
+def render_due(rows: Sequence[DueRow], as_of: date) -> Table:
+    """Children by urgency: state, next requirement in words, worker name, escalations."""
     table = Table(title=f"Visits due as of {as_of:%a %d %b %Y}")
-    for column in ("case", "category", "worker", "next due", "overdue", "rule", "escalations"):
+    for column in ("case", "category", "worker", "state", "next requirement", "due", "escalations"):
         table.add_column(column, overflow="fold")
     for row in rows:
         first = row.requirements[0] if row.requirements else None
-        overdue = Text(f"{row.overdue_days} d", style="bold red") if row.overdue_days else Text("")
+        state = row.state
+        if row.state == "overdue":
+            state = f"overdue {row.overdue_days} d"
+        elif row.awaiting_visit and row.awaiting_on:
+            state = f"awaiting outcome of {row.awaiting_visit} ({row.awaiting_on:%a %d %b})"
         table.add_row(
             row.case_ref,
             row.category,
-            row.allocated_worker or "unallocated",
-            f"{row.next_due:%a %d %b %Y}" if row.next_due else "-",
-            overdue,
+            row.worker_name or "unallocated",
+            Text(state, style=STATE_STYLE.get(row.state, "")),
             first.title if first else "no visit requirement",
+            f"{row.next_due:%a %d %b %Y}" if row.next_due else "-",
             "; ".join(row.escalations),
         )
     return table
+
+
+def render_plan_view(view: PlanView) -> Table:
+    """The current plan as a visit list with ids, names, states and rule titles."""
+    counts = ", ".join(f"{n} {state}" for state, n in view.counts.items())
+    table = Table(
+        title=f"Plan {view.plan_id}: {view.start:%a %d %b} to {view.end:%a %d %b %Y} "
+        f"as of {view.as_of:%a %d %b} ({counts or 'no visits'})"
+    )
+    for column in ("visit", "day", "time", "worker", "area", "children", "state", "serves"):
+        table.add_column(column, overflow="fold")
+    for row in view.visits:
+        who = row.worker_name + (f" + {row.second_worker_name}" if row.second_worker_name else "")
+        kind = "" if row.announced else " (unannounced)"
+        pin = " [pinned]" if row.pinned else ""
+        due = f"; due {row.due:%a %d %b}" if row.due else ""
+        table.add_row(
+            row.visit_id,
+            f"{row.day:%a %d %b}",
+            f"{row.start}-{row.end}",
+            who,
+            row.area,
+            ", ".join(row.case_refs),
+            Text(row.state + kind + pin, style=STATE_STYLE.get(row.state, "")),
+            "; ".join(row.rules) + due,
+        )
+    return table
+
+
+def render_merge(report: MergeReport, headline: str) -> str:
+    """What a load or import added, changed and closed, in one paragraph."""
+    figures = ", ".join(f"{n} {what}" for what, n in report.counts().items() if n)
+    text = f"{headline}: {figures or 'nothing changed'}."
+    if report.closed:
+        shown = ", ".join(report.closed[:10])
+        more = f" and {len(report.closed) - 10} more" if len(report.closed) > 10 else ""
+        text += f"\nClosed (not in the source; history kept): {shown}{more}."
+    return text
+
+
+def render_workers(rows: Sequence[WorkerRow]) -> Table:
+    """Workers by team: id, name, role, days, hours, caseload, absence today."""
+    table = Table(title=f"{len(rows)} worker(s)")
+    for column in ("id", "name", "role", "team", "days", "hours", "children", "away today"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r.id, r.name, r.role, r.team_name, r.days, r.hours, str(r.children), r.away_today or ""
+        )
+    return table
+
+
+def render_history(found: ChildHistory) -> list[Table]:
+    """A child's changes (who, when, what) and visit records with every version."""
+    title = f"History of {found.child_id} ({found.case_ref})"
+    if found.closed_on:
+        title += f": closed {found.closed_on:%d %b %Y} ({found.close_reason})"
+    changes = Table(title=title)
+    for column in ("when", "by", "change"):
+        changes.add_column(column, overflow="fold")
+    for entry in found.changes:
+        when = f"{entry.at:%d %b %Y %H:%M}" if entry.at else "-"
+        changes.add_row(when, entry.by, entry.summary())
+    records = Table(title="Visit records (every version)")
+    for column in ("date", "outcome", "seen alone", "version", "recorded", "visit"):
+        records.add_column(column, overflow="fold")
+    for v in found.records:
+        state = f"v{v.version}" + (
+            f", replaced {v.superseded_at:%d %b %H:%M} by {v.superseded_by}"
+            if v.superseded_at
+            else (" (current)" if v.superseded_by is None else "")
+        )
+        recorded = (
+            f"{v.recorded_at:%d %b %Y %H:%M} by {v.recorded_by}"
+            if v.recorded_at
+            else (v.recorded_by or "loaded")
+        )
+        records.add_row(
+            f"{v.record.on:%a %d %b %Y}",
+            v.record.outcome,
+            "yes" if v.record.seen_alone else "no",
+            state,
+            recorded,
+            v.record.visit_id or "",
+        )
+    return [changes, records]
+
+
+def render_move(verdict: MoveVerdict) -> str:
+    """The checker's verdict on a hand change, and whether it was saved."""
+    before, after = verdict.before, verdict.visit
+    change = (
+        f"{before.id}: {before.start:%a %d %b %H:%M} {before.worker_id} -> "
+        f"{after.start:%a %d %b %H:%M} {after.worker_id}"
+    )
+    if verdict.refused:
+        lines = [f"Refused: {change}. It would break:"]
+        lines += [f"  - {v.message}" for v in verdict.problems]
+        return "\n".join(lines)
+    lines = [("Moved and pinned: " if verdict.saved else "The checker accepts: ") + change]
+    lines += [f"  note: {v.message}" for v in verdict.warnings]
+    if not verdict.saved:
+        lines.append("Nothing was saved (--dry-run).")
+    return "\n".join(lines)
 
 
 def render_due_dates(requirements: Sequence[DueDateRequirement]) -> Table:
@@ -128,11 +273,16 @@ def render_due_dates(requirements: Sequence[DueDateRequirement]) -> Table:
     for column in ("due", "rule", "window", "last reset"):
         table.add_column(column, overflow="fold")
     for due in requirements:
+        window = due.window
+        if due.home:
+            window += f" ({due.home.replace('-', ' ')})"
+        if due.avoid_part_of_day:
+            window += f"; avoid the {due.avoid_part_of_day}"
+        rule = f"{due.title} ({due.rule})"
+        if due.severity == "practice":
+            rule += " - local practice, not a statutory deadline"
         table.add_row(
-            f"{due.due:%a %d %b %Y}",
-            f"{due.title} ({due.rule})",
-            due.window + (f"; avoid the {due.avoid_part_of_day}" if due.avoid_part_of_day else ""),
-            f"{due.last:%d %b %Y}" if due.last else "-",
+            f"{due.due:%a %d %b %Y}", rule, window, f"{due.last:%d %b %Y}" if due.last else "-"
         )
     return table
 
@@ -172,17 +322,26 @@ def render_plan(plan: Plan, scenario: Scenario) -> list[Table]:
     return tables
 
 
-def render_breaches(plan: Plan, scenario: Scenario) -> Table:
-    """The breaches the plan could not avoid, with reasons."""
+def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | None = None) -> Table:
+    """The breaches the plan could not avoid, with reasons and rule titles."""
+    titles = titles or {}
     cases = {c.id: c.case_ref for c in scenario.children}
-    table = Table(title=f"Compliance: {len(plan.breaches)} breach(es)")
+    statutory = [b for b in plan.breaches if b.severity == "statutory"]
+    practice = [b for b in plan.breaches if b.severity == "practice"]
+    title = f"Compliance: {len(statutory)} statutory breach(es)"
+    if practice:
+        title += f"; {len(practice)} local practice target(s) missed, listed after them"
+    table = Table(title=title)
     for column in ("case", "rule", "due", "late", "reason"):
         table.add_column(column, overflow="fold")
-    for breach in plan.breaches:
+    for breach in (*statutory, *practice):
         late = "not met" if breach.days_late is None else f"{breach.days_late} d"
+        rule = titles.get(breach.rule_id, breach.rule_id)
+        if breach.severity == "practice":
+            rule += " (local practice target)"
         table.add_row(
             cases.get(breach.child_id, breach.child_id),
-            breach.rule_id,
+            rule,
             f"{breach.due:%a %d %b}",
             late,
             breach.reason,
@@ -192,12 +351,11 @@ def render_breaches(plan: Plan, scenario: Scenario) -> Table:
 
 def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | str]:
     """Headline figures of a plan: visits, continuity, unannounced, travel, breaches."""
-    from scheduler.visiting import travel_min
+    from scheduler.visiting import place_of, travel_between
 
     children = {c.id: c for c in scenario.children}
     workers = {w.id: w for w in scenario.workers}
     homes = {h.id: h for h in scenario.households}
-    speed = scenario.authority.travel_speed_kmh
     allocated = sum(
         1
         for v in plan.visits
@@ -210,13 +368,10 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
             days[(worker_id, visit.day)].append(visit)
     for (worker_id, _), visits in days.items():
         worker = workers[worker_id]
-        points = [(worker.base_lat, worker.base_lon)]
-        points += [
-            (homes[v.household_id].lat, homes[v.household_id].lon)
-            for v in sorted(visits, key=lambda v: v.start)
-        ]
-        points.append((worker.base_lat, worker.base_lon))
-        travel += sum(travel_min(*a, *b, speed) for a, b in pairwise(points))
+        points = [place_of(worker)]
+        points += [place_of(homes[v.household_id]) for v in sorted(visits, key=lambda v: v.start)]
+        points.append(place_of(worker))
+        travel += sum(travel_between(a, b, scenario.authority) for a, b in pairwise(points))
     loads = [len(v) for v in days.values()]
     return {
         "visits": len(plan.visits),
@@ -228,23 +383,39 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
         "joint": sum(1 for v in plan.visits if v.second_worker_id),
         "travel_min": travel,
         "max_visits_in_a_day": max(loads, default=0),
-        "breaches": len(plan.breaches),
+        "breaches": sum(1 for b in plan.breaches if b.severity == "statutory"),
+        "practice_targets_missed": sum(1 for b in plan.breaches if b.severity == "practice"),
         "status": plan.status,
     }
 
 
-def render_plan_summary(plan: Plan, scenario: Scenario) -> Table:
-    """The plan's headline figures and the solver's status."""
+SUMMARY_WORDS = {
+    "visits": "visits planned",
+    "children_seen": "children visited",
+    "by_allocated_worker_pct": "by the allocated worker (%)",
+    "unannounced": "unannounced visits",
+    "joint": "joint visits",
+    "travel_min": "travel (minutes)",
+    "max_visits_in_a_day": "most visits in one day",
+    "breaches": "deadlines the plan cannot meet",
+}
+
+
+def render_plan_summary(plan: Plan, scenario: Scenario, verbose: bool = False) -> Table:
+    """The plan's headline figures in a manager's words (solver figures with `verbose`)."""
     stats = plan_statistics(plan, scenario)
     table = Table(title=f"Plan {plan.start:%d %b} to {plan.end:%d %b %Y} (seed {plan.seed})")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in stats.items():
-        table.add_row(key.replace("_", " "), str(value))
-    if plan.runtime_s is not None:
-        table.add_row("solve time", f"{plan.runtime_s:.1f} s")
-    if plan.objective is not None:
-        table.add_row("objective / bound", f"{plan.objective:.0f} / {plan.bound or 0:.0f}")
+        if key in SUMMARY_WORDS:
+            table.add_row(SUMMARY_WORDS[key], str(value))
+    if verbose:
+        table.add_row("solver status", str(stats["status"]))
+        if plan.runtime_s is not None:
+            table.add_row("solve time", f"{plan.runtime_s:.1f} s")
+        if plan.objective is not None:
+            table.add_row("objective / bound", f"{plan.objective:.0f} / {plan.bound or 0:.0f}")
     return table
 
 
@@ -254,7 +425,11 @@ def render_check(report: CheckReport) -> Table:
     table = Table(title=f"Independent check: {verdict}")
     if not report.violations:
         table.add_column("result")
-        table.add_row("No violations: every visit and every deadline checks out.")
+        table.add_row(
+            "The checker judged every visit (workers, hours, windows, travel) and every "
+            "deadline: the plan keeps every rule, and every deadline it misses is listed "
+            "above as a breach."
+        )
         return table
     for column in ("severity", "code", "visit", "child", "message"):
         table.add_column(column, overflow="fold")
@@ -275,41 +450,55 @@ def render_absences(absences: Sequence[Absence]) -> Table:
     return table
 
 
-def render_changes(report: ReplanReport, scenario: Scenario) -> list[Table]:
-    """Per worker: what is added, moved and removed, and why."""
+def render_changes(
+    report: ReplanReport, scenario: Scenario, names: dict[str, str] | None = None
+) -> Table:
+    """Every change, one row each: a reassignment reads "from Ann (w-1) to Bo (w-2)"."""
+    names = names or {}
     cases = {c.id: c.case_ref for c in scenario.children}
     homes = {h.id: h.area for h in scenario.households}
-    per_worker: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
 
     def when(iso: str | None) -> str:
         return "" if iso is None else datetime.fromisoformat(iso).strftime("%a %d %b %H:%M")
 
-    for change in report.changes:
+    def person(worker_id: str | None) -> str:
+        if worker_id is None:
+            return ""
+        return f"{names[worker_id]} ({worker_id})" if worker_id in names else worker_id
+
+    table = Table(title=f"{len(report.changes)} change(s) to the published plan")
+    for column in ("change", "visit", "children", "when", "worker", "reason"):
+        table.add_column(column, overflow="fold")
+    for change in sorted(report.changes, key=lambda c: (not c.forced, c.kind, c.visit_id)):
         who = ", ".join(cases.get(c, c) for c in change.child_ids)
-        where = f"{homes.get(change.household_id, change.household_id)}: {who}"
-        if change.worker_before and change.worker_before != change.worker_after:
-            per_worker[change.worker_before].append(
-                ("removed", where, when(change.start_before), change.reason)
-            )
-        if change.worker_after:
-            verb = "added" if change.worker_before != change.worker_after else "moved"
-            span = when(change.start_after)
-            if verb == "moved":
-                span = f"{when(change.start_before)} -> {when(change.start_after)}"
-            per_worker[change.worker_after].append((verb, where, span, change.reason))
-    tables = []
-    for worker_id in sorted(per_worker):
-        table = Table(title=f"Changes for {worker_id}")
-        for column in ("change", "visit", "when", "reason"):
-            table.add_column(column, overflow="fold")
-        for row in per_worker[worker_id]:
-            table.add_row(*row)
-        tables.append(table)
-    return tables
+        area = homes.get(change.household_id, change.household_id)
+        if change.kind == "added":
+            span, worker = when(change.start_after), person(change.worker_after)
+        elif change.kind == "removed":
+            span, worker = when(change.start_before), person(change.worker_before)
+        else:
+            span = when(change.start_before)
+            if change.start_after != change.start_before:
+                span += f" -> {when(change.start_after)}"
+            worker = person(change.worker_after)
+            if change.kind == "reassigned":
+                worker = f"from {person(change.worker_before)} to {person(change.worker_after)}"
+        table.add_row(
+            change.kind + (" (forced)" if change.forced else ""),
+            change.visit_id,
+            f"{area}: {who}",
+            span,
+            worker,
+            change.reason,
+        )
+    return table
 
 
-def render_replan_summary(report: ReplanReport, scenario: Scenario) -> Table:
+def render_replan_summary(
+    report: ReplanReport, scenario: Scenario, titles: dict[str, str] | None = None
+) -> Table:
     """Disruption figures and the children whose deadline is now at risk."""
+    titles = titles or {}
     cases = {c.id: c.case_ref for c in scenario.children}
     table = Table(title=f"Re-plan from {report.from_date:%a %d %b %Y}")
     table.add_column("measure")
@@ -317,9 +506,53 @@ def render_replan_summary(report: ReplanReport, scenario: Scenario) -> Table:
     table.add_row("visits of absent workers", str(report.affected_visits))
     table.add_row("changes that had to happen", str(report.forced_changes))
     table.add_row("other changes", str(report.other_changes))
+    table.add_row("visits awaiting an outcome", str(report.awaiting_visits))
+    table.add_row("deadlines the plan cannot meet", str(len(report.plan.breaches)))
     at_risk = ", ".join(
-        f"{cases.get(b.child_id, b.child_id)} ({b.rule_id}, due {b.due:%d %b})"
+        f"{cases.get(b.child_id, b.child_id)} ({titles.get(b.rule_id, b.rule_id)}, "
+        f"due {b.due:%d %b})"
         for b in report.at_risk
     )
     table.add_row("children now at risk", at_risk or "none")
     return table
+
+
+def render_users(users: Sequence[User]) -> Table:
+    """The desk's users: name, role, teams, worker and whether they may sign in."""
+    table = Table(title=f"{len(users)} user(s)")
+    for column in ("name", "role", "teams", "worker", "status"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(
+            user.name,
+            user.role,
+            ", ".join(user.teams) or "-",
+            user.worker_id or "-",
+            "disabled" if user.disabled else "active",
+        )
+    return table
+
+
+def render_import(report: ImportReport) -> list[str]:
+    """What an extract import did, in a manager's words."""
+    lines = [
+        f"Imported {report.source} as of {report.as_of:%d %B %Y}: "
+        + ", ".join(f"{n} {k}" for k, n in report.counts.items())
+        + ".",
+        f"Children added: {len(report.added)}; changed: {len(report.changed)}; "
+        f"closed (not in this extract): {len(report.closed)}.",
+    ]
+    if report.closed:
+        lines.append(
+            "Closed: " + ", ".join(report.closed[:20]) + (" ..." if len(report.closed) > 20 else "")
+        )
+    if report.skipped_orphans:
+        lines.append(f"Skipped {report.skipped_orphans} orphan row(s) (--skip-orphans).")
+    if report.visits_assumed_at_home:
+        lines.append(
+            f"{report.visits_assumed_at_home} visit(s) do not say where they happened and were "
+            f"taken as at home; {report.clocks_on_home_assumption} 'seen at home' clock(s) rest "
+            "on that (use --visit-place unknown to not assume it)."
+        )
+    lines += [f"Warning: {w}" for w in report.warnings]
+    return lines

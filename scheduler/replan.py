@@ -1,7 +1,8 @@
 """Re-planning after absences, failed visits and new children, with the least disruption.
 
-Visits before the re-plan date stay as they are (marked done: the records carry what
-happened); from that date the planner is asked to keep every published visit where it is and
+Visits before the re-plan date stay as they are, each in its state (a recorded outcome, or
+awaiting outcome); awaiting visits are assumed made as planned unless the manager says they
+were missed. From that date the planner is asked to keep every published visit where it is and
 move only what it must. Visits keep their id (and so their calendar UID) across a move.
 """
 
@@ -16,17 +17,21 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
+from scheduler.outcomes import assume_made, awaiting, by_visit, children_resting_on, visit_state
 
 if TYPE_CHECKING:
     from solver.params import SolveParams
 
-ChangeKind = Literal["added", "moved", "reassigned", "removed"]
+ChangeKind = Literal["added", "moved", "reassigned", "removed", "changed"]
 
 
 class VisitChange(DomainModel):
     """One difference between the published plan and the proposed one."""
 
-    kind: ChangeKind = Field(description="added, moved (time or day), reassigned or removed.")
+    kind: ChangeKind = Field(
+        description="added, moved (time or day), reassigned, removed, or changed (announced "
+        "or unannounced, same worker and time)."
+    )
     visit_id: str = Field(description="The visit (same id before and after a move).")
     household_id: str = Field(description="The household visited.")
     child_ids: tuple[str, ...] = Field(description="Children the visit covers.")
@@ -34,6 +39,8 @@ class VisitChange(DomainModel):
     worker_after: str | None = Field(default=None, description="Worker after the change.")
     start_before: str | None = Field(default=None, description="ISO start before.")
     start_after: str | None = Field(default=None, description="ISO start after.")
+    announced_before: bool | None = Field(default=None, description="Announced before.")
+    announced_after: bool | None = Field(default=None, description="Announced after.")
     forced: bool = Field(description="True when the change had to happen (worker away).")
     reason: str = Field(description="Why, in a manager's words.")
 
@@ -48,6 +55,36 @@ class ReplanReport(DomainModel):
     other_changes: int = Field(default=0, description="Changes made to avoid a breach.")
     affected_visits: int = Field(default=0, description="Published visits whose worker is away.")
     at_risk: tuple[Breach, ...] = Field(default=(), description="New or worse breaches.")
+    awaiting_visits: int = Field(
+        default=0, description="Visits before the re-plan date with no recorded outcome."
+    )
+    assume_missed: bool = Field(
+        default=False, description="Awaiting visits were planned as missed, not as made."
+    )
+    resting_on_assumption: tuple[str, ...] = Field(
+        default=(),
+        description="Case references of children whose clocks rest on an awaiting visit "
+        "(made, unless --assume-missed).",
+    )
+    assumed_scenario_records: int = Field(
+        default=0, description="Records assumed for the awaiting visits (not stored)."
+    )
+
+    def assumption_line(self) -> str | None:
+        """The one line that says what the re-plan assumed about awaiting visits."""
+        if not self.awaiting_visits:
+            return None
+        day = f"{self.from_date:%a} {self.from_date.day} {self.from_date:%b}"
+        if self.assume_missed:
+            return (
+                f"{self.awaiting_visits} visits before {day} have no recorded outcome; "
+                "planned as missed (--assume-missed) - record the ones that were made with "
+                "`visitplan record`"
+            )
+        return (
+            f"{self.awaiting_visits} visits before {day} have no recorded outcome; planned as "
+            "if made - record failures with `visitplan record`"
+        )
 
 
 def carry_ids(
@@ -116,7 +153,7 @@ def diff_plans(
     changes: list[VisitChange] = []
     for visit_id in sorted(before.keys() | after.keys()):
         o, n = before.get(visit_id), after.get(visit_id)
-        if o is not None and n is not None and _same(o, n):
+        if o is not None and n is not None and _same(o, n) and o.announced == n.announced:
             continue
         absence = None
         if o is not None:
@@ -146,6 +183,11 @@ def diff_plans(
                 if absence
                 else "moved to avoid a statutory breach or make room"
             )
+            if _same(o, n):
+                kind = "changed"
+                reason = "now unannounced" if not n.announced else "now announced"
+            elif o.announced != n.announced:
+                reason += "; now unannounced" if not n.announced else "; now announced"
         anchor = n or o
         assert anchor is not None
         changes.append(
@@ -158,6 +200,8 @@ def diff_plans(
                 worker_after=n.worker_id if n else None,
                 start_before=o.start.isoformat() if o else None,
                 start_after=n.start.isoformat() if n else None,
+                announced_before=o.announced if o else None,
+                announced_after=n.announced if n else None,
                 forced=forced,
                 reason=reason,
             )
@@ -218,24 +262,30 @@ def replan(
     current: Plan,
     from_date: date,
     planner: Planner,
+    assume_missed: bool = False,
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
     `planner(scenario, start, weeks, previous, previous_end, published)` plans from
     `start`, keeping the `previous` visits (published up to `previous_end`) where it can;
     `published` is `current`, whose breaches are accepted as they were and whose
-    `team_inputs` let it skip unchanged team groups. Visits before `from_date`
-    stay and are marked done (the records say what happened); the checker ignores them.
+    `team_inputs` let it skip unchanged team groups. Visits before `from_date` stay, each in
+    its state from the scenario's records (a recorded outcome, or awaiting outcome); awaiting
+    visits are planned as made (records assumed for the planning run only) unless
+    `assume_missed`. The plan's `revision` is left to the caller.
     """
+    records_by_visit = by_visit(scenario.records)
+    earlier = [v for v in current.visits if v.day < from_date]
     kept = tuple(
-        v.model_copy(update={"status": "done"}) if v.status == "planned" else v
-        for v in current.visits
-        if v.day < from_date
+        v.model_copy(update={"status": visit_state(v, records_by_visit.get(v.id, ()), from_date)})
+        for v in earlier
     )
+    pending = awaiting(earlier, records_by_visit, from_date)
+    planning = scenario if assume_missed else assume_made(scenario, pending)
     published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
     end = max(current.end, from_date)
     weeks = weeks_to_cover(from_date, end)
-    proposal = planner(scenario, from_date, weeks, published, end, current)
+    proposal = planner(planning, from_date, weeks, published, end, current)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     changes = diff_plans(published, fresh, scenario.absences)
     away = _away(scenario.absences)
@@ -253,6 +303,7 @@ def replan(
             "end": end,
             "visits": (*kept, *fresh),
             "breaches": breaches,
+            "assume_missed": assume_missed,
         }
     )
     return ReplanReport(
@@ -263,6 +314,10 @@ def replan(
         other_changes=sum(1 for c in changes if not c.forced),
         affected_visits=affected,
         at_risk=tuple(b for b in breaches if _worse(b, old_late)),
+        awaiting_visits=len(pending),
+        assume_missed=assume_missed,
+        resting_on_assumption=children_resting_on(pending, scenario),
+        assumed_scenario_records=len(planning.records) - len(scenario.records),
     )
 
 

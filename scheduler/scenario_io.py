@@ -17,6 +17,7 @@ from policies import load_pack
 from policies.errors import PackNotFoundError
 from policies.loader import pack_ids
 from scheduler.domain import (
+    SCHEMA_VERSION,
     Absence,
     BusyTime,
     Child,
@@ -27,6 +28,7 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.errors import InputError, InputProblem
+from scheduler.textfile import read_text
 
 COLLECTIONS: tuple[str, ...] = (
     "teams",
@@ -49,6 +51,9 @@ _ITEM_TYPES: dict[str, Any] = {
     "records": VisitRecord,
 }
 
+PERSONAL_FIELDS = frozenset({"name", "birth_date", "address", "postcode", "uprn"})
+"""Fields whose values are children's or families' data: never repeated in an error."""
+
 Locate = Callable[[str, int, str], tuple[str, int | None, str]]
 """Maps (collection, 0-based index, model field) to (file, row, field) for a problem."""
 
@@ -62,18 +67,32 @@ def read_scenario(path: Path) -> Scenario:
     """
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            [InputProblem(name, None, "(file)", "a readable file", exc.strerror or str(exc))]
-        ) from exc
+    text = read_text(path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError([InputProblem(name, exc.lineno, "(json)", "valid JSON", exc.msg)]) from exc
+        raise InputError(
+            [InputProblem(name, exc.lineno, "(json)", "valid JSON", exc.msg)]
+        ) from None
+    except RecursionError:
+        raise InputError(
+            [InputProblem(name, None, "(json)", "a scenario object", "JSON nested too deeply")]
+        ) from None
     if not isinstance(raw, dict):
         raise InputError([InputProblem(name, None, "(json)", "a JSON object", type(raw).__name__)])
+    version = raw.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            [
+                InputProblem(
+                    name,
+                    None,
+                    "schema_version",
+                    f"{SCHEMA_VERSION} (the version this visitplan reads)",
+                    describe_got(version),
+                )
+            ]
+        )
 
     problems: list[InputProblem] = []
     scenario: Scenario | None = None
@@ -237,9 +256,14 @@ def describe_expected(message: str) -> str:
 
 
 def describe_got(value: object) -> str:
-    """A short rendering of the offending input."""
+    """A short rendering of the offending input: scalars only (an object or list may hold a
+    child's name, so only its kind is said)."""
     if value is None:
         return "nothing"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)}"
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -262,6 +286,8 @@ def _problem_from_error(
             parts.append(str(part))
     missing = message == "Field required"
     got = "nothing" if missing else describe_got(value)
+    if not missing and any(str(part) in PERSONAL_FIELDS for part in loc):
+        got = "a value that does not fit (not shown: personal data)"
     return InputProblem(file, row, ".".join(parts) or "(scenario)", describe_expected(message), got)
 
 

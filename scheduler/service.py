@@ -1,4 +1,8 @@
-"""Orchestration: one function per user job, wiring packs, the store and the engines."""
+"""Orchestration: one function per user job, wiring packs, the store and the engines.
+
+The command line and the web desk are front doors on these functions: they read the clock and
+the user, and pass `today`, `now` and `by` in.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +14,57 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
-from policies.models import Category, Flag, PlacementType, PolicyModel
-from scheduler.domain import (
-    Absence,
-    Child,
-    ChildDue,
-    DomainModel,
-    Household,
-    Plan,
-    Scenario,
-    VisitRecord,
-)
-from scheduler.due import calendar_for, scenario_due
-from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
-from scheduler.store import Store
+from policies.models import Category, Event, Flag, PlacementType, PolicyModel, Severity
+from scheduler.caseload import add_child, child_history, close_child, edit_child
+from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario
+from scheduler.due import calendar_for
+from scheduler.errors import InputError, InputProblem, PlanError, StoreError
+from scheduler.moves import move_visit, set_pinned
+from scheduler.outcomes import as_planned, by_visit
+from scheduler.recording import import_outcomes, record_day, record_outcome
+from scheduler.reports import DueReport, PlanView, WorkerRow, due_rows, plan_rows, worker_rows
+from scheduler.store import MergeReport, Store
+from scheduler.textfile import read_text
+
+__all__ = [
+    "DeskChild",
+    "DueDateAnswer",
+    "DueReport",
+    "PlanResult",
+    "PlanView",
+    "add_absences",
+    "add_child",
+    "apply_replan",
+    "calculate_due_dates",
+    "check",
+    "check_current",
+    "child_history",
+    "close_child",
+    "due_report",
+    "edit_child",
+    "import_csv_dir",
+    "import_outcomes",
+    "list_packs",
+    "load_scenario_file",
+    "move_visit",
+    "plan_caseload",
+    "plan_store",
+    "plan_view",
+    "propose_replan",
+    "read_absences_csv",
+    "record_day",
+    "record_outcome",
+    "replan_caseload",
+    "set_pinned",
+    "workers_list",
+]
 
 if TYPE_CHECKING:
     from scheduler.check import CheckReport
+    from scheduler.domain import ChildDue
+    from scheduler.extracts.importing import ImportReport
     from scheduler.replan import ReplanReport
     from solver.params import SolveParams
-
-
-class DueReport(DomainModel):
-    """Every child's requirements as of a date (`visitplan due --json`)."""
-
-    as_of: date
-    authority: str
-    children: tuple[ChildDue, ...]
 
 
 class DueDateRequirement(PolicyModel):
@@ -51,6 +79,8 @@ class DueDateRequirement(PolicyModel):
     clock: str | None = Field(default=None, description="seen, home, unannounced, each_home.")
     count: int | None = Field(default=None, description="Visits still needed this month.")
     avoid_part_of_day: str | None = Field(default=None, description="Retry at another time.")
+    severity: Severity = Field(default="statutory", description="statutory or practice.")
+    home: str | None = Field(default=None, description="first-home or second-home (shared care).")
 
     @classmethod
     def of(cls, due: Due) -> DueDateRequirement:
@@ -65,6 +95,8 @@ class DueDateRequirement(PolicyModel):
             clock=due.clock,
             count=due.count,
             avoid_part_of_day=due.avoid_part_of_day,
+            severity=due.severity,
+            home=due.home_id,
         )
 
 
@@ -82,63 +114,155 @@ def list_packs() -> list[Pack]:
     return [load_pack(pack_id) for pack_id in pack_ids()]
 
 
-def due_report(store: Store, as_of: date) -> DueReport:
-    """Every child's requirements in the store as of `as_of`, overdue first."""
-    scenario = store.read_scenario()
-    return DueReport(
-        as_of=as_of, authority=scenario.authority.id, children=scenario_due(scenario, as_of)
+def due_report(
+    store: Store,
+    as_of: date,
+    *,
+    team: str | None = None,
+    worker: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+) -> DueReport:
+    """Every matching child's state and requirements as of `as_of`, most urgent first.
+
+    Raises:
+        InputError: an unknown team or worker.
+    """
+    _revision, scenario, plan = store.snapshot()
+    _check_filters(scenario, team, worker)
+    return due_rows(
+        scenario,
+        plan,
+        by_visit(scenario.records),
+        as_of,
+        team=team,
+        worker=worker,
+        category=category,
+        state=state,
     )
 
 
-def calculate_due_dates(
-    authority: str,
-    category: Category,
-    as_of: date,
-    last_visit: date | None = None,
-    last_home_visit: date | None = None,
-    last_unannounced: date | None = None,
-    failed_on: date | None = None,
-    placement_type: PlacementType | None = None,
-    placement_start: date | None = None,
-    referral: date | None = None,
-    plan_start: date | None = None,
-    birth_date: date | None = None,
-    flags: Sequence[Flag] = (),
-) -> DueDateAnswer:
-    """Due dates for one child described on the command line.
+def _check_filters(scenario: Scenario, team: str | None, worker: str | None) -> None:
+    problems = []
+    if team is not None and team not in {t.id for t in scenario.teams}:
+        problems.append(InputProblem("command line", None, "--team", "a known team id", team))
+    if worker is not None and worker not in {w.id for w in scenario.workers}:
+        problems.append(
+            InputProblem("command line", None, "--worker", "a current worker id", worker)
+        )
+    if problems:
+        raise InputError(problems)
 
-    The last visit is taken to be at home unless `last_home_visit` says otherwise, and
-    announced unless it is also the last unannounced visit.
+
+def plan_view(
+    store: Store,
+    today: date,
+    *,
+    team: str | None = None,
+    worker: str | None = None,
+    day: date | None = None,
+) -> PlanView:
+    """The current plan's visits with their states, names and rule titles.
+
+    Raises:
+        PlanError: no current plan.
+        InputError: an unknown team or worker.
+    """
+    _revision, scenario, plan = store.snapshot()
+    if plan is None:
+        raise PlanError("no plan in the store: run `visitplan plan` first")
+    _check_filters(scenario, team, worker)
+    return plan_rows(
+        scenario, plan, by_visit(scenario.records), today, team=team, worker=worker, day=day
+    )
+
+
+def workers_list(store: Store, today: date, *, team: str | None = None) -> tuple[WorkerRow, ...]:
+    """The workers (of one team, or all) with caseload sizes and today's absences.
+
+    Raises:
+        InputError: an unknown team.
+    """
+    scenario = store.read_scenario()
+    _check_filters(scenario, team, None)
+    return worker_rows(scenario, today, team)
+
+
+FIRST_HOME, SECOND_HOME = "first-home", "second-home"
+"""The two homes of a shared-care child described at the desk."""
+
+
+class DeskChild(PolicyModel):
+    """One child described at the desk (`visitplan due-date`): the facts the seeds need."""
+
+    category: Category
+    placement_type: PlacementType | None = None
+    birth_date: date | None = None
+    flags: tuple[Flag, ...] = ()
+    events: dict[Event, date] = Field(default_factory=dict)
+    last_visit: date | None = Field(default=None, description="Last seen (at the first home).")
+    last_home_visit: date | None = Field(default=None, description="Last seen at home.")
+    last_unannounced: date | None = None
+    second_home_last_visit: date | None = Field(
+        default=None, description="Shared care: last seen at the second home."
+    )
+    shared_care: bool = Field(default=False, description="The child lives in two homes.")
+    failed_on: date | None = None
+    failed_at: time | None = Field(default=None, description="Start of the failed visit.")
+    frequency: PlanFrequency | None = None
+
+    def facts(self) -> ChildFacts:
+        """The policy engine's view of the child."""
+        overrides = () if self.frequency is None else (self.frequency.override(),)
+        shared = self.shared_care or self.second_home_last_visit is not None
+        return ChildFacts(
+            category=self.category,
+            placement_type=self.placement_type,
+            birth_date=self.birth_date,
+            events=self.events,
+            flags=self.flags,
+            overrides=overrides,
+            homes=(FIRST_HOME, SECOND_HOME) if shared else (),
+        )
+
+    def contacts(self) -> list[Contact]:
+        """The visits described: the last visit is at the first home unless `last_home_visit`
+        says otherwise, and announced unless it is also the last unannounced visit."""
+        home = FIRST_HOME if self.facts().homes else None
+        out: list[Contact] = []
+        last, at_home_last = self.last_visit, self.last_home_visit
+        if last is not None:
+            at_home = at_home_last is None or at_home_last == last
+            out.append(
+                Contact(
+                    on=last,
+                    at_home=at_home,
+                    home_id=home if at_home else None,
+                    announced=last != self.last_unannounced,
+                )
+            )
+        if at_home_last is not None and at_home_last != last:
+            out.append(Contact(on=at_home_last, at_home=True, home_id=home))
+        unannounced = self.last_unannounced
+        if unannounced is not None and unannounced not in (last, at_home_last):
+            out.append(Contact(on=unannounced, announced=False, home_id=home))
+        if self.second_home_last_visit is not None:
+            out.append(Contact(on=self.second_home_last_visit, home_id=SECOND_HOME))
+        if self.failed_on is not None:
+            out.append(Contact(on=self.failed_on, outcome="failed", start=self.failed_at))
+        return out
+
+
+def calculate_due_dates(authority: str, child: DeskChild, as_of: date) -> DueDateAnswer:
+    """Due dates for one child described at the desk, rule by rule.
 
     Raises:
         PackNotFoundError: unknown authority.
+        OverrideError: the plan's frequency cannot apply (never for `eng_plan_frequency`).
     """
     pack = load_pack(authority)
-    events = {
-        "placement-start": placement_start,
-        "referral": referral,
-        "plan-start": plan_start,
-    }
-    facts = ChildFacts(
-        category=category,
-        placement_type=placement_type,
-        birth_date=birth_date,
-        events={k: v for k, v in events.items() if v is not None},  # type: ignore[misc]
-        flags=tuple(flags),
-    )
-    contacts: list[Contact] = []
-    if last_visit is not None:
-        at_home = last_home_visit is None or last_home_visit == last_visit
-        contacts.append(
-            Contact(on=last_visit, at_home=at_home, announced=last_visit != last_unannounced)
-        )
-    if last_home_visit is not None and last_home_visit != last_visit:
-        contacts.append(Contact(on=last_home_visit, at_home=True))
-    if last_unannounced is not None and last_unannounced not in (last_visit, last_home_visit):
-        contacts.append(Contact(on=last_unannounced, announced=False))
-    if failed_on is not None:
-        contacts.append(Contact(on=failed_on, outcome="failed", start=time(10, 0)))
-    requirements = due_dates(pack, facts, contacts, calendar_for(pack), as_of)
+    category = child.category
+    requirements = due_dates(pack, child.facts(), child.contacts(), calendar_for(pack), as_of)
     return DueDateAnswer(
         authority=authority,
         category=category,
@@ -147,79 +271,84 @@ def calculate_due_dates(
     )
 
 
-def record_outcome(
+def load_scenario_file(
     store: Store,
-    visit_id: str,
-    outcome: str,
-    seen_alone: bool = False,
-    bedroom_seen: bool = False,
-    seen_awake: bool = False,
-    children: Sequence[str] = (),
-    on: date | None = None,
-) -> tuple[VisitRecord, ...]:
-    """Record what happened at a planned visit: one record per child it covered.
+    path: Path,
+    *,
+    replace: bool = False,
+    by: str = "system",
+    now: datetime | None = None,
+) -> MergeReport:
+    """Validate a scenario file and load it into the store, all or nothing.
+
+    A store that already holds a caseload is refused unless `replace`; a replacing load
+    closes children the file lacks and never drops visit records (history is kept).
 
     Raises:
-        NotFoundError: no such visit in the current plan.
-        InputError: a named child is not covered by the visit.
-    """
-    visit = store.find_visit(visit_id)
-    if visit is None:
-        raise NotFoundError(f"no visit {visit_id!r} in the current plan (see `visitplan plan`)")
-    unknown = [c for c in children if c not in visit.child_ids]
-    if unknown:
-        raise InputError(
-            InputProblem("command line", None, "--child", f"one of {list(visit.child_ids)}", c)
-            for c in unknown
-        )
-    day = on or visit.day
-    records = []
-    for child_id in visit.child_ids:
-        seen = outcome == "completed" and (not children or child_id in children)
-        record = VisitRecord(
-            id=f"{visit_id}-{child_id}-{day:%Y%m%d}",
-            child_id=child_id,
-            household_id=visit.household_id,
-            on=day,
-            start=visit.start.timetz().replace(tzinfo=None),
-            worker_id=visit.worker_id,
-            outcome="completed" if seen else ("not-seen" if outcome == "completed" else outcome),
-            at_home=True,
-            announced=visit.announced,
-            seen_alone=seen and seen_alone,
-            bedroom_seen=seen and bedroom_seen,
-            seen_awake=seen and seen_awake,
-            visit_id=visit_id,
-        )
-        store.add_record(record)
-        records.append(record)
-    return tuple(records)
-
-
-def load_scenario_file(store: Store, path: Path) -> dict[str, int]:
-    """Validate a scenario file and replace the store's caseload with it, all or nothing.
-
-    Raises:
-        InputError: the file is invalid; nothing is written.
+        InputError: the file is invalid, or the store has a caseload and `replace` is False;
+            nothing is written.
     """
     from scheduler.scenario_io import read_scenario
 
     scenario = read_scenario(path)
-    store.replace_caseload(scenario)
-    return counts(scenario)
+    if store.has_caseload() and not replace:
+        raise InputError(
+            [
+                InputProblem(
+                    path.name,
+                    None,
+                    "store",
+                    "an empty store (or --replace to replace its caseload, keeping history)",
+                    "a store that already holds a caseload",
+                )
+            ]
+        )
+    return store.replace_caseload(scenario, by=by, now=now)
 
 
-def import_csv_dir(store: Store, directory: Path, authority: str, as_of: date) -> dict[str, int]:
-    """Import case-system CSV exports into the store, all or nothing.
+def import_csv_dir(
+    store: Store,
+    directory: Path,
+    authority: str,
+    as_of: date,
+    *,
+    allow_shrink: bool = False,
+    by: str = "system",
+    now: datetime | None = None,
+) -> MergeReport:
+    """Merge case-system CSV exports into the store, all or nothing.
+
+    Children in the export are added or updated; open children it lacks are closed (history
+    kept). An export that would close more than 10% of open children is refused unless
+    `allow_shrink` (a header-only file must not wipe the caseload).
 
     Raises:
-        InputError: any file is invalid; nothing is written.
+        InputError: any file is invalid, or the export shrinks the caseload too far.
     """
     from scheduler.importer import read_csv_dir
 
     scenario = read_csv_dir(directory, authority, as_of)
-    store.replace_caseload(scenario)
-    return counts(scenario)
+    return store.merge_caseload(
+        scenario,
+        source=f"the export in {directory.name}",
+        allow_shrink=allow_shrink,
+        by=by,
+        now=now,
+    )
+
+
+def import_extract(
+    store: Store, kind: str, path: Path, authority: str, as_of: date, **options: object
+) -> ImportReport:
+    """Import an Annex A workbook or an SSD extract, all or nothing (scheduler.extracts).
+
+    Raises:
+        InputError: every problem in the extract; nothing is written.
+        StoreError: the import would close too many children without `allow_shrink`.
+    """
+    from scheduler.extracts.importing import import_extract as run
+
+    return run(store, kind, path, authority, as_of, **options)  # type: ignore[arg-type]
 
 
 def counts(scenario: object) -> dict[str, int]:
@@ -245,11 +374,54 @@ def plan_caseload(
     )
 
 
+class PlanResult(DomainModel):
+    """A plan stored as the current one, and the plan it replaced."""
+
+    plan: Plan
+    replaced: str | None = Field(default=None, description="Id of the plan it replaced.")
+    revision: int = Field(description="The store revision after saving.")
+
+
+def plan_store(
+    store: Store,
+    start: date,
+    weeks: int,
+    params: SolveParams,
+    *,
+    progress: Callable[[str], None] | None = None,
+    by: str = "system",
+    now: datetime,
+    processes: int | None = None,
+) -> PlanResult:
+    """Plan the stored caseload and make it the current plan, if the store is unchanged.
+
+    Raises:
+        StaleError: the store changed while planning (the changes are listed).
+    """
+    revision, scenario, current = store.snapshot()
+    plan = plan_caseload(scenario, start, weeks, params, progress, processes)
+    plan = plan.model_copy(update={"revision": revision})
+    saved = store.save_plan(plan, now, by=by, expected_revision=revision)
+    return PlanResult(plan=plan, replaced=current.id if current else None, revision=saved)
+
+
 def check(scenario: Scenario, plan: Plan) -> CheckReport:
     """The independent checker's verdict on a plan."""
     from scheduler.check import check_plan
 
     return check_plan(scenario, plan)
+
+
+def check_current(store: Store) -> tuple[Scenario, CheckReport]:
+    """The checker's verdict on the current plan, under the plan's own assumptions.
+
+    Raises:
+        PlanError: no current plan.
+    """
+    _revision, scenario, plan = store.snapshot()
+    if plan is None:
+        raise PlanError("no plan in the store: run `visitplan plan` first")
+    return scenario, check(as_planned(scenario, plan), plan)
 
 
 def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:
@@ -262,11 +434,7 @@ def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:
 
     problems: list[InputProblem] = []
     absences: list[Absence] = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        problem = InputProblem(path.name, None, "file", "a readable CSV file", str(exc))
-        raise InputError([problem]) from exc
+    text = read_text(path)
     reader = csv.DictReader(text.splitlines())
     missing = {"worker_id", "start", "end"} - set(reader.fieldnames or ())
     if missing:
@@ -306,14 +474,64 @@ def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:
     return tuple(absences)
 
 
-def add_absences(store: Store, absences: Sequence[Absence]) -> None:
-    """Record absences (one already starting that day for that worker is replaced).
+def add_absences(
+    store: Store, absences: Sequence[Absence], *, by: str = "system", now: datetime | None = None
+) -> None:
+    """Record absences in one transaction (one already starting that day for that worker is
+    replaced).
 
     Raises:
-        NotFoundError: an unknown worker.
+        NotFoundError: an unknown worker; nothing is written.
     """
-    for absence in absences:
-        store.add_absence(absence)
+    store.add_absences(absences, by=by, now=now)
+
+
+def propose_replan(
+    store: Store,
+    params: SolveParams,
+    *,
+    today: date,
+    from_date: date | None = None,
+    assume_missed: bool = False,
+    progress: Callable[[str], None] | None = None,
+    processes: int | None = None,
+) -> ReplanReport:
+    """A least-disruption re-plan of the current plan, computed from the store as it is now.
+
+    Starts at `from_date`, or the later of `today` and the plan's start. Visits before it
+    with no recorded outcome are planned as made (or as missed with `assume_missed`). The
+    proposal's plan carries the store revision it was made from (see `apply_replan`).
+
+    Raises:
+        PlanError: there is no current plan, or `from_date` is before its start.
+    """
+    from scheduler.replan import cp_sat_planner, replan
+
+    revision, scenario, current = store.snapshot()
+    if current is None:
+        raise PlanError("no plan in the store: run `visitplan plan` first")
+    start = from_date or max(today, current.start)
+    if start < current.start:
+        raise PlanError(
+            f"a re-plan starts on or after the plan's first day ({current.start:%a %d %b %Y}); "
+            f"to plan from {start:%a %d %b %Y}, run `visitplan plan --start {start}`"
+        )
+    # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
+    # sized for every team.
+    solve_params = params.model_copy(update={"budget_s": None})
+    planner = cp_sat_planner(solve_params, progress, processes)
+    report = replan(scenario, current, start, planner, assume_missed)
+    return report.model_copy(update={"plan": report.plan.model_copy(update={"revision": revision})})
+
+
+def apply_replan(store: Store, report: ReplanReport, *, by: str = "system", now: datetime) -> int:
+    """Make a proposed re-plan the current plan, if the store has not changed since.
+
+    Raises:
+        StaleError: the store changed since the proposal (the changes are listed); nothing
+            is replaced: make a fresh proposal.
+    """
+    return store.save_plan(report.plan, now, by=by, expected_revision=report.plan.revision)
 
 
 def replan_caseload(
@@ -323,59 +541,48 @@ def replan_caseload(
     progress: Callable[[str], None] | None = None,
     apply: bool = False,
     now: datetime | None = None,
+    *,
+    assume_missed: bool = False,
+    by: str = "system",
     processes: int | None = None,
 ) -> ReplanReport:
-    """Propose (and with `apply`, store) a least-disruption re-plan of the current plan.
+    """Propose (and with `apply`, store) a re-plan from `from_date` (see `propose_replan`).
 
     Raises:
         PlanError: there is no current plan to re-plan.
+        StaleError: with `apply`, the store changed while the proposal was made.
     """
-    from scheduler.replan import cp_sat_planner, replan
-
-    scenario = store.read_scenario()
-    current = store.current_plan()
-    if current is None:
-        raise PlanError("no plan in the store: run `visitplan plan` first")
-
-    # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
-    # sized for every team.
-    solve_params = params.model_copy(update={"budget_s": None})
-    planner = cp_sat_planner(solve_params, progress, processes)
-    report = replan(scenario, current, from_date, planner)
+    report = propose_replan(
+        store,
+        params,
+        today=from_date,
+        from_date=from_date,
+        assume_missed=assume_missed,
+        progress=progress,
+        processes=processes,
+    )
     if apply:
-        assert now is not None
-        store.save_plan(report.plan, now)
+        if now is None:
+            raise StoreError("applying a re-plan needs the time it is applied")
+        apply_replan(store, report, by=by, now=now)
     return report
 
 
-def add_child(store: Store, child: Child, new_household: Household | None = None) -> Scenario:
-    """Add a child (and optionally a new household) to the stored caseload, all or nothing.
+def solve_params(time_limit_s: float, seed: int) -> SolveParams:
+    """Solver settings for the CLI's and the desk's runs: one CP-SAT worker per team,
+    deterministic time limits, so the same input and seed give the same plan anywhere."""
+    from solver.params import SolveParams
 
-    Raises:
-        InputError: a duplicate id, an unknown household, worker or team.
-    """
-    from pydantic import ValidationError
+    return SolveParams(time_limit_s=time_limit_s, seed=seed, num_workers=1, deterministic=True)
 
-    scenario = store.read_scenario()
-    households = scenario.households + ((new_household,) if new_household else ())
-    try:
-        updated = Scenario.model_validate(
-            {
-                **scenario.model_dump(),
-                "households": [h.model_dump() for h in households],
-                "children": [c.model_dump() for c in (*scenario.children, child)],
-            }
-        )
-    except ValidationError as exc:
-        raise InputError(
-            InputProblem(
-                "command line",
-                None,
-                "CHILD",
-                "a child that fits the stored caseload",
-                str(e["msg"]).removeprefix("Value error, "),
-            )
-            for e in exc.errors()
-        ) from None
-    store.replace_caseload(updated)
-    return updated
+
+def children_due(scenario: Scenario, child_ids: Sequence[str], as_of: date) -> tuple[ChildDue, ...]:
+    """Some children's requirements and escalations as of `as_of`, overdue first, without
+    working out every other child's (a team's page; a failed visit's retry and escalation)."""
+    from scheduler.due import scenario_due
+
+    wanted = set(child_ids)
+    subset = scenario.model_copy(
+        update={"children": tuple(c for c in scenario.children if c.id in wanted)}
+    )
+    return scenario_due(subset, as_of)

@@ -22,7 +22,7 @@ from policies import (
     due_dates,
     school_start,
 )
-from policies.engine import ChildFacts, Due, effective_period, scope_changes
+from policies.engine import ChildFacts, Due, effective_period, interval_period, scope_changes
 from policies.models import (
     BothHomesRule,
     Counting,
@@ -33,6 +33,7 @@ from policies.models import (
     Rule,
 )
 from scheduler.calendar import WorkingCalendar
+from scheduler.check import GRAIN_MIN
 from scheduler.domain import (
     Absence,
     BusyTime,
@@ -45,7 +46,8 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.due import contacts_for
-from scheduler.visiting import travel_min, visit_duration_min
+from scheduler.school_terms import SchoolDays
+from scheduler.visiting import place_of, travel_between, visit_duration_min
 from solver import Clock, PreviousVisit, Problem, Quota, Resource, Shift, Task, TaskDay
 
 DAY_MIN = 24 * 60
@@ -121,6 +123,8 @@ class Context:
     period_cache: dict[tuple[date, str, int, str], date] = field(default_factory=dict)
     accepted: set[tuple[str, date]] = field(default_factory=set)
     """Re-planning: (child id, due) of breaches the published plan already reported."""
+    school: SchoolDays = field(default_factory=SchoolDays)
+    """School days: the authority's term dates, else its nation's typical terms."""
 
 
 def rules_on(ctx: Context, child: Child, day: date) -> tuple[Rule, ...]:
@@ -182,6 +186,7 @@ def make_context(
         facts={c.id: c.facts() for c in scenario.children},
         absences=absences,
         busy=busy,
+        school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 
 
@@ -282,7 +287,12 @@ def start_ranges(
     ctx: Context, household: Household, children: Sequence[Child], day: date, duration_min: int
 ) -> tuple[tuple[int, int], ...]:
     """Allowed start minutes on `day`: family windows, after school (contract rule 6)."""
-    school = [s for c in children if (s := school_start(ctx.pack, c.facts(), day)) is not None]
+    term = ctx.school.is_school_day(day)
+    school = [
+        s
+        for c in children
+        if (s := school_start(ctx.pack, c.facts(), day, school_day=term)) is not None
+    ]
     earliest = 0
     if school:
         earliest = minutes_of(household.school_day_start or max(school))
@@ -300,6 +310,37 @@ def start_ranges(
         if lo <= hi:
             out.append((lo, hi))
     return tuple(out)
+
+
+def other_part_possible(
+    options: Sequence[TaskDay],
+    resources: Sequence[Resource],
+    travel: Sequence[Sequence[int]],
+    location: int,
+    avoid: str,
+    horizon_days: int,
+) -> bool:
+    """Whether a visit could start outside the part of the day `avoid` on some day of the
+    horizon: within the family's windows and after school, by an eligible worker inside their
+    hours with travel from and back to base (busy times and other visits aside). Where none
+    can, the retry keeps the times the family and the workers have (docs/decisions.md)."""
+    lo, hi = PARTS_OF_DAY_MIN[avoid]
+    for option in options:
+        if option.day >= horizon_days:
+            continue
+        for r in option.resources:
+            resource = resources[r]
+            shift = next((x for x in resource.shifts if x.day == option.day), None)
+            if shift is None:
+                continue
+            earliest = shift.start_min + travel[resource.location][location]
+            latest = shift.end_min - option.duration_min - travel[location][resource.location]
+            for first, last in option.windows:
+                start = -(-max(first, earliest) // GRAIN_MIN) * GRAIN_MIN
+                end = min(last, latest) // GRAIN_MIN * GRAIN_MIN
+                if start <= end and (start < lo or end >= hi):
+                    return True
+    return False
 
 
 def lead_roles(ctx: Context, children: Sequence[Child], day: date) -> set[Role] | None:
@@ -322,9 +363,11 @@ def _chain(ctx: Context, child: Child, clocks: set[str]) -> tuple[int, ...] | No
     """Per window day: the latest day of the next visit after one that day (interval rules)."""
     facts = ctx.facts[child.id]
     rules = [
-        (r.id, effective_period(r, facts), r.counting)
+        (r.id, period, r.counting)
         for r in ctx.pack.rules
-        if isinstance(r, IntervalRule) and r.clock in clocks
+        if isinstance(r, IntervalRule)
+        and r.clock in clocks
+        and (period := interval_period(r, facts)) is not None
     ]
     if not rules:
         return None
@@ -468,7 +511,10 @@ def _child_clocks(
                 unannounced=True,
                 first_due_day=(first - ctx.start).days,
                 next_due_day=_chain(ctx, child, {"unannounced"}),
-                weight_per_day=max(1, weight // UNANNOUNCED_SHARE),
+                # A practice mix (no period in the document) weighs as practice, not statutory.
+                weight_per_day=max(
+                    1, max(_weight(child, d) for d in unannounced) // UNANNOUNCED_SHARE
+                ),
             )
         )
     homes = [d for d in dues if d.clock == "each_home" and d.home_id in task_of]
@@ -506,9 +552,9 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
     )
     workers = tuple(sorted((w for w in scenario.workers if w.team_id in teams), key=lambda w: w.id))
     resource_of = {w.id: i for i, w in enumerate(workers)}
-    points = [(w.base_lat, w.base_lon) for w in workers] + [(h.lat, h.lon) for h in households]
-    speed = scenario.authority.travel_speed_kmh
-    matrix = tuple(tuple(travel_min(*a, *b, speed) for b in points) for a in points)
+    points = [place_of(w) for w in workers] + [place_of(h) for h in households]
+    authority = scenario.authority
+    matrix = tuple(tuple(travel_between(a, b, authority) for b in points) for a in points)
     resources = []
     for w in workers:
         shifts = tuple(
@@ -557,6 +603,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
             # the children's ages and the rules that apply: compute once per combination.
             key = (
                 day.weekday(),
+                ctx.school.is_school_day(day),
                 *(
                     (age_years(c.birth_date, day), tuple(r.id for r in rules_on(ctx, c, day)))
                     for c in kids
@@ -606,10 +653,15 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
             )
         )
         avoid = avoid_of.get(h.id)
+        location = len(workers) + task_of[h.id]
+        if avoid and not other_part_possible(
+            options, resources, matrix, location, avoid, ctx.horizon_days
+        ):
+            avoid = None  # no family window and worker's day leaves another part of the day
         tasks.append(
             Task(
                 id=h.id,
-                location=len(workers) + task_of[h.id],
+                location=location,
                 joint=h.joint_visit,
                 days=tuple(options),
                 preferred_resources=preferred,

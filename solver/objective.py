@@ -230,6 +230,11 @@ def penalise_changes(
         day_lit = v.visit.get((p.task, p.day))
         if day_lit is not None:
             terms.append(("changes", task_id, CHANGE_DAY_WEIGHT * (1 - day_lit)))
+        flip = v.unannounced.get((p.task, p.day))
+        if flip is not None:
+            # Announced or not is part of the published visit: changing it is a change.
+            kept = (1 - flip) if p.unannounced else flip
+            terms.append(("changes", task_id, CHANGE_WEIGHT * kept))
     for (t, d), lit in v.visit.items():
         if d < problem.horizon_days and (t, d) not in published:
             terms.append(("changes", problem.tasks[t].id, CHANGE_WEIGHT * lit))
@@ -239,6 +244,9 @@ def penalise_changes(
             for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
                 if r is not None and (p.task, p.day, r) in store:
                     model.add(store[p.task, p.day, r] == 1)
+                    flip = v.unannounced.get((p.task, p.day))
+                    if flip is not None and store is v.main:
+                        model.add(flip == int(p.unannounced))
     _hint_previous(model, problem, v)
     return terms
 

@@ -46,3 +46,53 @@ def test_every_module_has_a_docstring(package: str) -> None:
         if not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert missing == []
+
+
+# Imports from one of our packages into another go through the package's `__all__`
+# (`from scheduler import Visit`), never a module deeper down. Pairs not listed here still
+# import deeper modules and are yet to follow.
+THROUGH_ALL = {("integrations", "scheduler"), ("scheduler", "integrations")}
+
+
+def cross_imports(path: Path, target: str) -> list[tuple[str, str]]:
+    """(module, name) of every import of `target` in a file (name "*" for `import x.y`)."""
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == target:
+                found.extend((node.module, alias.name) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.extend(
+                (alias.name, "*") for alias in node.names if alias.name.split(".")[0] == target
+            )
+    return found
+
+
+@pytest.mark.parametrize(("package", "target"), sorted(THROUGH_ALL))
+def test_cross_package_imports_go_through_all(package: str, target: str) -> None:
+    """`from target import name` with `name` in `target.__all__`; nothing deeper."""
+    import importlib
+
+    public = set(importlib.import_module(target).__all__)
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}.{name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for module, name in cross_imports(path, target)
+        if module != target or name not in public
+    ]
+    assert offenders == []
+
+
+def test_integrations_cannot_see_the_store() -> None:
+    """The ledger entry is a domain type; the integrations reach the ledger through a Protocol."""
+    import scheduler
+
+    assert "Store" not in scheduler.__all__
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "integrations").rglob("*.py")
+        if any(
+            module.startswith("scheduler.store") for module, _ in cross_imports(path, "scheduler")
+        )
+    ]
+    assert offenders == []

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integrations.events import EventContext
 from integrations.testing import RadicaleServer, free_port
 from scheduler.domain import (
     Authority,
@@ -33,6 +34,8 @@ from scheduler.domain import (
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+CP_TITLE = "Child protection: seen at home every 10 working days"
+CONTEXT = EventContext({"cp_every_10_working_days": CP_TITLE})
 USER = "service"
 PASSWORD = "s3cret-test-only"
 
@@ -199,3 +202,54 @@ def calendars(client: Any) -> Iterator[dict[str, str]]:
     yield {w: str(c.url) for w, c in made.items()}
     for cal in made.values():
         cal.delete()
+
+
+# ------------------------------------------------------------ a broken server
+
+GARBAGE = {
+    "not-xml": (200, b"<<<this is not xml"),
+    "empty-multistatus": (
+        207,
+        b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">'
+        b"<d:response><d:href>/x/</d:href></d:response></d:multistatus>",
+    ),
+    "html-error-page": (200, b"<html><body><h1>Welcome to nginx!</h1></body></html>"),
+    "truncated": (207, b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:resp'),
+}
+
+
+@pytest.fixture
+def garbage_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A loopback HTTP server answering every request with one kind of nonsense (by param)."""
+    import http.server
+    import threading
+
+    status, body = GARBAGE[request.param]
+    claimed = len(body) + (100 if request.param == "truncated" else 0)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(claimed))
+            self.end_headers()
+            self.wfile.write(body)
+            if claimed != len(body):
+                self.close_connection = True
+
+        # http.server dispatches on do_<METHOD>: the names are not ours to choose.
+        do_GET = do_PUT = do_PROPFIND = answer  # noqa: N815
+        do_REPORT = do_OPTIONS = do_MKCALENDAR = do_DELETE = answer  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/dav/"
+    finally:
+        server.shutdown()
+        server.server_close()

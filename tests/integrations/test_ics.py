@@ -9,22 +9,21 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from integrations.ics import (
-    CANCELLING,
-    PENDING,
-    Revision,
-    content_hash,
-    event_uid,
-    merged,
-    render_calendar,
-    render_object,
-    revise,
-    worker_calendar,
-)
+from integrations.events import content_hash, event_uid
+from integrations.ics import render_calendar, render_object, worker_calendar
+from integrations.ledger import CANCELLING, PENDING, Revision, merged, revise
 from scheduler.cli import app
 from scheduler.domain import Privacy
 from scheduler.store import Store
-from tests.integrations.conftest import LONDON, NOW, make_plan, make_scenario, make_visit
+from tests.integrations.conftest import (
+    CONTEXT,
+    CP_TITLE,
+    LONDON,
+    NOW,
+    make_plan,
+    make_scenario,
+    make_visit,
+)
 
 
 def events_of(data: bytes) -> list:
@@ -34,14 +33,15 @@ def events_of(data: bytes) -> list:
 def test_event_carries_case_reference_checklist_area_but_no_names_or_address() -> None:
     """By default an event shows the case reference, checklist and area, never names/address."""
     scenario = make_scenario()
-    data = render_calendar([make_visit()], scenario, "w1", {})
+    data = render_calendar([make_visit()], scenario, "w1", {}, context=CONTEXT)
     text = data.decode()
     (event,) = events_of(data)
     assert str(event["SUMMARY"]) == "Visit CR-000123 (+1)"
     assert str(event["LOCATION"]) == "Kentish Town"
     assert "see each child alone" in str(event["DESCRIPTION"])
-    assert "2026-12-04" in str(event["DESCRIPTION"])
-    assert "cp_every_10_working_days" in str(event["DESCRIPTION"])
+    assert "Due by: Fri 4 Dec 2026" in str(event["DESCRIPTION"])
+    assert CP_TITLE in str(event["DESCRIPTION"])
+    assert "cp_every_10_working_days" not in str(event["DESCRIPTION"])
     assert str(event["CLASS"]) == "CONFIDENTIAL"
     assert str(event["STATUS"]) == "CONFIRMED"
     for secret in ("Alice", "Bob", "Secret Road", "NW5"):
@@ -51,13 +51,15 @@ def test_event_carries_case_reference_checklist_area_but_no_names_or_address() -
 def test_privacy_opt_in_shows_names_and_address() -> None:
     """An authority that opts in gets names in the description and the address as location."""
     scenario = make_scenario(privacy=Privacy(show_names=True, show_address=True))
-    (event,) = events_of(render_calendar([make_visit()], scenario, "w1", {}))
+    (event,) = events_of(render_calendar([make_visit()], scenario, "w1", {}, context=CONTEXT))
     assert "Alice Example" in str(event["DESCRIPTION"])
     assert "1 Secret Road" in str(event["LOCATION"])
 
 
 def test_unannounced_visit_is_marked_for_the_worker() -> None:
-    (event,) = events_of(render_calendar([make_visit(announced=False)], make_scenario(), "w1", {}))
+    (event,) = events_of(
+        render_calendar([make_visit(announced=False)], make_scenario(), "w1", {}, context=CONTEXT)
+    )
     assert str(event["SUMMARY"]).startswith("Unannounced visit CR-000123")
     assert "Unannounced" in str(event["DESCRIPTION"])
 
@@ -66,7 +68,7 @@ def test_uid_sequence_and_dtstamp_come_from_the_revision() -> None:
     """UID is the visit id; SEQUENCE and DTSTAMP are the revision's, not render time."""
     stamp = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     data = render_calendar(
-        [make_visit()], make_scenario(), "w1", {"v1@visitplan": Revision(4, stamp)}
+        [make_visit()], make_scenario(), "w1", {"v1@visitplan": Revision(4, stamp)}, context=CONTEXT
     )
     (event,) = events_of(data)
     assert str(event["UID"]) == "v1@visitplan"
@@ -77,15 +79,15 @@ def test_uid_sequence_and_dtstamp_come_from_the_revision() -> None:
 def test_times_are_utc_and_dst_does_not_stretch_a_visit() -> None:
     """At 01:30 on the autumn change a 45-minute visit lasts 45 minutes (UTC arithmetic)."""
     visit = make_visit(day=date(2026, 10, 25), hour=1, minute=30, duration_min=45)
-    (event,) = events_of(render_calendar([visit], make_scenario(), "w1", {}))
+    (event,) = events_of(render_calendar([visit], make_scenario(), "w1", {}, context=CONTEXT))
     start, end = event["DTSTART"].dt, event["DTEND"].dt
     assert start.utcoffset() == timedelta(0)
     assert end - start == timedelta(minutes=45)
-    assert b"TZID" not in render_calendar([visit], make_scenario(), "w1", {})
+    assert b"TZID" not in render_calendar([visit], make_scenario(), "w1", {}, context=CONTEXT)
 
 
 def test_empty_calendar_is_a_valid_file() -> None:
-    data = render_calendar([], make_scenario(), "w1", {})
+    data = render_calendar([], make_scenario(), "w1", {}, context=CONTEXT)
     cal = Calendar.from_ical(data)
     assert events_of(data) == []
     assert str(cal["VERSION"]) == "2.0"
@@ -93,14 +95,14 @@ def test_empty_calendar_is_a_valid_file() -> None:
 
 def test_feed_headers_have_duration_value_types() -> None:
     """REFRESH-INTERVAL needs VALUE=DURATION; X-PUBLISHED-TTL must be PT1H, not 1:00:00."""
-    text = render_calendar([], make_scenario(), "w1", {}).decode()
+    text = render_calendar([], make_scenario(), "w1", {}, context=CONTEXT).decode()
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in text
     assert "X-PUBLISHED-TTL:PT1H" in text
     assert "METHOD:PUBLISH" in text
 
 
 def test_caldav_object_has_no_method_and_no_calendar_uid() -> None:
-    data = render_object(make_visit(), make_scenario(), "w1", Revision(0, NOW))
+    data = render_object(make_visit(), make_scenario(), "w1", Revision(0, NOW), context=CONTEXT)
     cal = Calendar.from_ical(data)
     assert "METHOD" not in cal
     assert "UID" not in cal
@@ -109,8 +111,8 @@ def test_caldav_object_has_no_method_and_no_calendar_uid() -> None:
 def test_joint_visit_appears_on_both_calendars_with_own_uids() -> None:
     scenario = make_scenario()
     visit = make_visit(second_worker_id="w2")
-    (first,) = events_of(render_calendar([visit], scenario, "w1", {}))
-    (second,) = events_of(render_calendar([visit], scenario, "w2", {}))
+    (first,) = events_of(render_calendar([visit], scenario, "w1", {}, context=CONTEXT))
+    (second,) = events_of(render_calendar([visit], scenario, "w2", {}, context=CONTEXT))
     assert str(first["UID"]) == event_uid("v1")
     assert str(second["UID"]) == event_uid("v1", joint=True)
     assert "Worker w1" in str(second["DESCRIPTION"])
@@ -119,16 +121,16 @@ def test_joint_visit_appears_on_both_calendars_with_own_uids() -> None:
 def test_revise_same_plan_twice_changes_nothing() -> None:
     scenario = make_scenario()
     visits = [make_visit()]
-    first = revise([], visits, scenario, NOW)
+    first = revise([], visits, scenario, NOW, context=CONTEXT)
     assert [(e.sequence, e.status) for e in first] == [(0, PENDING)]
-    assert revise(first, visits, scenario, NOW + timedelta(hours=1)) == []
+    assert revise(first, visits, scenario, NOW + timedelta(hours=1), context=CONTEXT) == []
 
 
 def test_moving_a_visit_bumps_sequence_and_stamp() -> None:
     scenario = make_scenario()
-    entries = revise([], [make_visit()], scenario, NOW)
+    entries = revise([], [make_visit()], scenario, NOW, context=CONTEXT)
     later = NOW + timedelta(hours=2)
-    (moved,) = revise(entries, [make_visit(hour=14)], scenario, later)
+    (moved,) = revise(entries, [make_visit(hour=14)], scenario, later, context=CONTEXT)
     assert moved.uid == "v1@visitplan"
     assert moved.sequence == 1
     assert moved.revised_at == later
@@ -136,26 +138,28 @@ def test_moving_a_visit_bumps_sequence_and_stamp() -> None:
 
 def test_removed_visit_becomes_a_cancellation_with_a_higher_sequence() -> None:
     scenario = make_scenario()
-    entries = revise([], [make_visit()], scenario, NOW)
-    (gone,) = revise(entries, [], scenario, NOW + timedelta(hours=1))
+    entries = revise([], [make_visit()], scenario, NOW, context=CONTEXT)
+    (gone,) = revise(entries, [], scenario, NOW + timedelta(hours=1), context=CONTEXT)
     assert gone.status == CANCELLING
     assert gone.sequence == 1
-    data = worker_calendar(merged(entries, [gone]), [], scenario, "w1", NOW + timedelta(hours=1))
+    data = worker_calendar(
+        merged(entries, [gone]), [], scenario, "w1", NOW + timedelta(hours=1), context=CONTEXT
+    )
     (event,) = events_of(data)
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
     after_grace = worker_calendar(
-        merged(entries, [gone]), [], scenario, "w1", NOW + timedelta(days=8)
+        merged(entries, [gone]), [], scenario, "w1", NOW + timedelta(days=8), context=CONTEXT
     )
     assert events_of(after_grace) == []
 
 
 def test_content_hash_ignores_unrelated_fields_but_not_time() -> None:
     scenario = make_scenario()
-    base = content_hash(make_visit(), scenario, "w1")
-    assert content_hash(make_visit(), scenario, "w1") == base
-    assert content_hash(make_visit(hour=11), scenario, "w1") != base
-    assert content_hash(make_visit(), scenario, "w1", cancelled=True) != base
+    base = content_hash(make_visit(), scenario, "w1", context=CONTEXT)
+    assert content_hash(make_visit(), scenario, "w1", context=CONTEXT) == base
+    assert content_hash(make_visit(hour=11), scenario, "w1", context=CONTEXT) != base
+    assert content_hash(make_visit(), scenario, "w1", cancelled=True, context=CONTEXT) != base
 
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
@@ -179,7 +183,7 @@ def test_ics_round_trips(
         checklist=tuple(checklist), start=start, duration_min=duration, announced=announced
     )
     data = render_calendar(
-        [visit], make_scenario(), "w1", {"v1@visitplan": Revision(sequence, NOW)}
+        [visit], make_scenario(), "w1", {"v1@visitplan": Revision(sequence, NOW)}, context=CONTEXT
     )
     (event,) = events_of(data)
     assert str(event["UID"]) == "v1@visitplan"

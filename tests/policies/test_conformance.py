@@ -5,6 +5,7 @@ Rule: no network, no clock; packs are read from `policies/packs/`.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,20 @@ import pytest
 from policies import ChildFacts, OverrideError, RuleOverride, pack_ids
 from policies.engine import check_override, effective_period
 from policies.loader import read_raw_pack
-from policies.models import IntervalRule, Pack, Period
+from policies.models import (
+    BothHomesRule,
+    ChecklistRule,
+    EscalationRule,
+    FirstVisitRule,
+    IntervalRule,
+    MonthlyCountRule,
+    Pack,
+    Period,
+    RetryRule,
+    Rule,
+    SchoolHoursRule,
+    SeenAloneRule,
+)
 from tests.policies.conftest import collapse
 
 PREFIX = {
@@ -124,7 +138,23 @@ def test_statutory_documents_cite_legislation(pack: Pack) -> None:
 
 
 def _interval_rules(pack: Pack) -> list[IntervalRule]:
-    return [r for r in pack.rules if isinstance(r, IntervalRule)]
+    """Interval rules with a period of their own (not the plan's frequency)."""
+    return [r for r in pack.rules if isinstance(r, IntervalRule) and r.every is not None]
+
+
+def test_plan_frequency_takes_any_period(pack: Pack) -> None:
+    """The base rule for a frequency the plan or conference sets has no period of its own:
+    it applies only with a child's override, in any unit, and never loosens another rule."""
+    rule = pack.rule("eng_plan_frequency")
+    assert isinstance(rule, IntervalRule)
+    assert rule.every is None
+    for period in (Period(amount=10, unit="working_days"), Period(amount=2, unit="weeks")):
+        facts = ChildFacts(
+            category="child-in-need", overrides=(RuleOverride(rule_id=rule.id, every=period),)
+        )
+        assert effective_period(rule, facts) == period
+    with pytest.raises(OverrideError):
+        effective_period(rule, ChildFacts(category="child-in-need"))
 
 
 def test_loosening_override_refused(pack: Pack) -> None:
@@ -178,3 +208,130 @@ def test_rules_in_force_today_of_the_tests() -> None:
     for pack_id in pack_ids():
         for rule in load_pack(pack_id).rules:
             assert rule.valid_until is None or rule.valid_until >= date(2028, 12, 31), rule.id
+
+
+# --- Every number a pack uses comes from a source line, or says it does not -----------------
+
+WORDS: dict[int, tuple[str, ...]] = {
+    1: ("one", "once", "any", "weekly", "each week", "every week", "a week"),
+    2: ("two", "twice", "second"),
+    3: ("three", "third"),
+    4: ("four",),
+    6: ("six",),
+    12: ("twelve", "year"),
+}
+"""Words a source line uses for a number ('within one week', 'twice a month', 'first year')."""
+
+
+def says(text: str, amount: int) -> bool:
+    """True when `text` states `amount` in digits or in one of its words."""
+    lowered = text.lower()
+    if re.search(rf"(?<!\d){amount}(?!\d)", lowered):
+        return True
+    return any(re.search(rf"\b{word}\b", lowered) for word in WORDS.get(amount, ()))
+
+
+def numbers(rule: Rule) -> list[tuple[str, int]]:
+    """The numbers a rule sets (what, amount) that its source line must state."""
+    out: list[tuple[str, int]] = []
+    periods = {name: getattr(rule, name, None) for name in ("every", "within")}
+    out += [(name, p.amount) for name, p in periods.items() if isinstance(p, Period)]
+    if isinstance(rule, MonthlyCountRule | EscalationRule) and rule.count:
+        out.append(("count", rule.count))
+    if isinstance(rule, ChecklistRule) and rule.every_nth_visit and rule.every_nth_visit > 1:
+        out.append(("every_nth_visit", rule.every_nth_visit))
+    if isinstance(rule, SeenAloneRule):
+        out.append(("from_age_years", rule.from_age_years))
+    if isinstance(rule, BothHomesRule):
+        out.append(("factor", rule.factor))
+    if isinstance(rule, SchoolHoursRule):
+        out += [("from_age_years", rule.from_age_years), ("until_age_years", rule.until_age_years)]
+        out.append(("not_before", rule.not_before.hour * 100 + rule.not_before.minute))
+    return out
+
+
+def unsourced_numbers(rule: Rule) -> list[str]:
+    """The numbers of a rule that neither its quote nor (for phases and age bounds read from
+    a range such as '0-3 yrs') its interpretation states."""
+    quote = rule.source.quote
+    missing = [f"{what}={n}" for what, n in numbers(rule) if not says(quote.replace(":", ""), n)]
+    explained = f"{quote} {rule.interpretation or ''}"
+    phase = rule.scope.phase
+    for edge in (phase.after, phase.before) if phase else ():
+        if edge is not None and not says(explained, edge.amount):
+            missing.append(f"phase={edge.describe()}")
+    top = rule.scope.max_age_years
+    if top is not None and not (says(quote, top) or f"0-{top - 1}" in quote):
+        missing.append(f"max_age_years={top}")
+    return missing
+
+
+def test_every_number_quotes_its_source_or_is_local_practice(pack: Pack) -> None:
+    """Issue 10 point 2: every rule either quotes a seed or statute line containing its
+    numbers, or is marked local practice (severity `practice`), or cites the product
+    decision (DESIGN.md) that sets it."""
+    unsourced = {
+        r.id: missing
+        for r in pack.rules
+        if r.severity != "practice" and not r.decision and (missing := unsourced_numbers(r))
+    }
+    assert not unsourced
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "found"),
+    [
+        pytest.param("at intervals of not more than six weeks", 6, True, id="inside-word"),
+        pytest.param("at intervals of not more than six weeks", 3, False, id="outside-word"),
+        pytest.param("every 10 working days", 10, True, id="inside-digits"),
+        pytest.param("every 10 working days", 1, False, id="outside-digit-inside-number"),
+    ],
+)
+def test_says_reads_numbers_in_words_and_digits(text: str, amount: int, found: bool) -> None:
+    """The conformance reader finds a number in words or digits, never inside another."""
+    assert says(text, amount) is found
+
+
+def test_unsourced_numbers_catches_an_invented_period() -> None:
+    """A rule whose period no quote states is caught (the North Somerset unannounced mix)."""
+    from policies import load_pack
+
+    rule = load_pack("north-somerset").rule("ns_cp_unannounced_every_3_months")
+    assert rule.severity == "practice"
+    assert unsourced_numbers(rule) == ["every=3"]
+
+
+def test_statutory_visit_quotes_appear_verbatim(pack: Pack, seed_dir: Path) -> None:
+    """Where a pack makes its statutory clocks home visits, the line saying so is quoted
+    word for word from a seed the pack lists."""
+    files = {d.id: d.file for d in pack.documents}
+    for visit in pack.statutory_visits:
+        file = files[visit.source.document]
+        assert file is not None
+        text = collapse((seed_dir / file).read_text(encoding="utf-8"))
+        assert collapse(visit.source.quote) in text
+
+
+def test_first_visit_and_retry_rules_name_their_kinds() -> None:
+    """The number audit covers first visits and retries (their `within`)."""
+    rule = FirstVisitRule.model_validate(
+        {
+            "id": "x_first",
+            "title": "t",
+            "source": {"document": "000", "section": "s", "quote": "within 7 working days"},
+            "scope": {"categories": ["child-in-need"]},
+            "event": "referral",
+            "within": {"amount": 8, "unit": "working_days"},
+        }
+    )
+    assert unsourced_numbers(rule) == ["within=8"]
+    retry = RetryRule.model_validate(
+        {
+            "id": "x_retry",
+            "title": "t",
+            "source": {"document": "000", "section": "s", "quote": "no later than 48 hours."},
+            "scope": {"categories": ["child-in-need"]},
+            "within": {"amount": 48, "unit": "hours"},
+        }
+    )
+    assert unsourced_numbers(retry) == []

@@ -6,13 +6,24 @@ Rule: no network, no clock.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies import OverrideError, Period, RuleOverride, add_period, load_pack, pack_ids
+from policies import (
+    ChildFacts,
+    Contact,
+    OverrideError,
+    Period,
+    RuleOverride,
+    add_period,
+    due_dates,
+    load_pack,
+    pack_ids,
+)
 from policies.engine import (
     _birthday,
     add_months,
@@ -189,3 +200,41 @@ def test_the_adoption_order_is_a_scope_change_day() -> None:
     assert order in scope_changes(pack, facts)
     before = applicable_rules(pack, facts, order - timedelta(days=1))
     assert applicable_rules(pack, facts, order) != before
+
+
+@pytest.mark.parametrize(
+    ("factor", "expected"),
+    [
+        pytest.param(None, date(2027, 1, 3), id="default-twice-10-days"),
+        pytest.param(3, date(2027, 1, 13), id="authority-sets-three-times"),
+    ],
+)
+def test_authority_sets_the_both_homes_factor(
+    tmp_path: Path, factor: int | None, expected: date
+) -> None:
+    """An authority's pack setting `both_homes_factor` replaces the base rule's factor of 2
+    (DESIGN.md section 3: 'an authority may set it'): Camden CP at home every 10 days, the
+    second home last seen Mon 14 Dec 2026."""
+    from policies.loader import PACK_DIR
+
+    for name in ("england.toml", "camden.toml"):
+        text = (PACK_DIR / name).read_text(encoding="utf-8")
+        if name == "camden.toml" and factor is not None:
+            text = text.replace(
+                'extends = "england"\n', f'extends = "england"\nboth_homes_factor = {factor}\n', 1
+            )
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    pack = load_pack("camden", tmp_path)
+    facts = ChildFacts(
+        category="child-protection", homes=("a", "b"), events={"plan-start": date(2026, 12, 1)}
+    )
+    contacts = [
+        Contact(on=date(2026, 12, 14), home_id="b"),
+        Contact(on=date(2026, 12, 21), home_id="a"),
+    ]
+    found = {
+        d.home_id: d.due
+        for d in due_dates(pack, facts, contacts, ENG, date(2026, 12, 21))
+        if d.rule_id == "eng_both_homes"
+    }
+    assert found["b"] == expected

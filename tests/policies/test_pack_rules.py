@@ -21,11 +21,14 @@ from policies import (
     Contact,
     allowed_roles,
     checklist,
+    due_dates,
     escalations,
     load_pack,
     pack_ids,
     school_start,
 )
+from policies.engine import retry_part_of_day
+from policies.models import CATEGORIES
 from tests.policies.builders import calendar_of, child, due_of, dues, failed, seen
 
 D = date
@@ -387,15 +390,83 @@ INTERVALS: tuple[Edge, ...] = (
         D(2027, 4, 16),
         "inclusive: the 19th working day after Thu 18 Mar 2027, over Easter",
     ),
+    # --- both homes (england base, every pack and category) ------------------------------
     Edge(
         "cin-guidance",
-        "cing_cin_both_homes",
+        "eng_both_homes",
         child("child-in-need", homes=("a", "b"), events={"plan-start": D(2026, 12, 1)}),
         (seen(D(2026, 12, 14), home_id="a"), seen(D(2027, 1, 4), home_id="b")),
         D(2027, 2, 10),
         "each home every 2 x 20 working days inclusive: the 39th after",
         lambda day: seen(day, home_id="a"),
         "a",
+    ),
+    Edge(
+        "camden",
+        "eng_both_homes",
+        child("child-protection", homes=("a", "b"), events={"plan-start": D(2026, 12, 1)}),
+        (seen(D(2026, 12, 14), home_id="a"), seen(D(2026, 12, 21), home_id="b")),
+        D(2027, 1, 3),
+        "CP at home every 10 days, so each home every 20 calendar days: Christmas counts",
+        lambda day: seen(day, home_id="a"),
+        "a",
+    ),
+    Edge(
+        "trust-standards",
+        "eng_both_homes",
+        child("child-protection", homes=("a", "b"), events={"plan-start": D(2026, 12, 1)}),
+        (seen(D(2026, 12, 14), home_id="a"), seen(D(2026, 12, 21), home_id="b")),
+        D(2027, 1, 28),
+        "CP every 15 working days, so each home every 30: over 25, 28 Dec and 1 Jan",
+        lambda day: seen(day, home_id="a"),
+        "a",
+    ),
+    Edge(
+        "north-somerset",
+        "eng_both_homes",
+        child("child-protection", homes=("a", "b"), events={"plan-start": D(2026, 12, 1)}),
+        (seen(D(2027, 3, 1), home_id="a"), seen(D(2027, 3, 8), home_id="b")),
+        D(2027, 4, 26),
+        "CP at home every 28 days, so each home every 56 calendar days over Easter",
+        lambda day: seen(day, home_id="a"),
+        "a",
+    ),
+    # --- the plan's or conference's own frequency (england base) ------------------------
+    Edge(
+        "north-somerset",
+        "eng_plan_frequency",
+        child(
+            "child-in-need",
+            events={"plan-start": D(2026, 12, 1)},
+            overrides=(
+                {
+                    "rule_id": "eng_plan_frequency",
+                    "every": {"amount": 10, "unit": "working_days"},
+                    "source": "CIN review 1 Dec 2026",
+                },
+            ),
+        ),
+        (seen(D(2026, 12, 14)),),
+        D(2026, 12, 30),
+        "the CIN plan's 10 working days from Mon 14 Dec 2026, skipping 25 and 28 Dec",
+    ),
+    Edge(
+        "camden",
+        "eng_plan_frequency",
+        child(
+            "child-protection",
+            events={"plan-start": D(2026, 12, 1)},
+            overrides=(
+                {
+                    "rule_id": "eng_plan_frequency",
+                    "every": {"amount": 5, "unit": "working_days"},
+                    "source": "CP conference 3 Dec 2026",
+                },
+            ),
+        ),
+        (seen(D(2027, 3, 24)),),
+        D(2027, 4, 2),
+        "the conference's 5 working days from Wed 24 Mar 2027: 25, 30, 31 Mar, 1, 2 Apr",
     ),
 )
 
@@ -755,29 +826,71 @@ def test_camden_cp_only_social_worker_visits_count(role: str, expected: date) ->
 @pytest.mark.parametrize(
     ("start", "pack_rules", "avoid"),
     [
-        pytest.param(time(10, 0), None, "morning", id="inside-morning"),
-        pytest.param(time(14, 0), None, "afternoon", id="inside-afternoon"),
+        pytest.param(time(11, 45), None, "morning", id="inside-morning-1145"),
+        pytest.param(time(12, 0), None, "afternoon", id="outside-morning-1200"),
+        pytest.param(time(16, 45), None, "afternoon", id="inside-afternoon-1645"),
+        pytest.param(time(17, 0), None, "evening", id="outside-afternoon-1700"),
         pytest.param(time(10, 0), "omit", None, id="outside-rule-omitted"),
     ],
 )
 def test_retry_at_a_different_time_of_day(
     start: time, pack_rules: str | None, avoid: str | None
 ) -> None:
-    """004 (eng_retry_at_different_time): repeated attempts take place at different times."""
+    """004 (eng_retry_at_different_time): repeated attempts take place at different times.
+    The part of the day to avoid rides on every requirement of the child, not only on a
+    retry deadline."""
     pack = load_pack("camden")
     if pack_rules == "omit":
         pack = pack.model_copy(
             update={"rules": tuple(r for r in pack.rules if r.id != "eng_retry_at_different_time")}
         )
     contacts = [seen(D(2026, 12, 14)), failed(D(2026, 12, 16), start)]
-    from policies import due_dates
+    found = due_dates(pack, CIN, contacts, calendar_of(pack), D(2026, 12, 16))
+    assert "camden_cin_retry_within_3_working_days" in {d.rule_id for d in found}
+    assert {d.avoid_part_of_day for d in found} == {avoid}
 
-    retry = [
-        d
-        for d in due_dates(pack, CIN, contacts, calendar_of(pack), D(2026, 12, 16))
-        if d.rule_id == "camden_cin_retry_within_3_working_days"
-    ]
-    assert [d.avoid_part_of_day for d in retry] == [avoid]
+
+@pytest.mark.parametrize("pack_id", pack_ids())
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_retry_time_of_day_applies_to_every_category(pack_id: str, category: str) -> None:
+    """Issue 10 point 3: a failed visit at 08:45 makes the next visit avoid the morning for
+    every category in every pack, with or without a retry deadline (a North Somerset child in
+    need has none), so it is never re-planned at 09:15 the next day."""
+    pack = load_pack(pack_id)
+    facts = child(
+        category,
+        placement_type="foster" if category == "child-in-care" else None,
+        events={"plan-start": D(2026, 12, 1), "placement-start": D(2026, 6, 1)},
+    )
+    contacts = [seen(D(2026, 12, 7)), failed(D(2026, 12, 14), time(8, 45))]
+    assert retry_part_of_day(pack, facts, contacts) == "morning"
+    found = due_dates(pack, facts, contacts, calendar_of(pack), D(2026, 12, 14))
+    assert all(d.avoid_part_of_day == "morning" for d in found)
+
+
+@pytest.mark.parametrize(
+    ("contacts", "avoid"),
+    [
+        pytest.param(
+            [seen(D(2026, 12, 7)), failed(D(2026, 12, 14), time(8, 45))],
+            "morning",
+            id="inside-failed-after-last-seen",
+        ),
+        pytest.param(
+            [failed(D(2026, 12, 14), time(8, 45)), seen(D(2026, 12, 15))],
+            None,
+            id="outside-seen-since-the-failure",
+        ),
+    ],
+)
+def test_retry_time_of_day_ends_when_the_child_is_seen(
+    contacts: list[Contact], avoid: str | None
+) -> None:
+    """Once the child has been seen after the failed visit, no part of the day is avoided."""
+    pack = load_pack("north-somerset")
+    found = due_dates(pack, CIN, contacts, calendar_of(pack), D(2026, 12, 15))
+    assert found
+    assert {d.avoid_part_of_day for d in found} == {avoid}
 
 
 # --- Seen alone and visit checklists ----------------------------------------------------------
@@ -1006,22 +1119,66 @@ def test_not_seen_alone_escalation_skips_children_too_young() -> None:
     assert "camden_cp_escalate_not_seen_alone_6_weeks" not in raised
 
 
-# --- School hours (001) ----------------------------------------------------------------------
+# --- School hours (england base: 001 and DESIGN.md section 3) -------------------------------
+
+
+@pytest.mark.parametrize("pack_id", pack_ids())
+@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize(
+    ("school_day", "expected"),
+    [
+        pytest.param(True, time(15, 30), id="inside-school-day"),
+        pytest.param(False, None, id="outside-holiday"),
+    ],
+)
+def test_eng_school_hours_in_every_pack(
+    pack_id: str, category: str, school_day: bool, expected: time | None
+) -> None:
+    """eng_school_hours: a school-age child (aged 9) is at school on a school day in every
+    pack and category, so a home visit starts from 15:30; in the holidays it may not."""
+    facts = child(
+        category,
+        birth_date=D(2017, 5, 1),
+        placement_type="foster" if category == "child-in-care" else None,
+    )
+    pack = load_pack(pack_id)
+    assert school_start(pack, facts, D(2026, 12, 14), school_day=school_day) == expected
 
 
 @pytest.mark.parametrize(
-    ("pack_id", "day", "expected"),
+    ("birth_date", "day", "expected"),
     [
-        pytest.param("trust-standards", D(2026, 12, 15), time(15, 30), id="inside-aged-5"),
-        pytest.param("trust-standards", D(2026, 12, 14), None, id="outside-aged-4"),
-        pytest.param("camden", D(2026, 12, 15), None, id="outside-other-authority"),
+        pytest.param(D(2021, 8, 31), D(2025, 9, 1), time(15, 30), id="inside-turns-5-in-year"),
+        pytest.param(D(2021, 9, 1), D(2025, 9, 1), None, id="outside-turns-5-next-year"),
+        pytest.param(D(2010, 8, 31), D(2026, 6, 26), time(15, 30), id="inside-leaving-friday"),
+        pytest.param(D(2010, 8, 31), D(2026, 6, 29), None, id="outside-after-leaving-date"),
+        pytest.param(D(2010, 9, 1), D(2026, 12, 14), time(15, 30), id="inside-16-in-year-11"),
     ],
 )
-def test_trust_statutory_visit_after_school(pack_id: str, day: date, expected: time | None) -> None:
-    """001 (trust_statutory_visit_after_school): school-age children are not seen at school
-    for the statutory visit, so on school days visits start from 15:30."""
-    facts = child("child-in-need", birth_date=D(2021, 12, 15))
-    assert school_start(load_pack(pack_id), facts, day) == expected
+def test_school_age_runs_by_school_year(birth_date: date, day: date, expected: time | None) -> None:
+    """School age starts with the school year in which the child turns 5 (reception) and
+    ends on the leaving date, the last Friday of June of the year in which the child turns
+    16 (26 June 2026), so a 16-year-old in year 11 is still at school in December."""
+    facts = child("child-in-need", birth_date=birth_date)
+    assert school_start(load_pack("camden"), facts, day, school_day=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        pytest.param((), time(15, 30), id="inside-at-school"),
+        pytest.param(("home-educated",), None, id="outside-home-educated"),
+        pytest.param(("not-in-school",), None, id="outside-not-in-school"),
+    ],
+)
+def test_home_educated_and_not_in_school_are_not_bound(
+    flags: tuple[str, ...], expected: time | None
+) -> None:
+    """The household's own day decides for a child not at school (DESIGN.md section 3)."""
+    facts = child("child-protection", birth_date=D(2017, 5, 1), flags=flags)
+    assert school_start(load_pack("north-somerset"), facts, D(2026, 12, 14), school_day=True) == (
+        expected
+    )
 
 
 # --- Every rule has its pair ---------------------------------------------------------------

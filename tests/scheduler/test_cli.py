@@ -15,10 +15,13 @@ from scheduler.service import DueDateAnswer, DueReport
 from tests.scenarios import north_somerset_team as make_scenario
 
 runner = CliRunner()
+TODAY = "2026-12-31"
+"""The command line's today in these tests (after every planned fortnight): no hidden clock."""
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+def invoke(*args: str, today: str = TODAY) -> tuple[int, str, str]:
+    env = {"COLUMNS": "200", "VISITPLAN_TODAY": today, "VISITPLAN_USER": "test-manager"}
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

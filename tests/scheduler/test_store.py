@@ -5,19 +5,12 @@ Runs with pytest-socket's --disable-socket: the PostgreSQL test talks over a uni
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Table
 
 from scheduler.domain import (
     Absence,
@@ -28,6 +21,7 @@ from scheduler.domain import (
     ChildEvents,
     FamilyWindow,
     Household,
+    LedgerEntry,
     Plan,
     Scenario,
     Team,
@@ -36,7 +30,7 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.errors import InputError, NotFoundError, StoreError
-from scheduler.store import LedgerEntry, Store
+from scheduler.store import Store
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -238,34 +232,42 @@ def test_has_caseload_after_load(loaded: Store) -> None:
     assert loaded.has_caseload()
 
 
-def test_replace_caseload_replaces_everything(loaded: Store) -> None:
-    """A new caseload removes the old one's children, records and absences."""
+def test_replace_caseload_keeps_history(loaded: Store) -> None:
+    """A replacing load closes children it lacks and replaces absences, but keeps records."""
     old = small_scenario()
     smaller = old.model_copy(
         update={"children": old.children[:1], "records": old.records[:1], "absences": ()}
     )
-    loaded.replace_caseload(Scenario.model_validate(smaller.model_dump()))
-    assert loaded.read_scenario() == smaller
-    assert loaded.records_for("c-2") == ()
+    before = {c.id: loaded.records_for(c.id) for c in old.children}
+    report = loaded.replace_caseload(Scenario.model_validate(smaller.model_dump()))
+    scenario = loaded.read_scenario()
+    assert scenario.children == smaller.children
+    assert scenario.absences == ()
+    assert set(report.closed) == {c.id for c in old.children[1:]}
+    for child in old.children:
+        assert loaded.records_for(child.id) == before[child.id]
+    closed = loaded.child_row("c-2")
+    assert closed is not None
+    assert closed.closed_on == smaller.as_of
 
 
 def test_replace_caseload_is_atomic_when_a_write_fails(
     loaded: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure half-way through a replacement leaves the previous caseload intact."""
-    real_insert = Store._insert
 
-    def failing_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        if table.name == "children":
-            raise RuntimeError("disk full")
-        real_insert(conn, table, rows)
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Store, "_insert", staticmethod(failing_insert))
+    monkeypatch.setattr(Store, "_merge_records", failing)
     other = small_scenario(as_of=date(2024, 4, 1))
+    other = other.model_copy(update={"children": other.children[:2]})
+    revision = loaded.revision()
     with pytest.raises(RuntimeError, match="disk full"):
         loaded.replace_caseload(other)
     monkeypatch.undo()
     assert loaded.read_scenario() == small_scenario()
+    assert loaded.revision() == revision
 
 
 def test_add_record_appends_to_history(loaded: Store) -> None:
@@ -284,7 +286,12 @@ def test_add_record_appends_to_history(loaded: Store) -> None:
         pytest.param({"child_id": "c-9"}, "child_id", "a known child id", id="child"),
         pytest.param({"worker_id": "w-9"}, "worker_id", "a known worker id", id="worker"),
         pytest.param({"household_id": "h-9"}, "household_id", "a known household id", id="home"),
-        pytest.param({"id": "r-1"}, "id", "a unique id", id="duplicate"),
+        pytest.param(
+            {"id": "r-1"},
+            "id",
+            "a record not yet made (use --amend to correct one)",
+            id="duplicate",
+        ),
     ],
 )
 def test_add_record_refuses_bad_reference(
@@ -407,91 +414,6 @@ def test_store_refuses_bad_url() -> None:
     """A malformed URL is a StoreError, not a traceback."""
     with pytest.raises(StoreError, match="cannot open the store"):
         Store("nonsense://")
-
-
-def _initdb() -> str | None:
-    """The initdb binary, if PostgreSQL is installed."""
-    found = shutil.which("initdb")
-    if found:
-        return found
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return candidates[-1] if candidates else None
-
-
-def _run(command: list[str]) -> None:
-    """Run a PostgreSQL tool, failing the test with its output when it fails."""
-    done = subprocess.run(command, check=False, capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster listening only on a unix socket.
-
-    The cluster lives in a short directory under the system temp dir rather than tmp_path:
-    a unix socket path must stay under about 100 characters, and when we run as root the
-    postgres user must be able to reach it (pytest's tmp_path root is private to root).
-    """
-    initdb = _initdb()
-    if initdb is None:
-        pytest.skip("PostgreSQL is not installed (no initdb)")
-    bindir = Path(initdb).resolve().parent
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL")
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    base = Path(tempfile.mkdtemp(prefix="vp-pg-"))
-    data, sock, log = base / "data", base / "sock", base / "log"
-    sock.mkdir()
-    if prefix:
-        base.chmod(0o755)
-        for path in (base, sock):
-            shutil.chown(path, "postgres")
-    try:
-        _run(
-            [
-                *prefix,
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "visitplan",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-            ]
-        )
-        options = f"-k {sock} -c listen_addresses='' -F"
-        _run(
-            [
-                *prefix,
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-w",
-                "-l",
-                str(log),
-                "start",
-            ]
-        )
-        try:
-            yield f"postgresql+psycopg2://visitplan@/postgres?host={sock}"
-        finally:
-            subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                check=False,
-                capture_output=True,
-            )
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.integration

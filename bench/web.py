@@ -1,0 +1,457 @@
+"""Benchmark: the manager's desk on generated M and L authorities.
+
+Usage: .venv/bin/python bench/web.py [--workdir DIR] [--skip-l] [--managers 20] [--requests 15]
+
+Prints four tables (speed is measured here, never asserted in tests):
+
+1. Board: server time of `/teams/<team>/week` for the largest M team, first request (the
+   store read into a snapshot) and warm (median and slowest of 20), wall and CPU.
+   Target (issue 14): <= 200 ms.
+2. Compliance: the authority-wide `/due` page of L, first request (every child's due dates
+   worked out) and warm. Target: <= 1 s.
+3. Absence preview vs the CLI: the M case of bench/replan.py (the worker with most visits
+   Tuesday to Thursday is off those days): `visitplan absence add` + `visitplan replan
+   --from <Tuesday>` as commands, against the desk's POST of the same absence and its
+   preview finishing. Target: the preview within 1 s of the command.
+4. Concurrency: a real `visitplan serve` on the M store; N signed-in managers (one team
+   each) load boards of random weeks at once. Target: p99 <= 500 ms, no error.
+
+In-process figures use Starlette's TestClient (the app without the HTTP server). Stores
+and plans are cached in --workdir (an L plan takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import warnings
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from integrations.feeds import issue_token, make_app, revoke_token
+from integrations.testing import free_port
+from scheduler import service
+from scheduler.accounts import add_user
+from scheduler.generate import generate
+from scheduler.store import Store
+from scheduler.web.app import create_app
+from scheduler.web.context import DeskServices
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+START = date(2026, 11, 30)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+"""Tuesday morning of the plan's first week."""
+PASSWORD = "bench password 1"
+SECRET = "bench-" + "s" * 40
+VISITPLAN = Path(sys.executable).with_name("visitplan")
+
+
+def store_for(size: str, workdir: Path, weeks: int, managers: int) -> Path:
+    """A store with a generated authority, a plan and desk users (cached)."""
+    path = workdir / f"{size}.db"
+    if path.exists():
+        return path
+    print(f"building the {size} store (generate, plan {weeks} week(s))...", file=sys.stderr)
+    scenario = generate(size, seed=0, start=START)  # type: ignore[arg-type]
+    store = Store(f"sqlite:///{path}")
+    store.replace_caseload(scenario)
+    started = time.perf_counter()
+    plan = service.plan_caseload(scenario, START, weeks, service.solve_params(0.3, 0))
+    print(f"  planned in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    store.save_plan(plan, NOW)
+    add_user(store, "admin", "admin", PASSWORD, NOW)
+    teams = [t.id for t in scenario.teams]
+    for i in range(managers):
+        add_user(store, f"m{i:02d}", "manager", PASSWORD, NOW, teams=(teams[i % len(teams)],))
+    store.close()
+    return path
+
+
+def client_for(store: Store) -> TestClient:
+    services = DeskServices(issue_token, revoke_token, None)
+    app = create_app(
+        store,
+        lambda: NOW,
+        SECRET,
+        services,
+        "http://testserver",
+        make_app(lambda: store, lambda: NOW),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return TestClient(app, follow_redirects=True)
+
+
+def sign_in(client: Any, name: str) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrftoken": token})
+    assert "Sign out" in response.text, response.text[:200]
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall s, CPU s of this process, result)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    print(f"\n{title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def page_times(store_path: Path, user: str, path: str, warm: int = 20) -> list[list[str]]:
+    """First and warm server times of one page (fresh desk: nothing cached)."""
+    store = Store(f"sqlite:///{store_path}")
+    client = client_for(store)
+    sign_in(client, user)
+    # Signing in built a snapshot: drop it, so the first request reads the store.
+    client.app.state.desk.cache._latest = None  # type: ignore[attr-defined]
+    wall, cpu, response = timed(lambda: client.get(path))
+    assert response.status_code == 200, response.status_code
+    walls, cpus = [], []
+    for _ in range(warm):
+        w, c, r = timed(lambda: client.get(path))
+        assert r.status_code == 200
+        walls.append(w)
+        cpus.append(c)
+    store.close()
+    return [
+        ["first request (store read)", ms(wall), ms(cpu), f"{len(response.content) // 1024} KB"],
+        [f"warm, median of {warm}", ms(statistics.median(walls)), ms(statistics.median(cpus)), ""],
+        [f"warm, slowest of {warm}", ms(max(walls)), ms(max(cpus)), ""],
+    ]
+
+
+def board(workdir: Path, managers: int) -> None:
+    path = store_for("M", workdir, 2, managers)
+    store = Store(f"sqlite:///{path}")
+    scenario, plan = store.read_scenario(), store.current_plan()
+    store.close()
+    homes = {h.id: h.team_id for h in scenario.households}
+    per_team: dict[str, int] = {}
+    for v in plan.visits:
+        if START <= v.day < START + timedelta(days=7):
+            per_team[homes[v.household_id]] = per_team.get(homes[v.household_id], 0) + 1
+    team = max(per_team, key=lambda t: per_team[t])
+    rows = page_times(path, "admin", f"/teams/{team}/week?start={START.isoformat()}")
+    table(
+        f"Board of the busiest M team ({team}: {per_team[team]} visits that week, "
+        f"{sum(1 for w in scenario.workers if w.team_id == team)} workers) - target <= 200 ms",
+        ["request", "wall", "CPU", "page"],
+        rows,
+    )
+
+
+def compliance(workdir: Path, managers: int) -> None:
+    path = store_for("L", workdir, 1, managers)
+    rows = page_times(path, "admin", "/due", warm=10)
+    table(
+        "Authority-wide compliance page of L (7,500 children) - target <= 1 s",
+        ["request", "wall", "CPU", "page"],
+        rows,
+    )
+
+
+def busiest_tue_thu(store: Store) -> tuple[str, date, date]:
+    plan = store.current_plan()
+    first, last = START + timedelta(days=1), START + timedelta(days=3)
+    counts: dict[str, int] = {}
+    for v in plan.visits:
+        if first <= v.day <= last:
+            counts[v.worker_id] = counts.get(v.worker_id, 0) + 1
+    return max(counts, key=lambda w: (counts[w], w)), first, last
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cli_replan(
+    source: Path, workdir: Path, worker: str, first: date, last: date
+) -> tuple[float, float]:
+    """`absence add` + `replan --from` as commands on a copy of the store: (wall, CPU)."""
+    db_path = workdir / "M-cli.db"
+    shutil.copy(source, db_path)
+    db = f"sqlite:///{db_path}"
+    env = {**os.environ, "COLUMNS": "200"}
+    cpu, wall = children_cpu_s(), time.perf_counter()
+    subprocess.run(
+        [
+            str(VISITPLAN),
+            "absence",
+            "add",
+            worker,
+            "--from",
+            first.isoformat(),
+            "--to",
+            last.isoformat(),
+            "--reason",
+            "sickness",
+            "--db",
+            db,
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    subprocess.run(
+        [str(VISITPLAN), "replan", "--from", first.isoformat(), "--db", db],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - wall, children_cpu_s() - cpu
+
+
+def desk_preview(
+    source: Path, workdir: Path, worker: str, first: date, last: date
+) -> tuple[float, float, str]:
+    """The same absence posted to the desk until its preview shows: (wall, CPU, page)."""
+    db_path = workdir / "M-desk.db"
+    shutil.copy(source, db_path)
+    store = Store(f"sqlite:///{db_path}")
+    team = next(w.team_id for w in store.read_scenario().workers if w.id == worker)
+    client = client_for(store)
+    sign_in(client, "admin")
+    page = client.get(f"/teams/{team}/absences")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+    cpu, child_cpu, wall = time.process_time(), children_cpu_s(), time.perf_counter()
+    response = client.post(
+        f"/teams/{team}/absences",
+        data={
+            "worker": worker,
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "reason": "sickness",
+            "csrftoken": token,
+        },
+    )
+    job_url = str(response.url)
+    while "Working out the re-plan" in (html := client.get(job_url).text):
+        time.sleep(0.1)
+    took = time.perf_counter() - wall
+    used = time.process_time() - cpu + children_cpu_s() - child_cpu
+    store.close()
+    return took, used, html
+
+
+def preview_vs_cli(workdir: Path, managers: int, rounds: int = 2) -> None:
+    source = store_for("M", workdir, 2, managers)
+    store = Store(f"sqlite:///{source}")
+    worker, first, last = busiest_tue_thu(store)
+    store.close()
+    rows = []
+    html = ""
+    for i in range(rounds):
+        wall, cpu = cli_replan(source, workdir, worker, first, last)
+        rows.append(
+            [
+                f"round {i + 1}: `visitplan absence add` + `visitplan replan --from`",
+                f"{wall:.1f} s",
+                f"{cpu:.1f} s",
+            ]
+        )
+        wall_d, cpu_d, html = desk_preview(source, workdir, worker, first, last)
+        rows.append(
+            [
+                f"round {i + 1}: desk, POST absence until the preview shows",
+                f"{wall_d:.1f} s",
+                f"{cpu_d:.1f} s",
+            ]
+        )
+        rows.append(
+            [f"round {i + 1}: desk - command", f"{wall_d - wall:+.1f} s", f"{cpu_d - cpu:+.1f} s"]
+        )
+    counts = re.findall(r"<li><strong>(\d+)</strong> ([a-z ()]+)</li>", html)
+    table(
+        f"Absence preview vs the command line (M, {worker} off {first:%a} to {last:%a}; "
+        "the commands pay two interpreter start-ups) - target: within 1 s",
+        ["route", "wall", "CPU (with the planner's processes)"],
+        rows,
+    )
+    print("\nPreview: " + "; ".join(f"{n} {k}" for n, k in counts[:6]))
+
+
+def proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Browser:
+    """A light HTTP/1.1 client with a cookie jar (http.client), so the load generator
+    sharing the machine costs as little as it can."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("set-cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        if response.status in (302, 303):
+            return self.request("GET", response.headers["location"])
+        return response.status, text
+
+    def sign_in(self, name: str) -> None:
+        _, page = self.request("GET", "/login")
+        token = re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)
+        form = f"name={name}&password={PASSWORD.replace(' ', '+')}&csrftoken={token}"
+        status, text = self.request("POST", "/login", form)
+        assert "Sign out" in text, (status, text[:200])
+
+
+def concurrency(workdir: Path, managers: int, requests: int) -> None:
+    source = store_for("M", workdir, 2, managers)
+    db = workdir / "M-serve.db"
+    shutil.copy(source, db)
+    store = Store(f"sqlite:///{db}")
+    users = [u for u in store.user_list() if u.role == "manager"][:managers]
+    store.close()
+    port = free_port()
+    env = {**os.environ, "VISITPLAN_SECRET_KEY": SECRET}
+    proc = subprocess.Popen(
+        [str(VISITPLAN), "serve", "--port", str(port), "--db", f"sqlite:///{db}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/login", timeout=2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    # The server reads the store ahead at start-up; let it finish, as a server running all
+    # morning would have.
+    time.sleep(5)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(len(users) + 1)
+    go = threading.Event()
+    weeks = [START, START + timedelta(days=7)]
+
+    def browse(i: int) -> None:
+        user = users[i]
+        rng = random.Random(i)
+        client = Browser(port)
+        client.sign_in(user.name)
+        client.request("GET", f"/teams/{user.teams[0]}/week?start={START.isoformat()}")
+        ready.wait()
+        go.wait()
+        for _ in range(requests):
+            path = f"/teams/{user.teams[0]}/week?start={rng.choice(weeks).isoformat()}"
+            started = time.perf_counter()
+            try:
+                status, text = client.request("GET", path)
+                ok = status == 200 and "Sign out" in text
+                problem = str(status)
+            except OSError as exc:
+                ok, problem = False, repr(exc)
+            took = time.perf_counter() - started
+            with lock:
+                latencies.append(took)
+                if not ok:
+                    errors.append(problem)
+
+    threads = [threading.Thread(target=browse, args=(i,)) for i in range(len(users))]
+    for t in threads:
+        t.start()
+    ready.wait()
+    cpu_before = proc_cpu_s(proc.pid)
+    wall = time.perf_counter()
+    go.set()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - wall
+    cpu = proc_cpu_s(proc.pid) - cpu_before
+    proc.terminate()
+    proc.wait(timeout=15)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
+
+    table(
+        f"{len(users)} signed-in managers loading boards at once (M, `visitplan serve`, "
+        f"{requests} boards each, client threads on the same machine) - target p99 <= 500 ms, "
+        "no error",
+        ["requests", "errors", "p50", "p95", "p99", "slowest", "throughput", "server CPU"],
+        [
+            [
+                str(len(latencies)),
+                str(len(errors)),
+                ms(pct(0.50)),
+                ms(pct(0.95)),
+                ms(pct(0.99)),
+                ms(latencies[-1]),
+                f"{len(latencies) / wall:.1f}/s",
+                f"{cpu:.1f} s in {wall:.1f} s ({cpu / len(latencies) * 1000:.0f} ms a board)",
+            ]
+        ],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/visitplan-bench-web"))
+    parser.add_argument("--skip-l", action="store_true", help="Leave out the L compliance page.")
+    parser.add_argument("--managers", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=15, help="Boards per manager.")
+    parser.add_argument("--only", default="board,compliance,preview,concurrency")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    only = set(args.only.split(","))
+    print(f"bench/web.py on {os.cpu_count()} cores (shared with other jobs: figures are noisy)")
+    if "board" in only:
+        board(args.workdir, args.managers)
+    if "compliance" in only and not args.skip_l:
+        compliance(args.workdir, args.managers)
+    if "preview" in only:
+        preview_vs_cli(args.workdir, args.managers)
+    if "concurrency" in only:
+        concurrency(args.workdir, args.managers, args.requests)
+
+
+if __name__ == "__main__":
+    main()

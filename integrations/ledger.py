@@ -1,0 +1,163 @@
+"""The calendar ledger's rules: revisions (SEQUENCE, DTSTAMP, status) of each published event,
+shared by ICS files, feeds and CalDAV publishing, and the small Protocol through which the
+integrations read and write the ledger.
+
+Rule: nothing here touches the store itself; whoever holds the ledger passes it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from integrations.events import EventContext, content_hash, worker_events
+from scheduler import LedgerEntry, Scenario, Visit
+
+# Ledger statuses: what the CalDAV server holds for an event UID.
+PENDING = "pending"  # a revision not yet written to the server
+PUBLISHED = "published"  # the server holds the current revision
+CANCELLING = "cancelling"  # the visit was removed; the CANCELLED revision is not yet written
+CANCELLED = "cancelled"  # the server holds the CANCELLED revision, to be deleted after a grace
+DELETED = "deleted"  # gone from the server; the entry keeps SEQUENCE monotonic
+LIVE = (PENDING, PUBLISHED)
+ENDING = (CANCELLING, CANCELLED)
+
+
+class Ledger(Protocol):
+    """The calendar ledger as the integrations use it (the store provides it)."""
+
+    def ledger_all(self, worker_id: str | None = None) -> tuple[LedgerEntry, ...]:
+        """Every ledger entry, or one worker's, by UID."""
+        ...
+
+    def ledger_put(self, entry: LedgerEntry) -> None:
+        """Insert or replace the entry of `entry.uid`."""
+        ...
+
+
+@runtime_checkable
+class BulkLedger(Ledger, Protocol):
+    """A ledger that can also record many entries in one transaction."""
+
+    def ledger_put_many(self, entries: Sequence[LedgerEntry]) -> None:
+        """Insert or replace every entry, all or nothing."""
+        ...
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of an event: its SEQUENCE, its DTSTAMP and whether it is cancelled."""
+
+    sequence: int
+    stamp: datetime
+    cancelled: bool = False
+
+
+def revision_of(entry: LedgerEntry) -> Revision:
+    """The revision a ledger entry records."""
+    stamp = entry.revised_at or datetime(1970, 1, 1, tzinfo=UTC)
+    if stamp.tzinfo is None:  # SQLite drops the zone; the ledger stores UTC
+        stamp = stamp.replace(tzinfo=UTC)
+    return Revision(entry.sequence, stamp, entry.status in ENDING)
+
+
+def revise(
+    entries: Iterable[LedgerEntry],
+    visits: Sequence[Visit],
+    scenario: Scenario,
+    now: datetime,
+    *,
+    context: EventContext,
+) -> list[LedgerEntry]:
+    """The ledger entries that change when `visits` become the published plan at `now`.
+
+    A new event starts at SEQUENCE 0; an event whose content hash changed (time, worker,
+    place, checklist, status, recorded outcome ...) gets SEQUENCE + 1 and `now` as its
+    revision time; an event no longer planned becomes a cancellation (SEQUENCE + 1). Unchanged
+    events are not returned, so revising the same plan twice changes nothing. Nothing is
+    written here.
+    """
+    stamp = now.astimezone(UTC)
+    known = {e.uid: e for e in entries}
+    changed: list[LedgerEntry] = []
+    current: set[str] = set()
+    for item in worker_events(visits):
+        current.add(item.uid)
+        digest = content_hash(item.visit, scenario, item.worker_id, context=context)
+        entry = known.get(item.uid)
+        if entry is None:
+            changed.append(
+                LedgerEntry(
+                    uid=item.uid,
+                    worker_id=item.worker_id,
+                    sequence=0,
+                    content_hash=digest,
+                    status=PENDING,
+                    revised_at=stamp,
+                    visit=item.visit,
+                )
+            )
+        elif entry.content_hash != digest or entry.status not in LIVE:
+            changed.append(
+                entry.model_copy(
+                    update={
+                        "worker_id": item.worker_id,
+                        "sequence": entry.sequence + 1,
+                        "content_hash": digest,
+                        "status": PENDING,
+                        "revised_at": stamp,
+                        "visit": item.visit,
+                        **({"href": None, "etag": None} if entry.status == DELETED else {}),
+                    }
+                )
+            )
+        elif entry.visit != item.visit:
+            # Same calendar content (e.g. a field events do not show): keep the revision.
+            changed.append(entry.model_copy(update={"visit": item.visit}))
+    for entry in known.values():
+        if entry.uid in current or entry.status not in LIVE:
+            continue
+        if entry.visit is None:
+            changed.append(entry.model_copy(update={"status": DELETED}))
+            continue
+        digest = content_hash(entry.visit, scenario, entry.worker_id, True, context=context)
+        changed.append(
+            entry.model_copy(
+                update={
+                    "sequence": entry.sequence + 1,
+                    "content_hash": digest,
+                    "status": CANCELLING,
+                    "revised_at": stamp,
+                }
+            )
+        )
+    return changed
+
+
+def merged(entries: Iterable[LedgerEntry], changes: Iterable[LedgerEntry]) -> list[LedgerEntry]:
+    """The ledger after `changes`, by UID."""
+    table = {e.uid: e for e in entries}
+    table.update({e.uid: e for e in changes})
+    return [table[uid] for uid in sorted(table)]
+
+
+def record_revisions(
+    ledger: Ledger | BulkLedger,
+    visits: Sequence[Visit],
+    scenario: Scenario,
+    now: datetime,
+    *,
+    context: EventContext,
+) -> list[LedgerEntry]:
+    """Revise the ledger for `visits` at `now`, write the changes (in one transaction where the
+    ledger can), and return the whole ledger."""
+    before = ledger.ledger_all()
+    changes = revise(before, visits, scenario, now, context=context)
+    if changes and isinstance(ledger, BulkLedger):
+        ledger.ledger_put_many(changes)
+    else:
+        for entry in changes:
+            ledger.ledger_put(entry)
+    return merged(before, changes)

@@ -1,0 +1,226 @@
+"""Keeping the caseload true: add, edit and close children, and read a child's history.
+
+Rule: every job writes only its own rows in one short transaction, refuses what would break
+planning with a message naming the option, and leaves an audit row saying who and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from policies.models import Flag
+from scheduler.domain import Child, DomainModel, Household
+from scheduler.errors import InputError, InputProblem, NotFoundError
+from scheduler.scenario_io import describe_expected
+from scheduler.store import AuditEntry, RecordVersion, Store
+
+
+class ChildHistory(DomainModel):
+    """Everything that happened to a child's record: edits, closures, visits and corrections."""
+
+    child_id: str
+    case_ref: str
+    closed_on: date | None = None
+    close_reason: str | None = None
+    changes: tuple[AuditEntry, ...] = Field(default=(), description="Audit entries, oldest first.")
+    records: tuple[RecordVersion, ...] = Field(
+        default=(), description="Visit records, every version, by date."
+    )
+
+
+def _problem(option: str, expected: str, got: str) -> InputProblem:
+    return InputProblem("command line", None, option, expected, got)
+
+
+def check_child(child: Child, household: Household | None) -> list[InputProblem]:
+    """What would break planning in a child (and the new household) before the store is asked."""
+    problems = []
+    if child.category == "child-in-care" and child.placement_type is None:
+        problems.append(
+            _problem("--placement-type", "a placement type for a child in care", "none given")
+        )
+    if household is not None and household.team_id is None:
+        problems.append(
+            _problem("--team", "the team whose patch a new household is in", "none given")
+        )
+    return problems
+
+
+def new_child(**fields: Any) -> Child:
+    """A child from command-line fields, validation errors as input problems (no values).
+
+    Raises:
+        InputError: a field is invalid.
+    """
+    try:
+        return Child(**fields)
+    except ValidationError as exc:
+        raise InputError(_problems(exc)) from None
+
+
+def new_household(**fields: Any) -> Household:
+    """A household from command-line fields, validation errors as input problems.
+
+    Raises:
+        InputError: a field is invalid (coordinates out of range, say).
+    """
+    try:
+        return Household(**fields)
+    except ValidationError as exc:
+        raise InputError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[InputProblem]:
+    """Pydantic errors as input problems naming the option, never echoing the value."""
+    out = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "input"
+        message = describe_expected(str(error["msg"]))
+        out.append(_problem("--" + where.replace("_", "-"), message, "a value that does not fit"))
+    return out
+
+
+def add_child(
+    store: Store,
+    child: Child,
+    household: Household | None = None,
+    *,
+    by: str = "system",
+    now: datetime | None = None,
+) -> int:
+    """Add a new child (a referral or a placement), and its new household, in one transaction.
+
+    Raises:
+        InputError: a child in care without a placement type, a new household without a team,
+            a duplicate id or case reference, an unknown household or worker; nothing written.
+    """
+    problems = check_child(child, household)
+    if problems:
+        raise InputError(problems)
+    return store.add_child(child, household, by=by, now=now)
+
+
+def edit_child(
+    store: Store,
+    child_id: str,
+    *,
+    category: str | None = None,
+    placement_type: str | None = None,
+    placement_start: date | None = None,
+    plan_start: date | None = None,
+    referral: date | None = None,
+    conference: date | None = None,
+    households: Sequence[str] = (),
+    new_household: Household | None = None,
+    worker: str | None = None,
+    unallocate: bool = False,
+    add_flags: Sequence[Flag] = (),
+    remove_flags: Sequence[Flag] = (),
+    case_ref: str | None = None,
+    reason: str | None = None,
+    by: str = "system",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Change an open child's facts; returns the fields changed (before and after).
+
+    Raises:
+        NotFoundError: no such open child.
+        InputError: the edited child would break planning; nothing is written.
+    """
+    row = store.child_row(child_id)
+    if row is None or row.closed_on is not None:
+        raise NotFoundError(f"no open child {child_id!r}")
+    child = row.child
+    update: dict[str, Any] = {}
+    if category is not None:
+        update["category"] = category
+        if category != "child-in-care":
+            update["placement_type"] = None
+    if placement_type is not None:
+        update["placement_type"] = placement_type
+    events = child.events.model_copy(
+        update={
+            k: v
+            for k, v in (
+                ("placement_start", placement_start),
+                ("plan_start", plan_start),
+                ("referral", referral),
+                ("conference", conference),
+            )
+            if v is not None
+        }
+    )
+    if events != child.events:
+        update["events"] = events
+    homes = tuple(households) + ((new_household.id,) if new_household else ())
+    if homes:
+        update["household_ids"] = homes
+    if worker is not None:
+        update["allocated_worker"] = worker
+    if unallocate:
+        update["allocated_worker"] = None
+    if add_flags or remove_flags:
+        flags = [f for f in child.flags if f not in remove_flags]
+        flags += [f for f in add_flags if f not in flags]
+        update["flags"] = tuple(flags)
+    if case_ref is not None:
+        update["case_ref"] = case_ref
+    edited = new_child(**{**dict(child), **update})
+    problems = check_child(edited, new_household)
+    if case_ref is not None and case_ref != child.case_ref:
+        taken = [
+            r.child.id
+            for r in store.children_with_case_ref(case_ref)
+            if r.closed_on is None and r.child.id != child_id
+        ]
+        if taken:
+            problems.append(
+                _problem(
+                    "--case-ref",
+                    f"a case reference no open child has ({taken[0]} has it)",
+                    case_ref,
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return store.update_child(edited, new_household, reason=reason, by=by, now=now)
+
+
+def close_child(
+    store: Store,
+    child_id: str,
+    on: date,
+    reason: str,
+    *,
+    by: str = "system",
+    now: datetime | None = None,
+) -> None:
+    """Close a child's case: no visits are planned after `on`; the history stays.
+
+    Raises:
+        NotFoundError: no such open child.
+    """
+    store.close_child(child_id, on, reason, by=by, now=now)
+
+
+def child_history(store: Store, child_id: str) -> ChildHistory:
+    """A child's edits, closure and visit records (every version).
+
+    Raises:
+        NotFoundError: no such child, open or closed.
+    """
+    row = store.child_row(child_id)
+    if row is None:
+        raise NotFoundError(f"no child {child_id!r}")
+    return ChildHistory(
+        child_id=child_id,
+        case_ref=row.child.case_ref,
+        closed_on=row.closed_on,
+        close_reason=row.close_reason,
+        changes=store.history(child_id),
+        records=store.record_versions(child_id),
+    )

@@ -1,0 +1,114 @@
+"""What the calendar integrations need from the scheduler side: events' wording built from the
+pack and the records, and the feed server's view of the store (a cheap change stamp, the live
+tokens, and the inputs feeds are rendered from).
+
+Rule: the integrations import no policy pack and no store; this module hands them both, as
+plain values and as the `FeedSource` Protocol they declare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from integrations import EventContext, FeedInputs
+from scheduler.domain import LedgerEntry, Scenario
+from scheduler.errors import StoreError
+from scheduler.reports import rule_titles
+from scheduler.store import Store, feed_tokens_table, ledger_table
+
+
+def event_context(scenario: Scenario) -> EventContext:
+    """The wording of a scenario's events: its pack's rule titles and its visit records.
+
+    Raises:
+        PackNotFoundError: the scenario's authority has no pack.
+    """
+    return EventContext(rule_titles(scenario.authority.id), scenario.records)
+
+
+class StoreFeedSource:
+    """The feed server's `FeedSource`, on a store."""
+
+    def __init__(self, store: Store) -> None:
+        """A source reading `store`."""
+        self.store = store
+
+    def stamp(self) -> str:
+        """The store's revision (it grows with every change to the caseload, the records and
+        the plan) and the count of issued and of revoked feed tokens (tokens are never deleted,
+        so both only grow). The ledger is left out: the feeds write it themselves, and what
+        others write there (ETags, server statuses) does not change a feed.
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        table = feed_tokens_table
+        counts = select(func.count(), func.count(table.c.revoked_at)).select_from(table)
+        revision = self.store.revision()
+        try:
+            with self.store.engine.connect() as conn:
+                issued, revoked = conn.execute(counts).one()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the feed tokens cannot be read ({type(exc).__name__})") from None
+        return f"{revision}:{issued}:{revoked}"
+
+    def live_tokens(self) -> dict[str, str]:
+        """Every live token hash with its worker (one query; the store has no such method).
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        table = feed_tokens_table
+        query = select(table.c.token_hash, table.c.worker_id).where(table.c.revoked_at.is_(None))
+        try:
+            with self.store.engine.connect() as conn:
+                return {row.token_hash: row.worker_id for row in conn.execute(query)}
+        except SQLAlchemyError as exc:
+            kind = type(exc).__name__
+            raise StoreError(f"the feed tokens cannot be read ({kind})") from None
+
+    def inputs(self) -> FeedInputs:
+        """The caseload, the current plan's visits, and the events' wording."""
+        scenario = self.store.read_scenario()
+        plan = self.store.current_plan()
+        return FeedInputs(scenario, plan.visits if plan else (), event_context(scenario))
+
+    def ledger_all(self, worker_id: str | None = None) -> tuple[LedgerEntry, ...]:
+        """The calendar ledger."""
+        return self.store.ledger_all(worker_id)
+
+    def ledger_put(self, entry: LedgerEntry) -> None:
+        """Record a revision."""
+        self.store.ledger_put(entry)
+
+    def ledger_put_many(self, entries: Sequence[LedgerEntry]) -> None:
+        """Record many revisions in one transaction (a feed rebuild after a new plan writes
+        thousands; one commit each took a minute on L).
+
+        TODO(issue 11): move into the store as `Store.ledger_put_many` once its write paths
+        settle; this is `Store.ledger_put` for many rows.
+
+        Raises:
+            StoreError: the database refused the write; nothing was written.
+        """
+        uids = [e.uid for e in entries]
+        rows = [
+            {"uid": e.uid, "worker_id": e.worker_id, "data": e.model_dump_json()} for e in entries
+        ]
+        try:
+            with self.store.engine.begin() as conn:
+                for start in range(0, len(uids), 500):
+                    chunk = uids[start : start + 500]
+                    conn.execute(delete(ledger_table).where(ledger_table.c.uid.in_(chunk)))
+                if rows:
+                    conn.execute(insert(ledger_table), rows)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"the calendar ledger cannot be written ({type(exc).__name__})"
+            ) from None
+
+    def close(self) -> None:
+        """Nothing is held between calls; kept so callers can close any source alike."""

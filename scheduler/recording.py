@@ -1,0 +1,359 @@
+"""Recording what happened at planned visits: one visit, a whole day, corrections, a CSV export.
+
+Rule: every job writes its records in one short transaction (all of a visit's children or
+none; all of a day or none) and is idempotent: running it again after an interruption
+completes it. Corrections are new versions; the earlier version stays in the history.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import Field
+
+from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord, Worker
+from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
+from scheduler.outcomes import outcome_of, records_as_planned
+from scheduler.store import Store
+from scheduler.textfile import read_text
+
+OUTCOMES: tuple[Outcome, ...] = ("completed", "failed", "not-seen")
+
+
+class DayRecordReport(DomainModel):
+    """What `record --day` did."""
+
+    day: date
+    recorded: tuple[str, ...] = Field(default=(), description="Visits recorded as completed.")
+    children: int = Field(default=0, description="Children's records written.")
+    already: tuple[str, ...] = Field(default=(), description="Visits that had an outcome.")
+    left_awaiting: tuple[str, ...] = Field(default=(), description="Visits left (--except).")
+
+
+class OutcomeImportReport(DomainModel):
+    """What an outcomes CSV import did."""
+
+    file: str
+    visits: int = Field(default=0, description="Visits in the file.")
+    added: int = Field(default=0, description="Records written.")
+    already: int = Field(default=0, description="Records already there, unchanged.")
+
+
+def _current_plan(store: Store) -> Plan:
+    plan = store.current_plan()
+    if plan is None:
+        raise PlanError("no plan in the store: run `visitplan plan` first")
+    return plan
+
+
+def visit_records(
+    visit: Visit,
+    outcome: Outcome,
+    worker: Worker | None,
+    *,
+    seen_alone: bool = False,
+    bedroom_seen: bool = False,
+    seen_awake: bool = False,
+    children: Sequence[str] = (),
+    on: date | None = None,
+) -> tuple[VisitRecord, ...]:
+    """One record per child a visit covered: seen only when completed (and named, if any)."""
+    day = on or visit.day
+    out = []
+    for child_id in visit.child_ids:
+        seen = outcome == "completed" and (not children or child_id in children)
+        out.append(
+            VisitRecord(
+                id=f"{visit.id}-{child_id}-{day:%Y%m%d}",
+                child_id=child_id,
+                household_id=visit.household_id,
+                on=day,
+                start=visit.start.timetz().replace(tzinfo=None),
+                worker_id=visit.worker_id,
+                outcome="completed"
+                if seen
+                else ("not-seen" if outcome == "completed" else outcome),
+                at_home=True,
+                announced=visit.announced,
+                seen_alone=seen and seen_alone,
+                bedroom_seen=seen and bedroom_seen,
+                seen_awake=seen and seen_awake,
+                visit_id=visit.id,
+                worker_role=worker.role if worker else None,
+            )
+        )
+    return tuple(out)
+
+
+def record_outcome(
+    store: Store,
+    visit_id: str,
+    outcome: Outcome,
+    *,
+    seen_alone: bool = False,
+    bedroom_seen: bool = False,
+    seen_awake: bool = False,
+    children: Sequence[str] = (),
+    on: date | None = None,
+    amend: bool = False,
+    today: date | None = None,
+    by: str = "system",
+    now: datetime | None = None,
+) -> tuple[VisitRecord, ...]:
+    """Record what happened at a planned visit: one record per child, in one transaction.
+
+    Running it again with the same facts changes nothing (an interrupted run completes).
+    With `amend`, the visit's stored records are corrected: each becomes a new version and
+    the earlier one stays in the history.
+
+    Raises:
+        NotFoundError: no such visit in the current plan.
+        InputError: a named child is not covered by the visit; the date is after `today`;
+            the visit is recorded differently already (without `amend`) or not at all (with).
+    """
+    visit = store.find_visit(visit_id)
+    if visit is None:
+        raise NotFoundError(
+            f"no visit {visit_id!r} in the current plan (see `visitplan plan show`)"
+        )
+    problems = [
+        InputProblem("command line", None, "--child", f"one of {', '.join(visit.child_ids)}", c)
+        for c in children
+        if c not in visit.child_ids
+    ]
+    day = on or visit.day
+    if today is not None and day > today:
+        problems.append(
+            InputProblem(
+                "command line", None, "--on", f"a day on or before today ({today})", str(day)
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    records = visit_records(
+        visit,
+        outcome,
+        store.worker(visit.worker_id),
+        seen_alone=seen_alone,
+        bedroom_seen=bedroom_seen,
+        seen_awake=seen_awake,
+        children=children,
+        on=on,
+    )
+    if not amend:
+        store.add_records(records, by=by, now=now)
+        return records
+    stored = store.records_for_visits([visit.id]).get(visit.id, ())
+    if not stored:
+        raise InputError(
+            [
+                InputProblem(
+                    "command line",
+                    None,
+                    "--amend",
+                    "a visit with a recorded outcome to correct",
+                    f"nothing recorded yet for {visit.id}: record it without --amend",
+                )
+            ]
+        )
+    ids = {r.child_id: r.id for r in stored}
+    corrected = tuple(r.model_copy(update={"id": ids.get(r.child_id, r.id)}) for r in records)
+    store.amend_records(corrected, by=by, now=now)
+    return corrected
+
+
+def record_day(
+    store: Store,
+    day: date,
+    *,
+    today: date,
+    team: str | None = None,
+    worker: str | None = None,
+    except_visits: Sequence[str] = (),
+    by: str = "system",
+    now: datetime | None = None,
+) -> DayRecordReport:
+    """Record every awaiting visit of `day` as made as planned, in one transaction.
+
+    As planned: every child seen at home and the visit's checklist (seen alone, bedroom, seen
+    awake) done. Visits named in `except_visits` stay awaiting, for the manager to record one
+    by one; visits that already have an outcome are left as recorded.
+
+    Raises:
+        PlanError: no current plan.
+        InputError: `day` is after `today`; an unknown team or worker; an `--except` visit
+            that is not one of the day's visits.
+    """
+    plan = _current_plan(store)
+    scenario = store.read_scenario()
+    workers = {w.id: w for w in scenario.workers}
+    problems: list[InputProblem] = []
+    if day > today:
+        problems.append(
+            InputProblem(
+                "command line", None, "--day", f"a day on or before today ({today})", str(day)
+            )
+        )
+    if team is not None and team not in {t.id for t in scenario.teams}:
+        problems.append(InputProblem("command line", None, "--team", "a known team id", team))
+    if worker is not None and worker not in workers:
+        problems.append(
+            InputProblem("command line", None, "--worker", "a current worker id", worker)
+        )
+    todays = [
+        v
+        for v in plan.visits
+        if v.day == day
+        and v.status != "cancelled"
+        and (worker is None or worker in (v.worker_id, v.second_worker_id))
+        and (team is None or (v.worker_id in workers and workers[v.worker_id].team_id == team))
+    ]
+    ids = {v.id for v in todays}
+    problems.extend(
+        InputProblem("command line", None, "--except", f"a visit on {day:%a %d %b %Y}", v)
+        for v in except_visits
+        if v not in ids
+    )
+    if problems:
+        raise InputError(problems)
+    recorded = store.records_for_visits(sorted(ids))
+    already = tuple(sorted(v.id for v in todays if recorded.get(v.id)))
+    chosen = [v for v in todays if v.id not in except_visits and not recorded.get(v.id)]
+    children = {c.id: c for c in scenario.children}
+    roles = {w.id: w.role for w in scenario.workers}
+    records = [r for v in chosen for r in records_as_planned(v, children, roles)]
+    store.add_records(records, by=by, now=now)
+    return DayRecordReport(
+        day=day,
+        recorded=tuple(sorted(v.id for v in chosen)),
+        children=len(records),
+        already=already,
+        left_awaiting=tuple(sorted(except_visits)),
+    )
+
+
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0", ""}
+
+
+def read_outcomes_csv(path: Path, plan: Plan, today: date) -> tuple[VisitRecord, ...]:
+    """Records from a case-system export of visit outcomes, every problem listed.
+
+    Columns: visit_id, outcome (completed, failed, not-seen) and optionally on (YYYY-MM-DD,
+    default the planned day), seen_alone, bedroom_seen, seen_awake (yes/no), children
+    (child ids seen, `;`-separated; default all). The header is row 1.
+
+    Raises:
+        InputError: every bad row, with file, row, column and what was expected.
+    """
+    name = path.name
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {c.strip().lower() for c in reader.fieldnames or ()}
+    missing = {"visit_id", "outcome"} - columns
+    if missing:
+        raise InputError(
+            InputProblem(name, 1, c, "a column of that name", "missing") for c in sorted(missing)
+        )
+    known = {"visit_id", "outcome", "on", "seen_alone", "bedroom_seen", "seen_awake", "children"}
+    problems = [
+        InputProblem(name, 1, c, "one of " + ", ".join(sorted(known)), "an unknown column")
+        for c in sorted(columns - known)
+    ]
+    visits = {v.id: v for v in plan.visits}
+    records: list[VisitRecord] = []
+    for row_number, raw_row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items()}
+        visit = visits.get(row.get("visit_id", ""))
+        if visit is None:
+            problems.append(
+                InputProblem(
+                    name,
+                    row_number,
+                    "visit_id",
+                    "a visit of the current plan",
+                    row.get("visit_id", ""),
+                )
+            )
+            continue
+        outcome = row.get("outcome", "")
+        if outcome not in OUTCOMES:
+            problems.append(
+                InputProblem(name, row_number, "outcome", "completed, failed or not-seen", outcome)
+            )
+            continue
+        flags: dict[str, bool] = {}
+        for flag in ("seen_alone", "bedroom_seen", "seen_awake"):
+            value = row.get(flag, "").lower()
+            if value not in _YES | _NO:
+                problems.append(InputProblem(name, row_number, flag, "yes or no", value))
+            flags[flag] = value in _YES
+        on = visit.day
+        if row.get("on"):
+            try:
+                on = date.fromisoformat(row["on"])
+            except ValueError:
+                problems.append(
+                    InputProblem(name, row_number, "on", "a date YYYY-MM-DD", row["on"])
+                )
+                continue
+            if not date(1900, 1, 1) <= on <= today:
+                problems.append(
+                    InputProblem(
+                        name, row_number, "on", f"a date from 1900 to today ({today})", row["on"]
+                    )
+                )
+                continue
+        elif on > today:
+            problems.append(
+                InputProblem(
+                    name, row_number, "visit_id", f"a visit on or before today ({today})", visit.id
+                )
+            )
+            continue
+        seen = tuple(c for c in row.get("children", "").split(";") if c)
+        wrong = [c for c in seen if c not in visit.child_ids]
+        if wrong:
+            problems.append(
+                InputProblem(
+                    name, row_number, "children", "children the visit covered", ";".join(wrong)
+                )
+            )
+            continue
+        records.extend(visit_records(visit, outcome, None, children=seen, on=on, **flags))  # type: ignore[arg-type]
+    if problems:
+        raise InputError(problems)
+    return tuple(records)
+
+
+def import_outcomes(
+    store: Store, path: Path, *, today: date, by: str = "system", now: datetime | None = None
+) -> OutcomeImportReport:
+    """Import visit outcomes from a CSV export, all or nothing (see `read_outcomes_csv`).
+
+    Raises:
+        PlanError: no current plan.
+        InputError: any bad row; nothing is written.
+    """
+    plan = _current_plan(store)
+    records = read_outcomes_csv(path, plan, today)
+    workers = {w.id: w.role for w in store.read_scenario().workers}
+    records = tuple(
+        r.model_copy(update={"worker_role": workers.get(r.worker_id or "")}) for r in records
+    )
+    added, already = store.add_records(records, by=by, now=now)
+    return OutcomeImportReport(
+        file=path.name, visits=len({r.visit_id for r in records}), added=added, already=already
+    )
+
+
+def outcome_summary(records: Sequence[VisitRecord]) -> str:
+    """The outcome of a visit in a manager's words."""
+    outcome = outcome_of(records)
+    return {"completed": "completed", "failed": "failed", "not-seen": "child not seen"}.get(
+        outcome or "", "awaiting outcome"
+    )

@@ -1,0 +1,284 @@
+"""What a manager reads: every child's state and next requirement, the plan as a visit list.
+
+Rule: pure functions of a scenario, a plan, visit records and a date; names, rule titles and
+states are resolved here so the command line and the desk show the same words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from policies import load_pack
+from scheduler.domain import (
+    ChildDue,
+    DomainModel,
+    Plan,
+    Scenario,
+    Visit,
+    VisitRecord,
+    VisitStatus,
+)
+from scheduler.due import scenario_due
+from scheduler.outcomes import awaiting, visit_state
+
+ChildState = Literal["overdue", "awaiting outcome", "due soon", "on track"]
+CHILD_STATES: tuple[ChildState, ...] = ("overdue", "awaiting outcome", "due soon", "on track")
+SOON_DAYS = 7
+"""A child is 'due soon' when a requirement falls due within this many days."""
+
+
+class DueRow(ChildDue):
+    """One child's requirements and escalations, state, and the names a manager reads."""
+
+    state: ChildState = Field(description="overdue, awaiting outcome, due soon or on track.")
+    team_id: str | None = Field(default=None, description="The child's team.")
+    worker_name: str | None = Field(default=None, description="The allocated worker's name.")
+    awaiting_visit: str | None = Field(
+        default=None, description="A past visit with no recorded outcome the clock rests on."
+    )
+    awaiting_on: date | None = Field(default=None, description="That visit's day.")
+
+
+class DueReport(DomainModel):
+    """Every child's requirements as of a date (`visitplan due --json`)."""
+
+    as_of: date
+    authority: str
+    counts: dict[str, int] = Field(default_factory=dict, description="Children by state.")
+    total: int = Field(default=0, description="Children matching the filters.")
+    children: tuple[DueRow, ...] = ()
+
+
+def rule_titles(authority: str) -> dict[str, str]:
+    """Every rule's title in the authority's pack, by rule id."""
+    return {rule.id: rule.title for rule in load_pack(authority).rules}
+
+
+def child_teams(scenario: Scenario) -> dict[str, str | None]:
+    """Each child's team: the allocated worker's, else the first home's."""
+    worker_team = {w.id: w.team_id for w in scenario.workers}
+    home_team = {h.id: h.team_id for h in scenario.households}
+    return {
+        c.id: worker_team.get(c.allocated_worker or "") or home_team.get(c.household_ids[0])
+        for c in scenario.children
+    }
+
+
+def due_rows(
+    scenario: Scenario,
+    plan: Plan | None,
+    records_by_visit: Mapping[str, Sequence[VisitRecord]],
+    as_of: date,
+    *,
+    team: str | None = None,
+    worker: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+) -> DueReport:
+    """Every matching child's state and requirements, most urgent first.
+
+    A child covered by a past planned visit with no recorded outcome, made after the child's
+    last record, is *awaiting outcome*: whether they are overdue rests on that visit.
+    """
+    pending = awaiting(plan.visits if plan else (), records_by_visit, as_of)
+    last_record: dict[str, date] = {}
+    for record in scenario.records:
+        if record.on <= as_of and record.on > last_record.get(record.child_id, date.min):
+            last_record[record.child_id] = record.on
+    waiting: dict[str, Visit] = {}
+    for visit in pending:
+        for child_id in visit.child_ids:
+            if visit.day > last_record.get(child_id, date.min):
+                waiting[child_id] = visit
+    names = {w.id: w.name for w in scenario.workers}
+    teams = child_teams(scenario)
+    soon = as_of + timedelta(days=SOON_DAYS)
+    rows = []
+    for due in scenario_due(scenario, as_of):
+        visit = waiting.get(due.child_id)
+        child_state: ChildState
+        if visit is not None:
+            child_state = "awaiting outcome"
+        elif due.overdue_days > 0:
+            child_state = "overdue"
+        elif due.next_due is not None and due.next_due <= soon:
+            child_state = "due soon"
+        else:
+            child_state = "on track"
+        rows.append(
+            DueRow(
+                **dict(due),
+                state=child_state,
+                team_id=teams.get(due.child_id),
+                worker_name=names.get(due.allocated_worker or ""),
+                awaiting_visit=visit.id if visit else None,
+                awaiting_on=visit.day if visit else None,
+            )
+        )
+    matching = [
+        r
+        for r in rows
+        if (team is None or r.team_id == team)
+        and (worker is None or r.allocated_worker == worker)
+        and (category is None or r.category == category)
+        and (state is None or r.state == state)
+    ]
+    order = {s: i for i, s in enumerate(CHILD_STATES)}
+    matching.sort(
+        key=lambda r: (
+            order[r.state],
+            -r.overdue_days,
+            r.next_due or date.max,
+            r.case_ref,
+        )
+    )
+    counts = Counter(r.state for r in matching)
+    return DueReport(
+        as_of=as_of,
+        authority=scenario.authority.id,
+        counts={s: counts.get(s, 0) for s in CHILD_STATES},
+        total=len(matching),
+        children=tuple(matching),
+    )
+
+
+class PlanRow(DomainModel):
+    """One visit of the plan as a manager reads it."""
+
+    visit_id: str
+    day: date
+    start: str = Field(description="Local start time HH:MM.")
+    end: str = Field(description="Local end time HH:MM.")
+    worker_id: str
+    worker_name: str
+    second_worker_name: str | None = None
+    area: str
+    case_refs: tuple[str, ...]
+    state: VisitStatus
+    announced: bool
+    pinned: bool
+    rules: tuple[str, ...] = Field(default=(), description="Titles of the rules it serves.")
+    due: date | None = None
+    checklist: tuple[str, ...] = ()
+
+
+class PlanView(DomainModel):
+    """The current plan as a visit list (`visitplan plan show --json`)."""
+
+    plan_id: str
+    start: date
+    end: date
+    as_of: date
+    counts: dict[str, int] = Field(default_factory=dict, description="Visits by state.")
+    visits: tuple[PlanRow, ...] = ()
+
+
+def plan_rows(
+    scenario: Scenario,
+    plan: Plan,
+    records_by_visit: Mapping[str, Sequence[VisitRecord]],
+    as_of: date,
+    *,
+    team: str | None = None,
+    worker: str | None = None,
+    day: date | None = None,
+) -> PlanView:
+    """The plan's visits with states, names and rule titles, by day, time and worker."""
+    workers = {w.id: w for w in scenario.workers}
+    homes = {h.id: h for h in scenario.households}
+    cases = {c.id: c.case_ref for c in scenario.children}
+    titles = rule_titles(scenario.authority.id)
+    rows = []
+    for visit in plan.visits:
+        lead = workers.get(visit.worker_id)
+        if worker is not None and worker not in (visit.worker_id, visit.second_worker_id):
+            continue
+        if team is not None and (lead is None or lead.team_id != team):
+            continue
+        if day is not None and visit.day != day:
+            continue
+        second = workers.get(visit.second_worker_id or "")
+        home = homes.get(visit.household_id)
+        rows.append(
+            PlanRow(
+                visit_id=visit.id,
+                day=visit.day,
+                start=f"{visit.start:%H:%M}",
+                end=f"{visit.end:%H:%M}",
+                worker_id=visit.worker_id,
+                worker_name=lead.name if lead else visit.worker_id,
+                second_worker_name=(second.name if second else visit.second_worker_id),
+                area=home.area if home else visit.household_id,
+                case_refs=tuple(cases.get(c, c) for c in visit.child_ids),
+                state=visit_state(visit, records_by_visit.get(visit.id, ()), as_of),
+                announced=visit.announced,
+                pinned=visit.pinned,
+                rules=tuple(titles.get(r, r) for r in visit.rule_ids),
+                due=visit.due,
+                checklist=visit.checklist,
+            )
+        )
+    rows.sort(key=lambda r: (r.day, r.worker_name, r.start, r.visit_id))
+    counts = Counter(r.state for r in rows)
+    return PlanView(
+        plan_id=plan.id,
+        start=plan.start,
+        end=plan.end,
+        as_of=as_of,
+        counts=dict(sorted(counts.items())),
+        visits=tuple(rows),
+    )
+
+
+class WorkerRow(DomainModel):
+    """One worker as a manager reads the team list."""
+
+    id: str
+    name: str
+    role: str
+    team_id: str
+    team_name: str
+    days: str = Field(description="Contracted weekdays, e.g. 'Mon-Fri' or 'Mon Wed Fri'.")
+    hours: str = Field(description="Working hours, e.g. '09:00-17:00'.")
+    children: int = Field(description="Open children allocated to the worker.")
+    away_today: str | None = Field(default=None, description="Absence covering today, if any.")
+
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tuple[WorkerRow, ...]:
+    """Workers (of one team, or all) with their caseload size and any absence today."""
+    teams = {t.id: t.name for t in scenario.teams}
+    load = Counter(c.allocated_worker for c in scenario.children if c.allocated_worker)
+    rows = []
+    for worker in scenario.workers:
+        if team is not None and worker.team_id != team:
+            continue
+        away = next(
+            (a for a in scenario.absences if a.worker_id == worker.id and a.covers(today)), None
+        )
+        days = (
+            "Mon-Fri"
+            if tuple(worker.days) == (0, 1, 2, 3, 4)
+            else " ".join(_DAY_NAMES[d] for d in sorted(worker.days))
+        )
+        rows.append(
+            WorkerRow(
+                id=worker.id,
+                name=worker.name,
+                role=worker.role,
+                team_id=worker.team_id,
+                team_name=teams.get(worker.team_id, worker.team_id),
+                days=days,
+                hours=f"{worker.day_start:%H:%M}-{worker.day_end:%H:%M}",
+                children=load.get(worker.id, 0),
+                away_today=f"{away.reason} until {away.end:%a %d %b}" if away else None,
+            )
+        )
+    return tuple(sorted(rows, key=lambda r: (r.team_id, r.name, r.id)))

@@ -1,0 +1,303 @@
+"""Absence -> re-plan preview -> Apply -> Publish, in three clicks.
+
+Rule: a preview runs off the request path (`jobs`) and writes nothing; Apply stores it only if
+nothing changed since (the revision check) and only if every team it changes is the user's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from scheduler import service
+from scheduler.domain import Absence
+from scheduler.errors import InputError, InputProblem, StaleError
+from scheduler.replan import ReplanReport
+from scheduler.web.board import parse_day
+from scheduler.web.context import (
+    CalendarUnavailableError,
+    ForbiddenError,
+    PageNotFoundError,
+    audit,
+    desk_of,
+    render_team,
+    team_access,
+    with_form,
+)
+from scheduler.web.jobs import Job, new_job_id
+from scheduler.web.snapshot import Snapshot, case_refs
+
+REASONS = ("sickness", "leave", "training", "court", "other")
+KIND_LABEL = {
+    "reassigned": "Reassigned",
+    "moved": "Moved",
+    "added": "Added",
+    "removed": "Removed",
+}
+
+
+def absences_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    """`/teams/{team}/absences`: add an absence; the team's absences; start a re-plan."""
+    team_id = request.path_params["team"]
+    _user, snapshot = team_access(request, team_id)
+    today = desk_of(request).today(snapshot)
+    workers = [w for w in snapshot.scenario.workers if w.team_id == team_id]
+    ids = {w.id for w in workers}
+    listed = sorted(
+        (a for a in snapshot.scenario.absences if a.worker_id in ids and a.end >= today),
+        key=lambda a: (a.start, a.worker_id),
+    )
+    return render_team(
+        request,
+        snapshot,
+        team_id,
+        "absences.html",
+        "absences",
+        status,
+        workers=workers,
+        names={w.id: w.name for w in workers},
+        absences=listed,
+        reasons=REASONS,
+        today=today,
+        replan_from=replan_start(snapshot, today),
+        error=error,
+        has_plan=snapshot.plan is not None,
+    )
+
+
+def replan_start(snapshot: Snapshot, today: date) -> date:
+    """The later of today and the plan's first day (issue 9's default for `replan`)."""
+    if snapshot.plan is None:
+        return today
+    return max(today, snapshot.plan.start)
+
+
+def _form_date(value: object, field: str) -> date:
+    day = parse_day(str(value))
+    if day is None:
+        expected = "a date YYYY-MM-DD between 1900 and 2100"
+        raise InputError([InputProblem("form", None, field, expected, str(value)[:20])])
+    return day
+
+
+def add_absence(request: Request, form: FormData) -> Response:
+    """Record an absence for one of the team's workers, then start the re-plan preview."""
+    team_id = request.path_params["team"]
+    user, snapshot = team_access(request, team_id)
+    worker_id = str(form.get("worker", ""))
+    worker = snapshot.workers.get(worker_id)
+    if worker is None or worker.team_id != team_id:
+        return absences_page(request, "Choose one of the team's workers.", 400)
+    try:
+        first = _form_date(form.get("from"), "from")
+        last = _form_date(form.get("to") or form.get("from"), "to")
+    except InputError as exc:
+        return absences_page(request, str(exc.problems[0]).replace("form: ", ""), 400)
+    if last < first:
+        return absences_page(request, "The last day away is before the first.", 400)
+    reason = str(form.get("reason", "leave"))
+    if reason not in REASONS:
+        reason = "other"
+    desk = desk_of(request)
+    absence = Absence(worker_id=worker_id, start=first, end=last, reason=reason)
+    service.add_absences(desk.store, [absence], by=user.name, now=desk.now())
+    today = desk_of(request).today(snapshot)
+    # From today, not from the first day away: the re-plan counts visits before its start as
+    # made, and those between today and the absence have not happened yet.
+    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today))
+    return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def start_replan(request: Request, form: FormData) -> Response:
+    """Start a re-plan preview from a chosen day."""
+    team_id = request.path_params["team"]
+    user, snapshot = team_access(request, team_id)
+    today = desk_of(request).today(snapshot)
+    from_date = parse_day(str(form.get("from", ""))) or replan_start(snapshot, today)
+    job = _start_preview(request, user.name, team_id, max(from_date, replan_start(snapshot, today)))
+    return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def _start_preview(request: Request, owner: str, team_id: str, from_date: date) -> Job:
+    desk = desk_of(request)
+    store = desk.store
+    job = Job(new_job_id(), owner, team_id, from_date)
+    params = service.solve_params(0.5, 0)
+    return desk.jobs.start(
+        job,
+        lambda j: service.propose_replan(
+            store, params, today=j.from_date, from_date=j.from_date, progress=j.say
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One change in the preview, as a manager reads it."""
+
+    kind: str
+    cases: str
+    area: str
+    before: str
+    after: str
+    forced: bool
+    reason: str
+
+
+def _when(iso: str | None, worker: str | None, snapshot: Snapshot, tz: ZoneInfo) -> str:
+    if iso is None:
+        return "\u2013"
+    moment = datetime.fromisoformat(iso).astimezone(tz)
+    name = snapshot.workers[worker].name if worker in snapshot.workers else (worker or "")
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M}, {name}"
+
+
+def teams_touched(snapshot: Snapshot, report: ReplanReport) -> set[str]:
+    """Teams whose households or workers a re-plan changes."""
+    teams: set[str] = set()
+    for change in report.changes:
+        home = snapshot.households.get(change.household_id)
+        if home and home.team_id:
+            teams.add(home.team_id)
+        for worker_id in (change.worker_before, change.worker_after):
+            worker = snapshot.workers.get(worker_id or "")
+            if worker:
+                teams.add(worker.team_id)
+    return teams
+
+
+def preview_lines(snapshot: Snapshot, report: ReplanReport, team_id: str) -> list[ChangeLine]:
+    """The changes touching the team, in the order of the report."""
+    tz = ZoneInfo(snapshot.scenario.authority.timezone)
+    lines = []
+    for change in report.changes:
+        home = snapshot.households.get(change.household_id)
+        workers = {
+            snapshot.workers[w].team_id
+            for w in (change.worker_before, change.worker_after)
+            if w in snapshot.workers
+        }
+        if (home is None or home.team_id != team_id) and team_id not in workers:
+            continue
+        lines.append(
+            ChangeLine(
+                kind=KIND_LABEL[change.kind],
+                cases=case_refs(snapshot, change.child_ids),
+                area=home.area if home else change.household_id,
+                before=_when(change.start_before, change.worker_before, snapshot, tz),
+                after=_when(change.start_after, change.worker_after, snapshot, tz),
+                forced=change.forced,
+                reason=snapshot.readable(change.reason),
+            )
+        )
+    return lines
+
+
+def _job(request: Request) -> tuple[str, Snapshot, Job, str]:
+    team_id = request.path_params["team"]
+    user, snapshot = team_access(request, team_id)
+    job = desk_of(request).jobs.get(request.path_params["job"], user.name)
+    if job is None or job.team_id != team_id:
+        raise PageNotFoundError
+    return team_id, snapshot, job, user.name
+
+
+def replan_page(
+    request: Request, notice: str | None = None, stale: list[str] | None = None
+) -> Response:
+    """`/teams/{team}/replan/{job}`: progress while it runs, then the preview and Apply."""
+    team_id, snapshot, job, _user_name = _job(request)
+    context: dict[str, object] = {}
+    if job.report is not None:
+        report = job.report
+        kinds = Counter(c.kind for c in report.changes)
+        touched = teams_touched(snapshot, report)
+        user = request.state.user
+        context = {
+            "kinds": {KIND_LABEL[k]: kinds.get(k, 0) for k in KIND_LABEL},
+            "lines": preview_lines(snapshot, report, team_id),
+            "at_risk": [
+                (
+                    case_refs(snapshot, (b.child_id,)),
+                    snapshot.rule_titles.get(b.rule_id, b.rule_id),
+                    b.due,
+                    b.days_late,
+                    snapshot.readable(b.reason),
+                )
+                for b in report.at_risk
+            ],
+            "other_teams": sorted(snapshot.team_names.get(t, t) for t in touched - {team_id}),
+            "may_apply": all(user.sees_team(t) for t in touched),
+        }
+    return render_team(
+        request,
+        snapshot,
+        team_id,
+        "replan.html",
+        "absences",
+        job=job,
+        notice=notice,
+        stale=stale,
+        can_publish=desk_of(request).services.publish is not None,
+        **context,
+    )
+
+
+def apply_replan(request: Request) -> Response:
+    """Store the previewed plan if nothing changed since; otherwise offer a fresh preview."""
+    team_id, snapshot, job, user_name = _job(request)
+    if job.report is None or job.status != "done":
+        return replan_page(request, notice="This preview is not ready to apply.")
+    if not all(request.state.user.sees_team(t) for t in teams_touched(snapshot, job.report)):
+        raise ForbiddenError
+    desk = desk_of(request)
+    try:
+        service.apply_replan(desk.store, job.report, by=user_name, now=desk.now())
+    except StaleError as exc:
+        changed = [f"{snapshot.readable(c.summary())} (by {c.by})" for c in exc.changes[:8]]
+        if len(exc.changes) > 8:
+            changed.append(f"and {len(exc.changes) - 8} more")
+        return replan_page(request, stale=changed)
+    job.status = "applied"
+    return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def publish(request: Request) -> Response:
+    """Publish the current plan to workers' calendars (when CalDAV is configured)."""
+    team_id = request.path_params["team"]
+    user, snapshot = team_access(request, team_id)
+    desk = desk_of(request)
+    context: dict[str, object]
+    if desk.services.publish is None:
+        status, context = (
+            400,
+            {
+                "error": "Calendars are not configured on this server (VISITPLAN_CALDAV_URL). "
+                "Workers who subscribe to their feed see the new plan at their calendar's next "
+                "refresh."
+            },
+        )
+    else:
+        try:
+            status, context = 200, {"counts": desk.services.publish(desk.store, desk.now())}
+            audit(user.name, "published calendars", team_id)
+        except CalendarUnavailableError as exc:
+            status, context = 502, {"error": str(exc)}
+    return render_team(request, snapshot, team_id, "published.html", "absences", status, **context)
+
+
+routes = [
+    Route("/teams/{team}/absences", absences_page, methods=["GET"]),
+    Route("/teams/{team}/absences", with_form(add_absence), methods=["POST"]),
+    Route("/teams/{team}/replan", with_form(start_replan), methods=["POST"]),
+    Route("/teams/{team}/replan/{job}", replan_page, methods=["GET"]),
+    Route("/teams/{team}/replan/{job}/apply", apply_replan, methods=["POST"]),
+    Route("/teams/{team}/publish", publish, methods=["POST"]),
+]

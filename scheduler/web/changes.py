@@ -1,0 +1,144 @@
+"""Hand changes: move a visit to another day, time or worker, with the checker's verdict first.
+
+Rule: `service.move_visit` judges and saves; the verdict is worked out again on Save (never
+trusted from the form), and a move that breaks a hard rule is refused with the checker's
+reason, nothing written. A moved visit is pinned (re-plans keep it); pins can be undone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from scheduler import service
+from scheduler.accounts import User
+from scheduler.domain import Visit
+from scheduler.moves import MoveVerdict
+from scheduler.web.board import monday_of, parse_day
+from scheduler.web.context import (
+    ForbiddenError,
+    can_change,
+    desk_of,
+    render_team,
+    visit_access,
+    with_form,
+)
+from scheduler.web.snapshot import Snapshot, case_refs
+
+GRAIN_MIN = 15
+
+
+def _movable(request: Request) -> tuple[User, Snapshot, Visit, str]:
+    user, snapshot, visit = visit_access(request, request.path_params["visit"])
+    team_id = snapshot.team_of(visit)
+    if not can_change(user) or team_id is None or not user.sees_team(team_id):
+        raise ForbiddenError
+    return user, snapshot, visit, team_id
+
+
+def _workers(snapshot: Snapshot, user: User, team_id: str) -> list[tuple[str, str]]:
+    """Workers the user may give the visit to: those of the visit's team."""
+    return sorted(
+        ((w.id, w.name) for w in snapshot.scenario.workers if w.team_id == team_id),
+        key=lambda p: p[1],
+    )
+
+
+def move_page(
+    request: Request,
+    verdict: MoveVerdict | None = None,
+    problem: str | None = None,
+    status: int = 200,
+    chosen: tuple[date, time, str] | None = None,
+) -> Response:
+    """`/visits/{visit}/move`: choose a day, time and worker; see the verdict; save."""
+    user, snapshot, visit, team_id = _movable(request)
+    tz = ZoneInfo(snapshot.scenario.authority.timezone)
+    local = visit.start.astimezone(tz)
+    day, at, worker = chosen or (local.date(), local.time(), visit.worker_id)
+    return render_team(
+        request,
+        snapshot,
+        team_id,
+        "move.html",
+        "week",
+        status,
+        visit=visit,
+        cases=case_refs(snapshot, visit.child_ids),
+        workers=_workers(snapshot, user, team_id),
+        day=day,
+        at=f"{at:%H:%M}",
+        worker=worker,
+        verdict=verdict,
+        hard=[snapshot.readable(v.message) for v in verdict.problems] if verdict else [],
+        warnings=[snapshot.readable(v.message) for v in verdict.warnings] if verdict else [],
+        problem=problem,
+        tz=str(tz),
+        week=monday_of(visit.day),
+    )
+
+
+def _chosen(form: FormData) -> tuple[date, time, str] | str:
+    """The day, time and worker from the form, or what is wrong with them."""
+    day = parse_day(str(form.get("day", "")))
+    if day is None:
+        return "Give the day as a date."
+    try:
+        at = time.fromisoformat(str(form.get("time", "")))
+    except ValueError:
+        return "Give the time as hours and minutes, for example 14:30."
+    if at.minute % GRAIN_MIN or at.second:
+        return f"Visits start on the quarter hour (every {GRAIN_MIN} minutes)."
+    return day, at, str(form.get("worker", ""))
+
+
+def move(request: Request, form: FormData) -> Response:
+    """Check a move (action=check) or save it (action=save, checked again first)."""
+    user, snapshot, visit, team_id = _movable(request)
+    chosen = _chosen(form)
+    if isinstance(chosen, str):
+        return move_page(request, problem=chosen, status=400)
+    day, at, worker_id = chosen
+    if worker_id not in dict(_workers(snapshot, user, team_id)):
+        return move_page(request, problem="Choose one of the team's workers.", status=400)
+    desk = desk_of(request)
+    verdict = service.move_visit(
+        desk.store,
+        visit.id,
+        day=day,
+        at=at,
+        worker=worker_id,
+        today=desk.today(snapshot),
+        save=form.get("action") == "save",
+        by=user.name,
+        now=desk.now(),
+    )
+    if not verdict.saved:
+        return move_page(
+            request,
+            verdict=verdict,
+            chosen=chosen,
+            status=409 if form.get("action") == "save" else 200,
+        )
+    return RedirectResponse(f"/teams/{team_id}/week?start={monday_of(day).isoformat()}", 303)
+
+
+def pin(request: Request, form: FormData) -> Response:
+    """Pin the visit (re-plans keep it where it is) or, with `pinned=no`, unpin it."""
+    user, _snapshot, visit, _team_id = _movable(request)
+    desk = desk_of(request)
+    pinned = form.get("pinned") != "no"
+    service.set_pinned(desk.store, visit.id, pinned, by=user.name, now=desk.now())
+    return RedirectResponse(f"/visits/{visit.id}", 303)
+
+
+routes = [
+    Route("/visits/{visit}/move", move_page, methods=["GET"]),
+    Route("/visits/{visit}/move", with_form(move), methods=["POST"]),
+    Route("/visits/{visit}/pin", with_form(pin), methods=["POST"]),
+]

@@ -1,0 +1,221 @@
+"""The desk's view of the store: one consistent snapshot per store revision, with lookups.
+
+Rule: read-only and derived. Every state, due date and report comes from the scheduler's own
+functions (`outcomes.visit_state`, `reports.due_rows`); this module only keeps their results
+for as long as the store's revision is unchanged, and puts managers' words on them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
+
+from policies import Pack, load_pack
+from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecord, Worker
+from scheduler.outcomes import by_visit, visit_state
+from scheduler.reports import DueReport, child_teams, due_rows
+
+if TYPE_CHECKING:
+    from scheduler.store import Store
+
+T = TypeVar("T")
+MEMO_SIZE = 500
+"""At most this many page models are kept per revision (then they are all let go)."""
+STATE_WORDS = {
+    "planned": "planned",
+    "awaiting": "awaiting outcome",
+    "done": "awaiting outcome",
+    "completed": "completed",
+    "failed": "failed",
+    "not-seen": "not seen",
+    "cancelled": "cancelled",
+}
+"""A visit's state as the desk says it."""
+
+
+@dataclass
+class Snapshot:
+    """The caseload and the current plan at one store revision."""
+
+    revision: int
+    scenario: Scenario
+    plan: Plan | None
+    _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
+    _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def memo(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """`make()`, worked out once per key for this revision (a page's model, say)."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = value
+        return value
+
+    @cached_property
+    def pack(self) -> Pack:
+        """The authority's policy pack."""
+        return load_pack(self.scenario.authority.id)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The authority's time zone."""
+        return ZoneInfo(self.scenario.authority.timezone)
+
+    @cached_property
+    def rule_titles(self) -> dict[str, str]:
+        """Rule id -> the pack's readable title."""
+        return {r.id: r.title for r in self.pack.rules}
+
+    @cached_property
+    def workers(self) -> dict[str, Worker]:
+        """Workers by id."""
+        return {w.id: w for w in self.scenario.workers}
+
+    @cached_property
+    def households(self) -> dict[str, Household]:
+        """Households by id."""
+        return {h.id: h for h in self.scenario.households}
+
+    @cached_property
+    def children(self) -> dict[str, Child]:
+        """Children by id."""
+        return {c.id: c for c in self.scenario.children}
+
+    @cached_property
+    def team_names(self) -> dict[str, str]:
+        """Team id -> name, in loaded order."""
+        return {t.id: t.name for t in self.scenario.teams}
+
+    @cached_property
+    def visits(self) -> dict[str, Visit]:
+        """The current plan's visits by id."""
+        return {v.id: v for v in self.plan.visits} if self.plan else {}
+
+    @cached_property
+    def records_by_visit(self) -> dict[str, tuple[VisitRecord, ...]]:
+        """Visit records by the planned visit they record."""
+        return by_visit(self.scenario.records)
+
+    @cached_property
+    def records_by_child(self) -> dict[str, list[VisitRecord]]:
+        """Visit records by child, oldest first."""
+        out: dict[str, list[VisitRecord]] = defaultdict(list)
+        for record in sorted(self.scenario.records, key=lambda r: (r.on, r.start or 0)):
+            out[record.child_id].append(record)
+        return out
+
+    @cached_property
+    def breaches_by_child(self) -> dict[str, list[str]]:
+        """Child id -> the plan's breach reasons for them, in words."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for breach in self.plan.breaches if self.plan else ():
+            title = self.rule_titles.get(breach.rule_id, breach.rule_id)
+            reason = self.readable(breach.reason)
+            out[breach.child_id].append(f"{title} (due {breach.due:%d %b}): {reason}")
+        return out
+
+    @cached_property
+    def _id_pattern(self) -> re.Pattern[str] | None:
+        words = self._id_words
+        if not words:
+            return None
+        return re.compile(
+            r"\b(" + "|".join(re.escape(k) for k in sorted(words, key=len, reverse=True)) + r")\b"
+        )
+
+    @cached_property
+    def _id_words(self) -> dict[str, str]:
+        return {**self.rule_titles, **{w.id: w.name for w in self.scenario.workers}}
+
+    def readable(self, text: str) -> str:
+        """`text` with rule ids and worker ids replaced by rule titles and workers' names."""
+        pattern = self._id_pattern
+        return text if pattern is None else pattern.sub(lambda m: self._id_words[m[0]], text)
+
+    def team_of(self, visit: Visit) -> str | None:
+        """The team whose patch the visited household is in."""
+        home = self.households.get(visit.household_id)
+        return home.team_id if home else None
+
+    def state(self, visit: Visit, today: date) -> str:
+        """The visit's state on `today` in words (`outcomes.visit_state`)."""
+        return STATE_WORDS[visit_state(visit, self.records_by_visit.get(visit.id, ()), today)]
+
+    def due(self, as_of: date, team: str | None = None) -> DueReport:
+        """Every child's (or one team's children's) state and requirements as of `as_of`
+        (`reports.due_rows`), worked out once per revision, day and team."""
+        key = (as_of, team)
+        with self._lock:
+            if key in self._due:
+                return self._due[key]
+            whole = self._due.get((as_of, None))
+        if whole is not None and team is not None:
+            report = _for_team(whole, team)
+        else:
+            scenario = self.scenario
+            if team is not None:
+                teams = child_teams(scenario)
+                ours = tuple(c for c in scenario.children if teams.get(c.id) == team)
+                scenario = scenario.model_copy(update={"children": ours})
+            report = due_rows(scenario, self.plan, self.records_by_visit, as_of, team=team)
+        with self._lock:
+            self._due[key] = report
+        return report
+
+
+def _for_team(report: DueReport, team: str) -> DueReport:
+    """The authority-wide report cut to one team (same order, counts recounted)."""
+    rows = tuple(r for r in report.children if r.team_id == team)
+    counts = {s: sum(1 for r in rows if r.state == s) for s in report.counts}
+    return report.model_copy(update={"children": rows, "counts": counts, "total": len(rows)})
+
+
+def is_at_risk(visit: Visit) -> bool:
+    """True when the visit meets a deadline on its last day or late: if it fails, there is
+    no day left to retry before the deadline."""
+    return any(r.slack_days <= 0 for r in visit.reasons)
+
+
+class SnapshotCache:
+    """The latest snapshot, read again only when the store's revision changes."""
+
+    def __init__(self, store: Store) -> None:
+        """Cache snapshots of `store`."""
+        self.store = store
+        self._lock = threading.Lock()
+        self._latest: Snapshot | None = None
+
+    def get(self) -> Snapshot:
+        """The snapshot at the store's current revision."""
+        revision = self.store.revision()
+        with self._lock:
+            if self._latest is not None and self._latest.revision == revision:
+                return self._latest
+        # Read outside the lock: a slow read never holds up pages served from the last one.
+        snapshot = Snapshot(*self.store.snapshot())
+        with self._lock:
+            if self._latest is None or snapshot.revision >= self._latest.revision:
+                self._latest = snapshot
+        return snapshot
+
+    def drop(self) -> None:
+        """Forget the snapshot (the next page reads the store)."""
+        with self._lock:
+            self._latest = None
+
+
+def case_refs(snapshot: Snapshot, child_ids: Sequence[str]) -> str:
+    """Case references of children, in order."""
+    return ", ".join(snapshot.children[c].case_ref for c in child_ids if c in snapshot.children)

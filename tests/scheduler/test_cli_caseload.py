@@ -1,0 +1,340 @@
+"""Issues 9 and 10: the commands that keep the caseload and the week true, and their refusals.
+
+Every command runs through typer's CliRunner against a real SQLite file, with the command
+line's today fixed by VISITPLAN_TODAY and the person by VISITPLAN_USER.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scheduler.reports import DueReport, PlanView
+from scheduler.store import Store
+from tests.scenarios import north_somerset_team as make_scenario
+from tests.scheduler.test_cli import invoke
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'visitplan.db'}"
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, db: str) -> str:
+    path = tmp_path / "scenario.json"
+    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
+    assert invoke("load", str(path), "--db", db)[0] == 0
+    return db
+
+
+@pytest.fixture
+def planned(loaded: str) -> str:
+    code, _, stderr = invoke(
+        "plan", "--start", "2026-11-30", "--weeks", "2", "--time-limit", "2", "--db", loaded
+    )
+    assert code == 0, stderr
+    return loaded
+
+
+def test_load_refuses_a_store_with_a_caseload_unless_replace(tmp_path: Path, loaded: str) -> None:
+    """A second load is refused; --replace closes children the file lacks and keeps records."""
+    scenario = make_scenario()
+    smaller = scenario.model_copy(update={"children": scenario.children[:2], "records": ()})
+    path = tmp_path / "smaller.json"
+    path.write_text(smaller.model_dump_json(), encoding="utf-8")
+    code, _, stderr = invoke("load", str(path), "--db", loaded)
+    assert code == 2
+    assert "--replace" in stderr
+    code, stdout, stderr = invoke("load", str(path), "--replace", "--json", "--db", loaded)
+    assert code == 0, stderr
+    assert sorted(json.loads(stdout)["closed"]) == ["c3", "c4"]
+    store = Store(loaded)
+    assert len(store.records_for("c3")) == 1  # history kept
+    assert [c.id for c in store.read_scenario().children] == ["c1", "c2"]
+
+
+def test_import_refuses_a_header_only_children_file(tmp_path: Path, loaded: str) -> None:
+    """A children.csv with only its header would close everyone: refused without
+    --allow-shrink, and nothing is written."""
+    source = Path(__file__).parent.parent / "data" / "import_ok"
+    export = tmp_path / "export"
+    export.mkdir()
+    for item in source.iterdir():
+        text = item.read_text(encoding="utf-8")
+        if item.name == "children.csv":
+            text = text.splitlines()[0] + "\n"
+        if item.name == "visits.csv":
+            text = text.splitlines()[0] + "\n"
+        (export / item.name).write_text(text, encoding="utf-8")
+    revision = Store(loaded).revision()
+    code, _, stderr = invoke("import", str(export), "--authority", "north-somerset", "--db", loaded)
+    assert code == 2
+    assert "--allow-shrink" in stderr
+    assert Store(loaded).revision() == revision
+    assert len(Store(loaded).read_scenario().children) == 4
+
+
+def test_plan_over_a_plan_says_it_replaces_it(loaded: str) -> None:
+    """Planning again names the plan it replaces."""
+    args = ("plan", "--start", "2026-11-30", "--time-limit", "1", "--db", loaded)
+    assert invoke(*args)[0] == 0
+    code, _, stderr = invoke(*args, "--seed", "1")
+    assert code == 0
+    assert "replaced the previous current plan" in stderr
+
+
+def test_plan_show_lists_ids_names_states_and_rule_titles(planned: str) -> None:
+    """`plan show` needs no JSON to find a visit id; past visits are awaiting, not done."""
+    code, stdout, _ = invoke("plan", "show", "--json", "--db", planned, today="2026-12-02")
+    assert code == 0
+    view = PlanView.model_validate_json(stdout)
+    assert view.visits
+    first = view.visits[0]
+    assert first.worker_name.startswith("Worker ")
+    assert all(not r.startswith("ns_") for row in view.visits for r in row.rules)
+    states = {row.state for row in view.visits if row.day.isoformat() < "2026-12-02"}
+    assert states <= {"awaiting"}
+    code, stdout, _ = invoke("plan", "show", "--day", first.day.isoformat(), "--db", planned)
+    assert code == 0
+    assert first.visit_id in stdout
+
+
+def test_record_day_then_due_has_no_awaiting(planned: str) -> None:
+    """A day recorded in one command: its visits are completed and nobody awaits an outcome."""
+    view = PlanView.model_validate_json(
+        invoke("plan", "show", "--json", "--db", planned, today="2026-12-01")[1]
+    )
+    monday = [r.visit_id for r in view.visits if r.day.isoformat() == "2026-11-30"]
+    if not monday:
+        pytest.skip("the plan has no Monday visit")
+    code, stdout, _ = invoke("due", "--json", "--db", planned, today="2026-12-01")
+    before = DueReport.model_validate_json(stdout)
+    assert before.counts["awaiting outcome"] > 0
+    code, _, stderr = invoke(
+        "record", "--day", "2026-11-30", "--completed", "--db", planned, today="2026-12-01"
+    )
+    assert code == 0, stderr
+    code, stdout, _ = invoke("due", "--json", "--db", planned, today="2026-12-01")
+    assert DueReport.model_validate_json(stdout).counts["awaiting outcome"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--day", "2026-11-30"], "--completed", id="day-without-completed"),
+        pytest.param(["v-x", "--outcome", "completed", "--day", "2026-11-30"], "one of", id="two"),
+        pytest.param(["--day", "2027-01-05", "--completed"], "on or before today", id="future"),
+        pytest.param(["--day", "9999-12-31", "--completed"], "between 1900", id="far-future"),
+    ],
+)
+def test_record_refuses_bad_usage(planned: str, args: list[str], message: str) -> None:
+    """Bad combinations and impossible days exit 2 with a message; nothing is written."""
+    revision = Store(planned).revision()
+    code, _, stderr = invoke("record", *args, "--db", planned)
+    assert code == 2
+    assert message in stderr
+    assert Store(planned).revision() == revision
+
+
+def test_record_csv_is_all_or_nothing(tmp_path: Path, planned: str) -> None:
+    """An outcomes export with one bad row names it and writes nothing; fixed, it records."""
+    visit = Store(planned).current_plan().visits[0]  # type: ignore[union-attr]
+    path = tmp_path / "outcomes.csv"
+    path.write_text(f"visit_id,outcome\n{visit.id},completed\nv-nope,failed\n", encoding="utf-8")
+    code, _, stderr = invoke("record", "--csv", str(path), "--db", planned)
+    assert code == 2
+    assert "outcomes.csv:3: visit_id" in stderr
+    assert Store(planned).records_for_visits([visit.id]) == {}
+    path.write_text(f"visit_id,outcome,seen_alone\n{visit.id},completed,yes\n", encoding="utf-8")
+    code, stdout, _ = invoke("record", "--csv", str(path), "--db", planned, "--json")
+    assert code == 0
+    assert json.loads(stdout)["added"] == len(visit.child_ids)
+    path.write_bytes("visit_id,outcome\nv,\xe9t\xe9\n".encode("latin-1"))
+    code, _, stderr = invoke("record", "--csv", str(path), "--db", planned)
+    assert code == 2
+    assert "UTF-8" in stderr
+
+
+def test_due_filters_and_summary(planned: str) -> None:
+    """Filters narrow the list; the summary counts children by state."""
+    code, stdout, _ = invoke("due", "--db", planned)
+    assert code == 0
+    assert "children as of" in stdout
+    code, stdout, _ = invoke("due", "--json", "--overdue", "--db", planned, today="2026-12-01")
+    report = DueReport.model_validate_json(stdout)
+    assert {r.state for r in report.children} <= {"overdue"}
+    code, stdout, _ = invoke("due", "--json", "--worker", "w2", "--db", planned)
+    assert all(r.allocated_worker == "w2" for r in DueReport.model_validate_json(stdout).children)
+    assert invoke("due", "--team", "nope", "--db", planned)[0] == 2
+    assert invoke("due", "--state", "late", "--db", planned)[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--category", "child-in-care", "--household", "h1"],
+            "placement type",
+            id="in-care-without-placement",
+        ),
+        pytest.param(
+            [
+                "--category",
+                "child-in-need",
+                "--household",
+                "h9",
+                "--area",
+                "BS1",
+                "--lat",
+                "51.4",
+                "--lon",
+                "-2.6",
+            ],
+            "--team",
+            id="new-home-without-team",
+        ),
+        pytest.param(
+            ["--category", "child-in-need", "--household", "h1", "--case-ref-dup"],
+            "case reference",
+            id="duplicate-case-ref",
+        ),
+        pytest.param(
+            [
+                "--category",
+                "child-in-need",
+                "--household",
+                "h9",
+                "--area",
+                "BS1",
+                "--lat",
+                "95",
+                "--lon",
+                "-2.6",
+                "--team",
+                "t1",
+            ],
+            "--lat",
+            id="latitude-out-of-range",
+        ),
+        pytest.param(
+            [
+                "--category",
+                "child-in-need",
+                "--household",
+                "h9",
+                "--area",
+                "BS1",
+                "--lat",
+                "nan",
+                "--lon",
+                "-2.6",
+                "--team",
+                "t1",
+            ],
+            "--lat",
+            id="latitude-nan",
+        ),
+    ],
+)
+def test_child_add_refuses_what_would_break_planning(
+    loaded: str, args: list[str], message: str
+) -> None:
+    """Each refusal names the option and writes nothing."""
+    case_ref = "CR-c1" if "--case-ref-dup" in args else "CR-NEW"
+    args = [a for a in args if a != "--case-ref-dup"]
+    revision = Store(loaded).revision()
+    code, _, stderr = invoke("child", "add", "c-new", "--case-ref", case_ref, *args, "--db", loaded)
+    assert code == 2, stderr
+    assert message in stderr
+    assert "nothing was written" in stderr
+    assert Store(loaded).revision() == revision
+
+
+def test_child_edit_close_and_history(loaded: str) -> None:
+    """An edit and a closure are written with who and when, and `history` prints them."""
+    code, stdout, stderr = invoke(
+        "child", "edit", "c2", "--category", "child-protection", "--plan-start", "2026-12-01",
+        "--reason", "initial conference", "--by", "Sam Manager", "--db", loaded,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "category" in stdout
+    code, _, stderr = invoke(
+        "child", "close", "c3", "--on", "2026-12-10", "--reason", "moved away", "--db", loaded
+    )
+    assert code == 0, stderr
+    code, stdout, _ = invoke("history", "c2", "--json", "--db", loaded)
+    history = json.loads(stdout)
+    edit = next(e for e in history["changes"] if e["action"] == "child edited")
+    assert edit["by"] == "Sam Manager"
+    assert edit["detail"]["changed"]["category"] == ["child-in-need", "child-protection"]
+    assert edit["at"] is not None
+    code, stdout, _ = invoke("history", "c3", "--db", loaded)
+    assert "closed" in stdout
+    assert "moved away" in stdout
+    scenario = Store(loaded).read_scenario()
+    assert "c3" not in {c.id for c in scenario.children}
+    assert invoke("child", "edit", "c3", "--worker", "w1", "--db", loaded)[0] == 2
+    assert (
+        invoke("child", "close", "c1", "--on", "2027-02-01", "--reason", "x", "--db", loaded)[0]
+        == 2
+    )
+
+
+def test_child_close_takes_the_child_off_future_visits(planned: str) -> None:
+    """Closing a case cancels its later visits (or takes the child off a shared visit)."""
+    plan = Store(planned).current_plan()
+    assert plan is not None
+    later = [v for v in plan.visits if "c1" in v.child_ids]
+    assert later
+    code, _, _ = invoke(
+        "child", "close", "c1", "--on", "2026-11-29", "--reason", "case closed",
+        "--db", planned, today="2026-11-29",
+    )  # fmt: skip
+    assert code == 0
+    after = {v.id: v for v in Store(planned).current_plan().visits}  # type: ignore[union-attr]
+    for visit in later:
+        changed = after[visit.id]
+        assert "c1" not in changed.child_ids or changed.status == "cancelled"
+
+
+def test_visit_move_pin_and_refusal(planned: str) -> None:
+    """A move is judged before it is saved; a breaking move is refused with the reason."""
+    store = Store(planned)
+    plan = store.current_plan()
+    assert plan is not None
+    visit = plan.visits[0]
+    today = "2026-11-29"
+    code, stdout, _ = invoke(
+        "visit", "move", visit.id, "--to", f"{visit.day}T23:00", "--db", planned, today=today
+    )
+    assert code == 1
+    assert "Refused" in stdout
+    assert store.find_visit(visit.id) == visit
+    code, stdout, stderr = invoke(
+        "visit", "move", visit.id, "--to", visit.day.isoformat(), "--dry-run", "--db", planned,
+        today=today,
+    )  # fmt: skip
+    assert code == 0, stdout + stderr
+    assert "Nothing was saved" in stdout
+    assert invoke("visit", "pin", visit.id, "--db", planned)[0] == 0
+    pinned = store.find_visit(visit.id)
+    assert pinned is not None
+    assert pinned.pinned
+    assert invoke("visit", "unpin", visit.id, "--db", planned)[0] == 0
+    assert (
+        invoke("visit", "move", visit.id, "--to", "2026-11-01", "--db", planned, today=today)[0]
+        == 2
+    )
+
+
+def test_workers_list(loaded: str) -> None:
+    """Workers with names, roles and caseloads; an unknown team is refused."""
+    code, stdout, _ = invoke("workers", "list", "--json", "--db", loaded)
+    assert code == 0
+    rows = json.loads(stdout)
+    assert {r["id"] for r in rows} == {"w1", "w2"}
+    assert next(r for r in rows if r["id"] == "w1")["children"] == 4
+    assert invoke("workers", "list", "--team", "nope", "--db", loaded)[0] == 2

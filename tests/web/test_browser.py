@@ -1,0 +1,383 @@
+"""The desk in a real browser: Debian's Chromium driven by Playwright against a real
+`visitplan serve` on 127.0.0.1, with a real SQLite store and a real CP-SAT plan.
+
+Rule: `integration`, loopback only (pytest-socket allows 127.0.0.1). The server reads the
+real clock, so the store is planned from last Monday. Skips, saying how to get Chromium,
+when there is none. Screenshots go to $VISITPLAN_SCREENSHOTS (docs/img to refresh the
+manager's guide) or to the test's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from integrations.testing import free_port
+from scheduler import service
+from scheduler.store import Store
+from scheduler.web.snapshot import Snapshot
+from tests.web.conftest import ADDRESS_MARK, NAME_MARK, PASSWORD, build_store, busiest
+
+CHROMIUM = os.environ.get("VISITPLAN_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--lang=en-GB",
+]
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+LONDON = ZoneInfo("Europe/London")
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: install Debian's `chromium` package "
+        "(apt-get install chromium) to run the browser tests",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+
+@dataclass
+class Server:
+    """A running `visitplan serve` and what the tests need to know about its data."""
+
+    url: str
+    db: str
+    today: date
+    awaiting: date
+    worker: str
+    log: Path
+
+
+def last_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday() + 7)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("serve")
+    db_path = folder / "desk.db"
+    now = datetime.now(UTC)
+    today = now.astimezone(LONDON).date()
+    start = last_monday(today)
+    awaiting = today - timedelta(days=1)
+    while awaiting.weekday() >= 5:
+        awaiting -= timedelta(days=1)
+    scenario, plan = build_store(db_path, start, now, awaiting, weeks=3)
+    port = free_port()
+    log = folder / "serve.log"
+    executable = Path(sys.executable).with_name("visitplan")
+    env = {**os.environ, "VISITPLAN_SECRET_KEY": "browser-test-" + "k" * 32}
+    env.pop("VISITPLAN_CALDAV_URL", None)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(executable),
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                f"sqlite:///{db_path}",
+                "--base-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/login", timeout=2):
+                break
+        except (urllib.error.URLError, OSError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("visitplan serve did not start:\n" + log.read_text()) from None
+            time.sleep(0.2)
+    try:
+        yield Server(
+            url, f"sqlite:///{db_path}", today, awaiting, busiest(plan, "team-01", scenario), log
+        )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("VISITPLAN_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_page(browser: Any, bypass_csp: bool = False) -> tuple[Any, list[str]]:
+    context = browser.new_context(
+        viewport={"width": 1360, "height": 900},
+        bypass_csp=bypass_csp,
+        locale="en-GB",
+        timezone_id="Europe/London",
+    )
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
+def sign_in(page: Any, server: Server, name: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "Sign out" in page.content()
+
+
+def snapshot(server: Server) -> Snapshot:
+    store = Store(server.db)
+    try:
+        return Snapshot(*store.snapshot())
+    finally:
+        store.close()
+
+
+def assert_private(page: Any) -> None:
+    html = page.content()
+    assert NAME_MARK not in html
+    assert ADDRESS_MARK not in html
+    assert NAME_MARK not in page.url
+
+
+def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
+    """Sign in, read the board, add an absence, preview, apply, record a day, move a visit."""
+    page, errors = new_page(browser)
+    sign_in(page, server, "mo")
+    assert page.url.endswith("/teams/team-01/week")
+    assert page.get_by_role("table").first.is_visible()
+    page.screenshot(path=str(shots / "board.png"), full_page=True)
+    assert_private(page)
+
+    # A visit opens its details in the side panel (htmx), without leaving the board.
+    page.locator("a.visit").first.click()
+    page.locator("#detail h2").wait_for()
+    assert "Why this visit" in page.locator("#detail").inner_text()
+    assert page.url.endswith("/teams/team-01/week")
+    page.locator("#detail").screenshot(path=str(shots / "visit.png"))
+
+    page.get_by_role("link", name="Compliance").click()
+    page.wait_for_load_state()
+    assert "who is due a visit" in page.locator("h1").inner_text()
+    page.screenshot(path=str(shots / "compliance.png"))
+    page.get_by_role("link", name="Next four weeks").click()
+    assert page.locator("svg.chart").count() == 2
+    page.screenshot(path=str(shots / "outlook.png"), full_page=True)
+    assert_private(page)
+
+    # Absence -> preview -> apply.
+    snap = snapshot(server)
+    away_on = min(
+        v.day for v in snap.plan.visits if v.worker_id == server.worker and v.day > server.today
+    )
+    page.get_by_role("link", name="Absences and re-plan").click()
+    page.get_by_label("Worker").select_option(server.worker)
+    page.get_by_label("First day away").fill(away_on.isoformat())
+    page.get_by_label("Last day away").fill(away_on.isoformat())
+    page.get_by_label("Reason").select_option("sickness")
+    page.screenshot(path=str(shots / "absence.png"))
+    page.get_by_role("button", name="Add absence and preview the re-plan").click()
+    page.get_by_text("What would change").wait_for(timeout=300_000)
+    assert "had to change (worker away)" in page.content()
+    page.screenshot(path=str(shots / "replan-preview.png"), full_page=True)
+    before = snapshot(server).plan
+    page.get_by_role("button", name="Apply this re-plan").click()
+    page.get_by_text("Applied.").wait_for()
+    after = snapshot(server).plan
+    assert after.id != before.id
+    assert not [
+        v
+        for v in after.visits
+        if v.worker_id == server.worker and v.day == away_on and v.status == "planned"
+    ]
+
+    # A day's outcomes: one failed, the rest completed.
+    page.goto(f"{server.url}/teams/team-01/outcomes?day={server.awaiting.isoformat()}")
+    rows = page.locator("tbody tr")
+    waiting = rows.count()
+    assert waiting >= 2
+    rows.first.get_by_label("Failed (no one in)").check()
+    rows.first.get_by_role("button", name="Record").click()
+    page.get_by_text(re.compile(r": not seen")).first.wait_for()
+    page.screenshot(path=str(shots / "outcomes.png"), full_page=True)
+    page.get_by_role("button", name=re.compile(r"Mark the other \d+ visit\(s\) completed")).click()
+    page.wait_for_load_state()
+    assert "Mark the other" not in page.content()
+    snap = snapshot(server)
+    day_visits = [
+        v
+        for v in snap.plan.visits
+        if v.day == server.awaiting and snap.workers[v.worker_id].team_id == "team-01"
+    ]
+    assert all(snap.records_by_visit.get(v.id) for v in day_visits)
+
+    # Move a visit 15 minutes later: the checker's verdict first, then save.
+    snap = snapshot(server)
+    for visit in sorted(snap.plan.visits, key=lambda v: v.start):
+        if (
+            visit.day <= server.today
+            or snap.team_of(visit) != "team-01"
+            or visit.status != "planned"
+        ):
+            continue
+        later = visit.start.astimezone(LONDON) + timedelta(minutes=15)
+        store = Store(server.db)
+        verdict = service.move_visit(
+            store, visit.id, day=later.date(), at=later.time(), today=server.today, save=False
+        )
+        store.close()
+        if not verdict.refused:
+            break
+    else:
+        pytest.fail("no visit can move 15 minutes later")
+    page.goto(f"{server.url}/visits/{visit.id}/move")
+    page.get_by_label("Start time").fill(f"{later:%H:%M}")
+    page.get_by_role("button", name="Check this move").click()
+    page.get_by_text("This move breaks no rule").wait_for()
+    page.screenshot(path=str(shots / "move.png"), full_page=True)
+    page.get_by_role("button", name="Save this move").click()
+    page.wait_for_url(re.compile(r"/teams/team-01/week"))
+    store = Store(server.db)
+    assert store.find_visit(visit.id).start == later
+    store.close()
+    assert errors == []
+
+
+def test_worker_gets_their_feed_link_and_the_feed_serves_their_visits(
+    browser: Any, server: Server, shots: Path
+) -> None:
+    page, errors = new_page(browser)
+    sign_in(page, server, "wes")
+    assert page.url.endswith("/me")
+    page.get_by_role("button", name="Get a new calendar link").click()
+    link = page.locator(".feedurl").inner_text().strip()
+    assert link.startswith(f"{server.url}/feeds/")
+    page.screenshot(path=str(shots / "me.png"), full_page=True)
+    with urllib.request.urlopen(link, timeout=30) as response:
+        body = response.read().decode()
+    snap = snapshot(server)
+    mine = [v for v in snap.plan.visits if server.worker in (v.worker_id, v.second_worker_id)]
+    assert "BEGIN:VCALENDAR" in body
+    assert body.count("BEGIN:VEVENT") >= len([v for v in mine if v.status == "planned"]) > 0
+    assert NAME_MARK not in body
+    assert errors == []
+    # The worker cannot open the team's board.
+    response = page.goto(f"{server.url}/teams/team-01/week")
+    assert response.status == 403
+
+
+PAGES = [
+    "/login",
+    "/teams",
+    "/teams/team-01/week",
+    "/teams/team-01/due",
+    "/teams/team-01/outlook",
+    "/teams/team-01/absences",
+    "/teams/team-01/outcomes",
+    "/due",
+    "/me",
+]
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_every_page_passes_axe(browser: Any, server: Server) -> None:
+    """No serious or critical axe-core violations on any page (axe injected past the CSP)."""
+    page, _ = new_page(browser, bypass_csp=True)
+    found: dict[str, list[str]] = {}
+    page.goto(f"{server.url}/login")
+    found["/login"] = [v["id"] for v in axe_violations(page)]
+    sign_in(page, server, "ada")
+    snap = snapshot(server)
+    visit = next(v for v in snap.plan.visits if v.day > server.today and v.status == "planned")
+    for path in [*PAGES[1:], f"/visits/{visit.id}", f"/visits/{visit.id}/move"]:
+        page.goto(f"{server.url}{path}")
+        found[path] = [f"{v['id']}: {v['help']}" for v in axe_violations(page)]
+    worker, _ = new_page(browser, bypass_csp=True)
+    sign_in(worker, server, "wes")
+    found["/me (worker)"] = [v["id"] for v in axe_violations(worker)]
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def tab_to(page: Any, condition: str, limit: int = 200) -> None:
+    """Press Tab until `condition` (JavaScript) holds."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(condition):
+            return
+    pytest.fail(f"not reachable by Tab: {condition}")
+
+
+def test_keyboard_only(browser: Any, server: Server) -> None:
+    """Sign in, skip to content, and open a visit's details with the keyboard alone."""
+    page, errors = new_page(browser)
+    page.goto(f"{server.url}/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    tab_to(page, "document.activeElement.id === 'name'")
+    page.keyboard.type("mo")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/teams/team-01/week"))
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    tab_to(page, "document.activeElement.classList.contains('visit')")
+    page.keyboard.press("Enter")
+    page.locator("#detail h2").wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'H2'")
+    assert errors == []
+
+
+def test_no_child_name_reaches_the_server_log(server: Server) -> None:
+    text = server.log.read_text()
+    assert NAME_MARK not in text
+    assert ADDRESS_MARK not in text
+    assert "Traceback" not in text

@@ -1,0 +1,585 @@
+"""What the desk's pages show and do, on a real store with a real CP-SAT plan.
+
+Rule: no sockets; the app runs in memory. Dates: the plan starts Mon 30 Nov 2026 and the
+desk's clock reads Wed 2 Dec 2026, 10:00 UTC.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+
+from scheduler import service
+from scheduler.reports import child_teams
+from scheduler.store import Store
+from scheduler.web.board import build_board
+from scheduler.web.snapshot import Snapshot, is_at_risk
+from tests.web.conftest import (
+    NOW,
+    START,
+    TUESDAY,
+    Desk,
+    FakeCalendars,
+    make_client,
+    post_form,
+    sign_in,
+    token_of,
+)
+
+TODAY = NOW.date()
+
+
+def text(html: str) -> str:
+    """A page's words, tags removed."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def body_rows(html: str) -> list[list[str]]:
+    """The cells' text of each row in the page's table bodies."""
+    rows = []
+    for body in re.findall(r"<tbody>(.*?)</tbody>", html, flags=re.S):
+        for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+            rows.append(
+                [text(c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)]
+            )
+    return rows
+
+
+def snapshot(store: Store) -> Snapshot:
+    return Snapshot(*store.snapshot())
+
+
+def first_visit(store: Store, team: str, day: date, category: str | None = None) -> str:
+    snap = snapshot(store)
+    assert snap.plan is not None
+    for v in snap.plan.visits:
+        if v.day != day or snap.team_of(v) != team:
+            continue
+        if category and not any(snap.children[c].category == category for c in v.child_ids):
+            continue
+        return v.id
+    raise AssertionError("no such visit")
+
+
+def later_visit(store: Store, team: str) -> str:
+    """The team's first visit after today."""
+    snap = snapshot(store)
+    return min(
+        (v for v in snap.plan.visits if v.day > TODAY and snap.team_of(v) == team),
+        key=lambda v: v.start,
+    ).id
+
+
+# ------------------------------------------------------------------------- board
+
+
+def test_board_has_workers_as_rows_and_days_as_columns(client, desk: Desk, store: Store) -> None:
+    sign_in(client, "mo")
+    html = client.get(f"/teams/{desk.team_a}/week?start=2026-11-30").text
+    snap = snapshot(store)
+    team_workers = [w for w in snap.scenario.workers if w.team_id == desk.team_a]
+    rows = re.findall(r'<th scope="row">([^<]+)<br>', html)
+    assert rows == [w.name for w in team_workers]
+    days = re.findall(r'<th scope="col"[^>]*>([A-Z][a-z]{2} \d+ [A-Z][a-z]{2})', html)
+    assert days == ["Mon 30 Nov", "Tue 1 Dec", "Wed 2 Dec", "Thu 3 Dec", "Fri 4 Dec"]
+    assert snap.plan is not None
+    expected = [
+        v
+        for v in snap.plan.visits
+        if START <= v.day < START + timedelta(days=7)
+        and (snap.workers[v.worker_id].team_id == desk.team_a)
+    ]
+    blocks = html.count('class="visit cat-')
+    joint = sum(1 for v in expected if v.second_worker_id)
+    assert blocks == len(expected) + joint, "a joint visit shows on both workers' rows"
+
+
+def test_board_blocks_show_time_case_category_and_markers(client, desk: Desk, store: Store) -> None:
+    sign_in(client, "mo")
+    html = client.get(f"/teams/{desk.team_a}/week?start=2026-11-30").text
+    snap = snapshot(store)
+    joint = next(
+        v for v in snap.plan.visits if v.second_worker_id and snap.team_of(v) == desk.team_a
+    )
+    second = snap.workers[joint.second_worker_id].name
+    # The visit shows on both workers' rows; the first worker's block names the second.
+    blocks = [part.split("</a>", 1)[0] for part in html.split(f'href="/visits/{joint.id}"')[1:]]
+    block = next(b for b in blocks if f"Joint with {second}" in b)
+    assert f"{joint.start.astimezone(snap.tz):%H:%M}" in block
+    assert snap.children[joint.child_ids[0]].case_ref in block
+    assert f"Joint with {second}" in block
+    assert "cat-" in html
+    assert "Child protection" in html
+
+
+def test_awaiting_outcome_edge_pair(client, desk: Desk, store: Store) -> None:
+    """Yesterday's visit awaits its outcome; today's is just planned (and Monday's, recorded,
+    is completed)."""
+    snap = snapshot(store)
+    board = build_board(snap, desk.team_a, START, TODAY)
+    states = {b.visit.day: b.state for r in board.rows for c in r.cells for b in c.blocks}
+    assert states[START] == "completed"
+    assert states[TUESDAY] == "awaiting outcome"
+    board = build_board(snap, desk.team_b, START, TODAY)
+    states = {b.visit.day: b.state for r in board.rows for c in r.cells for b in c.blocks}
+    assert states[TODAY] == "planned"
+
+
+def test_at_risk_edge_pair() -> None:
+    """A visit on its deadline day is at risk (no day left to retry); a day early is not."""
+    from scheduler.domain import VisitReason
+    from tests.integrations.conftest import make_visit
+
+    on_the_day = make_visit(
+        reasons=(VisitReason(child_id="c1", rule_id="r", due=date(2026, 12, 1), slack_days=0),)
+    )
+    day_early = make_visit(
+        reasons=(VisitReason(child_id="c1", rule_id="r", due=date(2026, 12, 2), slack_days=1),)
+    )
+    assert is_at_risk(on_the_day)
+    assert not is_at_risk(day_early)
+
+
+def test_board_shades_absences(client, desk: Desk, store: Store) -> None:
+    snap = snapshot(store)
+    away = snap.scenario.absences[0]
+    worker = snap.workers[away.worker_id]
+    sign_in(client, "ada")
+    monday = away.start - timedelta(days=away.start.weekday())
+    html = client.get(f"/teams/{worker.team_id}/week?start={monday.isoformat()}").text
+    row = html[html.index(f'<th scope="row">{worker.name}') :].split("</tr>", 1)[0]
+    assert 'class="away"' in row
+    assert f"Away: {away.reason}" in row
+
+
+def test_visit_details_show_rules_due_dates_and_slack(client, desk: Desk, store: Store) -> None:
+    snap = snapshot(store)
+    visit_id = first_visit(store, desk.team_a, START, "child-protection")
+    visit = snap.visits[visit_id]
+    sign_in(client, "mo")
+    words = text(client.get(f"/visits/{visit_id}").text)
+    reason = visit.reasons[0]
+    assert snap.rule_titles[reason.rule_id] in words
+    assert f"{reason.due:%a} {reason.due.day} {reason.due:%b}" in words
+    slack = (
+        f"{-reason.slack_days} day(s) late"
+        if reason.slack_days < 0
+        else f"{reason.slack_days} day(s) to spare"
+        if reason.slack_days
+        else "on the day it is due"
+    )
+    assert slack in words
+    for item in visit.checklist:
+        assert item in words
+    assert "History" in words
+
+
+def test_visit_details_as_a_fragment_for_htmx(client, desk: Desk, store: Store) -> None:
+    visit_id = first_visit(store, desk.team_a, START)
+    sign_in(client, "mo")
+    partial = client.get(f"/visits/{visit_id}", headers={"HX-Request": "true"}).text
+    assert "<html" not in partial
+    assert "<h2>Visit on" in partial
+    full = client.get(f"/visits/{visit_id}").text
+    assert "<html" in full
+    assert "<h1>Visit on" in full
+
+
+# -------------------------------------------------------------------- compliance
+
+
+def test_compliance_lists_overdue_first_with_counts(client, desk: Desk, store: Store) -> None:
+    sign_in(client, "mo")
+    html = client.get(f"/teams/{desk.team_a}/due").text
+    snap = snapshot(store)
+    teams = child_teams(snap.scenario)
+    team_children = [c for c in snap.scenario.children if teams[c.id] == desk.team_a]
+    counts = {s: int(n) for n, s in re.findall(r"<strong>(\d+)</strong> ([a-z ]+)</a>", html)}
+    assert sum(counts.values()) == len(team_children)
+    states = re.findall(r'<td class="state-([a-z-]+)">', html)
+    assert len(states) == len(team_children)
+    overdue = [i for i, s in enumerate(states) if s == "overdue"]
+    assert overdue == list(range(len(overdue))), "overdue children come first"
+
+
+def test_compliance_filters(client, desk: Desk, store: Store) -> None:
+    sign_in(client, "mo")
+    base = f"/teams/{desk.team_a}/due"
+    html = client.get(f"{base}?state=overdue").text
+    assert set(re.findall(r'<td class="state-([a-z-]+)">', html)) <= {"overdue"}
+    rows = body_rows(client.get(f"{base}?category=child-protection").text)
+    assert rows
+    assert {r[1] for r in rows} == {"Child protection"}
+    snap = snapshot(store)
+    worker = snap.workers[desk.worker]
+    rows = body_rows(client.get(f"{base}?worker={desk.worker}").text)
+    assert rows
+    assert {r[2] for r in rows} == {worker.name}
+
+
+def test_compliance_counts_an_awaiting_visit_apart(client, desk: Desk, store: Store) -> None:
+    """A child whose clock rests on a visit with no outcome yet is 'awaiting outcome'; once
+    the visit is recorded they are not."""
+    snap = snapshot(store)
+    visit = next(v for v in snap.plan.visits if v.day == TUESDAY and snap.team_of(v) == desk.team_a)
+    sign_in(client, "mo")
+    rows = body_rows(client.get(f"/teams/{desk.team_a}/due?state=awaiting+outcome").text)
+    refs = {snap.children[c].case_ref for c in visit.child_ids}
+    assert refs <= {r[0] for r in rows}
+    service.record_outcome(store, visit.id, "completed", today=TODAY)
+    rows = body_rows(client.get(f"/teams/{desk.team_a}/due?state=awaiting+outcome").text)
+    assert not refs & {r[0] for r in rows}
+
+
+def test_admin_sees_every_child(client, store: Store) -> None:
+    sign_in(client, "ada")
+    html = client.get("/due").text
+    assert f"{len(store.read_scenario().children)} child(ren)" in html
+
+
+# ---------------------------------------------------------------------- pictures
+
+
+def test_outlook_has_svg_charts_and_the_same_numbers_in_tables(
+    client, desk: Desk, store: Store
+) -> None:
+    from scheduler.outlook import outlook
+
+    snap = snapshot(store)
+    found = outlook(snap.scenario, snap.plan, desk.team_a, START)
+    sign_in(client, "mo")
+    html = client.get(f"/teams/{desk.team_a}/outlook?start=2026-11-30").text
+    assert html.count('<svg class="chart"') == 2
+    for week in found.weeks:
+        hours = [f"{m / 60:.1f}" for m in (week.demand_min, week.planned_min, week.capacity_min)]
+        assert "".join(f"<td>{h}</td>" for h in hours) in html
+    for day in found.days:
+        assert f"<td>{day.children}</td>" in html
+
+
+# ------------------------------------------------------- absence -> re-plan -> apply
+
+
+def wait_for_preview(client, url: str, timeout_s: float = 180) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        html = client.get(url).text
+        if "Working out the re-plan" not in html:
+            return html
+        assert 'hx-trigger="every 1s"' in html, "the progress box polls itself"
+        time.sleep(0.5)
+    raise AssertionError("the preview did not finish")
+
+
+def test_absence_preview_apply_publish(desk: Desk, store: Store) -> None:
+    calendars = FakeCalendars()
+    client = make_client(store, publish=calendars)
+    sign_in(client, "mo")
+    plan_before = store.current_plan()
+    absences = f"/teams/{desk.team_a}/absences"
+    response = post_form(
+        client,
+        absences,
+        absences,
+        {"worker": desk.worker, "from": "2026-12-02", "to": "2026-12-04", "reason": "sickness"},
+    )
+    assert re.fullmatch(rf"/teams/{desk.team_a}/replan/[\w-]+", response.url.path)
+    assert store.list_absences(desk.worker)[-1].reason == "sickness"
+    assert store.current_plan() == plan_before, "a preview writes nothing"
+    html = wait_for_preview(client, str(response.url))
+    words = text(html)
+    assert "What would change" in words
+    assert "had to change (worker away)" in words
+    assert "Reassigned" in words
+    moved_off = [
+        v
+        for v in plan_before.visits
+        if v.worker_id == desk.worker and date(2026, 12, 2) <= v.day <= date(2026, 12, 4)
+    ]
+    assert moved_off
+    applied = client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(html)})
+    assert "Applied." in applied.text
+    plan_after = store.current_plan()
+    assert plan_after is not None
+    assert plan_after.id != plan_before.id
+    assert not [
+        v
+        for v in plan_after.visits
+        if v.worker_id == desk.worker
+        and date(2026, 12, 2) <= v.day <= date(2026, 12, 4)
+        and v.status == "planned"
+    ]
+    assert "mo" in {e.by for e in store.changes_since(0)}
+    published = client.post(
+        f"/teams/{desk.team_a}/publish", data={"csrftoken": token_of(applied.text)}
+    )
+    assert calendars.calls == 1
+    assert f"{len(plan_after.visits)} created" in text(published.text)
+
+
+def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
+    client, desk: Desk, store: Store
+) -> None:
+    sign_in(client, "mo")
+    page = client.get(f"/teams/{desk.team_a}/absences")
+    response = client.post(
+        f"/teams/{desk.team_a}/replan",
+        data={"from": "2026-12-02", "csrftoken": token_of(page.text)},
+    )
+    html = wait_for_preview(client, str(response.url))
+    # Someone records an outcome meanwhile.
+    visit = first_visit(store, desk.team_a, TUESDAY)
+    outcomes = client.get(f"/teams/{desk.team_a}/outcomes?day=2026-12-01")
+    client.post(
+        f"/teams/{desk.team_a}/outcomes/{visit}",
+        data={"outcome": "completed", "csrftoken": token_of(outcomes.text)},
+    )
+    plan_before = store.current_plan()
+    refused = client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(html)})
+    words = text(refused.text)
+    assert "Not applied" in words
+    assert "record added" in words
+    assert "Make a fresh preview" in words
+    assert store.current_plan() == plan_before
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        pytest.param("2026-12-04", "2026-12-03", "last day away is before the first", id="order"),
+        pytest.param("9999-01-01", "9999-01-02", "between 1900 and 2100", id="year 9999"),
+    ],
+)
+def test_absence_refused_with_a_message(
+    client, desk: Desk, store: Store, first: str, last: str, message: str
+) -> None:
+    """Refused on the form with a 400 and nothing written, never a server error."""
+    sign_in(client, "mo")
+    before = store.revision()
+    absences = f"/teams/{desk.team_a}/absences"
+    response = post_form(
+        client, absences, absences, {"worker": desk.worker, "from": first, "to": last}
+    )
+    assert response.status_code == 400
+    assert message in response.text
+    assert store.revision() == before
+
+
+def test_far_dates_on_moves_and_weeks_are_refused_not_crashed(
+    client, desk: Desk, store: Store
+) -> None:
+    sign_in(client, "mo")
+    before = store.revision()
+    visit = later_visit(store, desk.team_a)
+    moved = post_form(
+        client,
+        f"/visits/{visit}/move",
+        f"/visits/{visit}/move",
+        {"day": "9999-01-01", "time": "10:00", "worker": desk.worker, "action": "check"},
+    )
+    assert moved.status_code == 400
+    assert "Give the day as a date." in moved.text
+    assert client.get(f"/teams/{desk.team_a}/week?start=9999-01-01").status_code == 200
+    assert store.revision() == before
+
+
+# ---------------------------------------------------------------------- outcomes
+
+
+def test_failed_child_protection_visit_shows_retry_and_escalation(
+    client, desk: Desk, store: Store
+) -> None:
+    visit = first_visit(store, desk.team_a, TUESDAY, "child-protection")
+    sign_in(client, "mo")
+    page = client.get(f"/teams/{desk.team_a}/outcomes?day=2026-12-01")
+    response = client.post(
+        f"/teams/{desk.team_a}/outcomes/{visit}",
+        data={"outcome": "failed", "csrftoken": token_of(page.text)},
+    )
+    words = text(response.text)
+    assert "follow up now" in words
+    # North Somerset: a failed CP visit is retried within 48 hours (Thu 3 Dec) and brought to
+    # the team manager's attention at once.
+    assert "Retry due by Thursday 3 December 2026" in words
+    assert "Escalate to the team manager" in words
+    records = store.records_for_visits([visit])[visit]
+    assert records
+    assert {r.outcome for r in records} == {"failed"}
+    assert "mo" in {e.by for e in store.changes_since(0) if e.action == "record added"}
+
+
+def test_mark_the_rest_completed(client, desk: Desk, store: Store) -> None:
+    snap = snapshot(store)
+    tuesday = [
+        v
+        for v in snap.plan.visits
+        if v.day == TUESDAY and snap.workers[v.worker_id].team_id == desk.team_a
+    ]
+    failed = tuesday[0].id
+    sign_in(client, "mo")
+    page = client.get(f"/teams/{desk.team_a}/outcomes?day=2026-12-01")
+    client.post(
+        f"/teams/{desk.team_a}/outcomes/{failed}",
+        data={"outcome": "not-seen", "csrftoken": token_of(page.text)},
+    )
+    page = client.get(f"/teams/{desk.team_a}/outcomes?day=2026-12-01")
+    assert f"Mark the other {len(tuesday) - 1} visit(s) completed" in page.text
+    client.post(
+        f"/teams/{desk.team_a}/outcomes/rest",
+        data={"day": "2026-12-01", "csrftoken": token_of(page.text)},
+    )
+    records = store.records_for_visits([v.id for v in tuesday])
+    assert {r.outcome for r in records[failed]} == {"not-seen"}
+    for v in tuesday[1:]:
+        assert {r.outcome for r in records[v.id]} == {"completed"}
+    assert "Mark the other" not in client.get(f"/teams/{desk.team_a}/outcomes?day=2026-12-01").text
+
+
+def test_outcome_edge_pair_today_yes_later_no(client, store: Store) -> None:
+    """An outcome can be recorded on the visit's day, not before it."""
+    snap = snapshot(store)
+    today_visit = next(v for v in snap.plan.visits if v.day == TODAY)
+    later_visit = min((v for v in snap.plan.visits if v.day > TODAY), key=lambda v: v.start)
+    sign_in(client, "ada")
+    token = token_of(client.get("/teams").text)
+    ok = client.post(
+        f"/teams/{snap.team_of(today_visit)}/outcomes/{today_visit.id}",
+        data={"outcome": "completed", "csrftoken": token},
+    )
+    assert ok.status_code == 200
+    assert store.records_for_visits([today_visit.id]).get(today_visit.id)
+    early = client.post(
+        f"/teams/{snap.team_of(later_visit)}/outcomes/{later_visit.id}",
+        data={"outcome": "completed", "csrftoken": token},
+    )
+    assert early.status_code == 400
+    assert "from the day of the visit onwards" in early.text
+    assert not store.records_for_visits([later_visit.id]).get(later_visit.id)
+
+
+# ------------------------------------------------------------------ hand changes
+
+
+def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, store: Store) -> None:
+    snap = snapshot(store)
+    away = snap.scenario.absences[0]
+    worker = snap.workers[away.worker_id]
+    visit = next(
+        v
+        for v in snap.plan.visits
+        if v.day > TODAY and v.worker_id == worker.id and v.day != away.start
+    )
+    sign_in(client, "ada")
+    token = token_of(client.get(f"/visits/{visit.id}/move").text)
+    local = visit.start.astimezone(snap.tz)
+    data = {
+        "day": away.start.isoformat(),
+        "time": f"{local:%H:%M}",
+        "worker": worker.id,
+        "csrftoken": token,
+    }
+    checked = client.post(f"/visits/{visit.id}/move", data={**data, "action": "check"})
+    words = text(checked.text)
+    assert "This move cannot be saved" in words
+    assert "is away on 2026-12-03 (annual leave)" in words
+    before = store.revision()
+    saved = client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
+    assert saved.status_code == 409
+    assert store.revision() == before
+
+
+def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -> None:
+    """Same day and worker, 15 minutes later where the worker's day allows it."""
+    snap = snapshot(store)
+    for visit in snap.plan.visits:
+        if visit.day <= TODAY or snap.team_of(visit) != desk.team_a or visit.second_worker_id:
+            continue
+        later = visit.start.astimezone(snap.tz) + timedelta(minutes=15)
+        verdict = service.move_visit(
+            store, visit.id, day=later.date(), at=later.time(), today=TODAY, save=False
+        )
+        if not verdict.refused:
+            break
+    else:
+        raise AssertionError("no movable visit")
+    sign_in(client, "mo")
+    token = token_of(client.get(f"/visits/{visit.id}/move").text)
+    data = {
+        "day": later.date().isoformat(),
+        "time": f"{later:%H:%M}",
+        "worker": visit.worker_id,
+        "csrftoken": token,
+    }
+    checked = client.post(f"/visits/{visit.id}/move", data={**data, "action": "check"})
+    assert "This move breaks no rule" in checked.text
+    client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
+    stored = store.find_visit(visit.id)
+    assert stored is not None
+    assert stored.start == later
+    assert stored.pinned, "a visit moved by hand is pinned"
+    assert any(e.action == "visit moved" and e.by == "mo" for e in store.changes_since(0))
+
+
+def test_move_off_the_quarter_hour_is_refused(client, desk: Desk, store: Store) -> None:
+    visit = later_visit(store, desk.team_a)
+    sign_in(client, "mo")
+    token = token_of(client.get(f"/visits/{visit}/move").text)
+    response = client.post(
+        f"/visits/{visit}/move",
+        data={
+            "day": "2026-12-03",
+            "time": "10:10",
+            "worker": desk.worker,
+            "csrftoken": token,
+            "action": "check",
+        },
+    )
+    assert response.status_code == 400
+    assert "quarter hour" in response.text
+
+
+def test_pin_and_unpin(client, desk: Desk, store: Store) -> None:
+    visit = later_visit(store, desk.team_a)
+    sign_in(client, "mo")
+    token = token_of(client.get(f"/visits/{visit}").text)
+    page = client.post(f"/visits/{visit}/pin", data={"csrftoken": token})
+    assert store.find_visit(visit).pinned
+    assert "Fixed here by hand" in page.text
+    client.post(f"/visits/{visit}/pin", data={"csrftoken": token, "pinned": "no"})
+    assert not store.find_visit(visit).pinned
+
+
+# --------------------------------------------------------------------------- me
+
+
+def test_worker_page_shows_their_week_and_feed(client, desk: Desk, store: Store) -> None:
+    sign_in(client, "wes")
+    html = client.get("/me?start=2026-11-30").text
+    snap = snapshot(store)
+    mine = [
+        v
+        for v in snap.plan.visits
+        if desk.worker in (v.worker_id, v.second_worker_id)
+        and START <= v.day < START + timedelta(days=7)
+    ]
+    assert html.count('<li><a href="/visits/') == len(mine)
+    for word in ("Outlook", "Google Calendar", "iPhone", "Android"):
+        assert word in html
+    issued = client.post("/me/feed", data={"csrftoken": token_of(html)})
+    url = re.search(r'<p class="feedurl mono">([^<]+)</p>', issued.text).group(1)
+    assert url.startswith("http://testserver/feeds/")
+    feed = client.get(url.removeprefix("http://testserver"))
+    assert feed.status_code == 200
+    assert "BEGIN:VCALENDAR" in feed.text
+    assert feed.text.count("BEGIN:VEVENT") >= len(mine)
+    client.post("/me/feed/revoke", data={"csrftoken": token_of(issued.text)})
+    assert client.get(url.removeprefix("http://testserver")).status_code == 404
+
+
+def test_footer_carries_the_attribution_when_given(store: Store) -> None:
+    client = make_client(store, attribution="Contains OS data (c) Crown copyright 2026")
+    assert "Contains OS data" in client.get("/login").text
