@@ -38,46 +38,43 @@ def line_travel(points: list[int]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(abs(a - b) for b in points) for a in points)
 
 
-def test_leads_only_for_the_allocated_worker_and_the_nearest_fallbacks() -> None:
-    """Five colleagues can lead: the allocated one and the FALLBACKS nearest get variables."""
-    bases = [0, 50, 10, 40, 20]
-    problem = Problem(
+def _colleagues(absent: tuple[int, ...] = ()) -> Problem:
+    """Worker 0 allocated; colleagues 1.. on a line, each farther from the home at 0."""
+    n = FALLBACKS + 3
+    bases = list(range(n))
+    return Problem(
         horizon_days=1,
         window_days=1,
-        travel_min=line_travel([*bases, 12]),
-        resources=tuple(resource(f"w{i}", i, range(1)) for i in range(5)),
-        tasks=(task("h1", 5, tuple(range(5)), range(1), preferred=(1,)),),
+        travel_min=line_travel([*bases, 0]),
+        resources=tuple(
+            resource(f"w{i}", i, range(0) if i in absent else range(1)) for i in range(n)
+        ),
+        tasks=(task("h1", n, tuple(range(n)), range(1), preferred=(0,)),),
         clocks=(Clock(id="c", subject="c", tasks=(0,), first_due_day=0, weight_per_day=1),),
     )
-    assert candidates(problem) == [(1, 2, 4)]
-    assert len(candidates(problem)[0]) == 1 + FALLBACKS
+
+
+def test_leads_only_for_the_allocated_worker_and_the_nearest_fallbacks() -> None:
+    """The allocated worker and the FALLBACKS nearest colleagues get lead variables; the
+    farther colleagues do not."""
+    problem = _colleagues()
+    assert candidates(problem) == [tuple(range(1 + FALLBACKS))]
     stage = _Stage1(problem, PARAMS)
-    assert sorted(r for (_t, _d, r) in stage.vars.main) == [1, 2, 4]
+    assert sorted(r for (_t, _d, r) in stage.vars.main) == list(range(1 + FALLBACKS))
 
 
 @pytest.mark.parametrize(
     ("absent", "leads"),
     [
-        pytest.param((), [0, 1, 2], id="candidates-working"),
-        pytest.param((0, 1, 2), [3], id="all-candidates-off-a-rescue"),
+        pytest.param((), list(range(1 + FALLBACKS)), id="candidates-working"),
+        pytest.param(tuple(range(1 + FALLBACKS)), [1 + FALLBACKS], id="all-off-a-rescue"),
     ],
 )
 def test_a_day_no_candidate_can_make_gets_the_nearest_who_can(
     absent: tuple[int, ...], leads: list[int]
 ) -> None:
     """Edge pair: candidates off that day, the nearest colleague working leads instead."""
-    bases = [0, 1, 2, 3, 30]
-    problem = Problem(
-        horizon_days=1,
-        window_days=1,
-        travel_min=line_travel([*bases, 0]),
-        resources=tuple(
-            resource(f"w{i}", i, range(0) if i in absent else range(1)) for i in range(5)
-        ),
-        tasks=(task("h1", 5, tuple(range(5)), range(1), preferred=(0,)),),
-        clocks=(Clock(id="c", subject="c", tasks=(0,), first_due_day=0, weight_per_day=1),),
-    )
-    stage = _Stage1(problem, PARAMS)
+    stage = _Stage1(_colleagues(absent), PARAMS)
     assert sorted(r for (_t, _d, r) in stage.vars.main) == leads
 
 
