@@ -901,9 +901,15 @@ def _progress(message: str) -> None:
 def _solve_params(time_limit: float, seed: int) -> SolveParams:
     from solver.params import SolveParams
 
-    # plan_scenario solves two teams at once by default: one CP-SAT worker each.
-    # Deterministic time limits: the same input and seed give the same plan on any machine.
+    # One CP-SAT worker per team and deterministic limits: the same input and seed give the
+    # same plan on any machine and with any --processes.
     return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=1, deterministic=True)
+
+
+def _processes_option() -> Any:
+    return typer.Option(
+        min=1, help="Team groups planned at once, one process each (default: the machine's cores)."
+    )
 
 
 def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int) -> Scenario:
@@ -938,10 +944,9 @@ def plan(
         typer.Option(
             min=0.1,
             max=60,
-            help="Solver time per team and round, in CP-SAT's deterministic seconds "
-            "(within a 12 s budget for the whole plan).",
+            help="Solver time per team, in CP-SAT's deterministic seconds.",
         ),
-    ] = 0.3,
+    ] = 0.4,
     seed: Annotated[
         int, typer.Option(min=0, help="Solver seed; same input and seed, same plan.")
     ] = 0,
@@ -959,6 +964,7 @@ def plan(
             help="Plan around workers' existing calendar commitments (VISITPLAN_CALDAV_*).",
         ),
     ] = False,
+    processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures.")
     ] = False,
@@ -983,12 +989,19 @@ def plan(
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
             if busy_from_caldav:
                 scenario = _with_caldav_busy(store, scenario, day, weeks)
-            result = service.plan_caseload(scenario, day, weeks, params, _progress)
+            result = service.plan_caseload(scenario, day, weeks, params, _progress, processes)
             if scenario_file is None:
                 store.save_plan(result, now_local(), by=who(by))
         else:
             stored = service.plan_store(
-                store, day, weeks, params, progress=_progress, by=who(by), now=now_local()
+                store,
+                day,
+                weeks,
+                params,
+                progress=_progress,
+                by=who(by),
+                now=now_local(),
+                processes=processes,
             )
             result, replaced = stored.plan, stored.replaced
             scenario = store.read_scenario()
@@ -1076,6 +1089,7 @@ def demo(
         Path, typer.Option("--out", help="Folder for the demo's store, files and calendars.")
     ] = Path("visitplan-demo"),
     seed: Annotated[int, typer.Option(min=0, help="Seed of the sample authority.")] = 0,
+    processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures.")
     ] = False,
@@ -1108,7 +1122,7 @@ def demo(
         f"households, {len(scenario.workers)} workers; planning 2 weeks from {start:%a %d %b %Y}."
     )
     result = service.plan_caseload(
-        scenario, start, 2, _solve_params(0.3, seed), _progress if verbose else None
+        scenario, start, 2, _solve_params(0.4, seed), _progress if verbose else None, processes
     )
     store.save_plan(result, now_local(), by="demo")
     (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -1483,6 +1497,7 @@ def replan(
         ),
     ] = 0.5,
     seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,
+    processes: Annotated[int | None, _processes_option()] = None,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
@@ -1505,6 +1520,7 @@ def replan(
             from_date=day,
             assume_missed=assume_missed,
             progress=_progress,
+            processes=processes,
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())
