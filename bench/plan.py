@@ -1,42 +1,93 @@
-"""Benchmark: CP-SAT planner against the greedy baseline on generated S, M and L authorities.
+"""Benchmark: the planner against the greedy baseline on generated S, M, L and 4 x L authorities.
 
-Usage: .venv/bin/python bench/plan.py [--sizes S,M,L] [--weeks 2] [--seed 0]
-    [--time-limit S] [--budget S] [--team-processes 2] [--deterministic] [--json FILE]
+Usage: .venv/bin/python bench/plan.py [--sizes S,M,L,4L] [--planners greedy,warm,cp-sat]
+    [--weeks 2] [--seed 0] [--time-limit S] [--processes N] [--no-floor] [--model-size]
+    [--json FILE]
 
-Each (size, planner) runs in its own process so peak memory (max RSS, the planner's team
-processes included) is its own. Without limits the planner's defaults are used. Prints one
-table; speed is measured here, never in unit tests. `travel_floor` is the least travel any
-plan could have with the same worker on each visit and every deadline, window and working
-hour ignored (bench/travel_floor.py): how much saving the plan's continuity leaves. Breaches
-are split: overdue at the start; new ones for capacity (the eligible workers' time was
-booked); new ones with no way to meet them (no slot in the family's window, no eligible or
-available worker, a joint visit without two workers), as each breach's reason says.
+Planners: `greedy` (scheduler.baseline: earliest deadline first, by hand), `warm` (the
+planner's warm start, routed and polished, no search: `SolveParams(search=False)`), `cp-sat`
+(the planner as the command line runs it: deterministic limits, `--processes` processes).
+`4L` is L with 30,000 children. Each (size, planner) runs in its own process; a thread
+samples that process and all its descendants (the pool's processes) with psutil every
+0.25 s: `cpu_s` sums every process's CPU time, `rss_mb` is the largest sum of all their
+resident memory seen at once. Wall-clock figures depend on the machine's load; CPU seconds
+and the plans themselves do not (deterministic limits).
+
+`floor` is the dated travel floor (bench/travel_floor.py): the least travel the plan's own
+visits could have with the same workers, each on a day no later than its due date.
+`skipped` is the share of teams whose search stopped at its check (the first pass over the
+workers found nothing to improve), `warm kept` the share where the warm start measured
+better than the search and was kept. `--model-size` prints, per size, the stage-1 lead
+variables with every eligible worker against the allocated worker and fallbacks, and the
+model's Boolean variables. Speed is measured here, never in unit tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
-import resource
-import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 START = date(2026, 11, 30)
+SIZES = {"S": ("S", None), "M": ("M", None), "L": ("L", None), "4L": ("L", 30_000)}
 
 
-def run_one(
-    size: str, planner: str, args: argparse.Namespace, queue: multiprocessing.Queue
-) -> None:
+class TreeSampler:
+    """Samples a process and its descendants: CPU seconds each, and their summed RSS."""
+
+    def __init__(self, period_s: float = 0.25) -> None:
+        import psutil
+
+        self.root = psutil.Process()
+        self.period_s = period_s
+        self.cpu: dict[int, float] = {}
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        rss = 0
+        for process in [self.root, *self.root.children(recursive=True)]:
+            try:
+                with process.oneshot():
+                    times = process.cpu_times()
+                    self.cpu[process.pid] = times.user + times.system
+                    rss += process.memory_info().rss
+            except psutil.Error:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.period_s)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+
+def run_one(size: str, planner: str, args: argparse.Namespace, queue: Any) -> None:
     """Generate, plan and check one case; put a dict of figures on `queue`."""
-    from travel_floor import travel_floor
+    from travel_floor import dated_floor
 
     from scheduler.baseline import plan_greedy
     from scheduler.check import check_plan
@@ -45,137 +96,163 @@ def run_one(
     from scheduler.render import plan_statistics
     from solver.params import SolveParams
 
-    weeks = args.weeks
-    scenario = generate(size, seed=args.seed, start=START)  # type: ignore[arg-type]
-    first: list[float] = []
-    t0 = time.perf_counter()
-
-    def progress(message: str) -> None:
-        if not first and "visits modelled" in message:
-            first.append(time.perf_counter() - t0)
-
-    if planner == "cp-sat":
-        processes = args.team_processes
-        update: dict[str, object] = {"deterministic": args.deterministic}
-        if args.time_limit is not None:
-            update["time_limit_s"] = args.time_limit
-        if args.budget is not None:
-            update["budget_s"] = args.budget
-        params = SolveParams(num_workers=1 if processes > 1 else 2, **update)  # type: ignore[arg-type]
-        plan = plan_scenario(
-            scenario,
-            START,
-            weeks=weeks,
-            params=params,
-            progress=progress,
-            team_processes=processes,
-        )
-    else:
-        plan = plan_greedy(scenario, START, weeks=weeks)
-    elapsed = time.perf_counter() - t0
+    name, children = SIZES[size]
+    scenario = generate(name, seed=args.seed, start=START, children=children)  # type: ignore[arg-type]
+    messages: list[str] = []
+    with TreeSampler() as sampler:
+        t0 = time.perf_counter()
+        if planner == "greedy":
+            plan = plan_greedy(scenario, START, weeks=args.weeks)
+        else:
+            update: dict[str, object] = {"search": planner == "cp-sat"}
+            if args.time_limit is not None:
+                update["time_limit_s"] = args.time_limit
+            plan = plan_scenario(
+                scenario,
+                START,
+                weeks=args.weeks,
+                params=SolveParams(**update),  # type: ignore[arg-type]
+                progress=messages.append,
+                processes=args.processes,
+            )
+        wall = time.perf_counter() - t0
     report = check_plan(scenario, plan)
     stats = plan_statistics(plan, scenario)
-    loads = Counter(v.worker_id for v in plan.visits)
-    workers = [w.id for w in scenario.workers]
-    per_worker = [loads.get(w, 0) for w in workers]
+    teams = [m for m in messages if " visits modelled" in m]
     overdue_at_start = sum(1 for b in plan.breaches if b.due < START)
-    capacity = sum(1 for b in plan.breaches if b.due >= START and "capacity" in (b.reason or ""))
     queue.put(
         {
             "size": size,
             "planner": planner,
             "children": len(scenario.children),
             "workers": len(scenario.workers),
+            "teams": len(scenario.teams),
+            "wall_s": round(wall, 1),
+            "cpu_s": round(sum(sampler.cpu.values()), 1),
+            "rss_mb": round(sampler.peak_rss / 2**20),
             "visits": stats["visits"],
-            "solve_s": round(elapsed, 1),
-            "first_plan_s": round(first[0], 1) if first else None,
             "breaches": len(plan.breaches),
-            "breaches_overdue_at_start": overdue_at_start,
-            "breaches_new": len(plan.breaches) - overdue_at_start,
-            "new_capacity": capacity,
-            "new_no_way": len(plan.breaches) - overdue_at_start - capacity,
+            "new_breaches": len(plan.breaches) - overdue_at_start,
             "allocated_pct": stats["by_allocated_worker_pct"],
             "travel_min": stats["travel_min"],
-            "travel_floor": travel_floor(plan, scenario),
-            "workload_sd": round(statistics.pstdev(per_worker), 2) if per_worker else 0.0,
-            "objective": plan.objective,
-            "bound": plan.bound,
-            "status": plan.status,
+            "floor_min": None if args.no_floor else dated_floor(plan, scenario),
+            "skipped_pct": round(100 * sum("search skipped" in m for m in teams) / len(teams))
+            if teams and planner == "cp-sat"
+            else None,
+            "warm_kept_pct": round(100 * sum("warm start kept" in m for m in teams) / len(teams))
+            if teams and planner == "cp-sat"
+            else None,
+            "safety_net": plan.safety_net,
             "check_hard": len(report.hard),
-            "peak_rss_mb": round(
-                max(
-                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-                )
-                / 1024
-            ),
+            "sha256": hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:12],
         }
     )
+
+
+def model_size(size: str, args: argparse.Namespace) -> dict[str, object]:
+    """Stage-1 lead variables (every eligible worker vs the candidates) and Booleans."""
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.translate import make_context, team_groups, to_problem
+    from solver.params import SolveParams
+    from solver.solve import _Stage1
+    from solver.variables import can_visit_alone
+
+    name, children = SIZES[size]
+    scenario = generate(name, seed=args.seed, start=START, children=children)  # type: ignore[arg-type]
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), START, args.weeks, 4)
+    counts: Counter[str] = Counter()
+    for teams in team_groups(scenario):
+        problem = to_problem(ctx, teams).problem
+        stage = _Stage1(problem, SolveParams())
+        counts["booleans"] += len(stage.model.proto.variables)
+        counts["leads"] += len(stage.vars.main)
+        counts["leads_every_eligible"] += sum(
+            1
+            for t, task in enumerate(problem.tasks)
+            for option in task.days
+            if option.day < problem.horizon_days
+            for r in option.resources
+            if can_visit_alone(problem, t, option.day, r)
+        )
+    return {"size": size, **counts}
+
+
+def _table(rows: list[dict[str, object]], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
+    print(" | ".join(c.ljust(widths[c]) for c in columns))
+    print("-|-".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print(" | ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
 
 
 def main() -> None:
     """Run the grid and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--planners", default="cp-sat,greedy")
+    parser.add_argument("--planners", default="greedy,warm,cp-sat")
     parser.add_argument("--weeks", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="Seed of the generated scenario.")
-    parser.add_argument("--time-limit", type=float, default=None, help="Per-team cap (s).")
-    parser.add_argument("--budget", type=float, default=None, help="Whole-plan budget (s).")
-    parser.add_argument("--team-processes", type=int, default=2)
-    parser.add_argument("--deterministic", action="store_true")
+    parser.add_argument("--time-limit", type=float, default=None, help="Per-team (det. s).")
+    parser.add_argument("--processes", type=int, default=None, help="Default: all cores.")
+    parser.add_argument("--no-floor", action="store_true", help="Skip the dated floor.")
+    parser.add_argument("--model-size", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    sizes = args.sizes.split(",")
+    if args.model_size:
+        _table(
+            [model_size(size, args) for size in sizes],
+            ["size", "leads_every_eligible", "leads", "booleans"],
+        )
+        return
     rows = []
     context = multiprocessing.get_context("spawn")
-    for size in args.sizes.split(","):
+    for size in sizes:
         for planner in args.planners.split(","):
-            queue: multiprocessing.Queue = context.Queue()
+            queue = context.Queue()
             process = context.Process(target=run_one, args=(size, planner, args, queue))
             process.start()
             row = queue.get()
             process.join()
             rows.append(row)
-            print(f"done {size} {planner}: {row['solve_s']} s", file=sys.stderr, flush=True)
+            print(f"done {size} {planner}: {row['wall_s']} s", file=sys.stderr, flush=True)
     greedy = {r["size"]: r for r in rows if r["planner"] == "greedy"}
     for row in rows:
         base = greedy.get(row["size"])
-        for key in ("travel_min", "travel_floor"):
+        for key in ("travel_min", "floor_min"):
+            value = row[key]
             row[key.replace("_min", "") + "_vs_greedy"] = (
-                f"{100 * (row[key] / base['travel_min'] - 1):+.0f}%"
-                if base and base["travel_min"]
+                f"{100 * (value / base['travel_min'] - 1):+.1f}%"
+                if base and base["travel_min"] and value is not None
                 else "-"
             )
-    columns = [
-        "size",
-        "planner",
-        "children",
-        "workers",
-        "visits",
-        "solve_s",
-        "first_plan_s",
-        "breaches",
-        "breaches_overdue_at_start",
-        "breaches_new",
-        "new_capacity",
-        "new_no_way",
-        "allocated_pct",
-        "travel_min",
-        "travel_vs_greedy",
-        "travel_floor",
-        "travel_floor_vs_greedy",
-        "workload_sd",
-        "objective",
-        "bound",
-        "status",
-        "check_hard",
-        "peak_rss_mb",
-    ]
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-    print(" | ".join(c.ljust(widths[c]) for c in columns))
-    print("-|-".join("-" * widths[c] for c in columns))
-    for row in rows:
-        print(" | ".join(str(row[c]).ljust(widths[c]) for c in columns))
+    _table(
+        rows,
+        [
+            "size",
+            "planner",
+            "children",
+            "teams",
+            "wall_s",
+            "cpu_s",
+            "rss_mb",
+            "visits",
+            "breaches",
+            "new_breaches",
+            "allocated_pct",
+            "travel_min",
+            "travel_vs_greedy",
+            "floor_min",
+            "floor_vs_greedy",
+            "skipped_pct",
+            "warm_kept_pct",
+            "safety_net",
+            "check_hard",
+        ],
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 

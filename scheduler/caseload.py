@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from policies.models import Flag
-from scheduler.domain import Child, DomainModel, Household
+from scheduler.domain import Child, DomainModel, Household, PlanFrequency
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.scenario_io import describe_expected
 from scheduler.store import AuditEntry, RecordVersion, Store
@@ -121,11 +121,16 @@ def edit_child(
     add_flags: Sequence[Flag] = (),
     remove_flags: Sequence[Flag] = (),
     case_ref: str | None = None,
+    frequency: PlanFrequency | None = None,
+    clear_frequency: bool = False,
     reason: str | None = None,
     by: str = "system",
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Change an open child's facts; returns the fields changed (before and after).
+
+    `frequency` is how often the child's plan or conference says they are seen (it only
+    ever makes a visit earlier); `clear_frequency` removes it.
 
     Raises:
         NotFoundError: no such open child.
@@ -169,6 +174,10 @@ def edit_child(
         update["flags"] = tuple(flags)
     if case_ref is not None:
         update["case_ref"] = case_ref
+    if frequency is not None:
+        update["frequency"] = frequency
+    if clear_frequency:
+        update["frequency"] = None
     edited = new_child(**{**dict(child), **update})
     problems = check_child(edited, new_household)
     if case_ref is not None and case_ref != child.case_ref:

@@ -912,9 +912,15 @@ def _progress(message: str) -> None:
 def _solve_params(time_limit: float, seed: int) -> SolveParams:
     from solver.params import SolveParams
 
-    # plan_scenario solves two teams at once by default: one CP-SAT worker each.
-    # Deterministic time limits: the same input and seed give the same plan on any machine.
+    # One CP-SAT worker per team and deterministic limits: the same input and seed give the
+    # same plan on any machine and with any --processes.
     return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=1, deterministic=True)
+
+
+def _processes_option() -> Any:
+    return typer.Option(
+        min=1, help="Team groups planned at once, one process each (default: the machine's cores)."
+    )
 
 
 def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int) -> Scenario:
@@ -949,10 +955,9 @@ def plan(
         typer.Option(
             min=0.1,
             max=60,
-            help="Solver time per team and round, in CP-SAT's deterministic seconds "
-            "(within a 12 s budget for the whole plan).",
+            help="Solver time per team, in CP-SAT's deterministic seconds.",
         ),
-    ] = 0.3,
+    ] = 0.4,
     seed: Annotated[
         int, typer.Option(min=0, help="Solver seed; same input and seed, same plan.")
     ] = 0,
@@ -970,6 +975,7 @@ def plan(
             help="Plan around workers' existing calendar commitments (VISITPLAN_CALDAV_*).",
         ),
     ] = False,
+    processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures.")
     ] = False,
@@ -994,12 +1000,19 @@ def plan(
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
             if busy_from_caldav:
                 scenario = _with_caldav_busy(store, scenario, day, weeks)
-            result = service.plan_caseload(scenario, day, weeks, params, _progress)
+            result = service.plan_caseload(scenario, day, weeks, params, _progress, processes)
             if scenario_file is None:
                 store.save_plan(result, now_local(), by=who(by))
         else:
             stored = service.plan_store(
-                store, day, weeks, params, progress=_progress, by=who(by), now=now_local()
+                store,
+                day,
+                weeks,
+                params,
+                progress=_progress,
+                by=who(by),
+                now=now_local(),
+                processes=processes,
             )
             result, replaced = stored.plan, stored.replaced
             scenario = store.read_scenario()
@@ -1087,6 +1100,7 @@ def demo(
         Path, typer.Option("--out", help="Folder for the demo's store, files and calendars.")
     ] = Path("visitplan-demo"),
     seed: Annotated[int, typer.Option(min=0, help="Seed of the sample authority.")] = 0,
+    processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures.")
     ] = False,
@@ -1119,7 +1133,7 @@ def demo(
         f"households, {len(scenario.workers)} workers; planning 2 weeks from {start:%a %d %b %Y}."
     )
     result = service.plan_caseload(
-        scenario, start, 2, _solve_params(0.3, seed), _progress if verbose else None
+        scenario, start, 2, _solve_params(0.4, seed), _progress if verbose else None, processes
     )
     store.save_plan(result, now_local(), by="demo")
     (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -1494,6 +1508,7 @@ def replan(
         ),
     ] = 0.5,
     seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,
+    processes: Annotated[int | None, _processes_option()] = None,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
@@ -1516,6 +1531,7 @@ def replan(
             from_date=day,
             assume_missed=assume_missed,
             progress=_progress,
+            processes=processes,
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())
@@ -1658,12 +1674,28 @@ def child_edit(
         list[str] | None, typer.Option(help="Remove a flag (repeatable).")
     ] = None,
     case_ref: Annotated[str | None, typer.Option(help="A corrected case reference.")] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERIOD",
+            help="How often the plan or conference says the child is seen, e.g. "
+            "'10 working days' (it can only make visits earlier).",
+        ),
+    ] = None,
+    every_source: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Who set --every, e.g. 'CP conference 3 Dec'."),
+    ] = None,
+    no_every: Annotated[
+        bool, typer.Option("--no-every", help="The plan no longer sets its own frequency.")
+    ] = False,
     reason: Annotated[str | None, typer.Option(help="Why, for the history.")] = None,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change a child's facts (category, placement, homes, worker, flags); kept in the history.
+    """Change a child's facts (category, placement, homes, worker, flags, the plan's own
+    frequency); every change is kept in the history with who and when.
 
     Example: visitplan child edit c-0042 --category child-protection --plan-start 2026-12-03
     --reason "initial conference"
@@ -1674,6 +1706,17 @@ def child_edit(
         _choice(value, FLAGS, "--flag")
     if (area is None) != (new_household is None):
         raise typer.BadParameter("a new home needs both --new-household ID and --area")
+    if every_source is not None and every is None:
+        raise typer.BadParameter(
+            "needs --every (the frequency it sets)", param_hint="--every-source"
+        )
+    if no_every and every is not None:
+        raise typer.BadParameter("give --every or --no-every, not both", param_hint="--no-every")
+    frequency = None
+    if every is not None:
+        from scheduler.domain import PlanFrequency
+
+        frequency = PlanFrequency(every=parse_period(every, "--every"), source=every_source)
     with handled():
         home = _new_home(new_household, area, lat, lon, team) if new_household else None
         changed = service.edit_child(
@@ -1692,6 +1735,8 @@ def child_edit(
             add_flags=tuple(flag or ()),  # type: ignore[arg-type]
             remove_flags=tuple(remove_flag or ()),  # type: ignore[arg-type]
             case_ref=case_ref,
+            frequency=frequency,
+            clear_frequency=no_every,
             reason=reason,
             by=who(by),
             now=now_local(),

@@ -598,7 +598,16 @@ class Plan(DomainModel):
     status: str = Field(default="UNKNOWN", description="Solver status.")
     objective: float | None = None
     bound: float | None = None
-    runtime_s: float | None = None
+    runtime_s: float | None = Field(
+        default=None,
+        description="Unused: timing is reported on stderr, never in the plan (kept so plans "
+        "stored with it still load).",
+    )
+    safety_net: bool = Field(
+        default=False,
+        description="A solve was stopped by its wall-clock safety net (a very busy machine): "
+        "the plan may differ from one made on a quieter machine.",
+    )
     revision: int | None = Field(
         default=None,
         description="The store revision the plan was computed from; a plan replaces the "

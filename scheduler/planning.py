@@ -7,10 +7,11 @@ are found by simulating the plan through the policy engine, exactly as the check
 from __future__ import annotations
 
 import multiprocessing
+import os
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -369,32 +370,105 @@ def _solve_team(
         f"team {name}: {solution.status.value} in {solution.runtime_s:.1f} s, "
         f"{len(solution.assignments)} visits modelled, {solution.cut_rounds} cut rounds, "
         f"{len(solution.dropped)} dropped"
+        + (
+            "; search skipped (the check found nothing to improve)"
+            if solution.search_skipped
+            else ""
+        )
+        + ("; warm start kept (it measured better)" if solution.kept_warm_start else "")
     )
     out.drafts = _solution_drafts(tp, solution)
     return out
 
 
-_SHARED: tuple[Context, tuple[Visit, ...], date | None] | None = None
-"""A pool process's copy of the run's context (set once by `_init_process`)."""
+@dataclass(frozen=True)
+class TeamJob:
+    """One team group's planning, self-contained: what any executor (a process pool, a
+    cluster) needs to run `plan_team_job` on it, and nothing of the other groups."""
+
+    ctx: Context
+    """The run's context cut down to the group's households, children, workers and history."""
+    previous: tuple[Visit, ...]
+    previous_end: date | None
+    teams: tuple[TeamId, ...]
+    params: SolveParams
 
 
-def _init_process(ctx: Context, previous: tuple[Visit, ...], previous_end: date | None) -> None:
-    global _SHARED
-    _SHARED = (ctx, previous, previous_end)
+def plan_team_job(job: TeamJob) -> _TeamResult:
+    """Plans one team group (the function executors run)."""
+    return _plan_team(job.ctx, job.previous, job.previous_end, job.teams, job.params)
 
 
-def _plan_team_in_process(job: tuple[tuple[TeamId, ...], SolveParams]) -> _TeamResult:
-    assert _SHARED is not None
-    return _plan_team(*_SHARED, *job)
+def group_context(ctx: Context, teams: tuple[TeamId, ...], homes: Iterable[str]) -> Context:
+    """The context cut down to one team group: its households (and the other homes of their
+    children), those children and their records, the group's workers with their absences and
+    busy times; the teams, the pack and the calendar as they are. Translating the group from
+    it gives the same problem as from the whole context."""
+    scenario = ctx.scenario
+    homes = set(homes)
+    children = sorted(
+        {c.id: c for h in homes for c in ctx.kids.get(h, ())}.values(), key=lambda c: c.id
+    )
+    homes |= {h for c in children for h in c.household_ids}
+    workers = {w.id for w in scenario.workers if w.team_id in teams}
+    kids = {c.id for c in children}
+    small = scenario.model_copy(
+        update={
+            "households": tuple(h for h in scenario.households if h.id in homes),
+            "children": tuple(children),
+            "workers": tuple(w for w in scenario.workers if w.id in workers),
+            "records": tuple(r for r in scenario.records if r.child_id in kids),
+            "absences": tuple(a for a in scenario.absences if a.worker_id in workers),
+            "busy": tuple(b for b in scenario.busy if b.worker_id in workers),
+        }
+    )
+    return replace(
+        ctx,
+        scenario=small,
+        records=defaultdict(list, {c: list(ctx.records.get(c, ())) for c in sorted(kids)}),
+        kids={h: ctx.kids[h] for h in sorted(homes) if h in ctx.kids},
+        facts={c: ctx.facts[c] for c in sorted(kids)},
+        absences={w: list(ctx.absences.get(w, ())) for w in sorted(workers)},
+        busy={w: list(ctx.busy.get(w, ())) for w in sorted(workers)},
+        rule_cache={},
+        scope_changes={},
+        period_cache={},
+        accepted={(c, due) for c, due in ctx.accepted if c in kids},
+    )
+
+
+class InProcess(Executor):
+    """The executor for one process: runs each job when its result is asked for, in order."""
+
+    def map(  # type: ignore[override]
+        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
+    ) -> Iterator:
+        """`fn` over the jobs, lazily, in order."""
+        return map(fn, *iterables)
+
+
+def default_processes() -> int:
+    """The machine's cores: the default of `visitplan plan --processes`."""
+    return os.cpu_count() or 1
+
+
+def process_pool(processes: int) -> Executor:
+    """A pool of `processes` fresh processes (forkserver where there is one, else spawn):
+    each starts small instead of copying the parent's memory, so the processes' memory adds
+    up to what the jobs need, not to copies of the whole caseload."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        context.set_forkserver_preload(["scheduler.planning"])
+    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
 
 
 def _team_limits(
-    scenario: Scenario, groups: list[tuple[TeamId, ...]], params: SolveParams, processes: int
+    scenario: Scenario, groups: list[tuple[TeamId, ...]], params: SolveParams
 ) -> list[float]:
-    """Each group's stage-1 time: its share of `params.budget_s` by size, capped per team.
-
-    Size is households x workers (the lead variables grow with it); `processes` groups run
-    at once, so each may take that many times its share of the wall-clock budget.
+    """Each group's stage-1 time: `params.time_limit_s`, or with a `params.budget_s` its
+    share of it by size, capped per team. Never depends on how many processes run, so any
+    number of processes gives the same plan.
     """
     if params.budget_s is None:
         return [params.time_limit_s] * len(groups)
@@ -409,8 +483,7 @@ def _team_limits(
         * max(1, sum(staff[t] for t in g))
         for i, g in enumerate(groups)
     ]
-    total = sum(sizes)
-    share = params.budget_s * max(1, processes) / total
+    share = params.budget_s / sum(sizes)
     return [min(params.time_limit_s, share * size) for size in sizes]
 
 
@@ -487,38 +560,30 @@ def _plan_teams(
     previous: tuple[Visit, ...],
     previous_end: date | None,
     params: SolveParams,
-    processes: int,
+    executor: Executor,
     kept: dict[tuple[TeamId, ...], _TeamResult],
 ) -> Iterator[_TeamResult]:
-    """Every team group's result, in group order, one after another or in a process pool.
+    """Every team group's result, in group order, each planned as a `TeamJob` by `executor`.
 
     Groups in `kept` are already decided (`_kept_by_fingerprint`) and are not translated.
-    The pool's processes get the context once (`_init_process`), then translate and solve
-    whole groups, so translation runs in parallel too. In deterministic mode the pool
-    changes nothing: each group's limits depend only on the scenario.
+    Each job carries only its group's part of the context, so it runs the same wherever it
+    runs; results come back in job order, never in order of completion.
     """
     groups = team_groups(ctx.scenario)
-    limits = _team_limits(ctx.scenario, groups, params, processes)
+    limits = _team_limits(ctx.scenario, groups, params)
+    homes_of = households_by_group(ctx.scenario, groups)
     jobs = [
-        (g, params.model_copy(update={"time_limit_s": limit}))
+        TeamJob(
+            group_context(ctx, g, (h.id for h in homes_of[g])),
+            tuple(v for v in previous if v.household_id in {h.id for h in homes_of[g]}),
+            previous_end,
+            g,
+            params.model_copy(update={"time_limit_s": limit, "penalties": False}),
+        )
         for g, limit in zip(groups, limits, strict=True)
         if g not in kept
     ]
-    if processes <= 1 or len(jobs) <= 1:
-        results: Iterator[_TeamResult] = (
-            _plan_team(ctx, previous, previous_end, g, job_params) for g, job_params in jobs
-        )
-        yield from _in_group_order(groups, kept, results)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(processes, len(jobs)),
-        mp_context=context,
-        initializer=_init_process,
-        initargs=(ctx, previous, previous_end),
-    ) as pool:
-        yield from _in_group_order(groups, kept, pool.map(_plan_team_in_process, jobs))
+    yield from _in_group_order(groups, kept, executor.map(plan_team_job, jobs))
 
 
 def _in_group_order(
@@ -538,20 +603,25 @@ def plan_scenario(
     lookahead_weeks: int = 4,
     params: SolveParams | None = None,
     progress: Callable[[str], None] | None = None,
-    team_processes: int = 2,
+    processes: int | None = None,
     previous: tuple[Visit, ...] = (),
     previous_end: date | None = None,
     previous_breaches: tuple[Breach, ...] = (),
     published: Plan | None = None,
+    executor: Executor | None = None,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
-    Teams share nobody unless cross-team cover joins them, so they are translated and solved
-    independently, in `team_processes` processes (2, the default: one CP-SAT worker each
-    unless `params` says otherwise; 1: one after another, 2 CP-SAT workers each). Each team's
-    stage-1 time is its share of `params.budget_s` by size, at most `params.time_limit_s`.
-    `lookahead_weeks` more are modelled so deadlines just past the horizon are planned for;
-    only visits inside it are returned.
+    Teams share nobody unless cross-team cover joins them, so each team group is planned as
+    its own `TeamJob` by `executor` (any `concurrent.futures.Executor`: a cluster's can be
+    passed in), by default a pool of `processes` processes (default: the machine's cores;
+    1: one after another in this process). Each team's stage-1 time is
+    `params.time_limit_s` in deterministic seconds (or its share of `params.budget_s` by
+    size), so the plan is the same byte for byte whatever the number of processes and
+    however busy the machine; a solve stopped by its wall-clock safety net says so
+    (`Plan.safety_net`, and a warning through `progress`). `lookahead_weeks` more are
+    modelled so deadlines just past the horizon are planned for; only visits inside it are
+    returned. Timing goes to `progress`, never into the plan.
 
     Re-planning: `previous` are the published visits from `start`. Each is kept (same day,
     worker, second worker and time) unless moving it avoids a breach or its worker cannot make
@@ -562,7 +632,7 @@ def plan_scenario(
     (`team_inputs`, stored in `Plan.team_inputs`) is unchanged since it was made is kept from
     it without even being translated (`_kept_by_fingerprint`: same start and end only).
     """
-    params = params or SolveParams(num_workers=1 if team_processes > 1 else 2)
+    params = params or SolveParams()
     say = progress or (lambda _message: None)
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks)
@@ -573,14 +643,25 @@ def plan_scenario(
     kept = _kept_by_fingerprint(ctx, groups, inputs, published, previous, previous_end)
     drafts: list[_Draft] = []
     statuses: list[str] = []
-    objective = bound = runtime = 0.0
+    objective = 0.0
+    bounds: list[float | None] = []
     solved = 0
-    """Team groups CP-SAT found a solution for (the objective and bound sum only those)."""
+    """Team groups CP-SAT found a solution for (the objective sums only those)."""
+    safety_net = False
     team_of_home: dict[str, TeamProblem] = {}
     visits: list[Visit] = []
     breaches: list[Breach] = []
     handled: set[str] = set()
-    for result in _plan_teams(ctx, previous, previous_end, params, team_processes, kept):
+    jobs = len(groups) - len(kept)
+    workers = max(1, min(processes or default_processes(), jobs))
+    own = executor is None and workers > 1
+    pool = process_pool(workers) if own else (executor or InProcess())
+    try:
+        results = list(_plan_teams(ctx, previous, previous_end, params, pool, kept))
+    finally:
+        if own:
+            pool.shutdown()
+    for result in results:
         if result.tp is not None:
             for h in result.tp.households:
                 team_of_home[h.id] = result.tp
@@ -595,11 +676,11 @@ def plan_scenario(
         solution = result.solution
         if solution is not None:
             statuses.append(solution.status.value)
+            safety_net |= solution.safety_net
             if solution.objective is not None:
                 solved += 1
                 objective += solution.objective
-                bound += solution.bound or 0.0
-            runtime += solution.runtime_s
+                bounds.append(solution.bound)
     rest = [c for c in scenario.children if c.id not in handled]
     if drafts or rest:
         more_visits, more_breaches = _visits_and_breaches(ctx, drafts, rest, team_of_home)
@@ -608,6 +689,11 @@ def plan_scenario(
     visits.sort(key=lambda v: (v.start, v.household_id))
     breaches.sort(key=lambda b: (b.child_id, b.due, b.rule_id))
     say(f"plan: {len(visits)} visits, {len(breaches)} breaches")
+    if safety_net:
+        say(
+            "warning: a solve was stopped by its wall-clock safety net (the machine was too "
+            "busy); this plan may differ from one made on a quieter machine"
+        )
     status = max(statuses, key=_STATUS_ORDER.index) if statuses else SolveStatus.OPTIMAL.value
     return Plan(
         id=f"plan-{scenario.authority.id}-{start:%Y%m%d}-{weeks}w-s{params.seed}",
@@ -620,9 +706,11 @@ def plan_scenario(
         breaches=tuple(breaches),
         status=status,
         objective=objective if solved else None,
-        bound=bound if solved else None,
-        runtime_s=runtime,
+        bound=sum(b for b in bounds if b is not None)
+        if solved and all(b is not None for b in bounds)
+        else None,
         team_inputs=inputs,
+        safety_net=safety_net,
     )
 
 

@@ -224,7 +224,11 @@ Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Plan], Plan]
 `published` is the plan being re-planned (its breaches and `team_inputs`)."""
 
 
-def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None = None) -> Planner:
+def cp_sat_planner(
+    params: SolveParams,
+    progress: Callable[[str], None] | None = None,
+    processes: int | None = None,
+) -> Planner:
     """The CP-SAT planner as `replan` calls it, keeping previous visits where it can (and
     whole team groups whose inputs are unchanged since `published` was made)."""
     from scheduler.planning import plan_scenario
@@ -247,6 +251,7 @@ def cp_sat_planner(params: SolveParams, progress: Callable[[str], None] | None =
             previous_end=end,
             previous_breaches=published.breaches,
             published=published,
+            processes=processes,
         )
 
     return planner

@@ -83,7 +83,9 @@ def due_rows(
     """Every matching child's state and requirements, most urgent first.
 
     A child covered by a past planned visit with no recorded outcome, made after the child's
-    last record, is *awaiting outcome*: whether they are overdue rests on that visit.
+    last record, is *awaiting outcome*: whether they are overdue rests on that visit. A child
+    is *overdue* when a statutory requirement is; a practice target past its date (local
+    practice, no document's deadline) shows in the requirements but not as overdue.
     """
     pending = awaiting(plan.visits if plan else (), records_by_visit, as_of)
     last_record: dict[str, date] = {}
@@ -104,7 +106,7 @@ def due_rows(
         child_state: ChildState
         if visit is not None:
             child_state = "awaiting outcome"
-        elif due.overdue_days > 0:
+        elif any(r.overdue_days > 0 and r.severity == "statutory" for r in due.requirements):
             child_state = "overdue"
         elif due.next_due is not None and due.next_due <= soon:
             child_state = "due soon"

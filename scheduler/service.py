@@ -363,11 +363,15 @@ def plan_caseload(
     weeks: int,
     params: SolveParams,
     progress: Callable[[str], None] | None = None,
+    processes: int | None = None,
 ) -> Plan:
-    """Plan `weeks` from `start` for a scenario with the CP-SAT planner."""
+    """Plan `weeks` from `start` for a scenario with the CP-SAT planner, team groups in
+    `processes` processes (default: the machine's cores)."""
     from scheduler.planning import plan_scenario
 
-    return plan_scenario(scenario, start, weeks=weeks, params=params, progress=progress)
+    return plan_scenario(
+        scenario, start, weeks=weeks, params=params, progress=progress, processes=processes
+    )
 
 
 class PlanResult(DomainModel):
@@ -387,6 +391,7 @@ def plan_store(
     progress: Callable[[str], None] | None = None,
     by: str = "system",
     now: datetime,
+    processes: int | None = None,
 ) -> PlanResult:
     """Plan the stored caseload and make it the current plan, if the store is unchanged.
 
@@ -394,7 +399,7 @@ def plan_store(
         StaleError: the store changed while planning (the changes are listed).
     """
     revision, scenario, current = store.snapshot()
-    plan = plan_caseload(scenario, start, weeks, params, progress)
+    plan = plan_caseload(scenario, start, weeks, params, progress, processes)
     plan = plan.model_copy(update={"revision": revision})
     saved = store.save_plan(plan, now, by=by, expected_revision=revision)
     return PlanResult(plan=plan, replaced=current.id if current else None, revision=saved)
@@ -489,6 +494,7 @@ def propose_replan(
     from_date: date | None = None,
     assume_missed: bool = False,
     progress: Callable[[str], None] | None = None,
+    processes: int | None = None,
 ) -> ReplanReport:
     """A least-disruption re-plan of the current plan, computed from the store as it is now.
 
@@ -513,7 +519,7 @@ def propose_replan(
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
-    planner = cp_sat_planner(solve_params, progress)
+    planner = cp_sat_planner(solve_params, progress, processes)
     report = replan(scenario, current, start, planner, assume_missed)
     return report.model_copy(update={"plan": report.plan.model_copy(update={"revision": revision})})
 
@@ -538,6 +544,7 @@ def replan_caseload(
     *,
     assume_missed: bool = False,
     by: str = "system",
+    processes: int | None = None,
 ) -> ReplanReport:
     """Propose (and with `apply`, store) a re-plan from `from_date` (see `propose_replan`).
 
@@ -552,6 +559,7 @@ def replan_caseload(
         from_date=from_date,
         assume_missed=assume_missed,
         progress=progress,
+        processes=processes,
     )
     if apply:
         if now is None:

@@ -196,29 +196,39 @@ def start_dues(ctx: Context, child: Child) -> tuple[Due, ...]:
     return due_dates(ctx.pack, ctx.facts[child.id], contacts, ctx.calendar, ctx.start)
 
 
+COVER_GROUP_TEAMS = 2
+"""Teams planned together under cross-team cover: a team and one neighbour (in id order), so
+a group stays about twice a team's size however the neighbours connect the authority."""
+
+
 def team_groups(scenario: Scenario) -> list[tuple[TeamId, ...]]:
-    """Teams planned together: alone, or joined with neighbours under cross-team cover."""
-    parent = {t.id: t.id for t in scenario.teams}
+    """Teams planned together: alone, or under cross-team cover in small groups of
+    neighbouring teams (`COVER_GROUP_TEAMS`).
 
-    def find(x: str) -> str:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    if scenario.authority.cross_team_cover:
-        for team in scenario.teams:
-            for other in team.neighbours:
-                if other in parent:
-                    a, b = sorted((find(team.id), find(other)))
-                    parent[b] = a
+    Each team, in id order, not yet grouped joins its first neighbour (as `Team.neighbours`
+    lists them, in id order) not yet grouped; cover then happens inside each group, so a
+    visit is only ever made by a neighbouring team's worker. Households with no team can be
+    visited by anyone, so their presence joins every team into one group.
+    """
+    ids = sorted(t.id for t in scenario.teams)
     if any(h.team_id is None for h in scenario.households):
-        for team in scenario.teams:
-            a, b = sorted((find(team.id), find(scenario.teams[0].id)))
-            parent[b] = a
-    groups: dict[str, list[str]] = defaultdict(list)
-    for team in sorted(parent):
-        groups[find(team)].append(team)
-    return [tuple(sorted(g)) for _k, g in sorted(groups.items())]
+        return [tuple(ids)] if ids else []
+    if not scenario.authority.cross_team_cover:
+        return [(t,) for t in ids]
+    neighbours = {t.id: sorted(set(t.neighbours) & set(ids) - {t.id}) for t in scenario.teams}
+    grouped: dict[str, tuple[TeamId, ...]] = {}
+    for team in ids:
+        if team in grouped:
+            continue
+        group = [team]
+        for other in neighbours[team]:
+            if len(group) >= COVER_GROUP_TEAMS:
+                break
+            if other not in grouped:
+                group.append(other)
+        for member in group:
+            grouped[member] = tuple(sorted(group))
+    return sorted(set(grouped.values()))
 
 
 def households_by_group(

@@ -9,7 +9,7 @@ from ortools.sat.python import cp_model
 
 from solver.params import Weights
 from solver.problem import Clock, Problem
-from solver.travel import zone_travel_terms
+from solver.travel import day_route_terms
 from solver.variables import Variables
 
 Term = tuple[str, str, cp_model.LinearExprT]
@@ -62,12 +62,37 @@ def _late_terms(
     return terms
 
 
+def merged_clocks(problem: Problem) -> list[Clock]:
+    """The clocks with identical ones (siblings: same homes, deadlines and chain) merged into
+    one whose weight is their sum and whose subject joins theirs with "+", in first order."""
+    merged: dict[tuple, Clock] = {}
+    for clock in problem.clocks:
+        key = (
+            clock.tasks,
+            clock.unannounced,
+            clock.first_due_day,
+            clock.next_due_day,
+            clock.buffer_days,
+        )
+        same = merged.get(key)
+        if same is None:
+            merged[key] = clock
+        else:
+            merged[key] = same.model_copy(
+                update={
+                    "subject": f"{same.subject}+{clock.subject}",
+                    "weight_per_day": same.weight_per_day + clock.weight_per_day,
+                }
+            )
+    return list(merged.values())
+
+
 def penalise_late_visits(
     model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
 ) -> list[Term]:
     """Days each clock runs past its deadline, and a small cost for missing the retry buffer."""
     terms: list[Term] = []
-    for clock in problem.clocks:
+    for clock in merged_clocks(problem):
         terms.extend(_late_terms(model, problem, v, clock, weights))
     return terms
 
@@ -105,8 +130,27 @@ def penalise_other_worker(
 def penalise_travel(
     model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
 ) -> list[Term]:
-    """Estimated travel: a round trip per zone a resource visits each day (solver.travel)."""
-    return zone_travel_terms(model, problem, v, weights.travel)
+    """Estimated travel: each worker-day's round trips chaining nearby homes (solver.travel)."""
+    return day_route_terms(model, problem, v, weights.travel)
+
+
+def penalise_visits(
+    model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
+) -> list[Term]:
+    """Every visit in the horizon, so none is made that no clock, count or retry buffer needs
+    (above travel: a surplus visit costs more than the travel it could save).
+
+    Look-ahead visits are not charged: they are never made from this plan (the next plan
+    decides them), so a visit brought earlier in the horizon to share a nearby round trip is
+    not held back by the extra look-ahead visit its earlier deadline may need.
+    """
+    if not weights.visit:
+        return []
+    return [
+        ("visits", problem.tasks[t].id, weights.visit * lit)
+        for (t, d), lit in v.visit.items()
+        if d < problem.horizon_days
+    ]
 
 
 def penalise_uneven_workload(
@@ -246,6 +290,7 @@ OBJECTIVE_TERMS = (
     penalise_short_months,
     penalise_other_worker,
     penalise_travel,
+    penalise_visits,
     penalise_uneven_workload,
     penalise_tie_break,
     penalise_changes,

@@ -6,38 +6,66 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
 
 from solver.problem import SolverModel
 
+SAFETY_NET_MIN_S = 30.0
+"""The least wall-clock seconds any deterministic limit's safety net allows: a solve under
+heavy load runs several times slower than its deterministic time, and presolve is not
+counted in it; only a solve that is truly stuck should meet the net."""
+SAFETY_NET_FACTOR = 10
+"""The safety net also allows this many times the deterministic limit, in seconds."""
+
+
+def safety_net_s(limit_s: float) -> float:
+    """Wall-clock seconds after which a solve with a deterministic limit is stopped anyway."""
+    return SAFETY_NET_MIN_S + SAFETY_NET_FACTOR * limit_s
+
 
 class Weights(SolverModel):
     """Objective weights below statutory lateness (which each clock carries), far apart."""
 
     allocated_worker: NonNegativeInt = Field(default=20_000, description="Per visit by another.")
     retry_buffer: NonNegativeInt = Field(default=2_000, description="Per day of missing slack.")
+    visit: NonNegativeInt = Field(
+        default=1_500, description="Per visit made (a surplus visit costs more than travel)."
+    )
     travel: NonNegativeInt = Field(default=20, description="Per minute of estimated travel.")
-    even_workload: NonNegativeInt = Field(default=300, description="Per visit of peak day load.")
+    even_workload: NonNegativeInt = Field(
+        default=20, description="Per visit of peak day load (below travel: clustering pays)."
+    )
     tie_break: NonNegativeInt = Field(default=1, description="Per day index and worker rank.")
 
 
 class SolveParams(SolverModel):
-    """How to solve: a time limit per stage-1 solve, within a budget for the whole plan.
+    """How to solve: time limits per team, seed, workers and weights.
 
-    By default the limits are wall-clock seconds, so a run takes what it is given on any
-    machine but may differ from run to run; `deterministic=True` makes them CP-SAT's
-    deterministic time instead (about seconds on a quiet machine, 3-4 x more with one worker
-    under load), and the same problem and seed then give the same solution every time.
+    By default the limits are CP-SAT's deterministic time, so the same problem and seed give
+    the same solution on any machine, busy or idle (a wall-clock safety net of several times
+    each limit may stop a solve, and the solution then says so); `deterministic=False` makes
+    them wall-clock seconds instead (faster to reason about, but runs may differ).
     """
 
     time_limit_s: PositiveFloat = Field(
-        default=0.3, description="Cap on one team's stage-1 solve (first round; cuts get half)."
+        default=0.4,
+        description="One team's stage-1 search: whole passes over its workers' neighbourhoods "
+        "(solver.search) while they fit; a re-plan's or a cut round's whole-team solve.",
+    )
+    check_limit_s: PositiveFloat = Field(
+        default=0.1,
+        description="The whole-team solve that repairs the warm start and bounds it (the cheap "
+        "check that may skip the search).",
+    )
+    search: bool = Field(
+        default=True, description="Improve worker by worker after the check (solver.search)."
     )
     budget_s: PositiveFloat | None = Field(
-        default=12.0,
-        description="Stage-1 time for the whole plan, shared out by team size (None: no cap).",
+        default=None,
+        description="Stage-1 time for the whole plan, shared out by team size (None: no cap); "
+        "each team's share depends only on the scenario, never on how many processes run.",
     )
     absolute_gap_limit: NonNegativeFloat = Field(
         default=2_000.0, description="Stop once within this of the bound (objective units)."
     )
     deterministic: bool = Field(
-        default=False, description="Deterministic time limits: same input and seed, same plan."
+        default=True, description="Deterministic time limits: same input and seed, same plan."
     )
     warm_start: bool = Field(
         default=True, description="Hint CP-SAT with a greedy assignment (solver.warm)."
@@ -53,3 +81,6 @@ class SolveParams(SolverModel):
     )
     weights: Weights = Field(default_factory=Weights)
     log: bool = Field(default=False, description="Print CP-SAT's search log.")
+    penalties: bool = Field(
+        default=True, description="Report each objective term per subject (`Solution.penalties`)."
+    )

@@ -6,13 +6,14 @@ None when no sequence exists, so stage 1 can cut that set.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from solver.params import SolveParams
-from solver.problem import GRAIN_MIN, Problem
+from solver.params import SolveParams, safety_net_s
+from solver.problem import GRAIN_MIN, Problem, Shift
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,14 @@ class DayVisit:
         if self.second_resource is None:
             return (self.resource,)
         return (self.resource, self.second_resource)
+
+
+@dataclass
+class SafetyNet:
+    """Set when a solve was stopped by its wall-clock safety net instead of its deterministic
+    limit or a proof: its result may then differ on a quieter machine."""
+
+    tripped: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,16 +77,26 @@ def sequence_day(
     first_tasks: Collection[int],
     params: SolveParams,
     only_resource: int | None = None,
+    net: SafetyNet | None = None,
 ) -> DaySequence | None:
     """Start times for `visits` on `day`, minimising travel, or None if none fits.
 
     `first_tasks` are tasks whose visit is their first in the horizon (retry part of day).
-    With `only_resource`, only that resource's visits and route are considered.
+    With `only_resource`, only that resource's visits and route are considered. `net` records
+    a solve stopped by the wall-clock safety net.
     """
     if only_resource is not None:
         visits = [x for x in visits if only_resource in x.attendees()]
     if not visits:
         return DaySequence({}, 0)
+    people = {r for x in visits for r in x.attendees()}
+    alone = only_resource if only_resource is not None else next(iter(people))
+    if (
+        (only_resource is not None or len(people) == 1)
+        and len(visits) <= MAX_ORDERS_STOPS
+        and not any(p.day == day for p in problem.previous)
+    ):
+        return _sequence_alone(problem, day, alone, [x.task for x in visits], first_tasks)
     model = cp_model.CpModel()
     start: dict[int, cp_model.LinearExprT] = {}
     grain: dict[int, cp_model.IntVar] = {}
@@ -149,14 +168,87 @@ def sequence_day(
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
     solver.parameters.max_deterministic_time = params.sequence_time_limit_s
-    solver.parameters.max_time_in_seconds = 4 * params.sequence_time_limit_s
+    solver.parameters.max_time_in_seconds = safety_net_s(params.sequence_time_limit_s)
     status = solver.solve(model)
+    if (
+        net is not None
+        and status != cp_model.OPTIMAL
+        and solver.wall_time >= 0.99 * safety_net_s(params.sequence_time_limit_s)
+    ):
+        net.tripped = True
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return DaySequence(
         start_min={t: GRAIN_MIN * solver.value(g) for t, g in sorted(grain.items())},
         travel_min=int(solver.value(travel)),
     )
+
+
+MAX_ORDERS_STOPS = 6
+"""One resource's day with at most this many visits is sequenced by trying every order."""
+
+
+def _sequence_alone(
+    problem: Problem, day: int, r: int, tasks: list[int], first_tasks: Collection[int]
+) -> DaySequence | None:
+    """One resource's day, exactly, without a solver: every order of its visits, each visit
+    at its earliest start (on the grain, in the family's window, clear of busy times) after
+    the last; the order with least travel, then the earliest starts (CP-SAT's objective).
+
+    For a given order the earliest starts are best for both (starting a visit later never
+    lets a later one start sooner), so trying every order is exact.
+    """
+    shift = problem.resources[r].shift(day)
+    if shift is None:
+        return None
+    base, tt = problem.resources[r].location, problem.travel_min
+    ranges: dict[int, list[list[int]]] = {}
+    duration: dict[int, int] = {}
+    for t in tasks:
+        task = problem.tasks[t]
+        avoid = task.first_avoid if t in first_tasks else None
+        ranges[t] = _start_grains(problem, day, t, avoid)
+        option = task.option(day)
+        if not ranges[t] or option is None:
+            return None
+        duration[t] = option.duration_min
+    best: tuple[tuple[int, int], dict[int, int]] | None = None
+    for order in itertools.permutations(sorted(tasks)):
+        clock, here, starts = shift.start_min, base, {}
+        for t in order:
+            loc = problem.tasks[t].location
+            at = _earliest(ranges[t], clock + tt[here][loc], duration[t], shift)
+            if at is None:
+                break
+            starts[t], clock, here = at, at + duration[t], loc
+        else:
+            if clock + tt[here][base] > shift.end_min:
+                continue
+            stops = [base, *(problem.tasks[t].location for t in order), base]
+            travel = sum(tt[a][b] for a, b in itertools.pairwise(stops))
+            key = (travel, sum(s // GRAIN_MIN for s in starts.values()))
+            if best is None or key < best[0]:
+                best = (key, starts)
+    if best is None:
+        return None
+    return DaySequence(start_min=dict(sorted(best[1].items())), travel_min=best[0][0])
+
+
+def _earliest(ranges: list[list[int]], earliest: int, duration: int, shift: Shift) -> int | None:
+    """The first grain start at or after `earliest` in `ranges` (grain intervals) that ends
+    by the shift's end and overlaps no busy time."""
+    earliest = max(earliest, shift.start_min)
+    for lo, hi in ranges:
+        g = max(lo, -(-earliest // GRAIN_MIN))
+        while g <= hi:
+            start = g * GRAIN_MIN
+            if start + duration > shift.end_min:
+                return None
+            clash = [e for s, e in shift.busy if s < start + duration and start < e]
+            if not clash:
+                return start
+            g = max(g + 1, -(-max(clash) // GRAIN_MIN))
+    return None
 
 
 MOVED_WEIGHT = 1_000_000

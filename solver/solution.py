@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field, NonNegativeInt
 
+from solver.measures import Measures
 from solver.params import SolveParams
 from solver.problem import SolverModel
 
@@ -57,3 +58,18 @@ class Solution(SolverModel):
         default=(), description="(task, day) visits dropped because no sequence fitted."
     )
     travel_min: NonNegativeInt = Field(default=0, description="Sequenced travel minutes.")
+    measures: Measures | None = Field(default=None, description="The plan's measures.")
+    warm_measures: Measures | None = Field(
+        default=None, description="The warm start's, routed and polished alone (if it differed)."
+    )
+    search_skipped: bool = Field(
+        default=False, description="The cheap check proved the start good enough: no search."
+    )
+    kept_warm_start: bool = Field(
+        default=False, description="The warm start measured better than the search and was kept."
+    )
+    safety_net: bool = Field(
+        default=False,
+        description="A solve was stopped by its wall-clock safety net: the result may differ "
+        "from a run on a quieter machine.",
+    )

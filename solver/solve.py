@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from solver.constraints import (
     add_cuts,
@@ -18,11 +19,13 @@ from solver.constraints import (
     add_window_energy,
     add_worker_day_capacity,
 )
+from solver.days import Routed, Sequencer, first_days
+from solver.measures import Measures, measure
 from solver.objective import OBJECTIVE_TERMS, Term
-from solver.params import SolveParams
+from solver.params import SolveParams, safety_net_s
 from solver.polish import polish
-from solver.problem import Cut, Problem
-from solver.sequence import DaySequence, DayVisit, sequence_day
+from solver.problem import Problem
+from solver.search import improve, objective_of, safety_net_stopped
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
 from solver.variables import Variables, complete_hint, make_variables
 from solver.warm import greedy_hint
@@ -36,23 +39,12 @@ _STATUS = {
 }
 
 
-class _FirstSolution(cp_model.CpSolverSolutionCallback):
-    """Records when the first solution arrives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.at: float | None = None
-
-    def on_solution_callback(self) -> None:
-        if self.at is None:
-            self.at = time.perf_counter()
-
-
 class _Stage1:
     """The stage-1 model, its variables and its named objective terms."""
 
     def __init__(self, problem: Problem, params: SolveParams) -> None:
         self.model = cp_model.CpModel()
+        self._literals: dict[tuple, cp_model.IntVar] | None = None
         self.vars: Variables = make_variables(self.model, problem)
         for add in (
             add_one_lead_per_visit,
@@ -70,17 +62,19 @@ class _Stage1:
         self.model.minimize(cp_model.LinearExpr.sum([expr for _term, _subject, expr in self.terms]))
 
     def all_literals(self) -> dict[tuple, cp_model.IntVar]:
-        """Every decision literal under a stable key (for hints across rounds)."""
-        out: dict[tuple, cp_model.IntVar] = {}
-        for name, store in (
-            ("visit", self.vars.visit),
-            ("main", self.vars.main),
-            ("second", self.vars.second),
-            ("unannounced", self.vars.unannounced),
-        ):
-            for key, lit in store.items():
-                out[(name, *key)] = lit
-        return out
+        """Every decision literal under a stable key (for hints across rounds), built once."""
+        if self._literals is None:
+            out: dict[tuple, cp_model.IntVar] = {}
+            for name, store in (
+                ("visit", self.vars.visit),
+                ("main", self.vars.main),
+                ("second", self.vars.second),
+                ("unannounced", self.vars.unannounced),
+            ):
+                for key, lit in store.items():
+                    out[(name, *key)] = lit
+            self._literals = out
+        return self._literals
 
 
 def _lookahead_travel(problem: Problem, v: Variables, params: SolveParams) -> list[Term]:
@@ -110,7 +104,7 @@ def _configure(solver: cp_model.CpSolver, params: SolveParams, limit_s: float) -
         # Deterministic time keeps a seed's plan identical from run to run and machine to
         # machine; the wall limit is only a safety net (one worker under load runs ~4x).
         solver.parameters.max_deterministic_time = limit_s
-        solver.parameters.max_time_in_seconds = 10 * limit_s
+        solver.parameters.max_time_in_seconds = safety_net_s(limit_s)
     else:
         solver.parameters.max_time_in_seconds = limit_s
     # Interleaved subsolvers (core, LNS, LP) even on one worker: measured on an M team, one
@@ -154,249 +148,222 @@ def _assignments(problem: Problem, stage: _Stage1, value: dict[tuple, int]) -> l
     return out
 
 
-def _day_visits(assignments: list[Assignment], day: int) -> list[DayVisit]:
-    return [DayVisit(a.task, a.resource, a.second_resource) for a in assignments if a.day == day]
+@dataclass
+class _Candidate:
+    """One way to finish a team: its stage-1 assignment routed, polished and measured."""
+
+    assignments: list[Assignment]
+    routed: Routed
+    measures: Measures
 
 
-def _first_tasks(assignments: list[Assignment], horizon_days: int) -> dict[int, int]:
-    """Task -> day of its first visit in the horizon."""
-    first: dict[int, int] = {}
-    for a in sorted(assignments, key=lambda a: a.day):
-        if a.day < horizon_days:
-            first.setdefault(a.task, a.day)
-    return first
-
-
-def _minimal_set(
+def _finished(
     problem: Problem,
-    day: int,
-    visits: list[DayVisit],
-    first: set[int],
     params: SolveParams,
-    r: int,
-) -> list[DayVisit]:
-    """Shrinks one resource's unsequenceable visits to a minimal unsequenceable subset."""
-    core = [x for x in visits if r in x.attendees()]
-    for x in list(core):
-        trial = [y for y in core if y != x]
-        if trial and sequence_day(problem, day, trial, first, params, only_resource=r) is None:
-            core = trial
-    return core
+    stage: _Stage1,
+    sequencer: Sequencer,
+    assignments: list[Assignment],
+) -> _Candidate:
+    """The assignment routed (dropping what does not fit), polished when every day fits."""
+    routed = sequencer.route(assignments)
+    if params.polish and not routed.failing:
+        first = first_days(assignments, problem.horizon_days)
+        better = polish(problem, stage.vars, assignments, first, params)
+        if better != assignments:
+            again = sequencer.route(better, drop=False)
+            if not again.failing:
+                assignments, routed = better, again
+    return _Candidate(assignments, routed, measure(problem, routed.assignments, routed.travel_min))
 
 
-def _diagnose(
-    problem: Problem, day: int, visits: list[DayVisit], first: set[int], params: SolveParams
-) -> list[Cut]:
-    """Cuts for a day that cannot be sequenced: per resource when one alone fails."""
-    cuts = []
-    for r in sorted({r for x in visits for r in x.attendees()}):
-        if sequence_day(problem, day, visits, first, params, only_resource=r) is None:
-            core = _minimal_set(problem, day, visits, first, params, r)
-            cuts.append(Cut(day=day, pairs=tuple(sorted((x.task, r) for x in core))))
-    if not cuts:
-        # Joint visits couple the resources: forbid this day's whole combination.
-        pairs = sorted({(x.task, r) for x in visits for r in x.attendees()})
-        cuts.append(Cut(day=day, pairs=tuple(pairs)))
-    return cuts
+def _decisions(stage: _Stage1, values: list[int]) -> dict[tuple, int]:
+    return {key: values[lit.index] for key, lit in stage.all_literals().items()}
 
 
-def _drop_until_sequenced(
-    problem: Problem, day: int, visits: list[DayVisit], first: set[int], params: SolveParams
-) -> tuple[list[DayVisit], DaySequence]:
-    """Removes visits (latest-listed first) until the day can be sequenced."""
-    kept = list(visits)
-    while kept:
-        seq = sequence_day(problem, day, kept, first, params)
-        if seq is not None:
-            return kept, seq
-        for x in reversed(kept):
-            trial = [y for y in kept if y != x]
-            if sequence_day(problem, day, trial, first, params) is not None:
-                kept = trial
-                break
-        else:
-            kept = kept[:-1]
-    return kept, DaySequence({}, 0)
+def _hinted(stage: _Stage1) -> list[int]:
+    """The model's complete hint as a value per variable (0 where unhinted)."""
+    hint = stage.model.proto.solution_hint
+    values = [0] * len(stage.model.proto.variables)
+    for i, x in zip(hint.vars, hint.values, strict=True):
+        values[i] = x
+    return values
+
+
+def _check_hint(stage: _Stage1, params: SolveParams) -> tuple[int, list[int] | None]:
+    """The complete hint checked against every constraint (every variable fixed to it, no
+    presolve: ~0.05 s on an M team); its values if it holds."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = params.seed
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.max_deterministic_time = params.check_limit_s
+    solver.parameters.max_time_in_seconds = safety_net_s(params.check_limit_s)
+    code = solver.solve(stage.model)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return code, list(solver.response_proto.solution)
+    return code, None
 
 
 def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     """Plans the problem: who visits which task on which day, and when in the horizon.
 
-    Stage 1 (CP-SAT) chooses days and resources within daily capacity; stage 2 sequences each
-    horizon day exactly; an unsequenceable set becomes a no-good cut and stage 1 is re-solved
+    Stage 1 chooses days and resources within daily capacity: a greedy warm start, checked
+    against the model (repaired by a whole-team CP-SAT solve if it breaks a rule), then
+    improved worker by worker (solver.search; when its first pass finds nothing to improve,
+    the rest of the search is skipped). Re-plans solve the whole team with CP-SAT from the
+    published visits instead. Stage 2 sequences each horizon day
+    exactly; an unsequenceable set becomes a no-good cut and stage 1 is re-solved
     (logic-based Benders), up to `params.max_cut_rounds`; what still does not fit is dropped
-    and reported in `Solution.dropped`.
+    and reported in `Solution.dropped`. The warm start, routed and polished on its own, is
+    kept instead when it measures better (solver.measures): more search never makes the
+    plan worse than the warm start.
     """
     params = params or SolveParams()
     began = time.perf_counter()
-    limit = params.time_limit_s
     current = problem
-    hint: dict[tuple, int] = {}
-    first_solution_at: float | None = None
-    rounds = 0
-    while True:
-        stage = _Stage1(current, params)
+    stage = _Stage1(current, params)
+    replan = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
+    if not replan and params.warm_start:
         literals = stage.all_literals()
-        has_hint = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
-        if not hint and has_hint:
-            # Keep the model's own hint (the published visits) as the stand-in below.
-            given = dict(
-                zip(
-                    stage.model.proto.solution_hint.vars,
-                    stage.model.proto.solution_hint.values,
-                    strict=True,
-                )
+        for key, value in sorted(greedy_hint(current, stage.vars).items()):
+            stage.model.add_hint(literals[key], value)
+    complete_hint(stage.model, stage.vars)
+    start_values = _hinted(stage) if (replan or params.warm_start) else None
+    sequencer = Sequencer(current, params)
+    net = sequencer.net
+    skipped = False
+    searched = None
+    objective = bound = None
+    code, values = (cp_model.UNKNOWN, None)
+    if start_values is not None and not replan:
+        code, values = _check_hint(stage, params)
+        code = cp_model.FEASIBLE if values is not None else code  # feasible, not proved
+    if values is None:
+        # A re-plan, or a warm start that breaks a rule of the model: one solve of the whole
+        # team repairs it (CP-SAT starts from the hint and keeps what it can).
+        limit = params.time_limit_s if replan or not params.search else params.check_limit_s
+        solver = cp_model.CpSolver()
+        _configure(solver, params, limit)
+        code = solver.solve(stage.model)
+        net.tripped |= params.deterministic and safety_net_stopped(solver, limit)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = list(solver.response_proto.solution)
+            bound = solver.best_objective_bound
+    status = _STATUS.get(code, SolveStatus.UNKNOWN)
+    solved = values is not None
+    first_solution_s = time.perf_counter() - began if solved else None
+    checkpoints: list[list[int]] = []
+    if values is not None:
+        objective = float(objective_of(stage.model, values))
+        if not replan and params.search:
+            searched = improve(
+                stage.model,
+                current,
+                stage.vars,
+                values,
+                params.time_limit_s,
+                params.seed,
+                after_pass=checkpoints.append,
             )
-            hint = {key: given.get(lit.index, 0) for key, lit in literals.items()}
-        if not hint and not has_hint and params.warm_start:
-            hint = greedy_hint(current, stage.vars)
-        for key, value in sorted(hint.items()):
-            if key in literals and not has_hint:
-                stage.model.add_hint(literals[key], value)
+            values = searched.values
+            net.tripped |= searched.safety_net
+            objective = float(searched.objective)
+            skipped = searched.improved == 0
+            status = SolveStatus.OPTIMAL if searched.proved else SolveStatus.FEASIBLE
+            bound = objective if searched.proved else bound
+        decisions = _decisions(stage, values)
+    elif start_values is not None and code != cp_model.INFEASIBLE:
+        # Out of time before a solution: the hint stands in; stage 2 drops whatever of it
+        # cannot be sequenced, so every rule holds.
+        status = SolveStatus.TIME_LIMIT
+        values = start_values
+        decisions = _decisions(stage, values)
+    else:
+        return Solution(
+            status=SolveStatus.TIME_LIMIT if code == cp_model.UNKNOWN else status,
+            runtime_s=time.perf_counter() - began,
+            params=params,
+        )
+    assignments = _assignments(current, stage, decisions)
+    rounds = 0
+    while solved and rounds < params.max_cut_rounds:
+        routed = sequencer.route(assignments, drop=False)
+        if not routed.failing:
+            break
+        first = first_days(assignments, current.horizon_days)
+        cuts = [
+            cut
+            for day, failing in sorted(routed.failing.items())
+            for visits in failing
+            for cut in sequencer.cuts(day, visits, {t for t, d in first.items() if d == day})
+        ]
+        rounds += 1
+        current = current.model_copy(update={"cuts": (*current.cuts, *cuts)})
+        sequencer = Sequencer(current, params, net)
+        stage = _Stage1(current, params)
+        for key, lit in sorted(stage.all_literals().items()):
+            stage.model.add_hint(lit, decisions.get(key, 0))
         complete_hint(stage.model, stage.vars)
         solver = cp_model.CpSolver()
-        _configure(solver, params, limit if rounds == 0 else limit / 2)
-        callback = _FirstSolution()
-        code = solver.solve(stage.model, callback)
-        if first_solution_at is None and callback.at is not None:
-            first_solution_at = callback.at
-        status = _STATUS.get(code, SolveStatus.UNKNOWN)
+        _configure(solver, params, params.time_limit_s / 2)
+        code = solver.solve(stage.model)
+        net.tripped |= params.deterministic and safety_net_stopped(solver, params.time_limit_s / 2)
         solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        if not solved:
-            if code == cp_model.UNKNOWN:
-                status = SolveStatus.TIME_LIMIT
-            if not hint or code == cp_model.INFEASIBLE:
-                return Solution(
-                    status=status,
-                    runtime_s=time.perf_counter() - began,
-                    params=params,
-                    cut_rounds=rounds,
-                )
-            # Out of time before a solution: the hint (greedy or last round's) stands in;
-            # stage 2 below drops whatever of it cannot be sequenced, so every rule holds.
-        else:
-            hint = {key: solver.value(lit) for key, lit in literals.items()}
-        assignments = _assignments(current, stage, hint)
-        first = _first_tasks(assignments, current.horizon_days)
-        new_cuts: list[Cut] = []
-        failing: list[int] = []
-        sequences: dict[int, DaySequence] = {}
-        for day in range(current.horizon_days):
-            visits = _day_visits(assignments, day)
-            first_today = {t for t, d in first.items() if d == day}
-            if not visits:
+        if solved:
+            status = _STATUS[code]
+            objective, bound = solver.objective_value, solver.best_objective_bound
+            values = list(solver.response_proto.solution)
+            decisions = _decisions(stage, values)
+            assignments = _assignments(current, stage, decisions)
+    chosen = _finished(current, params, stage, sequencer, assignments)
+    warm = None
+    if not replan and start_values is not None and rounds == 0:
+        # The warm start and every earlier pass's solution (checkpoints) are routed,
+        # polished and measured too; the best stands, so a longer search (which repeats a
+        # shorter one's passes) can never end worse on the manager's measures.
+        seen = [assignments]
+        for earlier in [start_values, *checkpoints]:
+            other = _assignments(current, stage, _decisions(stage, earlier))
+            if other in seen:
                 continue
-            seq = sequence_day(current, day, visits, first_today, params)
-            if seq is None:
-                failing.append(day)
-                new_cuts.extend(_diagnose(current, day, visits, first_today, params))
-            else:
-                sequences[day] = seq
-        if not failing or not solved or rounds >= params.max_cut_rounds:
-            break
-        rounds += 1
-        current = current.model_copy(update={"cuts": (*current.cuts, *new_cuts)})
-    if params.polish and not failing:
-        assignments, first, sequences = _polished(
-            current, params, stage, assignments, first, sequences
-        )
-    return _finish(
-        current,
-        params,
-        stage,
-        solver if solved else None,
-        assignments,
-        first,
-        sequences,
-        status,
-        began,
-        first_solution_at,
-        rounds,
+            seen.append(other)
+            candidate = _finished(current, params, stage, sequencer, other)
+            if earlier is start_values:
+                warm = candidate
+            if candidate.measures.key() < chosen.measures.key():
+                chosen, values = candidate, earlier
+    penalties = _penalties(stage, values) if params.penalties else ()
+    return Solution(
+        status=status,
+        objective=objective,
+        bound=bound,
+        runtime_s=time.perf_counter() - began,
+        first_solution_s=first_solution_s,
+        params=params,
+        assignments=tuple(chosen.routed.assignments),
+        penalties=penalties,
+        cut_rounds=rounds,
+        dropped=tuple(chosen.routed.dropped),
+        travel_min=chosen.routed.travel_min,
+        measures=chosen.measures,
+        warm_measures=None if warm is None else warm.measures,
+        search_skipped=skipped,
+        kept_warm_start=warm is not None and chosen is warm,
+        safety_net=net.tripped,
     )
 
 
-def _polished(
-    problem: Problem,
-    params: SolveParams,
-    stage: _Stage1,
-    assignments: list[Assignment],
-    first: dict[int, int],
-    sequences: dict[int, DaySequence],
-) -> tuple[list[Assignment], dict[int, int], dict[int, DaySequence]]:
-    """The travel polish (solver.polish) applied, with its days sequenced again; the stage-1
-    assignment unchanged if any polished day fails to sequence as a whole."""
-    better = polish(problem, stage.vars, assignments, first, params)
-    before = {(a.task, a.day, a.resource, a.second_resource) for a in assignments}
-    after = {(a.task, a.day, a.resource, a.second_resource) for a in better}
-    changed = {key[1] for key in before ^ after if key[1] < problem.horizon_days}
-    out = dict(sequences)
-    new_first = _first_tasks(better, problem.horizon_days)
-    for day in sorted(changed):
-        visits = _day_visits(better, day)
-        out.pop(day, None)
-        if not visits:
-            continue
-        first_today = {t for t, d in new_first.items() if d == day}
-        seq = sequence_day(problem, day, visits, first_today, params)
-        if seq is None:
-            return assignments, first, sequences
-        out[day] = seq
-    return better, new_first, out
-
-
-def _finish(
-    problem: Problem,
-    params: SolveParams,
-    stage: _Stage1,
-    solver: cp_model.CpSolver | None,
-    assignments: list[Assignment],
-    first: dict[int, int],
-    sequences: dict[int, DaySequence],
-    status: SolveStatus,
-    began: float,
-    first_solution_at: float | None,
-    rounds: int,
-) -> Solution:
-    """Sequences the final assignment, dropping what does not fit, and reports penalties."""
-    starts: dict[tuple[int, int], int] = {}
-    dropped: list[tuple[int, int]] = []
-    travel = 0
-    for day in range(problem.horizon_days):
-        visits = _day_visits(assignments, day)
-        if not visits:
-            continue
-        first_today = {t for t, d in first.items() if d == day}
-        if day in sequences:
-            kept, seq = visits, sequences[day]
-        else:
-            kept, seq = _drop_until_sequenced(problem, day, visits, first_today, params)
-        dropped.extend((x.task, day) for x in visits if x not in kept)
-        travel += seq.travel_min
-        for t, s in seq.start_min.items():
-            starts[t, day] = s
-    final = [
-        a.model_copy(update={"start_min": starts.get((a.task, a.day))})
-        for a in assignments
-        if (a.task, a.day) not in set(dropped)
-    ]
-    grouped: dict[tuple[str, str], list] = defaultdict(list)
+def _penalties(stage: _Stage1, values: list[int]) -> tuple[Penalty, ...]:
+    """The named objective terms of the chosen stage-1 values, per subject."""
+    amounts: dict[tuple[str, str], int] = defaultdict(int)
     for term, subject, expr in stage.terms:
-        grouped[term, subject].append(expr)
-    penalties = []
-    for (term, subject), exprs in sorted(grouped.items()):
-        amount = 0 if solver is None else int(solver.value(cp_model.LinearExpr.sum(exprs)))
-        if amount:
-            penalties.append(Penalty(term_id=term, subject_id=subject, amount=amount))
-    return Solution(
-        status=status,
-        objective=None if solver is None else solver.objective_value,
-        bound=None if solver is None else solver.best_objective_bound,
-        runtime_s=time.perf_counter() - began,
-        first_solution_s=None if first_solution_at is None else first_solution_at - began,
-        params=params,
-        assignments=tuple(final),
-        penalties=tuple(penalties),
-        cut_rounds=rounds,
-        dropped=tuple(sorted(dropped)),
-        travel_min=travel,
+        flat = cp_model_helper.FlatIntExpr(expr)
+        amounts[term, subject] += flat.offset + sum(
+            c * values[x.index] for x, c in zip(flat.vars, flat.coeffs, strict=True)
+        )
+    return tuple(
+        Penalty(term_id=term, subject_id=subject, amount=amount)
+        for (term, subject), amount in sorted(amounts.items())
+        if amount
     )

@@ -1,71 +1,133 @@
-"""Stage-1 travel estimate by zones: a worker-day pays one round trip per zone it visits.
+"""Stage-1 travel estimate: a worker's day of visits priced as round trips that chain
+nearby homes (a same-day-neighbour term).
 
-Rule: an estimate for stage 1 only (stage 2 routes exactly). Charging each visit its own trip
-from base made two visits next door cost twice one, so the model spread visits one a day and
-travelled more than the greedy baseline; a zone-day charge makes batching nearby visits pay.
+Rule: an estimate for stage 1 only (stage 2 routes exactly). Each visit of a worker-day is
+either the first stop of a round trip from base (base -> home -> base) or joins a round trip
+at a nearby visit of the same worker-day that is no further from base: joining u costs the
+insertion tt(u, t) + tt(t, base) - tt(u, base). Each visit takes at most one joiner, so the
+priced trips are real routes (homes in order of distance from base): the estimate is never
+below the day's shortest route and equals it for homes strung out along one road. Charging
+each visit its own trip made two visits next door cost twice one; the zone estimate before
+this (one trip per 5-minute zone) did not reward homes a few zones apart on one day.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
 from solver.problem import Problem
 from solver.variables import Variables
 
-ZONE_RADIUS_MIN = 5
-"""A zone is the households within this many minutes of its first (centre) household."""
+JOIN_CHOICES = 3
+"""Nearest same-day visits (closer to base) each visit may join; more barely changed plans."""
 
 
-def zones(problem: Problem) -> list[int]:
-    """Zone of each task: leader clustering in task order (deterministic)."""
+def join_cost_min(problem: Problem, base: int, joined: int, task: int) -> int:
+    """Minutes that visiting `task` adds to a round trip that ends at `joined` (locations)."""
     tt = problem.travel_min
-    centres: list[int] = []
-    out = []
-    for task in problem.tasks:
-        loc = task.location
-        zone = next((z for z, c in enumerate(centres) if tt[c][loc] <= ZONE_RADIUS_MIN), None)
-        if zone is None:
-            zone = len(centres)
-            centres.append(loc)
-        out.append(zone)
-    return out
+    return max(0, tt[joined][task] + tt[task][base] - tt[joined][base])
 
 
-def zone_travel_terms(
+def day_route_terms(
     model: cp_model.CpModel, problem: Problem, v: Variables, per_min: int
 ) -> list[tuple[str, str, cp_model.LinearExprT]]:
-    """("travel", resource id, cost) terms: zone round trips plus each visit's detour.
+    """("travel", resource id, cost) terms: a round trip per visit less what joining saves.
 
-    `used[r, d, z]` is forced on by any visit of resource r on day d in zone z; it costs the
-    round trip base -> centre -> base, and each visit the trip centre -> home -> centre.
+    `join[t, u, d, r]` (t joins u's trip) needs both visits on r's day; each visit joins at
+    most one and is joined by at most one. Only households allocated to r join or are joined
+    on r's days: a colleague covering a visit is rare (it costs continuity) and is charged
+    the full round trip, which keeps the model to a worker's own caseload per day.
     """
     if not per_min:
         return []
-    zone_of = zones(problem)
     tt = problem.travel_min
-    centre = {}
-    for t, task in enumerate(problem.tasks):
-        centre.setdefault(zone_of[t], task.location)
-    visits: dict[tuple[int, int, int], list[cp_model.IntVar]] = defaultdict(list)
-    terms: list[tuple[str, str, cp_model.LinearExprT]] = []
+    attend: dict[tuple[int, int], dict[int, list[cp_model.IntVar]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for store in (v.main, v.second):
         for (t, d, r), lit in store.items():
-            z = zone_of[t]
-            visits[r, d, z].append(lit)
-            loc = problem.tasks[t].location
-            detour = tt[centre[z]][loc] + tt[loc][centre[z]]
-            if detour:
-                terms.append(("travel", problem.resources[r].id, per_min * detour * lit))
-    for (r, d, z), lits in sorted(visits.items()):
-        base = problem.resources[r].location
-        trip = tt[base][centre[z]] + tt[centre[z]][base]
-        if not trip:
-            continue
-        used = model.new_bool_var(f"zone_r{r}_d{d}_z{z}")
-        for lit in lits:
-            model.add_implication(lit, used)
-        v.derive(used, lambda value, lits=lits: int(any(value(x) for x in lits)))
-        terms.append(("travel", problem.resources[r].id, per_min * trip * used))
+            attend[r, d][t].append(lit)
+    terms: list[tuple[str, str, cp_model.LinearExprT]] = []
+    for (r, d), tasks in sorted(attend.items()):
+        resource = problem.resources[r]
+        base = resource.location
+        home = {t: problem.tasks[t].location for t in tasks}
+        order = sorted(tasks, key=lambda t: (tt[base][home[t]], t))
+        own = [t for t in order if r in problem.tasks[t].preferred_resources]
+        lits = {t: cp_model.LinearExpr.sum(tasks[t]) for t in order}
+        joins_of: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        joined_by: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        weights: list[int] = []
+        variables: list[cp_model.IntVar] = []
+        for t in order:
+            trip = tt[base][home[t]] + tt[home[t]][base]
+            if trip:
+                weights.extend(trip for _ in tasks[t])
+                variables.extend(tasks[t])
+            if r not in problem.tasks[t].preferred_resources:
+                continue
+            savings = sorted(
+                (trip - join_cost_min(problem, base, home[u], home[t]), u)
+                for u in own
+                if (tt[base][home[u]], u) < (tt[base][home[t]], t)
+            )
+            best = [(x, u) for x, u in savings[::-1] if x > 0][:JOIN_CHOICES]
+            for saving, u in sorted(best, key=lambda item: item[1]):
+                join = model.new_bool_var(f"join_t{t}_t{u}_d{d}_r{r}")
+                v.join[t, u, d, r] = join
+                joins_of[t].append((u, join))
+                joined_by[u].append(join)
+                weights.append(-saving)
+                variables.append(join)
+        for t, options in joins_of.items():
+            model.add(cp_model.LinearExpr.sum([j for _u, j in options]) <= lits[t])
+        for u, joins in joined_by.items():
+            model.add(cp_model.LinearExpr.sum(joins) <= lits[u])
+        if joins_of:
+            _derive_joins(v, order, tasks, joins_of, problem, base, home)
+        if variables:
+            terms.append(
+                (
+                    "travel",
+                    resource.id,
+                    per_min * cp_model.LinearExpr.weighted_sum(variables, weights),
+                )
+            )
     return terms
+
+
+def _derive_joins(
+    v: Variables,
+    order: list[int],
+    tasks: dict[int, list[cp_model.IntVar]],
+    joins_of: dict[int, list[tuple[int, cp_model.IntVar]]],
+    problem: Problem,
+    base: int,
+    home: dict[int, int],
+) -> None:
+    """Hints the joins from the hinted visits: each visit, nearest to base first, joins the
+    cheapest hinted visit still free to take it."""
+    keyed = [(t, u, j) for t in order for u, j in joins_of.get(t, ())]
+
+    def values(value: Callable[[cp_model.IntVar], int]) -> tuple[int, ...]:
+        present = {t for t in order if any(value(x) for x in tasks[t])}
+        taken: set[int] = set()
+        pick: dict[int, int] = {}
+        for t in order:
+            if t not in present:
+                continue
+            free = [
+                (join_cost_min(problem, base, home[u], home[t]), u)
+                for u, _j in joins_of.get(t, ())
+                if u in present and u not in taken
+            ]
+            if free:
+                _cost, u = min(free)
+                taken.add(u)
+                pick[t] = u
+        return tuple(int(pick.get(t) == u) for t, u, _j in keyed)
+
+    v.derive_all(tuple(j for _t, _u, j in keyed), values)

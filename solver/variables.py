@@ -10,6 +10,14 @@ from ortools.sat.python import cp_model
 
 from solver.problem import GRAIN_MIN, Problem, Shift, TaskDay
 
+Derivation = Callable[[Callable[[cp_model.IntVar], int]], tuple[int, ...]]
+"""Values of auxiliary variables given a lookup of the decision literals' hinted values."""
+FALLBACKS = 6
+"""Colleagues besides the allocated worker who get lead variables for a household: the
+nearest by travel from their base (ties by id); one more when no allocated worker is in the
+team. With the school-term and both-homes rules, 2 cost 21 more breaches on generated M
+(143 against 122), 4 cost 8, 6 none: breaches come first (docs/decisions.md)."""
+
 
 @dataclass
 class Variables:
@@ -23,15 +31,18 @@ class Variables:
     """(task, day, resource) -> the resource attends that joint visit as second."""
     unannounced: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     """(task, day) -> the visit that day is unannounced."""
+    join: dict[tuple[int, int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    """(task, joined task, day, resource) -> the visit joins the other's round trip
+    (solver.travel); auxiliary, but re-solved with either task's neighbourhood."""
     staff: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = field(
         default_factory=dict
     )
     """(task, day) -> (resources that could lead it, resources that could be second)."""
 
-    derived: list[tuple[cp_model.IntVar, Callable[[Callable[[cp_model.IntVar], int]], int]]] = (
-        field(default_factory=list, repr=False)
+    derived: list[tuple[tuple[cp_model.IntVar, ...], Derivation]] = field(
+        default_factory=list, repr=False
     )
-    """Auxiliary variables with their value as a function of the decision literals' values
+    """Auxiliary variables with their values as a function of the decision literals' values
     (so a hint can be completed: `complete_hint`)."""
     _by_task: dict[bool, dict[int, list[tuple[int, cp_model.IntVar]]]] = field(
         default_factory=dict, repr=False
@@ -57,7 +68,11 @@ class Variables:
         self, var: cp_model.IntVar, value: Callable[[Callable[[cp_model.IntVar], int]], int]
     ) -> None:
         """Records an auxiliary variable's value given a lookup of literal values."""
-        self.derived.append((var, value))
+        self.derived.append(((var,), lambda lookup: (value(lookup),)))
+
+    def derive_all(self, variables: tuple[cp_model.IntVar, ...], values: Derivation) -> None:
+        """Records several auxiliary variables decided together (in order) from the literals."""
+        self.derived.append((variables, values))
 
     def attends(self, task: int, day: int, resource: int) -> list[cp_model.IntVar]:
         """Literals true when `resource` is at `task`'s visit on `day` (lead or second)."""
@@ -102,13 +117,40 @@ def complete_hint(model: cp_model.CpModel, v: Variables) -> None:
     def value(lit: cp_model.IntVar) -> int:
         return values.get(lit.index, 0)
 
-    for var, of in v.derived:
-        if var.index not in hinted:
-            model.add_hint(var, of(value))
+    for variables, of in v.derived:
+        if variables[0].index not in hinted:
+            for var, x in zip(variables, of(value), strict=True):
+                model.add_hint(var, x)
+
+
+def candidates(problem: Problem) -> list[tuple[int, ...]]:
+    """Per task, the resources that get lead variables besides a day's rescue (`FALLBACKS`):
+    the allocated resources first, then the nearest other eligible ones by travel from base."""
+    rank = {r: i for i, r in enumerate(sorted(range(len(problem.resources)), key=_id_of(problem)))}
+    out = []
+    for task in problem.tasks:
+        preferred = tuple(task.preferred_resources)
+        eligible = sorted({r for o in task.days for r in o.resources} - set(preferred))
+        home = task.location
+        eligible.sort(
+            key=lambda r: (problem.travel_min[problem.resources[r].location][home], rank[r])
+        )
+        extra = FALLBACKS if preferred else FALLBACKS + 1
+        out.append(preferred + tuple(eligible[:extra]))
+    return out
+
+
+def _id_of(problem: Problem) -> Callable[[int], str]:
+    return lambda r: problem.resources[r].id
 
 
 def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
     """Creates the visit, lead, second and unannounced variables.
+
+    Leads are the task's `candidates` (allocated first, then `FALLBACKS` nearest colleagues)
+    that can make the visit that day; on a day none of them can, the nearest who can
+    (a rescue), so every day a visit was possible stays possible. Seconds of joint visits
+    likewise, from the non-students who may attend.
 
     Look-ahead days (from `horizon_days`) are coarse: a visit there has no lead or second
     variable, only the day; the team's pooled capacity bounds it (`add_worker_day_capacity`).
@@ -119,6 +161,8 @@ def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
         t for q in problem.quotas if q.unannounced for t in q.tasks
     }
     shifts = {(r, s.day): s for r, res in enumerate(problem.resources) for s in res.shifts}
+    chosen = candidates(problem)
+    rank = {r: i for i, r in enumerate(sorted(range(len(problem.resources)), key=_id_of(problem)))}
 
     seen: dict[tuple, bool] = {}
 
@@ -140,24 +184,35 @@ def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
             seen[key] = _fits_alone(problem, t, option, r, shift)
         return seen[key]
 
+    def pick(t: int, option: TaskDay, pool: tuple[int, ...], wanted: int) -> list[int]:
+        """The candidates in `pool` who can make it, or the nearest `wanted` who can."""
+        mine = [r for r in chosen[t] if r in pool and able(t, option, r)]
+        if len(mine) >= wanted:
+            return mine
+        home = problem.tasks[t].location
+        rest = sorted(
+            (r for r in pool if r not in mine and able(t, option, r)),
+            key=lambda r: (problem.travel_min[problem.resources[r].location][home], rank[r]),
+        )
+        return mine + rest[: wanted - len(mine)]
+
     for t, task in enumerate(problem.tasks):
         for option in task.days:
             d = option.day
-            leads = [r for r in option.resources if able(t, option, r)]
+            leads = pick(t, option, option.resources, 1)
             if not leads:
                 continue
-            seconds = [r for r in option.second_resources if able(t, option, r)]
+            seconds = pick(t, option, option.second_resources, 2) if task.joint else []
             if task.joint and not [r for r in seconds if r != leads[0] or len(leads) > 1]:
                 continue
             variables.visit[t, d] = model.new_bool_var(f"visit_t{t}_d{d}")
-            variables.staff[t, d] = (tuple(leads), tuple(seconds) if task.joint else ())
+            variables.staff[t, d] = (tuple(leads), tuple(seconds))
             if t in unannounced_tasks:
                 variables.unannounced[t, d] = model.new_bool_var(f"unann_t{t}_d{d}")
             if d >= problem.horizon_days:
                 continue
             for r in leads:
                 variables.main[t, d, r] = model.new_bool_var(f"main_t{t}_d{d}_r{r}")
-            if task.joint:
-                for r in seconds:
-                    variables.second[t, d, r] = model.new_bool_var(f"second_t{t}_d{d}_r{r}")
+            for r in seconds:
+                variables.second[t, d, r] = model.new_bool_var(f"second_t{t}_d{d}_r{r}")
     return variables

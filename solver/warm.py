@@ -15,7 +15,6 @@ from collections import defaultdict
 
 from solver.constraints import nearest_home_min, pool_capacity, pool_load, travel_estimate_min
 from solver.problem import Clock, Problem
-from solver.travel import zones
 from solver.variables import Variables
 
 _NEVER = 10**6
@@ -92,10 +91,6 @@ class _Greedy:
         self.booked: dict[tuple[int, int], list[int]] = defaultdict(list)
         self.sunk: dict[str, int] = {}
         """Clock id -> day of a late visit: lateness up to it is given up, not chased."""
-        self.zone_of = zones(problem)
-        self.centre: dict[int, int] = {}
-        for t, task in enumerate(problem.tasks):
-            self.centre.setdefault(self.zone_of[t], task.location)
         self.rank = {
             r: i
             for i, r in enumerate(

@@ -338,3 +338,29 @@ def test_workers_list(loaded: str) -> None:
     assert {r["id"] for r in rows} == {"w1", "w2"}
     assert next(r for r in rows if r["id"] == "w1")["children"] == 4
     assert invoke("workers", "list", "--team", "nope", "--db", loaded)[0] == 2
+
+
+def test_child_edit_sets_the_plans_own_frequency(loaded: str) -> None:
+    """A conference sets "every 5 working days": the child is due sooner, the source is kept,
+    and --no-every takes it away again."""
+    before = DueReport.model_validate_json(invoke("due", "--json", "--all", "--db", loaded)[1])
+    was = next(r for r in before.children if r.child_id == "c1").next_due
+    code, _, stderr = invoke(
+        "child", "edit", "c1", "--every", "5 working days", "--every-source", "CP conference",
+        "--db", loaded,
+    )  # fmt: skip
+    assert code == 0, stderr
+    child = Store(loaded).child_row("c1")
+    assert child is not None
+    assert child.child.frequency is not None
+    assert child.child.frequency.source == "CP conference"
+    after = DueReport.model_validate_json(invoke("due", "--json", "--all", "--db", loaded)[1])
+    now = next(r for r in after.children if r.child_id == "c1").next_due
+    assert was is not None
+    assert now is not None
+    assert now < was
+    assert invoke("child", "edit", "c1", "--no-every", "--db", loaded)[0] == 0
+    assert Store(loaded).child_row("c1").child.frequency is None  # type: ignore[union-attr]
+    code, _, stderr = invoke("child", "edit", "c1", "--every", "often", "--db", loaded)
+    assert code == 2
+    assert "--every" in stderr
