@@ -87,6 +87,33 @@ def due_rows(
     is *overdue* when a statutory requirement is; a practice target past its date (local
     practice, no document's deadline) shows in the requirements but not as overdue.
     """
+    return rows_from_due(
+        scenario,
+        plan,
+        records_by_visit,
+        as_of,
+        scenario_due(scenario, as_of),
+        team=team,
+        worker=worker,
+        category=category,
+        state=state,
+    )
+
+
+def rows_from_due(
+    scenario: Scenario,
+    plan: Plan | None,
+    records_by_visit: Mapping[str, Sequence[VisitRecord]],
+    as_of: date,
+    dues: Sequence[ChildDue],
+    *,
+    team: str | None = None,
+    worker: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+) -> DueReport:
+    """`due_rows` from the children's requirements already worked out (`dues`, in
+    `scenario_due`'s order): the desk keeps them between store revisions."""
     pending = awaiting(plan.visits if plan else (), records_by_visit, as_of)
     last_record: dict[str, date] = {}
     for record in scenario.records:
@@ -101,7 +128,7 @@ def due_rows(
     teams = child_teams(scenario)
     soon = as_of + timedelta(days=SOON_DAYS)
     rows = []
-    for due in scenario_due(scenario, as_of):
+    for due in dues:
         visit = waiting.get(due.child_id)
         child_state: ChildState
         if visit is not None:

@@ -159,7 +159,7 @@ def teams_page(request: Request) -> Response:
     user = signed_in(request)
     if user.role == "worker":
         raise ForbiddenError
-    snapshot = request.app.state.desk.snapshot()
+    snapshot = request.app.state.desk.snapshot(request)
     teams = [(t, n) for t, n in snapshot.team_names.items() if user.sees_team(t)]
     return render(request, "teams.html", teams=teams)
 
@@ -219,8 +219,10 @@ def create_app(
     """The desk (and, when given, the feed server under /feeds/) on one store.
 
     `now` is the clock (aware); `secret_key` signs sessions and CSRF tokens; cookies are
-    `Secure` when `base_url` is https. With `warm`, the store is read ahead at start-up
-    and after each change made through the desk.
+    `Secure` when `base_url` is https. With `warm`, a background watcher keeps the store's
+    snapshot and today's due dates current (at start-up, after each change made through the
+    desk, and within a second of a change made elsewhere); pages that only read are served
+    the previous snapshot, marked as updating, while a change is read in.
     """
     secure = base_url.startswith("https://")
     routes: list[BaseRoute] = [
@@ -253,8 +255,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        desk.warm_up()
+        desk.start_watching()
         yield
+        desk.stop_watching()
         desk.jobs.shutdown()
 
     app = Starlette(
