@@ -43,10 +43,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from integrations.feeds import issue_token, make_app, revoke_token
+from integrations.feeds import FeedServer, issue_token, make_app, revoke_token
 from integrations.testing import free_port
 from scheduler import caseload, service
 from scheduler.accounts import add_user
+from scheduler.feed_source import StoreFeedSource
 from scheduler.generate import generate
 from scheduler.store import Store
 from scheduler.web.app import create_app
@@ -93,7 +94,7 @@ def client_for(store: Store, warm: bool = False) -> TestClient:
         SECRET,
         services,
         "http://testserver",
-        make_app(lambda: store, lambda: NOW),
+        make_app(FeedServer(StoreFeedSource(store), lambda: NOW)),
         warm=warm,
     )
     with warnings.catch_warnings():
@@ -140,9 +141,7 @@ def read_in(desk: Any) -> bool:
     """True when the desk's snapshot is at the store's revision with today's rows worked out."""
     latest = desk.cache.latest
     return (
-        latest is not None
-        and not desk.cache.behind()
-        and (desk.today(latest), None) in latest._due
+        latest is not None and not desk.cache.behind() and (desk.today(latest), None) in latest._due
     )
 
 

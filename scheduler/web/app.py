@@ -28,7 +28,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.errors import VisitplanError
 from scheduler.store import Store
-from scheduler.web import absences, auth, board, changes, compliance, me, outcomes, pictures
+from scheduler.web import (
+    absences,
+    auth,
+    board,
+    changes,
+    children,
+    compliance,
+    me,
+    outcomes,
+    pictures,
+)
 from scheduler.web.auth import SignInLimiter
 from scheduler.web.context import (
     TEMPLATES,
@@ -235,6 +245,7 @@ def create_app(
         *absences.routes,
         *outcomes.routes,
         *changes.routes,
+        *children.routes,
         *me.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]

@@ -222,6 +222,7 @@ class ChildLine:
     category: str
     name: str | None
     history: list[tuple[date, str, str, str]]
+    child_id: str = ""
 
 
 def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, object]:
@@ -251,6 +252,7 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, ob
                 CATEGORY_LABEL.get(child.category, child.category),
                 child.name if privacy.show_names else None,
                 list(reversed(history)),
+                child_id,
             )
         )
     reasons = [
