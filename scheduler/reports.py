@@ -139,8 +139,10 @@ def rows_from_due(
             child_state = "due soon"
         else:
             child_state = "on track"
+        # The due engine's rows are validated already: copied, not validated again (7,500
+        # children on L: a third of a second).
         rows.append(
-            DueRow(
+            DueRow.model_construct(
                 **dict(due),
                 state=child_state,
                 team_id=teams.get(due.child_id),

@@ -22,6 +22,7 @@ from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecor
 from scheduler.outcomes import by_visit, visit_state
 from scheduler.reports import DueReport, child_teams, rows_from_due
 from scheduler.web.due_memory import DueMemory
+from scheduler.web.patch import patched
 
 if TYPE_CHECKING:
     from scheduler.store import Store
@@ -197,8 +198,9 @@ def is_at_risk(visit: Visit) -> bool:
 class SnapshotCache:
     """The latest snapshot, read again when the store's revision changes; one read at a time.
 
-    Children's due dates are kept across revisions (`DueMemory`), so a new revision works out
-    only the children whose inputs changed.
+    The common changes are read one by one from the audit (`patch.patched`), anything else
+    by reading the whole store; children's due dates are kept across revisions
+    (`DueMemory`), so a new revision works out only the children whose inputs changed.
     """
 
     def __init__(self, store: Store) -> None:
@@ -230,7 +232,10 @@ class SnapshotCache:
             latest = self._latest
             if latest is not None and latest.revision == revision:
                 return latest
-            snapshot = Snapshot(*self.store.snapshot(), memory=self.memory)
+            found = None
+            if latest is not None:
+                found = patched(self.store, latest.revision, latest.scenario, latest.plan)
+            snapshot = Snapshot(*(found or self.store.snapshot()), memory=self.memory)
             with self._lock:
                 if self._latest is None or snapshot.revision >= self._latest.revision:
                     self._latest = snapshot

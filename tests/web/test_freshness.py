@@ -14,14 +14,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from scheduler import caseload
-from scheduler.domain import VisitRecord
+from scheduler import caseload, service
+from scheduler.domain import Absence, VisitRecord
 from scheduler.due import scenario_due
 from scheduler.generate import generate
 from scheduler.store import Store
 from scheduler.web import context
 from scheduler.web.app import create_app
 from scheduler.web.due_memory import DueMemory
+from scheduler.web.patch import patched
 from scheduler.web.snapshot import Snapshot
 from tests.web.conftest import NOW, SECRET, TUESDAY, Desk, post_form, sign_in
 
@@ -152,3 +153,46 @@ def test_a_change_made_at_the_desk_shows_at_once(
         assert not desk_state.cache.behind()
         assert desk_state.cache.latest is not None
         assert desk_state.cache.latest.state(visit, NOW.date()) == "completed"
+
+
+def test_a_snapshot_patched_from_the_audit_equals_a_whole_read(desk: Desk, store: Store) -> None:
+    """Every kind of change read one by one gives what reading the whole store gives; any
+    other change is not patched (the whole store is read)."""
+    snap = Snapshot(*store.snapshot())
+    assert snap.plan is not None
+    child = next(c for c in snap.scenario.children if c.allocated_worker)
+    awaiting = next(
+        v
+        for v in snap.plan.visits
+        if v.day == TUESDAY and snap.state(v, NOW.date()) == "awaiting outcome"
+    )
+    later = next(v for v in snap.plan.visits if v.day > NOW.date() and not v.pinned)
+    closing = next(c for c in snap.scenario.children if c.id != child.id)
+    changes = [
+        lambda: caseload.edit_child(store, child.id, case_ref="CR-PATCH-1", by="t"),
+        lambda: service.record_outcome(store, awaiting.id, "completed", today=NOW.date()),
+        lambda: service.record_outcome(store, awaiting.id, "failed", amend=True, today=NOW.date()),
+        lambda: service.set_pinned(store, later.id, True, by="t"),
+        lambda: caseload.close_child(store, closing.id, NOW.date(), "moved away", by="t"),
+    ]
+    revision, scenario, plan = store.snapshot()
+    for change in changes:
+        change()
+        found = patched(store, revision, scenario, plan)
+        assert found is not None
+        assert found == store.snapshot()
+        revision, scenario, plan = found
+    # Several at once, too.
+    caseload.edit_child(store, child.id, case_ref="CR-PATCH-2", by="t")
+    service.set_pinned(store, later.id, False, by="t")
+    found = patched(store, revision, scenario, plan)
+    assert found == store.snapshot()
+    # Not a kind it reads one by one: None (an absence changes the caseload's absences).
+    revision, scenario, plan = store.snapshot()
+    service.add_absences(
+        store, [Absence(worker_id=child.allocated_worker or "", start=later.day, end=later.day)]
+    )
+    assert patched(store, revision, scenario, plan) is None
+    # Nothing changed: None (nothing to do).
+    revision, scenario, plan = store.snapshot()
+    assert patched(store, revision, scenario, plan) is None
