@@ -23,6 +23,7 @@ from scheduler.outcomes import by_visit, visit_state
 from scheduler.reports import DueReport, child_teams, rows_from_due
 from scheduler.web.due_memory import DueMemory
 from scheduler.web.patch import patched
+from scheduler.web.refusals import british_days
 
 if TYPE_CHECKING:
     from scheduler.store import Store
@@ -127,7 +128,8 @@ class Snapshot:
         for breach in self.plan.breaches if self.plan else ():
             title = self.rule_titles.get(breach.rule_id, breach.rule_id)
             reason = self.readable(breach.reason)
-            out[breach.child_id].append(f"{title} (due {breach.due:%d %b}): {reason}")
+            due = f"{breach.due:%a} {breach.due.day} {breach.due:%b}"
+            out[breach.child_id].append(f"{title} (due {due}): {reason}")
         return out
 
     @cached_property
@@ -144,8 +146,10 @@ class Snapshot:
         return {**self.rule_titles, **{w.id: w.name for w in self.scenario.workers}}
 
     def readable(self, text: str) -> str:
-        """`text` with rule ids and worker ids replaced by rule titles and workers' names."""
+        """`text` with rule ids and worker ids replaced by rule titles and workers' names, and
+        dates written the British way (Tue 1 Dec 2026)."""
         pattern = self._id_pattern
+        text = british_days(text)
         return text if pattern is None else pattern.sub(lambda m: self._id_words[m[0]], text)
 
     def team_of(self, visit: Visit) -> str | None:

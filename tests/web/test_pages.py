@@ -495,7 +495,9 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
     checked = client.post(f"/visits/{visit.id}/move", data={**data, "action": "check"})
     words = text(checked.text)
     assert "This move cannot be saved" in words
-    assert f"is away on {away.start.isoformat()} ({away.reason})" in words
+    assert (
+        f"is away on {away.start:%a} {away.start.day} {away.start:%b %Y} ({away.reason})" in words
+    )
     before = store.revision()
     saved = client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
     assert saved.status_code == 409
