@@ -1,6 +1,6 @@
 """A new snapshot from the last one and the store's audit: the common changes (an outcome
-recorded or corrected, a child edited or closed, a visit moved or pinned) are read one by one
-instead of reading the whole caseload again.
+recorded or corrected, a child edited or closed, a visit moved or pinned, an absence added or
+removed) are read one by one instead of reading the whole caseload again.
 
 Rule: only through `Store`'s public reads; the result must equal what `Store.snapshot()`
 would give at the same revision (the tests compare them), so anything this module does not
@@ -10,9 +10,10 @@ the whole store.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
-from scheduler.domain import Plan, Scenario, VisitRecord
+from scheduler.domain import Absence, Plan, Scenario, VisitRecord
 
 if TYPE_CHECKING:
     from scheduler.store import AuditEntry, Store
@@ -36,6 +37,7 @@ def patched(
     children = {c.id: c for c in scenario.children}
     records = list(scenario.records)
     workers = {w.id for w in scenario.workers}
+    absences = list(scenario.absences)
     plan_changed = False
     for entry in entries:
         child_id = entry.child_id or ""
@@ -58,6 +60,16 @@ def patched(
                 records[at] = found
             else:
                 return None
+        elif entry.action in ("absence added", "absence removed"):
+            worker, start = entry.entity_id or "", _day(entry.detail.get("start"))
+            if start is None:
+                return None
+            absences = [a for a in absences if (a.worker_id, a.start) != (worker, start)]
+            if entry.action == "absence added":
+                found = _absence(store, worker, start)
+                if found is None:
+                    return None
+                absences.append(found)
         else:
             plan_changed = True
     new_plan = store.current_plan() if plan_changed else plan
@@ -66,6 +78,7 @@ def patched(
     update = {
         "children": tuple(children[c.id] for c in scenario.children if c.id in children),
         "records": tuple(r for r in records if r.child_id in children),
+        "absences": tuple(absences),
     }
     return now, scenario.model_copy(update=update), new_plan
 
@@ -76,7 +89,21 @@ def _known(entry: AuditEntry) -> bool:
         return entry.entity == "child" and bool(entry.child_id)
     if entry.action in ("record added", "record amended"):
         return entry.entity == "record" and bool(entry.child_id) and bool(entry.entity_id)
+    if entry.action in ("absence added", "absence removed"):
+        return entry.entity == "absence" and bool(entry.entity_id)
     return entry.action in _PLAN_ACTIONS and entry.entity == "visit"
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _absence(store: Store, worker_id: str, start: date) -> Absence | None:
+    """The worker's absence starting on `start`, as stored now."""
+    return next((a for a in store.list_absences(worker_id) if a.start == start), None)
 
 
 def _record(store: Store, child_id: str, record_id: str) -> VisitRecord | None:

@@ -187,11 +187,19 @@ def test_a_snapshot_patched_from_the_audit_equals_a_whole_read(desk: Desk, store
     service.set_pinned(store, later.id, False, by="t")
     found = patched(store, revision, scenario, plan)
     assert found == store.snapshot()
-    # Not a kind it reads one by one: None (an absence changes the caseload's absences).
+    # Absences: added, replaced (same worker and first day), removed.
+    worker = child.allocated_worker or ""
+    for end in (later.day, later.day + timedelta(days=1)):
+        revision, scenario, plan = store.snapshot()
+        service.add_absences(store, [Absence(worker_id=worker, start=later.day, end=end)])
+        assert patched(store, revision, scenario, plan) == store.snapshot()
     revision, scenario, plan = store.snapshot()
-    service.add_absences(
-        store, [Absence(worker_id=child.allocated_worker or "", start=later.day, end=later.day)]
-    )
+    assert store.remove_absence(worker, later.day)
+    assert patched(store, revision, scenario, plan) == store.snapshot()
+    # Not a kind it reads one by one (a new plan): None, and the whole store is read.
+    revision, scenario, plan = store.snapshot()
+    assert plan is not None
+    store.save_plan(plan.model_copy(update={"id": "plan-patch-test"}), NOW)
     assert patched(store, revision, scenario, plan) is None
     # Nothing changed: None (nothing to do).
     revision, scenario, plan = store.snapshot()
