@@ -40,6 +40,7 @@ from scheduler.web import (
     pictures,
 )
 from scheduler.web.auth import SignInLimiter
+from scheduler.web.board import dmy
 from scheduler.web.context import (
     TEMPLATES,
     Desk,
@@ -207,6 +208,7 @@ def _templates() -> Jinja2Templates:
     env.filters["day"] = lambda d: f"{d:%a} {d.day} {d:%b}" if d else ""
     env.filters["longday"] = lambda d: f"{d:%A} {d.day} {d:%B %Y}" if d else ""
     env.filters["hm"] = _hm
+    env.filters["dmy"] = dmy
     env.filters["hours"] = lambda minutes: f"{minutes / 60:.1f}"
     env.globals["today_iso"] = lambda d: d.isoformat()
     return templates

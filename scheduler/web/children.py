@@ -131,6 +131,8 @@ def _value(snapshot: Snapshot, field: str, value: Any) -> str:
         return CATEGORY_LABEL.get(value, str(value))
     if field == "placement_type":
         return PLACEMENTS.get(value, str(value))
+    if field == "outcome":
+        return str(value).replace("-", " ")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

@@ -214,8 +214,8 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
     )
     page.get_by_role("link", name="Absences and re-plan").click()
     page.get_by_label("Worker").select_option(server.worker)
-    page.get_by_label("First day away").fill(away_on.isoformat())
-    page.get_by_label("Last day away").fill(away_on.isoformat())
+    page.get_by_label("First day away").fill(f"{away_on:%d/%m/%Y}")
+    page.get_by_label("Last day away").fill(f"{away_on:%d/%m/%Y}")
     page.get_by_label("Reason").select_option("sickness")
     page.screenshot(path=str(shots / "absence.png"))
     page.get_by_role("button", name="Add absence and preview the re-plan").click()
@@ -394,7 +394,7 @@ def test_every_page_passes_axe(browser: Any, server: Server) -> None:
         found[path] = [f"{v['id']}: {v['help']}" for v in axe_violations(page)]
     # A refusal shown under its field: the move form with a past day.
     page.goto(f"{server.url}/visits/{visit.id}/move")
-    page.get_by_label("Day").fill((server.today - timedelta(days=1)).isoformat())
+    page.get_by_label("Day").fill(f"{server.today - timedelta(days=1):%d/%m/%Y}")
     page.get_by_role("button", name="Check this move").click()
     page.get_by_text("Day: the day must be today or later.").wait_for()
     found["move refused"] = [f"{v['id']}: {v['help']}" for v in axe_violations(page)]

@@ -130,6 +130,7 @@ def test_correct_a_recorded_outcome(client, desk: Desk, store: Store) -> None:
     assert "Completed" in words
     assert "Failed" in words
     assert "by mo" in words
+    assert "outcome: completed → failed" in words
 
 
 # ------------------------------------------------------------------ the child's page

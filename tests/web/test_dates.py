@@ -70,3 +70,17 @@ def test_no_page_shows_a_date_the_american_or_iso_way(client, desk: Desk, store:
         assert not US.search(words), (path, US.search(words))
     assert "Wednesday 2 December 2026" in seen[f"/teams/{desk.team_a}/due"]
     assert f"{NOW:%d/%m/%Y}" in seen[f"/children/{child}"]
+
+
+def test_date_boxes_read_and_take_dates_the_british_way(client, desk: Desk, store: Store) -> None:
+    """Date boxes show dd/mm/yyyy whatever the browser's language, and take it back; the
+    edge pair: 12/01/2027 is the 12th of January, 01/12/2026 the 1st of December."""
+    sign_in(client, "mo")
+    page = client.get(f"/teams/{desk.team_a}/outcomes?day=01/12/2026")
+    assert page.status_code == 200
+    assert 'value="01/12/2026"' in page.text
+    assert "Tuesday 1 December 2026" in text(page.text)
+    assert "Tuesday 12 January 2027" in text(
+        client.get(f"/teams/{desk.team_a}/outcomes?day=12/01/2027").text
+    )
+    assert 'type="date"' not in client.get(f"/teams/{desk.team_a}/absences").text

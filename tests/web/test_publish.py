@@ -8,39 +8,22 @@ and a real CalDAV server; the server's calendars are read back over CalDAV to co
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from integrations.dav import DavConfig, connect
-from integrations.testing import RadicaleServer, free_port
+from integrations.testing import RadicaleServer
 from scheduler.store import Store
+from tests.integrations.conftest import PASSWORD, USER, own_radicale
 from tests.web.conftest import Desk, make_client, post_form, sign_in
 from tests.web.test_pages import text
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
-USER = "desk-service"
-PASSWORD = "desk-test-only-9"
+__all__ = ["own_radicale"]  # the calendar tests' fixture: a fresh Radicale for each test
 COUNTS = re.compile(
     r"Published: (\d+) created, (\d+) updated, (\d+) cancelled, (\d+) deleted, (\d+) unchanged"
 )
-
-
-@pytest.fixture
-def radicale() -> Iterator[RadicaleServer]:
-    """A Radicale of this test's own (tmpfs where there is one)."""
-    folder = Path(tempfile.mkdtemp(prefix="visitplan-desk-radicale-"))
-    server = RadicaleServer(folder, free_port(), {USER: PASSWORD})
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def server_events(server: RadicaleServer) -> dict[str, int]:
@@ -59,11 +42,11 @@ def published(html: str) -> tuple[int, ...]:
 
 
 def test_publish_counts_equal_what_the_server_received(
-    desk: Desk, store: Store, radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scheduler.cli import _publisher  # what `visitplan serve` wires in
 
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", radicale.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
     monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
     monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
     client = make_client(store, publish=_publisher)
@@ -72,7 +55,7 @@ def test_publish_counts_equal_what_the_server_received(
     first = post_form(client, page, f"/teams/{desk.team_a}/publish", {})
     assert first.status_code == 200
     created, updated, cancelled, deleted, unchanged = published(first.text)
-    on_server = server_events(radicale)
+    on_server = server_events(own_radicale)
     plan = store.current_plan()
     assert plan is not None
     live = [v for v in plan.visits if v.status != "cancelled"]
@@ -83,15 +66,15 @@ def test_publish_counts_equal_what_the_server_received(
     # Publishing again changes nothing on the server, and the page says so.
     again = post_form(client, page, f"/teams/{desk.team_a}/publish", {})
     assert published(again.text) == (0, 0, 0, 0, created)
-    assert server_events(radicale) == on_server
+    assert server_events(own_radicale) == on_server
 
 
 def test_publish_to_a_server_that_says_no_is_a_message(
-    desk: Desk, store: Store, radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scheduler.cli import _publisher
 
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", radicale.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
     monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
     monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", "the wrong password")
     client = make_client(store, publish=_publisher)
