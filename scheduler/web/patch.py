@@ -1,6 +1,6 @@
 """A new snapshot from the last one and the store's audit: the common changes (an outcome
-recorded or corrected, a child edited or closed, a visit moved or pinned, an absence added or
-removed) are read one by one instead of reading the whole caseload again.
+recorded or corrected, a child edited or closed, a visit moved or pinned, a new plan, an
+absence added or removed) are read one by one instead of reading the whole caseload again.
 
 Rule: only through `Store`'s public reads; the result must equal what `Store.snapshot()`
 would give at the same revision (the tests compare them), so anything this module does not
@@ -20,7 +20,13 @@ if TYPE_CHECKING:
 
 MAX_CHANGES = 200
 """More changes than this since the last snapshot: read the whole store instead."""
-_PLAN_ACTIONS = {"visit moved", "visit pinned", "visit unpinned"}
+_PLAN_ACTIONS = {
+    ("visit moved", "visit"),
+    ("visit pinned", "visit"),
+    ("visit unpinned", "visit"),
+    ("plan saved", "plan"),
+}
+"""Changes to the current plan only (a new plan writes nothing else)."""
 
 
 def patched(
@@ -91,7 +97,7 @@ def _known(entry: AuditEntry) -> bool:
         return entry.entity == "record" and bool(entry.child_id) and bool(entry.entity_id)
     if entry.action in ("absence added", "absence removed"):
         return entry.entity == "absence" and bool(entry.entity_id)
-    return entry.action in _PLAN_ACTIONS and entry.entity == "visit"
+    return (entry.action, entry.entity) in _PLAN_ACTIONS
 
 
 def _day(value: object) -> date | None:

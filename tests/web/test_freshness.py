@@ -196,10 +196,15 @@ def test_a_snapshot_patched_from_the_audit_equals_a_whole_read(desk: Desk, store
     revision, scenario, plan = store.snapshot()
     assert store.remove_absence(worker, later.day)
     assert patched(store, revision, scenario, plan) == store.snapshot()
-    # Not a kind it reads one by one (a new plan): None, and the whole store is read.
+    # A new plan (a re-plan applied, `visitplan plan`).
     revision, scenario, plan = store.snapshot()
     assert plan is not None
     store.save_plan(plan.model_copy(update={"id": "plan-patch-test"}), NOW)
+    assert patched(store, revision, scenario, plan) == store.snapshot()
+    # Not a kind it reads one by one (a new child): None, and the whole store is read.
+    revision, scenario, plan = store.snapshot()
+    newcomer = child.model_copy(update={"id": "c-patch-new", "case_ref": "CR-PATCH-NEW"})
+    caseload.add_child(store, newcomer, by="t")
     assert patched(store, revision, scenario, plan) is None
     # Nothing changed: None (nothing to do).
     revision, scenario, plan = store.snapshot()
