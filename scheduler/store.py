@@ -858,6 +858,46 @@ class Store:
             ).first()
             return None if row is None else Worker.model_validate_json(row.data)
 
+    def update_workers(
+        self, workers: Sequence[Worker], *, by: str = "system", now: datetime | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Replace current workers' facts in one transaction; the fields changed per worker.
+
+        Raises:
+            NotFoundError: a worker is unknown or has left.
+            InputError: a worker's team is unknown.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            for worker in workers:
+                row = conn.execute(
+                    select(workers_table.c.data).where(
+                        workers_table.c.id == worker.id, workers_table.c.left_on.is_(None)
+                    )
+                ).first()
+                if row is None:
+                    raise NotFoundError(f"no current worker {worker.id!r}")
+                if not _exists(conn, teams_table, worker.team_id):
+                    raise InputError(
+                        [
+                            InputProblem(
+                                "command line", None, "--team", "a known team id", worker.team_id
+                            )
+                        ]
+                    )
+                delta = field_changes(Worker.model_validate_json(row.data), worker)
+                if not delta:
+                    continue
+                conn.execute(
+                    update(workers_table)
+                    .where(workers_table.c.id == worker.id)
+                    .values(team_id=worker.team_id, data=worker.model_dump_json())
+                )
+                tx.log("worker edited", "worker", worker.id, changed=delta)
+                out[worker.id] = delta
+        return out
+
     def worker_names(self) -> dict[str, str]:
         """Every worker's name by id, including workers who have left."""
         with self._read() as conn:

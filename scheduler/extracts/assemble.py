@@ -272,7 +272,8 @@ class _Builder:
             self.warnings.append(
                 f"{len(new)} worker(s) are new and were created with Monday-Friday 09:00-17:00 "
                 "and a base at the middle of their team's homes: set each one's days, hours and "
-                "base office"
+                "base office with `visitplan workers edit` (school-age children are seen after "
+                "school, so a day ending at 17:00 leaves time for about one such visit)"
                 + (
                     f"; {unknown_roles} of them have no role in the extract and were taken as "
                     "registered social workers: correct any who are not."
