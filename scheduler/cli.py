@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, get_args, overload
 from zoneinfo import ZoneInfo
 
-import click
 import typer
 from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
@@ -27,12 +26,13 @@ from policies.models import (
     FLAGS,
     PLACEMENT_TYPES,
     Category,
+    Event,
     Flag,
     Period,
     PlacementType,
 )
 from scheduler import render, service
-from scheduler.domain import PlanFrequency
+from scheduler.domain import Outcome, PlanFrequency
 from scheduler.errors import InputError, StaleError, VisitplanError
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.scenario_io import read_scenario
@@ -65,6 +65,7 @@ out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 LONDON = ZoneInfo("Europe/London")
 T = TypeVar("T")
+C = TypeVar("C", bound=str)
 
 DbOption = Annotated[
     str,
@@ -309,8 +310,12 @@ def load(
 class _ImportGroup(TyperGroup):
     """`visitplan import`: the extract subcommands, and `import DIR` for the CSV exports."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """An unknown first word (a folder) falls through to the CSV import."""
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """An unknown first word (a folder) falls through to the CSV import.
+
+        `ctx` is typer's own click context (typer vendors click privately since 0.2x, so the
+        type has no public name to write here).
+        """
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["csv", *args]
         return super().parse_args(ctx, args)
@@ -436,13 +441,13 @@ def import_ssd(
     as_json: JsonFlag = False,
 ) -> None:
     """Import an SSD extract."""
-    _choice(visit_place, ("home", "unknown"), "--visit-place")
+    place = _choice(visit_place, ("home", "unknown"), "--visit-place")
     day = parse_date(as_of, "--as-of") or today()
     with handled():
         report = service.import_extract(
             open_store(db), "ssd", directory, authority, day, now=now_local(), by=who(by),
             skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes,
-            visit_place=visit_place,  # type: ignore[arg-type]
+            visit_place=place,
             allocated_roles=tuple(allocated_role or ()), allow_shrink=allow_shrink,
         )  # fmt: skip
     _print_import(report, as_json)
@@ -520,10 +525,18 @@ DUE_SCREEN_ROWS = 40
 """How many children `due` prints without --all: a screen or two."""
 
 
-def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
-    if value is not None and value not in allowed:
-        raise typer.BadParameter(f"expected one of {', '.join(allowed)}", param_hint=option)
-    return value
+@overload
+def _choice(value: str, allowed: tuple[C, ...], option: str) -> C: ...
+@overload
+def _choice(value: str | None, allowed: tuple[C, ...], option: str) -> C | None: ...
+def _choice(value: str | None, allowed: tuple[C, ...], option: str) -> C | None:
+    """`value` as one of `allowed` (typed as such), or a bad-parameter error naming `option`."""
+    if value is None:
+        return None
+    for choice in allowed:
+        if value == choice:
+            return choice
+    raise typer.BadParameter(f"expected one of {', '.join(allowed)}", param_hint=option)
 
 
 @app.command("due-date")
@@ -621,7 +634,7 @@ def due_date(
         raise typer.BadParameter(
             "needs --failed-on (the day of the failed visit)", param_hint="--failed-at"
         )
-    events = {
+    events: dict[Event, date | None] = {
         "placement-start": parse_date(placement_start, "--placement-start"),
         "care-order": parse_date(care_order, "--care-order"),
         "adoption-order": parse_date(adoption_order, "--adoption-order"),
@@ -763,12 +776,12 @@ def record(
         raise typer.BadParameter(
             "give --outcome completed, failed or not-seen", param_hint="--outcome"
         )
-    _choice(outcome, ("completed", "failed", "not-seen"), "--outcome")
+    made = _choice(outcome, get_args(Outcome), "--outcome")
     with handled():
         records = service.record_outcome(
             open_store(db),
             visit,
-            outcome,  # type: ignore[arg-type]
+            made,
             seen_alone=seen_alone,
             bedroom_seen=bedroom_seen,
             seen_awake=seen_awake,
@@ -884,14 +897,15 @@ def generate(
     ] = None,
 ) -> None:
     """Write a realistic synthetic authority as a scenario file."""
+    from scheduler.generate import Size
     from scheduler.generate import generate as make
 
-    _choice(size, ("S", "M", "L"), "--size")
+    chosen = _choice(size, get_args(Size), "--size")
     day = parse_date(start, "--start") or next_monday(today())
     with handled():
         load_pack(authority)
         scenario = make(
-            size,  # type: ignore[arg-type]
+            chosen,
             seed=seed,
             start=day,
             children=children,
@@ -1291,8 +1305,10 @@ def serve(
 
     with handled():
         store = open_store(db)
-    limit = {"burst": feed_rate, "per_minute": feed_rate} if feed_rate else {"burst": 10**9}
-    feeds = FeedServer(StoreFeedSource(store), now_utc, FeedParams(**limit))
+    limit = (
+        FeedParams(burst=feed_rate, per_minute=feed_rate) if feed_rate else FeedParams(burst=10**9)
+    )
+    feeds = FeedServer(StoreFeedSource(store), now_utc, limit)
     # The feeds' first version, before the server accepts requests (a mounted app's own
     # lifespan does not run, so the desk's cannot do it).
     feeds.warm()
@@ -1702,8 +1718,8 @@ def child_edit(
     """
     _choice(category, CATEGORIES, "--category")
     _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
-    for value in (*(flag or ()), *(remove_flag or ())):
-        _choice(value, FLAGS, "--flag")
+    add_flags = tuple(_choice(value, FLAGS, "--flag") for value in flag or ())
+    remove_flags = tuple(_choice(value, FLAGS, "--flag") for value in remove_flag or ())
     if (area is None) != (new_household is None):
         raise typer.BadParameter("a new home needs both --new-household ID and --area")
     if every_source is not None and every is None:
@@ -1732,8 +1748,8 @@ def child_edit(
             new_household=home,
             worker=worker,
             unallocate=unallocate,
-            add_flags=tuple(flag or ()),  # type: ignore[arg-type]
-            remove_flags=tuple(remove_flag or ()),  # type: ignore[arg-type]
+            add_flags=add_flags,
+            remove_flags=remove_flags,
             case_ref=case_ref,
             frequency=frequency,
             clear_frequency=no_every,
@@ -1911,7 +1927,7 @@ def users_add(
 
     from scheduler.accounts import ROLES, add_user
 
-    _choice(role, ROLES, "--role")
+    user_role = _choice(role, ROLES, "--role")
     password = os.environ.get("VISITPLAN_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True, err=True
     )
@@ -1919,11 +1935,11 @@ def users_add(
         user = add_user(
             open_store(db),
             name,
-            role,
+            user_role,
             password,
             now_utc(),
             tuple(team or ()),
-            worker,  # type: ignore[arg-type]
+            worker,
         )
     teams = f" of {', '.join(user.teams)}" if user.teams else ""
     out.print(f"Added {user.role} {user.name}{teams}.")

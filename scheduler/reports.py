@@ -102,9 +102,9 @@ def due_rows(
     soon = as_of + timedelta(days=SOON_DAYS)
     rows = []
     for due in scenario_due(scenario, as_of):
-        visit = waiting.get(due.child_id)
+        awaited = waiting.get(due.child_id)
         child_state: ChildState
-        if visit is not None:
+        if awaited is not None:
             child_state = "awaiting outcome"
         elif any(r.overdue_days > 0 and r.severity == "statutory" for r in due.requirements):
             child_state = "overdue"
@@ -118,8 +118,8 @@ def due_rows(
                 state=child_state,
                 team_id=teams.get(due.child_id),
                 worker_name=names.get(due.allocated_worker or ""),
-                awaiting_visit=visit.id if visit else None,
-                awaiting_on=visit.day if visit else None,
+                awaiting_visit=awaited.id if awaited else None,
+                awaiting_on=awaited.day if awaited else None,
             )
         )
     matching = [

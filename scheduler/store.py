@@ -601,16 +601,17 @@ class Store:
             self._merge_children(tx, scenario, source, allow_shrink, shrink_limit, report)
             self._merge_absences(tx, scenario, replace_absences, report)
             self._merge_records(tx, scenario.records, report)
+            counts: dict[str, Any] = {
+                k: (len(v) if isinstance(v, tuple) else v)
+                for k, v in report.items()
+                if k != "source"
+            }
             tx.log(
                 "caseload loaded" if empty else "caseload merged",
                 "caseload",
                 scenario.authority.id,
                 source=source,
-                **{
-                    k: (len(v) if isinstance(v, tuple) else v)
-                    for k, v in report.items()
-                    if k != "source"
-                },
+                **counts,
             )
             report["revision"] = tx.bump()
         return MergeReport(**report)
