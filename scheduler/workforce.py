@@ -15,7 +15,8 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from scheduler.domain import Role, Weekday, Worker
+from policies.models import Role
+from scheduler.domain import Weekday, Worker
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.grid import grid_to_latlon
 from scheduler.postcodes import GridRef, PostcodeDirectory
