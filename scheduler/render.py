@@ -322,8 +322,17 @@ def render_plan(plan: Plan, scenario: Scenario) -> list[Table]:
     return tables
 
 
-def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | None = None) -> Table:
-    """The breaches the plan could not avoid, with reasons and rule titles."""
+def render_breaches(
+    plan: Plan,
+    scenario: Scenario,
+    titles: dict[str, str] | None = None,
+    limit: int | None = None,
+) -> Table:
+    """The breaches the plan could not avoid, with reasons and rule titles.
+
+    Statutory breaches come first, soonest due first; with `limit`, only that many rows are
+    shown and the caption says how many more there are and how to see them.
+    """
     titles = titles or {}
     cases = {c.id: c.case_ref for c in scenario.children}
     statutory = [b for b in plan.breaches if b.severity == "statutory"]
@@ -334,7 +343,17 @@ def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | Non
     table = Table(title=title)
     for column in ("case", "rule", "due", "late", "reason"):
         table.add_column(column, overflow="fold")
-    for breach in (*statutory, *practice):
+    ordered = [
+        *sorted(statutory, key=lambda b: (b.due, b.child_id, b.rule_id)),
+        *sorted(practice, key=lambda b: (b.due, b.child_id, b.rule_id)),
+    ]
+    if limit is not None and len(ordered) > limit:
+        table.caption = (
+            f"... and {len(ordered) - limit} more: `visitplan plan show --breaches` lists every "
+            "one (or add --all)"
+        )
+        ordered = ordered[:limit]
+    for breach in ordered:
         late = "not met" if breach.days_late is None else f"{breach.days_late} d"
         rule = titles.get(breach.rule_id, breach.rule_id)
         if breach.severity == "practice":
