@@ -1907,6 +1907,92 @@ def workers_list(
     out.print(render.render_workers(rows))
 
 
+@workers_app.command("edit")
+def workers_edit(
+    worker_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="WORKER", help="Worker ids (see `visitplan workers list`)."),
+    ] = None,
+    in_team: Annotated[
+        str | None, typer.Option(metavar="TEAM", help="Every current worker of this team.")
+    ] = None,
+    days: Annotated[
+        str | None,
+        typer.Option(metavar="DAYS", help="Working days, e.g. mon-fri or mon,tue,thu."),
+    ] = None,
+    hours: Annotated[
+        str | None, typer.Option(metavar="HH:MM-HH:MM", help="Working hours, e.g. 10:00-18:00.")
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(metavar="POSTCODE", help="Postcode of the office they start from."),
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Move them to this team.")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="social-worker, family-support-worker, student or manager."),
+    ] = None,
+    max_visits: Annotated[
+        int | None,
+        typer.Option(min=1, max=12, help="Most visits in one day (the authority's otherwise)."),
+    ] = None,
+    no_max_visits: Annotated[
+        bool, typer.Option("--no-max-visits", help="Use the authority's daily cap again.")
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set workers' days, hours, base office, team, role or daily cap (after an import, say).
+
+    One worker, several, or a whole team with --in-team; all of them change in one step or
+    none do, and each change is kept in the history with who and when. In term time a
+    school-age child is seen at home after school, so hours decide how many such visits fit.
+    Re-plan afterwards (`visitplan replan`) for the plan to follow.
+
+    Example: visitplan workers edit --in-team D001 --hours 10:00-18:00 --base "BS23 1UJ"
+    """
+    from policies.models import ROLES
+    from scheduler.workforce import (
+        WorkerChanges,
+        edit_workers,
+        parse_days,
+        parse_hours,
+        team_worker_ids,
+    )
+
+    if no_max_visits and max_visits is not None:
+        raise typer.BadParameter(
+            "give --max-visits or --no-max-visits, not both", param_hint="--no-max-visits"
+        )
+    with handled():
+        changes = WorkerChanges(
+            team_id=team,
+            role=_choice(role, ROLES, "--role"),
+            days=parse_days(days) if days is not None else None,
+            hours=parse_hours(hours) if hours is not None else None,
+            base_postcode=base,
+            max_visits_per_day=max_visits,
+            clear_max_visits=no_max_visits,
+        )
+        store = open_store(db)
+        ids = list(worker_ids or ())
+        if in_team is not None:
+            ids += team_worker_ids(store, in_team)
+        changed = edit_workers(store, ids, changes, by=who(by), now=now_local())
+    if as_json:
+        print_json({"changed": changed})
+        return
+    if not changed:
+        out.print("Nothing changed: the workers already have those facts.")
+        return
+    for worker_id, fields in changed.items():
+        out.print(f"{worker_id}: changed {', '.join(sorted(fields))}")
+    out.print(
+        f"{len(changed)} worker(s) changed. Re-plan (`visitplan replan`) for the plan to follow."
+    )
+
+
 # ------------------------------------------------------------------ desk users
 
 users_app = typer.Typer(no_args_is_help=True, help="People who sign in to the desk (web).")

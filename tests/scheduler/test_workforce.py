@@ -135,3 +135,31 @@ def test_team_worker_ids(store: Store) -> None:
     assert team_worker_ids(store, "t1") == ["w1", "w2"]
     with pytest.raises(NotFoundError):
         team_worker_ids(store, "t-none")
+
+
+def test_cli_workers_edit_a_team_and_refusals(tmp_path: Path, store: Store) -> None:
+    """The command edits a whole team in one step, speaks in options, and exits 2 on bad input."""
+    from tests.scheduler.test_cli import invoke
+
+    code, stdout, stderr = invoke(
+        "workers", "edit", "--in-team", "t1", "--hours", "10:00-18:00", "--db", store.url
+    )
+    assert code == 0, stderr
+    assert "2 worker(s) changed" in stdout
+    assert {w.day_end for w in store.read_scenario().workers} == {time(18)}
+    before = store.revision()
+    for args, option in [
+        (("w1", "--hours", "18:00-10:00"), "--hours"),
+        (("w1", "--days", "someday"), "--days"),
+        (("w1", "--base", "BT1 1AA"), "--base"),
+        (("w1",), "options"),
+    ]:
+        code, _, stderr = invoke("workers", "edit", *args, "--db", store.url)
+        assert code == 2
+        assert option in stderr
+    assert store.revision() == before
+    code, _, stderr = invoke(
+        "workers", "edit", "w-none", "--hours", "9:00-17:00", "--db", store.url
+    )
+    assert code in (1, 2)
+    assert "w-none" in stderr
