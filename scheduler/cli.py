@@ -75,6 +75,8 @@ DbOption = Annotated[
         help="Store URL (any SQLAlchemy URL, e.g. postgresql://...); env VISITPLAN_DB.",
     ),
 ]
+BREACHES_SHOWN = 20
+"""Breaches `plan` and `replan` list before saying how many more there are."""
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ByOption = Annotated[
     str | None,
@@ -993,6 +995,10 @@ def plan(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures.")
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help=f"List every breach (default: the first {BREACHES_SHOWN})."),
+    ] = False,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
 ) -> None:
@@ -1035,7 +1041,8 @@ def plan(
     titles = _titles(scenario)
     for table in render.render_plan(result, scenario):
         out.print(table)
-    out.print(render.render_breaches(result, scenario, titles))
+    limit = None if show_all else BREACHES_SHOWN
+    out.print(render.render_breaches(result, scenario, titles, limit=limit))
     out.print(render.render_plan_summary(result, scenario, verbose=verbose))
     if scenario_file is not None:
         err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
@@ -1054,14 +1061,31 @@ def plan_show(
     team: Annotated[str | None, typer.Option(help="Only this team's visits.")] = None,
     worker: Annotated[str | None, typer.Option(help="Only this worker's visits.")] = None,
     day: Annotated[str | None, typer.Option(metavar="DATE", help="Only this day.")] = None,
+    breaches: Annotated[
+        bool,
+        typer.Option(
+            "--breaches", help="Print every deadline the plan cannot meet, with reasons, instead."
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
 ) -> None:
     """Print the current plan: visit ids, workers, children, states and the rules served.
 
     States: planned, awaiting (the day has passed with no outcome recorded), completed,
-    failed, not-seen, cancelled. Use the visit ids with `visitplan record`.
+    failed, not-seen, cancelled. Use the visit ids with `visitplan record`. With --breaches,
+    every deadline the plan cannot meet (statutory first) with its reason.
     """
+    if breaches:
+        with handled():
+            _revision, scenario, current = open_store(db).snapshot()
+            if current is None:
+                fail("there is no current plan: make one with `visitplan plan`", 1)
+        if as_json:
+            print_json([json.loads(b.model_dump_json()) for b in current.breaches])
+            return
+        out.print(render.render_breaches(current, scenario, _titles(scenario)))
+        return
     with handled():
         view = service.plan_view(
             open_store(db), today(), team=team, worker=worker, day=parse_date(day, "--day")
