@@ -265,11 +265,7 @@ def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tup
         away = next(
             (a for a in scenario.absences if a.worker_id == worker.id and a.covers(today)), None
         )
-        days = (
-            "Mon-Fri"
-            if tuple(worker.days) == (0, 1, 2, 3, 4)
-            else " ".join(_DAY_NAMES[d] for d in sorted(worker.days))
-        )
+        days = days_text(worker.days)
         rows.append(
             WorkerRow(
                 id=worker.id,
@@ -284,3 +280,21 @@ def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tup
             )
         )
     return tuple(sorted(rows, key=lambda r: (r.team_id, r.name, r.id)))
+
+
+def days_text(days: Sequence[int]) -> str:
+    """Weekdays as a manager writes them: runs of three or more as ranges ('Mon-Thu', 'Mon Wed
+    Fri', 'Mon-Wed Fri')."""
+    runs: list[list[int]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{_DAY_NAMES[run[0]]}-{_DAY_NAMES[run[-1]]}")
+        else:
+            parts.extend(_DAY_NAMES[d] for d in run)
+    return " ".join(parts)

@@ -163,3 +163,21 @@ def test_cli_workers_edit_a_team_and_refusals(tmp_path: Path, store: Store) -> N
     )
     assert code in (1, 2)
     assert "w-none" in stderr
+
+
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [
+        ((0, 1, 2, 3, 4), "Mon-Fri"),
+        ((0, 1, 2, 3), "Mon-Thu"),
+        ((0, 2, 4), "Mon Wed Fri"),
+        ((0, 1, 2, 4), "Mon-Wed Fri"),
+        ((0, 1), "Mon Tue"),
+        ((5, 6), "Sat Sun"),
+    ],
+)
+def test_days_are_written_as_a_manager_writes_them(days: tuple[int, ...], text: str) -> None:
+    from scheduler.reports import days_text
+
+    assert days_text(days) == text
+    assert parse_days(text.replace(" ", ",")) == days
