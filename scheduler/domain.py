@@ -477,7 +477,8 @@ class Scenario(DomainModel):
         for household in self.households:
             if household.team_id and household.team_id not in teams:
                 raise ValueError(f"household {household.id}: unknown team {household.team_id!r}")
-        for item in (*self.absences, *self.busy):
+        worker_items: tuple[Absence | BusyTime, ...] = (*self.absences, *self.busy)
+        for item in worker_items:
             if item.worker_id not in workers:
                 raise ValueError(f"absence or busy time: unknown worker {item.worker_id!r}")
         for record in self.records:

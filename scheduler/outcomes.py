@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
+from policies.models import Role
 from scheduler.domain import (
     Child,
     ChildId,
@@ -98,7 +99,7 @@ def checklist_for(visit: Visit, child: Child) -> set[str]:
 def records_as_planned(
     visit: Visit,
     children: Mapping[ChildId, Child],
-    roles: Mapping[str, str],
+    roles: Mapping[str, Role],
     record_id: str = "{visit}-{child}-{day:%Y%m%d}",
 ) -> tuple[VisitRecord, ...]:
     """The records of a visit made as planned: every child seen at home, its checklist done."""
@@ -121,7 +122,7 @@ def records_as_planned(
                 bedroom_seen="bedroom" in items,
                 seen_awake="seen-awake" in items,
                 visit_id=visit.id,
-                worker_role=roles.get(visit.worker_id),  # type: ignore[arg-type]
+                worker_role=roles.get(visit.worker_id),
             )
         )
     return tuple(out)

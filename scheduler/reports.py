@@ -129,9 +129,9 @@ def rows_from_due(
     soon = as_of + timedelta(days=SOON_DAYS)
     rows = []
     for due in dues:
-        visit = waiting.get(due.child_id)
+        awaited = waiting.get(due.child_id)
         child_state: ChildState
-        if visit is not None:
+        if awaited is not None:
             child_state = "awaiting outcome"
         elif any(r.overdue_days > 0 and r.severity == "statutory" for r in due.requirements):
             child_state = "overdue"
@@ -147,8 +147,8 @@ def rows_from_due(
                 state=child_state,
                 team_id=teams.get(due.child_id),
                 worker_name=names.get(due.allocated_worker or ""),
-                awaiting_visit=visit.id if visit else None,
-                awaiting_on=visit.day if visit else None,
+                awaiting_visit=awaited.id if awaited else None,
+                awaiting_on=awaited.day if awaited else None,
             )
         )
     matching = [
@@ -294,11 +294,7 @@ def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tup
         away = next(
             (a for a in scenario.absences if a.worker_id == worker.id and a.covers(today)), None
         )
-        days = (
-            "Mon-Fri"
-            if tuple(worker.days) == (0, 1, 2, 3, 4)
-            else " ".join(_DAY_NAMES[d] for d in sorted(worker.days))
-        )
+        days = days_text(worker.days)
         rows.append(
             WorkerRow(
                 id=worker.id,
@@ -313,3 +309,21 @@ def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tup
             )
         )
     return tuple(sorted(rows, key=lambda r: (r.team_id, r.name, r.id)))
+
+
+def days_text(days: Sequence[int]) -> str:
+    """Weekdays as a manager writes them: runs of three or more as ranges ('Mon-Thu', 'Mon Wed
+    Fri', 'Mon-Wed Fri')."""
+    runs: list[list[int]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{_DAY_NAMES[run[0]]}-{_DAY_NAMES[run[-1]]}")
+        else:
+            parts.extend(_DAY_NAMES[d] for d in run)
+    return " ".join(parts)

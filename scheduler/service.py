@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -62,7 +62,7 @@ __all__ = [
 if TYPE_CHECKING:
     from scheduler.check import CheckReport
     from scheduler.domain import ChildDue
-    from scheduler.extracts.importing import ImportReport
+    from scheduler.extracts.importing import ImportReport, Kind
     from scheduler.replan import ReplanReport
     from solver.params import SolveParams
 
@@ -338,9 +338,11 @@ def import_csv_dir(
 
 
 def import_extract(
-    store: Store, kind: str, path: Path, authority: str, as_of: date, **options: object
+    store: Store, kind: Kind, path: Path, authority: str, as_of: date, **options: Any
 ) -> ImportReport:
     """Import an Annex A workbook or an SSD extract, all or nothing (scheduler.extracts).
+
+    `options` are `scheduler.extracts.importing.import_extract`'s keywords, checked there.
 
     Raises:
         InputError: every problem in the extract; nothing is written.
@@ -348,7 +350,7 @@ def import_extract(
     """
     from scheduler.extracts.importing import import_extract as run
 
-    return run(store, kind, path, authority, as_of, **options)  # type: ignore[arg-type]
+    return run(store, kind, path, authority, as_of, **options)
 
 
 def counts(scenario: object) -> dict[str, int]:

@@ -44,7 +44,7 @@ def published(html: str) -> tuple[int, ...]:
 def test_publish_counts_equal_what_the_server_received(
     desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scheduler.cli import _publisher  # what `visitplan serve` wires in
+    from scheduler.cli.calendars import _publisher  # what `visitplan serve` wires in
 
     monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
     monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
@@ -72,7 +72,7 @@ def test_publish_counts_equal_what_the_server_received(
 def test_publish_to_a_server_that_says_no_is_a_message(
     desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scheduler.cli import _publisher
+    from scheduler.cli.calendars import _publisher
 
     monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
     monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
