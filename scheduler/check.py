@@ -20,15 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from policies import (
     ChildFacts,
     Contact,
+    MonthlyCountRule,
     Pack,
+    Role,
+    RuleId,
     allowed_roles,
     applicable_rules,
     due_dates,
     load_pack,
+    month_end,
+    retry_part_of_day,
+    retry_rule_id,
     school_start,
 )
-from policies.engine import month_end, retry_part_of_day, retry_rule_id
-from policies.models import MonthlyCountRule, Role, RuleId
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
     Absence,

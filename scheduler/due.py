@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from policies import Contact, Pack, due_dates, escalations, load_pack
-from policies.models import Category, Role
+from policies import Category, Contact, Pack, Role, due_dates, escalations, load_pack
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Requirement, Scenario, VisitRecord, WorkerId
 from scheduler.index import index_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from policies.models import Role
+from policies import Role
 from scheduler.domain import (
     Child,
     ChildId,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from policies.engine import PartOfDay
+from policies import PartOfDay
 
 NOON = time(12, 0)
 EVENING = time(17, 0)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import typer
 
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Category, PlacementType, Role
+from policies import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Category, PlacementType, Role
 from scheduler import render, service
 from scheduler.cli.clock import now_local, today
 from scheduler.cli.options import (

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from policies.models import Flag, Period
+from policies import Flag, Period
 
 C = TypeVar("C", bound=str)
 

@@ -11,7 +11,7 @@ import typer
 
 if TYPE_CHECKING:
     from scheduler.domain import Scenario
-    from solver.params import SolveParams
+    from solver import SolveParams
 
 from policies import load_pack
 from scheduler import render, service
@@ -88,7 +88,7 @@ def _progress(message: str) -> None:
 
 
 def _solve_params(time_limit: float, seed: int) -> SolveParams:
-    from solver.params import SolveParams
+    from solver import SolveParams
 
     # One CP-SAT worker per team and deterministic limits: the same input and seed give the
     # same plan on any machine and with any --processes.

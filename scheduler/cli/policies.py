@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from policies import load_pack
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Event, PlacementType
+from policies import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Event, PlacementType, load_pack
 from scheduler import render, service
 from scheduler.cli.clock import today
 from scheduler.cli.options import (
