@@ -15,6 +15,7 @@ from scheduler.cli.clock import now_local, today
 from scheduler.cli.options import (
     DEFAULT_DB,
     ByOption,
+    CategoryOption,
     DbOption,
     FlagValue,
     JsonFlag,
@@ -192,14 +193,7 @@ def absence_remove(
 def child_add(
     child_id: Annotated[str, typer.Argument(metavar="CHILD", help="New child's id.")],
     case_ref: Annotated[str, typer.Option(help="Case reference shown on calendars.")],
-    category: Annotated[
-        Category,
-        typer.Option(
-            parser=choice_of(CATEGORIES),
-            metavar="CATEGORY",
-            help="One of: " + ", ".join(CATEGORIES),
-        ),
-    ],
+    category: CategoryOption,
     household: Annotated[list[str], typer.Option(help="Household id (twice for shared care).")],
     worker: Annotated[str | None, typer.Option(help="Allocated worker id.")] = None,
     birth_date: Annotated[

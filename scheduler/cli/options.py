@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from policies import Flag, Period
+from policies import CATEGORIES, Category, Flag, Period
 
 C = TypeVar("C", bound=str)
 
@@ -142,3 +142,12 @@ if TYPE_CHECKING:
 else:
     # Typer takes no list of a Literal type; `choice_of(FLAGS)` makes each item a Flag.
     FlagValue = str
+
+
+CategoryOption = Annotated[
+    Category,
+    typer.Option(
+        parser=choice_of(CATEGORIES), metavar="CATEGORY", help="One of: " + ", ".join(CATEGORIES)
+    ),
+]
+"""A child's category (required), one of the packs' categories."""

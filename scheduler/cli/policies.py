@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from policies import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Event, PlacementType, load_pack
+from policies import FLAGS, PLACEMENT_TYPES, Event, PlacementType, load_pack
 from scheduler import render, service
 from scheduler.cli.clock import today
 from scheduler.cli.options import (
+    CategoryOption,
     FlagValue,
     JsonFlag,
     choice_of,
@@ -62,14 +63,7 @@ def policies_show(
 
 def due_date(
     authority: Annotated[str, typer.Option(help="Policy pack id, e.g. north-somerset.")],
-    category: Annotated[
-        Category,
-        typer.Option(
-            parser=choice_of(CATEGORIES),
-            metavar="CATEGORY",
-            help="One of: " + ", ".join(CATEGORIES),
-        ),
-    ],
+    category: CategoryOption,
     last_visit: Annotated[
         date | None,
         typer.Option(metavar="DATE", help="Date the child was last seen.", parser=parse_day),
