@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from ortools.sat.python import cp_model
 
 from solver.params import Weights
-from solver.problem import Clock, Problem
+from solver.problem import Clock, PreviousVisit, Problem
 from solver.travel import day_route_terms
 from solver.variables import Variables
 
@@ -238,17 +238,24 @@ def penalise_changes(
     for (t, d), lit in v.visit.items():
         if d < problem.horizon_days and (t, d) not in published:
             terms.append(("changes", problem.tasks[t].id, CHANGE_WEIGHT * lit))
-    if problem.keep_previous:
-        # Repair: every published visit its workers can still make stays as it is.
-        for p in problem.previous:
-            for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
-                if r is not None and (p.task, p.day, r) in store:
-                    model.add(store[p.task, p.day, r] == 1)
-                    flip = v.unannounced.get((p.task, p.day))
-                    if flip is not None and store is v.main:
-                        model.add(flip == int(p.unannounced))
+    # Repair: every published visit its workers can still make stays as it is; a pinned
+    # one does in every re-plan.
+    for p in problem.previous:
+        if problem.keep_previous or p.pinned:
+            _fix(model, v, p)
     _hint_previous(model, problem, v)
     return terms
+
+
+def _fix(model: cp_model.CpModel, v: Variables, p: PreviousVisit) -> None:
+    """Keeps a published visit's lead, second worker and announced status where they can
+    still be chosen (a worker away or no longer allowed has no variable: released)."""
+    for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
+        if r is not None and (p.task, p.day, r) in store:
+            model.add(store[p.task, p.day, r] == 1)
+            flip = v.unannounced.get((p.task, p.day))
+            if flip is not None and store is v.main:
+                model.add(flip == int(p.unannounced))
 
 
 def _hint_previous(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
