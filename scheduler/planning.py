@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
@@ -35,6 +36,8 @@ from scheduler.visiting import visit_duration_min
 from solver import Solution, SolveParams, SolveStatus, solve
 from solver.keep import why_not_kept
 from solver.problem import PreviousVisit
+
+_T = TypeVar("_T")
 
 _STATUS_ORDER = ("OPTIMAL", "FEASIBLE", "TIME_LIMIT", "UNKNOWN", "INFEASIBLE")
 
@@ -454,9 +457,13 @@ def group_context(ctx: Context, teams: tuple[TeamId, ...], homes: Iterable[str])
 class InProcess(Executor):
     """The executor for one process: runs each job when its result is asked for, in order."""
 
-    def map(  # type: ignore[override]
-        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
-    ) -> Iterator:
+    def map(
+        self,
+        fn: Callable[..., _T],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int = 1,
+    ) -> Iterator[_T]:
         """`fn` over the jobs, lazily, in order."""
         return map(fn, *iterables)
 

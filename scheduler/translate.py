@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies import (
@@ -588,8 +589,8 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         clocks.extend(c_clocks)
         quotas.extend(c_quotas)
         if avoid:
-            for h in child.household_ids:
-                avoid_of.setdefault(h, avoid)
+            for home in child.household_ids:
+                avoid_of.setdefault(home, avoid)
     tasks = []
     eligible: dict[str, tuple[str, ...]] = {}
     working = {r: {s.day for s in resource.shifts} for r, resource in enumerate(resources)}
@@ -598,7 +599,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         in_team = team_workers_for(scenario, h)
         options = []
         leads_any: set[str] = set()
-        same: dict[tuple, tuple[int, tuple[tuple[int, int], ...], set[Role] | None]] = {}
+        same: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, int], ...], set[Role] | None]] = {}
         for i, day in enumerate(ctx.days):
             if not ctx.calendar.is_working_day(day):
                 continue

@@ -152,19 +152,19 @@ def sequence_day(
                 travel_terms.append(tt[loc[t]][loc[u]] * lit)
         model.add_circuit(arcs)
         if shift.busy:
-            intervals = [
+            spans = [
                 model.new_fixed_size_interval_var(start[t], duration[t], f"iv_r{r}_t{t}")
                 for t in tasks
             ]
-            intervals += [
+            spans += [
                 model.new_fixed_size_interval_var(s, e - s, f"busy_r{r}_{s}")
                 for s, e in shift.busy
                 if e > s
             ]
-            model.add_no_overlap(intervals)
-    travel = sum(travel_terms)
+            model.add_no_overlap(spans)
+    travel = cp_model.LinearExpr.sum(travel_terms)
     moved = _moved(model, problem, day, grain, visits)
-    model.minimize(1000 * travel + sum(grain.values()) + moved)
+    model.minimize(cp_model.LinearExpr.sum([1000 * travel, *grain.values(), moved]))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
