@@ -228,6 +228,9 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     began = time.perf_counter()
     current = problem
     stage = _Stage1(current, params)
+    first_stage = stage
+    """The model the warm start and the search's checkpoints are values of (cut rounds
+    rebuild `stage`)."""
     replan = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
     if not replan and params.warm_start:
         literals = stage.all_literals()
@@ -324,22 +327,24 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             assignments = _assignments(current, stage, decisions)
     chosen = _finished(current, params, stage, sequencer, assignments)
     warm = None
-    if not replan and start_values is not None and rounds == 0:
+    values_stage = stage
+    if not replan and start_values is not None:
         # The warm start and every earlier pass's solution (checkpoints) are routed,
         # polished and measured too; the best stands, so a longer search (which repeats a
-        # shorter one's passes) can never end worse on the manager's measures.
+        # shorter one's passes) can never end worse on the manager's measures, and cut
+        # rounds (which re-solve with half the time) never end worse than the warm start.
         seen = [assignments]
         for earlier in [start_values, *checkpoints]:
-            other = _assignments(current, stage, _decisions(stage, earlier))
+            other = _assignments(current, first_stage, _decisions(first_stage, earlier))
             if other in seen:
                 continue
             seen.append(other)
-            candidate = _finished(current, params, stage, sequencer, other)
+            candidate = _finished(current, params, first_stage, sequencer, other)
             if earlier is start_values:
                 warm = candidate
             if candidate.measures.key() < chosen.measures.key():
-                chosen, values = candidate, earlier
-    penalties = _penalties(stage, values) if params.penalties else ()
+                chosen, values, values_stage = candidate, earlier, first_stage
+    penalties = _penalties(values_stage, values) if params.penalties else ()
     return Solution(
         status=status,
         objective=objective,

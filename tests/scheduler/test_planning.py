@@ -562,3 +562,25 @@ def test_progress_is_plain_and_the_solver_figures_are_details() -> None:
     assert any("OPTIMAL" in m or "FEASIBLE" in m for m in details)
     assert any("cut rounds" in m for m in details)
     assert not [m for m in plain if any(term in m for term in SOLVER_TERMS)]
+
+
+@pytest.mark.slow
+def test_cut_rounds_never_end_worse_than_the_warm_start() -> None:
+    """M's team-08 (seed 0, two weeks) needs cut rounds: stage 2 cannot sequence some of
+    stage 1's after-school days. The warm start is still measured against the result, so
+    the team's plan is at least as good as its warm start on the manager's measures."""
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.translate import make_context, team_groups, to_problem
+    from solver import solve
+
+    scenario = generate("M", seed=0, start=MONDAY)
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 2, 4)
+    group = next(g for g in team_groups(scenario) if "team-08" in g)
+    solution = solve(to_problem(ctx, group).problem, SolveParams())
+    assert solution.cut_rounds > 0
+    assert solution.warm_measures is not None
+    assert solution.measures is not None
+    assert solution.measures.key() <= solution.warm_measures.key()
