@@ -43,10 +43,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from integrations.feeds import issue_token, make_app, revoke_token
+from integrations.feeds import FeedServer, issue_token, make_app, revoke_token
 from integrations.testing import free_port
-from scheduler import service
+from scheduler import caseload, service
 from scheduler.accounts import add_user
+from scheduler.feed_source import StoreFeedSource
 from scheduler.generate import generate
 from scheduler.store import Store
 from scheduler.web.app import create_app
@@ -85,7 +86,7 @@ def store_for(size: str, workdir: Path, weeks: int, managers: int) -> Path:
     return path
 
 
-def client_for(store: Store) -> TestClient:
+def client_for(store: Store, warm: bool = False) -> TestClient:
     services = DeskServices(issue_token, revoke_token, None)
     app = create_app(
         store,
@@ -93,7 +94,8 @@ def client_for(store: Store) -> TestClient:
         SECRET,
         services,
         "http://testserver",
-        make_app(lambda: store, lambda: NOW),
+        make_app(FeedServer(StoreFeedSource(store), lambda: NOW)),
+        warm=warm,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -126,13 +128,39 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def page_times(store_path: Path, user: str, path: str, warm: int = 20) -> list[list[str]]:
-    """First and warm server times of one page (fresh desk: nothing cached)."""
+def change_elsewhere(store_path: Path, n: int) -> None:
+    """What `visitplan child edit CHILD --case-ref REF` does from the command line: one
+    child's record changed through another connection to the store."""
+    other = Store(f"sqlite:///{store_path}")
+    child = other.read_scenario().children[0].id
+    caseload.edit_child(other, child, case_ref=f"BENCH-{n:04d}", by="bench", now=NOW)
+    other.close()
+
+
+def read_in(desk: Any) -> bool:
+    """True when the desk's snapshot is at the store's revision with today's rows worked out."""
+    latest = desk.cache.latest
+    return (
+        latest is not None and not desk.cache.behind() and (desk.today(latest), None) in latest._due
+    )
+
+
+def median_max(values: list[float]) -> tuple[str, str]:
+    return ms(statistics.median(values)), ms(max(values))
+
+
+def page_times(
+    store_path: Path, user: str, path: str, warm: int = 20, changes: int = 5
+) -> list[list[str]]:
+    """Server times of one page: a fresh desk's first request, warm requests, the first
+    request after a change made elsewhere (read in by that request), and the same with the
+    desk's background watcher on (as `visitplan serve` runs), which serves the previous
+    rows marked as updating and reads the change in behind them."""
     store = Store(f"sqlite:///{store_path}")
     client = client_for(store)
     sign_in(client, user)
     # Signing in built a snapshot: drop it, so the first request reads the store.
-    client.app.state.desk.cache._latest = None  # type: ignore[attr-defined]
+    client.app.state.desk.cache.drop()  # type: ignore[attr-defined]
     wall, cpu, response = timed(lambda: client.get(path))
     assert response.status_code == 200, response.status_code
     walls, cpus = [], []
@@ -141,12 +169,69 @@ def page_times(store_path: Path, user: str, path: str, warm: int = 20) -> list[l
         assert r.status_code == 200
         walls.append(w)
         cpus.append(c)
-    store.close()
-    return [
-        ["first request (store read)", ms(wall), ms(cpu), f"{len(response.content) // 1024} KB"],
+    rows = [
+        ["fresh desk, first request (nothing read yet)", ms(wall), ms(cpu), ""],
         [f"warm, median of {warm}", ms(statistics.median(walls)), ms(statistics.median(cpus)), ""],
         [f"warm, slowest of {warm}", ms(max(walls)), ms(max(cpus)), ""],
     ]
+    walls, cpus = [], []
+    for n in range(changes):
+        change_elsewhere(store_path, n)
+        w, c, r = timed(lambda: client.get(path))
+        assert r.status_code == 200
+        assert "Updating:" not in r.text
+        walls.append(w)
+        cpus.append(c)
+    rows.append(
+        [
+            f"first request after a change elsewhere, read in by it (median, slowest of {changes})",
+            " / ".join(median_max(walls)),
+            " / ".join(median_max(cpus)),
+            f"{len(r.content) // 1024} KB",
+        ]
+    )
+    store.close()
+    store = Store(f"sqlite:///{store_path}")
+    client = client_for(store, warm=True)
+    with client:
+        sign_in(client, user)
+        desk = client.app.state.desk  # type: ignore[attr-defined]
+        while not read_in(desk):
+            time.sleep(0.05)
+        client.get(path)
+        walls, cpus, behind_walls, behind_cpus, updating = [], [], [], [], 0
+        for n in range(changes):
+            time.sleep(2)  # the watcher idle
+            change_elsewhere(store_path, 100 + n)
+            started_wall, started_cpu = time.perf_counter(), time.process_time()
+            w, c, r = timed(lambda: client.get(path))
+            assert r.status_code == 200
+            updating += "Updating:" in r.text
+            walls.append(w)
+            cpus.append(c)
+            while not read_in(desk):
+                time.sleep(0.01)
+            behind_walls.append(time.perf_counter() - started_wall)
+            behind_cpus.append(time.process_time() - started_cpu)
+    rows.append(
+        [
+            f"first request after a change elsewhere, watcher on ({updating} of {changes} "
+            "marked updating)",
+            " / ".join(median_max(walls)),
+            " / ".join(median_max(cpus)),
+            "",
+        ]
+    )
+    rows.append(
+        [
+            "the change read in and today's rows worked out, from the change (watcher)",
+            " / ".join(median_max(behind_walls)),
+            " / ".join(median_max(behind_cpus)),
+            "",
+        ]
+    )
+    store.close()
+    return rows
 
 
 def board(workdir: Path, managers: int) -> None:

@@ -672,6 +672,7 @@ def _periods_of(prop: Any) -> list[tuple[datetime, datetime]]:
     from icalendar import vPeriod
 
     for text in raw.split(","):
+        # icalendar leaves vPeriod.from_ical unannotated; the result is checked below.
         begin, finish = vPeriod.from_ical(text.strip())  # type: ignore[no-untyped-call]
         if isinstance(finish, timedelta):
             finish = begin + finish

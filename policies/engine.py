@@ -389,7 +389,7 @@ def last_contact(
 
 def _interval_anchor(rule: IntervalRule, child: ChildFacts) -> date | None:
     for event in (rule.anchor, "plan-start", "placement-start", "referral"):
-        anchor = _event_on(child, event)  # type: ignore[arg-type]
+        anchor = _event_on(child, event)
         if anchor is not None:
             return anchor
     return None

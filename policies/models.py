@@ -99,12 +99,17 @@ class Period(PolicyModel):
         """
         amount, _, rest = text.strip().partition(" ")
         unit = " ".join(rest.lower().split()).removesuffix("s").replace(" ", "_")
-        units = {"working_day": "working_days", "day": "days", "week": "weeks", "month": "months"}
+        units: dict[str, Unit] = {
+            "working_day": "working_days",
+            "day": "days",
+            "week": "weeks",
+            "month": "months",
+        }
         if not amount.isdigit() or int(amount) < 1 or unit not in units:
             raise ValueError(
                 f"expected a period like '10 working days', '3 weeks' or '1 month', got {text!r}"
             )
-        return cls(amount=int(amount), unit=units[unit])  # type: ignore[arg-type]
+        return cls(amount=int(amount), unit=units[unit])
 
     def describe(self) -> str:
         """Human wording, e.g. '10 working days'."""

@@ -22,9 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from policies.engine import ChildFacts, Contact
-from policies.models import (
+from policies import (
     Category,
+    ChildFacts,
+    Contact,
     Event,
     Flag,
     Period,
@@ -477,7 +478,8 @@ class Scenario(DomainModel):
         for household in self.households:
             if household.team_id and household.team_id not in teams:
                 raise ValueError(f"household {household.id}: unknown team {household.team_id!r}")
-        for item in (*self.absences, *self.busy):
+        worker_items: tuple[Absence | BusyTime, ...] = (*self.absences, *self.busy)
+        for item in worker_items:
             if item.worker_id not in workers:
                 raise ValueError(f"absence or busy time: unknown worker {item.worker_id!r}")
         for record in self.records:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
+from policies import Role
 from scheduler.domain import (
     Child,
     ChildId,
@@ -20,6 +21,7 @@ from scheduler.domain import (
     VisitRecord,
     VisitStatus,
 )
+from scheduler.index import index_of
 
 FINAL_STATES: frozenset[VisitStatus] = frozenset({"completed", "failed", "not-seen"})
 """States a recorded outcome gives a visit."""
@@ -98,7 +100,7 @@ def checklist_for(visit: Visit, child: Child) -> set[str]:
 def records_as_planned(
     visit: Visit,
     children: Mapping[ChildId, Child],
-    roles: Mapping[str, str],
+    roles: Mapping[str, Role],
     record_id: str = "{visit}-{child}-{day:%Y%m%d}",
 ) -> tuple[VisitRecord, ...]:
     """The records of a visit made as planned: every child seen at home, its checklist done."""
@@ -121,7 +123,7 @@ def records_as_planned(
                 bedroom_seen="bedroom" in items,
                 seen_awake="seen-awake" in items,
                 visit_id=visit.id,
-                worker_role=roles.get(visit.worker_id),  # type: ignore[arg-type]
+                worker_role=roles.get(visit.worker_id),
             )
         )
     return tuple(out)
@@ -135,8 +137,9 @@ def assume_made(scenario: Scenario, visits: Sequence[Visit]) -> Scenario:
     """
     if not visits:
         return scenario
-    children = {c.id: c for c in scenario.children}
-    roles = {w.id: w.role for w in scenario.workers}
+    index = index_of(scenario)
+    children = index.children
+    roles = {w.id: w.role for w in index.workers.values()}
     extra = [
         record
         for visit in visits

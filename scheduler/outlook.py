@@ -178,7 +178,7 @@ def outlook(
                     seen_alone=True,
                     bedroom_seen=True,
                     seen_awake=True,
-                    role=role_of.get(child.id),  # type: ignore[arg-type]
+                    role=role_of.get(child.id),
                     start=time(15, 30),
                 )
             )

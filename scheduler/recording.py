@@ -324,7 +324,7 @@ def read_outcomes_csv(path: Path, plan: Plan, today: date) -> tuple[VisitRecord,
                 )
             )
             continue
-        records.extend(visit_records(visit, outcome, None, children=seen, on=on, **flags))  # type: ignore[arg-type]
+        records.extend(visit_records(visit, outcome, None, children=seen, on=on, **flags))
     if problems:
         raise InputError(problems)
     return tuple(records)

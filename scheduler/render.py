@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from policies import Pack
-from policies.models import (
+from policies import (
     BothHomesRule,
     ChecklistRule,
     EscalationRule,
     FirstVisitRule,
     IntervalRule,
     MonthlyCountRule,
+    Pack,
     RetryRule,
     Rule,
     SchoolHoursRule,
@@ -26,7 +26,7 @@ from policies.models import (
     WhoRule,
 )
 from scheduler.check import CheckReport
-from scheduler.domain import Absence, Plan, Scenario
+from scheduler.domain import Absence, Plan, Scenario, Visit
 from scheduler.replan import ReplanReport
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def render_due(rows: Sequence[DueRow], as_of: date) -> Table:
         table.add_column(column, overflow="fold")
     for row in rows:
         first = row.requirements[0] if row.requirements else None
-        state = row.state
+        state: str = row.state
         if row.state == "overdue":
             state = f"overdue {row.overdue_days} d"
         elif row.awaiting_visit and row.awaiting_on:
@@ -292,7 +292,7 @@ def render_plan(plan: Plan, scenario: Scenario) -> list[Table]:
     workers = {w.id: w for w in scenario.workers}
     homes = {h.id: h for h in scenario.households}
     cases = {c.id: c.case_ref for c in scenario.children}
-    by_worker: dict[str, list] = defaultdict(list)
+    by_worker: dict[str, list[Visit]] = defaultdict(list)
     for visit in plan.visits:
         by_worker[visit.worker_id].append(visit)
         if visit.second_worker_id:
@@ -322,8 +322,17 @@ def render_plan(plan: Plan, scenario: Scenario) -> list[Table]:
     return tables
 
 
-def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | None = None) -> Table:
-    """The breaches the plan could not avoid, with reasons and rule titles."""
+def render_breaches(
+    plan: Plan,
+    scenario: Scenario,
+    titles: dict[str, str] | None = None,
+    limit: int | None = None,
+) -> Table:
+    """The breaches the plan could not avoid, with reasons and rule titles.
+
+    Statutory breaches come first, soonest due first; with `limit`, only that many rows are
+    shown and the caption says how many more there are and how to see them.
+    """
     titles = titles or {}
     cases = {c.id: c.case_ref for c in scenario.children}
     statutory = [b for b in plan.breaches if b.severity == "statutory"]
@@ -334,7 +343,17 @@ def render_breaches(plan: Plan, scenario: Scenario, titles: dict[str, str] | Non
     table = Table(title=title)
     for column in ("case", "rule", "due", "late", "reason"):
         table.add_column(column, overflow="fold")
-    for breach in (*statutory, *practice):
+    ordered = [
+        *sorted(statutory, key=lambda b: (b.due, b.child_id, b.rule_id)),
+        *sorted(practice, key=lambda b: (b.due, b.child_id, b.rule_id)),
+    ]
+    if limit is not None and len(ordered) > limit:
+        table.caption = (
+            f"... and {len(ordered) - limit} more: `visitplan plan show --breaches` lists every "
+            "one (or add --all)"
+        )
+        ordered = ordered[:limit]
+    for breach in ordered:
         late = "not met" if breach.days_late is None else f"{breach.days_late} d"
         rule = titles.get(breach.rule_id, breach.rule_id)
         if breach.severity == "practice":
@@ -362,7 +381,7 @@ def plan_statistics(plan: Plan, scenario: Scenario) -> dict[str, float | int | s
         if any(children[c].allocated_worker == v.worker_id for c in v.child_ids if c in children)
     )
     travel = 0
-    days: dict[tuple[str, date], list] = defaultdict(list)
+    days: dict[tuple[str, date], list[Visit]] = defaultdict(list)
     for visit in plan.visits:
         for worker_id in filter(None, (visit.worker_id, visit.second_worker_id)):
             days[(worker_id, visit.day)].append(visit)

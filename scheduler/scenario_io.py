@@ -13,9 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from policies import load_pack
-from policies.errors import PackNotFoundError
-from policies.loader import pack_ids
+from policies import PackNotFoundError, load_pack, pack_ids
 from scheduler.domain import (
     SCHEMA_VERSION,
     Absence,
@@ -222,7 +220,11 @@ def reference_problems(
                 add("children", i, "household_ids", "a known household id", home)
         if child.allocated_worker and child.allocated_worker not in worker_ids:
             add("children", i, "allocated_worker", "a known worker id", child.allocated_worker)
-    for collection, items in (("absences", absences), ("busy", busy)):
+    worker_rows: tuple[tuple[str, Sequence[Absence | BusyTime]], ...] = (
+        ("absences", absences),
+        ("busy", busy),
+    )
+    for collection, items in worker_rows:
         for i, item in enumerate(items):
             if item.worker_id not in worker_ids:
                 add(collection, i, "worker_id", "a known worker id", item.worker_id)
@@ -303,13 +305,23 @@ def _reference_problems_raw(raw: dict[str, Any], file: str) -> list[InputProblem
     parsed: dict[str, tuple[Any, ...]] = {}
     for collection in COLLECTIONS:
         adapter: TypeAdapter[tuple[Any, ...]] = TypeAdapter(
+            # The item type is chosen at run time, which a static type cannot name.
             tuple[_ITEM_TYPES[collection], ...]  # type: ignore[valid-type]
         )
         try:
             parsed[collection] = adapter.validate_python(raw.get(collection, ()))
         except ValidationError:
             return []
-    return reference_problems(*(parsed[c] for c in COLLECTIONS), locate=_json_locate(file))
+    return reference_problems(
+        parsed["teams"],
+        parsed["workers"],
+        parsed["households"],
+        parsed["children"],
+        parsed["absences"],
+        parsed["busy"],
+        parsed["records"],
+        locate=_json_locate(file),
+    )
 
 
 def _authority_id(raw: Mapping[str, Any]) -> str | None:

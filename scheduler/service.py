@@ -9,12 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
-from policies.models import Category, Event, Flag, PlacementType, PolicyModel, Severity
+from policies import (
+    Category,
+    ChildFacts,
+    Contact,
+    Due,
+    Event,
+    Flag,
+    Pack,
+    PlacementType,
+    PolicyModel,
+    Severity,
+    due_dates,
+    load_pack,
+    pack_ids,
+)
 from scheduler.caseload import add_child, child_history, close_child, edit_child
 from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario
 from scheduler.due import calendar_for
@@ -62,9 +75,9 @@ __all__ = [
 if TYPE_CHECKING:
     from scheduler.check import CheckReport
     from scheduler.domain import ChildDue
-    from scheduler.extracts.importing import ImportReport
+    from scheduler.extracts.importing import ImportReport, Kind
     from scheduler.replan import ReplanReport
-    from solver.params import SolveParams
+    from solver import SolveParams
 
 
 class DueDateRequirement(PolicyModel):
@@ -338,9 +351,11 @@ def import_csv_dir(
 
 
 def import_extract(
-    store: Store, kind: str, path: Path, authority: str, as_of: date, **options: object
+    store: Store, kind: Kind, path: Path, authority: str, as_of: date, **options: Any
 ) -> ImportReport:
     """Import an Annex A workbook or an SSD extract, all or nothing (scheduler.extracts).
+
+    `options` are `scheduler.extracts.importing.import_extract`'s keywords, checked there.
 
     Raises:
         InputError: every problem in the extract; nothing is written.
@@ -348,7 +363,7 @@ def import_extract(
     """
     from scheduler.extracts.importing import import_extract as run
 
-    return run(store, kind, path, authority, as_of, **options)  # type: ignore[arg-type]
+    return run(store, kind, path, authority, as_of, **options)
 
 
 def counts(scenario: object) -> dict[str, int]:
@@ -571,7 +586,7 @@ def replan_caseload(
 def solve_params(time_limit_s: float, seed: int) -> SolveParams:
     """Solver settings for the CLI's and the desk's runs: one CP-SAT worker per team,
     deterministic time limits, so the same input and seed give the same plan anywhere."""
-    from solver.params import SolveParams
+    from solver import SolveParams
 
     return SolveParams(time_limit_s=time_limit_s, seed=seed, num_workers=1, deterministic=True)
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +33,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_readme_demo_command_runs(tmp_path: Path) -> None:
     """The demo part of the README's first command runs in a fresh folder and exits 0."""
     demo, _ = readme_commands()

@@ -14,10 +14,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from policies.models import PLACEMENT_TYPES, Category
+from policies import Category
 from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import Problems, Where, code_of, parse_date, parse_flag, text
-from scheduler.extracts.codes import CARE_ORDER, EXPECTED, placement_type, reading_of
+from scheduler.extracts.codes import (
+    CARE_ORDER,
+    EXPECTED,
+    known_placement_type,
+    placement_type,
+    reading_of,
+)
 from scheduler.extracts.drafts import ChildDraft, HomeDraft, RecordDraft, TeamDraft, WorkerDraft
 from scheduler.extracts.tables import read_addresses
 
@@ -199,12 +205,13 @@ def _draft(
         legal = code_of(row["Child's Legal Status"])
         code = code_of(row["Placement Type"])
         found = placement_type(code, legal)
-        if found not in PLACEMENT_TYPES:
-            problems.unknown_code(where, "Placement Type", EXPECTED, str(found), child)
+        kind = known_placement_type(found)
+        if kind is None:
+            problems.unknown_code(where, "Placement Type", EXPECTED, found, child)
             return None
         if (reading := reading_of(code)) is not None:
             problems.readings[reading] += 1
-        draft.placement_type = found  # type: ignore[assignment]
+        draft.placement_type = kind
         placement = _date(row["Start Date of Most Recent Placement"])
         order = _date(row["Start date of current legal status"]) if legal == CARE_ORDER else None
         draft.events = ChildEvents(placement_start=placement, care_order=order)

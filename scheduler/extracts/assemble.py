@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from policies import Pack, due_dates, load_pack
 from scheduler.domain import Authority, Child, Household, Scenario, Team, VisitRecord, Worker
@@ -213,7 +213,7 @@ class _Builder:
             home, grid = self.places[home_id]
             lat, lon = grid_to_latlon(grid.easting, grid.northing)
             address = ", ".join(part for part in (home.house, home.street) if part) or None
-            fields = {
+            fields: dict[str, Any] = {
                 "id": home_id,
                 "area": outward(home.postcode) or "unknown area",
                 "address": address,
@@ -226,7 +226,7 @@ class _Builder:
                 "team_id": team_of[home_id],
             }
             old = stored.get(home_id)
-            out.append(old.model_copy(update=fields) if old else Household(**fields))  # type: ignore[arg-type]
+            out.append(old.model_copy(update=fields) if old else Household(**fields))
         return tuple(out)
 
     def workers(
@@ -248,23 +248,23 @@ class _Builder:
         new: list[Worker] = []
         unknown_roles = 0
         for key in sorted(drafts_by_id):
-            draft = drafts_by_id[key]
-            match = by_id.get(draft.id) or by_name.get(draft.name.casefold())
+            named = drafts_by_id[key]
+            match = by_id.get(named.id) or by_name.get(named.name.casefold())
             if match is None:
                 team = first_team[key]
                 easting, northing = middles.get(team) or middles[""]
                 lat, lon = grid_to_latlon(easting, northing)
                 match = Worker(
-                    id=draft.id,
-                    name=draft.name,
-                    role=draft.role or "social-worker",
+                    id=named.id,
+                    name=named.name,
+                    role=named.role or "social-worker",
                     team_id=team,
                     base_lat=lat,
                     base_lon=lon,
                     base_easting=easting,
                     base_northing=northing,
                 )
-                unknown_roles += draft.role is None
+                unknown_roles += named.role is None
                 new.append(match)
                 by_id[match.id] = match
             self.worker_ids[key] = match.id
@@ -272,7 +272,8 @@ class _Builder:
             self.warnings.append(
                 f"{len(new)} worker(s) are new and were created with Monday-Friday 09:00-17:00 "
                 "and a base at the middle of their team's homes: set each one's days, hours and "
-                "base office"
+                "base office with `visitplan workers edit` (school-age children are seen after "
+                "school, so a day ending at 17:00 leaves time for about one such visit)"
                 + (
                     f"; {unknown_roles} of them have no role in the extract and were taken as "
                     "registered social workers: correct any who are not."

@@ -6,7 +6,7 @@ listed here is an input problem (or skipped with --skip-unknown-codes); nothing 
 
 from __future__ import annotations
 
-from policies.models import PlacementType
+from policies import PLACEMENT_TYPES, PlacementType
 
 PLACEMENT_CODES: dict[str, PlacementType] = {
     "U1": "long-term-foster",
@@ -74,6 +74,14 @@ def placement_type(code: str, legal: str) -> PlacementType | str:
     if code in TEMPORARY:
         return f"{code}, a temporary move with no earlier placement to return to"
     return repr(code) if code else "nothing"
+
+
+_BY_NAME: dict[str, PlacementType] = {kind: kind for kind in PLACEMENT_TYPES}
+
+
+def known_placement_type(found: str) -> PlacementType | None:
+    """`found` (from `placement_type`) as a placement type, or None when it says why not."""
+    return _BY_NAME.get(found)
 
 
 def reading_of(code: str) -> str | None:

@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from policies.models import PLACEMENT_TYPES, Category, Role
+from policies import Category, Role
 from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import CellError, Problems, Where, parse_date, parse_flag
-from scheduler.extracts.codes import CARE_ORDER, EXPECTED, TEMPORARY, placement_type, reading_of
+from scheduler.extracts.codes import (
+    CARE_ORDER,
+    EXPECTED,
+    TEMPORARY,
+    known_placement_type,
+    placement_type,
+    reading_of,
+)
 from scheduler.extracts.drafts import ChildDraft, HomeDraft, RecordDraft, TeamDraft, WorkerDraft
 from scheduler.extracts.tables import Row, read_addresses, read_table, rows_open_on, stream_table
 
@@ -183,7 +190,7 @@ def _in_care(ex: _Extract, drafts: dict[str, ChildDraft]) -> None:
     )
     legal_rows = ex.table("ssd_legal_status", "lega_person_id", "lega_legal_status")
     current: dict[str, tuple[date, Row]] = {}
-    earlier = _placements_by_person(placements)
+    spells = _placements_by_person(placements)
     for row, start, _ in rows_open_on(
         placements,
         "clap_cla_placement_start_date",
@@ -228,15 +235,16 @@ def _in_care(ex: _Extract, drafts: dict[str, ChildDraft]) -> None:
             continue
         started, placement = current[person]
         code = placement.get("clap_cla_placement_type").upper()
-        if code in TEMPORARY and (came_from := _came_from(earlier.get(person, []), started)):
+        if code in TEMPORARY and (came_from := _came_from(spells.get(person, []), started)):
             ex.problems.readings[reading_of(code) or code] += 1
             started, placement = came_from
             code = placement.get("clap_cla_placement_type").upper()
         order_day, status = legal.get(person, (date.min, ""))
         found = placement_type(code, status)
-        if found not in PLACEMENT_TYPES:
+        kind = known_placement_type(found)
+        if kind is None:
             ex.problems.unknown_code(
-                placement.where, "clap_cla_placement_type", EXPECTED, str(found), person
+                placement.where, "clap_cla_placement_type", EXPECTED, found, person
             )
             drafts.pop(person, None)
             continue
@@ -244,7 +252,7 @@ def _in_care(ex: _Extract, drafts: dict[str, ChildDraft]) -> None:
             ex.problems.readings[reading] += 1
         earlier = drafts.get(person)
         draft = _draft(ex, ex.people[person], person, "child-in-care")
-        draft.placement_type = found  # type: ignore[assignment]
+        draft.placement_type = kind
         draft.events = ChildEvents(
             placement_start=started if started != date.min else None,
             care_order=order_day if status == CARE_ORDER and order_day != date.min else None,

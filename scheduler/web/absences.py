@@ -32,8 +32,11 @@ from scheduler.web.context import (
     with_form,
 )
 from scheduler.web.jobs import Job, new_job_id
+from scheduler.web.refusals import Field, field_messages
 from scheduler.web.snapshot import Snapshot, case_refs
 
+FIELDS = {"from": Field("from", "First day away"), "to": Field("to", "Last day away")}
+"""The absence form's dates by the names its checks give them."""
 REASONS = ("sickness", "leave", "training", "court", "other")
 KIND_LABEL = {
     "reassigned": "Reassigned",
@@ -99,7 +102,7 @@ def add_absence(request: Request, form: FormData) -> Response:
         first = _form_date(form.get("from"), "from")
         last = _form_date(form.get("to") or form.get("from"), "to")
     except InputError as exc:
-        return absences_page(request, str(exc.problems[0]).replace("form: ", ""), 400)
+        return absences_page(request, " ".join(field_messages(exc, FIELDS).values()), 400)
     if last < first:
         return absences_page(request, "The last day away is before the first.", 400)
     reason = str(form.get("reason", "leave"))

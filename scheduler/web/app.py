@@ -28,8 +28,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.errors import VisitplanError
 from scheduler.store import Store
-from scheduler.web import absences, auth, board, changes, compliance, me, outcomes, pictures
+from scheduler.web import (
+    absences,
+    auth,
+    board,
+    changes,
+    children,
+    compliance,
+    me,
+    outcomes,
+    pictures,
+)
 from scheduler.web.auth import SignInLimiter
+from scheduler.web.board import dmy
 from scheduler.web.context import (
     TEMPLATES,
     Desk,
@@ -159,7 +170,7 @@ def teams_page(request: Request) -> Response:
     user = signed_in(request)
     if user.role == "worker":
         raise ForbiddenError
-    snapshot = request.app.state.desk.snapshot()
+    snapshot = request.app.state.desk.snapshot(request)
     teams = [(t, n) for t, n in snapshot.team_names.items() if user.sees_team(t)]
     return render(request, "teams.html", teams=teams)
 
@@ -197,6 +208,7 @@ def _templates() -> Jinja2Templates:
     env.filters["day"] = lambda d: f"{d:%a} {d.day} {d:%b}" if d else ""
     env.filters["longday"] = lambda d: f"{d:%A} {d.day} {d:%B %Y}" if d else ""
     env.filters["hm"] = _hm
+    env.filters["dmy"] = dmy
     env.filters["hours"] = lambda minutes: f"{minutes / 60:.1f}"
     env.globals["today_iso"] = lambda d: d.isoformat()
     return templates
@@ -219,8 +231,10 @@ def create_app(
     """The desk (and, when given, the feed server under /feeds/) on one store.
 
     `now` is the clock (aware); `secret_key` signs sessions and CSRF tokens; cookies are
-    `Secure` when `base_url` is https. With `warm`, the store is read ahead at start-up
-    and after each change made through the desk.
+    `Secure` when `base_url` is https. With `warm`, a background watcher keeps the store's
+    snapshot and today's due dates current (at start-up, after each change made through the
+    desk, and within a second of a change made elsewhere); pages that only read are served
+    the previous snapshot, marked as updating, while a change is read in.
     """
     secure = base_url.startswith("https://")
     routes: list[BaseRoute] = [
@@ -233,6 +247,7 @@ def create_app(
         *absences.routes,
         *outcomes.routes,
         *changes.routes,
+        *children.routes,
         *me.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
@@ -253,8 +268,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        desk.warm_up()
+        desk.start_watching()
         yield
+        desk.stop_watching()
         desk.jobs.shutdown()
 
     app = Starlette(

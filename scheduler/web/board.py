@@ -6,6 +6,7 @@ board itself shows case references, never names.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -101,13 +102,24 @@ def default_start(snapshot: Snapshot, today: date) -> date:
 
 
 def parse_day(value: str | None) -> date | None:
-    """An ISO date between 1900 and 2100 from a query string or form, or None when absent,
-    malformed or out of range."""
+    """A date between 1900 and 2100 from a query string or form, or None when absent,
+    malformed or out of range: day first as typed in Britain (1/12/2026, 01/12/2026, also
+    with dashes or dots), or ISO (2026-12-01, as links carry it)."""
+    text = (value or "").strip()
+    british = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
     try:
-        day = date.fromisoformat(value) if value else None
+        if british:
+            day: date | None = date(int(british[3]), int(british[2]), int(british[1]))
+        else:
+            day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
     return day if day is not None and EARLIEST <= day <= LATEST else None
+
+
+def dmy(day: date | None) -> str:
+    """A date as a British form shows it: 01/12/2026."""
+    return f"{day:%d/%m/%Y}" if day else ""
 
 
 def main_category(snapshot: Snapshot, visit: Visit) -> str:
@@ -222,6 +234,7 @@ class ChildLine:
     category: str
     name: str | None
     history: list[tuple[date, str, str, str]]
+    child_id: str = ""
 
 
 def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, object]:
@@ -251,6 +264,7 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, ob
                 CATEGORY_LABEL.get(child.category, child.category),
                 child.name if privacy.show_names else None,
                 list(reversed(history)),
+                child_id,
             )
         )
     reasons = [

@@ -2,7 +2,8 @@
 
 Rule: `service.move_visit` judges and saves; the verdict is worked out again on Save (never
 trusted from the form), and a move that breaks a hard rule is refused with the checker's
-reason, nothing written. A moved visit is pinned (re-plans keep it); pins can be undone.
+reason, nothing written. A moved visit is marked pinned; pins can be undone. Re-plans do not
+yet honour pins (the words on the pages say so).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.accounts import User
 from scheduler.domain import Visit
+from scheduler.errors import InputError
 from scheduler.moves import MoveVerdict
 from scheduler.web.board import monday_of, parse_day
 from scheduler.web.context import (
@@ -28,9 +30,12 @@ from scheduler.web.context import (
     visit_access,
     with_form,
 )
+from scheduler.web.refusals import FORM, Field, field_messages
 from scheduler.web.snapshot import Snapshot, case_refs
 
 GRAIN_MIN = 15
+FIELDS = {"--to": Field("day", "Day"), "--worker": Field("worker", "Worker")}
+"""`service.move_visit`'s options as the move form's fields."""
 
 
 def _movable(request: Request) -> tuple[User, Snapshot, Visit, str]:
@@ -55,8 +60,10 @@ def move_page(
     problem: str | None = None,
     status: int = 200,
     chosen: tuple[date, time, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
-    """`/visits/{visit}/move`: choose a day, time and worker; see the verdict; save."""
+    """`/visits/{visit}/move`: choose a day, time and worker; see the verdict; save.
+    `errors` are messages by form field (`refusals.field_messages`)."""
     user, snapshot, visit, team_id = _movable(request)
     tz = ZoneInfo(snapshot.scenario.authority.timezone)
     local = visit.start.astimezone(tz)
@@ -77,7 +84,8 @@ def move_page(
         verdict=verdict,
         hard=[snapshot.readable(v.message) for v in verdict.problems] if verdict else [],
         warnings=[snapshot.readable(v.message) for v in verdict.warnings] if verdict else [],
-        problem=problem,
+        problem=problem or (errors or {}).get(FORM),
+        errors=errors or {},
         tz=str(tz),
         week=monday_of(visit.day),
     )
@@ -107,17 +115,21 @@ def move(request: Request, form: FormData) -> Response:
     if worker_id not in dict(_workers(snapshot, user, team_id)):
         return move_page(request, problem="Choose one of the team's workers.", status=400)
     desk = desk_of(request)
-    verdict = service.move_visit(
-        desk.store,
-        visit.id,
-        day=day,
-        at=at,
-        worker=worker_id,
-        today=desk.today(snapshot),
-        save=form.get("action") == "save",
-        by=user.name,
-        now=desk.now(),
-    )
+    try:
+        verdict = service.move_visit(
+            desk.store,
+            visit.id,
+            day=day,
+            at=at,
+            worker=worker_id,
+            today=desk.today(snapshot),
+            save=form.get("action") == "save",
+            by=user.name,
+            now=desk.now(),
+        )
+    except InputError as exc:
+        errors = field_messages(exc, FIELDS)
+        return move_page(request, status=400, chosen=chosen, errors=errors)
     if not verdict.saved:
         return move_page(
             request,

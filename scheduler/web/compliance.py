@@ -101,7 +101,7 @@ def all_due_page(request: Request) -> Response:
     user = signed_in(request)
     if user.role != "admin":
         raise ForbiddenError
-    return _page(request, desk_of(request).snapshot(), None)
+    return _page(request, desk_of(request).snapshot(request), None)
 
 
 routes = [

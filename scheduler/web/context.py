@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("visitplan.desk")
 TEMPLATES = Path(__file__).parent / "templates"
 SESSION_USER = "user"
+WATCH_SECONDS = 1.0
+"""How often the desk looks at the store's revision for changes made elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -90,29 +92,65 @@ class Desk:
     templates: Jinja2Templates
     attribution: str | None = None
     warm: bool = False
-    """Read the store ahead of the next page: at start-up and after each change."""
-    _warming: threading.Lock = field(default_factory=threading.Lock)
+    """Keep the snapshot current in the background: at start-up, after each change made
+    through the desk, and within `WATCH_SECONDS` of a change made anywhere else."""
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _watcher: threading.Thread | None = None
 
-    def snapshot(self) -> Snapshot:
-        """The caseload and plan as the store holds them now."""
+    def snapshot(self, request: Request | None = None) -> Snapshot:
+        """The caseload and plan as the store holds them now.
+
+        While a change made elsewhere (the command line, an import, another manager) is
+        being read in the background, a page that only reads (`request` a GET) gets the
+        previous snapshot at once and says it is updating (`request.state.updating`);
+        everything that changes something waits for the current one.
+        """
+        if request is not None and self.warm and request.method in ("GET", "HEAD"):
+            latest = self.cache.latest
+            if latest is not None and self.cache.behind():
+                self.warm_up()
+                request.state.updating = True
+                return latest
         return self.cache.get()
 
-    def warm_up(self) -> None:
-        """In the background, read the store and work out today's due dates, so the next page
-        (the authority-wide list above all) does not wait for them. One at a time."""
-        if not self.warm or not self._warming.acquire(blocking=False):
-            return
+    def refresh(self) -> Snapshot:
+        """Read the store if it changed and work out today's due dates (the authority-wide
+        list above all), so the next page does not wait for them."""
+        snapshot = self.cache.read()
+        snapshot.due(self.today(snapshot))
+        return snapshot
 
-        def run() -> None:
+    def warm_up(self) -> None:
+        """Ask the background watcher to look at the store now (when the desk is warm)."""
+        if self.warm:
+            self._wake.set()
+
+    def start_watching(self) -> None:
+        """Start the background watcher (at start-up, when the desk is warm)."""
+        if not self.warm or self._watcher is not None:
+            return
+        self._stop.clear()
+        self._watcher = threading.Thread(target=self._watch, name="desk-watcher", daemon=True)
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        """Stop the background watcher and wait for it."""
+        self._stop.set()
+        self._wake.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
+            self._watcher = None
+
+    def _watch(self) -> None:
+        """Every `WATCH_SECONDS` (or when woken), read a changed store ahead of the pages."""
+        while not self._stop.is_set():
             try:
-                snapshot = self.snapshot()
-                snapshot.due(self.today(snapshot))
+                self.refresh()
             except Exception:
                 log.exception("reading the store ahead failed")
-            finally:
-                self._warming.release()
-
-        threading.Thread(target=run, name="warm-up", daemon=True).start()
+            self._wake.wait(WATCH_SECONDS)
+            self._wake.clear()
 
     def today(self, snapshot: Snapshot) -> date:
         """Today in the authority's time zone."""
@@ -152,7 +190,7 @@ def team_access(request: Request, team_id: str) -> tuple[User, Snapshot]:
     user = signed_in(request)
     if user.role == "worker":
         raise ForbiddenError
-    snapshot = desk_of(request).snapshot()
+    snapshot = desk_of(request).snapshot(request)
     if team_id not in snapshot.team_names:
         # A manager learns nothing about teams that are not theirs.
         raise PageNotFoundError if user.role == "admin" else ForbiddenError
@@ -170,7 +208,7 @@ def visit_access(request: Request, visit_id: str) -> tuple[User, Snapshot, Visit
         SignInRequiredError, ForbiddenError, PageNotFoundError.
     """
     user = signed_in(request)
-    snapshot = desk_of(request).snapshot()
+    snapshot = desk_of(request).snapshot(request)
     visit = snapshot.visits.get(visit_id)
     if visit is None:
         raise PageNotFoundError if user.role == "admin" else ForbiddenError
@@ -206,6 +244,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     context["csrftoken"] = token() if callable(token) else ""
     context["attribution"] = desk.attribution
     context["partial"] = is_partial(request)
+    context["updating"] = getattr(request.state, "updating", False)
     response: Response = desk.templates.TemplateResponse(
         request, template, context, status_code=status_code
     )
@@ -242,13 +281,17 @@ def audit(by: str, action: str, subject: str) -> None:
 def with_form(
     handler: Callable[[Request, FormData], Response],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """An endpoint that reads the posted form, then runs `handler` off the event loop (and
-    reads the changed store ahead of the next page)."""
+    """An endpoint that reads the posted form, then runs `handler` off the event loop (and,
+    when the desk is warm, reads the changed store before answering, so the next page shows
+    the change at once)."""
 
     async def endpoint(request: Request) -> Response:
         form = await request.form()
+        desk = desk_of(request)
         response: Response = await run_in_threadpool(handler, request, form)
-        desk_of(request).warm_up()
+        if desk.warm:
+            # The page after a change shows it: read the store now, not in the background.
+            await run_in_threadpool(desk.refresh)
         return response
 
     endpoint.__doc__ = handler.__doc__

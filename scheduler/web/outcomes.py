@@ -1,7 +1,9 @@
 """Outcomes: a day's visits for a team (or one worker) with what happened at each.
 
-Rule: an outcome is recorded from the visit's day onwards, once (amendments come with issue
-9); a failed or not-seen visit shows the child's retry deadline and any escalation at once.
+Rule: an outcome is recorded from the visit's day onwards, once, and corrected after that
+(`record_outcome(..., amend=True)`: the earlier version stays in the history); the service
+decides what may be recorded and its refusals are shown in the form's words; a failed or
+not-seen visit shows the child's retry deadline and any escalation at once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.routing import Route
 
 from scheduler import service
 from scheduler.domain import Visit
+from scheduler.errors import InputError
 from scheduler.web.board import CATEGORY_LABEL, main_category, parse_day
 from scheduler.web.context import (
     PageNotFoundError,
@@ -26,8 +29,17 @@ from scheduler.web.context import (
     team_access,
     with_form,
 )
+from scheduler.web.refusals import Field, field_messages
 from scheduler.web.snapshot import Snapshot, case_refs
 
+FIELDS = {
+    "--on": Field("outcome", "Date"),
+    "--amend": Field("outcome", "Correction"),
+    "id": Field("outcome", "Outcome"),
+    "--day": Field("day", "Day"),
+    "--worker": Field("worker", "Worker"),
+}
+"""The recording service's options as the outcome forms' fields."""
 OUTCOMES = {"completed": "Completed", "failed": "Failed (no one in)", "not-seen": "Child not seen"}
 
 
@@ -68,6 +80,7 @@ def outcomes_page(
             "cases": case_refs(snapshot, v.child_ids),
             "category": CATEGORY_LABEL[main_category(snapshot, v)],
             "worker": snapshot.workers[v.worker_id].name if v.worker_id in snapshot.workers else "",
+            "recorded": next(iter(snapshot.records_by_visit.get(v.id, ())), None),
         }
         for v in visits
     ]
@@ -116,20 +129,22 @@ def record_one(request: Request, form: FormData) -> Response:
     if outcome not in OUTCOMES:
         message = "Choose what happened at the visit."
         return outcomes_page(request, message=message, status=400, on=visit.day)
-    refused = _refusal(snapshot, visit, today)
-    if refused:
-        return outcomes_page(request, message=refused, status=400, on=visit.day)
     desk = desk_of(request)
-    service.record_outcome(
-        desk.store,
-        visit.id,
-        outcome,  # type: ignore[arg-type]
-        seen_alone=form.get("seen_alone") == "on",
-        bedroom_seen=form.get("bedroom_seen") == "on",
-        today=today,
-        by=user.name,
-        now=desk.now(),
-    )
+    try:
+        service.record_outcome(
+            desk.store,
+            visit.id,
+            outcome,  # type: ignore[arg-type]
+            seen_alone=form.get("seen_alone") == "on",
+            bedroom_seen=form.get("bedroom_seen") == "on",
+            amend=form.get("amend") == "yes",
+            today=today,
+            by=user.name,
+            now=desk.now(),
+        )
+    except InputError as exc:
+        message = " ".join(field_messages(exc, FIELDS).values())
+        return outcomes_page(request, message=message, status=400, on=visit.day)
     if outcome == "completed":
         return RedirectResponse(f"/teams/{team_id}/outcomes?day={visit.day.isoformat()}", 303)
     fresh = desk_of(request).snapshot()
@@ -150,14 +165,6 @@ def recordable(snapshot: Snapshot, visit: Visit, today: date) -> bool:
     return visit.day <= today and not snapshot.records_by_visit.get(visit.id)
 
 
-def _refusal(snapshot: Snapshot, visit: Visit, today: date) -> str | None:
-    if visit.day > today:
-        return "An outcome can be recorded from the day of the visit onwards."
-    if snapshot.records_by_visit.get(visit.id):
-        return "This visit's outcome is already recorded."
-    return None
-
-
 def record_rest(request: Request, form: FormData) -> Response:
     """Record every visit of the day with no outcome yet as made as planned
     (`record --day DATE --completed --team T [--worker W]`)."""
@@ -167,9 +174,13 @@ def record_rest(request: Request, form: FormData) -> Response:
     today = desk.today(snapshot)
     day = parse_day(str(form.get("day", ""))) or today
     worker = str(form.get("worker", "")) or None
-    service.record_day(
-        desk.store, day, today=today, team=team_id, worker=worker, by=user.name, now=desk.now()
-    )
+    try:
+        service.record_day(
+            desk.store, day, today=today, team=team_id, worker=worker, by=user.name, now=desk.now()
+        )
+    except InputError as exc:
+        message = " ".join(field_messages(exc, FIELDS).values())
+        return outcomes_page(request, message=message, status=400, on=day)
     query = urlencode({"day": day.isoformat(), **({"worker": worker} if worker else {})})
     return RedirectResponse(f"/teams/{team_id}/outcomes?{query}", 303)
 

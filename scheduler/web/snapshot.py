@@ -20,7 +20,10 @@ from zoneinfo import ZoneInfo
 from policies import Pack, load_pack
 from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecord, Worker
 from scheduler.outcomes import by_visit, visit_state
-from scheduler.reports import DueReport, child_teams, due_rows
+from scheduler.reports import DueReport, child_teams, rows_from_due
+from scheduler.web.due_memory import DueMemory
+from scheduler.web.patch import patched
+from scheduler.web.refusals import british_days
 
 if TYPE_CHECKING:
     from scheduler.store import Store
@@ -47,6 +50,8 @@ class Snapshot:
     revision: int
     scenario: Scenario
     plan: Plan | None
+    memory: DueMemory = field(default_factory=DueMemory)
+    """Children's due dates kept from earlier revisions (shared by a cache's snapshots)."""
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,7 +128,8 @@ class Snapshot:
         for breach in self.plan.breaches if self.plan else ():
             title = self.rule_titles.get(breach.rule_id, breach.rule_id)
             reason = self.readable(breach.reason)
-            out[breach.child_id].append(f"{title} (due {breach.due:%d %b}): {reason}")
+            due = f"{breach.due:%a} {breach.due.day} {breach.due:%b}"
+            out[breach.child_id].append(f"{title} (due {due}): {reason}")
         return out
 
     @cached_property
@@ -140,8 +146,10 @@ class Snapshot:
         return {**self.rule_titles, **{w.id: w.name for w in self.scenario.workers}}
 
     def readable(self, text: str) -> str:
-        """`text` with rule ids and worker ids replaced by rule titles and workers' names."""
+        """`text` with rule ids and worker ids replaced by rule titles and workers' names, and
+        dates written the British way (Tue 1 Dec 2026)."""
         pattern = self._id_pattern
+        text = british_days(text)
         return text if pattern is None else pattern.sub(lambda m: self._id_words[m[0]], text)
 
     def team_of(self, visit: Visit) -> str | None:
@@ -169,7 +177,10 @@ class Snapshot:
                 teams = child_teams(scenario)
                 ours = tuple(c for c in scenario.children if teams.get(c.id) == team)
                 scenario = scenario.model_copy(update={"children": ours})
-            report = due_rows(scenario, self.plan, self.records_by_visit, as_of, team=team)
+            dues = self.memory.scenario_due(scenario, self.pack, as_of)
+            report = rows_from_due(
+                scenario, self.plan, self.records_by_visit, as_of, dues, team=team
+            )
         with self._lock:
             self._due[key] = report
         return report
@@ -189,31 +200,61 @@ def is_at_risk(visit: Visit) -> bool:
 
 
 class SnapshotCache:
-    """The latest snapshot, read again only when the store's revision changes."""
+    """The latest snapshot, read again when the store's revision changes; one read at a time.
+
+    The common changes are read one by one from the audit (`patch.patched`), anything else
+    by reading the whole store; children's due dates are kept across revisions
+    (`DueMemory`), so a new revision works out only the children whose inputs changed.
+    """
 
     def __init__(self, store: Store) -> None:
         """Cache snapshots of `store`."""
         self.store = store
+        self.memory = DueMemory()
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
         self._latest: Snapshot | None = None
 
+    @property
+    def latest(self) -> Snapshot | None:
+        """The last snapshot read, whatever the store's revision is now."""
+        return self._latest
+
     def get(self) -> Snapshot:
-        """The snapshot at the store's current revision."""
+        """The snapshot at the store's current revision (read now if the cache is behind)."""
         revision = self.store.revision()
-        with self._lock:
-            if self._latest is not None and self._latest.revision == revision:
-                return self._latest
-        # Read outside the lock: a slow read never holds up pages served from the last one.
-        snapshot = Snapshot(*self.store.snapshot())
-        with self._lock:
-            if self._latest is None or snapshot.revision >= self._latest.revision:
-                self._latest = snapshot
-        return snapshot
+        latest = self._latest
+        if latest is not None and latest.revision == revision:
+            return latest
+        return self.read()
+
+    def read(self) -> Snapshot:
+        """Read the store unless the snapshot is already at its revision. A read under way in
+        another thread is waited for, not repeated."""
+        with self._reading:
+            revision = self.store.revision()
+            latest = self._latest
+            if latest is not None and latest.revision == revision:
+                return latest
+            found = None
+            if latest is not None:
+                found = patched(self.store, latest.revision, latest.scenario, latest.plan)
+            snapshot = Snapshot(*(found or self.store.snapshot()), memory=self.memory)
+            with self._lock:
+                if self._latest is None or snapshot.revision >= self._latest.revision:
+                    self._latest = snapshot
+            return snapshot
+
+    def behind(self) -> bool:
+        """True when the store has changed since the last snapshot (or none was read)."""
+        latest = self._latest
+        return latest is None or latest.revision != self.store.revision()
 
     def drop(self) -> None:
-        """Forget the snapshot (the next page reads the store)."""
+        """Forget the snapshot and the kept due dates (the next page reads everything)."""
         with self._lock:
             self._latest = None
+        self.memory = DueMemory()
 
 
 def case_refs(snapshot: Snapshot, child_ids: Sequence[str]) -> str:

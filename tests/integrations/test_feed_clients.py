@@ -104,6 +104,7 @@ def test_vdirsyncer_subscribes_and_sees_every_event(served: tuple[str, Store, in
     assert len(w2) == 2
 
 
+@pytest.mark.slow
 def test_forty_concurrent_subscribers_get_no_errors(served: tuple[str, Store, int]) -> None:
     """400 polls over 40 connections to 20 workers' feeds: every one a 200, one body per feed."""
     base, store, _ = served

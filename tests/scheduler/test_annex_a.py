@@ -158,6 +158,7 @@ def test_annex_a_missing_list_and_orphan_home(store: Store, tmp_path: Path) -> N
                for p in found)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_annex_a_round_trip_import_plan_check(store: Store, tmp_path: Path) -> None:
     """Import, plan two weeks with real CP-SAT, and the independent checker agrees."""
     run(store, write_annex_a(tmp_path / "a.xlsx"), write_homes(tmp_path / "h.csv", HOMES))

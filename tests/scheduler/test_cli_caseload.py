@@ -364,3 +364,30 @@ def test_child_edit_sets_the_plans_own_frequency(loaded: str) -> None:
     code, _, stderr = invoke("child", "edit", "c1", "--every", "often", "--db", loaded)
     assert code == 2
     assert "--every" in stderr
+
+
+def test_plan_show_breaches_lists_every_breach_and_plan_caps_the_list(planned: str) -> None:
+    """`plan show --breaches` prints the current plan's breaches; the table caps with a caption."""
+    from rich.console import Console
+
+    from scheduler import render
+
+    code, stdout, stderr = invoke("plan", "show", "--breaches", "--json", "--db", planned)
+    assert code == 0, stderr
+    rows = json.loads(stdout)
+    store = Store(planned)
+    _revision, scenario, plan = store.snapshot()
+    assert plan is not None
+    assert len(rows) == len(plan.breaches) >= 1
+    assert {r["child_id"] for r in rows} >= {"c2"}
+    console = Console(width=200, record=True)
+    console.print(render.render_breaches(plan, scenario, limit=len(plan.breaches)))
+    assert "more:" not in console.export_text()
+    console.print(render.render_breaches(plan, scenario, limit=len(plan.breaches) - 1))
+    assert "... and 1 more: `visitplan plan show --breaches`" in console.export_text()
+
+
+def test_plan_show_breaches_without_a_plan_says_so(loaded: str) -> None:
+    code, _, stderr = invoke("plan", "show", "--breaches", "--db", loaded)
+    assert code == 1
+    assert "no current plan" in stderr

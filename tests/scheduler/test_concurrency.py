@@ -115,7 +115,7 @@ def test_record_killed_between_two_children_writes_nothing_then_completes(
     """Killed half-way through a two-child visit: no record at all; run again: both."""
     visit = visit_with_two_children(db)
     kill_on_second_row = """
-    import scheduler.store as s
+    import scheduler.store.records as s
     real = s._record_row
     calls = []
     def dying(*args, **kwargs):

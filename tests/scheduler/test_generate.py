@@ -170,6 +170,7 @@ def test_generate_records_by_qualified_workers_inside_hours(small: Scenario) -> 
             assert worker.role in ("social-worker", "manager")
 
 
+@pytest.mark.slow
 def test_generate_history_mix_is_realistic(medium: Scenario) -> None:
     """~4% of visits failed and ~25% of child protection visits were unannounced."""
     category = {c.id: c.category for c in medium.children}
@@ -245,6 +246,7 @@ def test_generate_children_override_scales_workers_and_teams() -> None:
     assert len(tiny.teams) == 1
 
 
+@pytest.mark.slow
 def test_generate_m_counts_within_tolerance(medium: Scenario) -> None:
     """M is a median authority: ~1,800 children, ~120 workers in ~17 teams of ~7."""
     assert len(medium.children) == 1800
@@ -281,6 +283,7 @@ def test_generate_same_seed_same_places_other_seed_other_places(small: Scenario)
     assert [h.postcode for h in other.households] != [h.postcode for h in small.households]
 
 
+@pytest.mark.slow
 def test_generate_workers_are_based_at_their_team_office(medium: Scenario) -> None:
     """Each team's workers share one base: a real postcode of the district inside the patch."""
     directory = PostcodeDirectory()
@@ -296,6 +299,7 @@ def test_generate_workers_are_based_at_their_team_office(medium: Scenario) -> No
     assert len({next(iter(b)) for b in bases.values()}) == len(medium.teams)
 
 
+@pytest.mark.slow
 def test_generate_team_patches_do_not_overlap(medium: Scenario) -> None:
     """Teams' first homes lie in separate blocks: no two teams' bounding boxes overlap."""
     homes = {h.id: h for h in medium.households}
@@ -314,6 +318,7 @@ def test_generate_team_patches_do_not_overlap(medium: Scenario) -> None:
         assert min(a[1], b[1]) - max(a[0], b[0]) <= 0 or min(a[3], b[3]) - max(a[2], b[2]) <= 0
 
 
+@pytest.mark.slow
 def test_generate_shared_care_homes_are_1_to_8_km_apart(medium: Scenario) -> None:
     """A second home is another postcode of the district, nearly always 1-8 km away."""
     homes = {h.id: h for h in medium.households}

@@ -24,6 +24,8 @@ from scheduler.replan import ReplanReport
 from scheduler.store import Store
 from solver import SolveParams
 
+pytestmark = pytest.mark.slow  # a week of real solves on a shared store (~2 min)
+
 MONDAY = date(2026, 11, 30)
 TUESDAY = MONDAY + timedelta(days=1)
 WEDNESDAY = MONDAY + timedelta(days=2)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import scheduler.store
+import scheduler.store.records
 from scheduler.domain import Scenario, Team, VisitRecord
 from scheduler.store import Store
 from tests.scheduler.test_store import small_scenario
@@ -49,7 +49,7 @@ def test_merge_writes_every_new_record_across_batches(
     store: Store, monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
     """A batch exactly full, and one row more: every record is stored, once."""
-    monkeypatch.setattr(scheduler.store, "BATCH_ROWS", 3)
+    monkeypatch.setattr(scheduler.store.records, "BATCH_ROWS", 3)
     before = [r.id for r in store.records_for("c-1")]
     report = store.merge_caseload(_with_records(small_scenario(), count), source="s", now=NOW)
     assert report.records_added == count
@@ -62,7 +62,7 @@ def test_merge_amends_records_read_back_in_batches(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Records whose id exists with other content become new versions, the old ones kept."""
-    monkeypatch.setattr(scheduler.store, "BATCH_ROWS", 1)
+    monkeypatch.setattr(scheduler.store.records, "BATCH_ROWS", 1)
     scenario = small_scenario()
     changed = tuple(r.model_copy(update={"seen_alone": not r.seen_alone}) for r in scenario.records)
     report = store.merge_caseload(
@@ -81,12 +81,12 @@ def test_merge_failure_after_a_first_batch_writes_nothing(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches of 2, five new records and an amended one that fails: nothing is written."""
-    monkeypatch.setattr(scheduler.store, "BATCH_ROWS", 2)
+    monkeypatch.setattr(scheduler.store.records, "BATCH_ROWS", 2)
 
     def failing(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(scheduler.store, "_supersede", failing)
+    monkeypatch.setattr(scheduler.store.records, "_supersede", failing)
     scenario = _with_records(small_scenario(), 5)
     first = scenario.records[0]
     scenario = scenario.model_copy(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,8 @@ from scheduler.domain import Plan, Scenario
 from scheduler.generate import generate
 from scheduler.planning import plan_scenario
 from solver.params import SolveParams
+
+pytestmark = pytest.mark.slow  # property tests over real solves (~2 min)
 
 PACKS = ("north-somerset", "trust-standards", "camden", "cin-guidance")
 

@@ -264,6 +264,7 @@ def test_same_seed_gives_the_same_plan(num_workers: int) -> None:
     assert first.model_dump_json() == second.model_dump_json()
 
 
+@pytest.mark.slow
 def test_planning_teams_in_two_processes_gives_the_same_plan() -> None:
     """Teams translated, solved and simulated in a process pool: same plan as in sequence."""
     from scheduler.generate import generate
@@ -351,6 +352,7 @@ def test_shared_care_child_is_seen_at_either_home() -> None:
     assert "ns_cp_seen_every_10_working_days" not in breach_rules(plan)
 
 
+@pytest.mark.slow
 def test_team_processes_do_not_change_the_plan() -> None:
     """Two teams solved in a process pool give the same plan as solved in sequence.
 
@@ -444,6 +446,7 @@ def _burn(seconds: float) -> None:
         sum(i * i for i in range(10_000))
 
 
+@pytest.mark.slow
 def test_issue_9_same_plan_on_a_busy_machine_and_with_any_processes() -> None:
     """Issue 9 point 4: the same scenario, start, weeks and seed give the same plan JSON byte
     for byte, planned alone, while another process burns CPU, and in two processes."""
@@ -518,6 +521,7 @@ def test_a_team_groups_own_context_translates_to_the_same_problem() -> None:
         assert to_problem(small, g).problem == to_problem(ctx, g).problem
 
 
+@pytest.mark.slow
 def test_more_time_never_worsens_a_generated_team() -> None:
     """Issue 12: on a generated team, a longer limit never measures worse (breaches,
     lateness, continuity, retry buffer, travel, lexicographically) than a shorter one."""

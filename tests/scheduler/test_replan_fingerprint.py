@@ -27,6 +27,8 @@ from scheduler.replan import ReplanReport, cp_sat_planner, replan
 from scheduler.store import Store, plans_table
 from solver import SolveParams
 
+pytestmark = pytest.mark.slow  # real solves of a two-team authority (~1 min)
+
 MONDAY = date(2026, 11, 30)
 PARAMS = SolveParams(time_limit_s=0.5, seed=0, num_workers=2, deterministic=True)
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)

@@ -150,6 +150,7 @@ def part_of_day(hour: int) -> str:
     return "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
 
 
+@pytest.mark.slow
 def test_failed_child_protection_visit_is_retried_at_another_time(
     small: tuple[Scenario, Plan],
 ) -> None:

@@ -365,3 +365,33 @@ def test_ssd_import_restores_the_garbage_collector(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_ssd_temporary_move_of_a_later_child_in_care(store: Store, tmp_path: Path) -> None:
+    """A temporary move read after another child's placement: the earlier placements looked up
+    are the moving child's own (the name once served both, and the second child crashed)."""
+    tables = _temporary_move(0)
+    tables["ssd_cla_episodes"].insert(
+        0,
+        {
+            **tables["ssd_cla_episodes"][0],
+            "clae_cla_episode_id": "E2",
+            "clae_person_id": "P2",
+            "clae_cla_id": "C2",
+        },
+    )
+    tables["ssd_cla_placement"].append(
+        {
+            **tables["ssd_cla_placement"][0],
+            "clap_cla_placement_id": "PL2",
+            "clap_cla_id": "C2",
+            "clap_person_id": "P2",
+            "clap_cla_placement_end_date": "",
+            "clap_cla_placement_type": "U1",
+        }
+    )
+    run(store, write_ssd(tmp_path / "x", tables))
+    children = {c.id: c for c in store.read_scenario().children}
+    assert children["P2"].category == "child-in-care"
+    assert children["P3"].placement_type == "long-term-foster"
+    assert children["P3"].events.placement_start == date(2024, 1, 15)

@@ -219,8 +219,8 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
     )
     page.get_by_role("link", name="Absences and re-plan").click()
     page.get_by_label("Worker").select_option(server.worker)
-    page.get_by_label("First day away").fill(away_on.isoformat())
-    page.get_by_label("Last day away").fill(away_on.isoformat())
+    page.get_by_label("First day away").fill(f"{away_on:%d/%m/%Y}")
+    page.get_by_label("Last day away").fill(f"{away_on:%d/%m/%Y}")
     page.get_by_label("Reason").select_option("sickness")
     page.screenshot(path=str(shots / "absence.png"))
     page.get_by_role("button", name="Add absence and preview the re-plan").click()
@@ -313,6 +313,51 @@ def test_worker_gets_their_feed_link_and_the_feed_serves_their_visits(
     assert response.status == 403
 
 
+def test_corrections_journey(browser: Any, server: Server, shots: Path) -> None:
+    """From the compliance list to a child's page; correct the reference; correct a recorded
+    outcome; the child's history shows both, with who and when."""
+    snap = snapshot(server)
+    visit = next(
+        v
+        for v in sorted(snap.plan.visits, key=lambda v: v.start)
+        if v.day < server.awaiting
+        and snap.team_of(v) == "team-01"
+        and snap.workers[v.worker_id].team_id == "team-01"
+        and snap.records_by_visit.get(v.id)
+    )
+    child = snap.children[visit.child_ids[0]]
+    page, errors = new_page(browser)
+    sign_in(page, server, "mo")
+    page.goto(f"{server.url}/teams/team-01/due")
+    page.get_by_role("link", name=child.case_ref, exact=True).click()
+    page.wait_for_url(re.compile(f"/children/{child.id}$"))
+    page.get_by_label("Case reference").fill(child.case_ref + "-A")
+    page.get_by_label("Why (kept in the history)").fill("reference mistyped at referral")
+    page.get_by_role("button", name="Save the correction").click()
+    page.get_by_text("reference mistyped at referral").wait_for()
+
+    page.goto(f"{server.url}/teams/team-01/outcomes?day={visit.day.isoformat()}")
+    row = page.locator("tbody tr", has=page.get_by_role("link", name=child.case_ref + "-A"))
+    row.get_by_text("Correct this outcome").click()
+    row.get_by_label("Child not seen").check()
+    row.get_by_role("button", name="Save the correction").click()
+    page.get_by_text(re.compile(r": not seen")).first.wait_for()
+
+    page.goto(f"{server.url}/children/{child.id}")
+    history = page.locator("main").inner_text()
+    assert "Record edited" in history
+    assert "Visit record corrected" in history
+    assert "Not seen" in history
+    assert "by mo" in history
+    page.screenshot(path=str(shots / "child.png"), full_page=True)
+    assert_private(page)
+    store = Store(server.db)
+    versions = [v for v in store.record_versions(child.id) if v.record.visit_id == visit.id]
+    store.close()
+    assert sorted(v.version for v in versions) == [1, 2]
+    assert errors == []
+
+
 PAGES = [
     "/login",
     "/teams",
@@ -341,9 +386,28 @@ def test_every_page_passes_axe(browser: Any, server: Server) -> None:
     sign_in(page, server, "ada")
     snap = snapshot(server)
     visit = next(v for v in snap.plan.visits if v.day > server.today and v.status == "planned")
-    for path in [*PAGES[1:], f"/visits/{visit.id}", f"/visits/{visit.id}/move"]:
+    child = visit.child_ids[0]
+    recorded = next(v for v in snap.plan.visits if snap.records_by_visit.get(v.id))
+    for path in [
+        *PAGES[1:],
+        f"/visits/{visit.id}",
+        f"/visits/{visit.id}/move",
+        f"/children/{child}",
+        f"/teams/{snap.team_of(recorded)}/outcomes?day={recorded.day.isoformat()}",
+    ]:
         page.goto(f"{server.url}{path}")
         found[path] = [f"{v['id']}: {v['help']}" for v in axe_violations(page)]
+    # A refusal shown under its field: the move form with a past day.
+    page.goto(f"{server.url}/visits/{visit.id}/move")
+    page.get_by_label("Day").fill(f"{server.today - timedelta(days=1):%d/%m/%Y}")
+    page.get_by_role("button", name="Check this move").click()
+    page.get_by_text("Day: the day must be today or later.").wait_for()
+    found["move refused"] = [f"{v['id']}: {v['help']}" for v in axe_violations(page)]
+    # A child's page with a refusal under its field.
+    page.goto(f"{server.url}/children/{child}")
+    page.get_by_role("button", name="Close the case").click()
+    page.get_by_text("Reason: say why the case is closing.").wait_for()
+    found["close refused"] = [f"{v['id']}: {v['help']}" for v in axe_violations(page)]
     worker, _ = new_page(browser, bypass_csp=True)
     sign_in(worker, server, "wes")
     found["/me (worker)"] = [v["id"] for v in axe_violations(worker)]

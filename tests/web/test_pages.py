@@ -351,7 +351,12 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
     ("first", "last", "message"),
     [
         pytest.param("2026-12-04", "2026-12-03", "last day away is before the first", id="order"),
-        pytest.param("9999-01-01", "9999-01-02", "between 1900 and 2100", id="year 9999"),
+        pytest.param(
+            "9999-01-01",
+            "9999-01-02",
+            "First day away: give a date between the years 1900 and 2100.",
+            id="year 9999",
+        ),
     ],
 )
 def test_absence_refused_with_a_message(
@@ -457,7 +462,10 @@ def test_outcome_edge_pair_today_yes_later_no(client, store: Store) -> None:
         data={"outcome": "completed", "csrftoken": token},
     )
     assert early.status_code == 400
-    assert "from the day of the visit onwards" in early.text
+    # The service's refusal, in the form's words (never its command-line option).
+    assert "Date: the day must be today or earlier." in early.text
+    assert "--on" not in early.text
+    assert "command line" not in early.text
     assert not store.records_for_visits([later_visit.id]).get(later_visit.id)
 
 
@@ -488,7 +496,9 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
     checked = client.post(f"/visits/{visit.id}/move", data={**data, "action": "check"})
     words = text(checked.text)
     assert "This move cannot be saved" in words
-    assert f"is away on {away.start.isoformat()} ({away.reason})" in words
+    assert (
+        f"is away on {away.start:%a} {away.start.day} {away.start:%b %Y} ({away.reason})" in words
+    )
     before = store.revision()
     saved = client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
     assert saved.status_code == 409

@@ -1,0 +1,173 @@
+"""`visitplan export-ics`, `publish` and `feeds`: workers' calendars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scheduler.cli.clock import now_utc
+from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag
+from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.postcodes import ATTRIBUTION
+from scheduler.store import Store
+
+# ------------------------------------------------------------------ calendars
+
+feeds_app = typer.Typer(no_args_is_help=True, help="ICS subscription feeds per worker.")
+FeedBaseOption = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        envvar="VISITPLAN_FEED_BASE_URL",
+        help="Public address of `visitplan serve`; env VISITPLAN_FEED_BASE_URL.",
+    ),
+]
+
+
+@contextmanager
+def calendar_errors() -> Iterator[None]:
+    """Calendar failures: exit 2 when nothing is configured, 1 when a server refused or failed."""
+    from integrations import CalendarError, ConfigError, OutputError
+
+    try:
+        yield
+    except (ConfigError, OutputError) as exc:
+        fail(str(exc), 2)
+    except CalendarError as exc:
+        fail(str(exc), 1)
+
+
+def _plan_and_scenario(store: Store) -> tuple[Any, Any]:
+    plan = store.current_plan()
+    if plan is None:
+        fail("no plan in the store: run `visitplan plan` first", 2)
+    return plan, store.read_scenario()
+
+
+def export_ics(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for one .ics file per worker.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write each worker's visits in the current plan as an ICS file."""
+    from integrations import write_ics
+    from scheduler.feed_source import event_context
+
+    with handled(), calendar_errors():
+        store = open_store(db)
+        plan, scenario = _plan_and_scenario(store)
+        context = event_context(scenario)
+        paths = write_ics(store, plan.visits, scenario, out_dir, now_utc(), context=context)
+    if as_json:
+        print_json([str(p) for p in paths])
+        return
+    out.print(f"Wrote {len(paths)} calendar file(s) to {out_dir}")
+
+
+def publish(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Publish the current plan to workers' CalDAV calendars (only changed events are written).
+
+    The server and credentials come from VISITPLAN_CALDAV_URL, VISITPLAN_CALDAV_USERNAME and
+    VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
+    """
+    from integrations import connect, publish_plan, read_config
+    from scheduler.feed_source import event_context
+
+    with handled(), calendar_errors():
+        store = open_store(db)
+        plan, scenario = _plan_and_scenario(store)
+        client = connect(read_config())
+        context = event_context(scenario)
+        report = publish_plan(
+            client, store, plan.visits, scenario, now_utc(), dry_run=dry_run, context=context
+        )
+    if as_json:
+        print_json(report)
+    else:
+        verb = "Would publish" if dry_run else "Published"
+        out.print(
+            f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.cancelled)} cancelled, {len(report.deleted)} deleted, "
+            f"{report.unchanged} unchanged, {len(report.conflicts)} conflict(s)."
+        )
+        for c in report.conflicts:
+            out.print(f"  conflict {c.uid} on {c.worker_id}'s calendar: {c.reason}")
+    if report.conflicts:
+        err.print(
+            f"{len(report.conflicts)} event(s) were changed on the server by someone else and "
+            "were not overwritten; check them with the worker."
+        )
+        raise typer.Exit(1)
+
+
+def _publisher(store: Store, now: datetime) -> Any:
+    """Publish the current plan to CalDAV for the desk; failures become a manager's message."""
+    from integrations import CalendarError, connect, publish_plan, read_config
+    from scheduler.feed_source import event_context
+    from scheduler.web.context import CalendarUnavailableError, PublishCounts
+
+    plan = store.current_plan()
+    if plan is None:
+        raise CalendarUnavailableError("there is no plan to publish")
+    try:
+        scenario = store.read_scenario()
+        report = publish_plan(
+            connect(read_config()),
+            store,
+            plan.visits,
+            scenario,
+            now,
+            context=event_context(scenario),
+        )
+    except CalendarError as exc:
+        raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
+    return PublishCounts(
+        created=len(report.created),
+        updated=len(report.updated),
+        cancelled=len(report.cancelled),
+        deleted=len(report.deleted),
+        unchanged=report.unchanged,
+        conflicts=len(report.conflicts),
+    )
+
+
+def _attribution() -> str:
+    """The postcode data attribution the ONS licence asks for, in the desk's footer."""
+
+    return ATTRIBUTION
+
+
+@feeds_app.command("issue")
+def feeds_issue(
+    worker: Annotated[str, typer.Argument(metavar="WORKER", help="Worker id.")],
+    base_url: FeedBaseOption = "http://127.0.0.1:8080",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Print a new secret feed URL for a worker; any earlier URL of theirs stops working."""
+    from integrations import issue_token
+
+    with handled():
+        url = issue_token(open_store(db), worker, now_utc(), base_url)
+    out.print(url)
+
+
+@feeds_app.command("revoke")
+def feeds_revoke(
+    worker: Annotated[str, typer.Argument(metavar="WORKER", help="Worker id.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """End a worker's feed: their feed URL answers 404 from now on."""
+    from integrations import revoke_token
+
+    with handled():
+        ended = revoke_token(open_store(db), worker, now_utc())
+    out.print(f"Revoked the feed of {worker}." if ended else f"{worker} had no live feed.")

@@ -1,0 +1,156 @@
+"""`visitplan serve` and `users`: the manager's desk on the web and who signs in."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from scheduler import render
+from scheduler.accounts import ROLES
+from scheduler.accounts import Role as UserRole
+from scheduler.cli.calendars import FeedBaseOption, _attribution, _publisher
+from scheduler.cli.clock import now_utc
+from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag, choice_of
+from scheduler.cli.output import err, handled, open_store, out, print_json
+from scheduler.store import Store
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    base_url: FeedBaseOption = "http://127.0.0.1:8080",
+    feed_rate: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Requests a minute one feed URL may make, and at once; 0 for no limit "
+            "(when a proxy in front limits already).",
+        ),
+    ] = 30,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Serve the manager's desk at / and workers' ICS feeds at /feeds/TOKEN.ics.
+
+    Sign-in needs a user (`visitplan users add`). Sessions are signed with
+    VISITPLAN_SECRET_KEY (set it so sessions survive a restart); cookies are Secure when the
+    --base-url is https. Calendars are published when VISITPLAN_CALDAV_* is configured.
+    """
+    import uvicorn
+
+    from integrations import FeedParams, FeedServer
+    from scheduler.feed_source import StoreFeedSource
+
+    with handled():
+        store = open_store(db)
+    limit = (
+        FeedParams(burst=feed_rate, per_minute=feed_rate) if feed_rate else FeedParams(burst=10**9)
+    )
+    feeds = FeedServer(StoreFeedSource(store), now_utc, limit)
+    # The feeds' first version, before the server accepts requests (a mounted app's own
+    # lifespan does not run, so the desk's cannot do it).
+    feeds.warm()
+    desk = _desk(store, base_url, feeds)
+    # No access log: feed URLs carry secret tokens.
+    uvicorn.run(desk, host=host, port=port, access_log=False, log_level="info")
+
+
+def _desk(store: Store, base_url: str, feeds: Any) -> Any:
+    """The desk app wired to the feed server and, when configured, the CalDAV server."""
+    import logging
+    import os
+    import secrets
+
+    from integrations import ConfigError, issue_token, make_app, read_config, revoke_token
+    from scheduler.web.app import create_app
+    from scheduler.web.context import DeskServices
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    secret = os.environ.get("VISITPLAN_SECRET_KEY")
+    if not secret:
+        secret = secrets.token_urlsafe(32)
+        err.print("VISITPLAN_SECRET_KEY is not set: sign-ins last until the server restarts.")
+    try:
+        read_config()
+        publish = _publisher
+    except ConfigError:
+        publish = None
+
+    def issue(store: Store, worker_id: str, now: datetime, base: str) -> str:
+        url = issue_token(store, worker_id, now, base)
+        feeds.look_again()  # this process serves the feeds: the URL works at once
+        return url
+
+    def revoke(store: Store, worker_id: str, now: datetime) -> bool:
+        ended = revoke_token(store, worker_id, now)
+        feeds.look_again()  # ... and a revoked one ends at once
+        return ended
+
+    services = DeskServices(issue, revoke, publish)
+    return create_app(
+        store, now_utc, secret, services, base_url, make_app(feeds), _attribution(), warm=True
+    )
+
+
+# ------------------------------------------------------------------ desk users
+
+users_app = typer.Typer(no_args_is_help=True, help="People who sign in to the desk (web).")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Sign-in name.")],
+    role: Annotated[
+        UserRole, typer.Option(parser=choice_of(ROLES), help="admin, manager or worker.")
+    ],
+    team: Annotated[list[str] | None, typer.Option(help="A team they run (repeatable).")] = None,
+    worker: Annotated[str | None, typer.Option(help="The worker id a worker account is.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Add someone who signs in to the desk; the password comes from a prompt or
+    VISITPLAN_PASSWORD, never from a flag."""
+    import os
+
+    from scheduler.accounts import add_user
+
+    password = os.environ.get("VISITPLAN_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    with handled():
+        user = add_user(
+            open_store(db),
+            name,
+            role,
+            password,
+            now_utc(),
+            tuple(team or ()),
+            worker,
+        )
+    teams = f" of {', '.join(user.teams)}" if user.teams else ""
+    out.print(f"Added {user.role} {user.name}{teams}.")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = DEFAULT_DB, as_json: JsonFlag = False) -> None:
+    """List the desk's users (never their passwords)."""
+    with handled():
+        users = open_store(db).user_list()
+    if as_json:
+        print_json([json.loads(u.model_dump_json()) for u in users])
+        return
+    out.print(render.render_users(users))
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Sign-in name.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Stop someone signing in; their open sessions end at their next click."""
+    from scheduler.accounts import disable_user
+
+    with handled():
+        user = disable_user(open_store(db), name)
+    out.print(f"Disabled {user.name}.")

@@ -1,0 +1,520 @@
+"""`visitplan generate`, `plan`, `check`, `demo`, `replan` and `visit`: the plan."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, get_args
+
+import typer
+
+if TYPE_CHECKING:
+    from scheduler.domain import Scenario
+    from solver import SolveParams
+
+from policies import load_pack
+from scheduler import render, service
+from scheduler.cli.calendars import calendar_errors
+from scheduler.cli.clock import next_monday, now_local, now_utc, today
+from scheduler.cli.options import (
+    DEFAULT_DB,
+    ByOption,
+    DbOption,
+    JsonFlag,
+    choice_of,
+    parse_date,
+    parse_day,
+    who,
+)
+from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.generate import Size
+from scheduler.scenario_io import read_scenario
+from scheduler.store import Store
+
+BREACHES_SHOWN = 20
+"""Breaches `plan` and `replan` list before saying how many more there are."""
+
+
+SIZES: tuple[Size, ...] = get_args(Size)
+
+
+def generate(
+    size: Annotated[
+        Size,
+        typer.Option(
+            parser=choice_of(SIZES), help="S (one team), M (median authority) or L (largest)."
+        ),
+    ] = "S",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")] = Path(
+        "scenario.json"
+    ),
+    children: Annotated[
+        int | None,
+        typer.Option(min=1, max=100_000, help="Number of children (overrides size)."),
+    ] = None,
+    authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
+    start: Annotated[
+        date | None,
+        typer.Option(
+            metavar="DATE", help="Monday the plan starts (default next Monday).", parser=parse_day
+        ),
+    ] = None,
+) -> None:
+    """Write a realistic synthetic authority as a scenario file."""
+    from scheduler.generate import generate as make
+
+    day = start or next_monday(today())
+    with handled():
+        load_pack(authority)
+        scenario = make(
+            size,
+            seed=seed,
+            start=day,
+            children=children,
+            authority=authority,
+        )
+    output.write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+    err.print(
+        f"Wrote {output}: {len(scenario.children)} children, "
+        f"{len(scenario.households)} households, {len(scenario.workers)} workers "
+        f"in {len(scenario.teams)} teams (seed {seed})."
+    )
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]{message}[/]", markup=True)
+
+
+def _solve_params(time_limit: float, seed: int) -> SolveParams:
+    from solver import SolveParams
+
+    # One CP-SAT worker per team and deterministic limits: the same input and seed give the
+    # same plan on any machine and with any --processes.
+    return SolveParams(time_limit_s=time_limit, seed=seed, num_workers=1, deterministic=True)
+
+
+def _processes_option() -> Any:
+    return typer.Option(
+        min=1, help="Team groups planned at once, one process each (default: the machine's cores)."
+    )
+
+
+def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int) -> Scenario:
+    """The scenario plus workers' CalDAV busy times over the horizon and look-ahead."""
+    from datetime import timedelta
+
+    from integrations import busy_for_scenario
+
+    current = store.current_plan()
+    end = start + timedelta(days=7 * (weeks + 4) - 1)
+    with calendar_errors():
+        found = busy_for_scenario(scenario, start, end, own=current.visits if current else ())
+    _progress(f"read {len(found.busy) - len(scenario.busy)} busy period(s) from CalDAV")
+    return found
+
+
+plan_app = typer.Typer(
+    help="Build the visit plan, or show the current one (`visitplan plan show`).",
+)
+
+
+@plan_app.callback(invoke_without_command=True)
+def plan(
+    ctx: typer.Context,
+    start: Annotated[
+        date | None,
+        typer.Option(metavar="DATE", help="First day (default next Monday).", parser=parse_day),
+    ] = None,
+    weeks: Annotated[int, typer.Option(min=1, max=8, help="Weeks to plan.")] = 1,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            max=60,
+            help="Solver time per team, in CP-SAT's deterministic seconds.",
+        ),
+    ] = 0.4,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Solver seed; same input and seed, same plan.")
+    ] = 0,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Plan this scenario file instead of the store's caseload."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the plan, with reasons, to FILE.")
+    ] = None,
+    busy_from_caldav: Annotated[
+        bool,
+        typer.Option(
+            "--busy-from-caldav",
+            help="Plan around workers' existing calendar commitments (VISITPLAN_CALDAV_*).",
+        ),
+    ] = False,
+    processes: Annotated[int | None, _processes_option()] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also print the solver's figures.")
+    ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help=f"List every breach (default: the first {BREACHES_SHOWN})."),
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+) -> None:
+    """Build every worker's visit schedule and store it as the current plan.
+
+    Looks 4 weeks past the horizon so deadlines just after it are planned for. Prints each
+    worker's visits and the breaches that capacity did not allow, with reasons. The plan
+    replaces the current one only if nothing in the store changed while it was made.
+    `visitplan plan show` prints the current plan with visit ids for `visitplan record`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    day = start or next_monday(today())
+    params = _solve_params(time_limit, seed)
+    replaced = None
+    with handled():
+        store = open_store(db)
+        if scenario_file is not None or busy_from_caldav:
+            scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
+            if busy_from_caldav:
+                scenario = _with_caldav_busy(store, scenario, day, weeks)
+            result = service.plan_caseload(scenario, day, weeks, params, _progress, processes)
+            if scenario_file is None:
+                store.save_plan(result, now_local(), by=who(by))
+        else:
+            stored = service.plan_store(
+                store,
+                day,
+                weeks,
+                params,
+                progress=_progress,
+                by=who(by),
+                now=now_local(),
+                processes=processes,
+            )
+            result, replaced = stored.plan, stored.replaced
+            scenario = store.read_scenario()
+    if json_file is not None:
+        json_file.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    titles = _titles(scenario)
+    for table in render.render_plan(result, scenario):
+        out.print(table)
+    limit = None if show_all else BREACHES_SHOWN
+    out.print(render.render_breaches(result, scenario, titles, limit=limit))
+    out.print(render.render_plan_summary(result, scenario, verbose=verbose))
+    if scenario_file is not None:
+        err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
+    elif replaced:
+        err.print(f"This plan replaced the previous current plan ({replaced}).")
+
+
+def _titles(scenario: Any) -> dict[str, str]:
+    from scheduler.reports import rule_titles
+
+    return rule_titles(scenario.authority.id)
+
+
+@plan_app.command("show")
+def plan_show(
+    team: Annotated[str | None, typer.Option(help="Only this team's visits.")] = None,
+    worker: Annotated[str | None, typer.Option(help="Only this worker's visits.")] = None,
+    day: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Only this day.", parser=parse_day)
+    ] = None,
+    breaches: Annotated[
+        bool,
+        typer.Option(
+            "--breaches", help="Print every deadline the plan cannot meet, with reasons, instead."
+        ),
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print the current plan: visit ids, workers, children, states and the rules served.
+
+    States: planned, awaiting (the day has passed with no outcome recorded), completed,
+    failed, not-seen, cancelled. Use the visit ids with `visitplan record`. With --breaches,
+    every deadline the plan cannot meet (statutory first) with its reason.
+    """
+    if breaches:
+        with handled():
+            _revision, scenario, current = open_store(db).snapshot()
+            if current is None:
+                fail("there is no current plan: make one with `visitplan plan`", 1)
+        if as_json:
+            print_json([json.loads(b.model_dump_json()) for b in current.breaches])
+            return
+        out.print(render.render_breaches(current, scenario, _titles(scenario)))
+        return
+    with handled():
+        view = service.plan_view(open_store(db), today(), team=team, worker=worker, day=day)
+    if as_json:
+        print_json(view)
+        return
+    out.print(render.render_plan_view(view))
+
+
+def check(
+    scenario_file: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario file (with --plan).")
+    ] = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Plan JSON file.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a plan independently of the solver; exit 1 on any hard violation.
+
+    Without files it checks the store's current plan against the store's caseload (visits
+    before a re-plan's start with no recorded outcome are taken as the plan took them).
+    """
+    from scheduler.domain import Plan
+
+    if (scenario_file is None) != (plan_file is None):
+        raise typer.BadParameter("give both --scenario and --plan, or neither")
+    with handled():
+        if scenario_file is not None and plan_file is not None:
+            scenario = read_scenario(scenario_file)
+            try:
+                checked = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                fail(f"{plan_file}: not a plan file (see `visitplan plan --json FILE`)", 2)
+            report = service.check(scenario, checked)
+        else:
+            _scenario, report = service.check_current(open_store(db))
+    if as_json:
+        print_json(report)
+    else:
+        out.print(render.render_check(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo's store, files and calendars.")
+    ] = Path("visitplan-demo"),
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the sample authority.")] = 0,
+    processes: Annotated[int | None, _processes_option()] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also print the solver's figures.")
+    ] = False,
+) -> None:
+    """Generate a one-team sample authority, plan two weeks and show schedule and compliance.
+
+    Writes the sample store to OUT/visitplan.db (replacing any earlier demo there), the plan,
+    and one calendar file per worker.
+    """
+    from integrations import write_ics
+    from scheduler.feed_source import event_context
+    from scheduler.generate import generate as make
+
+    start = next_monday(today())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scenario = make("S", seed=seed, start=start)
+    (out_dir / "scenario.json").write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+    database = out_dir / "visitplan.db"
+    for stale in (
+        database,
+        database.with_name("visitplan.db-wal"),
+        database.with_name("visitplan.db-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    with handled():
+        store = open_store(f"sqlite:///{database}")
+        store.replace_caseload(scenario, by="demo", now=now_local())
+    err.print(
+        f"Sample authority: {len(scenario.children)} children in {len(scenario.households)} "
+        f"households, {len(scenario.workers)} workers; planning 2 weeks from {start:%a %d %b %Y}."
+    )
+    result = service.plan_caseload(
+        scenario, start, 2, _solve_params(0.4, seed), _progress if verbose else None, processes
+    )
+    store.save_plan(result, now_local(), by="demo")
+    (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    titles = _titles(scenario)
+    for table in render.render_plan(result, scenario):
+        out.print(table)
+    out.print(render.render_breaches(result, scenario, titles))
+    out.print(render.render_plan_summary(result, scenario, verbose=verbose))
+    report = service.check(scenario, result)
+    out.print(render.render_check(report))
+    paths = write_ics(
+        store,
+        result.visits,
+        scenario,
+        out_dir / "calendars",
+        now_utc(),
+        context=event_context(scenario),
+    )
+    out.print(
+        f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
+        f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def replan(
+    from_: Annotated[
+        date | None,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="Re-plan from this day (default: today, or the plan's first day if later).",
+            parser=parse_day,
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Store the proposal as the current plan.")
+    ] = False,
+    assume_missed: Annotated[
+        bool,
+        typer.Option(
+            "--assume-missed",
+            help="Plan visits before the re-plan day that have no recorded outcome as missed "
+            "(by default they are planned as made).",
+        ),
+    ] = False,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            max=60,
+            help="Solver time per team and round, in CP-SAT's deterministic seconds.",
+        ),
+    ] = 0.5,
+    seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,
+    processes: Annotated[int | None, _processes_option()] = None,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-plan after absences, failed visits or new children, moving as little as possible.
+
+    The absent worker's visits go to colleagues who may do them; every other visit stays
+    unless moving it is the only way to avoid a statutory breach. Visits already made whose
+    outcome is not recorded yet are assumed made (say --assume-missed if the day went badly).
+    Nothing changes until --apply, and --apply refuses if the store changed while the
+    proposal was made; then run `visitplan publish` to update calendars.
+    """
+    day = from_
+    with handled():
+        store = open_store(db)
+        report = service.propose_replan(
+            store,
+            _solve_params(time_limit, seed),
+            today=today(),
+            from_date=day,
+            assume_missed=assume_missed,
+            progress=_progress,
+            processes=processes,
+        )
+        if apply:
+            service.apply_replan(store, report, by=who(by), now=now_local())
+        scenario = store.read_scenario()
+    if as_json:
+        print_json(report)
+        return
+    line = report.assumption_line()
+    if line:
+        err.print(line)
+        if report.resting_on_assumption:
+            shown = ", ".join(report.resting_on_assumption[:30])
+            more = len(report.resting_on_assumption) - 30
+            err.print(
+                "Children whose clocks rest on that: "
+                + shown
+                + (f" and {more} more (see --json)" if more > 0 else "")
+            )
+    out.print(render.render_changes(report, scenario, store.worker_names()))
+    out.print(render.render_replan_summary(report, scenario, _titles(scenario)))
+    if not apply:
+        out.print("Nothing has changed yet: run again with --apply to store this plan.")
+    else:
+        out.print("Stored. Run `visitplan publish` to update workers' calendars.")
+
+
+visit_app = typer.Typer(no_args_is_help=True, help="Change one visit of the plan by hand.")
+
+
+@visit_app.command("move")
+def visit_move(
+    visit: Annotated[str, typer.Argument(metavar="VISIT", help="Visit id.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", metavar="DATE[THH:MM]", help="New day, and time (the same time if none)."
+        ),
+    ],
+    worker: Annotated[str | None, typer.Option(help="Give the visit to this worker.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show the checker's verdict.")
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move a visit to another day, time or worker, checked first; the visit is then pinned.
+
+    A move that breaks a hard rule (a deadline, the worker's hours, an absence, the family's
+    window...) is refused with the reason and exit 1.
+    """
+    from datetime import time as time_of_day
+
+    text_day, _, text_time = to.partition("T")
+    day = parse_date(text_day, "--to")
+    at = None
+    if text_time:
+        try:
+            at = time_of_day.fromisoformat(text_time)
+        except ValueError:
+            raise typer.BadParameter(
+                f"expected DATE or DATETHH:MM, got {to!r}", param_hint="--to"
+            ) from None
+    assert day is not None
+    with handled():
+        verdict = service.move_visit(
+            open_store(db),
+            visit,
+            day=day,
+            at=at,
+            worker=worker,
+            today=today(),
+            save=not dry_run,
+            by=who(by),
+            now=now_local(),
+        )
+    if as_json:
+        print_json(verdict)
+    else:
+        out.print(render.render_move(verdict))
+    if verdict.refused:
+        raise typer.Exit(1)
+
+
+@visit_app.command("pin")
+def visit_pin(
+    visit: Annotated[str, typer.Argument(metavar="VISIT", help="Visit id.")],
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+) -> None:
+    """Pin a visit where it is: re-plans keep it."""
+    with handled():
+        service.set_pinned(open_store(db), visit, True, by=who(by), now=now_local())
+    out.print(f"Pinned {visit}: re-plans keep it where it is.")
+
+
+@visit_app.command("unpin")
+def visit_unpin(
+    visit: Annotated[str, typer.Argument(metavar="VISIT", help="Visit id.")],
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+) -> None:
+    """Unpin a visit: re-plans may move it again."""
+    with handled():
+        service.set_pinned(open_store(db), visit, False, by=who(by), now=now_local())
+    out.print(f"Unpinned {visit}.")

@@ -1,0 +1,513 @@
+"""The caseload in the store: reading the scenario, children's edits and absences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from scheduler.domain import (
+    Absence,
+    Authority,
+    BusyTime,
+    Child,
+    Household,
+    Plan,
+    Scenario,
+    Team,
+    VisitRecord,
+    Worker,
+)
+from scheduler.errors import InputError, InputProblem, NotFoundError, StoreError
+from scheduler.store.engine import (
+    EMPTY_MESSAGE,
+    StoreBase,
+    _current_plan_id,
+    _current_worker,
+    _describe,
+    _exists,
+    _load,
+    _next_position,
+    _require_caseload,
+    _revision,
+    field_changes,
+)
+from scheduler.store.plans import _drop_from_plan, _read_plan
+from scheduler.store.tables import (
+    absences_table,
+    authority_table,
+    busy_table,
+    children_table,
+    households_table,
+    records_table,
+    teams_table,
+    workers_table,
+)
+
+
+class ChildRow(BaseModel):
+    """A child as stored, open or closed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    child: Child
+    closed_on: date | None = None
+    close_reason: str | None = None
+
+
+def _child_row(row: Any) -> ChildRow:
+    return ChildRow(
+        child=Child.model_validate_json(row.data),
+        closed_on=row.closed_on,
+        close_reason=row.close_reason,
+    )
+
+
+def _absence_row(absence: Absence, position: int) -> dict[str, Any]:
+    return {
+        "position": position,
+        "worker_id": absence.worker_id,
+        "start": absence.start,
+        "end": absence.end,
+        "data": absence.model_dump_json(),
+    }
+
+
+def _absence_match(worker_id: str, start: date) -> Any:
+    """A delete of the worker's absence starting on `start`."""
+    return delete(absences_table).where(
+        absences_table.c.worker_id == worker_id, absences_table.c.start == start
+    )
+
+
+class CaseloadStore(StoreBase):
+    """The scenario, children and absences (the caseload's part of `Store`)."""
+
+    def has_caseload(self) -> bool:
+        """True when a caseload has been loaded."""
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(authority_table)).scalar_one() > 0
+
+    def read_scenario(self) -> Scenario:
+        """The stored caseload as a scenario: open children, current workers, in load order.
+
+        Records are those of open children; a record whose worker has left carries the role
+        the worker had (the scenario holds current workers only).
+
+        Raises:
+            StoreError: nothing has been loaded yet.
+        """
+        with self._read() as conn:
+            return self._scenario(conn)
+
+    @staticmethod
+    def _scenario(conn: Connection) -> Scenario:
+        """The caseload read on one connection (see `read_scenario`)."""
+        head = conn.execute(select(authority_table)).first()
+        if head is None:
+            raise StoreError(EMPTY_MESSAGE)
+        left_roles = {
+            r.id: Worker.model_validate_json(r.data).role
+            for r in conn.execute(
+                select(workers_table.c.id, workers_table.c.data).where(
+                    workers_table.c.left_on.is_not(None)
+                )
+            )
+        }
+        open_ids = {
+            r.id
+            for r in conn.execute(
+                select(children_table.c.id).where(children_table.c.closed_on.is_(None))
+            )
+        }
+        records = []
+        for row in conn.execute(
+            select(records_table.c.child_id, records_table.c.data).order_by(
+                records_table.c.position
+            )
+        ):
+            if row.child_id not in open_ids:
+                continue
+            record = VisitRecord.model_validate_json(row.data)
+            if record.worker_role is None and record.worker_id in left_roles:
+                record = record.model_copy(update={"worker_role": left_roles[record.worker_id]})
+            records.append(record)
+        return Scenario(
+            schema_version=head.schema_version,
+            authority=Authority.model_validate_json(head.data),
+            as_of=head.as_of,
+            teams=_load(conn, teams_table, Team),
+            workers=_load(conn, workers_table, Worker, workers_table.c.left_on.is_(None)),
+            households=_load(conn, households_table, Household),
+            children=_load(conn, children_table, Child, children_table.c.closed_on.is_(None)),
+            absences=_load(conn, absences_table, Absence),
+            busy=_load(conn, busy_table, BusyTime),
+            records=tuple(records),
+        )
+
+    def snapshot(self) -> tuple[int, Scenario, Plan | None]:
+        """The revision, caseload and current plan read together, consistent with each other.
+
+        A proposal computed from this snapshot may replace the plan only while the store is
+        still at this revision (`save_plan(..., expected_revision=...)`).
+        """
+        try:
+            with self.engine.connect() as conn:
+                if self.engine.dialect.name != "sqlite":
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    revision = _revision(conn)
+                    scenario = self._scenario(conn)
+                    plan_id = _current_plan_id(conn)
+                    plan = None if plan_id is None else _read_plan(conn, plan_id)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {_describe(exc)}") from None
+        return revision, scenario, plan
+
+    def worker(self, worker_id: str) -> Worker | None:
+        """A current worker, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(workers_table.c.data).where(
+                    workers_table.c.id == worker_id, workers_table.c.left_on.is_(None)
+                )
+            ).first()
+            return None if row is None else Worker.model_validate_json(row.data)
+
+    def update_workers(
+        self, workers: Sequence[Worker], *, by: str = "system", now: datetime | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Replace current workers' facts in one transaction; the fields changed per worker.
+
+        Raises:
+            NotFoundError: a worker is unknown or has left.
+            InputError: a worker's team is unknown.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            for worker in workers:
+                row = conn.execute(
+                    select(workers_table.c.data).where(
+                        workers_table.c.id == worker.id, workers_table.c.left_on.is_(None)
+                    )
+                ).first()
+                if row is None:
+                    raise NotFoundError(f"no current worker {worker.id!r}")
+                if not _exists(conn, teams_table, worker.team_id):
+                    raise InputError(
+                        [
+                            InputProblem(
+                                "command line", None, "--team", "a known team id", worker.team_id
+                            )
+                        ]
+                    )
+                delta = field_changes(Worker.model_validate_json(row.data), worker)
+                if not delta:
+                    continue
+                conn.execute(
+                    update(workers_table)
+                    .where(workers_table.c.id == worker.id)
+                    .values(team_id=worker.team_id, data=worker.model_dump_json())
+                )
+                tx.log("worker edited", "worker", worker.id, changed=delta)
+                out[worker.id] = delta
+        return out
+
+    def worker_names(self) -> dict[str, str]:
+        """Every worker's name by id, including workers who have left."""
+        with self._read() as conn:
+            return {
+                r.id: Worker.model_validate_json(r.data).name
+                for r in conn.execute(select(workers_table.c.id, workers_table.c.data))
+            }
+
+    # ----------------------------------------------------------------- children
+
+    def child_row(self, child_id: str) -> ChildRow | None:
+        """A child as stored (open or closed), or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(children_table).where(children_table.c.id == child_id)
+            ).first()
+            return None if row is None else _child_row(row)
+
+    def children_with_case_ref(self, case_ref: str) -> tuple[ChildRow, ...]:
+        """Children (open or closed) with this case reference."""
+        with self._read() as conn:
+            rows = conn.execute(select(children_table)).all()
+        return tuple(c for c in (_child_row(r) for r in rows) if c.child.case_ref == case_ref)
+
+    def add_child(
+        self,
+        child: Child,
+        household: Household | None = None,
+        *,
+        by: str = "system",
+        now: datetime | None = None,
+    ) -> int:
+        """Add one child (and a new household) in one short transaction; the new revision.
+
+        Raises:
+            StoreError: nothing has been loaded yet.
+            InputError: the id or case reference is taken, or a household, worker or team is
+                unknown.
+        """
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            _require_caseload(conn)
+            problems: list[InputProblem] = []
+            if _exists(conn, children_table, child.id):
+                problems.append(
+                    InputProblem("command line", None, "CHILD", "a new child id", child.id)
+                )
+            case_refs = {
+                Child.model_validate_json(r.data).case_ref: r.id
+                for r in conn.execute(
+                    select(children_table.c.id, children_table.c.data).where(
+                        children_table.c.closed_on.is_(None)
+                    )
+                )
+            }
+            if child.case_ref in case_refs:
+                problems.append(
+                    InputProblem(
+                        "command line",
+                        None,
+                        "--case-ref",
+                        "a case reference no open child has "
+                        f"(child {case_refs[child.case_ref]} has it)",
+                        child.case_ref,
+                    )
+                )
+            if household is not None:
+                if _exists(conn, households_table, household.id):
+                    problems.append(
+                        InputProblem(
+                            "command line", None, "--household", "a new household id", household.id
+                        )
+                    )
+                if household.team_id is not None and not _exists(
+                    conn, teams_table, household.team_id
+                ):
+                    problems.append(
+                        InputProblem(
+                            "command line", None, "--team", "a known team id", household.team_id
+                        )
+                    )
+            new_home = household.id if household else None
+            for home in child.household_ids:
+                if home != new_home and not _exists(conn, households_table, home):
+                    problems.append(
+                        InputProblem(
+                            "command line", None, "--household", "a known household id", home
+                        )
+                    )
+            if child.allocated_worker and not _current_worker(conn, child.allocated_worker):
+                problems.append(
+                    InputProblem(
+                        "command line",
+                        None,
+                        "--worker",
+                        "a current worker id",
+                        child.allocated_worker,
+                    )
+                )
+            if problems:
+                raise InputError(problems)
+            if household is not None:
+                conn.execute(
+                    insert(households_table),
+                    {
+                        "id": household.id,
+                        "position": _next_position(conn, households_table),
+                        "team_id": household.team_id,
+                        "data": household.model_dump_json(),
+                    },
+                )
+                tx.log("household added", "household", household.id, child.id)
+            conn.execute(
+                insert(children_table),
+                {
+                    "id": child.id,
+                    "position": _next_position(conn, children_table),
+                    "allocated_worker": child.allocated_worker,
+                    "data": child.model_dump_json(),
+                },
+            )
+            tx.log("child added", "child", child.id, child.id, category=child.category)
+            return tx.bump()
+
+    def update_child(
+        self,
+        child: Child,
+        household: Household | None = None,
+        *,
+        reason: str | None = None,
+        by: str = "system",
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Replace one open child's facts (and add a new household); the fields changed.
+
+        Raises:
+            NotFoundError: no such child, or the child is closed.
+            InputError: an unknown household, worker or team.
+        """
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            row = conn.execute(
+                select(children_table).where(children_table.c.id == child.id)
+            ).first()
+            if row is None or row.closed_on is not None:
+                state = "unknown" if row is None else "closed"
+                raise NotFoundError(
+                    f"child {child.id!r} is {state}: only an open child can be edited"
+                )
+            problems: list[InputProblem] = []
+            new_home = household.id if household else None
+            if household is not None:
+                if _exists(conn, households_table, household.id):
+                    problems.append(
+                        InputProblem(
+                            "command line",
+                            None,
+                            "--new-household",
+                            "a new household id",
+                            household.id,
+                        )
+                    )
+                if household.team_id is not None and not _exists(
+                    conn, teams_table, household.team_id
+                ):
+                    problems.append(
+                        InputProblem(
+                            "command line", None, "--team", "a known team id", household.team_id
+                        )
+                    )
+            for home in child.household_ids:
+                if home != new_home and not _exists(conn, households_table, home):
+                    problems.append(
+                        InputProblem(
+                            "command line", None, "--household", "a known household id", home
+                        )
+                    )
+            if child.allocated_worker and not _current_worker(conn, child.allocated_worker):
+                problems.append(
+                    InputProblem(
+                        "command line",
+                        None,
+                        "--worker",
+                        "a current worker id",
+                        child.allocated_worker,
+                    )
+                )
+            if problems:
+                raise InputError(problems)
+            if household is not None:
+                conn.execute(
+                    insert(households_table),
+                    {
+                        "id": household.id,
+                        "position": _next_position(conn, households_table),
+                        "team_id": household.team_id,
+                        "data": household.model_dump_json(),
+                    },
+                )
+                tx.log("household added", "household", household.id, child.id)
+            delta = field_changes(Child.model_validate_json(row.data), child)
+            if not delta:
+                return {}
+            conn.execute(
+                update(children_table)
+                .where(children_table.c.id == child.id)
+                .values(allocated_worker=child.allocated_worker, data=child.model_dump_json())
+            )
+            tx.log("child edited", "child", child.id, child.id, changed=delta, reason=reason)
+            return delta
+
+    def close_child(
+        self,
+        child_id: str,
+        on: date,
+        reason: str,
+        *,
+        by: str = "system",
+        now: datetime | None = None,
+    ) -> None:
+        """Close a child's case on `on`: no visits after it; history kept.
+
+        Raises:
+            NotFoundError: no such open child.
+        """
+        with self._write(by, now) as tx:
+            done = tx.conn.execute(
+                update(children_table)
+                .where(children_table.c.id == child_id, children_table.c.closed_on.is_(None))
+                .values(closed_on=on, close_reason=reason)
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"no open child {child_id!r}")
+            tx.log("child closed", "child", child_id, child_id, on=on, reason=reason)
+            _drop_from_plan(tx, child_id, on)
+
+    # ----------------------------------------------------------------- absences
+
+    def add_absence(
+        self, absence: Absence, *, by: str = "system", now: datetime | None = None
+    ) -> None:
+        """Add an absence; one already starting that day for that worker is replaced.
+
+        Raises:
+            NotFoundError: the worker is unknown.
+        """
+        self.add_absences((absence,), by=by, now=now)
+
+    def add_absences(
+        self, absences: Sequence[Absence], *, by: str = "system", now: datetime | None = None
+    ) -> None:
+        """Add absences in one transaction (each replaces one of the same worker and start).
+
+        Raises:
+            NotFoundError: a worker is unknown; nothing is written.
+        """
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            position = _next_position(conn, absences_table)
+            for absence in absences:
+                if not _current_worker(conn, absence.worker_id):
+                    raise NotFoundError(f"unknown worker {absence.worker_id!r}")
+                conn.execute(_absence_match(absence.worker_id, absence.start))
+                conn.execute(insert(absences_table), _absence_row(absence, position))
+                position += 1
+                tx.log(
+                    "absence added",
+                    "absence",
+                    absence.worker_id,
+                    start=absence.start,
+                    end=absence.end,
+                    reason=absence.reason,
+                )
+
+    def remove_absence(
+        self, worker_id: str, start: date, *, by: str = "system", now: datetime | None = None
+    ) -> bool:
+        """Remove the worker's absence starting on `start`; False when there was none."""
+        with self._write(by, now) as tx:
+            removed = tx.conn.execute(_absence_match(worker_id, start)).rowcount > 0
+            if removed:
+                tx.log("absence removed", "absence", worker_id, start=start)
+            return removed
+
+    def list_absences(self, worker_id: str | None = None) -> tuple[Absence, ...]:
+        """Absences, of one worker or of all, by start date."""
+        query = select(absences_table.c.data).order_by(
+            absences_table.c.start, absences_table.c.worker_id
+        )
+        if worker_id is not None:
+            query = query.where(absences_table.c.worker_id == worker_id)
+        with self._read() as conn:
+            return tuple(Absence.model_validate_json(r.data) for r in conn.execute(query))

@@ -1,0 +1,198 @@
+"""Plans and their visits in the store: saving, reading and changing one visit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from scheduler.domain import Plan, Visit
+from scheduler.errors import NotFoundError, StaleError
+from scheduler.store.engine import StoreBase, _audit_entry, _current_plan_id, _Tx
+from scheduler.store.tables import audit_table, plan_visits_table, plans_table
+
+
+def _drop_from_plan(tx: _Tx, child_id: str, on: date) -> None:
+    """Take a closed child out of the current plan's visits after `on`; a visit left with
+    no child is cancelled (calendars then show it cancelled)."""
+    conn = tx.conn
+    plan_id = _current_plan_id(conn)
+    if plan_id is None:
+        return
+    rows = conn.execute(
+        select(plan_visits_table.c.id, plan_visits_table.c.data).where(
+            plan_visits_table.c.plan_id == plan_id,
+            plan_visits_table.c.day > on,
+            plan_visits_table.c.data.contains(f'"{child_id}"'),
+        )
+    ).all()
+    for row in rows:
+        visit = Visit.model_validate_json(row.data)
+        if child_id not in visit.child_ids or visit.status != "planned":
+            continue
+        left = tuple(c for c in visit.child_ids if c != child_id)
+        changed = visit.model_copy(update={"child_ids": left} if left else {"status": "cancelled"})
+        conn.execute(
+            update(plan_visits_table)
+            .where(plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.id == visit.id)
+            .values(data=changed.model_dump_json())
+        )
+        tx.log(
+            "visit cancelled (case closed)" if not left else "child taken off visit (case closed)",
+            "visit",
+            visit.id,
+            child_id,
+        )
+
+
+def _visit_row(plan_id: str, visit: Visit, position: int) -> dict[str, Any]:
+    return {
+        "plan_id": plan_id,
+        "id": visit.id,
+        "position": position,
+        "worker_id": visit.worker_id,
+        "household_id": visit.household_id,
+        "day": visit.day,
+        "data": visit.model_dump_json(),
+    }
+
+
+def _read_plan(conn: Connection, plan_id: str) -> Plan | None:
+    """A stored plan with its visits, or None."""
+    row = conn.execute(select(plans_table.c.data).where(plans_table.c.id == plan_id)).first()
+    if row is None:
+        return None
+    visits = conn.execute(
+        select(plan_visits_table.c.data)
+        .where(plan_visits_table.c.plan_id == plan_id)
+        .order_by(plan_visits_table.c.position)
+    )
+    header = Plan.model_validate_json(row.data)
+    return header.model_copy(
+        update={"visits": tuple(Visit.model_validate_json(v.data) for v in visits)}
+    )
+
+
+class PlanStore(StoreBase):
+    """Plans and visits (the plans' part of `Store`)."""
+
+    # -------------------------------------------------------------------- plans
+
+    def save_plan(
+        self,
+        plan: Plan,
+        now: datetime,
+        *,
+        by: str = "system",
+        expected_revision: int | None = None,
+    ) -> int:
+        """Store the plan and its visits and make it the current plan; the new revision.
+
+        With `expected_revision` (the revision the plan was computed from), the plan is saved
+        only while the store is still at that revision. A plan saved again under the same id
+        replaces the earlier copy.
+
+        Raises:
+            StaleError: the store changed since the plan was computed; it lists the changes.
+        """
+        header = plan.model_copy(update={"visits": ()})
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            revision = tx.bump()
+            if expected_revision is not None and revision - 1 != expected_revision:
+                changes = conn.execute(
+                    select(audit_table)
+                    .where(audit_table.c.revision > expected_revision)
+                    .order_by(audit_table.c.key)
+                ).all()
+                raise StaleError(tuple(_audit_entry(r) for r in changes))
+            previous = conn.execute(
+                select(plans_table.c.id).where(plans_table.c.is_current.is_(True))
+            ).scalar_one_or_none()
+            conn.execute(delete(plan_visits_table).where(plan_visits_table.c.plan_id == plan.id))
+            conn.execute(delete(plans_table).where(plans_table.c.id == plan.id))
+            conn.execute(update(plans_table).values(is_current=False))
+            self._insert(
+                conn,
+                plans_table,
+                [
+                    {
+                        "id": plan.id,
+                        "saved_at": now,
+                        "is_current": True,
+                        "start": plan.start,
+                        "end": plan.end,
+                        "data": header.model_dump_json(),
+                    }
+                ],
+            )
+            self._insert(
+                conn,
+                plan_visits_table,
+                [_visit_row(plan.id, v, i) for i, v in enumerate(plan.visits)],
+            )
+            tx.log(
+                "plan saved",
+                "plan",
+                plan.id,
+                visits=len(plan.visits),
+                replaced=previous,
+                start=plan.start,
+                end=plan.end,
+            )
+            return revision
+
+    def current_plan(self) -> Plan | None:
+        """The plan saved last, or None when no plan has been saved."""
+        with self._read() as conn:
+            plan_id = _current_plan_id(conn)
+            return None if plan_id is None else _read_plan(conn, plan_id)
+
+    def plan(self, plan_id: str) -> Plan | None:
+        """The plan with this id, or None."""
+        with self._read() as conn:
+            return _read_plan(conn, plan_id)
+
+    def find_visit(self, visit_id: str) -> Visit | None:
+        """The visit with this id in the current plan, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(plan_visits_table.c.data)
+                .join(plans_table, plans_table.c.id == plan_visits_table.c.plan_id)
+                .where(plans_table.c.is_current.is_(True), plan_visits_table.c.id == visit_id)
+            ).first()
+            return None if row is None else Visit.model_validate_json(row.data)
+
+    def update_visit(
+        self,
+        visit: Visit,
+        action: str,
+        *,
+        by: str = "system",
+        now: datetime | None = None,
+        **detail: Any,
+    ) -> int:
+        """Change one visit of the current plan in place (a move, a pin); the new revision.
+
+        Raises:
+            NotFoundError: no such visit in the current plan.
+        """
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            plan_id = _current_plan_id(conn)
+            done = conn.execute(
+                update(plan_visits_table)
+                .where(plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.id == visit.id)
+                .values(
+                    worker_id=visit.worker_id,
+                    household_id=visit.household_id,
+                    day=visit.day,
+                    data=visit.model_dump_json(),
+                )
+            )
+            if plan_id is None or done.rowcount == 0:
+                raise NotFoundError(f"no visit {visit.id!r} in the current plan")
+            for child_id in visit.child_ids:
+                tx.log(action, "visit", visit.id, child_id, **detail)
+            return tx.bump()

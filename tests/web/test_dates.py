@@ -1,0 +1,86 @@
+"""Dates on every page are written the British way: "Tue 1 Dec", "Tuesday 1 December 2026"
+or 01/12/2026, never 2026-12-01 (which stays only in links and form values).
+
+Rule: real pages of a real store; the words a person reads are the page's text without tags.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scheduler.reports import child_teams
+from scheduler.store import Store
+from scheduler.web.snapshot import Snapshot
+from tests.web.conftest import NOW, TUESDAY, Desk, post_form, sign_in, token_of
+from tests.web.test_pages import later_visit, text
+
+ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+US = re.compile(r"\b(0?[1-9]|1[0-2])/(1[3-9]|2\d|3[01])/\d{4}\b")
+"""A month-first date (12/31/2026) where the day cannot be a month."""
+
+
+def words_of(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return text(response.text)
+
+
+def test_no_page_shows_a_date_the_american_or_iso_way(client, desk: Desk, store: Store) -> None:
+    snap = Snapshot(*store.snapshot())
+    visit = later_visit(store, desk.team_a)
+    teams = child_teams(snap.scenario)
+    child = next(c.id for c in snap.scenario.children if teams[c.id] == desk.team_a)
+    sign_in(client, "mo")
+    # A history with an edit, and a move the checker refuses with a reason naming a day.
+    post_form(
+        client,
+        f"/children/{child}",
+        f"/children/{child}/edit",
+        {
+            "category": snap.children[child].category,
+            "placement_type": snap.children[child].placement_type or "",
+            "worker": snap.children[child].allocated_worker or "",
+            "case_ref": "CR-DATES-1",
+        },
+    )
+    pages = [
+        f"/teams/{desk.team_a}/week",
+        f"/teams/{desk.team_a}/week?start=2026-12-07",
+        f"/visits/{visit}",
+        f"/visits/{visit}/move",
+        f"/teams/{desk.team_a}/due",
+        f"/teams/{desk.team_a}/outlook",
+        f"/teams/{desk.team_a}/absences",
+        f"/teams/{desk.team_a}/outcomes?day={TUESDAY.isoformat()}",
+        f"/children/{child}",
+    ]
+    seen = {path: words_of(client, path) for path in pages}
+    verdict = post_form(
+        client,
+        f"/visits/{visit}/move",
+        f"/visits/{visit}/move",
+        {"day": "2026-12-05", "time": "10:00", "worker": desk.worker, "action": "check"},
+    )
+    seen["move verdict"] = text(verdict.text)
+    client.post("/logout", data={"csrftoken": token_of(verdict.text)})
+    sign_in(client, "wes")
+    seen["/me"] = words_of(client, "/me")
+    for path, words in seen.items():
+        assert not ISO.search(words), (path, ISO.search(words))
+        assert not US.search(words), (path, US.search(words))
+    assert "Wednesday 2 December 2026" in seen[f"/teams/{desk.team_a}/due"]
+    assert f"{NOW:%d/%m/%Y}" in seen[f"/children/{child}"]
+
+
+def test_date_boxes_read_and_take_dates_the_british_way(client, desk: Desk, store: Store) -> None:
+    """Date boxes show dd/mm/yyyy whatever the browser's language, and take it back; the
+    edge pair: 12/01/2027 is the 12th of January, 01/12/2026 the 1st of December."""
+    sign_in(client, "mo")
+    page = client.get(f"/teams/{desk.team_a}/outcomes?day=01/12/2026")
+    assert page.status_code == 200
+    assert 'value="01/12/2026"' in page.text
+    assert "Tuesday 1 December 2026" in text(page.text)
+    assert "Tuesday 12 January 2027" in text(
+        client.get(f"/teams/{desk.team_a}/outcomes?day=12/01/2027").text
+    )
+    assert 'type="date"' not in client.get(f"/teams/{desk.team_a}/absences").text
