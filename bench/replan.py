@@ -18,7 +18,8 @@ skipped = kept by their input fingerprint, not even translated):
   Tuesday the busiest worker of Tuesday to Thursday is off sick, Monday's outcomes are not
   recorded, and the manager re-plans as `visitplan replan` does (an SQLite store, the CLI's
   default limits, from today = Tuesday). `-rec` records Monday first (`record --day
-  --completed`); `-missed` re-plans with `--assume-missed`.
+  --completed`); `-missed` re-plans with `--assume-missed`. Each change that was not forced
+  is listed under the row (`other:`, with the earliest due date the new visit serves).
 
 Targets (issue 5): L-week <= 10 s (<= 2 s when the team can absorb it) with changed visits
 <= 1.5 x the absent workers' visits + 5; L-ten <= 30 s.
@@ -139,6 +140,17 @@ def run_tuesday(case: str, args: argparse.Namespace) -> dict[str, object]:
         )
         wall = time.perf_counter() - t0
         verdict = check_plan(as_planned(store.read_scenario(), report.plan), report.plan)
+    after = {v.id: v for v in report.plan.visits}
+    others = []
+    for change in report.changes:
+        if change.forced:
+            continue
+        visit = after.get(change.visit_id)
+        due = min((r.due for r in visit.reasons), default=None) if visit else None
+        others.append(
+            f"{change.kind} {change.visit_id} {change.start_before or '-'} -> "
+            f"{change.start_after or '-'} (earliest due {due or '-'}): {change.reason}"
+        )
     relevant = [
         b
         for b in plan.breaches
@@ -165,6 +177,7 @@ def run_tuesday(case: str, args: argparse.Namespace) -> dict[str, object]:
         "checker_ok": verdict.ok,
         "check_s": "-",
         "awaiting": report.awaiting_visits,
+        "other_changes": others,
     }
 
 
@@ -253,6 +266,8 @@ def main() -> None:
         row = run_case(case, args)
         rows.append(row)
         print(" | ".join(str(row[c]) for c in columns), flush=True)
+        for line in row.get("other_changes", []):  # type: ignore[attr-defined]
+            print(f"  other: {line}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 

@@ -22,12 +22,13 @@ from scheduler.domain import (
     Child,
     Scenario,
     TeamId,
+    Visit,
     VisitRecord,
     Worker,
 )
 from scheduler.translate import households_by_group, team_groups
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 """Changed whenever what `team_inputs` hashes changes, so older fingerprints never match."""
 
 
@@ -50,17 +51,37 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _pin(visit: Visit) -> dict[str, object]:
+    """What a pin fixes (not the visit's id, checklist or reasons, which a plan rewrites)."""
+    return {
+        "household": visit.household_id,
+        "start": visit.start.isoformat(),
+        "minutes": visit.duration_min,
+        "worker": visit.worker_id,
+        "second": visit.second_worker_id,
+        "announced": visit.announced,
+    }
+
+
 def team_inputs(
-    scenario: Scenario, pack: Pack, start: date, weeks: int, lookahead_weeks: int
+    scenario: Scenario,
+    pack: Pack,
+    start: date,
+    weeks: int,
+    lookahead_weeks: int,
+    pins: Iterable[Visit] = (),
+    days: int | None = None,
 ) -> dict[str, str]:
     """Each team group's input fingerprint: the sha256 of a JSON document of all it is
     planned from (key: `group_key`), laid out the same way every time.
 
-    Hashed, conservatively: the fingerprint format version; start, weeks and look-ahead; the
+    Hashed, conservatively: the fingerprint format version; start, weeks, the horizon in days
+    (`days`, default `7 * weeks`) and look-ahead; the
     whole resolved pack (rules, nation, closure days) and the bank-holiday library's version;
     the whole authority; the group's teams, workers, their absences and busy times; the
     group's households, every child living in one (all fields) and those children's other
-    homes; the children's records (whoever made them) and the roles of the workers who did.
+    homes; the children's records (whoever made them) and the roles of the workers who did;
+    the pinned published visits (`pins`) to the group's households, which the plan keeps.
     Solver parameters are not hashed: a re-plan keeps an unchanged group without solving
     whatever they are. Order is deterministic: lists by id (absences and busy times in
     scenario order, per worker), each model as pydantic writes it, the rest with sorted keys.
@@ -72,6 +93,7 @@ def team_inputs(
                 "version": FINGERPRINT_VERSION,
                 "start": start.isoformat(),
                 "weeks": weeks,
+                "days": 7 * weeks if days is None else days,
                 "lookahead_weeks": lookahead_weeks,
                 "pack": pack.model_dump(mode="json"),
                 "holidays": version("holidays"),
@@ -100,6 +122,9 @@ def team_inputs(
     for busy in scenario.busy:
         busy_of[busy.worker_id].append(busy)
     households_of = households_by_group(scenario, groups)
+    pins_of: dict[str, list[Visit]] = defaultdict(list)
+    for visit in sorted(pins, key=lambda v: (v.start, v.household_id)):
+        pins_of[visit.household_id].append(visit)
     out: dict[str, str] = {}
     for teams in groups:
         own = households_of[teams]
@@ -122,6 +147,7 @@ def team_inputs(
             "children": _json_list(children),
             "records": _json_list(records),
             "record_roles": _canonical(roles),
+            "pins": _canonical([_pin(v) for h in sorted(homes) for v in pins_of[h]]),
         }
         document = "{" + ",".join(f'"{k}":{v}' for k, v in parts.items()) + "}"
         out[group_key(teams)] = _sha256(document)

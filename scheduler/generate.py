@@ -114,6 +114,9 @@ AWAY_FROM_HOME_SHARE = 0.06
 RECENT_PLACEMENT_SHARE = 0.05
 FSW_SHARE = 0.17
 """Family support workers among a team's staff (one of a team of 7)."""
+LATE_EVERY = 2
+"""One practitioner in this many (counted from the team's last social worker) works
+10:00-18:00, so that after-school visits have capacity (docs/generator.md, Hours)."""
 
 SHARED_CARE_KM = (1.0, 8.0)
 """How far a shared-care child's second home lies from the first."""
@@ -332,14 +335,16 @@ class _Builder:
                 if role != "manager" and rng.random() < PART_TIME_SHARE:
                     days = tuple(sorted(rng.sample(days, rng.choice((3, 4)))))
                 hours = rng.random()
-                # One full-time social worker per team works 10:00-18:00 so after-school
-                # visits and late family windows can be planned.
+                # The team's last social worker works full time, and every LATE_EVERY-th
+                # practitioner counted back from them works 10:00-18:00, so after-school
+                # visits and late family windows can be planned. The draw above is made
+                # for everyone, so the stream (and every later worker) does not depend on it.
                 if role == "social-worker" and k == len(roles) - 1:
-                    days, day_start, day_end = (0, 1, 2, 3, 4), time(10), time(18)
+                    days = (0, 1, 2, 3, 4)
+                if role != "manager" and (len(roles) - 1 - k) % LATE_EVERY == 0:
+                    day_start, day_end = time(10), time(18)
                 elif hours < 0.15:
                     day_start, day_end = time(8, 30), time(16, 30)
-                elif hours < 0.22:
-                    day_start, day_end = time(10), time(18)
                 else:
                     day_start, day_end = time(9), time(17)
                 weight = {"manager": 0.3, "family-support-worker": 0.8}.get(role, 1.0)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from policies import Contact, checklist, due_dates, load_pack
 from policies.engine import month_end
@@ -36,7 +37,17 @@ from solver import Solution, SolveParams, SolveStatus, solve
 from solver.keep import why_not_kept
 from solver.problem import PreviousVisit
 
+_T = TypeVar("_T")
+
 _STATUS_ORDER = ("OPTIMAL", "FEASIBLE", "TIME_LIMIT", "UNKNOWN", "INFEASIBLE")
+
+
+class Detail(str):
+    """A progress message in the solver's terms (status, objective, cut rounds, clocks,
+    passes): shown only on request (the CLI's `--verbose`). Other progress messages are
+    plain words for a manager."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -215,7 +226,7 @@ def _keep_unchanged(
     if why:
         return None, why, tp
     message = f"team {'+'.join(teams)}: unchanged, {len(tp.problem.previous)} published visits kept"
-    return _TeamResult(tp, [message], _kept_drafts(tp)), [], tp
+    return _TeamResult(tp, [message], _kept_drafts(tp), outcome="kept"), [], tp
 
 
 REPAIR_LIMIT_S = 1.0
@@ -262,7 +273,9 @@ def _repair(
         f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else ""),
         f"team {name}: repaired in {solution.runtime_s:.1f} s, every other visit kept",
     ]
-    return _TeamResult(short, messages, _solution_drafts(short, solution), solution)
+    return _TeamResult(
+        short, messages, _solution_drafts(short, solution), solution, outcome="repaired"
+    )
 
 
 @dataclass
@@ -275,11 +288,14 @@ class _TeamResult:
 
     tp: TeamProblem | None
     messages: list[str] = field(default_factory=list)
+    """Progress in the solver's terms (sent as `Detail`)."""
     drafts: list[_Draft] = field(default_factory=list)
     solution: Solution | None = None
     finished: tuple[list[Visit], list[Breach], set[str]] | None = None
     """Visits, breaches and the ids of the children they are for, when the group's children
     live only in its households (so they could be simulated alone, in the group's process)."""
+    outcome: str = "planned"
+    """What happened, for the plain progress line: planned, repaired, kept or nothing due."""
 
 
 def _solution_drafts(tp: TeamProblem, solution: Solution) -> list[_Draft]:
@@ -359,6 +375,7 @@ def _solve_team(
         )
     if not tp.problem.clocks and not tp.problem.quotas:
         out.messages.append(f"team {name}: nothing due")
+        out.outcome = "nothing due"
         return out
     out.messages.append(
         f"team {name}: {len(tp.problem.tasks)} households, "
@@ -440,9 +457,13 @@ def group_context(ctx: Context, teams: tuple[TeamId, ...], homes: Iterable[str])
 class InProcess(Executor):
     """The executor for one process: runs each job when its result is asked for, in order."""
 
-    def map(  # type: ignore[override]
-        self, fn: Callable, *iterables: Iterable, timeout: float | None = None, chunksize: int = 1
-    ) -> Iterator:
+    def map(
+        self,
+        fn: Callable[..., _T],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int = 1,
+    ) -> Iterator[_T]:
         """`fn` over the jobs, lazily, in order."""
         return map(fn, *iterables)
 
@@ -551,7 +572,9 @@ def _kept_by_fingerprint(
             continue
         breaches = [b for c in sorted(children) for b in breaches_of[c]]
         message = f"team {key}: unchanged, {len(visits)} published visits kept (inputs unchanged)"
-        kept[teams] = _TeamResult(None, [message], finished=(visits, breaches, set(children)))
+        kept[teams] = _TeamResult(
+            None, [message], finished=(visits, breaches, set(children)), outcome="kept"
+        )
     return kept
 
 
@@ -609,6 +632,7 @@ def plan_scenario(
     previous_breaches: tuple[Breach, ...] = (),
     published: Plan | None = None,
     executor: Executor | None = None,
+    days: int | None = None,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
@@ -621,7 +645,11 @@ def plan_scenario(
     however busy the machine; a solve stopped by its wall-clock safety net says so
     (`Plan.safety_net`, and a warning through `progress`). `lookahead_weeks` more are
     modelled so deadlines just past the horizon are planned for; only visits inside it are
-    returned. Timing goes to `progress`, never into the plan.
+    returned. Timing goes to `progress`, never into the plan. Progress comes as each team
+    group is planned: a plain line per group ("team 3 of 17 (Patch 3) planned: 41 visits, 2
+    deadlines at risk") and a final one, and the solver's own figures as `Detail` messages,
+    which a caller shows only when asked (the CLI's `--verbose`). `days` sets the horizon in days
+    instead (a re-plan ends exactly where the published plan ends); `weeks` is then ignored.
 
     Re-planning: `previous` are the published visits from `start`. Each is kept (same day,
     worker, second worker and time) unless moving it avoids a breach or its worker cannot make
@@ -631,14 +659,19 @@ def plan_scenario(
     `published` is the plan `previous` comes from: a group whose input fingerprint
     (`team_inputs`, stored in `Plan.team_inputs`) is unchanged since it was made is kept from
     it without even being translated (`_kept_by_fingerprint`: same start and end only).
+    A pinned visit in `previous` (`Visit.pinned`) is kept in every path whenever its workers
+    can still make it (hard, not weighed), and stays pinned in the plan; the pins are part
+    of the fingerprint.
     """
     params = params or SolveParams()
     say = progress or (lambda _message: None)
     pack = load_pack(scenario.authority.id)
-    ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks)
+    horizon = 7 * weeks if days is None else days
+    ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks, horizon)
     ctx.accepted = {(b.child_id, b.due) for b in previous_breaches}
-    end = start + timedelta(days=7 * weeks - 1)
-    inputs = team_inputs(scenario, pack, start, weeks, lookahead_weeks)
+    end = start + timedelta(days=horizon - 1)
+    pins = [v for v in previous if v.pinned]
+    inputs = team_inputs(scenario, pack, start, weeks, lookahead_weeks, pins, horizon)
     groups = team_groups(scenario)
     kept = _kept_by_fingerprint(ctx, groups, inputs, published, previous, previous_end)
     drafts: list[_Draft] = []
@@ -656,8 +689,16 @@ def plan_scenario(
     workers = max(1, min(processes or default_processes(), jobs))
     own = executor is None and workers > 1
     pool = process_pool(workers) if own else (executor or InProcess())
+    results: list[_TeamResult] = []
+    names = {t.id: t.name for t in scenario.teams}
     try:
-        results = list(_plan_teams(ctx, previous, previous_end, params, pool, kept))
+        # Live: each group's lines as soon as it (and every group before it) is planned.
+        planned = _plan_teams(ctx, previous, previous_end, params, pool, kept)
+        for k, (teams, result) in enumerate(zip(groups, planned, strict=True), start=1):
+            results.append(result)
+            for message in result.messages:
+                say(Detail(message))
+            say(_team_line(k, len(groups), " + ".join(names.get(t, t) for t in teams), result))
     finally:
         if own:
             pool.shutdown()
@@ -665,8 +706,6 @@ def plan_scenario(
         if result.tp is not None:
             for h in result.tp.households:
                 team_of_home[h.id] = result.tp
-        for message in result.messages:
-            say(message)
         if result.finished is None:
             drafts.extend(result.drafts)
         else:
@@ -686,17 +725,21 @@ def plan_scenario(
         more_visits, more_breaches = _visits_and_breaches(ctx, drafts, rest, team_of_home)
         visits += more_visits
         breaches += more_breaches
+    visits = _keep_pins(visits, previous)
     visits.sort(key=lambda v: (v.start, v.household_id))
     breaches.sort(key=lambda b: (b.child_id, b.due, b.rule_id))
-    say(f"plan: {len(visits)} visits, {len(breaches)} breaches")
+    say(f"plan ready: {len(visits)} visits, {_at_risk(len(breaches))}")
     if safety_net:
         say(
-            "warning: a solve was stopped by its wall-clock safety net (the machine was too "
-            "busy); this plan may differ from one made on a quieter machine"
+            "warning: the computer was too busy for every team to be planned in the usual "
+            "way; this plan may differ from one made when it is quieter"
         )
+        say(Detail("a solve was stopped by its wall-clock safety net"))
     status = max(statuses, key=_STATUS_ORDER.index) if statuses else SolveStatus.OPTIMAL.value
     return Plan(
-        id=f"plan-{scenario.authority.id}-{start:%Y%m%d}-{weeks}w-s{params.seed}",
+        id=f"plan-{scenario.authority.id}-{start:%Y%m%d}-"
+        + (f"{weeks}w" if horizon == 7 * weeks else f"{horizon}d")
+        + f"-s{params.seed}",
         authority=scenario.authority.id,
         start=start,
         end=end,
@@ -712,6 +755,55 @@ def plan_scenario(
         team_inputs=inputs,
         safety_net=safety_net,
     )
+
+
+def _at_risk(count: int) -> str:
+    """'no deadline at risk', '1 deadline at risk', '2 deadlines at risk'."""
+    if count == 0:
+        return "no deadline at risk"
+    return f"{count} deadline{'s' if count != 1 else ''} at risk"
+
+
+def _team_line(k: int, n: int, name: str, result: _TeamResult) -> str:
+    """The plain progress line of one team group, e.g. 'team 3 of 17 (Patch 3) planned: 41
+    visits, 2 deadlines at risk' (the deadlines only when the group's children are all its
+    own; otherwise they are counted in the final line)."""
+    head = f"team {k} of {n} ({name})"
+    if result.outcome == "nothing due":
+        return f"{head}: nothing due"
+    if result.finished is not None:
+        count = len(result.finished[0])
+        risk = f", {_at_risk(len(result.finished[1]))}"
+    else:
+        count, risk = len(result.drafts), ""
+    visits = f"{count} visit{'s' if count != 1 else ''}"
+    if result.outcome == "kept":
+        return f"{head} unchanged: {visits} kept as published{risk}"
+    if result.outcome == "repaired":
+        return f"{head} re-planned around the changes: {visits}{risk}"
+    return f"{head} planned: {visits}{risk}"
+
+
+def _pin_key(visit: Visit) -> tuple[str, datetime, str, str | None, bool]:
+    return (
+        visit.household_id,
+        visit.start,
+        visit.worker_id,
+        visit.second_worker_id,
+        visit.announced,
+    )
+
+
+def _keep_pins(visits: list[Visit], previous: tuple[Visit, ...]) -> list[Visit]:
+    """The visits, those that are a pinned published visit unchanged (same home, start,
+    workers and announced status) pinned again; a pin that could not hold is not carried."""
+    pinned = {_pin_key(v) for v in previous if v.pinned}
+    if not pinned:
+        return visits
+    return [
+        v.model_copy(update={"pinned": True}) if not v.pinned and _pin_key(v) in pinned else v
+        for v in visits
+    ]
 
 
 def _visits_and_breaches(

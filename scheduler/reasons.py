@@ -149,10 +149,10 @@ def week_loads(
                 )
     team_of = {w: team for team, workers in members.items() for w in workers}
     for visit in visits:
-        team = team_of.get(visit.worker_id)
-        if team is None or visit.day not in horizon:
+        visit_team = team_of.get(visit.worker_id)
+        if visit_team is None or visit.day not in horizon:
             continue
-        week = figures[team, visit.day - timedelta(days=visit.day.weekday())]
+        week = figures[visit_team, visit.day - timedelta(days=visit.day.weekday())]
         week["planned"] += 1
         week["planned_min"] += visit.duration_min
     seen: set[tuple[str, date]] = set()

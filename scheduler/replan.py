@@ -146,7 +146,11 @@ def _away(absences: Iterable[Absence]) -> Callable[[str, date], Absence | None]:
 def diff_plans(
     old: Sequence[Visit], new: Sequence[Visit], absences: Iterable[Absence]
 ) -> tuple[VisitChange, ...]:
-    """Every added, moved, reassigned or removed visit between two sets (ids carried)."""
+    """Every added, moved, reassigned or removed visit between two sets (ids carried).
+
+    A change to a pinned visit is forced (re-plans keep pins whenever their workers can make
+    them) and its reason says the pin could not hold.
+    """
     away = _away(absences)
     before = {v.id: v for v in old}
     after = {v.id: v for v in new}
@@ -188,6 +192,15 @@ def diff_plans(
                 reason = "now unannounced" if not n.announced else "now announced"
             elif o.announced != n.announced:
                 reason += "; now unannounced" if not n.announced else "; now announced"
+        if o is not None and o.pinned:
+            # A pin holds unless its workers cannot make it: whatever changed was forced.
+            forced = True
+            cause = (
+                f"{who} is away ({absence.reason}) on {o.day:%a %d %b}"
+                if absence
+                else f"{o.worker_id} can no longer make it"
+            )
+            reason = f"pinned by hand, but the pin could not hold: {cause}"
         anchor = n or o
         assert anchor is not None
         changes.append(
@@ -220,8 +233,9 @@ def weeks_to_cover(start: date, end: date) -> int:
 
 
 Planner = Callable[[Scenario, date, int, Sequence[Visit], date, Plan], Plan]
-"""`planner(scenario, start, weeks, previous, previous_end, published) -> Plan`, where
-`published` is the plan being re-planned (its breaches and `team_inputs`)."""
+"""`planner(scenario, start, days, previous, previous_end, published) -> Plan`: a plan of
+`days` days from `start` (to `previous_end`), where `published` is the plan being re-planned
+(its breaches and `team_inputs`)."""
 
 
 def cp_sat_planner(
@@ -236,7 +250,7 @@ def cp_sat_planner(
     def planner(
         scenario: Scenario,
         start: date,
-        weeks: int,
+        days: int,
         previous: Sequence[Visit],
         end: date,
         published: Plan,
@@ -244,7 +258,8 @@ def cp_sat_planner(
         return plan_scenario(
             scenario,
             start,
-            weeks=weeks,
+            weeks=weeks_to_cover(start, end),
+            days=days,
             params=params,
             progress=progress,
             previous=tuple(previous),
@@ -266,8 +281,9 @@ def replan(
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
-    `planner(scenario, start, weeks, previous, previous_end, published)` plans from
-    `start`, keeping the `previous` visits (published up to `previous_end`) where it can;
+    `planner(scenario, start, days, previous, previous_end, published)` plans the `days`
+    from `start` to the published end, keeping the `previous` visits (published up to
+    `previous_end`) where it can;
     `published` is `current`, whose breaches are accepted as they were and whose
     `team_inputs` let it skip unchanged team groups. Visits before `from_date` stay, each in
     its state from the scenario's records (a recorded outcome, or awaiting outcome); awaiting
@@ -284,8 +300,10 @@ def replan(
     planning = scenario if assume_missed else assume_made(scenario, pending)
     published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
     end = max(current.end, from_date)
-    weeks = weeks_to_cover(from_date, end)
-    proposal = planner(planning, from_date, weeks, published, end, current)
+    # The horizon ends exactly at the published end (look-ahead after it): a visit due just
+    # after the plan is left to the next plan rather than pulled into this one.
+    days = (end - from_date).days + 1
+    proposal = planner(planning, from_date, days, published, end, current)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     changes = diff_plans(published, fresh, scenario.absences)
     away = _away(scenario.absences)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies import (
@@ -156,12 +157,15 @@ def make_context(
     start: date,
     weeks: int,
     lookahead_weeks: int,
+    horizon_days: int | None = None,
 ) -> Context:
-    """The shared translation context for a plan from `start`."""
+    """The shared translation context for a plan from `start`: `horizon_days` (default
+    `7 * weeks`) planned, then `lookahead_weeks` modelled."""
+    horizon = 7 * weeks if horizon_days is None else horizon_days
     records: dict[str, list[VisitRecord]] = defaultdict(list)
     for record in sorted(scenario.records, key=lambda r: (r.on, r.id)):
         records[record.child_id].append(record)
-    total = 7 * (weeks + lookahead_weeks)
+    total = horizon + 7 * lookahead_weeks
     kids: dict[str, list[Child]] = defaultdict(list)
     for child in sorted(scenario.children, key=lambda c: c.id):
         for household in dict.fromkeys(child.household_ids):
@@ -179,7 +183,7 @@ def make_context(
         tz=ZoneInfo(scenario.authority.timezone),
         start=start,
         days=tuple(start + timedelta(days=i) for i in range(total)),
-        horizon_days=7 * weeks,
+        horizon_days=horizon,
         roles={w.id: w.role for w in scenario.workers},
         records=records,
         kids={h: tuple(cs) for h, cs in kids.items()},
@@ -585,8 +589,8 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         clocks.extend(c_clocks)
         quotas.extend(c_quotas)
         if avoid:
-            for h in child.household_ids:
-                avoid_of.setdefault(h, avoid)
+            for home in child.household_ids:
+                avoid_of.setdefault(home, avoid)
     tasks = []
     eligible: dict[str, tuple[str, ...]] = {}
     working = {r: {s.day for s in resource.shifts} for r, resource in enumerate(resources)}
@@ -595,7 +599,7 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         in_team = team_workers_for(scenario, h)
         options = []
         leads_any: set[str] = set()
-        same: dict[tuple, tuple[int, tuple[tuple[int, int], ...], set[Role] | None]] = {}
+        same: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, int], ...], set[Role] | None]] = {}
         for i, day in enumerate(ctx.days):
             if not ctx.calendar.is_working_day(day):
                 continue
@@ -721,6 +725,7 @@ def attach_previous(
                 start_min=local.hour * 60 + local.minute,
                 duration_min=visit.duration_min,
                 unannounced=not visit.announced,
+                pinned=visit.pinned,
             )
         )
     problem = tp.problem.model_copy(update={"previous": tuple(kept)})

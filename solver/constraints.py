@@ -97,15 +97,15 @@ def add_worker_day_capacity(model: cp_model.CpModel, problem: Problem, v: Variab
             assert option is not None
             cost = option.duration_min + travel_estimate_min(problem, t, r, nearest)
             load[r, d].append((cost, lit))
-    for (r, d), items in sorted(load.items()):
+    for (r, d), booked in sorted(load.items()):
         resource = problem.resources[r]
         shift = resource.shift(d)
         assert shift is not None
         model.add(
-            cp_model.LinearExpr.sum([lit for _c, lit in items]) <= resource.max_visits_per_day
+            cp_model.LinearExpr.sum([lit for _c, lit in booked]) <= resource.max_visits_per_day
         )
         model.add(
-            cp_model.LinearExpr.weighted_sum([lit for _c, lit in items], [c for c, _l in items])
+            cp_model.LinearExpr.weighted_sum([lit for _c, lit in booked], [c for c, _l in booked])
             <= shift.free_min
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from solver.params import SolveParams
 from solver.problem import Cut, Problem
@@ -71,7 +72,7 @@ class Sequencer:
     problem: Problem
     params: SolveParams
     net: SafetyNet = field(default_factory=SafetyNet)
-    _cache: dict[tuple, DaySequence | None] = field(default_factory=dict)
+    _cache: dict[tuple[Any, ...], DaySequence | None] = field(default_factory=dict)
 
     def group(self, day: int, visits: list[DayVisit], first: Collection[int]) -> DaySequence | None:
         """One group's sequence, or None if it does not fit."""

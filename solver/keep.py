@@ -141,9 +141,9 @@ def why_not_kept(
             for p in visits.get(t, ())
             if p.unannounced or not clock.unannounced
         )
-        why = _clock_problem(problem, clock, days, until, accepted)
-        if why:
-            out.append(why)
+        missed = _clock_problem(problem, clock, days, until, accepted)
+        if missed:
+            out.append(missed)
     for quota in problem.quotas:
         if quota.last_day >= until:
             continue

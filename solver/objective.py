@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ortools.sat.python import cp_model
 
 from solver.params import Weights
-from solver.problem import Clock, Problem
+from solver.problem import Clock, PreviousVisit, Problem
 from solver.travel import day_route_terms
 from solver.variables import Variables
 
 Term = tuple[str, str, cp_model.LinearExprT]
 """(term_id, subject_id, expression)."""
+Value = Callable[[cp_model.IntVar], int]
+"""A variable's value in a solution or hint (`Variables.derive`)."""
 
 
-def _coverage(v: Variables, tasks: Iterable[int], unannounced: bool) -> dict[int, list]:
+def _none_of(lits: list[cp_model.IntVar]) -> Callable[[Value], int]:
+    """Derivation of a literal that is 1 when none of `lits` is."""
+    return lambda value: int(not any(value(x) for x in lits))
+
+
+def _shortfall(lits: list[cp_model.IntVar], count: int) -> Callable[[Value], int]:
+    """Derivation of how many of `count` visits `lits` fall short by."""
+    return lambda value: max(0, count - sum(value(x) for x in lits))
+
+
+def _peak(days: list[list[cp_model.IntVar]], cap: int) -> Callable[[Value], int]:
+    """Derivation of the busiest day's visits (at most `cap`)."""
+    return lambda value: min(cap, max(sum(value(x) for x in lits) for lits in days))
+
+
+def _coverage(
+    v: Variables, tasks: Iterable[int], unannounced: bool
+) -> dict[int, list[cp_model.IntVar]]:
     """Day -> literals of visits that count, in task order."""
     index = v.unannounced_by_task() if unannounced else v.visit_by_task()
-    out: dict[int, list] = defaultdict(list)
+    out: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     for t in sorted(set(tasks)):
         for d, lit in index.get(t, ()):
             out[d].append(lit)
@@ -57,7 +77,7 @@ def _late_terms(
             term, cost = "statutory_lateness", clock.weight_per_day
         uncovered = model.new_bool_var(f"uncovered_{clock.id}_d{e}")
         model.add_bool_or([uncovered, *lits])
-        v.derive(uncovered, lambda value, lits=lits: int(not any(value(x) for x in lits)))
+        v.derive(uncovered, _none_of(lits))
         terms.append((term, clock.subject, cost * uncovered))
     return terms
 
@@ -65,7 +85,7 @@ def _late_terms(
 def merged_clocks(problem: Problem) -> list[Clock]:
     """The clocks with identical ones (siblings: same homes, deadlines and chain) merged into
     one whose weight is their sum and whose subject joins theirs with "+", in first order."""
-    merged: dict[tuple, Clock] = {}
+    merged: dict[tuple[Any, ...], Clock] = {}
     for clock in problem.clocks:
         key = (
             clock.tasks,
@@ -107,10 +127,7 @@ def penalise_short_months(
         lits = [lit for d in range(quota.first_day, quota.last_day + 1) for lit in cover.get(d, [])]
         short = model.new_int_var(0, quota.count, f"short_{quota.id}")
         model.add(cp_model.LinearExpr.sum(lits) + short >= quota.count)
-        v.derive(
-            short,
-            lambda value, lits=lits, n=quota.count: max(0, n - sum(value(x) for x in lits)),
-        )
+        v.derive(short, _shortfall(lits, quota.count))
         terms.append(("monthly_count", quota.subject, quota.weight * short))
     return terms
 
@@ -157,7 +174,7 @@ def penalise_uneven_workload(
     model: cp_model.CpModel, problem: Problem, v: Variables, weights: Weights
 ) -> list[Term]:
     """Each resource's busiest day in the horizon, so visits spread over the week."""
-    daily: dict[tuple[int, int], list] = defaultdict(list)
+    daily: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
     for store in (v.main, v.second):
         for (_t, d, r), lit in store.items():
             if d < problem.horizon_days:
@@ -170,12 +187,7 @@ def penalise_uneven_workload(
         peak = model.new_int_var(0, resource.max_visits_per_day, f"peak_r{r}")
         for lits in days:
             model.add(peak >= cp_model.LinearExpr.sum(lits))
-        v.derive(
-            peak,
-            lambda value, days=days, cap=resource.max_visits_per_day: min(
-                cap, max(sum(value(x) for x in lits) for lits in days)
-            ),
-        )
+        v.derive(peak, _peak(days, resource.max_visits_per_day))
         terms.append(("even_workload", resource.id, weights.even_workload * peak))
     return terms
 
@@ -238,17 +250,24 @@ def penalise_changes(
     for (t, d), lit in v.visit.items():
         if d < problem.horizon_days and (t, d) not in published:
             terms.append(("changes", problem.tasks[t].id, CHANGE_WEIGHT * lit))
-    if problem.keep_previous:
-        # Repair: every published visit its workers can still make stays as it is.
-        for p in problem.previous:
-            for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
-                if r is not None and (p.task, p.day, r) in store:
-                    model.add(store[p.task, p.day, r] == 1)
-                    flip = v.unannounced.get((p.task, p.day))
-                    if flip is not None and store is v.main:
-                        model.add(flip == int(p.unannounced))
+    # Repair: every published visit its workers can still make stays as it is; a pinned
+    # one does in every re-plan.
+    for p in problem.previous:
+        if problem.keep_previous or p.pinned:
+            _fix(model, v, p)
     _hint_previous(model, problem, v)
     return terms
+
+
+def _fix(model: cp_model.CpModel, v: Variables, p: PreviousVisit) -> None:
+    """Keeps a published visit's lead, second worker and announced status where they can
+    still be chosen (a worker away or no longer allowed has no variable: released)."""
+    for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
+        if r is not None and (p.task, p.day, r) in store:
+            model.add(store[p.task, p.day, r] == 1)
+            flip = v.unannounced.get((p.task, p.day))
+            if flip is not None and store is v.main:
+                model.add(flip == int(p.unannounced))
 
 
 def _hint_previous(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
@@ -263,7 +282,7 @@ def _hint_previous(model: cp_model.CpModel, problem: Problem, v: Variables) -> N
     if problem.cuts or model.proto.solution_hint.vars:
         return
     later = {k: val for k, val in greedy_hint(problem, v).items() if k[2] >= problem.horizon_days}
-    on: set[tuple] = set()
+    on: set[tuple[Any, ...]] = set()
     for p in problem.previous:
         joint_ok = (p.task, p.day, p.second_resource) in v.second
         if (p.task, p.day, p.resource) in v.main and (joint_ok or not problem.tasks[p.task].joint):

@@ -137,6 +137,11 @@ class PreviousVisit(SolverModel):
     start_min: NonNegativeInt = Field(description="Published start, minutes after midnight.")
     duration_min: PositiveInt
     unannounced: bool = False
+    pinned: bool = Field(
+        default=False,
+        description="Fixed by hand: kept (day, lead, second, start, announced) whenever its "
+        "workers can still make it, whatever it costs.",
+    )
 
 
 class Problem(SolverModel):

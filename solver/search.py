@@ -176,7 +176,8 @@ def _plain_proto(model: cp_model.CpModel) -> cp_model_pb2.CpModelProto:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.pb"
         model.export_to_file(str(path))
-        return cp_model_pb2.CpModelProto.FromString(path.read_bytes())
+        proto: cp_model_pb2.CpModelProto = cp_model_pb2.CpModelProto.FromString(path.read_bytes())
+        return proto
 
 
 def _var(literal: int) -> int:

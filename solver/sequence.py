@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver.params import SolveParams, safety_net_s
-from solver.problem import GRAIN_MIN, Problem, Shift
+from solver.problem import GRAIN_MIN, PreviousVisit, Problem, Shift
 
 
 @dataclass(frozen=True)
@@ -152,18 +152,19 @@ def sequence_day(
                 travel_terms.append(tt[loc[t]][loc[u]] * lit)
         model.add_circuit(arcs)
         if shift.busy:
-            intervals = [
+            spans = [
                 model.new_fixed_size_interval_var(start[t], duration[t], f"iv_r{r}_t{t}")
                 for t in tasks
             ]
-            intervals += [
+            spans += [
                 model.new_fixed_size_interval_var(s, e - s, f"busy_r{r}_{s}")
                 for s, e in shift.busy
                 if e > s
             ]
-            model.add_no_overlap(intervals)
-    travel = sum(travel_terms)
-    model.minimize(1000 * travel + sum(grain.values()) + _moved(model, problem, day, grain))
+            model.add_no_overlap(spans)
+    travel = cp_model.LinearExpr.sum(travel_terms)
+    moved = _moved(model, problem, day, grain, visits)
+    model.minimize(cp_model.LinearExpr.sum([1000 * travel, *grain.values(), moved]))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
@@ -256,13 +257,46 @@ MOVED_WEIGHT = 1_000_000
 
 
 def _moved(
-    model: cp_model.CpModel, problem: Problem, day: int, grain: dict
+    model: cp_model.CpModel,
+    problem: Problem,
+    day: int,
+    grain: dict[int, cp_model.IntVar],
+    visits: Sequence[DayVisit],
 ) -> cp_model.LinearExprT:
-    """Re-planning: published visits on `day` that start at another time than published."""
+    """Re-planning: published visits on `day` that start at another time than published.
+
+    A pinned visit still led by its published workers keeps its start outright (when the
+    start is still one its task may take that day); any other costs `MOVED_WEIGHT` to move.
+    """
+    crew = {x.task: (x.resource, x.second_resource) for x in visits}
     moved = []
     for p in problem.previous:
         if p.day == day and p.task in grain and p.start_min % GRAIN_MIN == 0:
+            g = p.start_min // GRAIN_MIN
+            same_crew = crew.get(p.task) == (p.resource, p.second_resource)
+            if p.pinned and same_crew and _pin_fits(problem, p, day, grain[p.task]):
+                model.add(grain[p.task] == g)
+                continue
             lit = model.new_bool_var(f"moved_t{p.task}")
             model.add(grain[p.task] == p.start_min // GRAIN_MIN).only_enforce_if(~lit)
             moved.append(lit)
     return MOVED_WEIGHT * sum(moved)
+
+
+def _pin_fits(problem: Problem, p: PreviousVisit, day: int, grain: cp_model.IntVar) -> bool:
+    """Whether a pinned visit's start is still one its task may take on `day` (a start in
+    the grain's domain, inside each attendee's shift and clear of their busy times)."""
+    g = p.start_min // GRAIN_MIN
+    bounds = list(grain.proto.domain)
+    if not any(lo <= g <= hi for lo, hi in zip(bounds[::2], bounds[1::2], strict=True)):
+        return False
+    end = p.start_min + p.duration_min
+    for r in (p.resource, p.second_resource):
+        shift = None if r is None else problem.resources[r].shift(day)
+        if r is not None and (
+            shift is None
+            or not shift.start_min <= p.start_min < end <= shift.end_min
+            or any(s < end and p.start_min < e for s, e in shift.busy)
+        ):
+            return False
+    return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model, cp_model_helper
 
@@ -44,7 +45,7 @@ class _Stage1:
 
     def __init__(self, problem: Problem, params: SolveParams) -> None:
         self.model = cp_model.CpModel()
-        self._literals: dict[tuple, cp_model.IntVar] | None = None
+        self._literals: dict[tuple[Any, ...], cp_model.IntVar] | None = None
         self.vars: Variables = make_variables(self.model, problem)
         for add in (
             add_one_lead_per_visit,
@@ -61,10 +62,10 @@ class _Stage1:
         self.terms.extend(_lookahead_travel(problem, self.vars, params))
         self.model.minimize(cp_model.LinearExpr.sum([expr for _term, _subject, expr in self.terms]))
 
-    def all_literals(self) -> dict[tuple, cp_model.IntVar]:
+    def all_literals(self) -> dict[tuple[Any, ...], cp_model.IntVar]:
         """Every decision literal under a stable key (for hints across rounds), built once."""
         if self._literals is None:
-            out: dict[tuple, cp_model.IntVar] = {}
+            out: dict[tuple[Any, ...], cp_model.IntVar] = {}
             for name, store in (
                 ("visit", self.vars.visit),
                 ("main", self.vars.main),
@@ -119,7 +120,9 @@ def _configure(solver: cp_model.CpSolver, params: SolveParams, limit_s: float) -
     solver.parameters.log_search_progress = params.log
 
 
-def _assignments(problem: Problem, stage: _Stage1, value: dict[tuple, int]) -> list[Assignment]:
+def _assignments(
+    problem: Problem, stage: _Stage1, value: dict[tuple[Any, ...], int]
+) -> list[Assignment]:
     """The visits a set of literal values (keyed as `all_literals`) makes."""
     v = stage.vars
     lead: dict[tuple[int, int], int] = {}
@@ -176,7 +179,7 @@ def _finished(
     return _Candidate(assignments, routed, measure(problem, routed.assignments, routed.travel_min))
 
 
-def _decisions(stage: _Stage1, values: list[int]) -> dict[tuple, int]:
+def _decisions(stage: _Stage1, values: list[int]) -> dict[tuple[Any, ...], int]:
     return {key: values[lit.index] for key, lit in stage.all_literals().items()}
 
 
@@ -189,7 +192,9 @@ def _hinted(stage: _Stage1) -> list[int]:
     return values
 
 
-def _check_hint(stage: _Stage1, params: SolveParams) -> tuple[int, list[int] | None]:
+def _check_hint(
+    stage: _Stage1, params: SolveParams
+) -> tuple[cp_model.CpSolverStatus, list[int] | None]:
     """The complete hint checked against every constraint (every variable fixed to it, no
     presolve: ~0.05 s on an M team); its values if it holds."""
     solver = cp_model.CpSolver()
@@ -223,6 +228,9 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     began = time.perf_counter()
     current = problem
     stage = _Stage1(current, params)
+    first_stage = stage
+    """The model the warm start and the search's checkpoints are values of (cut rounds
+    rebuild `stage`)."""
     replan = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
     if not replan and params.warm_start:
         literals = stage.all_literals()
@@ -235,7 +243,8 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     skipped = False
     searched = None
     objective = bound = None
-    code, values = (cp_model.UNKNOWN, None)
+    code: cp_model.CpSolverStatus = cp_model.UNKNOWN
+    values: list[int] | None = None
     if start_values is not None and not replan:
         code, values = _check_hint(stage, params)
         code = cp_model.FEASIBLE if values is not None else code  # feasible, not proved
@@ -318,22 +327,24 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             assignments = _assignments(current, stage, decisions)
     chosen = _finished(current, params, stage, sequencer, assignments)
     warm = None
-    if not replan and start_values is not None and rounds == 0:
+    values_stage = stage
+    if not replan and start_values is not None:
         # The warm start and every earlier pass's solution (checkpoints) are routed,
         # polished and measured too; the best stands, so a longer search (which repeats a
-        # shorter one's passes) can never end worse on the manager's measures.
+        # shorter one's passes) can never end worse on the manager's measures, and cut
+        # rounds (which re-solve with half the time) never end worse than the warm start.
         seen = [assignments]
         for earlier in [start_values, *checkpoints]:
-            other = _assignments(current, stage, _decisions(stage, earlier))
+            other = _assignments(current, first_stage, _decisions(first_stage, earlier))
             if other in seen:
                 continue
             seen.append(other)
-            candidate = _finished(current, params, stage, sequencer, other)
+            candidate = _finished(current, params, first_stage, sequencer, other)
             if earlier is start_values:
                 warm = candidate
             if candidate.measures.key() < chosen.measures.key():
-                chosen, values = candidate, earlier
-    penalties = _penalties(stage, values) if params.penalties else ()
+                chosen, values, values_stage = candidate, earlier, first_stage
+    penalties = _penalties(values_stage, values) if params.penalties else ()
     return Solution(
         status=status,
         objective=objective,
@@ -358,7 +369,7 @@ def _penalties(stage: _Stage1, values: list[int]) -> tuple[Penalty, ...]:
     """The named objective terms of the chosen stage-1 values, per subject."""
     amounts: dict[tuple[str, str], int] = defaultdict(int)
     for term, subject, expr in stage.terms:
-        flat = cp_model_helper.FlatIntExpr(expr)
+        flat = cp_model_helper.FlatIntExpr(cp_model.LinearExpr.sum([expr]))
         amounts[term, subject] += flat.offset + sum(
             c * values[x.index] for x, c in zip(flat.vars, flat.coeffs, strict=True)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -115,7 +116,7 @@ def complete_hint(model: cp_model.CpModel, v: Variables) -> None:
     hinted = set(values)
 
     def value(lit: cp_model.IntVar) -> int:
-        return values.get(lit.index, 0)
+        return int(values.get(lit.index, 0))
 
     for variables, of in v.derived:
         if variables[0].index not in hinted:
@@ -164,7 +165,7 @@ def make_variables(model: cp_model.CpModel, problem: Problem) -> Variables:
     chosen = candidates(problem)
     rank = {r: i for i, r in enumerate(sorted(range(len(problem.resources)), key=_id_of(problem)))}
 
-    seen: dict[tuple, bool] = {}
+    seen: dict[tuple[Any, ...], bool] = {}
 
     def able(t: int, option: TaskDay, r: int) -> bool:
         shift = shifts.get((r, option.day))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from typing import Any
 
 from solver.constraints import nearest_home_min, pool_capacity, pool_load, travel_estimate_min
 from solver.problem import Clock, Problem
@@ -261,11 +262,11 @@ class _Greedy:
                         break
 
 
-def greedy_hint(problem: Problem, v: Variables) -> dict[tuple, int]:
+def greedy_hint(problem: Problem, v: Variables) -> dict[tuple[Any, ...], int]:
     """Hint values for every decision literal, keyed as `_Stage1.all_literals` keys them."""
     greedy = _Greedy(problem, v)
     greedy.run()
-    out: dict[tuple, int] = {}
+    out: dict[tuple[Any, ...], int] = {}
     for key in v.visit:
         out[("visit", *key)] = int(key in greedy.lead)
     for key in v.unannounced:

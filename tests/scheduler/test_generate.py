@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -203,6 +203,27 @@ def test_generate_family_windows_fit_some_worker(small: Scenario) -> None:
             )
             span = datetime.combine(START, window.end) - datetime.combine(START, window.start)
             assert span >= timedelta(minutes=90)
+
+
+def test_generate_half_of_each_teams_practitioners_work_until_six(medium: Scenario) -> None:
+    """Every team has ceil(half) of its social and family support workers on 10:00-18:00,
+    one of them a full-time social worker; everyone else finishes by 17:00."""
+    late, early = time(10), time(18)  # (start, end) of the late shift
+    for team in medium.teams:
+        staff = [w for w in medium.workers if w.team_id == team.id and w.role != "manager"]
+        on_late = [w for w in staff if (w.day_start, w.day_end) == (late, early)]
+        assert len(on_late) == math.ceil(len(staff) / 2)
+        assert any(w.role == "social-worker" and len(w.days) == 5 for w in on_late)
+        assert all(w.day_end <= time(17) for w in staff if w not in on_late)
+    assert all(w.day_end <= time(17) for w in medium.workers if w.role == "manager")
+
+
+def test_generate_a_team_of_three_has_one_late_social_worker() -> None:
+    """The smallest team (a manager and two social workers) has exactly one on 10:00-18:00."""
+    scenario = generate("S", seed=0, start=START, children=10)
+    staff = [w for w in scenario.workers if w.role != "manager"]
+    assert len(staff) == 2
+    assert sum(w.day_end == time(18) for w in staff) == 1
 
 
 def test_generate_absences_fall_in_first_fortnight(small: Scenario) -> None:

@@ -542,3 +542,49 @@ def test_more_time_never_worsens_a_generated_team() -> None:
         assert solution.measures is not None
         keys.append(solution.measures.key())
     assert keys == sorted(keys, reverse=True)
+
+
+SOLVER_TERMS = ("OPTIMAL", "FEASIBLE", "objective", "bound", "cut round", "clocks", "pass")
+
+
+def test_progress_is_plain_and_the_solver_figures_are_details() -> None:
+    """Each team gets one plain line and the plan a last one, in a manager's words; the
+    solver's figures (status, cut rounds, clocks) come only as `Detail` messages."""
+    from scheduler.generate import generate
+    from scheduler.planning import Detail
+
+    scenario = generate("S", seed=0, start=MONDAY)
+    messages: list[str] = []
+    plan = plan_scenario(scenario, MONDAY, weeks=1, params=PARAMS, progress=messages.append)
+    plain = [m for m in messages if not isinstance(m, Detail)]
+    details = [m for m in messages if isinstance(m, Detail)]
+    at_risk = f"{len(plan.breaches)} deadlines at risk"
+    assert plain == [
+        f"team 1 of 1 (Patch 1) planned: {len(plan.visits)} visits, {at_risk}",
+        f"plan ready: {len(plan.visits)} visits, {at_risk}",
+    ]
+    assert any("OPTIMAL" in m or "FEASIBLE" in m for m in details)
+    assert any("cut rounds" in m for m in details)
+    assert not [m for m in plain if any(term in m for term in SOLVER_TERMS)]
+
+
+@pytest.mark.slow
+def test_cut_rounds_never_end_worse_than_the_warm_start() -> None:
+    """M's team-08 (seed 0, two weeks) needs cut rounds: stage 2 cannot sequence some of
+    stage 1's after-school days. The warm start is still measured against the result, so
+    the team's plan is at least as good as its warm start on the manager's measures."""
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.translate import make_context, team_groups, to_problem
+    from solver import solve
+
+    scenario = generate("M", seed=0, start=MONDAY)
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 2, 4)
+    group = next(g for g in team_groups(scenario) if "team-08" in g)
+    solution = solve(to_problem(ctx, group).problem, SolveParams())
+    assert solution.cut_rounds > 0
+    assert solution.warm_measures is not None
+    assert solution.measures is not None
+    assert solution.measures.key() <= solution.warm_measures.key()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -83,18 +84,29 @@ def desk_scenario(start: date) -> Scenario:
     return named(generate("S", seed=19, start=start, children=150))
 
 
+def awaiting_day(plan: Plan, scenario: Scenario, today: date) -> date:
+    """The last weekday before `today` on which team-01 has at least two visits (the desk's
+    outcomes page needs one to fail and one to complete)."""
+    homes = {h.id: h.team_id for h in scenario.households}
+    days = Counter(v.day for v in plan.visits if homes[v.household_id] == "team-01")
+    return max(d for d, n in days.items() if n >= 2 and d < today and d.weekday() < 5)
+
+
 def build_store(
-    path: Path, start: date, now: datetime, awaiting: date, weeks: int = 2
+    path: Path, start: date, now: datetime, awaiting: date | None, weeks: int = 2
 ) -> tuple[Scenario, Plan]:
     """A store at `path` with the caseload, a plan of `weeks` from `start` and the users.
 
-    Every visit before `now` has its outcome recorded, except team-01's on `awaiting`.
+    Every visit before `now` has its outcome recorded, except team-01's on `awaiting` (None:
+    `awaiting_day`).
     """
     scenario = desk_scenario(start)
     store = Store(f"sqlite:///{path}")
     store.replace_caseload(scenario)
     plan = service.plan_caseload(scenario, start, weeks, service.solve_params(0.3, 0))
     store.save_plan(plan, now)
+    if awaiting is None:
+        awaiting = awaiting_day(plan, scenario, now.date())
     record_all_but(store, plan, scenario, now.date(), "team-01", awaiting)
     add_user(store, "ada", "admin", PASSWORD, now)
     add_user(store, "mo", "manager", PASSWORD, now, teams=("team-01",))

@@ -29,7 +29,14 @@ from integrations.testing import free_port
 from scheduler import service
 from scheduler.store import Store
 from scheduler.web.snapshot import Snapshot
-from tests.web.conftest import ADDRESS_MARK, NAME_MARK, PASSWORD, build_store, busiest
+from tests.web.conftest import (
+    ADDRESS_MARK,
+    NAME_MARK,
+    PASSWORD,
+    awaiting_day,
+    build_store,
+    busiest,
+)
 
 CHROMIUM = os.environ.get("VISITPLAN_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -80,10 +87,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     now = datetime.now(UTC)
     today = now.astimezone(LONDON).date()
     start = last_monday(today)
-    awaiting = today - timedelta(days=1)
-    while awaiting.weekday() >= 5:
-        awaiting -= timedelta(days=1)
-    scenario, plan = build_store(db_path, start, now, awaiting, weeks=3)
+    scenario, plan = build_store(db_path, start, now, None, weeks=3)
+    awaiting = awaiting_day(plan, scenario, now.date())
     port = free_port()
     log = folder / "serve.log"
     executable = Path(sys.executable).with_name("visitplan")
