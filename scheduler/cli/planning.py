@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
+from rich.text import Text
 
 if TYPE_CHECKING:
     from scheduler.domain import Scenario
@@ -83,8 +85,20 @@ def generate(
     )
 
 
-def _progress(message: str) -> None:
-    err.print(f"[dim]{message}[/]", markup=True)
+def progress_for(verbose: bool) -> Callable[[str], None]:
+    """Progress on stderr in a manager's words; the solver's own figures (`planning.Detail`
+    messages: status, objective, cut rounds, clocks) only with --verbose."""
+
+    def say(message: str) -> None:
+        from scheduler.planning import Detail
+
+        if verbose or not isinstance(message, Detail):
+            err.print(Text(message, style="dim"))
+
+    return say
+
+
+_progress = progress_for(False)
 
 
 def _solve_params(time_limit: float, seed: int) -> SolveParams:
@@ -182,7 +196,9 @@ def plan(
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
             if busy_from_caldav:
                 scenario = _with_caldav_busy(store, scenario, day, weeks)
-            result = service.plan_caseload(scenario, day, weeks, params, _progress, processes)
+            result = service.plan_caseload(
+                scenario, day, weeks, params, progress_for(verbose), processes
+            )
             if scenario_file is None:
                 store.save_plan(result, now_local(), by=who(by))
         else:
@@ -191,7 +207,7 @@ def plan(
                 day,
                 weeks,
                 params,
-                progress=_progress,
+                progress=progress_for(verbose),
                 by=who(by),
                 now=now_local(),
                 processes=processes,
@@ -331,7 +347,12 @@ def demo(
         f"households, {len(scenario.workers)} workers; planning 2 weeks from {start:%a %d %b %Y}."
     )
     result = service.plan_caseload(
-        scenario, start, 2, _solve_params(0.4, seed), _progress if verbose else None, processes
+        scenario,
+        start,
+        2,
+        _solve_params(0.4, seed),
+        progress_for(True) if verbose else None,
+        processes,
     )
     store.save_plan(result, now_local(), by="demo")
     (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -389,6 +410,9 @@ def replan(
     ] = 0.5,
     seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,
     processes: Annotated[int | None, _processes_option()] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also print the solver's figures while it works.")
+    ] = False,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
@@ -410,7 +434,7 @@ def replan(
             today=today(),
             from_date=day,
             assume_missed=assume_missed,
-            progress=_progress,
+            progress=progress_for(verbose),
             processes=processes,
         )
         if apply:

@@ -391,3 +391,29 @@ def test_plan_show_breaches_without_a_plan_says_so(loaded: str) -> None:
     code, _, stderr = invoke("plan", "show", "--breaches", "--db", loaded)
     assert code == 1
     assert "no current plan" in stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "replan"])
+def test_progress_speaks_plainly_and_solver_figures_need_verbose(
+    planned: str, command: str
+) -> None:
+    """Default progress names teams and deadlines; CP-SAT's status and figures only with
+    --verbose (issue 10: no solver terms in a manager's output)."""
+    args = (
+        ("plan", "--start", "2026-11-30", "--weeks", "2", "--time-limit", "1")
+        if command == "plan"
+        else ("replan", "--from", "2026-12-01", "--json")
+    )
+    if command == "replan":
+        absent = ("absence", "add", "w1", "--from", "2026-12-01", "--to", "2026-12-04")
+        assert invoke(*absent, "--db", planned)[0] == 0
+    solver_words = ("FEASIBLE", "OPTIMAL", "cut rounds", "clocks", "objective")
+    code, _, quiet = invoke(*args, "--db", planned)
+    assert code == 0, quiet
+    assert "team 1 of 1" in quiet
+    assert not any(word in quiet for word in solver_words), quiet
+    code, _, loud = invoke(*args, "--verbose", "--db", planned)
+    assert code == 0, loud
+    assert set(quiet.splitlines()) < set(loud.splitlines())
+    if command == "plan":
+        assert any(word in loud for word in solver_words), loud
