@@ -259,5 +259,5 @@ def test_pins_promise_nothing_re_plans_do_not_do(client, desk: Desk, store: Stor
     post_form(client, f"/visits/{visit}", f"/visits/{visit}/pin", {})
     page = text(client.get(f"/visits/{visit}").text)
     assert "Pinned" in page
-    assert "A re-plan does not yet hold pinned visits in place" in page
+    assert "Re-plans keep it here" in page
     assert "re-plans keep it" not in page

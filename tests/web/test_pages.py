@@ -598,3 +598,51 @@ def test_worker_page_shows_their_week_and_feed(client, desk: Desk, store: Store)
 def test_footer_carries_the_attribution_when_given(store: Store) -> None:
     client = make_client(store, attribution="Contains OS data (c) Crown copyright 2026")
     assert "Contains OS data" in client.get("/login").text
+
+
+@pytest.mark.slow
+def test_a_visit_moved_at_the_desk_stays_through_a_replan(desk: Desk, store: Store) -> None:
+    """Move a visit by hand (pinned), then a colleague's absence -> preview -> apply: the
+    moved visit keeps its day, time and worker, and stays pinned."""
+    snap = snapshot(store)
+    for visit in snap.plan.visits:
+        if (
+            visit.day <= TODAY
+            or snap.team_of(visit) != desk.team_a
+            or visit.second_worker_id
+            or visit.worker_id == desk.worker
+        ):
+            continue
+        later = visit.start.astimezone(snap.tz) + timedelta(minutes=15)
+        verdict = service.move_visit(
+            store, visit.id, day=later.date(), at=later.time(), today=TODAY, save=False
+        )
+        if not verdict.refused:
+            break
+    else:
+        raise AssertionError("no movable visit")
+    client = make_client(store)
+    sign_in(client, "mo")
+    token = token_of(client.get(f"/visits/{visit.id}/move").text)
+    data = {
+        "day": later.date().isoformat(),
+        "time": f"{later:%H:%M}",
+        "worker": visit.worker_id,
+        "csrftoken": token,
+    }
+    client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
+    absences = f"/teams/{desk.team_a}/absences"
+    response = post_form(
+        client,
+        absences,
+        absences,
+        {"worker": desk.worker, "from": "2026-12-02", "to": "2026-12-04", "reason": "sickness"},
+    )
+    html = wait_for_preview(client, str(response.url))
+    applied = client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(html)})
+    assert "Applied." in applied.text
+    kept = store.find_visit(visit.id)
+    assert kept is not None
+    assert (kept.start, kept.worker_id, kept.pinned) == (later, visit.worker_id, True)
+    page = text(client.get(f"/visits/{visit.id}").text)
+    assert "Re-plans keep it here" in page
