@@ -6,6 +6,7 @@ Rule: pure functions of their inputs. Dates only; working days through `Business
 from __future__ import annotations
 
 import calendar as _monthcal
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 from typing import Literal
@@ -267,11 +268,46 @@ def scope_changes(pack: Pack, child: ChildFacts) -> tuple[date, ...]:
     return tuple(sorted(out))
 
 
-def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
-    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured."""
+def rules_in_scope(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
+    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured, judged
+    rule by rule (the reference that `applicable_rules` remembers)."""
     in_scope = [rule for rule in _by_category(pack, child.category) if _in_scope(rule, child, on)]
     superseded = {rid for rule in in_scope for rid in rule.supersedes}
     return tuple(rule for rule in in_scope if rule.id not in superseded)
+
+
+class _Stretches:
+    """One child's applicable rules, remembered per stretch between `scope_changes` days."""
+
+    __slots__ = ("by_stretch", "changes", "child", "rules")
+
+    def __init__(self, pack: Pack, child: ChildFacts) -> None:
+        self.rules = pack.rules
+        self.child = child
+        self.changes = scope_changes(pack, child)
+        self.by_stretch: dict[int, tuple[Rule, ...]] = {}
+
+
+_last_stretches: _Stretches | None = None
+"""The last child asked about (the due engine asks about one child many times in a row)."""
+
+
+def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
+    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured.
+
+    The same as `rules_in_scope`, worked out once per stretch of days on which no rule's scope
+    can change for the child (`scope_changes`) and remembered for the last child asked about
+    (by identity: facts are immutable).
+    """
+    global _last_stretches
+    kept = _last_stretches
+    if kept is None or kept.child is not child or kept.rules is not pack.rules:
+        kept = _last_stretches = _Stretches(pack, child)
+    stretch = bisect_right(kept.changes, on)
+    rules = kept.by_stretch.get(stretch)
+    if rules is None:
+        rules = kept.by_stretch[stretch] = rules_in_scope(pack, child, on)
+    return rules
 
 
 def allowed_roles(pack: Pack, child: ChildFacts, on: date) -> tuple[Role, ...] | None:
@@ -459,8 +495,8 @@ def due_dates(
     roles = allowed_roles(pack, child, as_of)
     out: list[Due] = []
     strictest: dict[str, Due] = {}
-    for rule in pack.rules:
-        if not isinstance(rule, IntervalRule) or child.category not in rule.scope.categories:
+    for rule in _by_category(pack, child.category):
+        if not isinstance(rule, IntervalRule):
             continue
         clock = clock_of(pack, rule, child) or rule.clock
         homes: tuple[str | None, ...] = child.homes if clock == "each_home" else (None,)
@@ -468,7 +504,7 @@ def due_dates(
             # Phases and supersedes are judged on the day the clock started.
             last = last_contact(contacts, clock, roles, home)
             start = last if last is not None else _interval_anchor(rule, child)
-            if start is None or rule not in applicable_rules(pack, child, start):
+            if start is None or not any(r is rule for r in applicable_rules(pack, child, start)):
                 continue
             if _ended_by(rule, child, as_of):
                 continue
