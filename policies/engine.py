@@ -459,6 +459,19 @@ def interval_due(
     start = last if last is not None else _interval_anchor(rule, child)
     if start is None:
         return None
+    return _interval_due_from(rule, child, calendar, clock, home_id, last, start)
+
+
+def _interval_due_from(
+    rule: IntervalRule,
+    child: ChildFacts,
+    calendar: BusinessCalendar,
+    clock: Clock,
+    home_id: str | None,
+    last: date | None,
+    start: date,
+) -> Due:
+    """`interval_due` once the clock's last reset and its starting day are known."""
     period = effective_period(rule, child)
     window = describe_window(period, rule.counting)
     source = override_source(rule, child)
@@ -495,6 +508,7 @@ def due_dates(
     roles = allowed_roles(pack, child, as_of)
     out: list[Due] = []
     strictest: dict[str, Due] = {}
+    lasts: dict[tuple[Clock, str | None], date | None] = {}
     for rule in _by_category(pack, child.category):
         if not isinstance(rule, IntervalRule):
             continue
@@ -502,15 +516,15 @@ def due_dates(
         homes: tuple[str | None, ...] = child.homes if clock == "each_home" else (None,)
         for home in homes:
             # Phases and supersedes are judged on the day the clock started.
-            last = last_contact(contacts, clock, roles, home)
+            if (clock, home) not in lasts:
+                lasts[clock, home] = last_contact(contacts, clock, roles, home)
+            last = lasts[clock, home]
             start = last if last is not None else _interval_anchor(rule, child)
             if start is None or not any(r is rule for r in applicable_rules(pack, child, start)):
                 continue
             if _ended_by(rule, child, as_of):
                 continue
-            due = interval_due(rule, child, contacts, calendar, roles, home, clock)
-            if due is None:
-                continue
+            due = _interval_due_from(rule, child, calendar, clock, home, last, start)
             out.append(due)
             if clock in ("seen", "home"):
                 previous = strictest.get(clock)
