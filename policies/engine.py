@@ -156,6 +156,12 @@ def _event_on(child: ChildFacts, event: Event) -> date | None:
 
 
 def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
+    return _in_fixed_scope(rule, child) and _in_scope_on(rule, child, on)
+
+
+def _in_fixed_scope(rule: Rule, child: ChildFacts) -> bool:
+    """The scope's tests on facts that do not change with the day: category, placement,
+    flags and the child's own frequency."""
     scope = rule.scope
     if child.category not in scope.categories:
         return False
@@ -168,8 +174,12 @@ def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
     if any(flag in child.flags for flag in scope.exclude_flags):
         return False
     needs_override = isinstance(rule, IntervalRule) and rule.every is None
-    if needs_override and not any(o.rule_id == rule.id for o in child.overrides):
-        return False
+    return not needs_override or any(o.rule_id == rule.id for o in child.overrides)
+
+
+def _in_scope_on(rule: Rule, child: ChildFacts, on: date) -> bool:
+    """The scope's tests that depend on the day: age, validity, ending event and phase."""
+    scope = rule.scope
     if scope.max_age_years is not None:
         age = age_years(child.birth_date, on)
         if age is None or age >= scope.max_age_years:
@@ -246,8 +256,13 @@ def scope_changes(pack: Pack, child: ChildFacts) -> tuple[date, ...]:
     stretch: scopes change only with age (a birthday), a rule's validity dates, an ending
     event and a phase's edges; category, placement and flags are fixed facts.
     """
+    return _changes_of(_by_category(pack, child.category), child)
+
+
+def _changes_of(rules: Sequence[Rule], child: ChildFacts) -> tuple[date, ...]:
+    """`scope_changes` over some of the pack's rules."""
     out: set[date] = set()
-    for rule in _by_category(pack, child.category):
+    for rule in rules:
         scope = rule.scope
         if scope.max_age_years is not None and child.birth_date is not None:
             out.add(_birthday(child.birth_date, scope.max_age_years))
@@ -276,16 +291,55 @@ def rules_in_scope(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
     return tuple(rule for rule in in_scope if rule.id not in superseded)
 
 
+_FIXED_SCOPES: dict[tuple[object, ...], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
+"""(id of the pack's rules, category, placement, flags, overridden rule ids) -> (those rules,
+kept so the id stays theirs; the category's rules whose fixed scope tests pass)."""
+
+
+def _fixed_scope(pack: Pack, child: ChildFacts) -> tuple[Rule, ...]:
+    """The category's rules whose day-independent scope tests pass for this child, in pack
+    order (shared by every child with the same category, placement, flags and overrides)."""
+    key = (
+        id(pack.rules),
+        child.category,
+        child.placement_type,
+        child.flags,
+        tuple(sorted({o.rule_id for o in child.overrides})),
+    )
+    entry = _FIXED_SCOPES.get(key)
+    if entry is None or entry[0] is not pack.rules:
+        if len(_FIXED_SCOPES) > 4096:
+            _FIXED_SCOPES.clear()
+        fixed = tuple(r for r in _by_category(pack, child.category) if _in_fixed_scope(r, child))
+        entry = _FIXED_SCOPES[key] = (pack.rules, fixed)
+    return entry[1]
+
+
 class _Stretches:
     """One child's applicable rules, remembered per stretch between `scope_changes` days."""
 
-    __slots__ = ("by_stretch", "changes", "child", "rules")
+    __slots__ = ("by_stretch", "changes", "child", "fixed", "rules")
 
     def __init__(self, pack: Pack, child: ChildFacts) -> None:
         self.rules = pack.rules
         self.child = child
-        self.changes = scope_changes(pack, child)
+        self.fixed = _fixed_scope(pack, child)
+        # Rules outside the fixed scope never apply: their edges change nothing.
+        self.changes = _changes_of(self.fixed, child)
         self.by_stretch: dict[int, tuple[Rule, ...]] = {}
+
+    def on(self, day: date) -> tuple[Rule, ...]:
+        """`rules_in_scope` on `day`: the fixed-scope rules tested for the day, then
+        `supersedes` honoured."""
+        stretch = bisect_right(self.changes, day)
+        rules = self.by_stretch.get(stretch)
+        if rules is None:
+            child = self.child
+            in_scope = [rule for rule in self.fixed if _in_scope_on(rule, child, day)]
+            superseded = {rid for rule in in_scope for rid in rule.supersedes}
+            rules = tuple(rule for rule in in_scope if rule.id not in superseded)
+            self.by_stretch[stretch] = rules
+        return rules
 
 
 _last_stretches: _Stretches | None = None
@@ -303,11 +357,7 @@ def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...
     kept = _last_stretches
     if kept is None or kept.child is not child or kept.rules is not pack.rules:
         kept = _last_stretches = _Stretches(pack, child)
-    stretch = bisect_right(kept.changes, on)
-    rules = kept.by_stretch.get(stretch)
-    if rules is None:
-        rules = kept.by_stretch[stretch] = rules_in_scope(pack, child, on)
-    return rules
+    return kept.on(on)
 
 
 def allowed_roles(pack: Pack, child: ChildFacts, on: date) -> tuple[Role, ...] | None:
