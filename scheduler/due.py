@@ -10,6 +10,7 @@ from policies import Contact, Pack, due_dates, escalations, load_pack
 from policies.models import Category, Role
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Requirement, Scenario, VisitRecord, WorkerId
+from scheduler.gc_pause import paused_gc
 
 
 def calendar_for(pack: Pack) -> WorkingCalendar:
@@ -85,10 +86,11 @@ def scenario_due(scenario: Scenario, as_of: date | None = None) -> tuple[ChildDu
     by_child: dict[str, list[VisitRecord]] = defaultdict(list)
     for record in scenario.records:
         by_child[record.child_id].append(record)
-    rows = [
-        child_due(pack, calendar, child, by_child[child.id], roles, as_of)
-        for child in scenario.children
-    ]
+    with paused_gc():
+        rows = [
+            child_due(pack, calendar, child, by_child[child.id], roles, as_of)
+            for child in scenario.children
+        ]
     return tuple(
         sorted(
             rows,
