@@ -20,7 +20,7 @@ from integrations.errors import (
     OutputError,
     UnreachableError,
 )
-from integrations.events import EventContext
+from integrations.events import EventContext, Lookups
 from integrations.feeds import (
     FeedInputs,
     FeedParams,
@@ -45,6 +45,7 @@ __all__ = [
     "FeedServer",
     "FeedSource",
     "Ledger",
+    "Lookups",
     "OutputError",
     "PublishReport",
     "UnreachableError",

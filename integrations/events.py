@@ -43,11 +43,18 @@ class EventContext:
 
     `rule_titles` maps rule ids to the pack's titles (an id without a title is shown as it is);
     `records` are the visit records, oldest first: those carrying a `visit_id` put the visit's
-    outcome on its event, the latest record per child winning (so an amendment shows).
+    outcome on its event, the latest record per child winning (so an amendment shows);
+    `index` is the caller's children, households and workers by id for the scenario the events
+    are rendered from (None: built here from the scenario and kept for the last one).
     """
 
     rule_titles: Mapping[str, str] = field(default_factory=dict)
     records: Sequence[VisitRecord] = ()
+    index: Lookups | None = None
+
+    def lookups_of(self, scenario: Scenario) -> Lookups:
+        """The caller's index when it gave one, else the scenario's own lookups."""
+        return self.index if self.index is not None else lookups(scenario)
 
     def title(self, rule_id: str) -> str:
         """The rule's title in the pack, or its id when the pack has none."""
@@ -76,9 +83,9 @@ class WorkerEvent:
 class Lookups:
     """Children, households and workers of a scenario by id."""
 
-    children: dict[str, Child]
-    households: dict[str, Household]
-    workers: dict[str, Worker]
+    children: Mapping[str, Child]
+    households: Mapping[str, Household]
+    workers: Mapping[str, Worker]
 
     @classmethod
     def of(cls, scenario: Scenario) -> Lookups:
@@ -185,7 +192,7 @@ def event_fields(
     context: EventContext,
 ) -> dict[str, str]:
     """The calendar-relevant text of an event; its hash decides whether SEQUENCE rises."""
-    found = lookups(scenario)
+    found = context.lookups_of(scenario)
     privacy = scenario.authority.privacy
     ref_of = case_refs(visit, found)
     refs = list(ref_of.values())

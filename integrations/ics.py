@@ -21,7 +21,6 @@ from integrations.events import (
     WorkerEvent,
     event_fields,
     event_uid,
-    lookups,
     utc_span,
     worker_events,
 )
@@ -81,7 +80,7 @@ def render_calendar(
     STATUS:CANCELLED. A worker with no visits gets a valid empty calendar. The calendar has no
     UID of its own.
     """
-    workers = lookups(scenario).workers
+    workers = context.lookups_of(scenario).workers
     cal = Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")

@@ -24,7 +24,7 @@ from policies import (
     school_start,
 )
 from scheduler.calendar import WorkingCalendar
-from scheduler.check import GRAIN_MIN, BreachKey, find_breaches, part_of_day
+from scheduler.check import GRAIN_MIN, BreachKey, find_breaches
 from scheduler.domain import (
     Breach,
     Child,
@@ -38,6 +38,7 @@ from scheduler.domain import (
     WorkerId,
 )
 from scheduler.school_terms import SchoolDays
+from scheduler.timegrid import minutes_of, part_of_day, time_of
 from scheduler.visiting import Place, children_of, place_of, travel_between, visit_duration_min
 
 NOON_MIN = 12 * 60
@@ -88,10 +89,6 @@ class _State:
     reasons: dict[BreachKey, str] = field(default_factory=dict)
 
 
-def _minutes(moment: time) -> int:
-    return moment.hour * 60 + moment.minute
-
-
 def _round_up(minutes: int) -> int:
     return -(-minutes // GRAIN_MIN) * GRAIN_MIN
 
@@ -109,8 +106,8 @@ def _busy_by_day(
         start, end = busy.start.astimezone(tz), busy.end.astimezone(tz)
         day = start.date()
         while day <= end.date():
-            first = _minutes(start.time()) if day == start.date() else 0
-            last = _minutes(end.time()) if day == end.date() else 24 * 60
+            first = minutes_of(start.time()) if day == start.date() else 0
+            last = minutes_of(end.time()) if day == end.date() else 24 * 60
             out[busy.worker_id, day].append((first, last))
             day += timedelta(days=1)
     return out
@@ -162,16 +159,16 @@ def _earliest_start(
         if booked:
             ready = booked[-1].end_min + _travel(state, booked[-1].place, place)
         else:
-            ready = _minutes(worker.day_start) + _travel(state, place_of(worker), place)
+            ready = minutes_of(worker.day_start) + _travel(state, place_of(worker), place)
         lower = max(lower, ready)
     school_day = state.school.is_school_day(day)
     for child in children:
         not_before = school_start(state.pack, state.facts[child.id], day, school_day=school_day)
         if not_before is not None:
-            lower = max(lower, _minutes(household.school_day_start or not_before))
+            lower = max(lower, minutes_of(household.school_day_start or not_before))
     avoid = {state.avoid[c.id] for c in children if c.id in state.avoid}
     windows = sorted(
-        (_minutes(w.start), _minutes(w.end))
+        (minutes_of(w.start), minutes_of(w.end))
         for w in household.windows
         if w.weekday == day.weekday()
     )
@@ -190,7 +187,7 @@ def _earliest_start(
         return None
     for worker in crew:
         back = _travel(state, place, place_of(worker))
-        if start + duration + back > _minutes(worker.day_end):
+        if start + duration + back > minutes_of(worker.day_end):
             return None
     return start
 
@@ -208,7 +205,7 @@ def _next_allowed(
     if windows and not any(a <= start and start + duration <= b for a, b in windows):
         later = [a for a, b in windows if a > start and a + duration <= b]
         return min(later) if later else None
-    part = part_of_day(time(start // 60, start % 60))
+    part = part_of_day(time_of(start))
     if part in avoid:
         if part == "evening":
             return None

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from policies.models import Flag
+from policies import Flag
 from scheduler.domain import Child, DomainModel, Household, PlanFrequency
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.scenario_io import describe_expected

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -20,15 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from policies import (
     ChildFacts,
     Contact,
+    MonthlyCountRule,
     Pack,
+    Role,
+    RuleId,
     allowed_roles,
     applicable_rules,
     due_dates,
     load_pack,
+    month_end,
+    retry_part_of_day,
+    retry_rule_id,
     school_start,
 )
-from policies.engine import month_end, retry_part_of_day, retry_rule_id
-from policies.models import MonthlyCountRule, Role, RuleId
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
     Absence,
@@ -43,7 +47,9 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
+from scheduler.index import index_of
 from scheduler.school_terms import SchoolDays
+from scheduler.timegrid import clock, minutes_of, part_of_day
 from scheduler.visiting import Place, place_of, travel_between, visit_duration_min
 
 GRAIN_MIN = 15
@@ -118,14 +124,14 @@ class _Context:
     pack: Pack
     calendar: WorkingCalendar
     tz: ZoneInfo
-    workers: dict[WorkerId, Worker]
-    households: dict[HouseholdId, Household]
-    children: dict[ChildId, Child]
-    residents: dict[HouseholdId, tuple[Child, ...]]
+    workers: Mapping[WorkerId, Worker]
+    households: Mapping[HouseholdId, Household]
+    children: Mapping[ChildId, Child]
+    residents: Mapping[HouseholdId, tuple[Child, ...]]
     visits: tuple[Visit, ...]
     """Planned (not cancelled) visits whose ids all resolve."""
-    absences: dict[WorkerId, list[Absence]]
-    busy: dict[WorkerId, list[BusyTime]]
+    absences: Mapping[WorkerId, tuple[Absence, ...]]
+    busy: Mapping[WorkerId, tuple[BusyTime, ...]]
     school: SchoolDays
     """The authority's school days (its term dates, else the nation's typical terms)."""
 
@@ -144,7 +150,7 @@ class _Context:
     def start_min(self, visit: Visit) -> int:
         """Minutes after local midnight the visit starts."""
         start = self.local(visit.start)
-        return start.hour * 60 + start.minute
+        return minutes_of(start.time())
 
     def end_min(self, visit: Visit) -> int:
         """Minutes after local midnight the visit ends (wall clock; no DST change by day)."""
@@ -158,23 +164,6 @@ class _Context:
     def travel(self, a: Place, b: Place) -> int:
         """Travel minutes between two places at the authority's speed."""
         return travel_between(a, b, self.scenario.authority)
-
-
-def _minutes(moment: time) -> int:
-    return moment.hour * 60 + moment.minute
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def part_of_day(start: time) -> str:
-    """Morning before 12:00, afternoon 12:00-16:59, evening from 17:00."""
-    if start < time(12, 0):
-        return "morning"
-    if start < time(17, 0):
-        return "afternoon"
-    return "evening"
 
 
 def _violation(code: str, message: str, **ids: str | None) -> Violation:
@@ -386,10 +375,10 @@ def _check_hours(ctx: _Context, visit: Visit) -> Iterator[Violation]:
     """Every attending worker's day contains the whole visit."""
     start, end = ctx.start_min(visit), ctx.end_min(visit)
     for worker in ctx.attendees(visit):
-        if start < _minutes(worker.day_start) or end > _minutes(worker.day_end):
+        if start < minutes_of(worker.day_start) or end > minutes_of(worker.day_end):
             yield _violation(
                 "outside-hours",
-                f"visit {_clock(start)}-{_clock(end)} is outside {worker.id}'s hours "
+                f"visit {clock(start)}-{clock(end)} is outside {worker.id}'s hours "
                 f"{worker.day_start:%H:%M}-{worker.day_end:%H:%M}",
                 visit_id=visit.id,
                 worker_id=worker.id,
@@ -458,11 +447,11 @@ def _check_travel(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterato
     first, last = visits[0], visits[-1]
     need = ctx.travel(base, place(first))
     # A visit outside the worker's hours is an hours violation already, not a travel one.
-    if _minutes(worker.day_start) <= ctx.start_min(first) < _minutes(worker.day_start) + need:
+    if minutes_of(worker.day_start) <= ctx.start_min(first) < minutes_of(worker.day_start) + need:
         yield _violation(
             "travel",
             f"{worker.id} cannot get from base to {first.household_id} by "
-            f"{_clock(ctx.start_min(first))} ({need} min from {worker.day_start:%H:%M})",
+            f"{clock(ctx.start_min(first))} ({need} min from {worker.day_start:%H:%M})",
             visit_id=first.id,
             worker_id=worker.id,
         )
@@ -479,11 +468,11 @@ def _check_travel(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterato
                 worker_id=worker.id,
             )
     need = ctx.travel(place(last), base)
-    if ctx.end_min(last) <= _minutes(worker.day_end) < ctx.end_min(last) + need:
+    if ctx.end_min(last) <= minutes_of(worker.day_end) < ctx.end_min(last) + need:
         yield _violation(
             "travel",
             f"{worker.id} cannot get back to base from {last.household_id} by "
-            f"{worker.day_end:%H:%M} ({need} min after {_clock(ctx.end_min(last))})",
+            f"{worker.day_end:%H:%M} ({need} min after {clock(ctx.end_min(last))})",
             visit_id=last.id,
             worker_id=worker.id,
         )
@@ -498,13 +487,13 @@ def _check_family_window(ctx: _Context, visit: Visit) -> Iterator[Violation]:
     day = ctx.day_of(visit)
     start, end = ctx.start_min(visit), ctx.end_min(visit)
     fits = any(
-        w.weekday == day.weekday() and _minutes(w.start) <= start and end <= _minutes(w.end)
+        w.weekday == day.weekday() and minutes_of(w.start) <= start and end <= minutes_of(w.end)
         for w in household.windows
     )
     if not fits:
         yield _violation(
             "family-window",
-            f"visit {_clock(start)}-{_clock(end)} on {day:%A} is outside the family's windows",
+            f"visit {clock(start)}-{clock(end)} on {day:%A} is outside the family's windows",
             visit_id=visit.id,
         )
 
@@ -569,9 +558,9 @@ def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> boo
             for c in children
             if (t := school_start(ctx.pack, c.facts(), day, school_day=school_day)) is not None
         ]
-        after = _minutes(household.school_day_start or max(school)) if school else 0
+        after = minutes_of(household.school_day_start or max(school)) if school else 0
         windows = [
-            (_minutes(w.start), _minutes(w.end))
+            (minutes_of(w.start), minutes_of(w.end))
             for w in household.windows
             if w.weekday == day.weekday()
         ]
@@ -579,8 +568,8 @@ def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> boo
             windows = [(0, 24 * 60)]
         for worker in _leads(ctx, household, day):
             base = place_of(worker)
-            earliest = _minutes(worker.day_start) + ctx.travel(base, place)
-            latest = _minutes(worker.day_end) - duration - ctx.travel(place, base)
+            earliest = minutes_of(worker.day_start) + ctx.travel(base, place)
+            latest = minutes_of(worker.day_end) - duration - ctx.travel(place, base)
             for first, last in windows:
                 start = -(-max(first, after, earliest) // GRAIN_MIN) * GRAIN_MIN
                 end = min(last - duration, latest) // GRAIN_MIN * GRAIN_MIN
@@ -764,20 +753,9 @@ def _check_breaches_reported(plan: Plan, found: Iterable[FoundBreach]) -> Iterat
 
 def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
     pack = pack or load_pack(scenario.authority.id)
-    residents: dict[HouseholdId, list[Child]] = defaultdict(list)
-    for child in sorted(scenario.children, key=lambda c: c.id):
-        for household_id in child.household_ids:
-            residents[household_id].append(child)
-    workers = {w.id: w for w in scenario.workers}
-    households = {h.id: h for h in scenario.households}
-    children = {c.id: c for c in scenario.children}
+    index = index_of(scenario)
+    workers, households, children = index.workers, index.households, index.children
     known = set(children)
-    absences: dict[WorkerId, list[Absence]] = defaultdict(list)
-    for absence in scenario.absences:
-        absences[absence.worker_id].append(absence)
-    busy: dict[WorkerId, list[BusyTime]] = defaultdict(list)
-    for busy_time in scenario.busy:
-        busy[busy_time.worker_id].append(busy_time)
     return _Context(
         scenario=scenario,
         plan=plan,
@@ -787,14 +765,14 @@ def _context(scenario: Scenario, plan: Plan, pack: Pack | None) -> _Context:
         workers=workers,
         households=households,
         children=children,
-        residents={k: tuple(v) for k, v in residents.items()},
+        residents=index.children_by_household,
         visits=tuple(
             v
             for v in plan.visits
             if v.status == "planned" and _resolves(v, set(workers), set(households), known)
         ),
-        absences=absences,
-        busy=busy,
+        absences=index.absences_by_worker,
+        busy=index.busy_by_worker,
         school=SchoolDays(pack.nation, scenario.authority.school_terms),
     )
 

@@ -22,9 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from policies.engine import ChildFacts, Contact
-from policies.models import (
+from policies import (
     Category,
+    ChildFacts,
+    Contact,
     Event,
     Flag,
     Period,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from policies import Contact, Pack, due_dates, escalations, load_pack
-from policies.models import Category, Role
+from policies import Category, Contact, Pack, Role, due_dates, escalations, load_pack
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Requirement, Scenario, VisitRecord, WorkerId
 from scheduler.gc_pause import paused_gc
+from scheduler.index import index_of
 
 
 def calendar_for(pack: Pack) -> WorkingCalendar:
@@ -82,13 +81,11 @@ def scenario_due(scenario: Scenario, as_of: date | None = None) -> tuple[ChildDu
     as_of = as_of or scenario.as_of
     pack = load_pack(scenario.authority.id)
     calendar = calendar_for(pack)
-    roles = {w.id: w.role for w in scenario.workers}
-    by_child: dict[str, list[VisitRecord]] = defaultdict(list)
-    for record in scenario.records:
-        by_child[record.child_id].append(record)
+    index = index_of(scenario)
+    roles = {w.id: w.role for w in index.workers.values()}
     with paused_gc():
         rows = [
-            child_due(pack, calendar, child, by_child[child.id], roles, as_of)
+            child_due(pack, calendar, child, index.records_of(child.id), roles, as_of)
             for child in scenario.children
         ]
     return tuple(

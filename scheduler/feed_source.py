@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from integrations import EventContext, FeedInputs
+from integrations import EventContext, FeedInputs, Lookups
 from scheduler.domain import LedgerEntry, Scenario
 from scheduler.errors import StoreError
+from scheduler.index import index_of
 from scheduler.reports import rule_titles
 from scheduler.store import Store, feed_tokens_table, ledger_table
 
@@ -26,7 +27,9 @@ def event_context(scenario: Scenario) -> EventContext:
     Raises:
         PackNotFoundError: the scenario's authority has no pack.
     """
-    return EventContext(rule_titles(scenario.authority.id), scenario.records)
+    index = index_of(scenario)
+    found = Lookups(index.children, index.households, index.workers)
+    return EventContext(rule_titles(scenario.authority.id), scenario.records, found)
 
 
 class StoreFeedSource:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Period
+from policies import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Period
 from scheduler.domain import (
     Absence,
     Authority,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from policies.models import Role
+from policies import Role
 from scheduler.domain import (
     Child,
     ChildId,
@@ -21,6 +21,7 @@ from scheduler.domain import (
     VisitRecord,
     VisitStatus,
 )
+from scheduler.index import index_of
 
 FINAL_STATES: frozenset[VisitStatus] = frozenset({"completed", "failed", "not-seen"})
 """States a recorded outcome gives a visit."""
@@ -136,8 +137,9 @@ def assume_made(scenario: Scenario, visits: Sequence[Visit]) -> Scenario:
     """
     if not visits:
         return scenario
-    children = {c.id: c for c in scenario.children}
-    roles = {w.id: w.role for w in scenario.workers}
+    index = index_of(scenario)
+    children = index.children
+    roles = {w.id: w.role for w in index.workers.values()}
     extra = [
         record
         for visit in visits

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from policies import Pack
-from policies.models import (
+from policies import (
     BothHomesRule,
     ChecklistRule,
     EscalationRule,
     FirstVisitRule,
     IntervalRule,
     MonthlyCountRule,
+    Pack,
     RetryRule,
     Rule,
     SchoolHoursRule,

@@ -24,6 +24,7 @@ from scheduler.domain import (
     VisitStatus,
 )
 from scheduler.due import scenario_due
+from scheduler.index import index_of
 from scheduler.outcomes import awaiting, visit_state
 
 ChildState = Literal["overdue", "awaiting outcome", "due soon", "on track"]
@@ -220,8 +221,8 @@ def plan_rows(
     day: date | None = None,
 ) -> PlanView:
     """The plan's visits with states, names and rule titles, by day, time and worker."""
-    workers = {w.id: w for w in scenario.workers}
-    homes = {h.id: h for h in scenario.households}
+    index = index_of(scenario)
+    workers, homes = index.workers, index.households
     cases = {c.id: c.case_ref for c in scenario.children}
     titles = rule_titles(scenario.authority.id)
     rows = []
@@ -287,13 +288,12 @@ def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tup
     """Workers (of one team, or all) with their caseload size and any absence today."""
     teams = {t.id: t.name for t in scenario.teams}
     load = Counter(c.allocated_worker for c in scenario.children if c.allocated_worker)
+    absences = index_of(scenario).absences_by_worker
     rows = []
     for worker in scenario.workers:
         if team is not None and worker.team_id != team:
             continue
-        away = next(
-            (a for a in scenario.absences if a.worker_id == worker.id and a.covers(today)), None
-        )
+        away = next((a for a in absences.get(worker.id, ()) if a.covers(today)), None)
         days = days_text(worker.days)
         rows.append(
             WorkerRow(

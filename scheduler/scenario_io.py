@@ -13,9 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from policies import load_pack
-from policies.errors import PackNotFoundError
-from policies.loader import pack_ids
+from policies import PackNotFoundError, load_pack, pack_ids
 from scheduler.domain import (
     SCHEMA_VERSION,
     Absence,

@@ -13,8 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from policies import ChildFacts, Contact, Due, Pack, due_dates, load_pack, pack_ids
-from policies.models import Category, Event, Flag, PlacementType, PolicyModel, Severity
+from policies import (
+    Category,
+    ChildFacts,
+    Contact,
+    Due,
+    Event,
+    Flag,
+    Pack,
+    PlacementType,
+    PolicyModel,
+    Severity,
+    due_dates,
+    load_pack,
+    pack_ids,
+)
 from scheduler.caseload import add_child, child_history, close_child, edit_child
 from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario
 from scheduler.due import calendar_for
@@ -64,7 +77,7 @@ if TYPE_CHECKING:
     from scheduler.domain import ChildDue
     from scheduler.extracts.importing import ImportReport, Kind
     from scheduler.replan import ReplanReport
-    from solver.params import SolveParams
+    from solver import SolveParams
 
 
 class DueDateRequirement(PolicyModel):
@@ -573,7 +586,7 @@ def replan_caseload(
 def solve_params(time_limit_s: float, seed: int) -> SolveParams:
     """Solver settings for the CLI's and the desk's runs: one CP-SAT worker per team,
     deterministic time limits, so the same input and seed give the same plan anywhere."""
-    from solver.params import SolveParams
+    from solver import SolveParams
 
     return SolveParams(time_limit_s=time_limit_s, seed=seed, num_workers=1, deterministic=True)
 

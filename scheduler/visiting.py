@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from policies import Pack, age_years
-from policies.engine import seen_alone_age
+from policies import Pack, age_years, seen_alone_age
 from scheduler.domain import ROAD_FACTOR, Authority, Child, Household, HouseholdId, Scenario, Worker
 from scheduler.grid import grid_metres
 

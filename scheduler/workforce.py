@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from policies.models import Role
+from policies import Role
 from scheduler.domain import Weekday, Worker
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.grid import grid_to_latlon

@@ -130,12 +130,7 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 # Tests over ~5 s in files other branches own right now (the desk on web2, the solver on
 # solver2): marked `slow` from here so those files stay untouched; each moves to a decorator
 # in its own file when that branch lands. Measured with `pytest --durations=80`.
-SLOW_ELSEWHERE = (
-    "tests/web/test_browser.py::",
-    "tests/web/test_pages.py::test_absence_preview_apply_publish",
-    "tests/web/test_pages.py::test_apply_refuses_a_stale_preview_and_offers_a_fresh_one",
-    "tests/solver/test_polish.py::test_clock_cost_counts_as_stage_1_does",
-)
+SLOW_ELSEWHERE = ("tests/solver/test_polish.py::test_clock_cost_counts_as_stage_1_does",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -49,9 +49,17 @@ def test_every_module_has_a_docstring(package: str) -> None:
 
 
 # Imports from one of our packages into another go through the package's `__all__`
-# (`from scheduler import Visit`), never a module deeper down. Pairs not listed here still
-# import deeper modules and are yet to follow.
-THROUGH_ALL = {("integrations", "scheduler"), ("scheduler", "integrations")}
+# (`from scheduler import Visit`), never a module deeper down: every pair of packages.
+THROUGH_ALL = {(a, b) for a in OURS for b in OURS if a != b}
+# TEMPORARY: the solver lane (branch solver2) still imports deeper names; it switches to the
+# packages' names when it lands (solver's own `__init__` is theirs to extend).
+LANE_DEEP = {
+    "scheduler/generate.py": {"*"},
+    "scheduler/planning.py": {"*"},
+    "scheduler/reasons.py": {"*"},
+    "scheduler/replan.py": {"*"},
+    "scheduler/translate.py": {"*"},
+}
 
 
 def cross_imports(path: Path, target: str) -> list[tuple[str, str]]:
@@ -78,9 +86,27 @@ def test_cross_package_imports_go_through_all(package: str, target: str) -> None
         f"{path.relative_to(ROOT)}: {module}.{name}"
         for path in sorted((ROOT / package).rglob("*.py"))
         for module, name in cross_imports(path, target)
-        if module != target or name not in public
+        if (module != target or name not in public)
+        and not LANE_DEEP.get(str(path.relative_to(ROOT)), set()) & {"*", f"{module}.{name}"}
     ]
     assert offenders == []
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name
+
+
+@pytest.mark.parametrize("package", sorted(OURS))
+def test_every_package_exports_a_sorted_all_that_resolves(package: str) -> None:
+    """Each package re-exports its public names in a sorted `__all__` (ruff's order: CONSTANTS,
+    then Classes, then functions), each one defined."""
+    import importlib
+
+    module = importlib.import_module(package)
+    names = list(module.__all__)
+    assert names == sorted(names, key=_isort_key)
+    assert [n for n in names if not hasattr(module, n)] == []
 
 
 def test_integrations_cannot_see_the_store() -> None:

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import typer
 
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES
+from policies import CATEGORIES, FLAGS, PLACEMENT_TYPES, ROLES, Category, PlacementType, Role
 from scheduler import render, service
 from scheduler.cli.clock import now_local, today
 from scheduler.cli.options import (
     DEFAULT_DB,
     ByOption,
+    CategoryOption,
     DbOption,
+    FlagValue,
     JsonFlag,
-    _choice,
-    parse_date,
+    choice_of,
+    parse_day,
     parse_period,
     who,
 )
 from scheduler.cli.output import fail, handled, open_store, out, print_json
 from scheduler.errors import InputError
+from scheduler.reports import ChildState
+
+DueState = Literal["overdue", "awaiting", "soon", "on-track"]
+DUE_STATES: tuple[DueState, ...] = get_args(DueState)
 
 child_app = typer.Typer(no_args_is_help=True, help="Children on the caseload.")
 absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
@@ -37,16 +44,23 @@ def schema() -> None:
 
 def due(
     as_of: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Date to judge from (default today).")
+        date | None,
+        typer.Option(metavar="DATE", help="Date to judge from (default today).", parser=parse_day),
     ] = None,
     team: Annotated[str | None, typer.Option(help="Only this team's children.")] = None,
     worker: Annotated[
         str | None, typer.Option(help="Only children allocated to this worker.")
     ] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    category: Annotated[
+        Category | None,
+        typer.Option(parser=choice_of(CATEGORIES), metavar="CATEGORY", help="Only this category."),
+    ] = None,
     state: Annotated[
-        str | None,
-        typer.Option(help="Only children in this state: overdue, awaiting, soon or on-track."),
+        DueState | None,
+        typer.Option(
+            parser=choice_of(DUE_STATES),
+            help="Only children in this state: overdue, awaiting, soon or on-track.",
+        ),
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue children.")] = False,
     show_all: Annotated[
@@ -63,16 +77,13 @@ def due(
     """
     from scheduler.reports import CHILD_STATES
 
-    day = parse_date(as_of, "--as-of") or today()
-    _choice(category, CATEGORIES, "--category")
-    states = {
+    day = as_of or today()
+    states: dict[DueState, ChildState] = {
         "overdue": "overdue",
         "awaiting": "awaiting outcome",
         "soon": "due soon",
         "on-track": "on track",
     }
-    if state is not None and state not in states:
-        raise typer.BadParameter(f"expected one of {', '.join(states)}", param_hint="--state")
     wanted = "overdue" if overdue else (states[state] if state else None)
     with handled():
         store = open_store(db)
@@ -102,10 +113,12 @@ DUE_SCREEN_ROWS = 40
 def absence_add(
     worker: Annotated[str | None, typer.Argument(help="Worker id.")] = None,
     from_: Annotated[
-        str | None, typer.Option("--from", metavar="DATE", help="First day away.")
+        date | None,
+        typer.Option("--from", metavar="DATE", help="First day away.", parser=parse_day),
     ] = None,
     to: Annotated[
-        str | None, typer.Option("--to", metavar="DATE", help="Last day away (inclusive).")
+        date | None,
+        typer.Option("--to", metavar="DATE", help="Last day away (inclusive).", parser=parse_day),
     ] = None,
     reason: Annotated[str, typer.Option(help="leave, sickness, training, court ...")] = "leave",
     csv_file: Annotated[
@@ -125,8 +138,8 @@ def absence_add(
         else:
             if worker is None or from_ is None:
                 raise typer.BadParameter("give WORKER --from DATE [--to DATE], or --csv FILE")
-            first = parse_date(from_, "--from")
-            last = parse_date(to, "--to") or first
+            first = from_
+            last = to or first
             if first is None or last is None:
                 raise typer.BadParameter("--from is required")
             if last < first:
@@ -158,13 +171,16 @@ def absence_list(
 def absence_remove(
     worker: Annotated[str, typer.Argument(help="Worker id.")],
     from_: Annotated[
-        str, typer.Option("--from", metavar="DATE", help="First day of the absence to remove.")
+        date,
+        typer.Option(
+            "--from", metavar="DATE", help="First day of the absence to remove.", parser=parse_day
+        ),
     ],
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
 ) -> None:
     """Remove an absence (identified by worker and first day)."""
-    first = parse_date(from_, "--from")
+    first = from_
     assert first is not None
     with handled():
         removed = open_store(db).remove_absence(worker, first, by=who(by), now=now_local())
@@ -177,17 +193,26 @@ def absence_remove(
 def child_add(
     child_id: Annotated[str, typer.Argument(metavar="CHILD", help="New child's id.")],
     case_ref: Annotated[str, typer.Option(help="Case reference shown on calendars.")],
-    category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
+    category: CategoryOption,
     household: Annotated[list[str], typer.Option(help="Household id (twice for shared care).")],
     worker: Annotated[str | None, typer.Option(help="Allocated worker id.")] = None,
-    birth_date: Annotated[str | None, typer.Option(metavar="DATE", help="Date of birth.")] = None,
-    referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
-    plan_start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Start of the plan.")
+    birth_date: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Date of birth.", parser=parse_day)
     ] = None,
-    placement_type: Annotated[str | None, typer.Option(help="Child in care: type.")] = None,
+    referral: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Date of referral.", parser=parse_day)
+    ] = None,
+    plan_start: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Start of the plan.", parser=parse_day)
+    ] = None,
+    placement_type: Annotated[
+        PlacementType | None,
+        typer.Option(
+            parser=choice_of(PLACEMENT_TYPES), metavar="PLACEMENT-TYPE", help="Child in care: type."
+        ),
+    ] = None,
     placement_start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Child in care: start.")
+        date | None, typer.Option(metavar="DATE", help="Child in care: start.", parser=parse_day)
     ] = None,
     area: Annotated[
         str | None, typer.Option(help="Create the (first) household in this area.")
@@ -210,21 +235,19 @@ def child_add(
     from scheduler.caseload import new_child
     from scheduler.domain import ChildEvents
 
-    _choice(category, CATEGORIES, "--category")
-    _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
     with handled():
         new_home = _new_home(household[0], area, lat, lon, team)
         events = ChildEvents(
-            referral=parse_date(referral, "--referral"),
-            plan_start=parse_date(plan_start, "--plan-start"),
-            placement_start=parse_date(placement_start, "--placement-start"),
+            referral=referral,
+            plan_start=plan_start,
+            placement_start=placement_start,
         )
         child = new_child(
             id=child_id,
             case_ref=case_ref,
             category=category,
             placement_type=placement_type,
-            birth_date=parse_date(birth_date, "--birth-date"),
+            birth_date=birth_date,
             events=events,
             household_ids=tuple(household),
             allocated_worker=worker,
@@ -255,17 +278,30 @@ def _new_home(
 @child_app.command("edit")
 def child_edit(
     child_id: Annotated[str, typer.Argument(metavar="CHILD", help="The child's id.")],
-    category: Annotated[str | None, typer.Option(help="New category.")] = None,
-    placement_type: Annotated[str | None, typer.Option(help="Child in care: type.")] = None,
+    category: Annotated[
+        Category | None,
+        typer.Option(parser=choice_of(CATEGORIES), metavar="CATEGORY", help="New category."),
+    ] = None,
+    placement_type: Annotated[
+        PlacementType | None,
+        typer.Option(
+            parser=choice_of(PLACEMENT_TYPES), metavar="PLACEMENT-TYPE", help="Child in care: type."
+        ),
+    ] = None,
     placement_start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Child in care: start of placement.")
+        date | None,
+        typer.Option(metavar="DATE", help="Child in care: start of placement.", parser=parse_day),
     ] = None,
     plan_start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Start of the current plan.")
+        date | None,
+        typer.Option(metavar="DATE", help="Start of the current plan.", parser=parse_day),
     ] = None,
-    referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
+    referral: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Date of referral.", parser=parse_day)
+    ] = None,
     conference: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Latest child protection conference.")
+        date | None,
+        typer.Option(metavar="DATE", help="Latest child protection conference.", parser=parse_day),
     ] = None,
     household: Annotated[
         list[str] | None,
@@ -284,9 +320,13 @@ def child_edit(
     unallocate: Annotated[
         bool, typer.Option("--unallocate", help="The child has no allocated worker now.")
     ] = False,
-    flag: Annotated[list[str] | None, typer.Option(help="Add a flag (repeatable).")] = None,
+    flag: Annotated[
+        list[FlagValue] | None,
+        typer.Option(parser=choice_of(FLAGS), metavar="FLAG", help="Add a flag (repeatable)."),
+    ] = None,
     remove_flag: Annotated[
-        list[str] | None, typer.Option(help="Remove a flag (repeatable).")
+        list[FlagValue] | None,
+        typer.Option(parser=choice_of(FLAGS), metavar="FLAG", help="Remove a flag (repeatable)."),
     ] = None,
     case_ref: Annotated[str | None, typer.Option(help="A corrected case reference.")] = None,
     every: Annotated[
@@ -315,10 +355,8 @@ def child_edit(
     Example: visitplan child edit c-0042 --category child-protection --plan-start 2026-12-03
     --reason "initial conference"
     """
-    _choice(category, CATEGORIES, "--category")
-    _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
-    add_flags = tuple(_choice(value, FLAGS, "--flag") for value in flag or ())
-    remove_flags = tuple(_choice(value, FLAGS, "--flag") for value in remove_flag or ())
+    add_flags = tuple(flag or ())
+    remove_flags = tuple(remove_flag or ())
     if (area is None) != (new_household is None):
         raise typer.BadParameter("a new home needs both --new-household ID and --area")
     if every_source is not None and every is None:
@@ -339,10 +377,10 @@ def child_edit(
             child_id,
             category=category,
             placement_type=placement_type,
-            placement_start=parse_date(placement_start, "--placement-start"),
-            plan_start=parse_date(plan_start, "--plan-start"),
-            referral=parse_date(referral, "--referral"),
-            conference=parse_date(conference, "--conference"),
+            placement_start=placement_start,
+            plan_start=plan_start,
+            referral=referral,
+            conference=conference,
             households=tuple(household or ()),
             new_household=home,
             worker=worker,
@@ -369,7 +407,9 @@ def child_edit(
 @child_app.command("close")
 def child_close(
     child_id: Annotated[str, typer.Argument(metavar="CHILD", help="The child's id.")],
-    on: Annotated[str, typer.Option(metavar="DATE", help="Date the case closed.")],
+    on: Annotated[
+        date, typer.Option(metavar="DATE", help="Date the case closed.", parser=parse_day)
+    ],
     reason: Annotated[str, typer.Option(help="Why the case closed.")],
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
@@ -379,7 +419,7 @@ def child_close(
     The child's planned visits after that day are taken off the current plan (a visit to no
     one else is cancelled; `visitplan publish` cancels it on the calendar).
     """
-    day = parse_date(on, "--on")
+    day = on
     assert day is not None
     if day > today():
         raise typer.BadParameter(f"a case closes on or before today ({today()})", param_hint="--on")
@@ -443,8 +483,11 @@ def workers_edit(
     ] = None,
     team: Annotated[str | None, typer.Option(help="Move them to this team.")] = None,
     role: Annotated[
-        str | None,
-        typer.Option(help="social-worker, family-support-worker, student or manager."),
+        Role | None,
+        typer.Option(
+            parser=choice_of(ROLES),
+            help="social-worker, family-support-worker, student or manager.",
+        ),
     ] = None,
     max_visits: Annotated[
         int | None,
@@ -466,7 +509,6 @@ def workers_edit(
 
     Example: visitplan workers edit --in-team D001 --hours 10:00-18:00 --base "BS23 1UJ"
     """
-    from policies.models import ROLES
     from scheduler.workforce import (
         WorkerChanges,
         edit_workers,
@@ -482,7 +524,7 @@ def workers_edit(
     with handled():
         changes = WorkerChanges(
             team_id=team,
-            role=_choice(role, ROLES, "--role"),
+            role=role,
             days=parse_days(days) if days is not None else None,
             hours=parse_hours(hours) if hours is not None else None,
             base_postcode=base,

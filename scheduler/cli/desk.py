@@ -9,9 +9,11 @@ from typing import Annotated, Any
 import typer
 
 from scheduler import render
+from scheduler.accounts import ROLES
+from scheduler.accounts import Role as UserRole
 from scheduler.cli.calendars import FeedBaseOption, _attribution, _publisher
 from scheduler.cli.clock import now_utc
-from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag, _choice
+from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag, choice_of
 from scheduler.cli.output import err, handled, open_store, out, print_json
 from scheduler.store import Store
 
@@ -100,7 +102,9 @@ users_app = typer.Typer(no_args_is_help=True, help="People who sign in to the de
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Sign-in name.")],
-    role: Annotated[str, typer.Option(help="admin, manager or worker.")],
+    role: Annotated[
+        UserRole, typer.Option(parser=choice_of(ROLES), help="admin, manager or worker.")
+    ],
     team: Annotated[list[str] | None, typer.Option(help="A team they run (repeatable).")] = None,
     worker: Annotated[str | None, typer.Option(help="The worker id a worker account is.")] = None,
     db: DbOption = DEFAULT_DB,
@@ -109,9 +113,8 @@ def users_add(
     VISITPLAN_PASSWORD, never from a flag."""
     import os
 
-    from scheduler.accounts import ROLES, add_user
+    from scheduler.accounts import add_user
 
-    user_role = _choice(role, ROLES, "--role")
     password = os.environ.get("VISITPLAN_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True, err=True
     )
@@ -119,7 +122,7 @@ def users_add(
         user = add_user(
             open_store(db),
             name,
-            user_role,
+            role,
             password,
             now_utc(),
             tuple(team or ()),

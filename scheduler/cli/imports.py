@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from typer.core import TyperGroup
@@ -19,11 +19,11 @@ from scheduler.cli.options import (
     DbOption,
     JsonFlag,
     SkipCodesFlag,
-    _choice,
-    parse_date,
+    choice_of,
     who,
 )
 from scheduler.cli.output import handled, open_store, out, print_json
+from scheduler.extracts.assemble import VisitPlace
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.school_terms import read_terms
 
@@ -101,6 +101,7 @@ class _ImportGroup(TyperGroup):
 
 
 ATTRIBUTION_HELP = "Postcodes are placed with the ONS Postcode Directory. " + ATTRIBUTION
+VISIT_PLACES: tuple[VisitPlace, ...] = get_args(VisitPlace)
 import_app = typer.Typer(
     cls=_ImportGroup,
     no_args_is_help=True,
@@ -128,7 +129,7 @@ def import_(
     Children missing from the export are closed (their history is kept). An export that
     would close more than 10% of open children is refused unless --allow-shrink.
     """
-    day = parse_date(as_of, "--as-of") or today()
+    day = as_of or today()
     with handled():
         report = service.import_csv_dir(
             open_store(db),
@@ -167,7 +168,7 @@ def import_annex_a(
     as_json: JsonFlag = False,
 ) -> None:
     """Import Annex A lists 6-9."""
-    day = parse_date(as_of, "--as-of") or today()
+    day = as_of or today()
     with handled():
         report = service.import_extract(
             open_store(db), "annex-a", workbook, authority, day, now=now_local(), by=who(by),
@@ -190,8 +191,11 @@ def import_ssd(
     ] = False,
     skip_unknown_codes: SkipCodesFlag = False,
     visit_place: Annotated[
-        str,
-        typer.Option(help="home: take visits as at home (the SSD does not say); or unknown."),
+        VisitPlace,
+        typer.Option(
+            parser=choice_of(VISIT_PLACES),
+            help="home: take visits as at home (the SSD does not say); or unknown.",
+        ),
     ] = "home",
     allocated_role: Annotated[
         list[str] | None,
@@ -203,13 +207,12 @@ def import_ssd(
     as_json: JsonFlag = False,
 ) -> None:
     """Import an SSD extract."""
-    place = _choice(visit_place, ("home", "unknown"), "--visit-place")
-    day = parse_date(as_of, "--as-of") or today()
+    day = as_of or today()
     with handled():
         report = service.import_extract(
             open_store(db), "ssd", directory, authority, day, now=now_local(), by=who(by),
             skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes,
-            visit_place=place,
+            visit_place=visit_place,
             allocated_roles=tuple(allocated_role or ()), allow_shrink=allow_shrink,
         )  # fmt: skip
     _print_import(report, as_json)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
-from typing import Annotated, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from policies.models import Period
+from policies import CATEGORIES, Category, Flag, Period
 
 C = TypeVar("C", bound=str)
 
@@ -69,8 +70,11 @@ EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 12, 31)
 
 
-def checked_date(day: date, option: str) -> date:
-    """A date inside any real caseload (1900 to 2100), or a usage error naming the option."""
+def checked_date(day: date, option: str | None = None) -> date:
+    """A date inside any real caseload (1900 to 2100), or a usage error naming the option.
+
+    Typer names the option itself when this runs as a parser (`option` None).
+    """
     if not EARLIEST <= day <= LATEST:
         raise typer.BadParameter(
             f"expected a date between {EARLIEST} and {LATEST}, got {day}", param_hint=option
@@ -78,22 +82,33 @@ def checked_date(day: date, option: str) -> date:
     return day
 
 
-def parse_date(value: str | None, option: str) -> date | None:
-    """An ISO date from the command line, or a usage error naming the option."""
-    if value is None:
-        return None
+def parse_day(value: str) -> date:
+    """The parser of every date option: an ISO date from 1900 to 2100, or a usage error.
+
+    Typer calls it with the option's text and names the option in the error.
+    """
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(
-            f"expected a date YYYY-MM-DD, got {value!r}", param_hint=option
-        ) from None
-    return checked_date(day, option)
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
+    return checked_date(day)
+
+
+def parse_date(value: str, option: str) -> date:
+    """A date inside a longer value (`visit move --to DAY[THH:MM]`), with `parse_day`'s
+    checks and errors, naming `option`."""
+    try:
+        return parse_day(value)
+    except typer.BadParameter as exc:
+        exc.param_hint = option
+        raise
 
 
 AsOfOption = Annotated[
-    str | None,
-    typer.Option(metavar="DATE", help="Date the export is correct to (default today)."),
+    date | None,
+    typer.Option(
+        metavar="DATE", parser=parse_day, help="Date the export is correct to (default today)."
+    ),
 ]
 AuthorityOption = Annotated[str, typer.Option(help="Policy pack id of the authority.")]
 AllowShrinkFlag = Annotated[
@@ -109,15 +124,30 @@ SkipCodesFlag = Annotated[
 ]
 
 
-@overload
-def _choice(value: str, allowed: tuple[C, ...], option: str) -> C: ...
-@overload
-def _choice(value: str | None, allowed: tuple[C, ...], option: str) -> C | None: ...
-def _choice(value: str | None, allowed: tuple[C, ...], option: str) -> C | None:
-    """`value` as one of `allowed` (typed as such), or a bad-parameter error naming `option`."""
-    if value is None:
-        return None
-    for choice in allowed:
-        if value == choice:
-            return choice
-    raise typer.BadParameter(f"expected one of {', '.join(allowed)}", param_hint=option)
+def choice_of(allowed: tuple[C, ...]) -> Callable[[str], C]:
+    """The parser of a choice option: the value as one of `allowed` (typed as such), or a
+    usage error listing them (typer names the option)."""
+
+    def parse(value: str) -> C:
+        for choice in allowed:
+            if value == choice:
+                return choice
+        raise typer.BadParameter(f"expected one of {', '.join(allowed)}, got {value!r}")
+
+    return parse
+
+
+if TYPE_CHECKING:
+    FlagValue = Flag
+else:
+    # Typer takes no list of a Literal type; `choice_of(FLAGS)` makes each item a Flag.
+    FlagValue = str
+
+
+CategoryOption = Annotated[
+    Category,
+    typer.Option(
+        parser=choice_of(CATEGORIES), metavar="CATEGORY", help="One of: " + ", ".join(CATEGORIES)
+    ),
+]
+"""A child's category (required), one of the packs' categories."""

@@ -11,14 +11,24 @@ import typer
 
 if TYPE_CHECKING:
     from scheduler.domain import Scenario
-    from solver.params import SolveParams
+    from solver import SolveParams
 
 from policies import load_pack
 from scheduler import render, service
 from scheduler.cli.calendars import calendar_errors
 from scheduler.cli.clock import next_monday, now_local, now_utc, today
-from scheduler.cli.options import DEFAULT_DB, ByOption, DbOption, JsonFlag, _choice, parse_date, who
+from scheduler.cli.options import (
+    DEFAULT_DB,
+    ByOption,
+    DbOption,
+    JsonFlag,
+    choice_of,
+    parse_date,
+    parse_day,
+    who,
+)
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.generate import Size
 from scheduler.scenario_io import read_scenario
 from scheduler.store import Store
 
@@ -26,9 +36,15 @@ BREACHES_SHOWN = 20
 """Breaches `plan` and `replan` list before saying how many more there are."""
 
 
+SIZES: tuple[Size, ...] = get_args(Size)
+
+
 def generate(
     size: Annotated[
-        str, typer.Option(help="S (one team), M (median authority) or L (largest).")
+        Size,
+        typer.Option(
+            parser=choice_of(SIZES), help="S (one team), M (median authority) or L (largest)."
+        ),
     ] = "S",
     output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write.")] = Path(
         "scenario.json"
@@ -40,20 +56,20 @@ def generate(
     authority: Annotated[str, typer.Option(help="Policy pack id.")] = "north-somerset",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
     start: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Monday the plan starts (default next Monday)."),
+        date | None,
+        typer.Option(
+            metavar="DATE", help="Monday the plan starts (default next Monday).", parser=parse_day
+        ),
     ] = None,
 ) -> None:
     """Write a realistic synthetic authority as a scenario file."""
-    from scheduler.generate import Size
     from scheduler.generate import generate as make
 
-    chosen = _choice(size, get_args(Size), "--size")
-    day = parse_date(start, "--start") or next_monday(today())
+    day = start or next_monday(today())
     with handled():
         load_pack(authority)
         scenario = make(
-            chosen,
+            size,
             seed=seed,
             start=day,
             children=children,
@@ -72,7 +88,7 @@ def _progress(message: str) -> None:
 
 
 def _solve_params(time_limit: float, seed: int) -> SolveParams:
-    from solver.params import SolveParams
+    from solver import SolveParams
 
     # One CP-SAT worker per team and deterministic limits: the same input and seed give the
     # same plan on any machine and with any --processes.
@@ -108,7 +124,8 @@ plan_app = typer.Typer(
 def plan(
     ctx: typer.Context,
     start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="First day (default next Monday).")
+        date | None,
+        typer.Option(metavar="DATE", help="First day (default next Monday).", parser=parse_day),
     ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=8, help="Weeks to plan.")] = 1,
     time_limit: Annotated[
@@ -156,7 +173,7 @@ def plan(
     """
     if ctx.invoked_subcommand is not None:
         return
-    day = parse_date(start, "--start") or next_monday(today())
+    day = start or next_monday(today())
     params = _solve_params(time_limit, seed)
     replaced = None
     with handled():
@@ -205,7 +222,9 @@ def _titles(scenario: Any) -> dict[str, str]:
 def plan_show(
     team: Annotated[str | None, typer.Option(help="Only this team's visits.")] = None,
     worker: Annotated[str | None, typer.Option(help="Only this worker's visits.")] = None,
-    day: Annotated[str | None, typer.Option(metavar="DATE", help="Only this day.")] = None,
+    day: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Only this day.", parser=parse_day)
+    ] = None,
     breaches: Annotated[
         bool,
         typer.Option(
@@ -232,9 +251,7 @@ def plan_show(
         out.print(render.render_breaches(current, scenario, _titles(scenario)))
         return
     with handled():
-        view = service.plan_view(
-            open_store(db), today(), team=team, worker=worker, day=parse_date(day, "--day")
-        )
+        view = service.plan_view(open_store(db), today(), team=team, worker=worker, day=day)
     if as_json:
         print_json(view)
         return
@@ -343,11 +360,12 @@ def demo(
 
 def replan(
     from_: Annotated[
-        str | None,
+        date | None,
         typer.Option(
             "--from",
             metavar="DATE",
             help="Re-plan from this day (default: today, or the plan's first day if later).",
+            parser=parse_day,
         ),
     ] = None,
     apply: Annotated[
@@ -383,7 +401,7 @@ def replan(
     Nothing changes until --apply, and --apply refuses if the store changed while the
     proposal was made; then run `visitplan publish` to update calendars.
     """
-    day = parse_date(from_, "--from")
+    day = from_
     with handled():
         store = open_store(db)
         report = service.propose_replan(

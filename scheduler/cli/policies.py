@@ -6,13 +6,19 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from pydantic import TypeAdapter
 
-from policies import load_pack
-from policies.models import CATEGORIES, FLAGS, PLACEMENT_TYPES, Category, Event, Flag, PlacementType
+from policies import FLAGS, PLACEMENT_TYPES, Event, PlacementType, load_pack
 from scheduler import render, service
 from scheduler.cli.clock import today
-from scheduler.cli.options import JsonFlag, _choice, parse_date, parse_period, parse_time
+from scheduler.cli.options import (
+    CategoryOption,
+    FlagValue,
+    JsonFlag,
+    choice_of,
+    parse_day,
+    parse_period,
+    parse_time,
+)
 from scheduler.cli.output import handled, out, print_json
 from scheduler.domain import PlanFrequency
 
@@ -57,28 +63,32 @@ def policies_show(
 
 def due_date(
     authority: Annotated[str, typer.Option(help="Policy pack id, e.g. north-somerset.")],
-    category: Annotated[str, typer.Option(help="One of: " + ", ".join(CATEGORIES))],
+    category: CategoryOption,
     last_visit: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Date the child was last seen.")
+        date | None,
+        typer.Option(metavar="DATE", help="Date the child was last seen.", parser=parse_day),
     ] = None,
     last_home_visit: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Last seen at home, if different.")
+        date | None,
+        typer.Option(metavar="DATE", help="Last seen at home, if different.", parser=parse_day),
     ] = None,
     last_unannounced: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Last unannounced visit.")
+        date | None, typer.Option(metavar="DATE", help="Last unannounced visit.", parser=parse_day)
     ] = None,
     second_home_last_visit: Annotated[
-        str | None,
+        date | None,
         typer.Option(
             metavar="DATE",
             help="Shared care: last seen at the second home (the last visit was at the first).",
+            parser=parse_day,
         ),
     ] = None,
     shared_care: Annotated[
         bool, typer.Option("--shared-care", help="The child lives in two homes.")
     ] = False,
     failed_on: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Date of a failed visit since.")
+        date | None,
+        typer.Option(metavar="DATE", help="Date of a failed visit since.", parser=parse_day),
     ] = None,
     failed_at: Annotated[
         str | None,
@@ -88,28 +98,44 @@ def due_date(
         ),
     ] = None,
     placement_type: Annotated[
-        str | None, typer.Option(help="Child in care: placement type.")
+        PlacementType | None,
+        typer.Option(
+            parser=choice_of(PLACEMENT_TYPES),
+            metavar="PLACEMENT-TYPE",
+            help="Child in care: placement type.",
+        ),
     ] = None,
     placement_start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Child in care: start of placement.")
+        date | None,
+        typer.Option(metavar="DATE", help="Child in care: start of placement.", parser=parse_day),
     ] = None,
     care_order: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Date of the care order.")
+        date | None, typer.Option(metavar="DATE", help="Date of the care order.", parser=parse_day)
     ] = None,
     adoption_order: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Adoption order: ends the post-placement visits."),
+        date | None,
+        typer.Option(
+            metavar="DATE", help="Adoption order: ends the post-placement visits.", parser=parse_day
+        ),
     ] = None,
     notification: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Private fostering: date the authority was notified."),
+        date | None,
+        typer.Option(
+            metavar="DATE",
+            help="Private fostering: date the authority was notified.",
+            parser=parse_day,
+        ),
     ] = None,
-    referral: Annotated[str | None, typer.Option(metavar="DATE", help="Date of referral.")] = None,
+    referral: Annotated[
+        date | None, typer.Option(metavar="DATE", help="Date of referral.", parser=parse_day)
+    ] = None,
     plan_start: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Start of the current plan.")
+        date | None,
+        typer.Option(metavar="DATE", help="Start of the current plan.", parser=parse_day),
     ] = None,
     conference: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Latest child protection conference.")
+        date | None,
+        typer.Option(metavar="DATE", help="Latest child protection conference.", parser=parse_day),
     ] = None,
     every: Annotated[
         str | None,
@@ -123,11 +149,17 @@ def due_date(
         typer.Option(metavar="TEXT", help="Who set --every, e.g. 'CP conference 3 Dec'."),
     ] = None,
     birth_date: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Child's date of birth.")
+        date | None, typer.Option(metavar="DATE", help="Child's date of birth.", parser=parse_day)
     ] = None,
-    flag: Annotated[list[str] | None, typer.Option(help="Child flag (repeatable).")] = None,
+    flag: Annotated[
+        list[FlagValue] | None,
+        typer.Option(parser=choice_of(FLAGS), metavar="FLAG", help="Child flag (repeatable)."),
+    ] = None,
     as_of: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Judge from this date (default today).")
+        date | None,
+        typer.Option(
+            metavar="DATE", help="Judge from this date (default today).", parser=parse_day
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -137,10 +169,6 @@ def due_date(
     --last-visit 2026-12-14 --second-home-last-visit 2026-12-07 --every "5 working days"
     --every-source "CP conference 3 Dec"
     """
-    _choice(category, CATEGORIES, "--category")
-    _choice(placement_type, PLACEMENT_TYPES, "--placement-type")
-    for value in flag or []:
-        _choice(value, FLAGS, "--flag")
     if every_source is not None and every is None:
         raise typer.BadParameter(
             "needs --every (the frequency it sets)", param_hint="--every-source"
@@ -150,35 +178,33 @@ def due_date(
             "needs --failed-on (the day of the failed visit)", param_hint="--failed-at"
         )
     events: dict[Event, date | None] = {
-        "placement-start": parse_date(placement_start, "--placement-start"),
-        "care-order": parse_date(care_order, "--care-order"),
-        "adoption-order": parse_date(adoption_order, "--adoption-order"),
-        "notification": parse_date(notification, "--notification"),
-        "referral": parse_date(referral, "--referral"),
-        "plan-start": parse_date(plan_start, "--plan-start"),
-        "conference": parse_date(conference, "--conference"),
+        "placement-start": placement_start,
+        "care-order": care_order,
+        "adoption-order": adoption_order,
+        "notification": notification,
+        "referral": referral,
+        "plan-start": plan_start,
+        "conference": conference,
     }
     child = service.DeskChild(
-        category=TypeAdapter(Category).validate_python(category),
-        placement_type=TypeAdapter(PlacementType | None).validate_python(placement_type),
-        birth_date=parse_date(birth_date, "--birth-date"),
-        flags=TypeAdapter(tuple[Flag, ...]).validate_python(tuple(flag or ())),
+        category=category,
+        placement_type=placement_type,
+        birth_date=birth_date,
+        flags=tuple(flag or ()),
         events={k: v for k, v in events.items() if v is not None},
-        last_visit=parse_date(last_visit, "--last-visit"),
-        last_home_visit=parse_date(last_home_visit, "--last-home-visit"),
-        last_unannounced=parse_date(last_unannounced, "--last-unannounced"),
-        second_home_last_visit=parse_date(second_home_last_visit, "--second-home-last-visit"),
+        last_visit=last_visit,
+        last_home_visit=last_home_visit,
+        last_unannounced=last_unannounced,
+        second_home_last_visit=second_home_last_visit,
         shared_care=shared_care,
-        failed_on=parse_date(failed_on, "--failed-on"),
+        failed_on=failed_on,
         failed_at=parse_time(failed_at, "--failed-at"),
         frequency=None
         if every is None
         else PlanFrequency(every=parse_period(every, "--every"), source=every_source),
     )
     with handled():
-        answer = service.calculate_due_dates(
-            authority, child, parse_date(as_of, "--as-of") or today()
-        )
+        answer = service.calculate_due_dates(authority, child, as_of or today())
     if as_json:
         print_json(answer)
         return

@@ -11,10 +11,20 @@ import typer
 
 from scheduler import render, service
 from scheduler.cli.clock import now_local, today
-from scheduler.cli.options import DEFAULT_DB, ByOption, DbOption, JsonFlag, _choice, parse_date, who
+from scheduler.cli.options import (
+    DEFAULT_DB,
+    ByOption,
+    DbOption,
+    JsonFlag,
+    choice_of,
+    parse_day,
+    who,
+)
 from scheduler.cli.output import handled, open_store, out, print_json
 from scheduler.cli.planning import _progress, _solve_params, _titles
 from scheduler.domain import Outcome
+
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 def record(
@@ -22,14 +32,16 @@ def record(
         str | None, typer.Argument(help="Visit id (see `visitplan plan show`).")
     ] = None,
     outcome: Annotated[
-        str | None, typer.Option(help="completed, failed or not-seen (one visit).")
+        Outcome | None,
+        typer.Option(parser=choice_of(OUTCOMES), help="completed, failed or not-seen (one visit)."),
     ] = None,
     seen_alone: Annotated[bool, typer.Option("--seen-alone", help="Children seen alone.")] = False,
     bedroom_seen: Annotated[bool, typer.Option("--bedroom-seen", help="Bedroom seen.")] = False,
     seen_awake: Annotated[bool, typer.Option("--seen-awake", help="Baby seen awake.")] = False,
     child: Annotated[list[str] | None, typer.Option(help="Only these children were seen.")] = None,
     on: Annotated[
-        str | None, typer.Option(metavar="DATE", help="Date, if not the planned date.")
+        date | None,
+        typer.Option(metavar="DATE", help="Date, if not the planned date.", parser=parse_day),
     ] = None,
     amend: Annotated[
         bool,
@@ -38,8 +50,12 @@ def record(
         ),
     ] = False,
     day: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Record a whole day: every awaiting visit of DATE."),
+        date | None,
+        typer.Option(
+            metavar="DATE",
+            help="Record a whole day: every awaiting visit of DATE.",
+            parser=parse_day,
+        ),
     ] = None,
     completed: Annotated[
         bool, typer.Option("--completed", help="With --day: the visits were made as planned.")
@@ -92,7 +108,7 @@ def record(
                 "one by one with VISIT --outcome failed, and leave them out with --except)",
                 param_hint="--day",
             )
-        _record_day(db, parse_date(day, "--day"), team, worker, tuple(except_ or ()), by, as_json)
+        _record_day(db, day, team, worker, tuple(except_ or ()), by, as_json)
         return
     if csv_file is not None:
         with handled():
@@ -113,17 +129,16 @@ def record(
         raise typer.BadParameter(
             "give --outcome completed, failed or not-seen", param_hint="--outcome"
         )
-    made = _choice(outcome, get_args(Outcome), "--outcome")
     with handled():
         records = service.record_outcome(
             open_store(db),
             visit,
-            made,
+            outcome,
             seen_alone=seen_alone,
             bedroom_seen=bedroom_seen,
             seen_awake=seen_awake,
             children=tuple(child or ()),
-            on=parse_date(on, "--on"),
+            on=on,
             amend=amend,
             today=today(),
             by=who(by),

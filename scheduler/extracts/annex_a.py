@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from policies.models import Category
+from policies import Category
 from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import Problems, Where, code_of, parse_date, parse_flag, text
 from scheduler.extracts.codes import (

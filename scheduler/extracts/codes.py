@@ -6,7 +6,7 @@ listed here is an input problem (or skipped with --skip-unknown-codes); nothing 
 
 from __future__ import annotations
 
-from policies.models import PLACEMENT_TYPES, PlacementType
+from policies import PLACEMENT_TYPES, PlacementType
 
 PLACEMENT_CODES: dict[str, PlacementType] = {
     "U1": "long-term-foster",

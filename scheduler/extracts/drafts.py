@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
-from policies.models import Category, PlacementType, Role
+from policies import Category, PlacementType, Role
 from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import Where
 from scheduler.postcodes import normalise

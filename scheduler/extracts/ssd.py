@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from policies.models import Category, Role
+from policies import Category, Role
 from scheduler.domain import ChildEvents
 from scheduler.extracts.cells import CellError, Problems, Where, parse_date, parse_flag
 from scheduler.extracts.codes import (

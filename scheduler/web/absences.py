@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -217,10 +218,10 @@ def replan_page(
 ) -> Response:
     """`/teams/{team}/replan/{job}`: progress while it runs, then the preview and Apply."""
     team_id, snapshot, job, _user_name = _job(request)
-    context: dict[str, object] = {}
+    context: dict[str, Any] = {}
     if job.report is not None:
         report = job.report
-        kinds = Counter(c.kind for c in report.changes)
+        kinds: Counter[str] = Counter(c.kind for c in report.changes)
         touched = teams_touched(snapshot, report)
         user = request.state.user
         context = {

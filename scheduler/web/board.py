@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -237,7 +238,7 @@ class ChildLine:
     child_id: str = ""
 
 
-def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, object]:
+def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, Any]:
     """What the visit page shows: children, rules served with due dates and slack, history."""
     privacy = snapshot.scenario.authority.privacy
     home = snapshot.households.get(visit.household_id)

@@ -49,7 +49,7 @@ def filtered(rows: tuple[DueRow, ...], filters: Filters) -> tuple[list[DueRow], 
         if (not filters.worker or r.allocated_worker == filters.worker)
         and (not filters.category or r.category == filters.category)
     ]
-    counts = {s: sum(1 for r in before_state if r.state == s) for s in CHILD_STATES}
+    counts: dict[str, int] = {s: sum(1 for r in before_state if r.state == s) for s in CHILD_STATES}
     return [r for r in before_state if not filters.state or r.state == filters.state], counts
 
 

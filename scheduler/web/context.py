@@ -218,7 +218,7 @@ def visit_access(request: Request, visit_id: str) -> tuple[User, Snapshot, Visit
     else:
         team = snapshot.team_of(visit)
         worker = snapshot.workers.get(visit.worker_id)
-        teams = {team, worker.team_id if worker else None} - {None}
+        teams = {t for t in (team, worker.team_id if worker else None) if t is not None}
         if not any(user.sees_team(t) for t in teams):
             raise ForbiddenError
     return user, snapshot, visit

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from policies import Pack
-from policies.models import Role
+from policies import Pack, Role
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Scenario, VisitRecord
 from scheduler.due import calendar_for, child_due

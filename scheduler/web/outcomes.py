@@ -73,7 +73,7 @@ def outcomes_page(
     day = on or parse_day(request.query_params.get("day")) or today
     worker = request.query_params.get("worker", "")
     visits = team_visits(snapshot, team_id, day, worker)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "visit": v,
             "state": snapshot.state(v, today),

@@ -72,10 +72,10 @@ def patched(
                 return None
             absences = [a for a in absences if (a.worker_id, a.start) != (worker, start)]
             if entry.action == "absence added":
-                found = _absence(store, worker, start)
-                if found is None:
+                absence = _absence(store, worker, start)
+                if absence is None:
                     return None
-                absences.append(found)
+                absences.append(absence)
         else:
             plan_changed = True
     new_plan = store.current_plan() if plan_changed else plan

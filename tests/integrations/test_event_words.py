@@ -188,3 +188,28 @@ def test_calendar_files_carry_no_calendar_level_uid() -> None:
     cal = Calendar.from_ical(data)
     assert "UID" not in cal
     assert [str(e["UID"]) for e in cal.walk("VEVENT")] == ["v1@visitplan", "v2@visitplan"]
+
+
+def test_events_use_the_callers_index_of_the_scenario() -> None:
+    """Given the caller's lookups, events read them (here a case reference the scenario lacks);
+    the scheduler's event context hands over its scenario index."""
+    from integrations import Lookups
+    from scheduler.feed_source import event_context
+    from scheduler.index import index_of
+
+    scenario = make_scenario()
+    base = Lookups.of(scenario)
+    renamed = {**base.children, "c1": base.children["c1"].model_copy(update={"case_ref": "CR-X"})}
+    context = EventContext(
+        TITLES.rule_titles, index=Lookups(renamed, base.households, base.workers)
+    )
+    summary = str(
+        event_of(render_calendar([make_visit()], scenario, "w1", {}, context=context))["SUMMARY"]
+    )
+    assert "CR-X" in summary
+    assert "CR-000123" not in summary
+
+    given = event_context(scenario)
+    assert given.index is not None
+    assert given.index.children is index_of(scenario).children
+    assert given.index.workers is index_of(scenario).workers

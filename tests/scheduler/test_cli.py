@@ -449,3 +449,35 @@ def test_record_replan_proposes_without_storing(loaded: str) -> None:
     assert code == 0, stderr
     assert "Re-plan" in stdout
     assert Store(loaded).current_plan() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "expected"),
+    [
+        (["--flag", "unknown-flag"], "'--flag'", "expected one of"),
+        (["--placement-type", "tent"], "'--placement-type'", "expected one of"),
+        (["--last-visit", "1899-12-31"], "'--last-visit'", "between 1900-01-01 and 2100-12-31"),
+        (["--as-of", "2101-01-01"], "'--as-of'", "between 1900-01-01 and 2100-12-31"),
+        (["--failed-on", "2026-02-30"], "'--failed-on'", "expected a date YYYY-MM-DD"),
+    ],
+    ids=["flag", "placement-type", "date-before-1900", "date-after-2100", "no-such-day"],
+)
+def test_typer_parses_dates_and_choices_naming_the_option(
+    args: list[str], option: str, expected: str
+) -> None:
+    """Dates and closed choices are parsed by typer: exit 2, the option named, what it wants."""
+    code, _, stderr = invoke(
+        "due-date", "--authority", "camden", "--category", "child-in-need", *args
+    )
+    assert code == 2
+    assert f"Invalid value for {option}" in stderr
+    assert expected in stderr
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2100-12-31"], ids=["first-day", "last-day"])
+def test_typer_date_range_edges_are_accepted(day: str) -> None:
+    """The first and last days of the range parse (the edge pair of the refusals above)."""
+    code, _, stderr = invoke(
+        "due-date", "--authority", "camden", "--category", "child-in-need", "--birth-date", day
+    )
+    assert code == 0, stderr

@@ -54,7 +54,7 @@ if not Path(CHROMIUM).exists():
     )
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 
 @dataclass

@@ -275,6 +275,7 @@ def wait_for_preview(client, url: str, timeout_s: float = 180) -> str:
     raise AssertionError("the preview did not finish")
 
 
+@pytest.mark.slow
 def test_absence_preview_apply_publish(desk: Desk, store: Store) -> None:
     calendars = FakeCalendars()
     client = make_client(store, publish=calendars)
@@ -321,6 +322,7 @@ def test_absence_preview_apply_publish(desk: Desk, store: Store) -> None:
     assert f"{len(plan_after.visits)} created" in text(published.text)
 
 
+@pytest.mark.slow
 def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
     client, desk: Desk, store: Store
 ) -> None:
