@@ -13,6 +13,7 @@ Prints four tables (speed is measured here, never asserted in tests):
    Tuesday to Thursday is off those days): `visitplan absence add` + `visitplan replan
    --from <Tuesday>` as commands, against the desk's POST of the same absence and its
    preview finishing. Target: the preview within 1 s of the command.
+   `split` times the cold page's parts: the store read, the due engine, the rows, the page.
 4. Concurrency: a real `visitplan serve` on the M store; N signed-in managers (one team
    each) load boards of random weeks at once. Target: p99 <= 500 ms, no error.
 
@@ -262,6 +263,53 @@ def compliance(workdir: Path, managers: int) -> None:
         ["request", "wall", "CPU", "page"],
         rows,
     )
+
+
+def cold_split(workdir: Path, managers: int, rounds: int = 3) -> None:
+    """The cold L compliance page in its parts, each in a fresh state (first round: a fresh
+    process's caches too): the store's whole read, the due engine over every child, the
+    rows, and the page itself (a warm request: filters and template)."""
+    path = store_for("L", workdir, 1, managers)
+    store = Store(f"sqlite:///{path}")
+    client = client_for(store)
+    sign_in(client, "admin")
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    parts: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(rounds):
+        for name, times in _cold_parts(client, desk).items():
+            parts.setdefault(name, []).append(times)
+    table(
+        f"Cold L `/due` in parts (first of {rounds} / best of {rounds}, wall and CPU)",
+        ["part", "first: wall / CPU", "best: wall / CPU"],
+        [
+            [
+                name,
+                f"{ms(times[0][0])} / {ms(times[0][1])}",
+                f"{ms(min(t[0] for t in times))} / {ms(min(t[1] for t in times))}",
+            ]
+            for name, times in parts.items()
+        ],
+    )
+    store.close()
+
+
+def _cold_parts(client: Any, desk: Any) -> dict[str, tuple[float, float]]:
+    """One cold L `/due`, part by part: (wall s, CPU s) of each."""
+    desk.cache.drop()
+    out: dict[str, tuple[float, float]] = {}
+    wall, cpu, snapshot = timed(desk.cache.get)
+    out["store read (`Store.snapshot`)"] = (wall, cpu)
+    today = desk.today(snapshot)
+    wall, cpu, _ = timed(
+        lambda: snapshot.memory.scenario_due(snapshot.scenario, snapshot.pack, today)
+    )
+    out["due engine, every child (`DueMemory.scenario_due`)"] = (wall, cpu)
+    snapshot.memory = type(snapshot.memory)()  # so that `due` works every child out again
+    wall, cpu, _ = timed(lambda: snapshot.due(today))
+    out["due engine and rows (`Snapshot.due`)"] = (wall, cpu)
+    wall, cpu, _ = timed(lambda: client.get("/due"))
+    out["the page from ready rows (warm `/due`)"] = (wall, cpu)
+    return out
 
 
 def busiest_tue_thu(store: Store) -> tuple[str, date, date]:
@@ -523,7 +571,12 @@ def main() -> None:
     parser.add_argument("--skip-l", action="store_true", help="Leave out the L compliance page.")
     parser.add_argument("--managers", type=int, default=20)
     parser.add_argument("--requests", type=int, default=15, help="Boards per manager.")
-    parser.add_argument("--only", default="board,compliance,preview,concurrency")
+    parser.add_argument(
+        "--only",
+        default="board,compliance,split,preview,concurrency",
+        help="Comma-separated: board, compliance, split (the cold L page in parts), preview, "
+        "concurrency.",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     only = set(args.only.split(","))
@@ -532,6 +585,8 @@ def main() -> None:
         board(args.workdir, args.managers)
     if "compliance" in only and not args.skip_l:
         compliance(args.workdir, args.managers)
+    if "split" in only and not args.skip_l:
+        cold_split(args.workdir, args.managers)
     if "preview" in only:
         preview_vs_cli(args.workdir, args.managers)
     if "concurrency" in only:

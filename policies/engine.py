@@ -6,6 +6,7 @@ Rule: pure functions of their inputs. Dates only; working days through `Business
 from __future__ import annotations
 
 import calendar as _monthcal
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 from typing import Literal
@@ -155,6 +156,12 @@ def _event_on(child: ChildFacts, event: Event) -> date | None:
 
 
 def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
+    return _in_fixed_scope(rule, child) and _in_scope_on(rule, child, on)
+
+
+def _in_fixed_scope(rule: Rule, child: ChildFacts) -> bool:
+    """The scope's tests on facts that do not change with the day: category, placement,
+    flags and the child's own frequency."""
     scope = rule.scope
     if child.category not in scope.categories:
         return False
@@ -167,8 +174,12 @@ def _in_scope(rule: Rule, child: ChildFacts, on: date) -> bool:
     if any(flag in child.flags for flag in scope.exclude_flags):
         return False
     needs_override = isinstance(rule, IntervalRule) and rule.every is None
-    if needs_override and not any(o.rule_id == rule.id for o in child.overrides):
-        return False
+    return not needs_override or any(o.rule_id == rule.id for o in child.overrides)
+
+
+def _in_scope_on(rule: Rule, child: ChildFacts, on: date) -> bool:
+    """The scope's tests that depend on the day: age, validity, ending event and phase."""
+    scope = rule.scope
     if scope.max_age_years is not None:
         age = age_years(child.birth_date, on)
         if age is None or age >= scope.max_age_years:
@@ -245,8 +256,13 @@ def scope_changes(pack: Pack, child: ChildFacts) -> tuple[date, ...]:
     stretch: scopes change only with age (a birthday), a rule's validity dates, an ending
     event and a phase's edges; category, placement and flags are fixed facts.
     """
+    return _changes_of(_by_category(pack, child.category), child)
+
+
+def _changes_of(rules: Sequence[Rule], child: ChildFacts) -> tuple[date, ...]:
+    """`scope_changes` over some of the pack's rules."""
     out: set[date] = set()
-    for rule in _by_category(pack, child.category):
+    for rule in rules:
         scope = rule.scope
         if scope.max_age_years is not None and child.birth_date is not None:
             out.add(_birthday(child.birth_date, scope.max_age_years))
@@ -267,11 +283,81 @@ def scope_changes(pack: Pack, child: ChildFacts) -> tuple[date, ...]:
     return tuple(sorted(out))
 
 
-def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
-    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured."""
+def rules_in_scope(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
+    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured, judged
+    rule by rule (the reference that `applicable_rules` remembers)."""
     in_scope = [rule for rule in _by_category(pack, child.category) if _in_scope(rule, child, on)]
     superseded = {rid for rule in in_scope for rid in rule.supersedes}
     return tuple(rule for rule in in_scope if rule.id not in superseded)
+
+
+_FIXED_SCOPES: dict[tuple[object, ...], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
+"""(id of the pack's rules, category, placement, flags, overridden rule ids) -> (those rules,
+kept so the id stays theirs; the category's rules whose fixed scope tests pass)."""
+
+
+def _fixed_scope(pack: Pack, child: ChildFacts) -> tuple[Rule, ...]:
+    """The category's rules whose day-independent scope tests pass for this child, in pack
+    order (shared by every child with the same category, placement, flags and overrides)."""
+    key = (
+        id(pack.rules),
+        child.category,
+        child.placement_type,
+        child.flags,
+        tuple(sorted({o.rule_id for o in child.overrides})),
+    )
+    entry = _FIXED_SCOPES.get(key)
+    if entry is None or entry[0] is not pack.rules:
+        if len(_FIXED_SCOPES) > 4096:
+            _FIXED_SCOPES.clear()
+        fixed = tuple(r for r in _by_category(pack, child.category) if _in_fixed_scope(r, child))
+        entry = _FIXED_SCOPES[key] = (pack.rules, fixed)
+    return entry[1]
+
+
+class _Stretches:
+    """One child's applicable rules, remembered per stretch between `scope_changes` days."""
+
+    __slots__ = ("by_stretch", "changes", "child", "fixed", "rules")
+
+    def __init__(self, pack: Pack, child: ChildFacts) -> None:
+        self.rules = pack.rules
+        self.child = child
+        self.fixed = _fixed_scope(pack, child)
+        # Rules outside the fixed scope never apply: their edges change nothing.
+        self.changes = _changes_of(self.fixed, child)
+        self.by_stretch: dict[int, tuple[Rule, ...]] = {}
+
+    def on(self, day: date) -> tuple[Rule, ...]:
+        """`rules_in_scope` on `day`: the fixed-scope rules tested for the day, then
+        `supersedes` honoured."""
+        stretch = bisect_right(self.changes, day)
+        rules = self.by_stretch.get(stretch)
+        if rules is None:
+            child = self.child
+            in_scope = [rule for rule in self.fixed if _in_scope_on(rule, child, day)]
+            superseded = {rid for rule in in_scope for rid in rule.supersedes}
+            rules = tuple(rule for rule in in_scope if rule.id not in superseded)
+            self.by_stretch[stretch] = rules
+        return rules
+
+
+_last_stretches: _Stretches | None = None
+"""The last child asked about (the due engine asks about one child many times in a row)."""
+
+
+def applicable_rules(pack: Pack, child: ChildFacts, on: date) -> tuple[Rule, ...]:
+    """The pack's rules that apply to `child` on `on`, after `supersedes` is honoured.
+
+    The same as `rules_in_scope`, worked out once per stretch of days on which no rule's scope
+    can change for the child (`scope_changes`) and remembered for the last child asked about
+    (by identity: facts are immutable).
+    """
+    global _last_stretches
+    kept = _last_stretches
+    if kept is None or kept.child is not child or kept.rules is not pack.rules:
+        kept = _last_stretches = _Stretches(pack, child)
+    return kept.on(on)
 
 
 def allowed_roles(pack: Pack, child: ChildFacts, on: date) -> tuple[Role, ...] | None:
@@ -423,6 +509,19 @@ def interval_due(
     start = last if last is not None else _interval_anchor(rule, child)
     if start is None:
         return None
+    return _interval_due_from(rule, child, calendar, clock, home_id, last, start)
+
+
+def _interval_due_from(
+    rule: IntervalRule,
+    child: ChildFacts,
+    calendar: BusinessCalendar,
+    clock: Clock,
+    home_id: str | None,
+    last: date | None,
+    start: date,
+) -> Due:
+    """`interval_due` once the clock's last reset and its starting day are known."""
     period = effective_period(rule, child)
     window = describe_window(period, rule.counting)
     source = override_source(rule, child)
@@ -459,22 +558,23 @@ def due_dates(
     roles = allowed_roles(pack, child, as_of)
     out: list[Due] = []
     strictest: dict[str, Due] = {}
-    for rule in pack.rules:
-        if not isinstance(rule, IntervalRule) or child.category not in rule.scope.categories:
+    lasts: dict[tuple[Clock, str | None], date | None] = {}
+    for rule in _by_category(pack, child.category):
+        if not isinstance(rule, IntervalRule):
             continue
         clock = clock_of(pack, rule, child) or rule.clock
         homes: tuple[str | None, ...] = child.homes if clock == "each_home" else (None,)
         for home in homes:
             # Phases and supersedes are judged on the day the clock started.
-            last = last_contact(contacts, clock, roles, home)
+            if (clock, home) not in lasts:
+                lasts[clock, home] = last_contact(contacts, clock, roles, home)
+            last = lasts[clock, home]
             start = last if last is not None else _interval_anchor(rule, child)
-            if start is None or rule not in applicable_rules(pack, child, start):
+            if start is None or not any(r is rule for r in applicable_rules(pack, child, start)):
                 continue
             if _ended_by(rule, child, as_of):
                 continue
-            due = interval_due(rule, child, contacts, calendar, roles, home, clock)
-            if due is None:
-                continue
+            due = _interval_due_from(rule, child, calendar, clock, home, last, start)
             out.append(due)
             if clock in ("seen", "home"):
                 previous = strictest.get(clock)

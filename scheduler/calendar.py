@@ -40,15 +40,11 @@ class WorkingCalendar:
         return day.weekday() < 5 and not self.is_bank_holiday(day) and day not in self.closure_days
 
     def add_working_days(self, day: date, days: int) -> date:
-        """The `days`-th working day after `day` (before it when negative; `day` at 0)."""
-        step = 1 if days >= 0 else -1
-        remaining = abs(days)
-        current = day
-        while remaining:
-            current += timedelta(days=step)
-            if self.is_working_day(current):
-                remaining -= 1
-        return current
+        """The `days`-th working day after `day` (before it when negative; `day` at 0).
+
+        Remembered per nation, closure days, day and count (the due engine asks the same
+        question for many children)."""
+        return _add_working_days(self.nation, self.closure_days, day, days)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Signed count of working days from `start` to `end`: the n with add_working_days(start, n)
@@ -67,3 +63,20 @@ class WorkingCalendar:
             for i in range((end - start).days + 1)
             if self.is_working_day(start + timedelta(days=i))
         ]
+
+
+@lru_cache(maxsize=65536)
+def _add_working_days(nation: str, closure_days: frozenset[date], day: date, days: int) -> date:
+    """`WorkingCalendar.add_working_days`, walked day by day."""
+    step = 1 if days >= 0 else -1
+    remaining = abs(days)
+    current = day
+    while remaining:
+        current += timedelta(days=step)
+        if (
+            current.weekday() < 5
+            and current not in _bank_holidays(nation, current.year)
+            and current not in closure_days
+        ):
+            remaining -= 1
+    return current

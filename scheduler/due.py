@@ -8,6 +8,7 @@ from datetime import date
 from policies import Category, Contact, Pack, Role, due_dates, escalations, load_pack
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Requirement, Scenario, VisitRecord, WorkerId
+from scheduler.gc_pause import paused_gc
 from scheduler.index import index_of
 
 
@@ -82,10 +83,11 @@ def scenario_due(scenario: Scenario, as_of: date | None = None) -> tuple[ChildDu
     calendar = calendar_for(pack)
     index = index_of(scenario)
     roles = {w.id: w.role for w in index.workers.values()}
-    rows = [
-        child_due(pack, calendar, child, index.records_of(child.id), roles, as_of)
-        for child in scenario.children
-    ]
+    with paused_gc():
+        rows = [
+            child_due(pack, calendar, child, index.records_of(child.id), roles, as_of)
+            for child in scenario.children
+        ]
     return tuple(
         sorted(
             rows,

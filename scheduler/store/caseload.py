@@ -23,6 +23,7 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.errors import InputError, InputProblem, NotFoundError, StoreError
+from scheduler.gc_pause import paused_gc
 from scheduler.store.engine import (
     EMPTY_MESSAGE,
     StoreBase,
@@ -107,6 +108,12 @@ class CaseloadStore(StoreBase):
     @staticmethod
     def _scenario(conn: Connection) -> Scenario:
         """The caseload read on one connection (see `read_scenario`)."""
+        with paused_gc():
+            return CaseloadStore._read_caseload(conn)
+
+    @staticmethod
+    def _read_caseload(conn: Connection) -> Scenario:
+        """`_scenario` with the cycle collector held off."""
         head = conn.execute(select(authority_table)).first()
         if head is None:
             raise StoreError(EMPTY_MESSAGE)
@@ -159,7 +166,7 @@ class CaseloadStore(StoreBase):
             with self.engine.connect() as conn:
                 if self.engine.dialect.name != "sqlite":
                     conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                with conn.begin():
+                with conn.begin(), paused_gc():
                     revision = _revision(conn)
                     scenario = self._scenario(conn)
                     plan_id = _current_plan_id(conn)

@@ -19,6 +19,7 @@ from policies import Pack, Role
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Scenario, VisitRecord
 from scheduler.due import calendar_for, child_due
+from scheduler.gc_pause import paused_gc
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,25 @@ class DueMemory:
                 self._kept.clear()
                 self._authority = scenario.authority.id
             kept = dict(self._kept)
+        with paused_gc():
+            rows, fresh = self._work_out(scenario, pack, calendar, roles, by_child, kept, as_of)
+        with self._lock:
+            self._kept.update(fresh)
+            self.worked_out = len(fresh)
+        return _in_order(rows)
+
+    @staticmethod
+    def _work_out(
+        scenario: Scenario,
+        pack: Pack,
+        calendar: WorkingCalendar,
+        roles: dict[str, Role],
+        by_child: dict[str, list[VisitRecord]],
+        kept: dict[str, _Kept],
+        as_of: date,
+    ) -> tuple[list[ChildDue], dict[str, _Kept]]:
+        """Each child's kept requirements where the inputs are unchanged, else worked out
+        afresh (the rows in the scenario's order, and the fresh ones by child)."""
         rows: list[ChildDue] = []
         fresh: dict[str, _Kept] = {}
         for child in scenario.children:
@@ -75,10 +95,7 @@ class DueMemory:
             due = child_due(pack, calendar, child, records, roles, as_of)
             fresh[child.id] = _Kept(as_of, child, records, their_roles, due)
             rows.append(due)
-        with self._lock:
-            self._kept.update(fresh)
-            self.worked_out = len(fresh)
-        return _in_order(rows)
+        return rows, fresh
 
 
 def _in_order(rows: Sequence[ChildDue]) -> tuple[ChildDue, ...]:

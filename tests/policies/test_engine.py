@@ -29,6 +29,7 @@ from policies.engine import (
     add_months,
     age_years,
     applicable_rules,
+    rules_in_scope,
     scope_changes,
 )
 from policies.models import CATEGORIES, EVENTS, FLAGS, PlacementType
@@ -167,10 +168,11 @@ def test_applicable_rules_change_only_on_scope_change_days(
     horizon = start + timedelta(days=7300)
     end = min(later[0] - timedelta(days=1), horizon) if later else horizon
     span = (end - start).days
-    expected = applicable_rules(pack, facts, start)
+    expected = rules_in_scope(pack, facts, start)
     for step in range(1, 41):
         day = start + timedelta(days=span * step // 40)
-        assert applicable_rules(pack, facts, day) == expected, f"rules changed by {day}"
+        assert rules_in_scope(pack, facts, day) == expected, f"rules changed by {day}"
+        assert applicable_rules(pack, facts, day) == expected, f"remembered rules by {day}"
 
 
 @pytest.mark.parametrize(

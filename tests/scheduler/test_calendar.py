@@ -143,3 +143,31 @@ def test_working_days_between_inverts_backwards_count() -> None:
     end = ENG.add_working_days(D(2024, 1, 1), -1)
     assert end == D(2023, 12, 29)
     assert ENG.working_days_between(D(2024, 1, 1), end) == -1
+
+
+def _walked(calendar: WorkingCalendar, day: date, days: int) -> date:
+    """The reference: step a day at a time, counting `is_working_day`."""
+    step, remaining, current = (1 if days >= 0 else -1), abs(days), day
+    while remaining:
+        current += timedelta(days=step)
+        remaining -= calendar.is_working_day(current)
+    return current
+
+
+def test_remembered_working_day_sums_keep_each_calendar_apart() -> None:
+    """`add_working_days` is remembered across calendars: the same question asked of
+    calendars with other nations or closure days still gets each one's own answer (edge pair:
+    the day before a closure lands on it without the closure, the day after with it)."""
+    closed = D(2026, 12, 29)
+    with_closure = WorkingCalendar("ENG", [closed])
+    start = D(2026, 12, 24)  # Thu; Fri 25, Mon 28 are bank holidays
+    assert ENG.add_working_days(start, 1) == closed
+    assert with_closure.add_working_days(start, 1) == D(2026, 12, 30)
+    assert ENG.add_working_days(start, 1) == closed  # asked again after the other calendar
+    assert SCT.add_working_days(D(2026, 11, 27), 1) == D(2026, 12, 1)  # St Andrew's (Mon 30)
+    assert ENG.add_working_days(D(2026, 11, 27), 1) == D(2026, 11, 30)
+    for calendar in (ENG, SCT, with_closure):
+        for offset in range(0, 400, 7):
+            day = D(2026, 6, 1) + timedelta(days=offset)
+            for days in (-12, -1, 0, 1, 5, 10, 20):
+                assert calendar.add_working_days(day, days) == _walked(calendar, day, days)
