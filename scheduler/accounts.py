@@ -6,6 +6,7 @@ A disabled user cannot sign in, and a session of theirs stops working at its nex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -28,7 +29,13 @@ MAX_NAME_LENGTH = 100
 
 _hasher = PasswordHasher()
 # Verified when the name is unknown, so a missing user costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone's")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown names (same time as a real check), made on first
+    use rather than at import, where it cost every command a quarter of a second."""
+    return _hasher.hash("not a password of anyone's")
 
 
 class User(DomainModel):
@@ -127,7 +134,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
     """
     found = store.user_get(name) if 0 < len(name) <= MAX_NAME_LENGTH else None
     if found is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     user, password_hash = found
     if not verify_password(password_hash, password) or user.disabled:
