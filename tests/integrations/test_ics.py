@@ -224,3 +224,18 @@ def test_cli_export_ics_without_plan_is_a_usage_error(tmp_path) -> None:
     Store(db).replace_caseload(make_scenario())
     result = CliRunner().invoke(app, ["export-ics", "--out", str(tmp_path), "--db", db])
     assert result.exit_code == 2
+
+
+def test_cli_export_ics_refuses_an_existing_file_as_out(tmp_path) -> None:
+    """Issue 11: `--out` naming an existing file is a usage error; the file is untouched."""
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    store = Store(db)
+    store.replace_caseload(make_scenario())
+    store.save_plan(make_plan((make_visit(),)), NOW)
+    target = tmp_path / "calendars"
+    target.write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(app, ["export-ics", "--out", str(target), "--db", db])
+    assert result.exit_code == 2
+    assert "is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.output
+    assert target.read_text(encoding="utf-8") == "keep me"
