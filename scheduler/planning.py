@@ -235,19 +235,23 @@ REPAIR_LIMIT_S = 1.0
 
 def _repair(
     ctx: Context, short: TeamProblem, params: SolveParams, previous_end: date | None, why: list[str]
-) -> _TeamResult | None:
+) -> tuple[_TeamResult | None, bool]:
     """Re-planning fast path on the horizon-only problem: keep every published visit its
     workers can still make and place only the rest (and any new need). Accepted only when
     that misses no deadline up to the published plan's end that the published plan met;
     otherwise None, and a full solve decides whether moving other visits avoids a breach.
+
+    Also returns whether the repair's solve met its wall-clock safety net: a repair stopped
+    early may be refused where a quieter machine would accept it (or the reverse), so the
+    flag must reach the plan even when the repair is refused.
     """
     problem = short.problem.model_copy(update={"keep_previous": True})
     if not problem.clocks and not problem.quotas:
-        return None
+        return None, False
     limit = min(REPAIR_LIMIT_S, params.time_limit_s)
     solution = solve(problem, params.model_copy(update={"time_limit_s": limit}))
     if solution.status.value not in ("OPTIMAL", "FEASIBLE") or solution.dropped:
-        return None
+        return None, solution.safety_net
     placed = []
     for a in solution.assignments:
         option = problem.tasks[a.task].option(a.day)
@@ -267,15 +271,16 @@ def _repair(
     accepted = {(child, (due - ctx.start).days) for child, due in ctx.accepted}
     after = problem.model_copy(update={"previous": tuple(placed)})
     if why_not_kept(after, _until(ctx, previous_end), accepted):
-        return None
+        return None, solution.safety_net
     name = "+".join(short.teams)
     messages = [
         f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else ""),
         f"team {name}: repaired in {solution.runtime_s:.1f} s, every other visit kept",
     ]
-    return _TeamResult(
+    result = _TeamResult(
         short, messages, _solution_drafts(short, solution), solution, outcome="repaired"
     )
+    return result, solution.safety_net
 
 
 @dataclass
@@ -296,6 +301,9 @@ class _TeamResult:
     live only in its households (so they could be simulated alone, in the group's process)."""
     outcome: str = "planned"
     """What happened, for the plain progress line: planned, repaired, kept or nothing due."""
+    safety_net: bool = False
+    """A solve of the group (any of them: a refused repair too) was stopped by its
+    wall-clock safety net, so the group's plan may differ on a quieter machine."""
 
 
 def _solution_drafts(tp: TeamProblem, solution: Solution) -> list[_Draft]:
@@ -358,15 +366,17 @@ def _solve_team(
     """Translates and solves one team group (or keeps its published visits)."""
     name = "+".join(teams)
     why: list[str] = []
+    tripped = False
     if previous:
         kept, why, short = _keep_unchanged(ctx, previous, previous_end, teams)
         if kept is not None:
             return kept
-        repaired = _repair(ctx, short, params, previous_end, why)
+        repaired, tripped = _repair(ctx, short, params, previous_end, why)
         if repaired is not None:
+            repaired.safety_net = tripped
             return repaired
     tp = to_problem(ctx, teams)
-    out = _TeamResult(tp)
+    out = _TeamResult(tp, safety_net=tripped)
     if previous:
         tp, _stale = attach_previous(ctx, tp, previous)
         out.tp = tp
@@ -383,6 +393,7 @@ def _solve_team(
     )
     solution = solve(tp.problem, params)
     out.solution = solution
+    out.safety_net |= solution.safety_net
     out.messages.append(
         f"team {name}: {solution.status.value} in {solution.runtime_s:.1f} s, "
         f"{len(solution.assignments)} visits modelled, {solution.cut_rounds} cut rounds, "
@@ -712,6 +723,7 @@ def plan_scenario(
             visits += result.finished[0]
             breaches += result.finished[1]
             handled |= result.finished[2]
+        safety_net |= result.safety_net
         solution = result.solution
         if solution is not None:
             statuses.append(solution.status.value)

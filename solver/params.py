@@ -6,11 +6,13 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
 
 from solver.problem import SolverModel
 
-SAFETY_NET_MIN_S = 30.0
+SAFETY_NET_MIN_S = 300.0
 """The least wall-clock seconds any deterministic limit's safety net allows: a solve under
-heavy load runs several times slower than its deterministic time, and presolve is not
-counted in it; only a solve that is truly stuck should meet the net."""
-SAFETY_NET_FACTOR = 10
+heavy load runs many times slower than its deterministic time (measured: a re-plan's repair
+with a 1 s deterministic limit took 12.9 s of wall clock on 2 shared cores, load 7), and
+presolve is not counted in it; only a solve that is truly stuck should meet the net. At 30 s
+(+10x) the net was met under a busy test run and changed the re-plan (docs/decisions.md)."""
+SAFETY_NET_FACTOR = 100
 """The safety net also allows this many times the deterministic limit, in seconds."""
 
 

@@ -22,7 +22,7 @@ from functools import cache
 from solver.constraints import nearest_home_min, pool_capacity, pool_load
 from solver.params import SolveParams
 from solver.problem import Clock, Problem, Quota
-from solver.sequence import DayVisit, sequence_day
+from solver.sequence import DayVisit, SafetyNet, sequence_day
 from solver.solution import Assignment
 from solver.variables import Variables
 
@@ -108,8 +108,10 @@ class Polisher:
         assignments: list[Assignment],
         first_days: dict[int, int],
         params: SolveParams,
+        net: SafetyNet | None = None,
     ) -> None:
         self.s = _State(problem, v, params, dict(first_days))
+        self.net = net
         for a in assignments:
             self.s.visits[a.task, a.day] = a
             self.s.day_of[a.task].add(a.day)
@@ -156,7 +158,9 @@ class Polisher:
             else:
                 visits.append(DayVisit(t, a.resource, a.second_resource))
         first = {t for t in tasks if self.s.first_days.get(t) == day}
-        seq = sequence_day(self.s.problem, day, visits, first, self.s.params, only_resource=r)
+        seq = sequence_day(
+            self.s.problem, day, visits, first, self.s.params, only_resource=r, net=self.net
+        )
         return seq is not None
 
     def _has_joint(self, r: int, day: int) -> bool:
@@ -354,6 +358,8 @@ def polish(
     assignments: list[Assignment],
     first_days: dict[int, int],
     params: SolveParams,
+    net: SafetyNet | None = None,
 ) -> list[Assignment]:
-    """The assignments with less travel and nothing else worse (see the module's rule)."""
-    return Polisher(problem, v, assignments, first_days, params).run()
+    """The assignments with less travel and nothing else worse (see the module's rule);
+    `net` records a day sequencing stopped by its wall-clock safety net."""
+    return Polisher(problem, v, assignments, first_days, params, net).run()

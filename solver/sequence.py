@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 
 from solver.params import SolveParams, safety_net_s
 from solver.problem import GRAIN_MIN, PreviousVisit, Problem, Shift
+from solver.search import safety_net_stopped
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,7 @@ def sequence_day(
     solver.parameters.max_deterministic_time = params.sequence_time_limit_s
     solver.parameters.max_time_in_seconds = safety_net_s(params.sequence_time_limit_s)
     status = solver.solve(model)
-    if (
-        net is not None
-        and status != cp_model.OPTIMAL
-        and solver.wall_time >= 0.99 * safety_net_s(params.sequence_time_limit_s)
-    ):
+    if net is not None and safety_net_stopped(solver, params.sequence_time_limit_s):
         net.tripped = True
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

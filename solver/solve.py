@@ -27,6 +27,7 @@ from solver.params import SolveParams, safety_net_s
 from solver.polish import polish
 from solver.problem import Problem
 from solver.search import improve, objective_of, safety_net_stopped
+from solver.sequence import SafetyNet
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
 from solver.variables import Variables, complete_hint, make_variables
 from solver.warm import greedy_hint
@@ -171,7 +172,7 @@ def _finished(
     routed = sequencer.route(assignments)
     if params.polish and not routed.failing:
         first = first_days(assignments, problem.horizon_days)
-        better = polish(problem, stage.vars, assignments, first, params)
+        better = polish(problem, stage.vars, assignments, first, params, sequencer.net)
         if better != assignments:
             again = sequencer.route(better, drop=False)
             if not again.failing:
@@ -193,10 +194,11 @@ def _hinted(stage: _Stage1) -> list[int]:
 
 
 def _check_hint(
-    stage: _Stage1, params: SolveParams
+    stage: _Stage1, params: SolveParams, net: SafetyNet
 ) -> tuple[cp_model.CpSolverStatus, list[int] | None]:
     """The complete hint checked against every constraint (every variable fixed to it, no
-    presolve: ~0.05 s on an M team); its values if it holds."""
+    presolve: ~0.05 s on an M team); its values if it holds. A check stopped by its
+    wall-clock safety net trips `net` (the hint is then repaired instead: another plan)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = params.seed
@@ -205,6 +207,7 @@ def _check_hint(
     solver.parameters.max_deterministic_time = params.check_limit_s
     solver.parameters.max_time_in_seconds = safety_net_s(params.check_limit_s)
     code = solver.solve(stage.model)
+    net.tripped |= safety_net_stopped(solver, params.check_limit_s)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return code, list(solver.response_proto.solution)
     return code, None
@@ -246,7 +249,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     code: cp_model.CpSolverStatus = cp_model.UNKNOWN
     values: list[int] | None = None
     if start_values is not None and not replan:
-        code, values = _check_hint(stage, params)
+        code, values = _check_hint(stage, params, net)
         code = cp_model.FEASIBLE if values is not None else code  # feasible, not proved
     if values is None:
         # A re-plan, or a warm start that breaks a rule of the model: one solve of the whole

@@ -3,6 +3,8 @@ visits, the worker-by-worker search, and keeping the better of warm start and se
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from solver import Clock, Problem, Resource, Shift, SolveParams, Task, TaskDay, solve
@@ -10,6 +12,7 @@ from solver.measures import measure
 from solver.solve import _Stage1
 from solver.travel import join_cost_min
 from solver.variables import FALLBACKS, candidates
+from tests.load import with_tight_safety_net
 
 NINE, FIVE = 9 * 60, 17 * 60
 PARAMS = SolveParams(seed=0)
@@ -196,3 +199,17 @@ def test_measures_count_breaches_inside_the_horizon_only() -> None:
             clocks=(Clock(id="c", subject="c", tasks=(0,), first_due_day=due, weight_per_day=1),),
         )
         assert measure(problem, [], 0).breaches == breaches
+
+
+def test_a_hint_check_stopped_by_the_safety_net_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The warm start's check met its wall-clock net (a very busy machine): the hint is then
+    repaired instead, which may give another plan, so the solution must say so."""
+    module = importlib.import_module("solver.solve")  # `solver.solve` is the function
+    check = with_tight_safety_net(monkeypatch, module._check_hint)
+    monkeypatch.setattr(module, "_check_hint", check)
+    stopped = solve(_team(), PARAMS)
+    assert stopped.safety_net
+    monkeypatch.undo()
+    assert not solve(_team(), PARAMS).safety_net
