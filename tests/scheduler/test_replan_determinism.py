@@ -7,45 +7,27 @@ busiest worker off sick Tuesday to Thursday, Monday unrecorded) re-planned with
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from pathlib import Path
-
 import pytest
 
 from scheduler import planning, service
-from scheduler.domain import Plan, Scenario, SchoolTerm
-from scheduler.generate import generate
-from scheduler.planning import plan_scenario
 from scheduler.replan import ReplanReport
 from scheduler.store import Store
 from tests.load import busy_cores, with_tight_safety_net
-from tests.scheduler.test_issue_9_week import MONDAY, NOW, PARAMS, TUESDAY, sick_busiest
+from tests.scheduler import test_issue_9_week as week
+from tests.scheduler.test_issue_9_week import PARAMS, TUESDAY, sick_busiest
 
-pytestmark = pytest.mark.slow  # five re-plans of an S fortnight, one with busy cores (~2-4 min shared)
+published = week.published
+"""The issue-9 authority and its published fortnight (the fixture, shared)."""
+store = week.store
+"""That plan in a fresh SQLite store (the fixture, shared)."""
 
-
-@pytest.fixture(scope="module")
-def published() -> tuple[Scenario, Plan]:
-    """The issue-9 authority (school holiday fortnight) and its plan from Monday."""
-    scenario = generate("S", seed=3, start=MONDAY)
-    term = SchoolTerm(start=date(2026, 9, 3), end=date(2026, 11, 27))
-    authority = scenario.authority.model_copy(update={"school_terms": (term,)})
-    scenario = scenario.model_copy(update={"authority": authority})
-    return scenario, plan_scenario(scenario, MONDAY, weeks=2, params=PARAMS)
-
-
-@pytest.fixture
-def store(tmp_path: Path, published: tuple[Scenario, Plan]) -> Store:
-    """The published plan in a fresh SQLite store, the busiest worker off sick."""
-    scenario, plan = published
-    store = Store(f"sqlite:///{tmp_path / 'week.db'}")
-    store.replace_caseload(scenario)
-    store.save_plan(plan, NOW - timedelta(days=2), by="manager")
-    sick_busiest(store)
-    return store
+pytestmark = pytest.mark.slow  # five re-plans of an S fortnight, one with busy cores (~3 min)
 
 
 def propose(store: Store, processes: int | None = None) -> ReplanReport:
+    """The Tuesday re-plan with `--assume-missed` (the busiest worker off sick first)."""
+    if not store.read_scenario().absences:
+        sick_busiest(store)
     return service.propose_replan(
         store, PARAMS, today=TUESDAY, assume_missed=True, processes=processes
     )
