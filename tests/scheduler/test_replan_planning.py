@@ -6,7 +6,6 @@ the published plan: only the visits that had to change change when the team has 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -249,9 +248,7 @@ def test_three_day_absence_in_an_m_authority_resolves_one_team() -> None:
     )
     report, log = replan_with_log(scenario, plan, MONDAY)
     assert_checked(scenario, report)
-    # One team's solver line says why it was re-planned (its plain line may say "re-planned
-    # around the changes" too, when the repair held).
-    assert len(re.findall(r"^team [^ ]+: re-planned", log, re.MULTILINE)) == 1
+    assert log.count("re-planned") == 1
     assert report.forced_changes == count
     assert report.forced_changes + report.other_changes <= 1.5 * count + 5
 
