@@ -15,9 +15,21 @@ from datetime import date, time, timedelta
 from random import Random
 from typing import Literal, TypeVar
 
-from policies import ChildFacts, Contact, Due, Pack, checklist, due_dates, load_pack
-from policies.engine import add_period, allowed_roles
-from policies.models import Category, Period, PlacementType, Role
+from policies import (
+    Category,
+    ChildFacts,
+    Contact,
+    Due,
+    Pack,
+    Period,
+    PlacementType,
+    Role,
+    add_period,
+    allowed_roles,
+    checklist,
+    due_dates,
+    load_pack,
+)
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
     Absence,
