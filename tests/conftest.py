@@ -125,8 +125,3 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
-
-
-# Tests over ~5 s in files other branches own right now (the desk on web2, the solver on
-# solver2): marked `slow` from here so those files stay untouched; each moves to a decorator
-# in its own file when that branch lands. Measured with `pytest --durations=80`.
