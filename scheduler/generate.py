@@ -15,9 +15,21 @@ from datetime import date, time, timedelta
 from random import Random
 from typing import Literal, TypeVar
 
-from policies import ChildFacts, Contact, Due, Pack, checklist, due_dates, load_pack
-from policies.engine import add_period, allowed_roles
-from policies.models import Category, Period, PlacementType, Role
+from policies import (
+    Category,
+    ChildFacts,
+    Contact,
+    Due,
+    Pack,
+    Period,
+    PlacementType,
+    Role,
+    add_period,
+    allowed_roles,
+    checklist,
+    due_dates,
+    load_pack,
+)
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
     Absence,
@@ -326,8 +338,10 @@ class _Builder:
         for team in range(n_teams):
             size = n_workers // n_teams + (1 if team < n_workers % n_teams else 0)
             fsw = max(0, round(FSW_SHARE * size)) if size > 3 else 0
-            roles: list[Role] = ["manager"] + ["family-support-worker"] * fsw
-            roles += ["social-worker"] * (size - len(roles))
+            support: list[Role] = ["family-support-worker"] * fsw
+            roles: list[Role] = ["manager", *support]
+            social: list[Role] = ["social-worker"] * (size - len(roles))
+            roles += social
             for k, role in enumerate(roles):
                 number += 1
                 first, last = names[(number - 1) % len(names)]
@@ -860,6 +874,7 @@ class _Builder:
 
 def _family_windows(rng: Random, school_age: bool) -> tuple[FamilyWindow, ...]:
     """A family's weekly availability, wide enough for a visit inside some worker's day."""
+    patterns: tuple[tuple[tuple[Weekday, ...], time, time], ...]
     if school_age:
         patterns = (((1, 3), time(15, 30), time(18)), ((0, 2, 4), time(15), time(18)),
                     ((0, 1, 2, 3, 4), time(13), time(18)))  # fmt: skip
@@ -874,7 +889,7 @@ def _event_start(facts: ChildFacts) -> date:
     """When the child's current episode started: the clock's anchor event."""
     for event in ("placement-start", "plan-start", "notification", "referral"):
         if event in facts.events:
-            return facts.events[event]  # type: ignore[index]
+            return facts.events[event]
     raise ValueError("child has no starting event")
 
 

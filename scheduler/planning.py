@@ -16,8 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from policies import Contact, checklist, due_dates, load_pack
-from policies.engine import month_end
+from policies import Contact, checklist, due_dates, load_pack, month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
 from scheduler.fingerprint import group_key, team_inputs
@@ -33,9 +32,7 @@ from scheduler.translate import (
     to_problem,
 )
 from scheduler.visiting import visit_duration_min
-from solver import Solution, SolveParams, SolveStatus, solve
-from solver.keep import why_not_kept
-from solver.problem import PreviousVisit
+from solver import PreviousVisit, Solution, SolveParams, SolveStatus, solve, why_not_kept
 
 _T = TypeVar("_T")
 

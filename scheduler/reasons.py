@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from policies.models import Role
+from policies import Role
 from scheduler.domain import Child, Household, Visit, Worker
 from scheduler.translate import (
     ROLE_LABEL,

@@ -20,7 +20,7 @@ from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
 from scheduler.outcomes import assume_made, awaiting, by_visit, children_resting_on, visit_state
 
 if TYPE_CHECKING:
-    from solver.params import SolveParams
+    from solver import SolveParams
 
 ChangeKind = Literal["added", "moved", "reassigned", "removed", "changed"]
 

@@ -15,23 +15,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies import (
+    BothHomesRule,
+    ChildFacts,
+    Counting,
+    Due,
+    IntervalRule,
     Pack,
+    Period,
+    RetryRule,
+    Role,
+    Rule,
     add_period,
     age_years,
     allowed_roles,
     applicable_rules,
     due_dates,
+    effective_period,
+    interval_period,
     school_start,
-)
-from policies.engine import ChildFacts, Due, effective_period, interval_period, scope_changes
-from policies.models import (
-    BothHomesRule,
-    Counting,
-    IntervalRule,
-    Period,
-    RetryRule,
-    Role,
-    Rule,
+    scope_changes,
 )
 from scheduler.calendar import WorkingCalendar
 from scheduler.check import GRAIN_MIN

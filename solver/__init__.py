@@ -1,5 +1,6 @@
 """CP-SAT planning in integers with units: problem in, solution out; imports nothing of ours."""
 
+from solver.keep import why_not_kept
 from solver.params import SolveParams, Weights
 from solver.problem import (
     GRAIN_MIN,
@@ -34,4 +35,5 @@ __all__ = [
     "TaskDay",
     "Weights",
     "solve",
+    "why_not_kept",
 ]

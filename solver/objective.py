@@ -260,14 +260,27 @@ def penalise_changes(
 
 
 def _fix(model: cp_model.CpModel, v: Variables, p: PreviousVisit) -> None:
-    """Keeps a published visit's lead, second worker and announced status where they can
-    still be chosen (a worker away or no longer allowed has no variable: released)."""
-    for store, r in ((v.main, p.resource), (v.second, p.second_resource)):
-        if r is not None and (p.task, p.day, r) in store:
-            model.add(store[p.task, p.day, r] == 1)
-            flip = v.unannounced.get((p.task, p.day))
-            if flip is not None and store is v.main:
-                model.add(flip == int(p.unannounced))
+    """Keeps a published visit's lead, second worker and announced status when every one of
+    its workers can still be chosen; a visit one of whose workers is away or no longer
+    allowed (no variable) is released whole.
+
+    Fixing only the worker who is left would force the visit to stay on that day with a
+    stand-in for the other: a joint visit whose lead is off sick would pin its second worker
+    to the published day, and the repair could find no plan at all where moving the visit
+    (or giving it two other workers) meets every deadline.
+    """
+    if p.resource is None:  # the lead is no longer in the problem
+        return
+    crew = [(v.main, p.resource)]
+    if p.second_resource is not None:
+        crew.append((v.second, p.second_resource))
+    if any((p.task, p.day, r) not in store for store, r in crew):
+        return
+    for store, r in crew:
+        model.add(store[p.task, p.day, r] == 1)
+    flip = v.unannounced.get((p.task, p.day))
+    if flip is not None:
+        model.add(flip == int(p.unannounced))
 
 
 def _hint_previous(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:

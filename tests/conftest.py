@@ -125,16 +125,3 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
-
-
-# Tests over ~5 s in files other branches own right now (the desk on web2, the solver on
-# solver2): marked `slow` from here so those files stay untouched; each moves to a decorator
-# in its own file when that branch lands. Measured with `pytest --durations=80`.
-SLOW_ELSEWHERE = ("tests/solver/test_polish.py::test_clock_cost_counts_as_stage_1_does",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests listed in SLOW_ELSEWHERE `slow`."""
-    for item in items:
-        if item.nodeid.startswith(SLOW_ELSEWHERE):
-            item.add_marker(pytest.mark.slow)

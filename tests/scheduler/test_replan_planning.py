@@ -248,7 +248,8 @@ def test_three_day_absence_in_an_m_authority_resolves_one_team() -> None:
     )
     report, log = replan_with_log(scenario, plan, MONDAY)
     assert_checked(scenario, report)
-    assert log.count("re-planned") == 1
+    assert log.count("re-planned: ") == 1, "only the absent worker's team is re-solved"
+    assert log.count("re-planned around the changes") == 1
     assert report.forced_changes == count
     assert report.forced_changes + report.other_changes <= 1.5 * count + 5
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
@@ -147,6 +148,7 @@ def _reference_cost(problem: Problem, clock: Clock, days: set[int], retry_buffer
     return cost
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     window=st.integers(min_value=1, max_value=30),
