@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 
 import pytest
 
-from scheduler import service
+from scheduler import Visit, service
 from scheduler.reports import child_teams
 from scheduler.store import Store
 from scheduler.web.board import build_board
@@ -507,20 +507,30 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
     assert store.revision() == before
 
 
-def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -> None:
-    """Same day and worker, 15 minutes later where the worker's day allows it."""
+def movable_later(store: Store, team: str, not_worker: str | None = None) -> tuple[Visit, datetime]:
+    """A team's visit after today (one worker, not `not_worker`'s) that may move 15 minutes
+    later, and that later start."""
     snap = snapshot(store)
     for visit in snap.plan.visits:
-        if visit.day <= TODAY or snap.team_of(visit) != desk.team_a or visit.second_worker_id:
+        if (
+            visit.day <= TODAY
+            or snap.team_of(visit) != team
+            or visit.second_worker_id
+            or visit.worker_id == not_worker
+        ):
             continue
         later = visit.start.astimezone(snap.tz) + timedelta(minutes=15)
         verdict = service.move_visit(
             store, visit.id, day=later.date(), at=later.time(), today=TODAY, save=False
         )
         if not verdict.refused:
-            break
-    else:
-        raise AssertionError("no movable visit")
+            return visit, later
+    raise AssertionError("no movable visit")
+
+
+def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -> None:
+    """Same day and worker, 15 minutes later where the worker's day allows it."""
+    visit, later = movable_later(store, desk.team_a)
     sign_in(client, "mo")
     token = token_of(client.get(f"/visits/{visit.id}/move").text)
     data = {
@@ -604,23 +614,7 @@ def test_footer_carries_the_attribution_when_given(store: Store) -> None:
 def test_a_visit_moved_at_the_desk_stays_through_a_replan(desk: Desk, store: Store) -> None:
     """Move a visit by hand (pinned), then a colleague's absence -> preview -> apply: the
     moved visit keeps its day, time and worker, and stays pinned."""
-    snap = snapshot(store)
-    for visit in snap.plan.visits:
-        if (
-            visit.day <= TODAY
-            or snap.team_of(visit) != desk.team_a
-            or visit.second_worker_id
-            or visit.worker_id == desk.worker
-        ):
-            continue
-        later = visit.start.astimezone(snap.tz) + timedelta(minutes=15)
-        verdict = service.move_visit(
-            store, visit.id, day=later.date(), at=later.time(), today=TODAY, save=False
-        )
-        if not verdict.refused:
-            break
-    else:
-        raise AssertionError("no movable visit")
+    visit, later = movable_later(store, desk.team_a, not_worker=desk.worker)
     client = make_client(store)
     sign_in(client, "mo")
     token = token_of(client.get(f"/visits/{visit.id}/move").text)
