@@ -737,7 +737,8 @@ def plan_scenario(
     visits = _keep_pins(visits, previous)
     visits.sort(key=lambda v: (v.start, v.household_id))
     breaches.sort(key=lambda b: (b.child_id, b.due, b.rule_id))
-    say(f"plan ready: {len(visits)} visits, {_at_risk(len(breaches))}")
+    plural = "" if len(visits) == 1 else "s"
+    say(f"plan ready: {len(visits)} visit{plural}, {_at_risk(len(breaches))}")
     if safety_net:
         say(
             "warning: the computer was too busy for every team to be planned in the usual "
