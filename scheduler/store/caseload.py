@@ -35,6 +35,7 @@ from scheduler.store.engine import (
     _next_position,
     _require_caseload,
     _revision,
+    _Tx,
     field_changes,
 )
 from scheduler.store.plans import _drop_from_plan, _read_plan
@@ -76,6 +77,56 @@ def _absence_row(absence: Absence, position: int) -> dict[str, Any]:
         "end": absence.end,
         "data": absence.model_dump_json(),
     }
+
+
+def _unknown_team(team_id: str) -> InputProblem:
+    return InputProblem("command line", None, "--team", "a known team id", team_id)
+
+
+def _reference_problems(
+    conn: Connection, child: Child, household: Household | None, new_home_option: str
+) -> list[InputProblem]:
+    """What a child (and the new household it brings) names that the store does not hold:
+    a household id already taken, an unknown team or home, a worker who is not current."""
+    problems: list[InputProblem] = []
+    if household is not None:
+        if _exists(conn, households_table, household.id):
+            problems.append(
+                InputProblem(
+                    "command line", None, new_home_option, "a new household id", household.id
+                )
+            )
+        if household.team_id is not None and not _exists(conn, teams_table, household.team_id):
+            problems.append(_unknown_team(household.team_id))
+    new_home = household.id if household else None
+    for home in child.household_ids:
+        if home != new_home and not _exists(conn, households_table, home):
+            problems.append(
+                InputProblem("command line", None, "--household", "a known household id", home)
+            )
+    if child.allocated_worker and not _current_worker(conn, child.allocated_worker):
+        problems.append(
+            InputProblem(
+                "command line", None, "--worker", "a current worker id", child.allocated_worker
+            )
+        )
+    return problems
+
+
+def _insert_household(tx: _Tx, household: Household | None, child_id: str) -> None:
+    """Store a child's new household (if any) and note it in the audit."""
+    if household is None:
+        return
+    tx.conn.execute(
+        insert(households_table),
+        {
+            "id": household.id,
+            "position": _next_position(tx.conn, households_table),
+            "team_id": household.team_id,
+            "data": household.model_dump_json(),
+        },
+    )
+    tx.log("household added", "household", household.id, child_id)
 
 
 def _absence_match(worker_id: str, start: date) -> Any:
@@ -185,6 +236,13 @@ class CaseloadStore(StoreBase):
             ).first()
             return None if row is None else Worker.model_validate_json(row.data)
 
+    def current_workers(self, team_id: str | None = None) -> tuple[Worker, ...]:
+        """Workers who have not left, in stored order (one team's with `team_id`)."""
+        current = workers_table.c.left_on.is_(None)
+        where = current if team_id is None else current & (workers_table.c.team_id == team_id)
+        with self._read() as conn:
+            return _load(conn, workers_table, Worker, where)
+
     def update_workers(
         self, workers: Sequence[Worker], *, by: str = "system", now: datetime | None = None
     ) -> dict[str, dict[str, Any]]:
@@ -206,13 +264,7 @@ class CaseloadStore(StoreBase):
                 if row is None:
                     raise NotFoundError(f"no current worker {worker.id!r}")
                 if not _exists(conn, teams_table, worker.team_id):
-                    raise InputError(
-                        [
-                            InputProblem(
-                                "command line", None, "--team", "a known team id", worker.team_id
-                            )
-                        ]
-                    )
+                    raise InputError([_unknown_team(worker.team_id)])
                 delta = field_changes(Worker.model_validate_json(row.data), worker)
                 if not delta:
                     continue
@@ -291,52 +343,10 @@ class CaseloadStore(StoreBase):
                         child.case_ref,
                     )
                 )
-            if household is not None:
-                if _exists(conn, households_table, household.id):
-                    problems.append(
-                        InputProblem(
-                            "command line", None, "--household", "a new household id", household.id
-                        )
-                    )
-                if household.team_id is not None and not _exists(
-                    conn, teams_table, household.team_id
-                ):
-                    problems.append(
-                        InputProblem(
-                            "command line", None, "--team", "a known team id", household.team_id
-                        )
-                    )
-            new_home = household.id if household else None
-            for home in child.household_ids:
-                if home != new_home and not _exists(conn, households_table, home):
-                    problems.append(
-                        InputProblem(
-                            "command line", None, "--household", "a known household id", home
-                        )
-                    )
-            if child.allocated_worker and not _current_worker(conn, child.allocated_worker):
-                problems.append(
-                    InputProblem(
-                        "command line",
-                        None,
-                        "--worker",
-                        "a current worker id",
-                        child.allocated_worker,
-                    )
-                )
+            problems += _reference_problems(conn, child, household, "--household")
             if problems:
                 raise InputError(problems)
-            if household is not None:
-                conn.execute(
-                    insert(households_table),
-                    {
-                        "id": household.id,
-                        "position": _next_position(conn, households_table),
-                        "team_id": household.team_id,
-                        "data": household.model_dump_json(),
-                    },
-                )
-                tx.log("household added", "household", household.id, child.id)
+            _insert_household(tx, household, child.id)
             conn.execute(
                 insert(children_table),
                 {
@@ -374,57 +384,10 @@ class CaseloadStore(StoreBase):
                 raise NotFoundError(
                     f"child {child.id!r} is {state}: only an open child can be edited"
                 )
-            problems: list[InputProblem] = []
-            new_home = household.id if household else None
-            if household is not None:
-                if _exists(conn, households_table, household.id):
-                    problems.append(
-                        InputProblem(
-                            "command line",
-                            None,
-                            "--new-household",
-                            "a new household id",
-                            household.id,
-                        )
-                    )
-                if household.team_id is not None and not _exists(
-                    conn, teams_table, household.team_id
-                ):
-                    problems.append(
-                        InputProblem(
-                            "command line", None, "--team", "a known team id", household.team_id
-                        )
-                    )
-            for home in child.household_ids:
-                if home != new_home and not _exists(conn, households_table, home):
-                    problems.append(
-                        InputProblem(
-                            "command line", None, "--household", "a known household id", home
-                        )
-                    )
-            if child.allocated_worker and not _current_worker(conn, child.allocated_worker):
-                problems.append(
-                    InputProblem(
-                        "command line",
-                        None,
-                        "--worker",
-                        "a current worker id",
-                        child.allocated_worker,
-                    )
-                )
+            problems = _reference_problems(conn, child, household, "--new-household")
             if problems:
                 raise InputError(problems)
-            if household is not None:
-                conn.execute(
-                    insert(households_table),
-                    {
-                        "id": household.id,
-                        "position": _next_position(conn, households_table),
-                        "team_id": household.team_id,
-                        "data": household.model_dump_json(),
-                    },
-                )
-                tx.log("household added", "household", household.id, child.id)
+            _insert_household(tx, household, child.id)
             delta = field_changes(Child.model_validate_json(row.data), child)
             if not delta:
                 return {}
