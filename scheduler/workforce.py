@@ -19,10 +19,10 @@ from policies import Role
 from scheduler.domain import Weekday, Worker
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.grid import grid_to_latlon
+from scheduler.importer import WEEKDAYS
 from scheduler.postcodes import GridRef, PostcodeDirectory
 from scheduler.store import Store
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -57,10 +57,10 @@ def parse_days(text: str) -> tuple[Weekday, ...]:
     days: set[int] = set()
     for part in text.lower().replace(" ", "").split(","):
         first, dash, last = part.partition("-")
-        if first not in DAY_NAMES or (dash and last not in DAY_NAMES):
+        if first not in WEEKDAYS or (dash and last not in WEEKDAYS):
             raise InputError([_problem("--days", expected, repr(text[:40]))])
-        a = DAY_NAMES.index(first)
-        b = DAY_NAMES.index(last) if last else a
+        a = WEEKDAYS.index(first)
+        b = WEEKDAYS.index(last) if last else a
         if b < a:
             raise InputError(
                 [_problem("--days", expected, f"a range that runs backwards ({part})")]
@@ -160,7 +160,7 @@ def edit_workers(
     place = None
     if changes.base_postcode is not None:
         place = _place(changes.base_postcode, directory or PostcodeDirectory())
-    current = {w.id: w for w in store.read_scenario().workers}
+    current = {w.id: w for w in store.current_workers()}
     unknown = [w for w in worker_ids if w not in current]
     if unknown:
         raise NotFoundError(
@@ -178,7 +178,7 @@ def team_worker_ids(store: Store, team_id: str) -> list[str]:
     Raises:
         NotFoundError: the team has no current workers (or does not exist).
     """
-    ids = [w.id for w in store.read_scenario().workers if w.team_id == team_id]
+    ids = [w.id for w in store.current_workers(team_id)]
     if not ids:
         raise NotFoundError(
             f"team {team_id!r} has no current workers: see `visitplan workers list`"
