@@ -25,6 +25,7 @@ from scheduler.cli.options import (
     who,
 )
 from scheduler.cli.output import fail, handled, open_store, out, print_json
+from scheduler.domain import MAX_VISITS_PER_DAY
 from scheduler.errors import InputError
 from scheduler.reports import ChildState
 
@@ -491,7 +492,11 @@ def workers_edit(
     ] = None,
     max_visits: Annotated[
         int | None,
-        typer.Option(min=1, max=12, help="Most visits in one day (the authority's otherwise)."),
+        typer.Option(
+            min=1,
+            max=MAX_VISITS_PER_DAY,
+            help="Most visits in one day (the authority's otherwise).",
+        ),
     ] = None,
     no_max_visits: Annotated[
         bool, typer.Option("--no-max-visits", help="Use the authority's daily cap again.")
