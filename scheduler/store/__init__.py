@@ -21,6 +21,7 @@ from scheduler.store.engine import (
     AuditEntry,
     field_changes,
 )
+from scheduler.store.kept import KeptStore
 from scheduler.store.merge import MergeReport, MergeStore
 from scheduler.store.plans import PlanStore
 from scheduler.store.records import RecordVersion
@@ -33,6 +34,7 @@ from scheduler.store.tables import (
     children_table,
     feed_tokens_table,
     households_table,
+    kept_table,
     ledger_table,
     meta_table,
     metadata,
@@ -47,7 +49,7 @@ from scheduler.store.tables import (
 from scheduler.store.users import UserStore
 
 
-class Store(MergeStore, CaseloadStore, PlanStore, CalendarStore, UserStore):
+class Store(MergeStore, CaseloadStore, PlanStore, CalendarStore, UserStore, KeptStore):
     """The visitplan database behind any SQLAlchemy URL."""
 
 
@@ -69,6 +71,7 @@ __all__ = [
     "feed_tokens_table",
     "field_changes",
     "households_table",
+    "kept_table",
     "ledger_table",
     "meta_table",
     "metadata",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -187,6 +188,18 @@ users_table = Table(
     Column("data", Text, nullable=False),
 )
 # --------------------------------------------------------------- end of users of the desk
+
+kept_table = Table(
+    "kept_results",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""Results worked out from the store and kept beside it (the desk's due rows), each valid
+only at one revision, day and digest of the code and pack that made it (`store.kept`)."""
 
 _ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "workers": (("left_on", "DATE"),),

@@ -41,8 +41,38 @@ class DueMemory:
         self._lock = threading.Lock()
         self._authority: str | None = None
         self._kept: dict[str, _Kept] = {}
+        self._seed: tuple[Scenario, date, Sequence[ChildDue]] | None = None
         self.worked_out = 0
         """Children worked out afresh by the last call (the rest were reused)."""
+
+    def seed_later(self, scenario: Scenario, as_of: date, dues: Sequence[ChildDue]) -> None:
+        """Remember that `dues` are `due.child_due` of every child of `scenario` as of
+        `as_of` (a report kept at the scenario's revision): the next call takes them as
+        worked out, unless something was worked out before it."""
+        with self._lock:
+            if not self._kept:
+                self._seed = (scenario, as_of, dues)
+
+    def _take_seed(self) -> None:
+        """Keep the seeded children's requirements with their inputs (under the lock)."""
+        seed, self._seed = self._seed, None
+        if seed is None or self._kept:
+            return
+        scenario, as_of, dues = seed
+        self._authority = scenario.authority.id
+        roles = {w.id: w.role for w in scenario.workers}
+        by_child = _records_by_child(scenario)
+        children = {c.id: c for c in scenario.children}
+        fields = tuple(ChildDue.model_fields)
+        for due in dues:
+            child = children.get(due.child_id)
+            if child is None:
+                continue
+            records = tuple(by_child[child.id])
+            their_roles = tuple(roles.get(r.worker_id) if r.worker_id else None for r in records)
+            # Already validated when the kept report was read: copied, not validated again.
+            plain = ChildDue.model_construct(**{f: getattr(due, f) for f in fields})
+            self._kept[child.id] = _Kept(as_of, child, records, their_roles, plain)
 
     def scenario_due(self, scenario: Scenario, pack: Pack, as_of: date) -> tuple[ChildDue, ...]:
         """`due.scenario_due(scenario, as_of)`: the same rows in the same order, each child
@@ -50,10 +80,11 @@ class DueMemory:
         differ from the last time."""
         calendar: WorkingCalendar = calendar_for(pack)
         roles = {w.id: w.role for w in scenario.workers}
-        by_child: dict[str, list[VisitRecord]] = defaultdict(list)
-        for record in scenario.records:
-            by_child[record.child_id].append(record)
+        by_child = _records_by_child(scenario)
         with self._lock:
+            if self._seed is not None:
+                with paused_gc():
+                    self._take_seed()
             if self._authority != scenario.authority.id:
                 self._kept.clear()
                 self._authority = scenario.authority.id
@@ -96,6 +127,14 @@ class DueMemory:
             fresh[child.id] = _Kept(as_of, child, records, their_roles, due)
             rows.append(due)
         return rows, fresh
+
+
+def _records_by_child(scenario: Scenario) -> dict[str, list[VisitRecord]]:
+    """The scenario's visit records by child, in stored order."""
+    by_child: dict[str, list[VisitRecord]] = defaultdict(list)
+    for record in scenario.records:
+        by_child[record.child_id].append(record)
+    return by_child
 
 
 def _in_order(rows: Sequence[ChildDue]) -> tuple[ChildDue, ...]:

@@ -21,6 +21,7 @@ from policies import Pack, load_pack
 from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecord, Worker
 from scheduler.outcomes import by_visit, visit_state
 from scheduler.reports import DueReport, child_teams, rows_from_due
+from scheduler.web.due_kept import DueKeeper
 from scheduler.web.due_memory import DueMemory
 from scheduler.web.patch import patched
 from scheduler.web.refusals import british_days
@@ -52,8 +53,11 @@ class Snapshot:
     plan: Plan | None
     memory: DueMemory = field(default_factory=DueMemory)
     """Children's due dates kept from earlier revisions (shared by a cache's snapshots)."""
+    keeper: DueKeeper | None = None
+    """Where the authority-wide report is kept across restarts (None: nowhere)."""
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
+    _tried: set[date] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def memo(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
@@ -163,14 +167,23 @@ class Snapshot:
 
     def due(self, as_of: date, team: str | None = None) -> DueReport:
         """Every child's (or one team's children's) state and requirements as of `as_of`
-        (`reports.due_rows`), worked out once per revision, day and team."""
+        (`reports.due_rows`), worked out once per revision, day and team.
+
+        The authority-wide report is read from the store when it was kept there at this
+        revision and day by the same code and pack (`DueKeeper`), and kept there when it is
+        worked out here.
+        """
         key = (as_of, team)
         with self._lock:
             if key in self._due:
                 return self._due[key]
             whole = self._due.get((as_of, None))
+        if whole is None and self.keeper is not None:
+            whole = self._kept(as_of)
         if whole is not None and team is not None:
             report = _for_team(whole, team)
+        elif whole is not None:
+            report = whole
         else:
             scenario = self.scenario
             if team is not None:
@@ -181,8 +194,25 @@ class Snapshot:
             report = rows_from_due(
                 scenario, self.plan, self.records_by_visit, as_of, dues, team=team
             )
+            if team is None and self.keeper is not None:
+                self.keeper.save(self.revision, self.pack, report)
         with self._lock:
             self._due[key] = report
+        return report
+
+    def _kept(self, as_of: date) -> DueReport | None:
+        """The authority-wide report kept in the store at this revision and day (tried once
+        per snapshot and day); the memory is seeded with its children's requirements."""
+        with self._lock:
+            if as_of in self._tried:
+                return None
+            self._tried.add(as_of)
+        assert self.keeper is not None
+        report = self.keeper.load(self.revision, as_of, self.pack)
+        if report is not None:
+            self.memory.seed_later(self.scenario, as_of, report.children)
+            with self._lock:
+                self._due.setdefault((as_of, None), report)
         return report
 
 
@@ -211,6 +241,8 @@ class SnapshotCache:
         """Cache snapshots of `store`."""
         self.store = store
         self.memory = DueMemory()
+        self.keeper: DueKeeper | None = DueKeeper(store)
+        """Where the authority-wide report is kept across restarts (None: not kept)."""
         self._lock = threading.Lock()
         self._reading = threading.Lock()
         self._latest: Snapshot | None = None
@@ -239,7 +271,9 @@ class SnapshotCache:
             found = None
             if latest is not None:
                 found = patched(self.store, latest.revision, latest.scenario, latest.plan)
-            snapshot = Snapshot(*(found or self.store.snapshot()), memory=self.memory)
+            snapshot = Snapshot(
+                *(found or self.store.snapshot()), memory=self.memory, keeper=self.keeper
+            )
             with self._lock:
                 if self._latest is None or snapshot.revision >= self._latest.revision:
                     self._latest = snapshot

@@ -1,0 +1,199 @@
+"""A restarted desk reads the authority-wide due rows kept in the store, and never stale ones.
+
+Rule: a real SQLite store with a planned two-team authority (`conftest`); the proof that kept
+rows are right is equality with rows worked out afresh (`reports.due_rows`, the engine's own),
+and every kind of change (a write, an import, a new day, another pack, other code) is shown
+to find nothing kept.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zlib
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from scheduler import caseload
+from scheduler.due import scenario_due
+from scheduler.reports import due_rows
+from scheduler.store import Store, audit_table
+from scheduler.web import due_kept
+from scheduler.web.due_kept import KEPT_NAME, DueKeeper, rows_digest, source_digest
+from scheduler.web.snapshot import SnapshotCache
+from tests.web.conftest import NOW, Desk, make_client, sign_in
+
+TODAY = NOW.date()
+
+
+def fresh_rows(store: Store, as_of: date = TODAY) -> str:
+    """The authority-wide report worked out afresh from the store, as JSON."""
+    _revision, scenario, plan = store.snapshot()
+    records = SnapshotCache(store).get().records_by_visit
+    return due_rows(scenario, plan, records, as_of).model_dump_json()
+
+
+def kept_once(store: Store, as_of: date = TODAY) -> SnapshotCache:
+    """A desk that worked out the rows and kept them (the write waited for)."""
+    cache = SnapshotCache(store)
+    cache.get().due(as_of)
+    keeper(cache).flush()
+    return cache
+
+
+def keeper(cache: SnapshotCache) -> DueKeeper:
+    """The cache's keeper (every cache here has one)."""
+    assert cache.keeper is not None
+    return cache.keeper
+
+
+def test_a_restarted_desk_reads_the_kept_rows_equal_to_fresh_ones(store: Store) -> None:
+    first = kept_once(store)
+    snapshot = first.get()
+    assert keeper(first).load(snapshot.revision, TODAY, snapshot.pack) is not None
+    restarted = SnapshotCache(store)
+    report = restarted.get().due(TODAY)
+    assert report.model_dump_json() == fresh_rows(store)
+    assert report == first.get().due(TODAY)
+    # One team's page is cut from the kept report: the same as working that team out.
+    team = restarted.get().due(TODAY, "team-01")
+    alone = SnapshotCache(store)
+    alone.keeper = None  # works the team out alone
+    assert team == alone.get().due(TODAY, "team-01")
+
+
+def test_the_kept_rows_are_what_the_desk_serves(store: Store) -> None:
+    """The restarted desk uses what is kept (a marked report proves it is read, not redone)."""
+    cache = kept_once(store)
+    snapshot = cache.get()
+    marked = snapshot.due(TODAY).model_copy(update={"total": -1})
+    data = zlib.compress(marked.model_dump_json().encode())
+    assert store.keep(KEPT_NAME, snapshot.revision, TODAY, rows_digest(snapshot.pack), data)
+    assert SnapshotCache(store).get().due(TODAY).total == -1
+
+
+def test_keeping_changes_neither_the_revision_nor_the_audit(store: Store) -> None:
+    revision = store.revision()
+    with store.engine.connect() as conn:
+        audit = conn.execute(select(func.count()).select_from(audit_table)).scalar_one()
+    kept_once(store)
+    assert store.revision() == revision
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_table)).scalar_one() == audit
+
+
+def test_a_write_finds_nothing_kept_and_the_rows_follow_it(store: Store, desk: Desk) -> None:
+    cache = kept_once(store)
+    before = cache.get()
+    child = before.scenario.children[0]
+    caseload.edit_child(store, child.id, case_ref="KEPT-0001", by="test", now=NOW)
+    assert (
+        store.kept(KEPT_NAME, before.revision, TODAY, rows_digest(before.pack)) is None
+    )  # the store moved on
+    restarted = SnapshotCache(store)
+    snapshot = restarted.get()
+    assert keeper(restarted).load(snapshot.revision, TODAY, snapshot.pack) is None
+    report = snapshot.due(TODAY)
+    assert report.model_dump_json() == fresh_rows(store)
+    assert any(r.case_ref == "KEPT-0001" for r in report.children)
+    # A report worked out at the old revision is refused by the store now.
+    old = before.due(TODAY)
+    assert not store.keep(KEPT_NAME, before.revision, TODAY, rows_digest(before.pack), b"x")
+    assert old is not None
+
+
+def test_an_import_finds_nothing_kept(store: Store) -> None:
+    cache = kept_once(store)
+    scenario = cache.get().scenario
+    ours = scenario.children[1:]
+    store.replace_caseload(scenario.model_copy(update={"children": ours}), by="import", now=NOW)
+    restarted = SnapshotCache(store)
+    snapshot = restarted.get()
+    assert keeper(restarted).load(snapshot.revision, TODAY, snapshot.pack) is None
+    report = snapshot.due(TODAY)
+    assert report.model_dump_json() == fresh_rows(store)
+    assert report.total == len(ours)
+
+
+def test_a_new_day_finds_nothing_kept(store: Store) -> None:
+    cache = kept_once(store)
+    snapshot = cache.get()
+    tomorrow = TODAY + timedelta(days=1)
+    assert keeper(cache).load(snapshot.revision, tomorrow, snapshot.pack) is None
+    restarted = SnapshotCache(store)
+    report = restarted.get().due(tomorrow)
+    assert report.as_of == tomorrow
+    assert report.model_dump_json() == fresh_rows(store, tomorrow)
+
+
+def test_another_pack_finds_nothing_kept(store: Store) -> None:
+    cache = kept_once(store)
+    snapshot = cache.get()
+    pack = snapshot.pack
+    rule = pack.rules[0]
+    changed = pack.model_copy(
+        update={"rules": (rule.model_copy(update={"title": rule.title + " (v2)"}), *pack.rules[1:])}
+    )
+    assert rows_digest(changed) != rows_digest(pack)
+    assert keeper(cache).load(snapshot.revision, TODAY, changed) is None
+    assert keeper(cache).load(snapshot.revision, TODAY, pack) is not None
+
+
+def test_other_code_finds_nothing_kept(store: Store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The digest covers every source file: one byte changed in one changes it.
+    root = Path(due_kept.__file__).parents[2]
+    copy = tmp_path / "src"
+    for package in ("policies", "scheduler"):
+        shutil.copytree(root / package, copy / package, ignore=shutil.ignore_patterns("*.pyc"))
+    same = source_digest((copy / "policies", copy / "scheduler"))
+    assert same == source_digest((copy / "policies", copy / "scheduler"))
+    engine = copy / "policies" / "engine.py"
+    engine.write_text(engine.read_text() + "\n# changed\n")
+    assert source_digest((copy / "policies", copy / "scheduler")) != same
+    # And a desk whose code digest differs does not read what the other kept.
+    cache = kept_once(store)
+    snapshot = cache.get()
+    monkeypatch.setattr(due_kept, "code_digest", lambda: "other code")
+    assert keeper(cache).load(snapshot.revision, TODAY, snapshot.pack) is None
+
+
+def test_unreadable_kept_rows_are_ignored(store: Store) -> None:
+    snapshot = SnapshotCache(store).get()
+    digest = rows_digest(snapshot.pack)
+    for data in (b"not compressed", zlib.compress(b'{"as_of": "not a date"}')):
+        assert store.keep(KEPT_NAME, snapshot.revision, TODAY, digest, data)
+        restarted = SnapshotCache(store)
+        assert restarted.get().due(TODAY).model_dump_json() == fresh_rows(store)
+
+
+def test_after_a_restart_a_change_elsewhere_works_out_only_that_child(store: Store) -> None:
+    kept_once(store)
+    restarted = SnapshotCache(store)
+    restarted.get().due(TODAY)  # read from the store, not worked out
+    child = restarted.get().scenario.children[2]
+    caseload.edit_child(store, child.id, case_ref="KEPT-0002", by="test", now=NOW)
+    snapshot = restarted.get()
+    report = snapshot.due(TODAY)
+    assert restarted.memory.worked_out == 1
+    assert report.model_dump_json() == fresh_rows(store)
+    rows = restarted.memory.scenario_due(snapshot.scenario, snapshot.pack, TODAY)
+    assert rows == scenario_due(snapshot.scenario, TODAY)
+
+
+def test_the_page_of_a_restarted_desk_is_the_page_of_a_fresh_one(store: Store, desk: Desk) -> None:
+    first = make_client(store)
+    sign_in(first, "ada")
+    page = first.get("/due").text
+    first.app.state.desk.cache.keeper.flush()  # type: ignore[attr-defined]
+    second_store = Store(f"sqlite:///{desk.path}")
+    second = make_client(second_store)
+    sign_in(second, "ada")
+    assert _without_tokens(second.get("/due").text) == _without_tokens(page)
+    second_store.close()
+
+
+def _without_tokens(page: str) -> str:
+    """The page without its CSRF tokens (they differ between sessions)."""
+    return re.sub(r'name="csrftoken" value="[^"]*"', "", page)
