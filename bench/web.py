@@ -42,6 +42,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from integrations.feeds import FeedServer, issue_token, make_app, revoke_token
@@ -50,7 +52,7 @@ from scheduler import caseload, service
 from scheduler.accounts import add_user
 from scheduler.feed_source import StoreFeedSource
 from scheduler.generate import generate
-from scheduler.store import Store
+from scheduler.store import Store, kept_table
 from scheduler.web.app import create_app
 from scheduler.web.context import DeskServices
 
@@ -138,6 +140,64 @@ def change_elsewhere(store_path: Path, n: int) -> None:
     other.close()
 
 
+def import_elsewhere(store_path: Path, n: int) -> None:
+    """What a nightly import does from the command line: the caseload merged from an extract
+    (here the store's own, one child's case reference changed), through another connection."""
+    other = Store(f"sqlite:///{store_path}")
+    scenario = other.read_scenario()
+    first = scenario.children[0].model_copy(update={"case_ref": f"IMPORT-{n:04d}"})
+    other.merge_caseload(
+        scenario.model_copy(update={"children": (first, *scenario.children[1:])}),
+        source="bench import",
+        by="bench",
+        now=NOW,
+    )
+    other.close()
+
+
+def forget_kept(store: Store) -> None:
+    """Drop the rows a desk kept in the store (as if none had ever read it)."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(kept_table))
+
+
+def restarted_first(store_path: Path, user: str, path: str) -> tuple[float, float]:
+    """(wall s, CPU s) of a restarted desk's first request: a new process signs in, drops
+    the snapshot that built, and times the first page (`--only first-request`)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--only",
+            "first-request",
+            "--first-store",
+            str(store_path),
+            "--first-user",
+            user,
+            "--first-path",
+            path,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    wall, cpu = out.split()[-2:]
+    return float(wall), float(cpu)
+
+
+def first_request(store_path: Path, user: str, path: str) -> None:
+    """In this process: sign in, drop the snapshot, print the first request's wall and CPU s."""
+    store = Store(f"sqlite:///{store_path}")
+    client = client_for(store)
+    sign_in(client, user)
+    client.app.state.desk.cache.drop()  # type: ignore[attr-defined]
+    wall, cpu, response = timed(lambda: client.get(path))
+    assert response.status_code == 200, response.status_code
+    client.app.state.desk.cache.keeper.flush()  # type: ignore[attr-defined]
+    store.close()
+    print(f"{wall:.4f} {cpu:.4f}")
+
+
 def read_in(desk: Any) -> bool:
     """True when the desk's snapshot is at the store's revision with today's rows worked out."""
     latest = desk.cache.latest
@@ -151,19 +211,29 @@ def median_max(values: list[float]) -> tuple[str, str]:
 
 
 def page_times(
-    store_path: Path, user: str, path: str, warm: int = 20, changes: int = 5
+    store_path: Path,
+    user: str,
+    path: str,
+    warm: int = 20,
+    changes: int = 5,
+    restarts: int = 0,
+    imports: int = 0,
 ) -> list[list[str]]:
     """Server times of one page: a fresh desk's first request, warm requests, the first
     request after a change made elsewhere (read in by that request), and the same with the
     desk's background watcher on (as `visitplan serve` runs), which serves the previous
     rows marked as updating and reads the change in behind them."""
     store = Store(f"sqlite:///{store_path}")
+    forget_kept(store)
     client = client_for(store)
     sign_in(client, user)
     # Signing in built a snapshot: drop it, so the first request reads the store.
     client.app.state.desk.cache.drop()  # type: ignore[attr-defined]
     wall, cpu, response = timed(lambda: client.get(path))
     assert response.status_code == 200, response.status_code
+    keeper = client.app.state.desk.cache.keeper  # type: ignore[attr-defined]
+    keeper.flush()
+    restart = [restarted_first(store_path, user, path) for _ in range(restarts)]
     walls, cpus = [], []
     for _ in range(warm):
         w, c, r = timed(lambda: client.get(path))
@@ -171,7 +241,19 @@ def page_times(
         walls.append(w)
         cpus.append(c)
     rows = [
-        ["fresh desk, first request (nothing read yet)", ms(wall), ms(cpu), ""],
+        ["fresh desk, first request (nothing read, nothing kept)", ms(wall), ms(cpu), ""],
+    ]
+    if restart:
+        rows.append(
+            [
+                f"restarted desk (a new process), first request, rows kept at this revision "
+                f"(median, slowest of {restarts})",
+                " / ".join(median_max([w for w, _ in restart])),
+                " / ".join(median_max([c for _, c in restart])),
+                "",
+            ]
+        )
+    rows += [
         [f"warm, median of {warm}", ms(statistics.median(walls)), ms(statistics.median(cpus)), ""],
         [f"warm, slowest of {warm}", ms(max(walls)), ms(max(cpus)), ""],
     ]
@@ -191,6 +273,23 @@ def page_times(
             f"{len(r.content) // 1024} KB",
         ]
     )
+    walls, cpus = [], []
+    for n in range(imports):
+        import_elsewhere(store_path, n)
+        w, c, r = timed(lambda: client.get(path))
+        assert r.status_code == 200
+        walls.append(w)
+        cpus.append(c)
+    if imports:
+        rows.append(
+            [
+                "first request after an import (a whole read; unchanged children reused) "
+                f"(median, slowest of {imports})",
+                " / ".join(median_max(walls)),
+                " / ".join(median_max(cpus)),
+                "",
+            ]
+        )
     store.close()
     store = Store(f"sqlite:///{store_path}")
     client = client_for(store, warm=True)
@@ -257,7 +356,7 @@ def board(workdir: Path, managers: int) -> None:
 
 def compliance(workdir: Path, managers: int) -> None:
     path = store_for("L", workdir, 1, managers)
-    rows = page_times(path, "admin", "/due", warm=10)
+    rows = page_times(path, "admin", "/due", warm=10, restarts=3, imports=3)
     table(
         "Authority-wide compliance page of L (7,500 children) - target <= 1 s",
         ["request", "wall", "CPU", "page"],
@@ -295,6 +394,7 @@ def cold_split(workdir: Path, managers: int, rounds: int = 3) -> None:
 
 def _cold_parts(client: Any, desk: Any) -> dict[str, tuple[float, float]]:
     """One cold L `/due`, part by part: (wall s, CPU s) of each."""
+    forget_kept(desk.store)
     desk.cache.drop()
     out: dict[str, tuple[float, float]] = {}
     wall, cpu, snapshot = timed(desk.cache.get)
@@ -305,8 +405,13 @@ def _cold_parts(client: Any, desk: Any) -> dict[str, tuple[float, float]]:
     )
     out["due engine, every child (`DueMemory.scenario_due`)"] = (wall, cpu)
     snapshot.memory = type(snapshot.memory)()  # so that `due` works every child out again
-    wall, cpu, _ = timed(lambda: snapshot.due(today))
+    keeper, snapshot.keeper = snapshot.keeper, None  # and does not read the kept rows
+    wall, cpu, report = timed(lambda: snapshot.due(today))
     out["due engine and rows (`Snapshot.due`)"] = (wall, cpu)
+    keeper.save(snapshot.revision, snapshot.pack, report)
+    keeper.flush()
+    wall, cpu, _ = timed(lambda: keeper.load(snapshot.revision, today, snapshot.pack))
+    out["the kept rows read instead (`DueKeeper.load`)"] = (wall, cpu)
     wall, cpu, _ = timed(lambda: client.get("/due"))
     out["the page from ready rows (warm `/due`)"] = (wall, cpu)
     return out
@@ -575,11 +680,17 @@ def main() -> None:
         "--only",
         default="board,compliance,split,preview,concurrency",
         help="Comma-separated: board, compliance, split (the cold L page in parts), preview, "
-        "concurrency.",
+        "concurrency; first-request (one first request of a fresh desk, for the restart row).",
     )
+    parser.add_argument("--first-store", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--first-user", default="admin", help=argparse.SUPPRESS)
+    parser.add_argument("--first-path", default="/due", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     only = set(args.only.split(","))
+    if only == {"first-request"}:
+        first_request(args.first_store, args.first_user, args.first_path)
+        return
     print(f"bench/web.py on {os.cpu_count()} cores (shared with other jobs: figures are noisy)")
     if "board" in only:
         board(args.workdir, args.managers)

@@ -8,8 +8,10 @@ to find nothing kept.
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
+import weakref
 import zlib
 from datetime import date, timedelta
 from pathlib import Path
@@ -197,3 +199,26 @@ def test_the_page_of_a_restarted_desk_is_the_page_of_a_fresh_one(store: Store, d
 def _without_tokens(page: str) -> str:
     """The page without its CSRF tokens (they differ between sessions)."""
     return re.sub(r'name="csrftoken" value="[^"]*"', "", page)
+
+
+def test_a_dropped_snapshot_is_freed_without_the_cycle_collector(store: Store) -> None:
+    """The desk freezes what a whole read built (`snapshot.settle`): that is safe only while
+    a snapshot, its rows and its page models hold no reference cycles."""
+    client = make_client(store)
+    sign_in(client, "ada")
+    for page in ("/due", "/teams/team-01/due", "/teams/team-01/week?start=2026-11-30"):
+        assert client.get(page).status_code == 200
+    cache = client.app.state.desk.cache  # type: ignore[attr-defined]
+    keeper(cache).flush()
+    snapshot = cache.get()
+    snapshot.readable("rule ids and worker ids")
+    ref = weakref.ref(snapshot)
+    rows = weakref.ref(snapshot.due(TODAY))
+    gc.disable()
+    try:
+        del snapshot
+        cache.drop()
+        assert ref() is None
+        assert rows() is None
+    finally:
+        gc.enable()
