@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from policies import Pack, load_pack
 from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecord, Worker
+from scheduler.gc_pause import paused_gc
 from scheduler.outcomes import by_visit, visit_state
 from scheduler.reports import DueReport, child_teams, rows_from_due
 from scheduler.web.due_kept import DueKeeper
@@ -59,6 +60,7 @@ class Snapshot:
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     _tried: set[date] = field(default_factory=set)
+    _loading: threading.Lock = field(default_factory=threading.Lock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def memo(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
@@ -192,9 +194,10 @@ class Snapshot:
                 ours = tuple(c for c in scenario.children if teams.get(c.id) == team)
                 scenario = scenario.model_copy(update={"children": ours})
             dues = self.memory.scenario_due(scenario, self.pack, as_of)
-            report = rows_from_due(
-                scenario, self.plan, self.records_by_visit, as_of, dues, team=team
-            )
+            with paused_gc():
+                report = rows_from_due(
+                    scenario, self.plan, self.records_by_visit, as_of, dues, team=team
+                )
             if team is None and self.keeper is not None:
                 self.keeper.save(self.revision, self.pack, report)
             if team is None:
@@ -204,20 +207,24 @@ class Snapshot:
         return report
 
     def _kept(self, as_of: date) -> DueReport | None:
-        """The authority-wide report kept in the store at this revision and day (tried once
-        per snapshot and day); the memory is seeded with its children's requirements."""
-        with self._lock:
-            if as_of in self._tried:
-                return None
-            self._tried.add(as_of)
-        assert self.keeper is not None
-        report = self.keeper.load(self.revision, as_of, self.pack)
-        if report is not None:
-            settle()
-            self.memory.seed_later(self.scenario, as_of, report.children)
+        """The authority-wide report kept in the store at this revision and day (read once
+        per snapshot and day; a thread asking meanwhile waits for that read); the memory is
+        seeded with its children's requirements."""
+        with self._loading:
             with self._lock:
-                self._due.setdefault((as_of, None), report)
-        return report
+                if (as_of, None) in self._due:
+                    return self._due[(as_of, None)]
+                if as_of in self._tried:
+                    return None
+                self._tried.add(as_of)
+            assert self.keeper is not None
+            report = self.keeper.load(self.revision, as_of, self.pack)
+            if report is not None:
+                settle()
+                self.memory.seed_later(self.scenario, as_of, report.children)
+                with self._lock:
+                    self._due.setdefault((as_of, None), report)
+            return report
 
 
 def settle() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import re
 import shutil
+import threading
+import warnings
 import weakref
 import zlib
 from datetime import date, timedelta
@@ -23,9 +25,15 @@ from scheduler.due import scenario_due
 from scheduler.reports import due_rows
 from scheduler.store import Store, audit_table
 from scheduler.web import due_kept
+from scheduler.web.app import create_app
+from scheduler.web.context import DeskServices
 from scheduler.web.due_kept import KEPT_NAME, DueKeeper, rows_digest, source_digest
 from scheduler.web.snapshot import SnapshotCache
-from tests.web.conftest import NOW, Desk, make_client, sign_in
+from tests.web.conftest import NOW, SECRET, Desk, make_client, sign_in
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 TODAY = NOW.date()
 
@@ -222,3 +230,36 @@ def test_a_dropped_snapshot_is_freed_without_the_cycle_collector(store: Store) -
         assert rows() is None
     finally:
         gc.enable()
+
+
+def test_threads_asking_at_once_share_one_read_of_the_kept_rows(store: Store) -> None:
+    """The watcher and a first page at start-up: neither works the rows out."""
+    kept_once(store)
+    restarted = SnapshotCache(store)
+    snapshot = restarted.get()
+    reports: list[object] = []
+    threads = [threading.Thread(target=lambda: reports.append(snapshot.due(TODAY))) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reports[0] is reports[1]
+    assert restarted.memory.worked_out == 0  # nothing worked out: both read what was kept
+    assert snapshot.due(TODAY).model_dump_json() == fresh_rows(store)
+
+
+def test_a_warm_desk_restarted_serves_the_kept_rows_from_its_first_page(
+    store: Store, desk: Desk
+) -> None:
+    first = make_client(store)
+    sign_in(first, "ada")
+    page = first.get("/due").text
+    keeper(first.app.state.desk.cache).flush()  # type: ignore[attr-defined]
+    second_store = Store(f"sqlite:///{desk.path}")
+    services = DeskServices(lambda *a: "", lambda *a: False, None)
+    app = create_app(second_store, lambda: NOW, SECRET, services, "http://testserver", warm=True)
+    with TestClient(app, follow_redirects=True) as second:  # the watcher starts, as in `serve`
+        sign_in(second, "ada")
+        assert _without_tokens(second.get("/due").text) == _without_tokens(page)
+        assert second.app.state.desk.cache.memory.worked_out == 0  # type: ignore[attr-defined]
+    second_store.close()
