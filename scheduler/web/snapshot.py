@@ -60,7 +60,7 @@ class Snapshot:
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     _tried: set[date] = field(default_factory=set)
-    _loading: threading.Lock = field(default_factory=threading.Lock)
+    _whole: threading.Lock = field(default_factory=threading.Lock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def memo(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
@@ -174,57 +174,73 @@ class Snapshot:
 
         The authority-wide report is read from the store when it was kept there at this
         revision and day by the same code and pack (`DueKeeper`), and kept there when it is
-        worked out here.
+        worked out here. One thread reads or works it out; another asking for it meanwhile
+        (the watcher and a page) waits for that one, and a team's page that finds it under
+        way works out only its own children.
         """
         key = (as_of, team)
         with self._lock:
             if key in self._due:
                 return self._due[key]
             whole = self._due.get((as_of, None))
-        if whole is None and self.keeper is not None:
-            whole = self._kept(as_of)
-        if whole is not None and team is not None:
-            report = _for_team(whole, team)
-        elif whole is not None:
-            report = whole
-        else:
-            scenario = self.scenario
-            if team is not None:
-                teams = child_teams(scenario)
-                ours = tuple(c for c in scenario.children if teams.get(c.id) == team)
-                scenario = scenario.model_copy(update={"children": ours})
-            dues = self.memory.scenario_due(scenario, self.pack, as_of)
-            with paused_gc():
-                report = rows_from_due(
-                    scenario, self.plan, self.records_by_visit, as_of, dues, team=team
-                )
-            if team is None and self.keeper is not None:
-                self.keeper.save(self.revision, self.pack, report)
-            if team is None:
-                settle()
+        if team is None:
+            with self._whole:
+                return self._whole_report(as_of)
+        if whole is None and self.keeper is not None and self._whole.acquire(blocking=False):
+            try:
+                whole = self._kept(as_of)
+            finally:
+                self._whole.release()
+        report = _for_team(whole, team) if whole is not None else self._work_out(as_of, team)
         with self._lock:
             self._due[key] = report
         return report
 
-    def _kept(self, as_of: date) -> DueReport | None:
-        """The authority-wide report kept in the store at this revision and day (read once
-        per snapshot and day; a thread asking meanwhile waits for that read); the memory is
-        seeded with its children's requirements."""
-        with self._loading:
+    def _whole_report(self, as_of: date) -> DueReport:
+        """The authority-wide report: already made, kept in the store, or worked out now and
+        kept (the caller holds `_whole`)."""
+        with self._lock:
+            if (as_of, None) in self._due:
+                return self._due[(as_of, None)]
+        report = self._kept(as_of) if self.keeper is not None else None
+        if report is None:
+            report = self._work_out(as_of, None)
+            if self.keeper is not None:
+                self.keeper.save(self.revision, self.pack, report)
+            settle()
             with self._lock:
-                if (as_of, None) in self._due:
-                    return self._due[(as_of, None)]
-                if as_of in self._tried:
-                    return None
-                self._tried.add(as_of)
-            assert self.keeper is not None
-            report = self.keeper.load(self.revision, as_of, self.pack)
-            if report is not None:
-                settle()
-                self.memory.seed_later(self.scenario, as_of, report.children)
-                with self._lock:
-                    self._due.setdefault((as_of, None), report)
-            return report
+                self._due[(as_of, None)] = report
+        return report
+
+    def _work_out(self, as_of: date, team: str | None) -> DueReport:
+        """The report worked out: the due memory's requirements, then the rows."""
+        scenario = self.scenario
+        if team is not None:
+            teams = child_teams(scenario)
+            ours = tuple(c for c in scenario.children if teams.get(c.id) == team)
+            scenario = scenario.model_copy(update={"children": ours})
+        dues = self.memory.scenario_due(scenario, self.pack, as_of)
+        with paused_gc():
+            return rows_from_due(scenario, self.plan, self.records_by_visit, as_of, dues, team=team)
+
+    def _kept(self, as_of: date) -> DueReport | None:
+        """The authority-wide report kept in the store at this revision and day (tried once
+        per snapshot and day; the caller holds `_whole`); the memory is seeded with its
+        children's requirements."""
+        with self._lock:
+            if (as_of, None) in self._due:
+                return self._due[(as_of, None)]
+            if as_of in self._tried:
+                return None
+            self._tried.add(as_of)
+        assert self.keeper is not None
+        report = self.keeper.load(self.revision, as_of, self.pack)
+        if report is not None:
+            settle()
+            self.memory.seed_later(self.scenario, as_of, report.children)
+            with self._lock:
+                self._due.setdefault((as_of, None), report)
+        return report
 
 
 def settle() -> None:

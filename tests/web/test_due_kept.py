@@ -22,13 +22,13 @@ from sqlalchemy import func, select
 
 from scheduler import caseload
 from scheduler.due import scenario_due
-from scheduler.reports import due_rows
+from scheduler.reports import DueReport, due_rows
 from scheduler.store import Store, audit_table
 from scheduler.web import due_kept
 from scheduler.web.app import create_app
 from scheduler.web.context import DeskServices
 from scheduler.web.due_kept import KEPT_NAME, DueKeeper, rows_digest, source_digest
-from scheduler.web.snapshot import SnapshotCache
+from scheduler.web.snapshot import Snapshot, SnapshotCache
 from tests.web.conftest import NOW, SECRET, Desk, make_client, sign_in
 
 with warnings.catch_warnings():
@@ -232,20 +232,36 @@ def test_a_dropped_snapshot_is_freed_without_the_cycle_collector(store: Store) -
         gc.enable()
 
 
+def at_once(snapshot: Snapshot, n: int = 3) -> list[DueReport]:
+    """The authority-wide report asked for by `n` threads at once."""
+    reports: list[DueReport] = []
+    threads = [
+        threading.Thread(target=lambda: reports.append(snapshot.due(TODAY))) for _ in range(n)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return reports
+
+
 def test_threads_asking_at_once_share_one_read_of_the_kept_rows(store: Store) -> None:
     """The watcher and a first page at start-up: neither works the rows out."""
     kept_once(store)
     restarted = SnapshotCache(store)
     snapshot = restarted.get()
-    reports: list[object] = []
-    threads = [threading.Thread(target=lambda: reports.append(snapshot.due(TODAY))) for _ in "ab"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert reports[0] is reports[1]
-    assert restarted.memory.worked_out == 0  # nothing worked out: both read what was kept
-    assert snapshot.due(TODAY).model_dump_json() == fresh_rows(store)
+    first, *others = at_once(snapshot)
+    assert all(other is first for other in others)
+    assert restarted.memory.worked_out == 0  # nothing worked out: all read what was kept
+    assert first.model_dump_json() == fresh_rows(store)
+
+
+def test_threads_asking_at_once_share_one_working_out(store: Store) -> None:
+    """Nothing kept: one thread works the rows out and the others wait for it."""
+    cache = SnapshotCache(store)
+    first, *others = at_once(cache.get())
+    assert all(other is first for other in others)
+    assert first.model_dump_json() == fresh_rows(store)
 
 
 def test_a_warm_desk_restarted_serves_the_kept_rows_from_its_first_page(
