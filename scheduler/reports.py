@@ -55,6 +55,12 @@ class DueReport(DomainModel):
     children: tuple[DueRow, ...] = ()
 
 
+MadeRows = dict[
+    str, tuple[ChildDue, tuple[ChildState, str | None, str | None, str | None, date | None], DueRow]
+]
+"""Rows made before, by child: their requirements object, the rest of their inputs, the row."""
+
+
 def rule_titles(authority: str) -> dict[str, str]:
     """Every rule's title in the authority's pack, by rule id."""
     return {rule.id: rule.title for rule in load_pack(authority).rules}
@@ -112,9 +118,16 @@ def rows_from_due(
     worker: str | None = None,
     category: str | None = None,
     state: str | None = None,
+    made: MadeRows | None = None,
 ) -> DueReport:
     """`due_rows` from the children's requirements already worked out (`dues`, in
-    `scenario_due`'s order): the desk keeps them between store revisions."""
+    `scenario_due`'s order): the desk keeps them between store revisions.
+
+    With `made` (child id -> the last row made for them, its requirements object and the
+    rest of its inputs), a child whose requirements are the very same object and whose
+    state, team, worker's name and awaited visit are equal gets that row again, not a new
+    one; every new row is noted there.
+    """
     pending = awaiting(plan.visits if plan else (), records_by_visit, as_of)
     last_record: dict[str, date] = {}
     for record in scenario.records:
@@ -140,18 +153,30 @@ def rows_from_due(
             child_state = "due soon"
         else:
             child_state = "on track"
+        inputs = (
+            child_state,
+            teams.get(due.child_id),
+            names.get(due.allocated_worker or ""),
+            awaited.id if awaited else None,
+            awaited.day if awaited else None,
+        )
+        old = made.get(due.child_id) if made is not None else None
+        if old is not None and old[0] is due and old[1] == inputs:
+            rows.append(old[2])
+            continue
         # The due engine's rows are validated already: copied, not validated again (7,500
         # children on L: a third of a second).
-        rows.append(
-            DueRow.model_construct(
-                **dict(due),
-                state=child_state,
-                team_id=teams.get(due.child_id),
-                worker_name=names.get(due.allocated_worker or ""),
-                awaiting_visit=awaited.id if awaited else None,
-                awaiting_on=awaited.day if awaited else None,
-            )
+        row = DueRow.model_construct(
+            **dict(due),
+            state=inputs[0],
+            team_id=inputs[1],
+            worker_name=inputs[2],
+            awaiting_visit=inputs[3],
+            awaiting_on=inputs[4],
         )
+        if made is not None:
+            made[due.child_id] = (due, inputs, row)
+        rows.append(row)
     matching = [
         r
         for r in rows

@@ -20,6 +20,7 @@ from scheduler.calendar import WorkingCalendar
 from scheduler.domain import Child, ChildDue, Scenario, VisitRecord
 from scheduler.due import calendar_for, child_due
 from scheduler.gc_pause import paused_gc
+from scheduler.reports import DueRow, MadeRows
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class DueMemory:
         self._seed: tuple[Scenario, date, Sequence[ChildDue]] | None = None
         self.worked_out = 0
         """Children worked out afresh by the last call (the rest were reused)."""
+        self.rows: MadeRows = {}
+        """The authority-wide rows made from these requirements (`reports.rows_from_due`)."""
 
     def seed_later(self, scenario: Scenario, as_of: date, dues: Sequence[ChildDue]) -> None:
         """Remember that `dues` are `due.child_due` of every child of `scenario` as of
@@ -73,6 +76,10 @@ class DueMemory:
             # Already validated when the kept report was read: copied, not validated again.
             plain = ChildDue.model_construct(**{f: getattr(due, f) for f in fields})
             self._kept[child.id] = _Kept(as_of, child, records, their_roles, plain)
+            if isinstance(due, DueRow):  # the row itself, with what it was made from
+                made = (due.state, due.team_id, due.worker_name)
+                awaited = (due.awaiting_visit, due.awaiting_on)
+                self.rows[child.id] = (plain, (*made, *awaited), due)
 
     def scenario_due(self, scenario: Scenario, pack: Pack, as_of: date) -> tuple[ChildDue, ...]:
         """`due.scenario_due(scenario, as_of)`: the same rows in the same order, each child
@@ -87,6 +94,7 @@ class DueMemory:
                     self._take_seed()
             if self._authority != scenario.authority.id:
                 self._kept.clear()
+                self.rows.clear()
                 self._authority = scenario.authority.id
             kept = dict(self._kept)
         with paused_gc():

@@ -220,8 +220,11 @@ class Snapshot:
             ours = tuple(c for c in scenario.children if teams.get(c.id) == team)
             scenario = scenario.model_copy(update={"children": ours})
         dues = self.memory.scenario_due(scenario, self.pack, as_of)
+        made = self.memory.rows if team is None else None
         with paused_gc():
-            return rows_from_due(scenario, self.plan, self.records_by_visit, as_of, dues, team=team)
+            return rows_from_due(
+                scenario, self.plan, self.records_by_visit, as_of, dues, team=team, made=made
+            )
 
     def _kept(self, as_of: date) -> DueReport | None:
         """The authority-wide report kept in the store at this revision and day (tried once

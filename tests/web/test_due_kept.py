@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from scheduler import caseload
 from scheduler.due import scenario_due
-from scheduler.reports import DueReport, due_rows
+from scheduler.generate import generate
+from scheduler.reports import DueReport, MadeRows, due_rows, rows_from_due
 from scheduler.store import Store, audit_table
 from scheduler.web import due_kept
 from scheduler.web.app import create_app
@@ -279,3 +280,35 @@ def test_a_warm_desk_restarted_serves_the_kept_rows_from_its_first_page(
         assert _without_tokens(second.get("/due").text) == _without_tokens(page)
         assert second.app.state.desk.cache.memory.worked_out == 0  # type: ignore[attr-defined]
     second_store.close()
+
+
+def test_rows_made_before_are_reused_only_while_all_their_inputs_are_equal() -> None:
+    scenario = generate("S", seed=19, start=date(2026, 11, 30), children=150)
+    as_of = date(2026, 12, 2)
+    dues = scenario_due(scenario, as_of)
+    made: MadeRows = {}
+    first = rows_from_due(scenario, None, {}, as_of, dues, made=made)
+    assert first == rows_from_due(scenario, None, {}, as_of, dues)
+    assert len(made) == len(scenario.children)
+    # A worker renamed: their children's rows are made again, every other row is reused.
+    worker = next(w for w in scenario.workers if any(c.allocated_worker == w.id for c in dues))
+    renamed = scenario.model_copy(
+        update={
+            "workers": tuple(
+                w.model_copy(update={"name": "Renamed Worker"}) if w.id == worker.id else w
+                for w in scenario.workers
+            )
+        }
+    )
+    second = rows_from_due(renamed, None, {}, as_of, dues, made=made)
+    assert (
+        second.model_dump_json() == rows_from_due(renamed, None, {}, as_of, dues).model_dump_json()
+    )
+    before = {r.child_id: r for r in first.children}
+    for row in second.children:
+        assert (row is before[row.child_id]) == (row.allocated_worker != worker.id)
+    # Equal requirements in another object (worked out again): a new row, equal to the old.
+    again = scenario_due(renamed, as_of)
+    third = rows_from_due(renamed, None, {}, as_of, again, made=made)
+    assert third == second
+    assert not any(r is s for r, s in zip(third.children, second.children, strict=True))
