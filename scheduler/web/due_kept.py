@@ -130,5 +130,5 @@ class DueKeeper:
             try:
                 data = zlib.compress(report.model_dump_json().encode(), 1)
                 self.store.keep(KEPT_NAME, revision, report.as_of, rows_digest(pack), data)
-            except StoreError:
+            except Exception:  # a background thread: keeping is optional, the desk goes on
                 log.warning("could not keep the due rows", exc_info=True)

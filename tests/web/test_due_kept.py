@@ -312,3 +312,14 @@ def test_rows_made_before_are_reused_only_while_all_their_inputs_are_equal() -> 
     third = rows_from_due(renamed, None, {}, as_of, again, made=made)
     assert third == second
     assert not any(r is s for r, s in zip(third.children, second.children, strict=True))
+
+
+def test_a_store_that_cannot_keep_leaves_the_desk_working(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE kept_results")  # every read and write of it fails
+    cache = SnapshotCache(store)
+    report = cache.get().due(TODAY)
+    keeper(cache).flush()  # the failed write is logged, and the writer ends
+    assert report.model_dump_json() == fresh_rows(store)
+    restarted = SnapshotCache(store)
+    assert restarted.get().due(TODAY).model_dump_json() == fresh_rows(store)
