@@ -11,7 +11,8 @@ import gc
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -204,10 +205,10 @@ class Snapshot:
                 return self._due[(as_of, None)]
         report = self._kept(as_of) if self.keeper is not None else None
         if report is None:
-            report = self._work_out(as_of, None)
+            with bulk():
+                report = self._work_out(as_of, None)
             if self.keeper is not None:
                 self.keeper.save(self.revision, self.pack, report)
-            settle()
             with self._lock:
                 self._due[(as_of, None)] = report
         return report
@@ -237,27 +238,33 @@ class Snapshot:
                 return None
             self._tried.add(as_of)
         assert self.keeper is not None
-        report = self.keeper.load(self.revision, as_of, self.pack)
+        with bulk():
+            report = self.keeper.load(self.revision, as_of, self.pack)
         if report is not None:
-            settle()
             self.memory.seed_later(self.scenario, as_of, report.children)
             with self._lock:
                 self._due.setdefault((as_of, None), report)
         return report
 
 
-def settle() -> None:
-    """Take every object alive now out of the cycle collector's sight (`gc.freeze`), after a
-    bulk read or computation.
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Around a bulk read or computation (the store's whole read, the kept rows, every
+    child's rows): first collect what is garbage now, then take every object alive at the
+    end out of the cycle collector's sight (`gc.freeze`).
 
-    The store's whole read and the due rows build about a million objects with the collector
-    held off (`gc_pause`); left in its youngest generation, the next few collections would
-    scan them all (0.3 CPU s on L, paid by whichever page came next). Frozen objects are
-    still freed by reference counting when dropped; a snapshot, its rows and page models
-    hold no reference cycles (tested), so only cyclic garbage alive at this moment (a few
-    hundred objects of finished requests) is never collected.
+    The bulk builds up to a million objects with the collector held off (`gc_pause`); left
+    in its youngest generation, the next few collections would scan them all (0.3 CPU s on
+    L, paid by whichever page came next). Frozen objects are still freed by reference
+    counting when dropped, and a snapshot, its rows and page models hold no reference
+    cycles (tested). The collection before is cheap (earlier bulks are frozen, so it scans
+    only what came since) and means no cyclic garbage is frozen with the bulk.
     """
-    gc.freeze()
+    gc.collect()
+    try:
+        yield
+    finally:
+        gc.freeze()
 
 
 def _for_team(report: DueReport, team: str) -> DueReport:
@@ -316,8 +323,8 @@ class SnapshotCache:
             if latest is not None:
                 found = patched(self.store, latest.revision, latest.scenario, latest.plan)
             if found is None:
-                found = self.store.snapshot()
-                settle()
+                with bulk():
+                    found = self.store.snapshot()
             snapshot = Snapshot(*found, memory=self.memory, keeper=self.keeper)
             with self._lock:
                 if self._latest is None or snapshot.revision >= self._latest.revision:

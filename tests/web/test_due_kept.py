@@ -211,7 +211,7 @@ def _without_tokens(page: str) -> str:
 
 
 def test_a_dropped_snapshot_is_freed_without_the_cycle_collector(store: Store) -> None:
-    """The desk freezes what a whole read built (`snapshot.settle`): that is safe only while
+    """The desk freezes what a whole read built (`snapshot.bulk`): that is safe only while
     a snapshot, its rows and its page models hold no reference cycles."""
     client = make_client(store)
     sign_in(client, "ada")
@@ -323,3 +323,22 @@ def test_a_store_that_cannot_keep_leaves_the_desk_working(store: Store) -> None:
     assert report.model_dump_json() == fresh_rows(store)
     restarted = SnapshotCache(store)
     assert restarted.get().due(TODAY).model_dump_json() == fresh_rows(store)
+
+
+class _Cycle:
+    """An object that refers to itself: freed only by the cycle collector."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_garbage_from_before_a_whole_read_is_collected_not_frozen(store: Store) -> None:
+    garbage = _Cycle()
+    ref = weakref.ref(garbage)
+    del garbage
+    gc.disable()  # so that only the desk's own collection can free it
+    try:
+        SnapshotCache(store).get()  # a whole read
+        assert ref() is None
+    finally:
+        gc.enable()
