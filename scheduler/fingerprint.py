@@ -20,15 +20,18 @@ from scheduler.domain import (
     Absence,
     BusyTime,
     Child,
+    HouseholdId,
+    Plan,
     Scenario,
     TeamId,
     Visit,
     VisitRecord,
     Worker,
 )
+from scheduler.outcomes import records_as_planned
 from scheduler.translate import households_by_group, team_groups
 
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 """Changed whenever what `team_inputs` hashes changes, so older fingerprints never match."""
 
 
@@ -45,6 +48,12 @@ def _canonical(value: object) -> str:
 def _json_list(models: Iterable[BaseModel]) -> str:
     """A JSON array of models as pydantic writes them (fields in declaration order)."""
     return "[" + ",".join(m.model_dump_json() for m in models) + "]"
+
+
+def _record_json(record: VisitRecord) -> str:
+    """A record as the plan reads it: everything but its id (a visit recorded as made and the
+    same visit assumed made are the same input)."""
+    return record.model_dump_json(exclude={"id"})
 
 
 def _sha256(text: str) -> str:
@@ -135,7 +144,7 @@ def team_inputs(
             home: home_by_id[home] for c in children for home in c.household_ids
         }
         workers = sorted((w for t in teams for w in workers_of[t]), key=lambda w: w.id)
-        records = sorted((r for c in children for r in records_of[c.id]), key=lambda r: r.id)
+        records = [r for c in children for r in records_of[c.id]]
         roles = {r.worker_id: role_of.get(r.worker_id) for r in records if r.worker_id}
         parts = {
             "common": json.dumps(common),
@@ -145,10 +154,46 @@ def team_inputs(
             "busy": _json_list(b for w in workers for b in busy_of[w.id]),
             "households": _json_list(homes[h] for h in sorted(homes)),
             "children": _json_list(children),
-            "records": _json_list(records),
+            "records": "[" + ",".join(sorted(_record_json(r) for r in records)) + "]",
             "record_roles": _canonical(roles),
             "pins": _canonical([_pin(v) for h in sorted(homes) for v in pins_of[h]]),
         }
         document = "{" + ",".join(f'"{k}":{v}' for k, v in parts.items()) + "}"
         out[group_key(teams)] = _sha256(document)
     return out
+
+
+def as_made(
+    scenario: Scenario, published: Plan, start: date
+) -> tuple[Scenario, frozenset[HouseholdId]]:
+    """The scenario as `published` was made from, for a re-plan from `start` (after its first
+    day): the records of its visits before `start` that were made as planned are taken out.
+
+    "Made as planned" is what `record --completed` writes, or what a re-plan assumes for a
+    visit with no outcome yet: every child's record equal to `records_as_planned` but for its
+    id. Also returns the households of the visits before `start` that were not (cancelled,
+    not yet recorded when the re-plan assumes them missed, or recorded otherwise): their
+    groups are changed whatever their fingerprint says.
+    """
+    children = {c.id: c for c in scenario.children}
+    roles = {w.id: w.role for w in scenario.workers}
+    earlier = {v.id: v for v in published.visits if published.start <= v.day < start}
+    recorded: dict[str, list[VisitRecord]] = defaultdict(list)
+    for record in scenario.records:
+        if record.visit_id in earlier:
+            recorded[record.visit_id].append(record)
+    taken: set[str] = set()
+    unplayed: set[HouseholdId] = set()
+    for visit in earlier.values():
+        expected = sorted(
+            _record_json(r)
+            for r in records_as_planned(visit, children, roles)
+            if r.child_id in children
+        )
+        found = recorded[visit.id]
+        if visit.status != "planned" or sorted(_record_json(r) for r in found) != expected:
+            unplayed.add(visit.household_id)
+        else:
+            taken.update(r.id for r in found)
+    records = tuple(r for r in scenario.records if r.id not in taken)
+    return scenario.model_copy(update={"records": records}), frozenset(unplayed)

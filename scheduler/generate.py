@@ -129,6 +129,9 @@ FSW_SHARE = 0.17
 LATE_EVERY = 2
 """One practitioner in this many (counted from the team's last social worker) works
 10:00-18:00, so that after-school visits have capacity (docs/generator.md, Hours)."""
+AFTER_SCHOOL_DAY_END = time(17)
+"""A group with a child of school age goes to a worker whose day ends at this or later (one
+who can make a visit after school and get back), where the team has one whose role fits."""
 
 SHARED_CARE_KM = (1.0, 8.0)
 """How far a shared-care child's second home lies from the first."""
@@ -525,8 +528,7 @@ class _Builder:
                 )
         # Windows depend on whether anyone at home is of school age (5-15).
         for group in self.groups:
-            ages = [(self.as_of - self.birth[c]).days / 365.25 for c in group.child_ids]
-            school = any(5 <= a < 16 for a in ages)
+            school = self._at_school(group)
             for home in group.homes:
                 if rng.random() < WINDOW_SHARE:
                     i = self.household_index[home]
@@ -606,12 +608,19 @@ class _Builder:
                 roles = self._roles_for(group)
                 group.roles = roles
                 pool = [w for w in staff if w.role in roles] or staff
+                if self._at_school(group):
+                    late = [w for w in pool if w.day_end >= AFTER_SCHOOL_DAY_END]
+                    pool = late or pool
                 if group.category == "early-help":
                     fsw = [w for w in pool if w.role == "family-support-worker"]
                     pool = fsw or pool
                 worker = min(pool, key=lambda w: ((w.load + group.size) / w.capacity, w.id))
                 worker.load += group.size
                 group.worker = worker
+
+    def _at_school(self, group: _Group) -> bool:
+        """Whether a child of the group is of school age (5-15), so seen after school."""
+        return any(5 <= (self.as_of - self.birth[c]).days / 365.25 < 16 for c in group.child_ids)
 
     def _roles_for(self, group: _Group) -> tuple[Role, ...]:
         """Roles that may hold the group's cases: the pack's who rules, and our policy."""
@@ -828,7 +837,7 @@ class _Builder:
         first = _minutes(worker.day_start) + 30
         last = _minutes(worker.day_end) - 75
         after_school = _minutes(time(15, 30))
-        school = any(5 <= (self.as_of - self.birth[c]).days / 365.25 < 16 for c in group.child_ids)
+        school = self._at_school(group)
         if avoid == "morning":
             first = max(first, 12 * 60)
         elif avoid == "afternoon":

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from policies import Contact, checklist, due_dates, load_pack, month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
-from scheduler.fingerprint import group_key, team_inputs
+from scheduler.fingerprint import as_made, group_key, team_inputs
 from scheduler.reasons import CAPACITY, Unmet, breach_reason, on_day, week_loads
 from scheduler.translate import (
     Context,
@@ -523,25 +523,33 @@ def _kept_by_fingerprint(
     published: Plan | None,
     previous: tuple[Visit, ...],
     previous_end: date | None,
+    lookahead_weeks: int,
 ) -> dict[tuple[TeamId, ...], _TeamResult]:
     """Groups kept from the published plan without translating them: their inputs are
     unchanged (`team_inputs`), so their published visits and breaches still stand.
 
-    Only when the re-plan starts on the published plan's first day and ends on its last
-    (`previous_end` too), and for a group whose children all live only in its households
-    (shared care across groups depends on the other group's visits) and whose published
-    visits are all still planned, led by its own workers and passed in `previous` exactly.
-    Anything else goes the long way (`_keep_unchanged`, `_repair`, a full solve).
+    Only when the re-plan ends on the published plan's last day (`previous_end` too), and
+    for a group whose children all live only in its households (shared care across groups
+    depends on the other group's visits) and whose published visits are all still planned,
+    led by its own workers and passed in `previous` exactly. A re-plan from a later day than
+    the plan's first (a Tuesday) compares the fingerprints of the scenario as the plan was
+    made from (`as_made`: the plan's own earlier visits made as planned taken out), and keeps
+    no group with an earlier visit that was not made as planned. Anything else goes the long
+    way (`_keep_unchanged`, `_repair`, a full solve).
     """
     end = ctx.days[ctx.horizon_days - 1]
     if (
         published is None
         or not published.team_inputs
-        or published.start != ctx.start
+        or not published.start <= ctx.start <= published.end
         or published.end != end
         or previous_end != published.end
     ):
         return {}
+    unplayed: frozenset[str] = frozenset()
+    late: set[str] = set()
+    if published.start < ctx.start:
+        inputs, unplayed, late = _as_made_inputs(ctx, published, lookahead_weeks)
     scenario = ctx.scenario
     published_at: dict[str, list[Visit]] = defaultdict(list)
     for visit in published.visits:
@@ -564,8 +572,12 @@ def _kept_by_fingerprint(
         if published.team_inputs.get(key) != inputs[key]:
             continue
         homes = {h.id for h in households_of[teams]}
+        if homes & unplayed:
+            continue
         children = {c.id: c for h in homes for c in ctx.kids.get(h, ())}
-        if any(h not in homes for c in children.values() for h in c.household_ids):
+        if late.intersection(children) or any(
+            h not in homes for c in children.values() for h in c.household_ids
+        ):
             continue
         workers = {w for t in teams for w in workers_of[t]}
         visits = sorted((v for h in homes for v in published_at[h]), key=lambda v: (v.start, v.id))
@@ -578,12 +590,44 @@ def _kept_by_fingerprint(
             for v in visits
         ):
             continue
-        breaches = [b for c in sorted(children) for b in breaches_of[c]]
+        # From a later day, the kept children have no breach left to report (`late`).
+        breaches = [
+            b for c in sorted(children) for b in breaches_of[c] if published.start == ctx.start
+        ]
         message = f"team {key}: unchanged, {len(visits)} published visits kept (inputs unchanged)"
         kept[teams] = _TeamResult(
             None, [message], finished=(visits, breaches, set(children)), outcome="kept"
         )
     return kept
+
+
+def _as_made_inputs(
+    ctx: Context, published: Plan, lookahead_weeks: int
+) -> tuple[dict[str, str], frozenset[str], set[str]]:
+    """For a re-plan from a later day than `published`'s first: the fingerprints of the
+    scenario as `published` was made from (`as_made`), the households whose earlier visits
+    were not made as planned, and the children with a published breach still open from the
+    re-plan's start (not met, or met on or after it).
+
+    Such a child's breaches are judged again from the new start (the reasons count the days
+    from there), so its group goes the long way; a kept group's children have none left: a
+    breach the new start cannot see was met before it, and the same visits miss nothing new.
+    """
+    made, unplayed = as_made(ctx.scenario, published, ctx.start)
+    days = (published.end - published.start).days + 1
+    pins = [
+        v
+        for v in published.visits
+        if v.pinned and v.day >= published.start and v.status == "planned"
+    ]
+    weeks = max(1, -(-days // 7))
+    inputs = team_inputs(made, ctx.pack, published.start, weeks, lookahead_weeks, pins, days)
+    late = {
+        b.child_id
+        for b in published.breaches
+        if b.days_late is None or b.due + timedelta(days=b.days_late) >= ctx.start
+    }
+    return inputs, unplayed, late
 
 
 def _plan_teams(
@@ -681,7 +725,9 @@ def plan_scenario(
     pins = [v for v in previous if v.pinned]
     inputs = team_inputs(scenario, pack, start, weeks, lookahead_weeks, pins, horizon)
     groups = team_groups(scenario)
-    kept = _kept_by_fingerprint(ctx, groups, inputs, published, previous, previous_end)
+    kept = _kept_by_fingerprint(
+        ctx, groups, inputs, published, previous, previous_end, lookahead_weeks
+    )
     drafts: list[_Draft] = []
     statuses: list[str] = []
     objective = 0.0

@@ -26,6 +26,15 @@ CAPACITY = "team capacity short"
 """How a capacity reason begins (`week_loads` adds up those reasons' visits)."""
 
 
+def team_phrase(ctx: Context, team_id: str | None) -> str:
+    """A team as a manager names it: "Patch 3" -> "team Patch 3", "Assessment Team North"
+    as it is; the id only when the scenario has no name for it."""
+    if team_id is None:
+        return "any team"
+    name = next((t.name for t in ctx.scenario.teams if t.id == team_id), team_id)
+    return name if "team" in name.lower() else f"team {name}"
+
+
 def on_day(day: date) -> str:
     """A date as managers read it: "Thu 3 Dec 2026"."""
     return f"{day:%a} {day.day} {day:%b %Y}"
@@ -66,6 +75,8 @@ class WeekLoad:
 
     team: str
     monday: date
+    label: str = ""
+    """The team as `describe` names it (`team_phrase`); the id when empty."""
     workers: int = 0
     worker_days: int = 0
     slots: int = 0
@@ -87,6 +98,7 @@ class WeekLoad:
 
     def describe(self) -> str:
         """The week's arithmetic in one clause, naming the limit that binds."""
+        team = self.label or f"team {self.team}"
         span = (
             f"week {self.monday.isocalendar().week} ({self.monday.day} {self.monday:%b} to "
             f"{on_day(self.monday + timedelta(days=6))})"
@@ -94,7 +106,7 @@ class WeekLoad:
         people = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
         if self.needed > self.slots:
             return (
-                f"{CAPACITY} in team {self.team} in {span}: {self.needed} visits needed "
+                f"{CAPACITY} in {team} in {span}: {self.needed} visits needed "
                 f"({self.planned} planned + {self.missed} that did not fit); the team's "
                 f"{people} could make at most {self.slots} ({self.worker_days} working "
                 f"day{'s' if self.worker_days != 1 else ''} at their daily visit limits, "
@@ -103,14 +115,14 @@ class WeekLoad:
             )
         if self.needed_min > self.available_min:
             return (
-                f"{CAPACITY} in team {self.team} in {span}: {self.needed_min / 60:.1f} "
+                f"{CAPACITY} in {team} in {span}: {self.needed_min / 60:.1f} "
                 f"visit-hours needed ({self.planned_min / 60:.1f} planned + "
                 f"{self.missed_min / 60:.1f} that did not fit); the team's {people} had "
                 f"{self.available_min / 60:.1f} h (their hours, after absences and calendar "
                 f"commitments): short by {(self.needed_min - self.available_min) / 60:.1f} h"
             )
         return (
-            f"no free time when the family could be seen in team {self.team} in {span}: "
+            f"no free time when the family could be seen in {team} in {span}: "
             f"the team's {people} had {self.available_min / 60:.1f} h and "
             f"{self.slots} visit places; {self.planned} visits ({self.planned_min / 60:.1f} h) "
             f"were planned, and what was left did not fall inside the family's window "
@@ -174,7 +186,11 @@ def week_loads(
         )
     return {
         (team, monday): WeekLoad(
-            team=team, monday=monday, workers=len(members.get(team, {})), **dict(values)
+            team=team,
+            monday=monday,
+            label=team_phrase(ctx, None if team == "any team" else team),
+            workers=len(members.get(team, {})),
+            **dict(values),
         )
         for (team, monday), values in figures.items()
     }
@@ -236,7 +252,10 @@ def breach_reason(
     roles = lead_roles(ctx, tp.children[homes[0].id], ctx.start)
     team = homes[0].team_id or "any team"
     if not eligible:
-        return prefix + f"no {_label(roles)} in team {team} may make this visit"
+        return (
+            prefix
+            + f"no {_label(roles)} in {team_phrase(ctx, homes[0].team_id)} may make this visit"
+        )
     if not working:
         if met_on is not None and due < ctx.start:
             return prefix + "visit planned on the first working day of the plan"
@@ -289,5 +308,5 @@ def breach_reason(
     monday = last - timedelta(days=last.weekday())
     load = (loads or {}).get((team, monday))
     if load is None:
-        return prefix + f"{CAPACITY} in team {team}"
+        return prefix + f"{CAPACITY} in {team_phrase(ctx, homes[0].team_id)}"
     return prefix + load.describe()

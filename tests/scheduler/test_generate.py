@@ -218,6 +218,32 @@ def test_generate_half_of_each_teams_practitioners_work_until_six(medium: Scenar
     assert all(w.day_end <= time(17) for w in medium.workers if w.role == "manager")
 
 
+def test_generate_school_age_families_go_to_workers_who_can_visit_after_school(
+    medium: Scenario,
+) -> None:
+    """A child of school age (5 up to 16) is allocated to a worker whose day ends at 17:00 or
+    later (a visit after school and back); the 08:30-16:30 workers hold younger children."""
+    workers = {w.id: w for w in medium.workers}
+    as_of = medium.as_of
+
+    def age(child_birth: date) -> float:
+        return (as_of - child_birth).days / 365.25
+
+    by_home: dict[str, list[float]] = {}
+    for c in medium.children:
+        assert c.birth_date is not None
+        by_home.setdefault(c.household_ids[0], []).append(age(c.birth_date))
+    school = {h for h, ages in by_home.items() if any(5 <= a < 16 for a in ages)}
+    ends = Counter(
+        (c.household_ids[0] in school, workers[c.allocated_worker].day_end >= time(17))
+        for c in medium.children
+        if c.allocated_worker is not None
+    )
+    assert ends[True, False] == 0
+    assert ends[True, True] > 0
+    assert ends[False, False] > 0  # the early workers still hold families
+
+
 def test_generate_a_team_of_three_has_one_late_social_worker() -> None:
     """The smallest team (a manager and two social workers) has exactly one on 10:00-18:00."""
     scenario = generate("S", seed=0, start=START, children=10)

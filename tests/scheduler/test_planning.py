@@ -396,7 +396,7 @@ def test_capacity_breach_arithmetic_adds_up(visits_per_day: int, short_household
     late = [b for b in plan.breaches if b.rule_id == "ns_cp_seen_every_10_working_days"]
     assert len({b.child_id for b in late}) == short_households
     pattern = re.compile(
-        r"team capacity short in team t1 in week 49 \(30 Nov to Sun 6 Dec 2026\): "
+        r"team capacity short in Team 1 in week 49 \(30 Nov to Sun 6 Dec 2026\): "
         r"(\d+) visits needed \((\d+) planned \+ (\d+) that did not fit\); the team's "
         r"1 worker could make at most (\d+) \((\d+) working days? .*\): short by (\d+) visit"
     )
@@ -570,7 +570,7 @@ def test_progress_is_plain_and_the_solver_figures_are_details() -> None:
 
 @pytest.mark.slow
 def test_cut_rounds_never_end_worse_than_the_warm_start() -> None:
-    """M's team-08 (seed 0, two weeks) needs cut rounds: stage 2 cannot sequence some of
+    """M's team-02 (seed 0, two weeks) needs cut rounds: stage 2 cannot sequence some of
     stage 1's after-school days. The warm start is still measured against the result, so
     the team's plan is at least as good as its warm start on the manager's measures."""
     from policies import load_pack
@@ -582,7 +582,7 @@ def test_cut_rounds_never_end_worse_than_the_warm_start() -> None:
     scenario = generate("M", seed=0, start=MONDAY)
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 2, 4)
-    group = next(g for g in team_groups(scenario) if "team-08" in g)
+    group = next(g for g in team_groups(scenario) if "team-02" in g)
     solution = solve(to_problem(ctx, group).problem, SolveParams())
     assert solution.cut_rounds > 0
     assert solution.warm_measures is not None

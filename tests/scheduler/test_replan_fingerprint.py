@@ -18,10 +18,10 @@ from sqlalchemy import update
 from policies import load_pack
 from scheduler import service
 from scheduler.check import check_plan
-from scheduler.domain import Absence, BusyTime, Plan, Scenario, VisitRecord
+from scheduler.domain import Absence, BusyTime, Plan, Scenario, Visit, VisitRecord
 from scheduler.fingerprint import team_inputs
 from scheduler.generate import generate
-from scheduler.outcomes import as_planned
+from scheduler.outcomes import as_planned, records_as_planned
 from scheduler.planning import plan_scenario
 from scheduler.replan import ReplanReport, cp_sat_planner, replan
 from scheduler.store import Store, plans_table
@@ -213,12 +213,151 @@ def test_absence_replans_only_its_team_and_keeps_the_others_verbatim(
     assert long_way.changes == report.changes
 
 
-def test_replan_from_a_later_day_translates_every_team(published: tuple[Scenario, Plan]) -> None:
-    """Fingerprints hold for the published plan's start only: from Tuesday nothing is skipped."""
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+def assert_same_as_the_long_way(
+    scenario: Scenario, plan: Plan, report: ReplanReport, from_date: date, **kw: bool
+) -> None:
+    """The re-plan equals the one made with every team translated (no fingerprints)."""
+    long_plan = plan.model_copy(update={"team_inputs": {}})
+    long_log: list[str] = []
+    long_way = replan(scenario, long_plan, from_date, cp_sat_planner(PARAMS, long_log.append), **kw)
+    assert skipped("\n".join(long_log)) == set()
+    assert long_way.plan.visits == report.plan.visits
+    assert long_way.plan.breaches == report.plan.breaches
+    assert long_way.changes == report.changes
+    assert long_way.at_risk == report.at_risk
+
+
+def monday_visits(plan: Plan, team: str, scenario: Scenario) -> list[Visit]:
+    team_of_home = {h.id: h.team_id for h in scenario.households}
+    return [v for v in plan.visits if v.day == MONDAY and team_of_home[v.household_id] == team]
+
+
+def test_tuesday_replan_with_monday_unrecorded_keeps_every_team_by_fingerprint(
+    published: tuple[Scenario, Plan],
+) -> None:
+    """From Tuesday, with Monday's visits awaiting outcome (assumed made), nothing changed
+    since the plan was made: every team is kept untranslated, as the long way keeps it."""
     scenario, plan = published
-    report, log = replan_with_log(scenario, plan, MONDAY + timedelta(days=1))
-    assert skipped(log) == set()
-    assert "unchanged" in log or "re-planned" in log
+    assert all(monday_visits(plan, t, scenario) for t in ("team-01", "team-02", "team-03"))
+    report, log = replan_with_log(scenario, plan, TUESDAY)
+    assert skipped(log) == {"team-01", "team-02", "team-03"}
+    assert report.changes == ()
+    assert report.at_risk == ()
+    assert_checked(scenario, report.plan)
+    assert_same_as_the_long_way(scenario, plan, report, TUESDAY)
+
+
+def test_tuesday_replan_after_an_absence_translates_only_its_team(
+    published: tuple[Scenario, Plan],
+) -> None:
+    """The Tuesday case: the busiest worker away from Tuesday; Monday recorded as made for
+    one team and unrecorded for the others. Only the absent worker's team is translated."""
+    scenario, plan = published
+    load = Counter(v.worker_id for v in plan.visits if v.day >= TUESDAY)
+    worker = load.most_common(1)[0][0]
+    team = next(w.team_id for w in scenario.workers if w.id == worker)
+    other = next(t for t in ("team-01", "team-02", "team-03") if t != team)
+    children = {c.id: c for c in scenario.children}
+    roles = {w.id: w.role for w in scenario.workers}
+    made = [
+        r
+        for v in monday_visits(plan, other, scenario)
+        for r in records_as_planned(v, children, roles)
+    ]
+    away = Absence(worker_id=worker, start=TUESDAY, end=TUESDAY + timedelta(days=2))
+    scenario = scenario.model_copy(
+        update={"absences": (*scenario.absences, away), "records": (*scenario.records, *made)}
+    )
+    report, log = replan_with_log(scenario, plan, TUESDAY)
+    assert skipped(log) == {"team-01", "team-02", "team-03"} - {team}
+    assert report.forced_changes >= load[worker] > 0
+    assert not [v for v in report.plan.visits if v.worker_id == worker and v.day >= TUESDAY]
+    assert_checked(scenario, report.plan)
+    assert_same_as_the_long_way(scenario, plan, report, TUESDAY)
+
+
+def test_a_team_with_breaches_still_open_on_tuesday_is_judged_again() -> None:
+    """Team 3's workers are all away for the week when the plan is made, so some of its
+    children's deadlines are still unmet from Tuesday: its breaches are judged again from
+    Tuesday (the long way, not skipped); teams 1 and 2 are skipped, and the re-plan equals
+    the long way's, reasons and all."""
+    scenario = three_team_authority()
+    away = tuple(
+        Absence(worker_id=w.id, start=MONDAY, end=MONDAY + timedelta(days=6), reason="training")
+        for w in scenario.workers
+        if w.team_id == "team-03"
+    )
+    scenario = scenario.model_copy(update={"absences": (*scenario.absences, *away)})
+    plan = plan_scenario(scenario, MONDAY, weeks=1, params=PARAMS)
+    teams = team_of_child(scenario)
+    open_on_tuesday = {
+        teams[b.child_id]
+        for b in plan.breaches
+        if b.days_late is None or b.due + timedelta(days=b.days_late) >= TUESDAY
+    }
+    assert open_on_tuesday == {"team-03"}
+    report, log = replan_with_log(scenario, plan, TUESDAY)
+    assert skipped(log) == {"team-01", "team-02"}
+    assert report.changes == ()
+    assert {teams[b.child_id] for b in report.plan.breaches} == {"team-03"}
+    assert all(
+        "already overdue when the plan starts" not in b.reason or b.due < TUESDAY
+        for b in report.plan.breaches
+    )
+    assert_checked(scenario, report.plan)
+    assert_same_as_the_long_way(scenario, plan, report, TUESDAY)
+
+
+@pytest.mark.parametrize("how", ["failed", "made-otherwise", "assume-missed", "cancelled"])
+def test_a_monday_not_made_as_planned_is_never_kept_by_fingerprint(
+    published: tuple[Scenario, Plan], how: str
+) -> None:
+    """A Monday visit recorded as failed, made otherwise (not seen alone), assumed missed or
+    cancelled changes its team's clocks: that team goes the long way, the others do not."""
+    scenario, plan = published
+    visit = monday_visits(plan, "team-02", scenario)[0]
+    children = {c.id: c for c in scenario.children}
+    roles = {w.id: w.role for w in scenario.workers}
+    records = records_as_planned(visit, children, roles)
+    if how == "failed":
+        records = tuple(r.model_copy(update={"outcome": "failed"}) for r in records)
+    elif how == "made-otherwise":
+        records = (records[0].model_copy(update={"at_home": False}), *records[1:])
+    else:
+        records = ()
+    if how == "cancelled":
+        visits = tuple(
+            v.model_copy(update={"status": "cancelled"}) if v.id == visit.id else v
+            for v in plan.visits
+        )
+        plan = plan.model_copy(update={"visits": visits})
+    scenario = scenario.model_copy(update={"records": (*scenario.records, *records)})
+    missed = how == "assume-missed"
+    log: list[str] = []
+    report = replan(scenario, plan, TUESDAY, cp_sat_planner(PARAMS, log.append), missed)
+    expected = set() if missed else {"team-01", "team-03"}
+    assert skipped("\n".join(log)) == expected
+    assert_checked(scenario, report.plan)
+    assert_same_as_the_long_way(scenario, plan, report, TUESDAY, assume_missed=missed)
+
+
+def test_a_pin_added_after_the_plan_was_made_changes_the_fingerprint(
+    published: tuple[Scenario, Plan],
+) -> None:
+    """A visit pinned by hand since the plan was made: its team goes the long way."""
+    scenario, plan = published
+    team_of_home = {h.id: h.team_id for h in scenario.households}
+    visit = next(
+        v for v in plan.visits if v.day > TUESDAY and team_of_home[v.household_id] == "team-03"
+    )
+    visits = tuple(
+        v.model_copy(update={"pinned": True}) if v.id == visit.id else v for v in plan.visits
+    )
+    report, log = replan_with_log(scenario, plan.model_copy(update={"visits": visits}), TUESDAY)
+    assert skipped(log) == {"team-01", "team-02"}
     assert_checked(scenario, report.plan)
 
 
