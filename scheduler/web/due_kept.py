@@ -78,6 +78,7 @@ class DueKeeper:
 
     def __init__(self, store: Store) -> None:
         """Keep reports in `store`."""
+        code_digest()  # worked out now, at start-up, not by the first page (about 10 ms)
         self.store = store
         self._lock = threading.Lock()
         self._pending: tuple[int, Pack, DueReport] | None = None
