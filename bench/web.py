@@ -156,6 +156,18 @@ def import_elsewhere(store_path: Path, n: int) -> None:
     other.close()
 
 
+def copy_store(source: Path, target: Path) -> None:
+    """`source` copied to `target`, with any write-ahead log of an earlier `target` removed
+    first (SQLite would apply a stale one to the copy and corrupt it)."""
+    for stale in (
+        target,
+        target.with_name(target.name + "-wal"),
+        target.with_name(target.name + "-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    shutil.copy(source, target)
+
+
 def forget_kept(store: Store) -> None:
     """Drop the rows a desk kept in the store (as if none had ever read it)."""
     with store.engine.begin() as conn:
@@ -291,6 +303,7 @@ def page_times(
                 "",
             ]
         )
+    keeper.flush()  # no write left behind the close
     store.close()
     store = Store(f"sqlite:///{store_path}")
     client = client_for(store, warm=True)
@@ -679,7 +692,7 @@ def serve_restart(workdir: Path, managers: int, starts: int = 3) -> None:
     before kept."""
     source = store_for("L", workdir, 1, managers)
     db = workdir / "L-serve.db"
-    shutil.copy(source, db)
+    copy_store(source, db)
     forget = Store(f"sqlite:///{db}")
     forget_kept(forget)
     forget.close()
