@@ -122,7 +122,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             time.sleep(0.2)
     try:
         yield Server(
-            url, f"sqlite:///{db_path}", today, awaiting, busiest(plan, "team-01", scenario), log
+            url,
+            f"sqlite:///{db_path}",
+            today,
+            awaiting,
+            busiest(plan, "team-01", scenario, now.date()),
+            log,
         )
     finally:
         proc.terminate()
