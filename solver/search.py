@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,27 +127,48 @@ class _Index:
         self.constraints: list[tuple[str, list[int], list[int], list[int], list[int]]] = []
         """(kind, literals or variables, coefficients, domain, enforcement literals)."""
         self.of_variable: dict[int, list[int]] = defaultdict(list)
-        for c, con in enumerate(proto.constraints):
-            enforcement = list(con.enforcement_literal)
-            kind = con.WhichOneof("constraint")
-            if kind == "linear":
-                linear = con.linear
-                item = ("linear", list(linear.vars), list(linear.coeffs), list(linear.domain))
-            elif kind == "bool_or":
-                item = ("or", list(con.bool_or.literals), [], [])
-            elif kind == "bool_and":
-                item = ("and", list(con.bool_and.literals), [], [])
-            else:
-                raise ValueError("solver.search handles linear and Boolean constraints only")
-            self.constraints.append((*item, enforcement))
-            for x in {_var(x) for x in (*item[1], *enforcement)}:
-                self.of_variable[x].append(c)
+        for con in proto.constraints:
+            self._read(con)
         objective = proto.objective
         self.objective = list(zip(objective.vars, objective.coeffs, strict=True))
         self.coeff: dict[int, int] = defaultdict(int)
         for i, c in self.objective:
             self.coeff[i] += c
         self.offset = objective.offset
+
+    def extend(self, model: cp_model.CpModel) -> None:
+        """Reads the linear constraints added to `model` since (cuts: no new variables),
+        through the solver's bindings (few, so their speed does not matter)."""
+        proto = model.proto
+        for c in range(len(self.constraints), len(proto.constraints)):
+            con = proto.constraints[c]
+            if not con.has_linear():
+                raise ValueError("solver.search extends an index by linear constraints only")
+            linear = con.linear
+            item = ("linear", list(linear.vars), list(linear.coeffs), list(linear.domain))
+            self._add(item, list(con.enforcement_literal))
+
+    def _read(self, con: cp_model_pb2.ConstraintProto) -> None:
+        kind = con.WhichOneof("constraint")
+        item: tuple[str, list[int], list[int], list[int]]
+        if kind == "linear":
+            linear = con.linear
+            item = ("linear", list(linear.vars), list(linear.coeffs), list(linear.domain))
+        elif kind == "bool_or":
+            item = ("or", list(con.bool_or.literals), [], [])
+        elif kind == "bool_and":
+            item = ("and", list(con.bool_and.literals), [], [])
+        else:
+            raise ValueError("solver.search handles linear and Boolean constraints only")
+        self._add(item, list(con.enforcement_literal))
+
+    def _add(
+        self, item: tuple[str, list[int], list[int], list[int]], enforcement: list[int]
+    ) -> None:
+        c = len(self.constraints)
+        self.constraints.append((*item, enforcement))
+        for x in {_var(x) for x in (*item[1], *enforcement)}:
+            self.of_variable[x].append(c)
 
     def closure(self, free: set[int]) -> tuple[list[int], list[int]]:
         """The constraints that read a free decision or (transitively) an auxiliary variable
@@ -249,6 +270,90 @@ def _part_model(
     return part, used
 
 
+class Search:
+    """A team model's neighbourhoods and index, kept across passes and cut rounds."""
+
+    def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables, seed: int) -> None:
+        self.model = model
+        self.problem = problem
+        self.seed = seed
+        self.parts = neighbourhoods(problem)
+        self.by_task = _decisions(v)
+        self.index = _Index(model, {i for items in self.by_task.values() for i, _r in items})
+
+    def improve(
+        self,
+        values: list[int],
+        budget_s: float,
+        after_pass: Callable[[list[int]], None] | None = None,
+    ) -> SearchResult:
+        """Re-solves each worker's neighbourhood in turn from `values` (a feasible assignment
+        of every variable), for `passes_for(budget_s, neighbourhoods)` whole passes, stopping
+        early after a pass that improved nothing. Passes depend only on the budget and the
+        problem, so a longer budget repeats a shorter one's passes and adds more. `after_pass`
+        is given the values after each pass that improved something (a checkpoint)."""
+        index, parts = self.index, self.parts
+        current = list(values)
+        best = objective_of(self.model, current)
+        result = SearchResult(current, best, 0, 0, 0.0, 0)
+        if not parts:
+            return result
+        while result.passes < passes_for(budget_s, len(parts)):
+            improved = False
+            for owner, tasks in parts:
+                free = _free(tasks, owner, self.by_task, current)
+                part, used = _part_model(index, current, free)
+                found, spent, stopped, optimal = _solve_part(part, self.seed)
+                result.proved = (
+                    optimal and len(parts) == 1 and len(parts[0][1]) == len(self.problem.tasks)
+                )
+                result.solves += 1
+                result.deterministic_s += spent
+                result.safety_net |= stopped
+                if found is None:
+                    continue
+                change = sum(
+                    index.coeff.get(i, 0) * (x - current[i])
+                    for i, x in zip(used, found, strict=True)
+                )
+                if change < 0:
+                    current = list(current)
+                    for i, x in zip(used, found, strict=True):
+                        current[i] = x
+                    best += change
+                    result.improved += 1
+                    improved = True
+            result.passes += 1
+            if not improved:
+                break
+            if after_pass is not None:
+                after_pass(current)
+        result.values, result.objective = current, best
+        return result
+
+    def repair(self, values: list[int], tasks: Collection[int]) -> tuple[list[int] | None, bool]:
+        """After cuts were added to the model (`Search.index.extend`): one neighbourhood of
+        every worker owning one of `tasks` (the cuts' tasks), with every lead of those tasks,
+        re-solved exactly from `values` with everything else fixed, so that the cuts hold
+        again. Returns every variable's new value (None if no solution was found: the caller
+        then solves the whole team) and whether the wall-clock safety net stopped the solve."""
+        owners = {r for r, owned in self.parts if owned & set(tasks)}
+        free: set[int] = set()
+        for owner, owned in self.parts:
+            if owner in owners:
+                free |= _free(owned, owner, self.by_task, values)
+        # The cut visits may also go to any colleague who could lead them that day (cover).
+        free |= {i for t in sorted(tasks) for i, _r in self.by_task.get(t, ())}
+        part, used = _part_model(self.index, values, free)
+        found, _spent, stopped, _optimal = _solve_part(part, self.seed)
+        if found is None:
+            return None, stopped
+        out = list(values)
+        for i, x in zip(used, found, strict=True):
+            out[i] = x
+        return out, stopped
+
+
 def improve(
     model: cp_model.CpModel,
     problem: Problem,
@@ -258,48 +363,8 @@ def improve(
     seed: int,
     after_pass: Callable[[list[int]], None] | None = None,
 ) -> SearchResult:
-    """Re-solves each worker's neighbourhood in turn from `values` (a feasible assignment of
-    every variable), for `passes_for(budget_s, neighbourhoods)` whole passes, stopping early
-    after a pass that improved nothing. Passes depend only on the budget and the problem,
-    so a longer budget repeats a shorter one's passes and adds more. `after_pass` is given
-    the values after each pass that improved something (a checkpoint)."""
-    parts = neighbourhoods(problem)
-    by_task = _decisions(v)
-    current = list(values)
-    best = objective_of(model, current)
-    result = SearchResult(current, best, 0, 0, 0.0, 0)
-    if not parts:
-        return result
-    index = _Index(model, {i for items in by_task.values() for i, _r in items})
-    while result.passes < passes_for(budget_s, len(parts)):
-        improved = False
-        for owner, tasks in parts:
-            free = _free(tasks, owner, by_task, current)
-            part, used = _part_model(index, current, free)
-            found, spent, stopped, optimal = _solve_part(part, seed)
-            result.proved = optimal and len(parts) == 1 and len(parts[0][1]) == len(problem.tasks)
-            result.solves += 1
-            result.deterministic_s += spent
-            result.safety_net |= stopped
-            if found is None:
-                continue
-            change = sum(
-                index.coeff.get(i, 0) * (x - current[i]) for i, x in zip(used, found, strict=True)
-            )
-            if change < 0:
-                current = list(current)
-                for i, x in zip(used, found, strict=True):
-                    current[i] = x
-                best += change
-                result.improved += 1
-                improved = True
-        result.passes += 1
-        if not improved:
-            break
-        if after_pass is not None:
-            after_pass(current)
-    result.values, result.objective = current, best
-    return result
+    """`Search.improve` on a fresh index of `model` (see there)."""
+    return Search(model, problem, v, seed).improve(values, budget_s, after_pass)
 
 
 def _solve_part(part: cp_model.CpModel, seed: int) -> tuple[list[int] | None, float, bool, bool]:
