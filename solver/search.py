@@ -127,6 +127,8 @@ class _Index:
         self.constraints: list[tuple[str, list[int], list[int], list[int], list[int]]] = []
         """(kind, literals or variables, coefficients, domain, enforcement literals)."""
         self.of_variable: dict[int, list[int]] = defaultdict(list)
+        self.variables_of: list[set[int]] = []
+        """The variables each constraint reads (literals made variables)."""
         for con in proto.constraints:
             self._read(con)
         objective = proto.objective
@@ -167,7 +169,12 @@ class _Index:
     ) -> None:
         c = len(self.constraints)
         self.constraints.append((*item, enforcement))
-        for x in {_var(x) for x in (*item[1], *enforcement)}:
+        kind, read = item[0], item[1]
+        # A linear constraint reads variables (never negated); Boolean ones read literals.
+        variables = set(read) if kind == "linear" else {_var(x) for x in read}
+        variables.update(_var(e) for e in enforcement)
+        self.variables_of.append(variables)
+        for x in variables:
             self.of_variable[x].append(c)
 
     def closure(self, free: set[int]) -> tuple[list[int], list[int]]:
@@ -182,12 +189,10 @@ class _Index:
                 if c in kept:
                     continue
                 kept.add(c)
-                _kind, lits, _coeffs, _domain, enforcement = self.constraints[c]
-                for x in (*lits, *enforcement):
-                    j = _var(x)
-                    if j not in self.decisions and j not in auxiliary:
-                        auxiliary.add(j)
-                        frontier.append(j)
+                found = self.variables_of[c] - self.decisions - auxiliary
+                if found:
+                    auxiliary |= found
+                    frontier.extend(sorted(found))
         return sorted(kept), sorted(auxiliary)
 
 
