@@ -236,14 +236,15 @@ def _checked(problem: Problem) -> tuple[_Stage1, list[int]]:
 
 def _holds(stage: _Stage1, values: list[int]) -> bool:
     """Whether `values` meet every constraint of the stage's model (all fixed, no search)."""
-    stage.model.clear_hints()
-    for i, x in enumerate(values):
-        stage.model.proto.solution_hint.vars.append(i)
-        stage.model.proto.solution_hint.values.append(x)
+    model = cp_model.CpModel()
+    model.proto.copy_from(stage.model.proto)
+    model.proto.solution_hint.copy_from(cp_model.CpModel().proto.solution_hint)
+    model.proto.solution_hint.vars.extend(range(len(values)))
+    model.proto.solution_hint.values.extend(values)
     solver = cp_model.CpSolver()
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.num_workers = 1
-    return solver.solve(stage.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
 @pytest.mark.parametrize("violated", [True, False], ids=["cut-breaks-the-plan", "cut-already-met"])
@@ -260,6 +261,7 @@ def test_a_cut_round_is_repaired_in_the_model_it_has(violated: bool) -> None:
     assert (t, d, r) in stage.vars.main
     add_cut_constraints(stage.model, stage.vars, [Cut(day=d, pairs=((t, r),))])
     search.index.extend(stage.model)
+    assert _holds(stage, values) is not violated
     before = objective_of(stage.model, values)
     repaired, stopped = search.repair(values, {t})
     assert repaired is not None
