@@ -30,7 +30,7 @@ from solver.problem import Problem
 from solver.search import Search, objective_of, safety_net_stopped
 from solver.sequence import SafetyNet
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
-from solver.variables import Variables, complete_hint, make_variables
+from solver.variables import Variables, add_hints, complete_hint, make_variables
 from solver.warm import greedy_hint
 
 REPAIR_ROUNDS = 4
@@ -242,8 +242,13 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     replan = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
     if not replan and params.warm_start:
         literals = stage.all_literals()
-        for key, value in sorted(greedy_hint(current, stage.vars).items()):
-            stage.model.add_hint(literals[key], value)
+        add_hints(
+            stage.model,
+            (
+                (literals[key], value)
+                for key, value in sorted(greedy_hint(current, stage.vars).items())
+            ),
+        )
     complete_hint(stage.model, stage.vars)
     start_values = _hinted(stage) if (replan or params.warm_start) else None
     sequencer = Sequencer(current, params)
@@ -330,8 +335,10 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             search = None  # no repair found: the whole team is solved with every cut
         sequencer = Sequencer(current, params, net)
         stage = _Stage1(current, params)
-        for key, lit in sorted(stage.all_literals().items()):
-            stage.model.add_hint(lit, decisions.get(key, 0))
+        add_hints(
+            stage.model,
+            ((lit, decisions.get(key, 0)) for key, lit in sorted(stage.all_literals().items())),
+        )
         complete_hint(stage.model, stage.vars)
         solver = cp_model.CpSolver()
         _configure(solver, params, params.time_limit_s / 2)
