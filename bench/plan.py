@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/plan.py [--sizes S,M,L,4L] [--planners greedy,warm,cp-sat]
     [--weeks 2] [--seed 0] [--time-limit S] [--processes N] [--no-floor] [--model-size]
-    [--json FILE]
+    [--phases] [--json FILE]
 
 Planners: `greedy` (scheduler.baseline: earliest deadline first, by hand), `warm` (the
 planner's warm start, routed and polished, no search: `SolveParams(search=False)`), `cp-sat`
@@ -19,7 +19,10 @@ visits could have with the same workers, each on a day no later than its due dat
 workers found nothing to improve), `warm kept` the share where the warm start measured
 better than the search and was kept. `--model-size` prints, per size, the stage-1 lead
 variables with every eligible worker against the allocated worker and fallbacks, and the
-model's Boolean variables. Speed is measured here, never in unit tests.
+model's Boolean variables. `--phases` plans each size in this one process (`processes=1`) and
+prints the CPU seconds of each phase (translation, model build, search, CP-SAT solves by
+kind, routing, polish, breach simulation), each exclusive of the phases it calls. Speed is
+measured here, never in unit tests.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import multiprocessing
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -180,6 +183,104 @@ def model_size(size: str, args: argparse.Namespace) -> dict[str, object]:
     return {"size": size, **counts}
 
 
+PHASES = (
+    ("scheduler.planning", "to_problem", "translation (incl. the due engine)"),
+    ("solver.solve", "_Stage1.__init__", "stage-1 model build"),
+    ("solver.solve", "greedy_hint", "warm start"),
+    ("solver.solve", "complete_hint", "hint completion"),
+    ("solver.search", "_Index.__init__", "search: index of the model"),
+    ("solver.search", "_part_model", "search: part models built"),
+    ("solver.solve", "polish", "travel polish"),
+    ("solver.days", "Sequencer.route", "routing (stage 2)"),
+    ("solver.days", "Sequencer.cuts", "cut derivation"),
+    ("solver.solve", "measure", "measures"),
+    ("scheduler.planning", "_visits_and_breaches", "visits and breach simulation"),
+    ("scheduler.planning", "group_context", "team jobs cut out"),
+)
+"""(module, function or Class.method, label): each timed exclusive of the others."""
+SOLVES = {
+    "_solve_part": "CP-SAT: search parts and cut repairs",
+    "_check_hint": "CP-SAT: warm start check",
+    "solve": "CP-SAT: whole-team solves (repair, old cut rounds)",
+    "sequence_day": "CP-SAT: day sequencing",
+}
+
+
+def phases(size: str, args: argparse.Namespace) -> list[dict[str, object]]:
+    """CPU seconds by phase of `plan_scenario` in this one process (`processes=1`): each
+    phase's function wrapped to add its process time, less the phases it calls."""
+    import functools
+    import importlib
+
+    from ortools.sat.python import cp_model
+
+    from scheduler.generate import generate
+    from scheduler.planning import plan_scenario
+    from solver.params import SolveParams
+
+    spent: dict[str, float] = defaultdict(float)
+    calls: Counter[str] = Counter()
+    stack: list[str] = []
+
+    def timed(label: str, function: Any) -> Any:
+        @functools.wraps(function)
+        def run(*a: Any, **k: Any) -> Any:
+            began = time.process_time()
+            stack.append(label)
+            try:
+                return function(*a, **k)
+            finally:
+                stack.pop()
+                took = time.process_time() - began
+                spent[label] += took
+                calls[label] += 1
+                if stack:
+                    spent[stack[-1]] -= took
+
+        return run
+
+    for module, path, label in PHASES:
+        holder: Any = importlib.import_module(module)  # `solver.solve` is also a function
+        *owners, name = path.split(".")
+        for owner in owners:
+            holder = getattr(holder, owner)
+        setattr(holder, name, timed(label, getattr(holder, name)))
+    solve = cp_model.CpSolver.solve
+
+    def counted(self: cp_model.CpSolver, model: cp_model.CpModel, *a: Any, **k: Any) -> Any:
+        label = SOLVES.get(sys._getframe(1).f_code.co_name, "CP-SAT: other")
+        return timed(label, solve)(self, model, *a, **k)
+
+    cp_model.CpSolver.solve = counted  # type: ignore[method-assign]
+    name, children = SIZES[size]
+    scenario = generate(name, seed=args.seed, start=START, children=children)  # type: ignore[arg-type]
+    update: dict[str, object] = {}
+    if args.time_limit is not None:
+        update["time_limit_s"] = args.time_limit
+    began, cpu = time.perf_counter(), time.process_time()
+    plan = plan_scenario(
+        scenario,
+        START,
+        weeks=args.weeks,
+        params=SolveParams(**update),  # type: ignore[arg-type]
+        processes=1,
+    )
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    rows: list[dict[str, object]] = [
+        {"phase": label, "cpu_s": round(spent[label], 2), "calls": calls[label]}
+        for label in sorted(spent, key=lambda x: -spent[x])
+    ]
+    rows.append(
+        {"phase": "the rest of plan_scenario", "cpu_s": round(cpu - sum(spent.values()), 2)}
+    )
+    rows.append({"phase": f"all ({wall:.1f} s wall)", "cpu_s": round(cpu, 2), "calls": ""})
+    digest = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:12]
+    rows.append(
+        {"phase": f"plan {digest}: {len(plan.visits)} visits, {len(plan.breaches)} breaches"}
+    )
+    return rows
+
+
 def _table(rows: list[dict[str, object]], columns: list[str]) -> None:
     widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
     print(" | ".join(c.ljust(widths[c]) for c in columns))
@@ -199,9 +300,16 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=None, help="Default: all cores.")
     parser.add_argument("--no-floor", action="store_true", help="Skip the dated floor.")
     parser.add_argument("--model-size", action="store_true")
+    parser.add_argument(
+        "--phases", action="store_true", help="CPU seconds by phase, one process (cp-sat)."
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     sizes = args.sizes.split(",")
+    if args.phases:
+        for size in sizes:
+            _table(phases(size, args), ["phase", "cpu_s", "calls"])
+        return
     if args.model_size:
         _table(
             [model_size(size, args) for size in sizes],
