@@ -242,12 +242,20 @@ def _part_model(
             continue  # enforced by a fixed false literal: holds whatever happens
         enforce = [new(e) for e in enforcement if _var(e) in new_of]
         if kind == "linear":
-            fixed = sum(k * values[x] for x, k in zip(lits, coeffs, strict=True) if x not in new_of)
-            terms = [(new_of[x], k) for x, k in zip(lits, coeffs, strict=True) if x in new_of]
+            fixed = 0
+            kept_vars: list[int] = []
+            kept_coeffs: list[int] = []
+            for x, k in zip(lits, coeffs, strict=True):
+                n = new_of.get(x)
+                if n is None:
+                    fixed += k * values[x]
+                else:
+                    kept_vars.append(n)
+                    kept_coeffs.append(k)
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
-            con.linear.vars.extend(x for x, _k in terms)
-            con.linear.coeffs.extend(k for _x, k in terms)
+            con.linear.vars.extend(kept_vars)
+            con.linear.coeffs.extend(kept_coeffs)
             con.linear.domain.extend(_shift(domain, fixed))
         elif kind == "or":
             if any(_var(x) not in new_of and value(x) for x in lits):
@@ -264,14 +272,11 @@ def _part_model(
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
             con.bool_and.literals.extend(new(x) for x in lits if _var(x) in new_of)
-    objective = proto.objective
-    for i, coeff in index.objective:
-        k = new_of.get(i)
-        if k is not None:
-            objective.vars.append(k)
-            objective.coeffs.append(coeff)
+    in_part = [(j, coeff) for i, coeff in index.objective if (j := new_of.get(i)) is not None]
+    proto.objective.vars.extend([j for j, _coeff in in_part])
+    proto.objective.coeffs.extend([coeff for _j, coeff in in_part])
     proto.solution_hint.vars.extend(range(len(used)))
-    proto.solution_hint.values.extend(values[i] for i in used)
+    proto.solution_hint.values.extend([values[i] for i in used])
     return part, used
 
 
