@@ -364,19 +364,6 @@ class Search:
         return out, stopped
 
 
-def improve(
-    model: cp_model.CpModel,
-    problem: Problem,
-    v: Variables,
-    values: list[int],
-    budget_s: float,
-    seed: int,
-    after_pass: Callable[[list[int]], None] | None = None,
-) -> SearchResult:
-    """`Search.improve` on a fresh index of `model` (see there)."""
-    return Search(model, problem, v, seed).improve(values, budget_s, after_pass)
-
-
 def _solve_part(part: cp_model.CpModel, seed: int) -> tuple[list[int] | None, float, bool, bool]:
     """One neighbourhood solved from its hint: the solution (None if none was found), the
     deterministic seconds spent, whether the wall-clock safety net stopped it, and whether
