@@ -131,9 +131,17 @@ def complete_hint(model: cp_model.CpModel, v: Variables) -> None:
     hint = model.proto.solution_hint
     values = dict(zip(hint.vars, hint.values, strict=True))
     hinted = set(values)
+    # The derivations read the decision literals many times each; `index` is a call into the
+    # solver's bindings, so look them up by object first (the same value either way).
+    known = {
+        id(lit): int(values.get(lit.index, 0))
+        for store in (v.visit, v.main, v.second, v.unannounced)
+        for lit in store.values()
+    }
 
     def value(lit: cp_model.IntVar) -> int:
-        return int(values.get(lit.index, 0))
+        found = known.get(id(lit))
+        return int(values.get(lit.index, 0)) if found is None else found
 
     add_hints(
         model,
