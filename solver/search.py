@@ -215,6 +215,31 @@ def _shift(domain: list[int], by: int) -> list[int]:
     return [x if x in (_INT_MIN, _INT_MAX) else x - by for x in domain]
 
 
+def _split(
+    literals: list[int], new_of: dict[int, int], values: list[int], stop_on: int
+) -> tuple[list[int], bool]:
+    """The literals of a part's free variables, renumbered into the part; and whether a
+    fixed literal (not free) has the value `stop_on` (the caller then drops or flips the
+    constraint, and the list is incomplete)."""
+    out: list[int] = []
+    for x in literals:
+        if x >= 0:
+            n = new_of.get(x)
+            if n is None:
+                if values[x] == stop_on:
+                    return out, True
+            else:
+                out.append(n)
+        else:
+            n = new_of.get(-x - 1)
+            if n is None:
+                if 1 - values[-x - 1] == stop_on:
+                    return out, True
+            else:
+                out.append(-n - 1)
+    return out, False
+
+
 def _part_model(
     index: _Index, values: list[int], free: set[int]
 ) -> tuple[cp_model.CpModel, list[int]]:
@@ -230,17 +255,11 @@ def _part_model(
     for i in used:
         proto.variables.add().domain.extend(index.domains[i])
 
-    def value(x: int) -> int:
-        return values[x] if x >= 0 else 1 - values[-x - 1]
-
-    def new(x: int) -> int:
-        return new_of[x] if x >= 0 else -new_of[-x - 1] - 1
-
     for c in kept:
         kind, lits, coeffs, domain, enforcement = index.constraints[c]
-        if any(_var(e) not in new_of and not value(e) for e in enforcement):
+        enforce, fixed_false = _split(enforcement, new_of, values, stop_on=0)
+        if fixed_false:
             continue  # enforced by a fixed false literal: holds whatever happens
-        enforce = [new(e) for e in enforcement if _var(e) in new_of]
         if kind == "linear":
             fixed = 0
             kept_vars: list[int] = []
@@ -258,20 +277,22 @@ def _part_model(
             con.linear.coeffs.extend(kept_coeffs)
             con.linear.domain.extend(_shift(domain, fixed))
         elif kind == "or":
-            if any(_var(x) not in new_of and value(x) for x in lits):
-                continue
+            free_lits, fixed_true = _split(lits, new_of, values, stop_on=1)
+            if fixed_true:
+                continue  # a fixed true literal satisfies it
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
-            con.bool_or.literals.extend(new(x) for x in lits if _var(x) in new_of)
+            con.bool_or.literals.extend(free_lits)
         else:
-            if any(_var(x) not in new_of and not value(x) for x in lits):
+            free_lits, fixed_false = _split(lits, new_of, values, stop_on=0)
+            if fixed_false:
                 # A fixed false literal the enforcement would make true: it must stay off.
                 con = proto.constraints.add()
                 con.bool_or.literals.extend(-e - 1 for e in enforce)
                 continue
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
-            con.bool_and.literals.extend(new(x) for x in lits if _var(x) in new_of)
+            con.bool_and.literals.extend(free_lits)
     in_part = [(j, coeff) for i, coeff in index.objective if (j := new_of.get(i)) is not None]
     proto.objective.vars.extend([j for j, _coeff in in_part])
     proto.objective.coeffs.extend([coeff for _j, coeff in in_part])
