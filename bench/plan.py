@@ -11,8 +11,9 @@ planner's warm start, routed and polished, no search: `SolveParams(search=False)
 samples that process and all its descendants (the pool's processes) with psutil every
 0.25 s: `cpu_s` sums every process's CPU time from the plan's start (until the third round
 of issue 12 it also counted the parent's ~4 s of generating the scenario and importing),
-`rss_mb` is the largest sum of all their resident memory seen at once. Wall-clock figures depend on the machine's load; CPU seconds
-and the plans themselves do not (deterministic limits).
+`rss_mb` is the largest sum of all their resident memory seen at once. Wall-clock figures
+depend on the machine's load; CPU seconds and the plans themselves do not (deterministic
+limits).
 
 `floor` is the dated travel floor (bench/travel_floor.py): the least travel the plan's own
 visits could have with the same workers, each on a day no later than its due date.
