@@ -2,16 +2,18 @@
 
 Usage: .venv/bin/python bench/plan.py [--sizes S,M,L,4L] [--planners greedy,warm,cp-sat]
     [--weeks 2] [--seed 0] [--time-limit S] [--processes N] [--no-floor] [--model-size]
-    [--json FILE]
+    [--phases] [--json FILE]
 
 Planners: `greedy` (scheduler.baseline: earliest deadline first, by hand), `warm` (the
 planner's warm start, routed and polished, no search: `SolveParams(search=False)`), `cp-sat`
 (the planner as the command line runs it: deterministic limits, `--processes` processes).
 `4L` is L with 30,000 children. Each (size, planner) runs in its own process; a thread
 samples that process and all its descendants (the pool's processes) with psutil every
-0.25 s: `cpu_s` sums every process's CPU time, `rss_mb` is the largest sum of all their
-resident memory seen at once. Wall-clock figures depend on the machine's load; CPU seconds
-and the plans themselves do not (deterministic limits).
+0.25 s: `cpu_s` sums every process's CPU time from the plan's start (until the third round
+of issue 12 it also counted the parent's ~4 s of generating the scenario and importing),
+`rss_mb` is the largest sum of all their resident memory seen at once. Wall-clock figures
+depend on the machine's load; CPU seconds and the plans themselves do not (deterministic
+limits).
 
 `floor` is the dated travel floor (bench/travel_floor.py): the least travel the plan's own
 visits could have with the same workers, each on a day no later than its due date.
@@ -19,7 +21,10 @@ visits could have with the same workers, each on a day no later than its due dat
 workers found nothing to improve), `warm kept` the share where the warm start measured
 better than the search and was kept. `--model-size` prints, per size, the stage-1 lead
 variables with every eligible worker against the allocated worker and fallbacks, and the
-model's Boolean variables. Speed is measured here, never in unit tests.
+model's Boolean variables. `--phases` plans each size in this one process (`processes=1`) and
+prints the CPU seconds of each phase (translation, model build, search, CP-SAT solves by
+kind, routing, polish, breach simulation), each exclusive of the phases it calls. Speed is
+measured here, never in unit tests.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import multiprocessing
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,8 +81,15 @@ class TreeSampler:
             self._stop.wait(self.period_s)
 
     def __enter__(self) -> TreeSampler:
+        times = self.root.cpu_times()
+        self.before_s = times.user + times.system
         self._thread.start()
         return self
+
+    def cpu_s(self) -> float:
+        """CPU seconds of every process since the sampler began (the parent's earlier
+        work, generating the scenario and importing, left out)."""
+        return sum(self.cpu.values()) - self.before_s
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
@@ -128,7 +140,7 @@ def run_one(size: str, planner: str, args: argparse.Namespace, queue: Any) -> No
             "workers": len(scenario.workers),
             "teams": len(scenario.teams),
             "wall_s": round(wall, 1),
-            "cpu_s": round(sum(sampler.cpu.values()), 1),
+            "cpu_s": round(sampler.cpu_s(), 1),
             "rss_mb": round(sampler.peak_rss / 2**20),
             "visits": stats["visits"],
             "breaches": len(plan.breaches),
@@ -180,12 +192,109 @@ def model_size(size: str, args: argparse.Namespace) -> dict[str, object]:
     return {"size": size, **counts}
 
 
+PHASES = (
+    ("scheduler.planning", "to_problem", "translation (incl. the due engine)"),
+    ("solver.solve", "_Stage1.__init__", "stage-1 model build"),
+    ("solver.solve", "greedy_hint", "warm start"),
+    ("solver.solve", "complete_hint", "hint completion"),
+    ("solver.search", "_Index.__init__", "search: index of the model"),
+    ("solver.search", "_part_model", "search: part models built"),
+    ("solver.solve", "polish", "travel polish"),
+    ("solver.days", "Sequencer.route", "routing (stage 2)"),
+    ("solver.days", "Sequencer.cuts", "cut derivation"),
+    ("solver.solve", "measure", "measures"),
+    ("scheduler.planning", "_visits_and_breaches", "visits and breach simulation"),
+    ("scheduler.planning", "group_context", "team jobs cut out"),
+)
+"""(module, function or Class.method, label): each timed exclusive of the others."""
+SOLVES = {
+    "_solve_part": "CP-SAT: search parts and cut repairs",
+    "_check_hint": "CP-SAT: warm start check",
+    "solve": "CP-SAT: whole-team solves (repair, old cut rounds)",
+    "sequence_day": "CP-SAT: day sequencing",
+}
+
+
+def phases(size: str, args: argparse.Namespace) -> list[dict[str, object]]:
+    """CPU seconds by phase of `plan_scenario` in this one process (`processes=1`): each
+    phase's function wrapped to add its process time, less the phases it calls."""
+    import functools
+    import importlib
+
+    from ortools.sat.python import cp_model
+
+    from scheduler.generate import generate
+    from scheduler.planning import plan_scenario
+    from solver.params import SolveParams
+
+    spent: dict[str, float] = defaultdict(float)
+    calls: Counter[str] = Counter()
+    stack: list[str] = []
+
+    def timed(label: str, function: Any) -> Any:
+        @functools.wraps(function)
+        def run(*a: Any, **k: Any) -> Any:
+            began = time.process_time()
+            stack.append(label)
+            try:
+                return function(*a, **k)
+            finally:
+                stack.pop()
+                took = time.process_time() - began
+                spent[label] += took
+                calls[label] += 1
+                if stack:
+                    spent[stack[-1]] -= took
+
+        return run
+
+    for module, path, label in PHASES:
+        holder: Any = importlib.import_module(module)  # `solver.solve` is also a function
+        *owners, name = path.split(".")
+        for owner in owners:
+            holder = getattr(holder, owner)
+        setattr(holder, name, timed(label, getattr(holder, name)))
+    solve = cp_model.CpSolver.solve
+
+    def counted(self: cp_model.CpSolver, model: cp_model.CpModel, *a: Any, **k: Any) -> Any:
+        label = SOLVES.get(sys._getframe(1).f_code.co_name, "CP-SAT: other")
+        return timed(label, solve)(self, model, *a, **k)
+
+    cp_model.CpSolver.solve = counted  # type: ignore[method-assign]
+    name, children = SIZES[size]
+    scenario = generate(name, seed=args.seed, start=START, children=children)  # type: ignore[arg-type]
+    update: dict[str, object] = {}
+    if args.time_limit is not None:
+        update["time_limit_s"] = args.time_limit
+    began, cpu = time.perf_counter(), time.process_time()
+    plan = plan_scenario(
+        scenario,
+        START,
+        weeks=args.weeks,
+        params=SolveParams(**update),  # type: ignore[arg-type]
+        processes=1,
+    )
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    rows: list[dict[str, object]] = [
+        {"phase": label, "cpu_s": round(spent[label], 2), "calls": calls[label]}
+        for label in sorted(spent, key=lambda x: -spent[x])
+    ]
+    rest = round(cpu - sum(spent.values()), 2)
+    rows.append({"phase": "the rest (solver bookkeeping, plan assembly)", "cpu_s": rest})
+    rows.append({"phase": f"all ({wall:.1f} s wall)", "cpu_s": round(cpu, 2)})
+    digest = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:12]
+    rows.append(
+        {"phase": f"plan {digest}: {len(plan.visits)} visits, {len(plan.breaches)} breaches"}
+    )
+    return rows
+
+
 def _table(rows: list[dict[str, object]], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     print(" | ".join(c.ljust(widths[c]) for c in columns))
     print("-|-".join("-" * widths[c] for c in columns))
     for row in rows:
-        print(" | ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
+        print(" | ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
 
 
 def main() -> None:
@@ -199,9 +308,16 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=None, help="Default: all cores.")
     parser.add_argument("--no-floor", action="store_true", help="Skip the dated floor.")
     parser.add_argument("--model-size", action="store_true")
+    parser.add_argument(
+        "--phases", action="store_true", help="CPU seconds by phase, one process (cp-sat)."
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     sizes = args.sizes.split(",")
+    if args.phases:
+        for size in sizes:
+            _table(phases(size, args), ["phase", "cpu_s", "calls"])
+        return
     if args.model_size:
         _table(
             [model_size(size, args) for size in sizes],

@@ -20,6 +20,7 @@ from policies import Contact, checklist, due_dates, load_pack, month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
 from scheduler.fingerprint import as_made, group_key, team_inputs
+from scheduler.gc_pause import paused_gc
 from scheduler.reasons import CAPACITY, Unmet, breach_reason, on_day, week_loads
 from scheduler.translate import (
     Context,
@@ -420,8 +421,11 @@ class TeamJob:
 
 
 def plan_team_job(job: TeamJob) -> _TeamResult:
-    """Plans one team group (the function executors run)."""
-    return _plan_team(job.ctx, job.previous, job.previous_end, job.teams, job.params)
+    """Plans one team group (the function executors run), with the cycle collector held
+    off: a team's model is tens of thousands of small objects, and the collector's passes
+    over them took as long as building them (its garbage is freed when the job ends)."""
+    with paused_gc():
+        return _plan_team(job.ctx, job.previous, job.previous_end, job.teams, job.params)
 
 
 def group_context(ctx: Context, teams: tuple[TeamId, ...], homes: Iterable[str]) -> Context:

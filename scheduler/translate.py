@@ -289,6 +289,12 @@ def busy_on(ctx: Context, worker: Worker, day: date) -> tuple[tuple[int, int], .
     return tuple(sorted(out))
 
 
+def _facts(ctx: Context, child: Child) -> ChildFacts:
+    """The child's facts, built once per run (`Context.facts`)."""
+    facts = ctx.facts.get(child.id)
+    return child.facts() if facts is None else facts
+
+
 def start_ranges(
     ctx: Context, household: Household, children: Sequence[Child], day: date, duration_min: int
 ) -> tuple[tuple[int, int], ...]:
@@ -297,7 +303,7 @@ def start_ranges(
     school = [
         s
         for c in children
-        if (s := school_start(ctx.pack, c.facts(), day, school_day=term)) is not None
+        if (s := school_start(ctx.pack, _facts(ctx, c), day, school_day=term)) is not None
     ]
     earliest = 0
     if school:
@@ -353,7 +359,7 @@ def lead_roles(ctx: Context, children: Sequence[Child], day: date) -> set[Role] 
     """Roles allowed to lead a visit covering all `children` on `day` (None: any)."""
     allowed: set[Role] | None = None
     for child in children:
-        roles = allowed_roles(ctx.pack, child.facts(), day)
+        roles = allowed_roles(ctx.pack, _facts(ctx, child), day)
         if roles is not None:
             allowed = set(roles) if allowed is None else allowed & set(roles)
     return allowed
@@ -602,26 +608,26 @@ def to_problem(ctx: Context, teams: tuple[TeamId, ...]) -> TeamProblem:
         options = []
         leads_any: set[str] = set()
         same: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, int], ...], set[Role] | None]] = {}
+        ruled: dict[tuple[Any, ...], tuple[int, set[Role] | None]] = {}
         for i, day in enumerate(ctx.days):
             if not ctx.calendar.is_working_day(day):
                 continue
-            # Duration, start ranges and roles depend on the day only through the weekday,
-            # the children's ages and the rules that apply: compute once per combination.
-            key = (
-                day.weekday(),
-                ctx.school.is_school_day(day),
-                *(
-                    (age_years(c.birth_date, day), tuple(r.id for r in rules_on(ctx, c, day)))
-                    for c in kids
-                ),
+            # Duration and roles depend on the day only through the children's ages and the
+            # rules that apply, start ranges through the weekday and school day as well:
+            # compute each once per combination.
+            rules = tuple(
+                (age_years(c.birth_date, day), tuple(r.id for r in rules_on(ctx, c, day)))
+                for c in kids
             )
+            key = (day.weekday(), ctx.school.is_school_day(day), *rules)
             if key not in same:
-                duration = visit_duration_min(ctx.pack, kids, day)
-                same[key] = (
-                    duration,
-                    start_ranges(ctx, h, kids, day, duration),
-                    lead_roles(ctx, kids, day),
-                )
+                if rules not in ruled:
+                    ruled[rules] = (
+                        visit_duration_min(ctx.pack, kids, day),
+                        lead_roles(ctx, kids, day),
+                    )
+                duration, roles = ruled[rules]
+                same[key] = (duration, start_ranges(ctx, h, kids, day, duration), roles)
             duration, ranges, roles = same[key]
             leads = tuple(
                 resource_of[w.id]

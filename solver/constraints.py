@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from ortools.sat.python import cp_model
 
-from solver.problem import Problem
+from solver.problem import Cut, Problem
 from solver.variables import Variables
 
 
@@ -112,7 +113,12 @@ def add_worker_day_capacity(model: cp_model.CpModel, problem: Problem, v: Variab
 
 def add_cuts(model: cp_model.CpModel, problem: Problem, v: Variables) -> None:
     """Creates the no-good cuts: sets that stage 2 could not sequence on their day."""
-    for cut in problem.cuts:
+    add_cut_constraints(model, v, problem.cuts)
+
+
+def add_cut_constraints(model: cp_model.CpModel, v: Variables, cuts: Iterable[Cut]) -> None:
+    """Adds cuts to a model already built (a cut round that keeps its model)."""
+    for cut in cuts:
         lits = [lit for t, r in cut.pairs for lit in v.attends(t, cut.day, r)]
         model.add(sum(lits) <= len(cut.pairs) - 1)
 

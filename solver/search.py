@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,27 +127,55 @@ class _Index:
         self.constraints: list[tuple[str, list[int], list[int], list[int], list[int]]] = []
         """(kind, literals or variables, coefficients, domain, enforcement literals)."""
         self.of_variable: dict[int, list[int]] = defaultdict(list)
-        for c, con in enumerate(proto.constraints):
-            enforcement = list(con.enforcement_literal)
-            kind = con.WhichOneof("constraint")
-            if kind == "linear":
-                linear = con.linear
-                item = ("linear", list(linear.vars), list(linear.coeffs), list(linear.domain))
-            elif kind == "bool_or":
-                item = ("or", list(con.bool_or.literals), [], [])
-            elif kind == "bool_and":
-                item = ("and", list(con.bool_and.literals), [], [])
-            else:
-                raise ValueError("solver.search handles linear and Boolean constraints only")
-            self.constraints.append((*item, enforcement))
-            for x in {_var(x) for x in (*item[1], *enforcement)}:
-                self.of_variable[x].append(c)
+        self.variables_of: list[set[int]] = []
+        """The variables each constraint reads (literals made variables)."""
+        for con in proto.constraints:
+            self._read(con)
         objective = proto.objective
         self.objective = list(zip(objective.vars, objective.coeffs, strict=True))
         self.coeff: dict[int, int] = defaultdict(int)
         for i, c in self.objective:
             self.coeff[i] += c
         self.offset = objective.offset
+
+    def extend(self, model: cp_model.CpModel) -> None:
+        """Reads the linear constraints added to `model` since (cuts: no new variables),
+        through the solver's bindings (few, so their speed does not matter)."""
+        proto = model.proto
+        for c in range(len(self.constraints), len(proto.constraints)):
+            con = proto.constraints[c]
+            if not con.has_linear():
+                raise ValueError("solver.search extends an index by linear constraints only")
+            linear = con.linear
+            item = ("linear", list(linear.vars), list(linear.coeffs), list(linear.domain))
+            self._add(item, list(con.enforcement_literal))
+
+    def _read(self, con: cp_model_pb2.ConstraintProto) -> None:
+        kind = con.WhichOneof("constraint")
+        item: tuple[str, list[int], list[int], list[int]]
+        if kind == "linear":
+            linear = con.linear
+            item = ("linear", list(linear.vars), list(linear.coeffs), list(linear.domain))
+        elif kind == "bool_or":
+            item = ("or", list(con.bool_or.literals), [], [])
+        elif kind == "bool_and":
+            item = ("and", list(con.bool_and.literals), [], [])
+        else:
+            raise ValueError("solver.search handles linear and Boolean constraints only")
+        self._add(item, list(con.enforcement_literal))
+
+    def _add(
+        self, item: tuple[str, list[int], list[int], list[int]], enforcement: list[int]
+    ) -> None:
+        c = len(self.constraints)
+        self.constraints.append((*item, enforcement))
+        kind, read = item[0], item[1]
+        # A linear constraint reads variables (never negated); Boolean ones read literals.
+        variables = set(read) if kind == "linear" else {_var(x) for x in read}
+        variables.update(_var(e) for e in enforcement)
+        self.variables_of.append(variables)
+        for x in variables:
+            self.of_variable[x].append(c)
 
     def closure(self, free: set[int]) -> tuple[list[int], list[int]]:
         """The constraints that read a free decision or (transitively) an auxiliary variable
@@ -161,12 +189,10 @@ class _Index:
                 if c in kept:
                     continue
                 kept.add(c)
-                _kind, lits, _coeffs, _domain, enforcement = self.constraints[c]
-                for x in (*lits, *enforcement):
-                    j = _var(x)
-                    if j not in self.decisions and j not in auxiliary:
-                        auxiliary.add(j)
-                        frontier.append(j)
+                found = self.variables_of[c] - self.decisions - auxiliary
+                if found:
+                    auxiliary |= found
+                    frontier.extend(sorted(found))
         return sorted(kept), sorted(auxiliary)
 
 
@@ -189,6 +215,31 @@ def _shift(domain: list[int], by: int) -> list[int]:
     return [x if x in (_INT_MIN, _INT_MAX) else x - by for x in domain]
 
 
+def _split(
+    literals: list[int], new_of: dict[int, int], values: list[int], stop_on: int
+) -> tuple[list[int], bool]:
+    """The literals of a part's free variables, renumbered into the part; and whether a
+    fixed literal (not free) has the value `stop_on` (the caller then drops or flips the
+    constraint, and the list is incomplete)."""
+    out: list[int] = []
+    for x in literals:
+        if x >= 0:
+            n = new_of.get(x)
+            if n is None:
+                if values[x] == stop_on:
+                    return out, True
+            else:
+                out.append(n)
+        else:
+            n = new_of.get(-x - 1)
+            if n is None:
+                if 1 - values[-x - 1] == stop_on:
+                    return out, True
+            else:
+                out.append(-n - 1)
+    return out, False
+
+
 def _part_model(
     index: _Index, values: list[int], free: set[int]
 ) -> tuple[cp_model.CpModel, list[int]]:
@@ -204,102 +255,134 @@ def _part_model(
     for i in used:
         proto.variables.add().domain.extend(index.domains[i])
 
-    def value(x: int) -> int:
-        return values[x] if x >= 0 else 1 - values[-x - 1]
-
-    def new(x: int) -> int:
-        return new_of[x] if x >= 0 else -new_of[-x - 1] - 1
-
     for c in kept:
         kind, lits, coeffs, domain, enforcement = index.constraints[c]
-        if any(_var(e) not in new_of and not value(e) for e in enforcement):
+        enforce, fixed_false = _split(enforcement, new_of, values, stop_on=0)
+        if fixed_false:
             continue  # enforced by a fixed false literal: holds whatever happens
-        enforce = [new(e) for e in enforcement if _var(e) in new_of]
         if kind == "linear":
-            fixed = sum(k * values[x] for x, k in zip(lits, coeffs, strict=True) if x not in new_of)
-            terms = [(new_of[x], k) for x, k in zip(lits, coeffs, strict=True) if x in new_of]
+            fixed = 0
+            kept_vars: list[int] = []
+            kept_coeffs: list[int] = []
+            for x, k in zip(lits, coeffs, strict=True):
+                n = new_of.get(x)
+                if n is None:
+                    fixed += k * values[x]
+                else:
+                    kept_vars.append(n)
+                    kept_coeffs.append(k)
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
-            con.linear.vars.extend(x for x, _k in terms)
-            con.linear.coeffs.extend(k for _x, k in terms)
+            con.linear.vars.extend(kept_vars)
+            con.linear.coeffs.extend(kept_coeffs)
             con.linear.domain.extend(_shift(domain, fixed))
         elif kind == "or":
-            if any(_var(x) not in new_of and value(x) for x in lits):
-                continue
+            free_lits, fixed_true = _split(lits, new_of, values, stop_on=1)
+            if fixed_true:
+                continue  # a fixed true literal satisfies it
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
-            con.bool_or.literals.extend(new(x) for x in lits if _var(x) in new_of)
+            con.bool_or.literals.extend(free_lits)
         else:
-            if any(_var(x) not in new_of and not value(x) for x in lits):
+            free_lits, fixed_false = _split(lits, new_of, values, stop_on=0)
+            if fixed_false:
                 # A fixed false literal the enforcement would make true: it must stay off.
                 con = proto.constraints.add()
                 con.bool_or.literals.extend(-e - 1 for e in enforce)
                 continue
             con = proto.constraints.add()
             con.enforcement_literal.extend(enforce)
-            con.bool_and.literals.extend(new(x) for x in lits if _var(x) in new_of)
-    objective = proto.objective
-    for i, coeff in index.objective:
-        k = new_of.get(i)
-        if k is not None:
-            objective.vars.append(k)
-            objective.coeffs.append(coeff)
+            con.bool_and.literals.extend(free_lits)
+    in_part = [(j, coeff) for i, coeff in index.objective if (j := new_of.get(i)) is not None]
+    proto.objective.vars.extend([j for j, _coeff in in_part])
+    proto.objective.coeffs.extend([coeff for _j, coeff in in_part])
     proto.solution_hint.vars.extend(range(len(used)))
-    proto.solution_hint.values.extend(values[i] for i in used)
+    proto.solution_hint.values.extend([values[i] for i in used])
     return part, used
 
 
-def improve(
-    model: cp_model.CpModel,
-    problem: Problem,
-    v: Variables,
-    values: list[int],
-    budget_s: float,
-    seed: int,
-    after_pass: Callable[[list[int]], None] | None = None,
-) -> SearchResult:
-    """Re-solves each worker's neighbourhood in turn from `values` (a feasible assignment of
-    every variable), for `passes_for(budget_s, neighbourhoods)` whole passes, stopping early
-    after a pass that improved nothing. Passes depend only on the budget and the problem,
-    so a longer budget repeats a shorter one's passes and adds more. `after_pass` is given
-    the values after each pass that improved something (a checkpoint)."""
-    parts = neighbourhoods(problem)
-    by_task = _decisions(v)
-    current = list(values)
-    best = objective_of(model, current)
-    result = SearchResult(current, best, 0, 0, 0.0, 0)
-    if not parts:
+class Search:
+    """A team model's neighbourhoods and index, kept across passes and cut rounds."""
+
+    def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables, seed: int) -> None:
+        self.model = model
+        self.problem = problem
+        self.seed = seed
+        self.parts = neighbourhoods(problem)
+        self.by_task = _decisions(v)
+        self.index = _Index(model, {i for items in self.by_task.values() for i, _r in items})
+
+    def improve(
+        self,
+        values: list[int],
+        budget_s: float,
+        after_pass: Callable[[list[int]], None] | None = None,
+    ) -> SearchResult:
+        """Re-solves each worker's neighbourhood in turn from `values` (a feasible assignment
+        of every variable), for `passes_for(budget_s, neighbourhoods)` whole passes, stopping
+        early after a pass that improved nothing. Passes depend only on the budget and the
+        problem, so a longer budget repeats a shorter one's passes and adds more. `after_pass`
+        is given the values after each pass that improved something (a checkpoint)."""
+        index, parts = self.index, self.parts
+        current = list(values)
+        best = objective_of(self.model, current)
+        result = SearchResult(current, best, 0, 0, 0.0, 0)
+        if not parts:
+            return result
+        while result.passes < passes_for(budget_s, len(parts)):
+            improved = False
+            for owner, tasks in parts:
+                free = _free(tasks, owner, self.by_task, current)
+                part, used = _part_model(index, current, free)
+                found, spent, stopped, optimal = _solve_part(part, self.seed)
+                result.proved = (
+                    optimal and len(parts) == 1 and len(parts[0][1]) == len(self.problem.tasks)
+                )
+                result.solves += 1
+                result.deterministic_s += spent
+                result.safety_net |= stopped
+                if found is None:
+                    continue
+                change = sum(
+                    index.coeff.get(i, 0) * (x - current[i])
+                    for i, x in zip(used, found, strict=True)
+                )
+                if change < 0:
+                    current = list(current)
+                    for i, x in zip(used, found, strict=True):
+                        current[i] = x
+                    best += change
+                    result.improved += 1
+                    improved = True
+            result.passes += 1
+            if not improved:
+                break
+            if after_pass is not None:
+                after_pass(current)
+        result.values, result.objective = current, best
         return result
-    index = _Index(model, {i for items in by_task.values() for i, _r in items})
-    while result.passes < passes_for(budget_s, len(parts)):
-        improved = False
-        for owner, tasks in parts:
-            free = _free(tasks, owner, by_task, current)
-            part, used = _part_model(index, current, free)
-            found, spent, stopped, optimal = _solve_part(part, seed)
-            result.proved = optimal and len(parts) == 1 and len(parts[0][1]) == len(problem.tasks)
-            result.solves += 1
-            result.deterministic_s += spent
-            result.safety_net |= stopped
-            if found is None:
-                continue
-            change = sum(
-                index.coeff.get(i, 0) * (x - current[i]) for i, x in zip(used, found, strict=True)
-            )
-            if change < 0:
-                current = list(current)
-                for i, x in zip(used, found, strict=True):
-                    current[i] = x
-                best += change
-                result.improved += 1
-                improved = True
-        result.passes += 1
-        if not improved:
-            break
-        if after_pass is not None:
-            after_pass(current)
-    result.values, result.objective = current, best
-    return result
+
+    def repair(self, values: list[int], tasks: Collection[int]) -> tuple[list[int] | None, bool]:
+        """After cuts were added to the model (`Search.index.extend`): one neighbourhood of
+        every worker owning one of `tasks` (the cuts' tasks), with every lead of those tasks,
+        re-solved exactly from `values` with everything else fixed, so that the cuts hold
+        again. Returns every variable's new value (None if no solution was found: the caller
+        then solves the whole team) and whether the wall-clock safety net stopped the solve."""
+        owners = {r for r, owned in self.parts if owned & set(tasks)}
+        free: set[int] = set()
+        for owner, owned in self.parts:
+            if owner in owners:
+                free |= _free(owned, owner, self.by_task, values)
+        # The cut visits may also go to any colleague who could lead them that day (cover).
+        free |= {i for t in sorted(tasks) for i, _r in self.by_task.get(t, ())}
+        part, used = _part_model(self.index, values, free)
+        found, _spent, stopped, _optimal = _solve_part(part, self.seed)
+        if found is None:
+            return None, stopped
+        out = list(values)
+        for i, x in zip(used, found, strict=True):
+            out[i] = x
+        return out, stopped
 
 
 def _solve_part(part: cp_model.CpModel, seed: int) -> tuple[list[int] | None, float, bool, bool]:

@@ -13,6 +13,7 @@ from typing import Any
 from ortools.sat.python import cp_model, cp_model_helper
 
 from solver.constraints import (
+    add_cut_constraints,
     add_cuts,
     add_one_lead_per_visit,
     add_second_for_joint_visits,
@@ -26,11 +27,15 @@ from solver.objective import OBJECTIVE_TERMS, Term
 from solver.params import SolveParams, safety_net_s
 from solver.polish import polish
 from solver.problem import Problem
-from solver.search import improve, objective_of, safety_net_stopped
+from solver.search import Search, objective_of, safety_net_stopped
 from solver.sequence import SafetyNet
 from solver.solution import Assignment, Penalty, Solution, SolveStatus
-from solver.variables import Variables, complete_hint, make_variables
+from solver.variables import Variables, add_hints, complete_hint, make_variables
 from solver.warm import greedy_hint
+
+REPAIR_ROUNDS = 4
+"""Cut rounds repaired within neighbourhoods cost a few hundredths of a second each, and each
+moves fewer visits than a whole-team re-solve, so they get this many times the rounds."""
 
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
@@ -61,7 +66,7 @@ class _Stage1:
         for penalise in OBJECTIVE_TERMS:
             self.terms.extend(penalise(self.model, problem, self.vars, params.weights))
         self.terms.extend(_lookahead_travel(problem, self.vars, params))
-        self.model.minimize(cp_model.LinearExpr.sum([expr for _term, _subject, expr in self.terms]))
+        _minimize(self.model, [expr for _term, _subject, expr in self.terms])
 
     def all_literals(self) -> dict[tuple[Any, ...], cp_model.IntVar]:
         """Every decision literal under a stable key (for hints across rounds), built once."""
@@ -77,6 +82,18 @@ class _Stage1:
                     out[(name, *key)] = lit
             self._literals = out
         return self._literals
+
+
+def _minimize(model: cp_model.CpModel, exprs: list[cp_model.LinearExprT]) -> None:
+    """`model.minimize` of the sum of integer expressions, for a model with no objective yet,
+    written in one call per list (the solver's own method appends each variable in Python:
+    3 x slower here)."""
+    flat = cp_model_helper.FlatIntExpr(cp_model.LinearExpr.sum(exprs))
+    objective = model.proto.objective
+    objective.vars.extend([x.index for x in flat.vars])
+    objective.coeffs.extend(flat.coeffs)
+    objective.offset = flat.offset
+    objective.scaling_factor = 1.0
 
 
 def _lookahead_travel(problem: Problem, v: Variables, params: SolveParams) -> list[Term]:
@@ -237,14 +254,21 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     replan = bool(stage.model.proto.solution_hint.vars)  # re-planning hints its own
     if not replan and params.warm_start:
         literals = stage.all_literals()
-        for key, value in sorted(greedy_hint(current, stage.vars).items()):
-            stage.model.add_hint(literals[key], value)
+        add_hints(
+            stage.model,
+            (
+                (literals[key], value)
+                for key, value in sorted(greedy_hint(current, stage.vars).items())
+            ),
+        )
     complete_hint(stage.model, stage.vars)
     start_values = _hinted(stage) if (replan or params.warm_start) else None
     sequencer = Sequencer(current, params)
     net = sequencer.net
     skipped = False
     searched = None
+    search: Search | None = None
+    """The team's neighbourhoods: cut rounds repair within them when there is one."""
     objective = bound = None
     code: cp_model.CpSolverStatus = cp_model.UNKNOWN
     values: list[int] | None = None
@@ -269,15 +293,8 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     if values is not None:
         objective = float(objective_of(stage.model, values))
         if not replan and params.search:
-            searched = improve(
-                stage.model,
-                current,
-                stage.vars,
-                values,
-                params.time_limit_s,
-                params.seed,
-                after_pass=checkpoints.append,
-            )
+            search = Search(stage.model, current, stage.vars, params.seed)
+            searched = search.improve(values, params.time_limit_s, checkpoints.append)
             values = searched.values
             net.tripped |= searched.safety_net
             objective = float(searched.objective)
@@ -299,7 +316,7 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         )
     assignments = _assignments(current, stage, decisions)
     rounds = 0
-    while solved and rounds < params.max_cut_rounds:
+    while solved and rounds < params.max_cut_rounds * (REPAIR_ROUNDS if search else 1):
         routed = sequencer.route(assignments, drop=False)
         if not routed.failing:
             break
@@ -312,10 +329,28 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         ]
         rounds += 1
         current = current.model_copy(update={"cuts": (*current.cuts, *cuts)})
+        if search is not None and values is not None:
+            # The cuts join the model it has; the workers owning the cut visits' households
+            # are re-solved exactly with the rest fixed (a whole-team re-solve cost ~1.5 s
+            # of CPU a round on M and moved visits to colleagues instead).
+            add_cut_constraints(stage.model, stage.vars, cuts)
+            search.index.extend(stage.model)
+            repaired, stopped = search.repair(values, {t for cut in cuts for t, _r in cut.pairs})
+            net.tripped |= stopped
+            if repaired is not None:
+                values = repaired
+                objective, bound = float(objective_of(stage.model, values)), None
+                status = SolveStatus.FEASIBLE
+                decisions = _decisions(stage, values)
+                assignments = _assignments(current, stage, decisions)
+                continue
+            search = None  # no repair found: the whole team is solved with every cut
         sequencer = Sequencer(current, params, net)
         stage = _Stage1(current, params)
-        for key, lit in sorted(stage.all_literals().items()):
-            stage.model.add_hint(lit, decisions.get(key, 0))
+        add_hints(
+            stage.model,
+            ((lit, decisions.get(key, 0)) for key, lit in sorted(stage.all_literals().items())),
+        )
         complete_hint(stage.model, stage.vars)
         solver = cp_model.CpSolver()
         _configure(solver, params, params.time_limit_s / 2)

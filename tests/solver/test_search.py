@@ -6,12 +6,18 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from ortools.sat.python import cp_model
 
 from solver import Clock, Problem, Resource, Shift, SolveParams, Task, TaskDay, solve
+from solver.constraints import add_cut_constraints
 from solver.measures import measure
+from solver.problem import Cut
+from solver.search import Search, objective_of
+from solver.sequence import SafetyNet
 from solver.solve import _Stage1
 from solver.travel import join_cost_min
-from solver.variables import FALLBACKS, candidates
+from solver.variables import FALLBACKS, candidates, complete_hint
+from solver.warm import greedy_hint
 from tests.load import with_tight_safety_net
 
 NINE, FIVE = 9 * 60, 17 * 60
@@ -213,3 +219,80 @@ def test_a_hint_check_stopped_by_the_safety_net_is_reported(
     assert stopped.safety_net
     monkeypatch.undo()
     assert not solve(_team(), PARAMS).safety_net
+
+
+def _checked(problem: Problem) -> tuple[_Stage1, list[int]]:
+    """The stage-1 model of `problem` with its warm start, and the warm start's values."""
+    module = importlib.import_module("solver.solve")
+    stage = _Stage1(problem, PARAMS)
+    literals = stage.all_literals()
+    for key, value in sorted(greedy_hint(problem, stage.vars).items()):
+        stage.model.add_hint(literals[key], value)
+    complete_hint(stage.model, stage.vars)
+    _code, values = module._check_hint(stage, PARAMS, SafetyNet())
+    assert values is not None
+    return stage, values
+
+
+def _holds(stage: _Stage1, values: list[int]) -> bool:
+    """Whether `values` meet every constraint of the stage's model (all fixed, no search)."""
+    model = cp_model.CpModel()
+    model.proto.copy_from(stage.model.proto)
+    model.proto.solution_hint.copy_from(cp_model.CpModel().proto.solution_hint)
+    model.proto.solution_hint.vars.extend(range(len(values)))
+    model.proto.solution_hint.values.extend(values)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    return solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@pytest.mark.parametrize("violated", [True, False], ids=["cut-breaks-the-plan", "cut-already-met"])
+def test_a_cut_round_is_repaired_in_the_model_it_has(violated: bool) -> None:
+    """A cut added to the model (a cut round) is repaired by re-solving the cut visits'
+    workers: the cut then holds, with every other rule; a cut the plan already meets leaves
+    the objective no worse."""
+    problem = _team()
+    stage, values = _checked(problem)
+    search = Search(stage.model, problem, stage.vars, PARAMS.seed)
+    (t, d, r), _lit = next((k, x) for k, x in sorted(stage.vars.main.items()) if values[x.index])
+    if not violated:  # a worker the plan does not send that day
+        r = 1 - r
+    assert (t, d, r) in stage.vars.main
+    add_cut_constraints(stage.model, stage.vars, [Cut(day=d, pairs=((t, r),))])
+    search.index.extend(stage.model)
+    assert _holds(stage, values) is not violated
+    before = objective_of(stage.model, values)
+    repaired, stopped = search.repair(values, {t})
+    assert repaired is not None
+    assert not stopped
+    assert repaired[stage.vars.main[t, d, r].index] == 0
+    assert _holds(stage, repaired)
+    if not violated:
+        assert objective_of(stage.model, repaired) <= before
+
+
+@pytest.mark.parametrize("search", [True, False], ids=["repaired-by-neighbourhood", "whole-team"])
+def test_cut_rounds_end_with_every_day_sequenced_either_way(search: bool) -> None:
+    """The cut-round repair within neighbourhoods (search on) and the whole-team re-solve
+    (search off) both end with a plan stage 2 sequences, nothing dropped."""
+    rows = [[0, 30, 30, 30, 30]] + [[30, 0, 0, 0, 0] for _ in range(4)]
+    rows = [[0 if i == j else v for j, v in enumerate(row)] for i, row in enumerate(rows)]
+    one_day = Resource(
+        id="w1", location=0, shifts=(Shift(day=0, start_min=NINE, end_min=NINE + 270),)
+    )
+    problem = Problem(
+        horizon_days=1,
+        window_days=1,
+        travel_min=tuple(tuple(r) for r in rows),
+        resources=(one_day,),
+        tasks=tuple(task(f"h{i}", i + 1, (0,), range(1), (0,)) for i in range(4)),
+        clocks=tuple(
+            Clock(id=f"c{i}", subject=f"c{i}", tasks=(i,), first_due_day=0, weight_per_day=10**6)
+            for i in range(4)
+        ),
+    )
+    solution = solve(problem, PARAMS.model_copy(update={"search": search}))
+    assert solution.cut_rounds >= 1
+    assert len(solution.assignments) == 3
+    assert solution.dropped == ()
