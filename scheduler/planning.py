@@ -233,7 +233,7 @@ REPAIR_LIMIT_S = 1.0
 
 def _repair(
     ctx: Context, short: TeamProblem, params: SolveParams, previous_end: date | None, why: list[str]
-) -> tuple[_TeamResult | None, bool]:
+) -> tuple[_TeamResult | None, bool, _TeamResult | None]:
     """Re-planning fast path on the horizon-only problem: keep every published visit its
     workers can still make and place only the rest (and any new need). Accepted only when
     that misses no deadline up to the published plan's end that the published plan met;
@@ -241,15 +241,18 @@ def _repair(
 
     Also returns whether the repair's solve met its wall-clock safety net: a repair stopped
     early may be refused where a quieter machine would accept it (or the reverse), so the
-    flag must reach the plan even when the repair is refused.
+    flag must reach the plan even when the repair is refused; and a refused repair that
+    found a plan, as a fallback: the full solve's plan replaces it only if it misses fewer
+    deadlines (`_better_of`), since with a short limit the full solve can stop at its
+    starting point with the displaced visits still unplaced.
     """
     problem = short.problem.model_copy(update={"keep_previous": True})
     if not problem.clocks and not problem.quotas:
-        return None, False
+        return None, False, None
     limit = min(REPAIR_LIMIT_S, params.time_limit_s)
     solution = solve(problem, params.model_copy(update={"time_limit_s": limit}))
-    if solution.status.value not in ("OPTIMAL", "FEASIBLE") or solution.dropped:
-        return None, solution.safety_net
+    if solution.status.value not in ("OPTIMAL", "FEASIBLE"):
+        return None, solution.safety_net, None
     placed = []
     for a in solution.assignments:
         option = problem.tasks[a.task].option(a.day)
@@ -268,17 +271,37 @@ def _repair(
         )
     accepted = {(child, (due - ctx.start).days) for child, due in ctx.accepted}
     after = problem.model_copy(update={"previous": tuple(placed)})
-    if why_not_kept(after, _until(ctx, previous_end), accepted):
-        return None, solution.safety_net
+    missed = why_not_kept(after, _until(ctx, previous_end), accepted)
     name = "+".join(short.teams)
     messages = [
         f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else ""),
-        f"team {name}: repaired in {solution.runtime_s:.1f} s, every other visit kept",
+        f"team {name}: repaired in {solution.runtime_s:.1f} s, every other visit kept"
+        + (f"; {len(missed)} deadline(s) missed, so a full solve is tried too" if missed else ""),
     ]
     result = _TeamResult(
         short, messages, _solution_drafts(short, solution), solution, outcome="repaired"
     )
-    return result, solution.safety_net
+    if missed or solution.dropped:
+        return None, solution.safety_net, result
+    return result, solution.safety_net, None
+
+
+def _better_of(
+    ctx: Context, solved: _TeamResult, fallback: _TeamResult, previous: tuple[Visit, ...]
+) -> _TeamResult:
+    """The full solve's result or the refused repair's, whichever misses fewer deadlines up
+    to the horizon's end (then is fewer days late, then changes fewer published visits; a
+    tie keeps the repair, which moves least). Both must be finished (`_plan_team`)."""
+
+    def cost(result: _TeamResult) -> tuple[int, int, int]:
+        assert result.finished is not None
+        visits, breaches, _children = result.finished
+        horizon = len(ctx.days)
+        late = sum(horizon if b.days_late is None else b.days_late for b in breaches)
+        kept = {_pin_key(v) for v in visits}
+        return len(breaches), late, sum(1 for v in previous if _pin_key(v) not in kept)
+
+    return solved if cost(solved) < cost(fallback) else fallback
 
 
 @dataclass
@@ -302,6 +325,8 @@ class _TeamResult:
     safety_net: bool = False
     """A solve of the group (any of them: a refused repair too) was stopped by its
     wall-clock safety net, so the group's plan may differ on a quieter machine."""
+    fallback: _TeamResult | None = None
+    """A refused repair's result, kept while the full solve runs (`_better_of`)."""
 
 
 def _solution_drafts(tp: TeamProblem, solution: Solution) -> list[_Draft]:
@@ -348,9 +373,23 @@ def _plan_team(
     homes = {h.id for h in out.tp.households}
     children = {c for h in homes for c in ctx.kids.get(h, ())}
     if all(h in homes for c in children for h in c.household_ids):
-        team_of_home = dict.fromkeys(homes, out.tp)
-        visits, breaches = _visits_and_breaches(ctx, out.drafts, children, team_of_home)
-        out.finished = (visits, breaches, {c.id for c in children})
+        for result in (out, out.fallback) if out.fallback is not None else (out,):
+            assert result.tp is not None
+            team_of_home = dict.fromkeys(homes, result.tp)
+            visits, breaches = _visits_and_breaches(ctx, result.drafts, children, team_of_home)
+            result.finished = (visits, breaches, {c.id for c in children})
+        if out.fallback is not None:
+            chosen = _better_of(ctx, out, out.fallback, previous)
+            if chosen is out.fallback:
+                name = "+".join(teams)
+                chosen.messages = [
+                    *chosen.messages,
+                    *out.messages[1:],
+                    f"team {name}: the full solve missed more deadlines; the repair is kept",
+                ]
+                chosen.safety_net = out.safety_net
+            out = chosen
+            out.fallback = None
     return out
 
 
@@ -365,16 +404,17 @@ def _solve_team(
     name = "+".join(teams)
     why: list[str] = []
     tripped = False
+    fallback: _TeamResult | None = None
     if previous:
         kept, why, short = _keep_unchanged(ctx, previous, previous_end, teams)
         if kept is not None:
             return kept
-        repaired, tripped = _repair(ctx, short, params, previous_end, why)
+        repaired, tripped, fallback = _repair(ctx, short, params, previous_end, why)
         if repaired is not None:
             repaired.safety_net = tripped
             return repaired
     tp = to_problem(ctx, teams)
-    out = _TeamResult(tp, safety_net=tripped)
+    out = _TeamResult(tp, safety_net=tripped, fallback=fallback)
     if previous:
         tp, _stale = attach_previous(ctx, tp, previous)
         out.tp = tp
