@@ -153,9 +153,14 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def new_page(browser: Any, bypass_csp: bool = False) -> tuple[Any, list[str]]:
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+"""A phone-sized screen (an iPhone 12-14's CSS pixels), touch, mobile layout."""
+
+
+def new_page(browser: Any, bypass_csp: bool = False, phone: bool = False) -> tuple[Any, list[str]]:
+    screen: dict[str, Any] = PHONE if phone else {"viewport": {"width": 1360, "height": 900}}
     context = browser.new_context(
-        viewport={"width": 1360, "height": 900},
+        **screen,
         bypass_csp=bypass_csp,
         locale="en-GB",
         timezone_id="Europe/London",
@@ -316,6 +321,27 @@ def test_worker_gets_their_feed_link_and_the_feed_serves_their_visits(
     # The worker cannot open the team's board.
     response = page.goto(f"{server.url}/teams/team-01/week")
     assert response.status == 403
+
+
+def test_worker_on_a_phone_reads_their_week_and_gets_the_link(
+    browser: Any, server: Server, shots: Path
+) -> None:
+    """A worker signs in on a phone: their week and the calendar link fit the screen (no
+    sideways scrolling of the page), and the link can be copied from it."""
+    page, errors = new_page(browser, phone=True)
+    sign_in(page, server, "wes")
+    assert page.url.endswith("/me")
+    assert page.get_by_role("heading", level=1).is_visible()
+    page.get_by_role("button", name="Get a new calendar link").click()
+    link = page.locator(".feedurl")
+    assert link.inner_text().strip().startswith(f"{server.url}/feeds/")
+    assert link.is_visible()
+    page.screenshot(path=str(shots / "me-phone.png"), full_page=True)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px on a phone"
+    assert errors == []
 
 
 def test_corrections_journey(browser: Any, server: Server, shots: Path) -> None:
