@@ -6,7 +6,7 @@ Runs with pytest-socket's --disable-socket: the PostgreSQL test talks over a uni
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -427,3 +427,36 @@ def test_caseload_round_trips_on_postgresql(postgres_url: str) -> None:
         assert store.current_plan() == small_plan()
         store.feed_token_put("w-ada", "hash-1", NOW)
         assert store.feed_worker_for("hash-1") == "w-ada"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_kept_results_hold_for_one_revision_only(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A kept result (the desk's due rows) reads back only at the revision, day and digest it
+    was kept for; a write moves the revision, so it finds nothing and cannot keep old work;
+    keeping changes neither the revision nor the caseload. On SQLite and on PostgreSQL."""
+    url = (
+        f"sqlite:///{tmp_path / 'visitplan.db'}"
+        if backend == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    day = date(2026, 12, 1)
+    data = bytes(range(256)) * 8  # binary, as the desk keeps compressed rows
+    with Store(url) as store:
+        store.replace_caseload(small_scenario())
+        revision = store.revision()
+        assert store.kept("due", revision, day, "d1") is None
+        assert store.keep("due", revision, day, "d1", data)
+        assert store.revision() == revision
+        assert store.kept("due", revision, day, "d1") == data
+        assert store.kept("due", revision, day, "d2") is None
+        assert store.kept("due", revision, day + timedelta(days=1), "d1") is None
+        assert store.keep("due", revision, day, "d1", data[::-1])  # replaces, one per name
+        assert store.kept("due", revision, day, "d1") == data[::-1]
+        store.add_absence(Absence(worker_id="w-ada", start=day, end=day, reason="court"))
+        assert store.revision() != revision
+        assert store.kept("due", revision, day, "d1") is None
+        assert not store.keep("due", revision, day, "d1", data)
+        assert store.read_scenario().absences[-1].reason == "court"
