@@ -24,10 +24,12 @@ from policies import (
     Period,
     PlacementType,
     Role,
+    SchoolHoursRule,
     add_period,
     allowed_roles,
     checklist,
     due_dates,
+    is_school_age,
     load_pack,
 )
 from scheduler.calendar import WorkingCalendar
@@ -526,7 +528,7 @@ class _Builder:
                         homes=tuple(group.homes),
                     )
                 )
-        # Windows depend on whether anyone at home is of school age (5-15).
+        # Windows depend on whether anyone at home is of school age (`_at_school`).
         for group in self.groups:
             school = self._at_school(group)
             for home in group.homes:
@@ -619,8 +621,15 @@ class _Builder:
                 group.worker = worker
 
     def _at_school(self, group: _Group) -> bool:
-        """Whether a child of the group is of school age (5-15), so seen after school."""
-        return any(5 <= (self.as_of - self.birth[c]).days / 365.25 < 16 for c in group.child_ids)
+        """Whether a child of the group is of school age as the pack's school-hours rule
+        counts it (from the school year in which they turn 5 to the leaving date of the one
+        in which they turn 16, in England), so seen at home after school in term time."""
+        ages = next(
+            ((r.from_age_years, r.until_age_years) for r in self.pack.rules
+             if isinstance(r, SchoolHoursRule)),
+            (5, 16),
+        )  # fmt: skip
+        return any(is_school_age(self.birth[c], self.as_of, *ages) for c in group.child_ids)
 
     def _roles_for(self, group: _Group) -> tuple[Role, ...]:
         """Roles that may hold the group's cases: the pack's who rules, and our policy."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from policies import is_school_age
 from scheduler.domain import Scenario
 from scheduler.due import scenario_due
 from scheduler.generate import generate, scale_for
@@ -221,19 +222,15 @@ def test_generate_half_of_each_teams_practitioners_work_until_six(medium: Scenar
 def test_generate_school_age_families_go_to_workers_who_can_visit_after_school(
     medium: Scenario,
 ) -> None:
-    """A child of school age (5 up to 16) is allocated to a worker whose day ends at 17:00 or
-    later (a visit after school and back); the 08:30-16:30 workers hold younger children."""
+    """A child of school age as the school-hours rule counts it (reception to Year 11) is
+    allocated to a worker whose day ends at 17:00 or later (a visit after school and back);
+    the 08:30-16:30 workers hold families of younger children only."""
     workers = {w.id: w for w in medium.workers}
-    as_of = medium.as_of
-
-    def age(child_birth: date) -> float:
-        return (as_of - child_birth).days / 365.25
-
-    by_home: dict[str, list[float]] = {}
+    school: set[str] = set()
     for c in medium.children:
         assert c.birth_date is not None
-        by_home.setdefault(c.household_ids[0], []).append(age(c.birth_date))
-    school = {h for h, ages in by_home.items() if any(5 <= a < 16 for a in ages)}
+        if is_school_age(c.birth_date, medium.as_of, 5, 16):
+            school.update(c.household_ids)
     ends = Counter(
         (c.household_ids[0] in school, workers[c.allocated_worker].day_end >= time(17))
         for c in medium.children
@@ -242,6 +239,16 @@ def test_generate_school_age_families_go_to_workers_who_can_visit_after_school(
     assert ends[True, False] == 0
     assert ends[True, True] > 0
     assert ends[False, False] > 0  # the early workers still hold families
+    # Reception children (4 at the start of the year) and Year 11 (16 before June) count.
+    edge = [
+        c
+        for c in medium.children
+        if c.birth_date is not None
+        and is_school_age(c.birth_date, medium.as_of, 5, 16)
+        and not 5 <= (medium.as_of - c.birth_date).days / 365.25 < 16
+    ]
+    assert edge
+    assert all(workers[c.allocated_worker or ""].day_end >= time(17) for c in edge)
 
 
 def test_generate_a_team_of_three_has_one_late_social_worker() -> None:

@@ -253,10 +253,11 @@ def test_tuesday_replan_with_monday_unrecorded_keeps_every_team_by_fingerprint(
 def test_tuesday_replan_after_an_absence_translates_only_its_team(
     published: tuple[Scenario, Plan],
 ) -> None:
-    """The Tuesday case: the busiest worker away from Tuesday; Monday recorded as made for
+    """The Tuesday case: the busiest worker away Tuesday to Thursday; Monday recorded made for
     one team and unrecorded for the others. Only the absent worker's team is translated."""
     scenario, plan = published
-    load = Counter(v.worker_id for v in plan.visits if v.day >= TUESDAY)
+    thursday = TUESDAY + timedelta(days=2)
+    load = Counter(v.worker_id for v in plan.visits if TUESDAY <= v.day <= thursday)
     worker = load.most_common(1)[0][0]
     team = next(w.team_id for w in scenario.workers if w.id == worker)
     other = next(t for t in ("team-01", "team-02", "team-03") if t != team)
@@ -267,14 +268,16 @@ def test_tuesday_replan_after_an_absence_translates_only_its_team(
         for v in monday_visits(plan, other, scenario)
         for r in records_as_planned(v, children, roles)
     ]
-    away = Absence(worker_id=worker, start=TUESDAY, end=TUESDAY + timedelta(days=2))
+    away = Absence(worker_id=worker, start=TUESDAY, end=thursday)
     scenario = scenario.model_copy(
         update={"absences": (*scenario.absences, away), "records": (*scenario.records, *made)}
     )
     report, log = replan_with_log(scenario, plan, TUESDAY)
     assert skipped(log) == {"team-01", "team-02", "team-03"} - {team}
     assert report.forced_changes >= load[worker] > 0
-    assert not [v for v in report.plan.visits if v.worker_id == worker and v.day >= TUESDAY]
+    assert not [
+        v for v in report.plan.visits if v.worker_id == worker and TUESDAY <= v.day <= thursday
+    ]
     assert_checked(scenario, report.plan)
     assert_same_as_the_long_way(scenario, plan, report, TUESDAY)
 
