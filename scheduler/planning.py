@@ -276,7 +276,7 @@ def _repair(
     messages = [
         f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else ""),
         f"team {name}: repaired in {solution.runtime_s:.1f} s, every other visit kept"
-        + (f"; {len(missed)} deadline(s) missed, so a full solve is tried too" if missed else ""),
+        + _shortfall(len(missed), len(solution.dropped)),
     ]
     result = _TeamResult(
         short, messages, _solution_drafts(short, solution), solution, outcome="repaired"
@@ -284,6 +284,13 @@ def _repair(
     if missed or solution.dropped:
         return None, solution.safety_net, result
     return result, solution.safety_net, None
+
+
+def _shortfall(missed: int, dropped: int) -> str:
+    """What a refused repair fell short by, for its progress line ("" when nothing)."""
+    parts = [f"{missed} deadline(s) missed"] if missed else []
+    parts += [f"{dropped} visit(s) would not fit a route"] if dropped else []
+    return f"; {' and '.join(parts)}, so a full solve is tried too" if parts else ""
 
 
 def _better_of(
@@ -429,7 +436,12 @@ def _solve_team(
         f"team {name}: {len(tp.problem.tasks)} households, "
         f"{len(tp.problem.resources)} workers, {len(tp.problem.clocks)} clocks"
     )
-    solution = solve(tp.problem, params)
+    # With a repair to fall back on, the full solve only has to find a plan that moves
+    # other visits to miss fewer deadlines: its stage-1 days are not re-cut (each round
+    # re-solves the whole team, ~3 s on M), and whatever it cannot sequence is dropped and
+    # counted against it by `_better_of`.
+    quick = params if fallback is None else params.model_copy(update={"max_cut_rounds": 0})
+    solution = solve(tp.problem, quick)
     out.solution = solution
     out.safety_net |= solution.safety_net
     out.messages.append(
