@@ -45,11 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from policies import load_pack
 from scheduler.check import check_plan
 from scheduler.domain import Absence, Plan, Scenario
-from scheduler.fingerprint import team_inputs
+from scheduler.fingerprint import plan_inputs
 from scheduler.generate import generate
 from scheduler.outcomes import as_planned
 from scheduler.planning import plan_scenario
-from scheduler.replan import cp_sat_planner, replan, weeks_to_cover
+from scheduler.replan import cp_sat_planner, replan
 from solver.params import SolveParams
 
 START = date(2026, 11, 30)
@@ -78,10 +78,8 @@ def fingerprinted(plan: Plan, scenario: Scenario) -> Plan:
     """
     if plan.lookahead_end is None:
         return plan
-    weeks = weeks_to_cover(plan.start, plan.end)
     lookahead = (plan.lookahead_end - plan.end).days // 7
-    pack = load_pack(scenario.authority.id)
-    inputs = team_inputs(scenario, pack, plan.start, weeks, lookahead)
+    inputs = plan_inputs(scenario, load_pack(scenario.authority.id), plan, lookahead)
     return plan.model_copy(update={"team_inputs": inputs})
 
 

@@ -29,6 +29,7 @@ from scheduler.domain import (
     Worker,
 )
 from scheduler.outcomes import records_as_planned
+from scheduler.replan import weeks_to_cover
 from scheduler.translate import households_by_group, team_groups
 
 FINGERPRINT_VERSION = 3
@@ -161,6 +162,16 @@ def team_inputs(
         document = "{" + ",".join(f'"{k}":{v}' for k, v in parts.items()) + "}"
         out[group_key(teams)] = _sha256(document)
     return out
+
+
+def plan_inputs(scenario: Scenario, pack: Pack, plan: Plan, lookahead_weeks: int) -> dict[str, str]:
+    """The fingerprints of `scenario` taken as `plan_scenario` takes them for `plan`: its
+    start, its length in days (and the whole weeks that cover it), `lookahead_weeks` and its
+    pinned planned visits from its start."""
+    pins = [v for v in plan.visits if v.pinned and v.day >= plan.start and v.status == "planned"]
+    days = (plan.end - plan.start).days + 1
+    weeks = weeks_to_cover(plan.start, plan.end)
+    return team_inputs(scenario, pack, plan.start, weeks, lookahead_weeks, pins, days)
 
 
 def as_made(

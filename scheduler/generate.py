@@ -254,6 +254,12 @@ class _Builder:
         self.scale = scale_for(size, children)
         self.authority = authority
         self.pack = load_pack(authority)
+        self.school_ages: tuple[int, int] = next(
+            ((r.from_age_years, r.until_age_years) for r in self.pack.rules
+             if isinstance(r, SchoolHoursRule)),
+            (5, 16),
+        )  # fmt: skip
+        """School age as the pack's school-hours rule counts it (`_at_school`)."""
         self.calendar: WorkingCalendar = calendar_for(self.pack)
         self.directory = directory if directory is not None else PostcodeDirectory()
         self.district = district_for(authority)
@@ -624,11 +630,7 @@ class _Builder:
         """Whether a child of the group is of school age as the pack's school-hours rule
         counts it (from the school year in which they turn 5 to the leaving date of the one
         in which they turn 16, in England), so seen at home after school in term time."""
-        ages = next(
-            ((r.from_age_years, r.until_age_years) for r in self.pack.rules
-             if isinstance(r, SchoolHoursRule)),
-            (5, 16),
-        )  # fmt: skip
+        ages = self.school_ages
         return any(is_school_age(self.birth[c], self.as_of, *ages) for c in group.child_ids)
 
     def _roles_for(self, group: _Group) -> tuple[Role, ...]:

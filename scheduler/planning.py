@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from policies import Contact, checklist, due_dates, load_pack, month_end
 from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
 from scheduler.due import calendar_for, contacts_for
-from scheduler.fingerprint import as_made, group_key, team_inputs
+from scheduler.fingerprint import as_made, group_key, plan_inputs, team_inputs
 from scheduler.gc_pause import paused_gc
 from scheduler.reasons import CAPACITY, Unmet, breach_reason, on_day, week_loads
 from scheduler.translate import (
@@ -380,7 +380,7 @@ def _plan_team(
     homes = {h.id for h in out.tp.households}
     children = {c for h in homes for c in ctx.kids.get(h, ())}
     if all(h in homes for c in children for h in c.household_ids):
-        for result in (out, out.fallback) if out.fallback is not None else (out,):
+        for result in (r for r in (out, out.fallback) if r is not None):
             assert result.tp is not None
             team_of_home = dict.fromkeys(homes, result.tp)
             visits, breaches = _visits_and_breaches(ctx, result.drafts, children, team_of_home)
@@ -647,9 +647,11 @@ def _kept_by_fingerprint(
         ):
             continue
         # From a later day, the kept children have no breach left to report (`late`).
-        breaches = [
-            b for c in sorted(children) for b in breaches_of[c] if published.start == ctx.start
-        ]
+        breaches = (
+            [b for c in sorted(children) for b in breaches_of[c]]
+            if published.start == ctx.start
+            else []
+        )
         message = f"team {key}: unchanged, {len(visits)} published visits kept (inputs unchanged)"
         kept[teams] = _TeamResult(
             None, [message], finished=(visits, breaches, set(children)), outcome="kept"
@@ -670,14 +672,7 @@ def _as_made_inputs(
     breach the new start cannot see was met before it, and the same visits miss nothing new.
     """
     made, unplayed = as_made(ctx.scenario, published, ctx.start)
-    days = (published.end - published.start).days + 1
-    pins = [
-        v
-        for v in published.visits
-        if v.pinned and v.day >= published.start and v.status == "planned"
-    ]
-    weeks = max(1, -(-days // 7))
-    inputs = team_inputs(made, ctx.pack, published.start, weeks, lookahead_weeks, pins, days)
+    inputs = plan_inputs(made, ctx.pack, published, lookahead_weeks)
     late = {
         b.child_id
         for b in published.breaches
