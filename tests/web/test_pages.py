@@ -10,6 +10,7 @@ import re
 import time
 from datetime import date, datetime, timedelta
 from html import unescape
+from typing import Any
 
 import pytest
 
@@ -487,14 +488,8 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
         v for v in later if snap.workers[v.worker_id].team_id == worker.team_id
     )
     sign_in(client, "ada")
-    token = token_of(client.get(f"/visits/{visit.id}/move").text)
     local = visit.start.astimezone(snap.tz)
-    data = {
-        "day": away.start.isoformat(),
-        "time": f"{local:%H:%M}",
-        "worker": worker.id,
-        "csrftoken": token,
-    }
+    data = move_form(client, visit.id, away.start.isoformat(), f"{local:%H:%M}", worker.id)
     checked = client.post(f"/visits/{visit.id}/move", data={**data, "action": "check"})
     words = text(checked.text)
     assert "This move cannot be saved" in words
@@ -505,6 +500,13 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
     saved = client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
     assert saved.status_code == 409
     assert store.revision() == before
+
+
+def move_form(client: Any, visit_id: str, day: str, at: str, worker: str) -> dict[str, str]:
+    """The visit's move form filled in (day, time, worker) with its CSRF token; the caller
+    adds the action (check or save)."""
+    token = token_of(client.get(f"/visits/{visit_id}/move").text)
+    return {"day": day, "time": at, "worker": worker, "csrftoken": token}
 
 
 def movable_later(store: Store, team: str, not_worker: str | None = None) -> tuple[Visit, datetime]:
@@ -532,13 +534,7 @@ def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -
     """Same day and worker, 15 minutes later where the worker's day allows it."""
     visit, later = movable_later(store, desk.team_a)
     sign_in(client, "mo")
-    token = token_of(client.get(f"/visits/{visit.id}/move").text)
-    data = {
-        "day": later.date().isoformat(),
-        "time": f"{later:%H:%M}",
-        "worker": visit.worker_id,
-        "csrftoken": token,
-    }
+    data = move_form(client, visit.id, later.date().isoformat(), f"{later:%H:%M}", visit.worker_id)
     checked = client.post(f"/visits/{visit.id}/move", data={**data, "action": "check"})
     assert "This move breaks no rule" in checked.text
     client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
@@ -552,17 +548,8 @@ def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -
 def test_move_off_the_quarter_hour_is_refused(client, desk: Desk, store: Store) -> None:
     visit = later_visit(store, desk.team_a)
     sign_in(client, "mo")
-    token = token_of(client.get(f"/visits/{visit}/move").text)
-    response = client.post(
-        f"/visits/{visit}/move",
-        data={
-            "day": "2026-12-03",
-            "time": "10:10",
-            "worker": desk.worker,
-            "csrftoken": token,
-            "action": "check",
-        },
-    )
+    data = move_form(client, visit, "2026-12-03", "10:10", desk.worker)
+    response = client.post(f"/visits/{visit}/move", data={**data, "action": "check"})
     assert response.status_code == 400
     assert "quarter hour" in response.text
 
@@ -617,13 +604,7 @@ def test_a_visit_moved_at_the_desk_stays_through_a_replan(desk: Desk, store: Sto
     visit, later = movable_later(store, desk.team_a, not_worker=desk.worker)
     client = make_client(store)
     sign_in(client, "mo")
-    token = token_of(client.get(f"/visits/{visit.id}/move").text)
-    data = {
-        "day": later.date().isoformat(),
-        "time": f"{later:%H:%M}",
-        "worker": visit.worker_id,
-        "csrftoken": token,
-    }
+    data = move_form(client, visit.id, later.date().isoformat(), f"{later:%H:%M}", visit.worker_id)
     client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
     absences = f"/teams/{desk.team_a}/absences"
     response = post_form(
