@@ -16,7 +16,8 @@ depend on the machine's load; CPU seconds and the plans themselves do not (deter
 limits).
 
 `floor` is the dated travel floor (bench/travel_floor.py): the least travel the plan's own
-visits could have with the same workers, each on a day no later than its due date.
+visits could have with the same workers, each on a day no later than its due date, each
+worker-day routed inside the families' start windows and the worker's hours.
 `skipped` is the share of teams whose search stopped at its check (the first pass over the
 workers found nothing to improve), `warm kept` the share where the warm start measured
 better than the search and was kept. `--model-size` prints, per size, the stage-1 lead

@@ -6,13 +6,18 @@ Usage (from bench/plan.py): `dated_floor(plan, scenario)`.
 For each worker, the visits they make in the plan (as lead or second) are split into
 worker-days in the cheapest way, exactly: a set-partitioning model (CP-SAT, proved optimal,
 its bound reported if not) over groups of at most the day's visit cap, no household twice a
-day, each group routed by trying every order (no time windows), on a day every member allows:
-a working day of the horizon on which the worker works (contracted days, no absence), on or
-before the visit's due date (its planned day if it was planned late; the horizon's end if no
-deadline needs it), where the family's window that weekday (after school on school days)
-has a start the worker can reach from base and return from within their hours. Busy times,
-travel between visits and the chain of a household's later deadlines are ignored, so no plan
-with these visits and workers travels less.
+day, on a day every member allows: a working day of the horizon on which the worker works
+(contracted days, no absence), on or before the visit's due date (its planned day if it was
+planned late; the horizon's end if no deadline needs it), where the family's window that
+weekday (after school on school days) has a start the worker can reach from base and return
+from within their hours. Each group is routed exactly on each such day, as stage 2 routes a
+worker's day: the cheapest order in which every visit starts on the 15-minute grain inside
+its family's start window that day, after the worker's day starts and the travel to it, and
+the worker is back at base by the end of their day (`Timing`). Busy times, a first visit's
+avoided hours and the chain of a household's later deadlines are ignored, so no plan with
+these visits and workers travels less. (Until the fourth round of issue 12 the groups were
+routed without times: a worker could be given four after-school visits on one afternoon, a
+floor no plan can reach; that floor is still `dated_floor(..., timed=False)`.)
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ortools.sat.python import cp_model
@@ -37,17 +43,77 @@ FLOOR_LIMIT_S = 30.0
 """Deterministic seconds per worker; far more than any generated worker needs to prove."""
 
 
+@dataclass(frozen=True)
+class Timing:
+    """When a worker's visits can be made: the worker's hours, each visit's length, and each
+    visit's allowed start minutes by day."""
+
+    hours: tuple[int, int]
+    """The worker's day: start and end, in minutes from midnight."""
+    durations: Sequence[int]
+    starts: Sequence[Mapping[int, Sequence[tuple[int, int]]]]
+    """Visit i -> day -> inclusive ranges of start minutes, earliest first; a day not
+    listed allows any start."""
+
+
+def _first_start(ranges: Sequence[tuple[int, int]] | None, earliest: int) -> int | None:
+    """The first start on the grain at or after `earliest` inside `ranges` (None: anywhere)."""
+    if ranges is None:
+        return -(-earliest // GRAIN_MIN) * GRAIN_MIN
+    for lo, hi in ranges:
+        start = -(-max(lo, earliest) // GRAIN_MIN) * GRAIN_MIN
+        if start <= hi:
+            return start
+    return None
+
+
+def route_fits(
+    travel: Sequence[Sequence[int]], order: Sequence[int], day: int, timing: Timing
+) -> bool:
+    """Whether visits `order` (0-based; location i + 1) can be made in that order on `day`:
+    each at its earliest start, back at base by the end of the day (earliest starts are best
+    for every later visit, so this is exact for the order)."""
+    clock, here = timing.hours[0], 0
+    for i in order:
+        start = _first_start(timing.starts[i].get(day), clock + travel[here][i + 1])
+        if start is None:
+            return False
+        clock, here = start + timing.durations[i], i + 1
+    return clock + travel[here][0] <= timing.hours[1]
+
+
+def _day_costs(
+    travel: Sequence[Sequence[int]], group: tuple[int, ...], days: set[int], timing: Timing
+) -> dict[int, int]:
+    """Per day the group may share, the travel of its cheapest order that fits the day."""
+    trips = sorted(
+        (sum(travel[a][b] for a, b in itertools.pairwise((0, *(i + 1 for i in p), 0))), p)
+        for p in itertools.permutations(group)
+    )
+    out = {}
+    for day in sorted(days):
+        for cost, order in trips:
+            if route_fits(travel, order, day, timing):
+                out[day] = cost
+                break
+    return out
+
+
 def worker_floor(
     travel: Sequence[Sequence[int]],
     homes: Sequence[str],
     allowed: Sequence[Sequence[int]],
     cap: int,
+    timing: Timing | None = None,
+    planned: Sequence[int] | None = None,
 ) -> int:
     """Cheapest split of visits 1..n (location 0 is the base) into days, exactly.
 
     `homes[i]` is visit i's household (no household twice a day), `allowed[i]` the days
-    visit i may be made on, `cap` the visits a day. Returns the least total of each day's
-    shortest round trip (the solve's bound, rounded up, if it was not proved optimal).
+    visit i may be made on, `cap` the visits a day. With `timing`, a group shares a day only
+    in an order that fits the day (`route_fits`), at that order's travel; a visit alone on its
+    `planned` day is always allowed (the plan made it then). Returns the least total of each
+    day's round trip (the solve's bound, rounded up, if it was not proved optimal).
     """
     n = len(homes)
     if not n:
@@ -63,8 +129,16 @@ def worker_floor(
             days = set(allowed[group[0]]).intersection(*(allowed[i] for i in group[1:]))
             if not days:
                 continue
-            cost = shortest_round_trip(travel, 0, [i + 1 for i in group])
-            for day in sorted(days):
+            if timing is None:
+                cost = shortest_round_trip(travel, 0, [i + 1 for i in group])
+                by_day = dict.fromkeys(days, cost)
+            else:
+                by_day = _day_costs(travel, group, days, timing)
+                if size == 1 and planned is not None and planned[group[0]] in days:
+                    by_day.setdefault(
+                        planned[group[0]], shortest_round_trip(travel, 0, [group[0] + 1])
+                    )
+            for day, cost in sorted(by_day.items()):
                 x = model.new_bool_var(f"g{group}_d{day}")
                 for i in group:
                     cover[i].append(x)
@@ -125,8 +199,31 @@ def _window_fits(
     return False
 
 
-def dated_floor(plan: Plan, scenario: Scenario) -> int:
-    """The dated floor (module docstring) in minutes, summed over the plan's workers."""
+def _timing(
+    ctx: Context, worker: Worker, visits: Sequence[Visit], allowed: list[list[int]], plan: Plan
+) -> Timing:
+    """The worker's hours and each visit's start windows on each of its allowed days (none
+    listed on a day the family's windows leave no start: that is only its planned day)."""
+    homes = {h.id: h for h in ctx.scenario.households}
+    starts: list[dict[int, tuple[tuple[int, int], ...]]] = []
+    for visit, days in zip(visits, allowed, strict=True):
+        home = homes[visit.household_id]
+        kids = ctx.kids.get(home.id, ())
+        ranges = {
+            d: start_ranges(ctx, home, kids, plan.start + timedelta(days=d), visit.duration_min)
+            for d in days
+        }
+        starts.append({d: r for d, r in ranges.items() if r})
+    return Timing(
+        hours=(minutes_of(worker.day_start), minutes_of(worker.day_end)),
+        durations=[v.duration_min for v in visits],
+        starts=starts,
+    )
+
+
+def dated_floor(plan: Plan, scenario: Scenario, timed: bool = True) -> int:
+    """The dated floor (module docstring) in minutes, summed over the plan's workers; with
+    `timed=False`, each day's group is routed without its times (the earlier, lower floor)."""
     pack = load_pack(scenario.authority.id)
     weeks = max(1, ((plan.end - plan.start).days + 1) // 7)
     ctx = make_context(scenario, pack, calendar_for(pack), plan.start, weeks, 0)
@@ -145,5 +242,8 @@ def dated_floor(plan: Plan, scenario: Scenario) -> int:
         matrix = [[travel_between(a, b, scenario.authority) for b in points] for a in points]
         cap = worker.max_visits_per_day or scenario.authority.max_visits_per_day
         allowed = [_allowed_days(ctx, worker, v, plan) for v in visits]
-        total += worker_floor(matrix, [v.household_id for v in visits], allowed, cap)
+        timing = _timing(ctx, worker, visits, allowed, plan) if timed else None
+        planned = [(v.day - plan.start).days for v in visits]
+        homes_of = [v.household_id for v in visits]
+        total += worker_floor(matrix, homes_of, allowed, cap, timing, planned)
     return total

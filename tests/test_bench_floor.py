@@ -1,5 +1,6 @@
 """The benchmark's dated travel floor: an exact split of a worker's visits into days, checked
-against brute force on small cases, and on a generated plan (never above its travel)."""
+against brute force on small cases (with and without the day's times), and on generated plans
+(never above their travel)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from travel_floor import dated_floor, worker_floor
+from travel_floor import Timing, dated_floor, worker_floor
 
 from solver.polish import shortest_round_trip
 
@@ -22,8 +23,38 @@ MATRIX = [[0, 20, 20, 30], [20, 0, 5, 45], [20, 5, 0, 45], [30, 45, 45, 0]]
 HOMES = ["h1", "h2", "h3"]
 
 
+def timed_trip(
+    travel: list[list[int]], visits: list[int], day: int, timing: Timing
+) -> int | None:
+    """The cheapest order of `visits` that fits `day`, found by trying every start on the
+    15-minute grain for each visit (None if no order fits)."""
+    best = None
+    for order in itertools.permutations(visits):
+        clock, here = timing.hours[0], 0
+        for i in order:
+            ranges = timing.starts[i].get(day, [(0, 24 * 60)])
+            grains = [
+                g
+                for g in range(0, 24 * 60, 15)
+                if g >= clock + travel[here][i + 1] and any(lo <= g <= hi for lo, hi in ranges)
+            ]
+            if not grains:
+                break
+            clock, here = grains[0] + timing.durations[i], i + 1
+        else:
+            if clock + travel[here][0] <= timing.hours[1]:
+                stops = [0, *(i + 1 for i in order), 0]
+                cost = sum(travel[a][b] for a, b in itertools.pairwise(stops))
+                best = cost if best is None else min(best, cost)
+    return best
+
+
 def brute_force(
-    travel: list[list[int]], homes: list[str], allowed: list[list[int]], cap: int
+    travel: list[list[int]],
+    homes: list[str],
+    allowed: list[list[int]],
+    cap: int,
+    timing: Timing | None = None,
 ) -> int | None:
     """Every way to give each visit one of its days: the cheapest valid one (None if none)."""
     best = None
@@ -33,7 +64,14 @@ def brute_force(
             by_day.setdefault(day, []).append(i)
         if any(len(v) > cap or len({homes[i] for i in v}) < len(v) for v in by_day.values()):
             continue
-        cost = sum(shortest_round_trip(travel, 0, [i + 1 for i in v]) for v in by_day.values())
+        if timing is None:
+            trips = [shortest_round_trip(travel, 0, [i + 1 for i in v]) for v in by_day.values()]
+        else:
+            found = [timed_trip(travel, v, day, timing) for day, v in by_day.items()]
+            if None in found:
+                continue
+            trips = [t for t in found if t is not None]
+        cost = sum(trips)
         best = cost if best is None else min(best, cost)
     return best
 
@@ -77,6 +115,78 @@ def test_floor_equals_brute_force_on_random_small_cases(seed: int) -> None:
             worker_floor(matrix, homes, allowed, cap)
         return
     assert worker_floor(matrix, homes, allowed, cap) == expected
+
+
+# After school: homes 1 and 2 (5 minutes apart) open for starts 15:30-17:00, hour-long visits;
+# the worker's day ends at 18:00, 20 minutes back to base from either.
+AFTER_SCHOOL = [(15 * 60 + 30, 17 * 60)]
+
+
+def _after_school(end: int, days: int = 2) -> Timing:
+    return Timing(
+        hours=(9 * 60, end),
+        durations=[60, 60, 60],
+        starts=[{d: AFTER_SCHOOL for d in range(days)}] * 2 + [{}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("end", "floor"),
+    [
+        # Just inside: 15:30-16:30 at home 1, 16:45-17:45 at home 2 (the next grain after
+        # 16:35), back at base 18:05 when the day ends then: the neighbours share a day
+        # (20 + 5 + 20) and home 3 goes alone (60).
+        pytest.param(18 * 60 + 5, 45 + 60, id="two-after-school-visits-fit-just-inside"),
+        # Just outside: a day ending 18:04 cannot hold both; the cheapest is home 3 in the
+        # morning then home 1 (30 + 45 + 20) and home 2 on another day (40).
+        pytest.param(18 * 60 + 4, 95 + 40, id="two-after-school-visits-just-outside"),
+    ],
+)
+def test_a_day_holds_only_the_visits_its_times_allow(end: int, floor: int) -> None:
+    allowed = [[0, 1], [0, 1], [0, 1]]
+    timing = _after_school(end)
+    assert worker_floor(MATRIX, HOMES, allowed, 2, timing) == floor
+    assert brute_force(MATRIX, HOMES, allowed, 2, timing) == floor
+    # Without times the neighbours always share a day: the floor that ignored the clock.
+    assert worker_floor(MATRIX, HOMES, allowed, 2) == 45 + 60
+
+
+def test_a_visit_alone_on_its_planned_day_is_always_allowed() -> None:
+    """A window that leaves no start on the visit's planned day (the plan made it then)."""
+    timing = Timing(hours=(9 * 60, 17 * 60), durations=[60], starts=[{0: [(20 * 60, 20 * 60)]}])
+    with pytest.raises(ValueError, match="no day"):
+        worker_floor(MATRIX[:2], ["h1"], [[0]], 4, timing)
+    assert worker_floor(MATRIX[:2], ["h1"], [[0]], 4, timing, planned=[0]) == 40
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_timed_floor_equals_brute_force_on_random_small_cases(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(2, 5)
+    points = [(rng.randint(0, 30), rng.randint(0, 30)) for _ in range(n + 1)]
+    matrix = [[abs(a[0] - b[0]) + abs(a[1] - b[1]) for b in points] for a in points]
+    homes = [f"h{rng.randint(0, n - 1)}" for _ in range(n)]
+    allowed = [sorted(rng.sample(range(3), rng.randint(1, 3))) for _ in range(n)]
+    starts: list[dict[int, list[tuple[int, int]]]] = []
+    for days in allowed:
+        windows: dict[int, list[tuple[int, int]]] = {}
+        for d in days:
+            lo = rng.choice([9 * 60, 13 * 60, 15 * 60 + 30])
+            if rng.random() < 0.8:
+                windows[d] = [(lo + rng.randint(0, 40), lo + rng.randint(60, 150))]
+        starts.append(windows)
+    timing = Timing(
+        hours=(9 * 60, rng.choice([16 * 60 + 30, 17 * 60, 18 * 60])),
+        durations=[rng.choice([30, 45, 60, 90]) for _ in range(n)],
+        starts=starts,
+    )
+    cap = rng.randint(1, 3)
+    expected = brute_force(matrix, homes, allowed, cap, timing)
+    if expected is None:
+        with pytest.raises(ValueError, match="no split|no day"):
+            worker_floor(matrix, homes, allowed, cap, timing)
+        return
+    assert worker_floor(matrix, homes, allowed, cap, timing) == expected
 
 
 def test_dated_floor_is_never_above_the_plans_travel() -> None:
