@@ -23,9 +23,7 @@ MATRIX = [[0, 20, 20, 30], [20, 0, 5, 45], [20, 5, 0, 45], [30, 45, 45, 0]]
 HOMES = ["h1", "h2", "h3"]
 
 
-def timed_trip(
-    travel: list[list[int]], visits: list[int], day: int, timing: Timing
-) -> int | None:
+def timed_trip(travel: list[list[int]], visits: list[int], day: int, timing: Timing) -> int | None:
     """The cheapest order of `visits` that fits `day`, found by trying every start on the
     15-minute grain for each visit (None if no order fits)."""
     best = None
