@@ -1,11 +1,12 @@
 """Travel polish after stage 1: drop surplus visits, move visits to days that route shorter.
 
-Rule: only travel improves. A visit is dropped or moved only when no clock's lateness or retry
-buffer and no monthly count gets worse, the allocated worker keeps it, and the receiving
-worker-day still sequences exactly (stage 2); savings are judged on each worker-day's shortest
-round trip (no time windows), and stage 2 routes the result exactly. Deterministic: a fixed
-order and at most `MAX_PASSES` passes, no clock. Joint visits, visits that must avoid a part
-of the day and re-plans (every change there is disruption) are left alone.
+Rule: only travel improves. A visit is dropped or moved, or two of a worker's visits trade
+days, only when no clock's lateness or retry buffer and no monthly count gets worse, the
+allocated worker keeps it, and the receiving worker-day still sequences exactly (stage 2);
+savings are judged on each worker-day's shortest round trip (no time windows), and stage 2
+routes the result exactly. Deterministic: a fixed order and at most `MAX_PASSES` passes, no
+clock. Joint visits, visits that must avoid a part of the day and re-plans (every change
+there is disruption) are left alone.
 
 Why: stage 1 sees travel only through the zone estimate (solver.travel) and, at the time
 limits a weekly plan can afford, stays close to its greedy warm start (docs/performance.md).
@@ -334,6 +335,62 @@ class Polisher:
             return True
         return False
 
+    def _swaps(self, t: int, d: int) -> list[tuple[int, int, int]]:
+        """(estimated saving, day, task) of each visit on another day of the same worker that
+        t's visit could trade days with, best first: both stay with that worker and both days'
+        routes are shorter in sum (two days at their visit cap, say, each with a visit nearer
+        the other's households)."""
+        s = self.s
+        problem = s.problem
+        a = s.visits[t, d]
+        r = a.resource
+        mine = s.route[r, d]
+        out = []
+        for day in range(problem.horizon_days):
+            if not self._fits_day(t, day, r, a.unannounced) or self._has_joint(r, day):
+                continue
+            theirs = s.route[r, day]
+            before = self._route_bound(r, mine) + self._route_bound(r, theirs)
+            for u in theirs:
+                b = s.visits[u, day]
+                if b.resource != r or not self._movable(u, day):
+                    continue
+                if not self._fits_day(u, d, r, b.unannounced):
+                    continue
+                after = self._route_bound(r, [*(x for x in mine if x != t), u])
+                after += self._route_bound(r, [*(x for x in theirs if x != u), t])
+                if before - after > 0:
+                    out.append((after - before, day, u))
+        return [(-g, day, u) for g, day, u in sorted(out)]
+
+    def _fits_day(self, t: int, day: int, r: int, unannounced: bool) -> bool:
+        """t has no visit that day and r may lead it then (unannounced, if it is)."""
+        s = self.s
+        if (t, day) not in s.v.visit or (t, day) in s.visits:
+            return False
+        if unannounced and (t, day) not in s.v.unannounced:
+            return False
+        return r in s.v.staff[t, day][0]
+
+    def _try_swap(self, t: int, d: int) -> bool:
+        """Trades t's visit on day d with another of the same worker's visits on another day,
+        the best saving first, when no clock or count of either gets worse and both days
+        still sequence exactly."""
+        s = self.s
+        r = s.visits[t, d].resource
+        for _saving, day, u in self._swaps(t, d):
+            before = self._standing(t) | self._standing(u)
+            self._apply(t, d, day, r)
+            self._apply(u, day, d, r)
+            after = self._standing(t) | self._standing(u)
+            if all(after[k] <= before[k] for k in before) and all(
+                self._sequences(r, x, s.route[r, x]) for x in (d, day)
+            ):
+                return True
+            self._apply(u, d, day, r)
+            self._apply(t, day, d, r)
+        return False
+
     def run(self) -> list[Assignment]:
         """Polishes and returns the assignments, in (task, day) order."""
         s = self.s
@@ -346,6 +403,9 @@ class Polisher:
                     changed = True
             for t, d in sorted(s.visits):
                 if (t, d) in s.visits and self._movable(t, d) and self._try_move(t, d):
+                    changed = True
+            for t, d in sorted(s.visits):
+                if (t, d) in s.visits and self._movable(t, d) and self._try_swap(t, d):
                     changed = True
             if not changed:
                 break

@@ -117,6 +117,51 @@ def test_the_allocated_worker_keeps_the_visit() -> None:
     assert [r for t, _d, r in after if t == 1] == [0]
 
 
+# Base 0; homes 1 and 2 are neighbours to the north, homes 3 and 4 to the south.
+NORTH_SOUTH = (
+    (0, 20, 20, 20, 20),
+    (20, 0, 5, 40, 40),
+    (20, 5, 0, 40, 40),
+    (20, 40, 40, 0, 5),
+    (20, 40, 40, 5, 0),
+)
+
+
+@pytest.mark.parametrize(
+    ("due", "expected"),
+    [
+        # Just inside: h1 and h3 may wait, so h3 trades days with h2 (or h1 with h4): each day
+        # then visits one pair of neighbours, 45 + 45 minutes instead of 80 + 80.
+        pytest.param((4, 4, 4, 4), 90, id="two-full-days-trade-visits"),
+        # Just outside: h1 and h3 are due on day 0 and h2 and h4 cannot join them (two visits
+        # a day), so no trade is made and no visit moves later.
+        pytest.param((0, 4, 0, 4), 160, id="due-on-their-day-no-trade"),
+    ],
+)
+def test_two_full_days_trade_visits_to_join_neighbours(due: tuple[int, ...], expected: int) -> None:
+    """Two visits a day: day 0 has h1 (north) and h3 (south), day 1 h2 (north) and h4
+    (south). No single move fits (both days are full); a trade does."""
+    from solver.polish import shortest_round_trip
+
+    homes = ("h1", "h2", "h3", "h4")
+    problem = Problem(
+        horizon_days=5,
+        window_days=5,
+        travel_min=NORTH_SOUTH,
+        resources=(_resource("w0").model_copy(update={"max_visits_per_day": 2}),),
+        tasks=tuple(_task(h, i + 1, range(5)) for i, h in enumerate(homes)),
+        clocks=tuple(_clock(f"c{i}", i, due=d) for i, d in enumerate(due)),
+    )
+    after = _polish(problem, [(0, 0, 0), (2, 0, 0), (1, 1, 0), (3, 1, 0)])
+    by_day: dict[int, list[int]] = {}
+    for t, d, _r in after:
+        by_day.setdefault(d, []).append(t + 1)
+    assert all(len(stops) <= 2 for stops in by_day.values())
+    for t, d, _r in after:
+        assert d <= due[t]
+    assert sum(shortest_round_trip(NORTH_SOUTH, 0, s) for s in by_day.values()) == expected
+
+
 def test_re_plans_are_not_polished() -> None:
     """A re-plan keeps published visits where they are: the polish changes nothing."""
     from solver.problem import PreviousVisit
