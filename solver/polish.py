@@ -4,9 +4,10 @@ Rule: only travel improves. A visit is dropped or moved, or two of a worker's vi
 days, only when no clock's lateness or retry buffer and no monthly count gets worse, the
 allocated worker keeps it, and the receiving worker-day still sequences exactly (stage 2);
 savings are judged on each worker-day's shortest round trip (no time windows), and stage 2
-routes the result exactly. Deterministic: a fixed order and at most `MAX_PASSES` passes, no
-clock. Joint visits, visits that must avoid a part of the day and re-plans (every change
-there is disruption) are left alone.
+routes the result exactly; a day with a joint visit is sequenced with the colleagues the
+joint visits tie to it. Deterministic: a fixed order and at most `MAX_PASSES` passes, no
+clock. Joint visits themselves, visits that must avoid a part of the day and re-plans
+(every change there is disruption) are left alone.
 
 Why: stage 1 sees travel only through the zone estimate (solver.travel) and, at the time
 limits a weekly plan can afford, stays close to its greedy warm start (docs/performance.md).
@@ -148,25 +149,48 @@ class Polisher:
         return self._bound(problem.resources[r].location, stops)
 
     def _sequences(self, r: int, day: int, tasks: list[int]) -> bool:
-        """Whether r's day with `tasks` can be sequenced exactly (stage 2, r alone)."""
+        """Whether r's day with `tasks` can be sequenced exactly (stage 2): r alone, or with
+        every colleague a joint visit ties to r's day, and theirs in turn."""
         if not tasks:
             return True
-        visits = []
-        for t in tasks:
-            a = self.s.visits.get((t, day))
-            if a is None:  # the task being moved in
-                visits.append(DayVisit(t, r))
-            else:
-                visits.append(DayVisit(t, a.resource, a.second_resource))
-        first = {t for t in tasks if self.s.first_days.get(t) == day}
+        visits = [self._day_visit(t, day, r) for t in tasks]
+        joined = any(x.second_resource is not None for x in visits)
+        if joined:
+            visits = self._tied(day, visits)
+        first = {x.task for x in visits if self.s.first_days.get(x.task) == day}
         seq = sequence_day(
-            self.s.problem, day, visits, first, self.s.params, only_resource=r, net=self.net
+            self.s.problem,
+            day,
+            visits,
+            first,
+            self.s.params,
+            only_resource=None if joined else r,
+            net=self.net,
         )
         return seq is not None
 
-    def _has_joint(self, r: int, day: int) -> bool:
-        """r's day includes a joint visit (its times are tied to a colleague's route)."""
-        return any(self.s.problem.tasks[t].joint for t in self.s.route[r, day])
+    def _day_visit(self, t: int, day: int, r: int) -> DayVisit:
+        a = self.s.visits.get((t, day))
+        if a is None:  # the task being moved in
+            return DayVisit(t, r)
+        return DayVisit(t, a.resource, a.second_resource)
+
+    def _tied(self, day: int, visits: list[DayVisit]) -> list[DayVisit]:
+        """`visits` and every visit that day of the colleagues their joint visits share."""
+        out = {x.task: x for x in visits}
+        people = {p for x in visits for p in x.attendees()}
+        todo = sorted(people)
+        while todo:
+            for t in self.s.route[todo.pop(), day]:
+                if t in out:
+                    continue
+                x = self._day_visit(t, day, -1)
+                out[t] = x
+                for p in x.attendees():
+                    if p not in people:
+                        people.add(p)
+                        todo.append(p)
+        return [out[t] for t in sorted(out)]
 
     def _requirements_hold(self, t: int, old: int, new: int | None) -> bool:
         """Moving t's visit from day `old` to `new` (None: dropped) worsens no clock or count
@@ -200,7 +224,6 @@ class Polisher:
             and not task.joint
             and task.first_avoid is None
             and a.second_resource is None
-            and not self._has_joint(a.resource, d)
             and len(self.s.route[a.resource, d]) <= MAX_ROUTE_STOPS
         )
 
@@ -327,7 +350,7 @@ class Polisher:
         """
         s = self.s
         for _saving, day, r in self._candidates(t, d):
-            if self._has_joint(r, day) or not self._requirements_hold(t, d, day):
+            if not self._requirements_hold(t, d, day):
                 continue
             if not self._sequences(r, day, [*s.route[r, day], t]):
                 continue
@@ -347,7 +370,7 @@ class Polisher:
         mine = s.route[r, d]
         out = []
         for day in range(problem.horizon_days):
-            if not self._fits_day(t, day, r, a.unannounced) or self._has_joint(r, day):
+            if not self._fits_day(t, day, r, a.unannounced):
                 continue
             theirs = s.route[r, day]
             before = self._route_bound(r, mine) + self._route_bound(r, theirs)

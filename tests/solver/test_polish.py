@@ -162,6 +162,56 @@ def test_two_full_days_trade_visits_to_join_neighbours(due: tuple[int, ...], exp
     assert sum(shortest_round_trip(NORTH_SOUTH, 0, s) for s in by_day.values()) == expected
 
 
+@pytest.mark.parametrize(
+    ("window", "moved"),
+    [
+        # Just inside: h2 may start any time, so it joins w0's day 0 after the joint visit
+        # next door (45 minutes instead of 40 + 40), and w1's side of that day still fits.
+        pytest.param((NINE, FIVE - 60), True, id="joins-a-day-with-a-joint-visit"),
+        # Just outside: h2 may only start 10:00-10:45, when w0 is at the joint visit (fixed
+        # at 10:00 by its own window), so it stays on day 3.
+        pytest.param((10 * 60, 10 * 60 + 45), False, id="clashes-with-the-joint-visit"),
+    ],
+)
+def test_a_visit_joins_a_day_with_a_joint_visit_when_both_workers_still_fit(
+    window: tuple[int, int], moved: bool
+) -> None:
+    """w0 and w1 make the joint visit to h1 on day 0 at 10:00; h2 (w0's, next door) is on
+    day 3. The day with the joint visit is sequenced with w1's side of it too."""
+    joint = Task(
+        id="h1",
+        location=1,
+        joint=True,
+        preferred_resources=(0,),
+        days=(
+            TaskDay(
+                day=0,
+                duration_min=60,
+                windows=((10 * 60, 10 * 60),),
+                resources=(0,),
+                second_resources=(1,),
+            ),
+        ),
+    )
+    h2 = Task(
+        id="h2",
+        location=2,
+        preferred_resources=(0,),
+        days=tuple(
+            TaskDay(day=d, duration_min=60, windows=(window,), resources=(0,)) for d in range(5)
+        ),
+    )
+    problem = _problem((joint, h2), (_clock("c1", 0, due=0), _clock("c2", 1, due=4)), 2)
+    v = make_variables(cp_model.CpModel(), problem)
+    visits = [
+        Assignment(task=0, day=0, resource=0, second_resource=1),
+        Assignment(task=1, day=3, resource=0),
+    ]
+    out = polish(problem, v, visits, {0: 0, 1: 3}, PARAMS)
+    days = {a.task: a.day for a in out}
+    assert days == ({0: 0, 1: 0} if moved else {0: 0, 1: 3})
+
+
 def test_re_plans_are_not_polished() -> None:
     """A re-plan keeps published visits where they are: the polish changes nothing."""
     from solver.problem import PreviousVisit
