@@ -87,20 +87,78 @@ def _decisions(v: Variables) -> dict[int, list[tuple[int, int | None]]]:
     return out
 
 
+@dataclass(frozen=True)
+class Cover:
+    """One worker's visits across the line of their neighbourhood: their households' visits
+    that colleagues lead, and the colleagues' households' visits they attend."""
+
+    away: tuple[tuple[int, int], ...] = ()
+    """(index of a colleague's lead literal, day) for each visit to the worker's households."""
+    attends: tuple[tuple[int, int, frozenset[int]], ...] = ()
+    """(index of the worker's literal, day, indices of the literals that may replace it) for
+    each visit to a colleague's household the worker may attend: as lead, every lead and join
+    of that visit; as second worker, every second of it."""
+
+
 def _free(
     tasks: frozenset[int],
     owner: int,
     by_task: dict[int, list[tuple[int, int | None]]],
     values: list[int],
+    cover: Cover | None = None,
 ) -> set[int]:
     """A neighbourhood's free decisions: its tasks' days, and their leads, seconds and joins
     on the owner's days or in use now (a colleague's current visit may move back to the
-    owner; new cover by colleagues is left to the warm start and the cut rounds)."""
-    return {
+    owner; new cover by colleagues is left to the warm start and the cut rounds); and, on each
+    day a colleague makes one of its households' visits, who attends the colleagues'
+    households' visits the owner now attends (`cover`), so the owner can hand one over and
+    take their own household back."""
+    free = {
         i
         for t in sorted(tasks)
         for i, r in by_task.get(t, ())
         if r is None or r == owner or values[i]
+    }
+    if cover is not None:
+        days = {d for i, d in cover.away if values[i]}
+        for i, d, others in cover.attends:
+            if d in days and values[i]:
+                free |= others
+    return free
+
+
+def covers(v: Variables, parts: list[tuple[int, frozenset[int]]]) -> dict[int, Cover]:
+    """Each neighbourhood owner's `Cover`, in key order.
+
+    Two workers can each attend the other's household on a day full for both (the
+    after-school hours, the visit cap): neither worker's neighbourhood alone could swap them
+    back, as each leaves the other's household fixed where it is (issue 12, "same day"). The
+    visit handed over keeps its day; only who attends it may change.
+    """
+    owner = {t: r for r, tasks in parts for t in tasks}
+    leads: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for (t, d, _r), lit in v.main.items():
+        leads[t, d].add(lit.index)
+    for (t, u, d, _r), lit in v.join.items():
+        leads[t, d].add(lit.index)
+        leads[u, d].add(lit.index)
+    seconds: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for (t, d, _r), lit in v.second.items():
+        seconds[t, d].add(lit.index)
+    frozen = {key: frozenset(x) for key, x in leads.items()}  # one set per visit, shared
+    frozen_seconds = {key: frozenset(x) for key, x in seconds.items()}
+    away: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (t, d, r), lit in sorted(v.main.items()):
+        if t in owner and owner[t] != r:
+            away[owner[t]].append((lit.index, d))
+    attends: dict[int, list[tuple[int, int, frozenset[int]]]] = defaultdict(list)
+    for store, others in ((v.main, frozen), (v.second, frozen_seconds)):
+        for (t, d, r), lit in sorted(store.items()):
+            if t in owner and owner[t] != r:
+                attends[r].append((lit.index, d, others[t, d]))
+    return {
+        r: Cover(tuple(away.get(r, ())), tuple(attends.get(r, ())))
+        for r in sorted(set(away) | set(attends))
     }
 
 
@@ -310,6 +368,7 @@ class Search:
         self.seed = seed
         self.parts = neighbourhoods(problem)
         self.by_task = _decisions(v)
+        self.cover = covers(v, self.parts)
         self.index = _Index(model, {i for items in self.by_task.values() for i, _r in items})
 
     def improve(
@@ -332,7 +391,7 @@ class Search:
         while result.passes < passes_for(budget_s, len(parts)):
             improved = False
             for owner, tasks in parts:
-                free = _free(tasks, owner, self.by_task, current)
+                free = _free(tasks, owner, self.by_task, current, self.cover.get(owner))
                 part, used = _part_model(index, current, free)
                 found, spent, stopped, optimal = _solve_part(part, self.seed)
                 result.proved = (
@@ -372,7 +431,7 @@ class Search:
         free: set[int] = set()
         for owner, owned in self.parts:
             if owner in owners:
-                free |= _free(owned, owner, self.by_task, values)
+                free |= _free(owned, owner, self.by_task, values, self.cover.get(owner))
         # The cut visits may also go to any colleague who could lead them that day (cover).
         free |= {i for t in sorted(tasks) for i, _r in self.by_task.get(t, ())}
         part, used = _part_model(self.index, values, free)

@@ -570,9 +570,10 @@ def test_progress_is_plain_and_the_solver_figures_are_details() -> None:
 
 @pytest.mark.slow
 def test_cut_rounds_never_end_worse_than_the_warm_start() -> None:
-    """M's team-02 (seed 0, two weeks) needs cut rounds: stage 2 cannot sequence some of
-    stage 1's after-school days. The warm start is still measured against the result, so
-    the team's plan is at least as good as its warm start on the manager's measures."""
+    """M's team-11 (seed 0, two weeks) needs cut rounds: stage 2 cannot sequence some of
+    stage 1's after-school days (team-02 did until the search swapped crossed cover back).
+    The warm start is still measured against the result, so the team's plan is at least as
+    good as its warm start on the manager's measures."""
     from policies import load_pack
     from scheduler.due import calendar_for
     from scheduler.generate import generate
@@ -582,7 +583,7 @@ def test_cut_rounds_never_end_worse_than_the_warm_start() -> None:
     scenario = generate("M", seed=0, start=MONDAY)
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 2, 4)
-    group = next(g for g in team_groups(scenario) if "team-02" in g)
+    group = next(g for g in team_groups(scenario) if "team-11" in g)
     solution = solve(to_problem(ctx, group).problem, SolveParams())
     assert solution.cut_rounds > 0
     assert solution.warm_measures is not None
