@@ -124,7 +124,7 @@ def _after_school(end: int, days: int = 2) -> Timing:
     return Timing(
         hours=(9 * 60, end),
         durations=[60, 60, 60],
-        starts=[{d: AFTER_SCHOOL for d in range(days)}] * 2 + [{}],
+        starts=[dict.fromkeys(range(days), AFTER_SCHOOL)] * 2 + [{}],
     )
 
 
@@ -181,7 +181,7 @@ def test_timed_floor_equals_brute_force_on_random_small_cases(seed: int) -> None
     cap = rng.randint(1, 3)
     expected = brute_force(matrix, homes, allowed, cap, timing)
     if expected is None:
-        with pytest.raises(ValueError, match="no split|no day"):
+        with pytest.raises(ValueError, match=r"no split|no day"):
             worker_floor(matrix, homes, allowed, cap, timing)
         return
     assert worker_floor(matrix, homes, allowed, cap, timing) == expected
