@@ -218,13 +218,17 @@ def replan_page(
 ) -> Response:
     """`/teams/{team}/replan/{job}`: progress while it runs, then the preview and Apply."""
     team_id, snapshot, job, _user_name = _job(request)
-    context: dict[str, Any] = {}
-    if job.report is not None:
-        report = job.report
+    # The job's thread sets the report before the status, so a status read first is never
+    # ahead of the report read after it: the page shows one moment of the job, not the
+    # status of one moment and the report of an earlier one.
+    status = job.status
+    report = job.report
+    context: dict[str, Any] = {"status": status, "report": report}
+    if report is not None:
         kinds: Counter[str] = Counter(c.kind for c in report.changes)
         touched = teams_touched(snapshot, report)
         user = request.state.user
-        context = {
+        context |= {
             "kinds": {KIND_LABEL[k]: kinds.get(k, 0) for k in KIND_LABEL},
             "lines": preview_lines(snapshot, report, team_id),
             "at_risk": [

@@ -74,6 +74,8 @@ class JobRunner:
         def run() -> None:
             job.status = "running"
             try:
+                # The report before the status: a page reads the status first, so it never
+                # sees "done" without the report (absences.replan_page).
                 job.report = work(job)
                 job.status = "done"
             except VisitplanError as exc:

@@ -621,3 +621,43 @@ def test_a_visit_moved_at_the_desk_stays_through_a_replan(desk: Desk, store: Sto
     assert (kept.start, kept.worker_id, kept.pinned) == (later, visit.worker_id, True)
     page = text(client.get(f"/visits/{visit.id}").text)
     assert "Re-plans keep it here" in page
+
+
+def test_a_preview_read_as_it_finishes_shows_progress_not_an_error(client, desk: Desk) -> None:
+    """The page reads the job's status before its report: a preview that finishes between
+    the two reads shows the progress box (the next poll shows the preview), where reading
+    the report first showed a finished status with no report and answered with an error."""
+    import threading
+
+    from scheduler.errors import VisitplanError
+    from scheduler.web.jobs import Job, new_job_id
+
+    class FinishesAsItIsRead(Job):
+        """Marked done by its thread the moment its (empty) report is read."""
+
+        def __getattribute__(self, name: str) -> Any:
+            value = object.__getattribute__(self, name)
+            if name == "report" and object.__getattribute__(self, "status") == "running":
+                object.__setattr__(self, "status", "done")
+            return value
+
+    sign_in(client, "mo")
+    release = threading.Event()
+
+    def work(job: Job) -> Any:
+        release.wait(30)
+        raise VisitplanError("stopped by the test")
+
+    job = FinishesAsItIsRead(
+        id=new_job_id(), owner="mo", team_id=desk.team_a, from_date=date(2026, 12, 2)
+    )
+    client.app.state.desk.jobs.start(job, work)
+    deadline = time.monotonic() + 10
+    while object.__getattribute__(job, "status") != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        page = client.get(f"/teams/{desk.team_a}/replan/{job.id}")
+    finally:
+        release.set()
+    assert page.status_code == 200
+    assert "Working out the re-plan" in text(page.text)
