@@ -169,9 +169,13 @@ class Polisher:
         )
         return seq is not None
 
-    def _day_visit(self, t: int, day: int, r: int) -> DayVisit:
+    def _day_visit(self, t: int, day: int, r: int | None) -> DayVisit:
+        """t's visit on `day` as stage 2 sees it, or, when t has none that day yet (the
+        visit being moved in), led by r."""
         a = self.s.visits.get((t, day))
-        if a is None:  # the task being moved in
+        if a is None:
+            if r is None:
+                raise ValueError("solver.polish: a visit moved in needs the worker it goes to")
             return DayVisit(t, r)
         return DayVisit(t, a.resource, a.second_resource)
 
@@ -184,7 +188,7 @@ class Polisher:
             for t in self.s.route[todo.pop(), day]:
                 if t in out:
                     continue
-                x = self._day_visit(t, day, -1)
+                x = self._day_visit(t, day, None)  # on a route: made that day
                 out[t] = x
                 for p in x.attendees():
                     if p not in people:
