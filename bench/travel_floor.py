@@ -27,12 +27,12 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from ortools.sat.python import cp_model
 
 from policies import load_pack
-from scheduler.domain import Plan, Scenario, Visit, Worker
+from scheduler.domain import Household, Plan, Scenario, Visit, Worker
 from scheduler.due import calendar_for
 from scheduler.translate import Context, is_available, make_context, minutes_of, start_ranges
 from scheduler.visiting import place_of, travel_between
@@ -166,63 +166,27 @@ def worker_floor(
     return max(0, math.ceil(solver.best_objective_bound))
 
 
-def _allowed_days(ctx: Context, worker: Worker, visit: Visit, plan: Plan) -> list[int]:
-    """Horizon day indices the visit may be made on by the worker (module docstring)."""
-    scenario = ctx.scenario
-    home = next(h for h in scenario.households if h.id == visit.household_id)
+def _visit_days(
+    ctx: Context, worker: Worker, visit: Visit, home: Household, plan: Plan
+) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Horizon day indices the visit may be made on by the worker (module docstring), each
+    with the family's start windows that day (none left only on its planned day)."""
     kids = ctx.kids.get(home.id, ())
     latest = min(plan.end, max(visit.due or plan.end, visit.day))
-    trip = travel_between(place_of(worker), place_of(home), scenario.authority)
+    trip = travel_between(place_of(worker), place_of(home), ctx.scenario.authority)
     earliest, last_end = minutes_of(worker.day_start) + trip, minutes_of(worker.day_end) - trip
-    out = []
+    out = {}
     day = plan.start
     while day <= latest:
-        if day == visit.day or (
-            is_available(ctx, worker, day)
-            and _window_fits(ctx, home, kids, day, visit.duration_min, earliest, last_end)
-        ):
-            out.append((day - plan.start).days)
+        if day == visit.day or is_available(ctx, worker, day):
+            ranges = start_ranges(ctx, home, kids, day, visit.duration_min)
+            # A grain start in the family's window that day within the worker's reach.
+            start = _first_start(ranges, earliest)
+            reached = start is not None and start + visit.duration_min <= last_end
+            if day == visit.day or reached:
+                out[(day - plan.start).days] = ranges
         day += timedelta(days=1)
     return out
-
-
-def _window_fits(
-    ctx: Context,
-    home: object,
-    kids: Sequence[object],
-    day: date,
-    duration_min: int,
-    earliest: int,
-    last_end: int,
-) -> bool:
-    """A grain start in the family's window that day within the worker's reach."""
-    for lo, hi in start_ranges(ctx, home, kids, day, duration_min):  # type: ignore[arg-type]
-        start = -(-max(lo, earliest) // GRAIN_MIN) * GRAIN_MIN
-        if start <= hi and start + duration_min <= last_end:
-            return True
-    return False
-
-
-def _timing(
-    ctx: Context, worker: Worker, visits: Sequence[Visit], allowed: list[list[int]], plan: Plan
-) -> Timing:
-    """The worker's hours and each visit's start windows on each of its allowed days (none
-    listed on a day the family's windows leave no start: that is only its planned day)."""
-    homes = {h.id: h for h in ctx.scenario.households}
-    starts: list[dict[int, tuple[tuple[int, int], ...]]] = []
-    for visit, days in zip(visits, allowed, strict=True):
-        home = homes[visit.household_id]
-        kids = ctx.kids.get(home.id, ())
-        ranges = {
-            d: start_ranges(ctx, home, kids, plan.start + timedelta(days=d), visit.duration_min)
-            for d in days
-        }
-        starts.append({d: r for d, r in ranges.items() if r})
-    return Timing(
-        hours=(minutes_of(worker.day_start), minutes_of(worker.day_end)),
-        durations=[v.duration_min for v in visits],
-        starts=starts,
-    )
 
 
 def dated_floor(plan: Plan, scenario: Scenario, timed: bool = True) -> int:
@@ -245,8 +209,15 @@ def dated_floor(plan: Plan, scenario: Scenario, timed: bool = True) -> int:
         points = [place_of(worker), *(place_of(homes[v.household_id]) for v in visits)]
         matrix = [[travel_between(a, b, scenario.authority) for b in points] for a in points]
         cap = worker.max_visits_per_day or scenario.authority.max_visits_per_day
-        allowed = [_allowed_days(ctx, worker, v, plan) for v in visits]
-        timing = _timing(ctx, worker, visits, allowed, plan) if timed else None
+        days = [_visit_days(ctx, worker, v, homes[v.household_id], plan) for v in visits]
+        allowed = [list(by_day) for by_day in days]
+        timing = None
+        if timed:
+            timing = Timing(
+                hours=(minutes_of(worker.day_start), minutes_of(worker.day_end)),
+                durations=[v.duration_min for v in visits],
+                starts=[{d: r for d, r in by_day.items() if r} for by_day in days],
+            )
         planned = [(v.day - plan.start).days for v in visits]
         homes_of = [v.household_id for v in visits]
         total += worker_floor(matrix, homes_of, allowed, cap, timing, planned)

@@ -98,14 +98,23 @@ def test_same_household_twice_never_shares_a_day() -> None:
     assert worker_floor(matrix, ["h1", "h1"], [[0, 1], [0, 1]], 4) == 40
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_floor_equals_brute_force_on_random_small_cases(seed: int) -> None:
-    rng = random.Random(seed)
+def random_worker(
+    rng: random.Random, days: int
+) -> tuple[list[list[int]], list[str], list[list[int]]]:
+    """2-5 visits on a 30 x 30 grid (Manhattan travel, base at location 0), some to the same
+    household, each allowed on 1 to `days` of the first `days` days."""
     n = rng.randint(2, 5)
     points = [(rng.randint(0, 30), rng.randint(0, 30)) for _ in range(n + 1)]
     matrix = [[abs(a[0] - b[0]) + abs(a[1] - b[1]) for b in points] for a in points]
     homes = [f"h{rng.randint(0, n - 1)}" for _ in range(n)]
-    allowed = [sorted(rng.sample(range(4), rng.randint(1, 4))) for _ in range(n)]
+    allowed = [sorted(rng.sample(range(days), rng.randint(1, days))) for _ in range(n)]
+    return matrix, homes, allowed
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_floor_equals_brute_force_on_random_small_cases(seed: int) -> None:
+    rng = random.Random(seed)
+    matrix, homes, allowed = random_worker(rng, 4)
     cap = rng.randint(1, 3)
     expected = brute_force(matrix, homes, allowed, cap)
     if expected is None:
@@ -160,11 +169,8 @@ def test_a_visit_alone_on_its_planned_day_is_always_allowed() -> None:
 @pytest.mark.parametrize("seed", range(12))
 def test_timed_floor_equals_brute_force_on_random_small_cases(seed: int) -> None:
     rng = random.Random(seed)
-    n = rng.randint(2, 5)
-    points = [(rng.randint(0, 30), rng.randint(0, 30)) for _ in range(n + 1)]
-    matrix = [[abs(a[0] - b[0]) + abs(a[1] - b[1]) for b in points] for a in points]
-    homes = [f"h{rng.randint(0, n - 1)}" for _ in range(n)]
-    allowed = [sorted(rng.sample(range(3), rng.randint(1, 3))) for _ in range(n)]
+    matrix, homes, allowed = random_worker(rng, 3)
+    n = len(homes)
     starts: list[dict[int, list[tuple[int, int]]]] = []
     for days in allowed:
         windows: dict[int, list[tuple[int, int]]] = {}
