@@ -292,11 +292,7 @@ class Polisher:
         for later in sorted(x for x in s.day_of[t] if x >= horizon)[:1]:
             a = s.visits[t, later]
             for day in range(later - 1, horizon - 1, -1):
-                if (t, day) not in s.v.visit or (t, day) in s.visits:
-                    continue
-                if a.unannounced and (t, day) not in s.v.unannounced:
-                    continue
-                if not self._pool_fits(t, day):
+                if not self._open_day(t, day, a.unannounced) or not self._pool_fits(t, day):
                     continue
                 dropped = s.visits[t, d]
                 self._apply(t, d, None, None)
@@ -328,10 +324,8 @@ class Polisher:
         )
         out = []
         for day in range(problem.horizon_days):
-            if day == d or (t, day) not in s.v.visit or (t, day) in s.visits:
-                continue
-            if a.unannounced and (t, day) not in s.v.unannounced:
-                continue
+            if not self._open_day(t, day, a.unannounced):
+                continue  # (t's own day d among them: it has its visit then)
             leads = s.v.staff[t, day][0]
             for r in leads:
                 if keep_allocated and r not in preferred:
@@ -390,14 +384,16 @@ class Polisher:
                     out.append((after - before, day, u))
         return [(-g, day, u) for g, day, u in sorted(out)]
 
-    def _fits_day(self, t: int, day: int, r: int, unannounced: bool) -> bool:
-        """t has no visit that day and r may lead it then (unannounced, if it is)."""
+    def _open_day(self, t: int, day: int, unannounced: bool) -> bool:
+        """t may be visited that day (unannounced, if its visit is) and has no visit then."""
         s = self.s
         if (t, day) not in s.v.visit or (t, day) in s.visits:
             return False
-        if unannounced and (t, day) not in s.v.unannounced:
-            return False
-        return r in s.v.staff[t, day][0]
+        return not unannounced or (t, day) in s.v.unannounced
+
+    def _fits_day(self, t: int, day: int, r: int, unannounced: bool) -> bool:
+        """`_open_day`, and r may lead t's visit that day."""
+        return self._open_day(t, day, unannounced) and r in self.s.v.staff[t, day][0]
 
     def _try_swap(self, t: int, d: int) -> bool:
         """Trades t's visit on day d with another of the same worker's visits on another day,
