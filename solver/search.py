@@ -407,9 +407,7 @@ class Search:
                     for i, x in zip(used, found, strict=True)
                 )
                 if change < 0:
-                    current = list(current)
-                    for i, x in zip(used, found, strict=True):
-                        current[i] = x
+                    current = _replaced(current, used, found)
                     best += change
                     result.improved += 1
                     improved = True
@@ -438,10 +436,15 @@ class Search:
         found, _spent, stopped, _optimal = _solve_part(part, self.seed)
         if found is None:
             return None, stopped
-        out = list(values)
-        for i, x in zip(used, found, strict=True):
-            out[i] = x
-        return out, stopped
+        return _replaced(values, used, found), stopped
+
+
+def _replaced(values: list[int], used: list[int], found: list[int]) -> list[int]:
+    """A copy of `values` with a part's solution (`found`, by position in `used`) put in."""
+    out = list(values)
+    for i, x in zip(used, found, strict=True):
+        out[i] = x
+    return out
 
 
 def _solve_part(part: cp_model.CpModel, seed: int) -> tuple[list[int] | None, float, bool, bool]:
