@@ -521,6 +521,37 @@ def test_a_team_groups_own_context_translates_to_the_same_problem() -> None:
         assert to_problem(small, g).problem == to_problem(ctx, g).problem
 
 
+def test_a_team_groups_context_keeps_the_scenarios_order() -> None:
+    """`group_context` cuts by index (`Positions`): the same items, in the scenario's order,
+    as filtering the whole scenario for the group; a worker of another team is not taken."""
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.planning import Positions, group_context
+    from scheduler.translate import households_by_group, make_context, team_groups
+
+    scenario = generate("M", seed=5, start=MONDAY, children=300)
+    assert scenario.absences and scenario.records
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 1, 1)
+    groups = team_groups(scenario)
+    homes = households_by_group(scenario, groups)
+    positions = Positions.of(scenario)
+    for g in groups:
+        small = group_context(ctx, g, (h.id for h in homes[g]), positions).scenario
+        kids = {c.id for c in small.children}
+        ids = {w.id for w in scenario.workers if w.team_id in g}
+        shared = {h for c in small.children for h in c.household_ids}
+        assert small.workers == tuple(w for w in scenario.workers if w.id in ids)
+        assert small.households == tuple(
+            h for h in scenario.households if h.id in shared | {x.id for x in homes[g]}
+        )
+        assert small.records == tuple(r for r in scenario.records if r.child_id in kids)
+        assert small.absences == tuple(a for a in scenario.absences if a.worker_id in ids)
+        assert small.busy == tuple(b for b in scenario.busy if b.worker_id in ids)
+        assert group_context(ctx, g, (h.id for h in homes[g])).scenario == small
+
+
 @pytest.mark.slow
 def test_more_time_never_worsens_a_generated_team() -> None:
     """Issue 12: on a generated team, a longer limit never measures worse (breaches,
