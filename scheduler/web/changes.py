@@ -2,8 +2,8 @@
 
 Rule: `service.move_visit` judges and saves; the verdict is worked out again on Save (never
 trusted from the form), and a move that breaks a hard rule is refused with the checker's
-reason, nothing written. A moved visit is marked pinned; pins can be undone. Re-plans do not
-yet honour pins (the words on the pages say so).
+reason, nothing written. A moved visit is marked pinned; pins can be undone. Re-plans keep
+pins whenever the visit's workers can still make it (the words on the pages say so).
 """
 
 from __future__ import annotations
