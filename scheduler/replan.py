@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
@@ -53,7 +53,9 @@ class ReplanReport(DomainModel):
     changes: tuple[VisitChange, ...] = ()
     forced_changes: int = Field(default=0, description="Changes that had to happen.")
     other_changes: int = Field(default=0, description="Changes made to avoid a breach.")
-    affected_visits: int = Field(default=0, description="Published visits whose worker is away.")
+    affected_visits: int = Field(
+        default=0, description="Published visits whose worker is away or has left."
+    )
     at_risk: tuple[Breach, ...] = Field(default=(), description="New or worse breaches.")
     awaiting_visits: int = Field(
         default=0, description="Visits before the re-plan date with no recorded outcome."
@@ -144,12 +146,16 @@ def _away(absences: Iterable[Absence]) -> Callable[[str, date], Absence | None]:
 
 
 def diff_plans(
-    old: Sequence[Visit], new: Sequence[Visit], absences: Iterable[Absence]
+    old: Sequence[Visit],
+    new: Sequence[Visit],
+    absences: Iterable[Absence],
+    staff: Collection[str] | None = None,
 ) -> tuple[VisitChange, ...]:
     """Every added, moved, reassigned or removed visit between two sets (ids carried).
 
-    A change to a pinned visit is forced (re-plans keep pins whenever their workers can make
-    them) and its reason says the pin could not hold.
+    A change to a visit of a worker who is away, or (given `staff`, the current workers' ids)
+    who has left, is forced. A change to a pinned visit is forced (re-plans keep pins
+    whenever their workers can make them) and its reason says the pin could not hold.
     """
     away = _away(absences)
     before = {v.id: v for v in old}
@@ -167,7 +173,8 @@ def diff_plans(
         who = ""
         if absence is not None:
             who = absence.worker_id
-        forced = absence is not None
+        gone = _left(o, staff)
+        forced = absence is not None or gone is not None
         if o is None:
             assert n is not None
             kind: ChangeKind = "added"
@@ -177,6 +184,8 @@ def diff_plans(
             reason = (
                 f"{who} is away ({absence.reason})"
                 if absence
+                else f"{gone} has left"
+                if gone
                 else "no longer needed or replaced by another visit"
             )
         else:
@@ -185,6 +194,8 @@ def diff_plans(
             reason = (
                 f"{who} is away ({absence.reason}) on {o.day:%a %d %b}"
                 if absence
+                else f"{gone} has left"
+                if gone
                 else "moved to avoid a statutory breach or make room"
             )
             if _same(o, n):
@@ -198,6 +209,8 @@ def diff_plans(
             cause = (
                 f"{who} is away ({absence.reason}) on {o.day:%a %d %b}"
                 if absence
+                else f"{gone} has left"
+                if gone
                 else f"{o.worker_id} can no longer make it"
             )
             reason = f"pinned by hand, but the pin could not hold: {cause}"
@@ -220,6 +233,14 @@ def diff_plans(
             )
         )
     return tuple(changes)
+
+
+def _left(visit: Visit | None, staff: Collection[str] | None) -> str | None:
+    """The visit's first worker (or second) who is not among `staff`, if any."""
+    if visit is None or staff is None:
+        return None
+    ids = (visit.worker_id, visit.second_worker_id)
+    return next((w for w in ids if w is not None and w not in staff), None)
 
 
 def _same(a: Visit, b: Visit) -> bool:
@@ -305,12 +326,15 @@ def replan(
     days = (end - from_date).days + 1
     proposal = planner(planning, from_date, days, published, end, current)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
-    changes = diff_plans(published, fresh, scenario.absences)
+    staff = {w.id for w in scenario.workers}
+    changes = diff_plans(published, fresh, scenario.absences, staff)
     away = _away(scenario.absences)
     affected = sum(
         1
         for v in published
-        if away(v.worker_id, v.day) or (v.second_worker_id and away(v.second_worker_id, v.day))
+        if away(v.worker_id, v.day)
+        or (v.second_worker_id and away(v.second_worker_id, v.day))
+        or _left(v, staff)
     )
     old_late = {(b.child_id, b.rule_id, b.due): b.days_late for b in current.breaches}
     breaches = tuple(b for b in proposal.breaches if b.due <= end)

@@ -29,7 +29,7 @@ from policies import (
     pack_ids,
 )
 from scheduler.caseload import add_child, child_history, close_child, edit_child
-from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario
+from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario, Worker
 from scheduler.due import calendar_for
 from scheduler.errors import InputError, InputProblem, PlanError, StoreError
 from scheduler.moves import move_visit, set_pinned
@@ -436,7 +436,30 @@ def check_current(store: Store) -> tuple[Scenario, CheckReport]:
     _revision, scenario, plan = store.snapshot()
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
-    return scenario, check(as_planned(scenario, plan), plan)
+    judged = with_leavers(as_planned(scenario, plan), plan, store.left_workers())
+    return scenario, check(judged, plan)
+
+
+def with_leavers(
+    scenario: Scenario, plan: Plan, leavers: Sequence[tuple[Worker, date]]
+) -> Scenario:
+    """The scenario with each worker who has left but still has visits in `plan` back, away
+    from the day they left: their visits before it are judged as any other, and any after it
+    as a visit of someone away (a re-plan moves it)."""
+    named = {w for v in plan.visits for w in (v.worker_id, v.second_worker_id) if w is not None}
+    back = [(w, on) for w, on in leavers if w.id in named]
+    if not back:
+        return scenario
+    end = max(plan.end, *(on for _w, on in back))
+    return scenario.model_copy(
+        update={
+            "workers": (*scenario.workers, *(w for w, _on in back)),
+            "absences": (
+                *scenario.absences,
+                *(Absence(worker_id=w.id, start=on, end=end, reason="left") for w, on in back),
+            ),
+        }
+    )
 
 
 def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:

@@ -1,4 +1,5 @@
-"""Keeping the workforce true: a worker's team, role, days, hours, base office and daily cap.
+"""Keeping the workforce true: a worker's team, role, days, hours, base office and daily cap,
+and a worker who leaves.
 
 Rule: an edit of one or many workers is one short transaction with an audit row per worker
 saying who changed what; bad input is refused with a message naming the option, and nothing
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -184,3 +185,66 @@ def team_worker_ids(store: Store, team_id: str) -> list[str]:
             f"team {team_id!r} has no current workers: see `visitplan workers list`"
         )
     return ids
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """What recording a leaver did, and what is left for the manager to do."""
+
+    worker_id: str
+    on: date
+    children: tuple[str, ...]
+    """Children whose allocated worker is now `to`."""
+    to: str | None
+    other_team: bool
+    """`to` is in another team than the leaver (their households stay in their own team)."""
+    visits_to_replan: int
+    """The leaver's planned visits from today in the current plan (a re-plan moves them)."""
+    visits_to_record: int
+    """The leaver's visits from `on` to yesterday with no outcome (they did not happen)."""
+    sign_ins: tuple[str, ...]
+    """Desk sign-ins linked to the leaver, now disabled."""
+
+
+def worker_leaves(
+    store: Store,
+    worker_id: str,
+    on: date,
+    today: date,
+    *,
+    to: str | None = None,
+    by: str = "system",
+    now: datetime | None = None,
+) -> Leaving:
+    """Record that a worker left on `on` (today or before): their open children go to `to`,
+    their feed and desk sign-in stop, and from the next plan on they are not planned
+    (`Store.worker_leaves`).
+
+    Raises:
+        InputError: `on` is after today, the worker still has children and no `to`, or `to`
+            is not another current worker; nothing is written.
+        NotFoundError: the worker is unknown or has already left.
+    """
+    if on > today:
+        raise InputError(
+            [
+                _problem(
+                    "--on",
+                    f"today ({today.isoformat()}) or earlier: until they go, record the days "
+                    "they are away with `visitplan absence add`",
+                    on.isoformat(),
+                )
+            ]
+        )
+    current = {w.id: w for w in store.current_workers()}
+    leaver = current.get(worker_id)
+    children, users = store.worker_leaves(worker_id, on, to, by=by, now=now)
+    plan = store.current_plan()
+    theirs = [
+        v.day
+        for v in (plan.visits if plan is not None else ())
+        if v.status == "planned" and v.day >= on and worker_id in (v.worker_id, v.second_worker_id)
+    ]
+    upcoming = sum(1 for day in theirs if day >= today)
+    other = to is not None and leaver is not None and current[to].team_id != leaver.team_id
+    return Leaving(worker_id, on, children, to, other, upcoming, len(theirs) - upcoming, users)

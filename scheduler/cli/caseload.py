@@ -552,3 +552,81 @@ def workers_edit(
     out.print(
         f"{len(changed)} worker(s) changed. Re-plan (`visitplan replan`) for the plan to follow."
     )
+
+
+@workers_app.command("leave")
+def workers_leave(
+    worker_id: Annotated[
+        str,
+        typer.Argument(metavar="WORKER", help="The worker who left (`visitplan workers list`)."),
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WORKER",
+            help="The colleague who becomes the allocated worker of their open children.",
+        ),
+    ] = None,
+    on: Annotated[
+        date | None,
+        typer.Option(
+            metavar="DATE",
+            help="The first day they no longer work (default: today; not in the future).",
+            parser=parse_day,
+        ),
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+    by: ByOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record that a worker has left: their children go to a colleague, their feed stops.
+
+    In one step: every open child allocated to them gets the colleague named by --to (each
+    change kept in the child's history), their calendar feed is revoked, desk sign-ins
+    linked to them are disabled, and plans from now on leave them out. Their records and
+    history are kept. Re-plan (`visitplan replan`) to give their planned visits to
+    colleagues. Someone leaving later: record the days they are away with `visitplan absence
+    add` until then.
+
+    Example: visitplan workers leave W014 --to W009
+    """
+    from scheduler.workforce import worker_leaves
+
+    with handled():
+        done = worker_leaves(
+            open_store(db), worker_id, on or today(), today(), to=to, by=who(by), now=now_local()
+        )
+    if as_json:
+        print_json(
+            {
+                "worker_id": done.worker_id,
+                "left_on": done.on.isoformat(),
+                "to": done.to,
+                "children": list(done.children),
+                "other_team": done.other_team,
+                "visits_to_replan": done.visits_to_replan,
+                "visits_to_record": done.visits_to_record,
+                "sign_ins_disabled": list(done.sign_ins),
+            }
+        )
+        return
+    out.print(f"{done.worker_id} left on {done.on:%a %d %b %Y}; their calendar feed is stopped.")
+    if done.sign_ins:
+        out.print(f"Desk sign-in disabled: {', '.join(done.sign_ins)}.")
+    if done.children:
+        out.print(f"{len(done.children)} children now have {done.to} as their allocated worker.")
+    if done.other_team:
+        out.print(
+            f"Note: {done.to} is in another team; the children's households stay in their team "
+            "(move them with `visitplan child edit` if they should follow)."
+        )
+    if done.visits_to_record:
+        out.print(
+            f"{done.visits_to_record} of their visits since {done.on:%a %d %b} have no outcome: "
+            "record what happened (`visitplan record`) so that missed children are planned again."
+        )
+    if done.visits_to_replan:
+        out.print(
+            f"{done.visits_to_replan} of their visits are planned from today: run "
+            "`visitplan replan` to give them to colleagues."
+        )

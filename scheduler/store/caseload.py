@@ -24,6 +24,7 @@ from scheduler.domain import (
 )
 from scheduler.errors import InputError, InputProblem, NotFoundError, StoreError
 from scheduler.gc_pause import paused_gc
+from scheduler.store.calendar import _revoke
 from scheduler.store.engine import (
     EMPTY_MESSAGE,
     StoreBase,
@@ -47,6 +48,7 @@ from scheduler.store.tables import (
     households_table,
     records_table,
     teams_table,
+    users_table,
     workers_table,
 )
 
@@ -194,6 +196,7 @@ class CaseloadStore(StoreBase):
             if record.worker_role is None and record.worker_id in left_roles:
                 record = record.model_copy(update={"worker_role": left_roles[record.worker_id]})
             records.append(record)
+        current = select(workers_table.c.id).where(workers_table.c.left_on.is_(None))
         return Scenario(
             schema_version=head.schema_version,
             authority=Authority.model_validate_json(head.data),
@@ -202,8 +205,8 @@ class CaseloadStore(StoreBase):
             workers=_load(conn, workers_table, Worker, workers_table.c.left_on.is_(None)),
             households=_load(conn, households_table, Household),
             children=_load(conn, children_table, Child, children_table.c.closed_on.is_(None)),
-            absences=_load(conn, absences_table, Absence),
-            busy=_load(conn, busy_table, BusyTime),
+            absences=_load(conn, absences_table, Absence, absences_table.c.worker_id.in_(current)),
+            busy=_load(conn, busy_table, BusyTime, busy_table.c.worker_id.in_(current)),
             records=tuple(records),
         )
 
@@ -276,6 +279,102 @@ class CaseloadStore(StoreBase):
                 tx.log("worker edited", "worker", worker.id, changed=delta)
                 out[worker.id] = delta
         return out
+
+    def worker_leaves(
+        self,
+        worker_id: str,
+        on: date,
+        to: str | None = None,
+        *,
+        by: str = "system",
+        now: datetime | None = None,
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Record that a worker left on `on`, in one transaction: the open children they were
+        allocated to go to `to`, their feed stops, the desk sign-ins linked to them are
+        disabled, and they are no longer planned (their absences and busy times stay as
+        history, out of the caseload). The worker is kept for the records they made. Returns
+        the children given to `to` (in stored order) and the sign-ins disabled (by name).
+
+        Raises:
+            NotFoundError: no such current worker.
+            InputError: the worker still has open children and `to` is not given, or `to` is
+                not another current worker; nothing is written.
+        """
+        with self._write(by, now) as tx:
+            conn = tx.conn
+            if not _current_worker(conn, worker_id):
+                raise NotFoundError(f"no current worker {worker_id!r}")
+            rows = conn.execute(
+                select(children_table.c.id, children_table.c.data)
+                .where(
+                    children_table.c.allocated_worker == worker_id,
+                    children_table.c.closed_on.is_(None),
+                )
+                .order_by(children_table.c.position)
+            ).all()
+            if to is not None and (to == worker_id or not _current_worker(conn, to)):
+                raise InputError(
+                    [InputProblem("command line", None, "--to", "another current worker id", to)]
+                )
+            if rows and to is None:
+                raise InputError(
+                    [
+                        InputProblem(
+                            "command line",
+                            None,
+                            "--to",
+                            f"the colleague who takes over the {len(rows)} children "
+                            f"allocated to {worker_id}",
+                            "nothing",
+                        )
+                    ]
+                )
+            for row in rows:
+                before = Child.model_validate_json(row.data)
+                child = before.model_copy(update={"allocated_worker": to})
+                conn.execute(
+                    update(children_table)
+                    .where(children_table.c.id == row.id)
+                    .values(allocated_worker=to, data=child.model_dump_json())
+                )
+                tx.log(
+                    "child edited",
+                    "child",
+                    row.id,
+                    row.id,
+                    changed=field_changes(before, child),
+                    reason="the allocated worker left",
+                )
+            conn.execute(
+                update(workers_table).where(workers_table.c.id == worker_id).values(left_on=on)
+            )
+            conn.execute(_revoke(worker_id, now or datetime.combine(on, datetime.min.time())))
+            users = tuple(
+                conn.execute(
+                    select(users_table.c.name)
+                    .where(users_table.c.worker_id == worker_id, users_table.c.disabled.is_(False))
+                    .order_by(users_table.c.name)
+                ).scalars()
+            )
+            conn.execute(
+                update(users_table)
+                .where(users_table.c.worker_id == worker_id)
+                .values(disabled=True)
+            )
+            tx.log(
+                "worker left", "worker", worker_id, on=on, to=to, children=len(rows), users=users
+            )
+            return tuple(r.id for r in rows), users
+
+    def left_workers(self) -> tuple[tuple[Worker, date], ...]:
+        """Workers who have left, each with the day they left, in stored order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(workers_table.c.data, workers_table.c.left_on)
+                .where(workers_table.c.left_on.is_not(None))
+                .order_by(workers_table.c.position)
+            ).all()
+            return tuple((Worker.model_validate_json(r.data), r.left_on) for r in rows)
 
     def worker_names(self) -> dict[str, str]:
         """Every worker's name by id, including workers who have left."""
