@@ -184,6 +184,7 @@ def plan_view(
     _revision, scenario, plan = store.snapshot()
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
+    scenario = with_leavers(scenario, plan, store.left_workers())  # their names and visits
     _check_filters(scenario, team, worker)
     return plan_rows(
         scenario, plan, by_visit(scenario.records), today, team=team, worker=worker, day=day

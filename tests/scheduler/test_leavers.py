@@ -213,3 +213,9 @@ def test_workers_leave_on_the_command_line(
     assert "no current worker" in again.output
     listed = runner.invoke(app, ["workers", "list", "--json"])
     assert leaver not in {w["id"] for w in json.loads(listed.output)}
+    shown = runner.invoke(app, ["plan", "show", "--worker", leaver, "--json"])
+    assert shown.exit_code == 0, shown.output
+    name = next(w.name for w in scenario.workers if w.id == leaver)
+    visits = json.loads(shown.output)["visits"]
+    assert visits
+    assert {v["worker_name"] for v in visits if v["worker_id"] == leaver} == {name}

@@ -531,7 +531,8 @@ def test_a_team_groups_context_keeps_the_scenarios_order() -> None:
     from scheduler.translate import households_by_group, make_context, team_groups
 
     scenario = generate("M", seed=5, start=MONDAY, children=300)
-    assert scenario.absences and scenario.records
+    assert scenario.absences
+    assert scenario.records
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 1, 1)
     groups = team_groups(scenario)
