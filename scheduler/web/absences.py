@@ -1,4 +1,4 @@
-"""Absence -> re-plan preview -> Apply -> Publish, in three clicks.
+"""Absence (or a leaver) -> re-plan preview -> Apply -> Publish, in three clicks.
 
 Rule: a preview runs off the request path (`jobs`) and writes nothing; Apply stores it only if
 nothing changed since (the revision check) and only if every team it changes is the user's.
@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from scheduler import service
 from scheduler.domain import Absence
-from scheduler.errors import InputError, InputProblem, StaleError
+from scheduler.errors import InputError, InputProblem, NotFoundError, StaleError
 from scheduler.replan import ReplanReport
 from scheduler.web.board import parse_day
 from scheduler.web.context import (
@@ -35,6 +35,7 @@ from scheduler.web.context import (
 from scheduler.web.jobs import Job, new_job_id
 from scheduler.web.refusals import Field, field_messages
 from scheduler.web.snapshot import Snapshot, case_refs
+from scheduler.workforce import worker_leaves
 
 FIELDS = {"from": Field("from", "First day away"), "to": Field("to", "Last day away")}
 """The absence form's dates by the names its checks give them."""
@@ -115,6 +116,37 @@ def add_absence(request: Request, form: FormData) -> Response:
     today = desk_of(request).today(snapshot)
     # From today, not from the first day away: the re-plan counts visits before its start as
     # made, and those between today and the absence have not happened yet.
+    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today))
+    return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def record_leaver(request: Request, form: FormData) -> Response:
+    """A worker of the team has left: their children go to the colleague chosen, their feed
+    and sign-in stop (`workforce.worker_leaves`, from today), then the re-plan preview."""
+    team_id = request.path_params["team"]
+    user, snapshot = team_access(request, team_id)
+    worker = snapshot.workers.get(str(form.get("worker", "")))
+    if worker is None or worker.team_id != team_id:
+        return absences_page(request, "Choose one of the team's workers.", 400)
+    if form.get("confirm") != "yes":
+        return absences_page(request, f"Tick the box to confirm that {worker.name} has left.", 400)
+    to = str(form.get("to", "")) or None
+    colleague = snapshot.workers.get(to or "")
+    if to is not None and (colleague is None or colleague.team_id != team_id or to == worker.id):
+        return absences_page(
+            request, "Choose another worker of the team to take over their children.", 400
+        )
+    desk = desk_of(request)
+    today = desk.today(snapshot)
+    try:
+        worker_leaves(desk.store, worker.id, today, today, to=to, by=user.name, now=desk.now())
+    except InputError:
+        return absences_page(
+            request, f"{worker.name} still has children: choose who takes them over.", 400
+        )
+    except NotFoundError:
+        return absences_page(request, f"{worker.name} has already left.", 400)
+    audit(user.name, f"recorded that {worker.id} left", team_id)
     job = _start_preview(request, user.name, team_id, replan_start(snapshot, today))
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 
@@ -304,6 +336,7 @@ def publish(request: Request) -> Response:
 routes = [
     Route("/teams/{team}/absences", absences_page, methods=["GET"]),
     Route("/teams/{team}/absences", with_form(add_absence), methods=["POST"]),
+    Route("/teams/{team}/leaver", with_form(record_leaver), methods=["POST"]),
     Route("/teams/{team}/replan", with_form(start_replan), methods=["POST"]),
     Route("/teams/{team}/replan/{job}", replan_page, methods=["GET"]),
     Route("/teams/{team}/replan/{job}/apply", apply_replan, methods=["POST"]),

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -235,7 +236,7 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
     page.screenshot(path=str(shots / "absence.png"))
     page.get_by_role("button", name="Add absence and preview the re-plan").click()
     page.get_by_text("What would change").wait_for(timeout=300_000)
-    assert "had to change (worker away)" in page.content()
+    assert "had to change (worker away or left)" in page.content()
     page.screenshot(path=str(shots / "replan-preview.png"), full_page=True)
     before = snapshot(server).plan
     page.get_by_role("button", name="Apply this re-plan").click()
@@ -473,6 +474,41 @@ def test_keyboard_only(browser: Any, server: Server) -> None:
     page.keyboard.press("Enter")
     page.locator("#detail h2").wait_for()
     page.wait_for_function("document.activeElement && document.activeElement.tagName === 'H2'")
+    assert errors == []
+
+
+def test_manager_records_a_leaver(browser: Any, server: Server, shots: Path) -> None:
+    """The absences page's "Someone has left": the colleague takes their children, the
+    preview lists their visits as changes that had to happen. (Runs after the journeys that
+    read this store's workers.)"""
+    snap = snapshot(server)
+    team = {w.id for w in snap.scenario.workers if w.team_id == "team-01"}
+    upcoming = Counter(
+        v.worker_id
+        for v in snap.plan.visits
+        if v.worker_id in team and v.day >= server.today and v.worker_id != server.worker
+    )
+    leaver = upcoming.most_common(1)[0][0]
+    colleague = next(w for w in sorted(team) if w not in (leaver, server.worker))
+    page, errors = new_page(browser)
+    sign_in(page, server, "mo")
+    page.goto(f"{server.url}/teams/team-01/absences")
+    page.get_by_label("Who has left").select_option(leaver)
+    page.get_by_label("Their children go to").select_option(colleague)
+    page.get_by_label("They have left the team").check()
+    page.screenshot(path=str(shots / "leaver.png"))
+    page.get_by_role("button", name="Record that they left and preview the re-plan").click()
+    page.get_by_text("What would change").wait_for(timeout=300_000)
+    assert f"{leaver} has left" in page.content()
+    store = Store(server.db)
+    try:
+        assert store.worker(leaver) is None
+        assert {c.allocated_worker for c in snap.scenario.children if c.allocated_worker == leaver}
+        now = store.read_scenario()
+        assert leaver not in {c.allocated_worker for c in now.children}
+    finally:
+        store.close()
+    assert_private(page)
     assert errors == []
 
 

@@ -9,7 +9,8 @@ from scheduler import service
 from scheduler.store import Store
 from scheduler.workforce import worker_leaves
 from solver import SolveParams
-from tests.web.conftest import NOW, TUESDAY, Desk, make_client, sign_in
+from tests.web.conftest import NOW, TUESDAY, Desk, make_client, post_form, sign_in, token_of
+from tests.web.test_pages import text, wait_for_preview
 
 TODAY = NOW.date()
 
@@ -54,3 +55,55 @@ def test_every_page_answers_after_a_worker_leaves(
     assert refused.status_code == 200
     with pytest.raises(AssertionError):
         sign_in(leaver, "wes")  # the leaver's own sign-in was disabled with them
+
+
+@pytest.mark.slow
+def test_a_manager_records_a_leaver_on_the_desk_and_applies_the_replan(
+    store: Store, desk: Desk
+) -> None:
+    """The absences page's "Someone has left" form: refusals name what to fix and write
+    nothing; then the children go to the colleague, the preview lists the leaver's visits as
+    changes that had to happen, and applying it leaves none of theirs from today."""
+    client = make_client(store)
+    sign_in(client, "mo")
+    absences = f"/teams/{desk.team_a}/absences"
+    leaver_form = f"/teams/{desk.team_a}/leaver"
+    before = store.revision()
+    unconfirmed = post_form(
+        client, absences, leaver_form, {"worker": desk.worker, "to": desk.other_worker}
+    )
+    assert unconfirmed.status_code == 400
+    assert "Tick the box" in text(unconfirmed.text)
+    no_colleague = post_form(
+        client, absences, leaver_form, {"worker": desk.worker, "confirm": "yes"}
+    )
+    assert no_colleague.status_code == 400
+    assert "choose who takes them over" in text(no_colleague.text)
+    assert store.revision() == before
+    assert store.worker(desk.worker) is not None
+    theirs = [c.id for c in store.read_scenario().children if c.allocated_worker == desk.worker]
+    plan_before = store.current_plan()
+    assert plan_before is not None
+    response = post_form(
+        client,
+        absences,
+        leaver_form,
+        {"worker": desk.worker, "to": desk.other_worker, "confirm": "yes"},
+    )
+    assert response.url.path.startswith(f"/teams/{desk.team_a}/replan/")
+    assert store.worker(desk.worker) is None
+    allocated = {c.id: c.allocated_worker for c in store.read_scenario().children}
+    assert {allocated[c] for c in theirs} == {desk.other_worker}
+    html = wait_for_preview(client, str(response.url))
+    words = text(html)
+    upcoming = [v for v in plan_before.visits if v.worker_id == desk.worker and v.day >= TODAY]
+    assert upcoming
+    assert "has left" in words
+    assert f"{len(upcoming)} had to change (worker away or left)" in words
+    applied = client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(html)})
+    assert "Applied." in applied.text
+    plan_after = store.current_plan()
+    assert plan_after is not None
+    assert not [v for v in plan_after.visits if v.worker_id == desk.worker and v.day >= TODAY]
+    page = client.get(absences)
+    assert f'<option value="{desk.worker}">' not in page.text
