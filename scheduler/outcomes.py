@@ -129,17 +129,20 @@ def records_as_planned(
     return tuple(out)
 
 
-def assume_made(scenario: Scenario, visits: Sequence[Visit]) -> Scenario:
+def assume_made(
+    scenario: Scenario, visits: Sequence[Visit], left: Mapping[str, Role] | None = None
+) -> Scenario:
     """The scenario as if these awaiting visits were made as planned (records added).
 
-    Assumed records have ids starting `assumed-`; they live only in the planning run, never
-    in the store.
+    `left` gives the roles of workers who made such a visit and have left since (they are
+    not in the scenario), so a visit of theirs counts as made by their role. Assumed records
+    have ids starting `assumed-`; they live only in the planning run, never in the store.
     """
     if not visits:
         return scenario
     index = index_of(scenario)
     children = index.children
-    roles = {w.id: w.role for w in index.workers.values()}
+    roles = {**(left or {}), **{w.id: w.role for w in index.workers.values()}}
     extra = [
         record
         for visit in visits

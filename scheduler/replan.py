@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from policies import Role
 from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
 from scheduler.outcomes import assume_made, awaiting, by_visit, children_resting_on, visit_state
 
@@ -299,6 +300,7 @@ def replan(
     from_date: date,
     planner: Planner,
     assume_missed: bool = False,
+    left: Mapping[str, Role] | None = None,
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
@@ -308,8 +310,9 @@ def replan(
     `published` is `current`, whose breaches are accepted as they were and whose
     `team_inputs` let it skip unchanged team groups. Visits before `from_date` stay, each in
     its state from the scenario's records (a recorded outcome, or awaiting outcome); awaiting
-    visits are planned as made (records assumed for the planning run only) unless
-    `assume_missed`. The plan's `revision` is left to the caller.
+    visits are planned as made (records assumed for the planning run only, with the roles of
+    workers who have left since from `left`) unless `assume_missed`. The plan's `revision`
+    is left to the caller.
     """
     records_by_visit = by_visit(scenario.records)
     earlier = [v for v in current.visits if v.day < from_date]
@@ -318,7 +321,7 @@ def replan(
         for v in earlier
     )
     pending = awaiting(earlier, records_by_visit, from_date)
-    planning = scenario if assume_missed else assume_made(scenario, pending)
+    planning = scenario if assume_missed else assume_made(scenario, pending, left)
     published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
     end = max(current.end, from_date)
     # The horizon ends exactly at the published end (look-ahead after it): a visit due just

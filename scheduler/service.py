@@ -437,7 +437,7 @@ def check_current(store: Store) -> tuple[Scenario, CheckReport]:
     _revision, scenario, plan = store.snapshot()
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
-    judged = with_leavers(as_planned(scenario, plan), plan, store.left_workers())
+    judged = as_planned(with_leavers(scenario, plan, store.left_workers()), plan)
     return scenario, check(judged, plan)
 
 
@@ -559,7 +559,8 @@ def propose_replan(
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
     planner = cp_sat_planner(solve_params, progress, processes)
-    report = replan(scenario, current, start, planner, assume_missed)
+    left = {w.id: w.role for w, _on in store.left_workers()}
+    report = replan(scenario, current, start, planner, assume_missed, left)
     return report.model_copy(update={"plan": report.plan.model_copy(update={"revision": revision})})
 
 

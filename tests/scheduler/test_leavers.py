@@ -20,6 +20,7 @@ from scheduler.cli import app
 from scheduler.domain import Absence, Plan, Scenario
 from scheduler.errors import InputError, NotFoundError
 from scheduler.generate import generate
+from scheduler.outcomes import assume_made
 from scheduler.planning import plan_scenario
 from scheduler.store import Store
 from scheduler.workforce import worker_leaves
@@ -219,3 +220,22 @@ def test_workers_leave_on_the_command_line(
     visits = json.loads(shown.output)["visits"]
     assert visits
     assert {v["worker_name"] for v in visits if v["worker_id"] == leaver} == {name}
+
+
+def test_an_awaiting_visit_of_a_leaver_is_assumed_made_in_their_role(
+    published: tuple[Scenario, Plan],
+) -> None:
+    """A re-plan assumes awaiting visits made; one by a worker who has left since counts in
+    their role when the re-plan is told it (`left`), and in none when it is not."""
+    scenario, plan = published
+    leaver = _busiest(plan, WEDNESDAY)
+    role = next(w.role for w in scenario.workers if w.id == leaver)
+    visit = next(v for v in plan.visits if v.worker_id == leaver)
+    gone = scenario.model_copy(
+        update={"workers": tuple(w for w in scenario.workers if w.id != leaver)}
+    )
+    told = [r for r in assume_made(gone, [visit], {leaver: role}).records if r.visit_id == visit.id]
+    assert told
+    assert {r.worker_role for r in told} == {role}
+    untold = [r for r in assume_made(gone, [visit]).records if r.visit_id == visit.id]
+    assert {r.worker_role for r in untold} == {None}
