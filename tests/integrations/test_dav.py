@@ -430,3 +430,21 @@ def test_cli_publish_to_a_server_answering_nonsense_exits_1_and_writes_nothing(
     assert PASSWORD not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert Store(db).ledger_all() == ()
+
+
+def test_a_leavers_visit_moves_to_the_colleagues_calendar(client, calendars, store) -> None:
+    """After `workers leave` and a re-plan the leaver is not in the caseload: publishing still
+    reaches their calendar (through the ledger's href) and takes the visit off it, and the
+    colleague's calendar gets it."""
+    before = make_scenario(calendar_urls=calendars)
+    publish_plan(client, store, [make_visit("v1", "w1")], before, NOW, context=CONTEXT)
+    assert list(server_events(client, calendars["w1"])) == ["v1@visitplan"]
+    after = make_scenario(workers=("w2",), calendar_urls=calendars)
+    report = publish_plan(
+        client, store, [make_visit("v1", "w2")], after, NOW + timedelta(hours=1), context=CONTEXT
+    )
+    assert [(i.uid, i.worker_id) for i in report.created] == [("v1@visitplan", "w2")]
+    assert report.conflicts == []
+    assert server_events(client, calendars["w1"]) == {}
+    assert list(server_events(client, calendars["w2"])) == ["v1@visitplan"]
+    assert store.ledger_get("v1@visitplan").worker_id == "w2"
