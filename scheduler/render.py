@@ -198,6 +198,9 @@ def render_merge(report: MergeReport, headline: str) -> str:
         shown = ", ".join(report.closed[:10])
         more = f" and {len(report.closed) - 10} more" if len(report.closed) > 10 else ""
         text += f"\nClosed (not in the source; history kept): {shown}{more}."
+    back = report.back_note()
+    if back:
+        text += "\n" + back
     return text
 
 

@@ -23,7 +23,7 @@ from scheduler.extracts.cells import Problems
 from scheduler.extracts.ssd import read_ssd
 from scheduler.postcodes import PostcodeDirectory
 from scheduler.scenario_io import authority_problems
-from scheduler.store import Store
+from scheduler.store import MergeReport, Store
 
 Kind = Literal["annex-a", "ssd"]
 
@@ -136,20 +136,21 @@ def import_extract(
     if assembled is None or problems.items:
         raise InputError(problems.items)
     source = f"{kind}:{path.name}"
-    added, changed, closed = write_extract(
+    merged = write_extract(
         store, assembled.scenario, source=source, allow_shrink=allow_shrink, by=by, now=now
     )
+    back = () if (note := merged.back_note()) is None else (note,)
     return ImportReport(
         source=source,
         as_of=as_of,
-        added=added,
-        changed=changed,
-        closed=closed,
+        added=merged.added,
+        changed=merged.changed,
+        closed=merged.closed,
         counts={
             name: len(getattr(assembled.scenario, name))
             for name in ("teams", "workers", "households", "children", "records")
         },
-        warnings=(*_readings(problems), *assembled.warnings),
+        warnings=(*_readings(problems), *assembled.warnings, *back),
         skipped_orphans=problems.skipped,
         skipped_unknown_codes=tuple(problems.skipped_codes),
         visits_assumed_at_home=len(assembled.assumed_home),
@@ -176,8 +177,8 @@ def write_extract(
     allow_shrink: bool,
     by: str,
     now: datetime,
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Merge the imported caseload into the store; returns the children added, changed, closed.
+) -> MergeReport:
+    """Merge the imported caseload into the store: what it added, changed and closed.
 
     Children missing from the extract are closed on its as-of date, not deleted; closing more
     than the store's shrink limit needs `allow_shrink`.
@@ -185,7 +186,4 @@ def write_extract(
     Raises:
         InputError: the merge would close too many children.
     """
-    report = store.merge_caseload(
-        scenario, source=source, allow_shrink=allow_shrink, by=by, now=now
-    )
-    return report.added, report.changed, report.closed
+    return store.merge_caseload(scenario, source=source, allow_shrink=allow_shrink, by=by, now=now)

@@ -37,12 +37,30 @@ class MergeReport(BaseModel):
     reopened: tuple[str, ...] = Field(default=(), description="Closed children open again.")
     workers_added: int = 0
     workers_left: int = 0
+    workers_back: tuple[str, ...] = Field(
+        default=(),
+        description="Workers recorded as left (`visitplan workers leave`) whom the source lists "
+        "again: they are current and planned again.",
+    )
     households_added: int = 0
     households_changed: int = 0
     records_added: int = 0
     records_amended: int = 0
     absences_added: int = 0
     revision: int = 0
+
+    def back_note(self) -> str | None:
+        """What to do about workers recorded as left whom the source lists again (None: no
+        such worker)."""
+        ids = self.workers_back
+        if not ids:
+            return None
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        return (
+            "Back (recorded as left, but the source lists them again; they are planned again): "
+            f"{shown}. If they have left, record it in the case system too, then `visitplan "
+            "workers leave` again."
+        )
 
     def counts(self) -> dict[str, int]:
         """The figures a manager reads after an import."""
@@ -53,6 +71,7 @@ class MergeReport(BaseModel):
             "children reopened": len(self.reopened),
             "workers added": self.workers_added,
             "workers left": self.workers_left,
+            "workers back": len(self.workers_back),
             "households added": self.households_added,
             "households changed": self.households_changed,
             "records added": self.records_added,
@@ -164,6 +183,11 @@ class MergeStore(RecordStore):
             kept_teams = {t.id for t in scenario.teams}
             workers_before = _rows_by_id(conn, workers_table)
             report["workers_added"] = sum(1 for w in scenario.workers if w.id not in workers_before)
+            report["workers_back"] = tuple(
+                w.id
+                for w in scenario.workers
+                if w.id in workers_before and workers_before[w.id].left_on is not None
+            )
             _upsert_simple(
                 conn,
                 workers_table,

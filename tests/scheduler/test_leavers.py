@@ -239,3 +239,16 @@ def test_an_awaiting_visit_of_a_leaver_is_assumed_made_in_their_role(
     assert {r.worker_role for r in told} == {role}
     untold = [r for r in assume_made(gone, [visit]).records if r.visit_id == visit.id]
     assert {r.worker_role for r in untold} == {None}
+
+
+def test_a_csv_import_says_which_leavers_are_back() -> None:
+    """`visitplan import DIR` prints the merge in one paragraph: leavers listed again are
+    named with what to do; none, nothing said."""
+    from scheduler.render import render_merge
+    from scheduler.store import MergeReport
+
+    back = render_merge(MergeReport(source="csv", workers_back=("w-0003",)), "Imported")
+    assert "1 workers back" in back
+    assert "Back (recorded as left" in back
+    assert "w-0003" in back
+    assert "Back" not in render_merge(MergeReport(source="csv", workers_added=1), "Imported")

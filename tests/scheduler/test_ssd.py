@@ -395,3 +395,28 @@ def test_ssd_temporary_move_of_a_later_child_in_care(store: Store, tmp_path: Pat
     assert children["P2"].category == "child-in-care"
     assert children["P3"].placement_type == "long-term-foster"
     assert children["P3"].events.placement_start == date(2024, 1, 15)
+
+
+def test_a_reimport_that_lists_a_leaver_again_says_they_are_back(
+    store: Store, tmp_path: Path
+) -> None:
+    """A worker recorded as left (`workers leave`) whom the next extract lists as current is
+    current again, and the import's warnings say so and what to do; an extract with no
+    leaver in it says nothing of the kind (the edge pair)."""
+    from scheduler.workforce import worker_leaves
+
+    run(store, write_ssd(tmp_path / "first"))
+    quiet = run(store, write_ssd(tmp_path / "again"))
+    assert not [w for w in quiet.warnings if w.startswith("Back")]
+    scenario = store.read_scenario()
+    leaver = next(c.allocated_worker for c in scenario.children if c.allocated_worker)
+    assert leaver is not None
+    team = next(w.team_id for w in scenario.workers if w.id == leaver)
+    colleague = next(w.id for w in scenario.workers if w.team_id == team and w.id != leaver)
+    worker_leaves(store, leaver, AS_OF, AS_OF, to=colleague, now=NOW)
+    assert store.worker(leaver) is None
+    report = run(store, write_ssd(tmp_path / "second"))
+    (back,) = [w for w in report.warnings if w.startswith("Back")]
+    assert leaver in back
+    assert "workers leave" in back
+    assert store.worker(leaver) is not None
