@@ -204,8 +204,17 @@ def render_merge(report: MergeReport, headline: str) -> str:
     return text
 
 
-def render_workers(rows: Sequence[WorkerRow]) -> Table:
-    """Workers by team: id, name, role, days, hours, caseload, absence today."""
+def render_workers(rows: Sequence[WorkerRow], left: bool = False) -> Table:
+    """Workers by team: id, name, role, days, hours, caseload, absence today; or, for workers
+    who have left, the day each left."""
+    if left:
+        table = Table(title=f"{len(rows)} worker(s) who have left")
+        for column in ("id", "name", "role", "team", "left on"):
+            table.add_column(column, overflow="fold")
+        for r in rows:
+            on = f"{r.left_on:%a %d %b %Y}" if r.left_on else ""
+            table.add_row(r.id, r.name, r.role, r.team_name, on)
+        return table
     table = Table(title=f"{len(rows)} worker(s)")
     for column in ("id", "name", "role", "team", "days", "hours", "children", "away today"):
         table.add_column(column, overflow="fold")

@@ -22,6 +22,7 @@ from scheduler.domain import (
     Visit,
     VisitRecord,
     VisitStatus,
+    Worker,
 )
 from scheduler.due import scenario_due
 from scheduler.index import index_of
@@ -304,18 +305,26 @@ class WorkerRow(DomainModel):
     hours: str = Field(description="Working hours, e.g. '09:00-17:00'.")
     children: int = Field(description="Open children allocated to the worker.")
     away_today: str | None = Field(default=None, description="Absence covering today, if any.")
+    left_on: date | None = Field(default=None, description="The day they left (leavers only).")
 
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tuple[WorkerRow, ...]:
-    """Workers (of one team, or all) with their caseload size and any absence today."""
+def worker_rows(
+    scenario: Scenario,
+    today: date,
+    team: str | None = None,
+    left: Sequence[tuple[Worker, date]] = (),
+) -> tuple[WorkerRow, ...]:
+    """Workers (of one team, or all) with their caseload size and any absence today; with
+    `left` (workers who have left and the day each left), those workers instead."""
     teams = {t.id: t.name for t in scenario.teams}
     load = Counter(c.allocated_worker for c in scenario.children if c.allocated_worker)
     absences = index_of(scenario).absences_by_worker
+    gone = {w.id: on for w, on in left}
     rows = []
-    for worker in scenario.workers:
+    for worker in [w for w, _on in left] if left else scenario.workers:
         if team is not None and worker.team_id != team:
             continue
         away = next((a for a in absences.get(worker.id, ()) if a.covers(today)), None)
@@ -331,6 +340,7 @@ def worker_rows(scenario: Scenario, today: date, team: str | None = None) -> tup
                 hours=f"{worker.day_start:%H:%M}-{worker.day_end:%H:%M}",
                 children=load.get(worker.id, 0),
                 away_today=f"{away.reason} until {away.end:%a %d %b}" if away else None,
+                left_on=gone.get(worker.id),
             )
         )
     return tuple(sorted(rows, key=lambda r: (r.team_id, r.name, r.id)))

@@ -191,14 +191,19 @@ def plan_view(
     )
 
 
-def workers_list(store: Store, today: date, *, team: str | None = None) -> tuple[WorkerRow, ...]:
-    """The workers (of one team, or all) with caseload sizes and today's absences.
+def workers_list(
+    store: Store, today: date, *, team: str | None = None, left: bool = False
+) -> tuple[WorkerRow, ...]:
+    """The workers (of one team, or all) with caseload sizes and today's absences; with
+    `left`, the workers who have left instead, each with the day they left.
 
     Raises:
         InputError: an unknown team.
     """
     scenario = store.read_scenario()
     _check_filters(scenario, team, None)
+    if left:
+        return worker_rows(scenario, today, team, store.left_workers())
     return worker_rows(scenario, today, team)
 
 

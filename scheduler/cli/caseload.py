@@ -450,16 +450,19 @@ workers_app = typer.Typer(no_args_is_help=True, help="Workers and their teams.")
 @workers_app.command("list")
 def workers_list(
     team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    left: Annotated[
+        bool, typer.Option("--left", help="The workers who have left, with the day each left.")
+    ] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
 ) -> None:
-    """List workers: id, name, role, team, days, hours and caseload."""
+    """List workers: id, name, role, team, days, hours and caseload (--left: who has left)."""
     with handled():
-        rows = service.workers_list(open_store(db), today(), team=team)
+        rows = service.workers_list(open_store(db), today(), team=team, left=left)
     if as_json:
         print_json([json.loads(r.model_dump_json()) for r in rows])
         return
-    out.print(render.render_workers(rows))
+    out.print(render.render_workers(rows, left))
 
 
 @workers_app.command("edit")

@@ -214,6 +214,10 @@ def test_workers_leave_on_the_command_line(
     assert "no current worker" in again.output
     listed = runner.invoke(app, ["workers", "list", "--json"])
     assert leaver not in {w["id"] for w in json.loads(listed.output)}
+    gone = runner.invoke(app, ["workers", "list", "--left", "--json"])
+    assert [(w["id"], w["left_on"]) for w in json.loads(gone.output)] == [
+        (leaver, WEDNESDAY.isoformat())
+    ]
     shown = runner.invoke(app, ["plan", "show", "--worker", leaver, "--json"])
     assert shown.exit_code == 0, shown.output
     name = next(w.name for w in scenario.workers if w.id == leaver)
