@@ -317,6 +317,7 @@ class _TeamResult:
 
     `tp` is None for a group kept from the published plan without translating it (its inputs
     unchanged, `_kept_by_fingerprint`); `finished` then holds the published visits and breaches.
+    A finished group's result as `plan_team_job` sends it back has no `tp` or drafts either.
     """
 
     tp: TeamProblem | None
@@ -475,9 +476,18 @@ class TeamJob:
 def plan_team_job(job: TeamJob) -> _TeamResult:
     """Plans one team group (the function executors run), with the cycle collector held
     off: a team's model is tens of thousands of small objects, and the collector's passes
-    over them took as long as building them (its garbage is freed when the job ends)."""
+    over them took as long as building them (its garbage is freed when the job ends). A
+    finished group's result comes back without its problem and drafts."""
     with paused_gc():
-        return _plan_team(job.ctx, job.previous, job.previous_end, job.teams, job.params)
+        result = _plan_team(job.ctx, job.previous, job.previous_end, job.teams, job.params)
+    if result.finished is not None:
+        # The caller needs only the finished visits, breaches and figures: the group's problem
+        # was most of a result sent back (258 of 342 KB pickled on a 4 x L team), and the
+        # parent kept all of them until the plan was assembled (~1 GB on 4 x L). A group is
+        # finished only when no child outside it has a home in it, so no later breach reason
+        # needs its problem (`plan_scenario`'s `team_of_home`).
+        result.tp, result.drafts = None, []
+    return result
 
 
 @dataclass(frozen=True)

@@ -521,6 +521,42 @@ def test_a_team_groups_own_context_translates_to_the_same_problem() -> None:
         assert to_problem(small, g).problem == to_problem(ctx, g).problem
 
 
+def test_a_finished_team_job_comes_back_without_its_problem() -> None:
+    """What a process sends back for a group whose children are all its own: the visits,
+    breaches and figures, not the group's problem or drafts (the parent kept ~1 GB of them
+    on 4 x L); the visits are those the group's problem planned."""
+    import pickle
+
+    from policies import load_pack
+    from scheduler.due import calendar_for
+    from scheduler.generate import generate
+    from scheduler.planning import TeamJob, group_context, plan_team_job
+    from scheduler.translate import households_by_group, make_context, team_groups
+
+    scenario = generate("S", seed=3, start=MONDAY)
+    pack = load_pack(scenario.authority.id)
+    ctx = make_context(scenario, pack, calendar_for(pack), MONDAY, 1, 1)
+    (group,) = team_groups(scenario)
+    homes = households_by_group(scenario, [group])[group]
+    job = TeamJob(
+        group_context(ctx, group, (h.id for h in homes)),
+        (),
+        None,
+        group,
+        SolveParams(time_limit_s=0.2, seed=0, penalties=False),
+    )
+    result = plan_team_job(job)
+    assert result.finished is not None
+    visits, _breaches, children = result.finished
+    assert visits
+    assert children == {c.id for c in scenario.children}
+    assert result.tp is None
+    assert result.drafts == []
+    assert result.solution is not None
+    assert len(result.solution.assignments) >= len(visits)
+    assert pickle.loads(pickle.dumps(result)).finished == result.finished  # as a process sends it
+
+
 def test_a_team_groups_context_keeps_the_scenarios_order() -> None:
     """`group_context` cuts by index (`Positions`): the same items, in the scenario's order,
     as filtering the whole scenario for the group; a worker of another team is not taken."""
