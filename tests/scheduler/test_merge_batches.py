@@ -146,6 +146,7 @@ def test_merge_of_the_same_caseload_changes_nothing(store: Store) -> None:
         "children reopened": 0,
         "workers added": 0,
         "workers left": 0,
+        "workers back": 0,
         "households added": 0,
         "households changed": 0,
         "records added": 0,
