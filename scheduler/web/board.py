@@ -77,6 +77,8 @@ class Row:
     cells: list[Cell]
     guest: bool
     """A worker of another team visiting this team's households (cross-team cover)."""
+    left_on: date | None = None
+    """The day the worker left (their visits still in the plan: history, or until a re-plan)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
     guests = sorted(
         {v.worker_id for v in visits if snapshot.team_of(v) == team_id and v.worker_id not in ours}
     )
-    people = team_workers + [snapshot.workers[g] for g in guests if g in snapshot.workers]
+    people = team_workers + [snapshot.everyone[g] for g in guests if g in snapshot.everyone]
     shown = {w.id for w in people}
     weekend_used = any(d in w.days for w in people for d in (5, 6)) or any(
         v.day.weekday() >= 5 and v.worker_id in shown for v in visits
@@ -157,6 +159,10 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
         for d in days:
             if absence.covers(d) and (absence.worker_id, d) in cells:
                 cells[absence.worker_id, d].away = absence.reason
+    for gone, on in snapshot.left_on.items():
+        for d in days:
+            if d >= on and (gone, d) in cells:
+                cells[gone, d].away = "left"
     for busy in snapshot.scenario.busy:
         begin, end = busy.start.astimezone(tz), busy.end.astimezone(tz)
         day = begin.date()
@@ -182,8 +188,8 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
                 category=main_category(snapshot, visit),
                 state=state,
                 at_risk=risky,
-                joint_with=snapshot.workers[partner].name
-                if partner and partner in snapshot.workers
+                joint_with=snapshot.everyone[partner].name
+                if partner and partner in snapshot.everyone
                 else None,
             )
             cells[worker_id, visit.day].blocks.append(block)
@@ -193,7 +199,10 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
                 counts["awaiting outcome"] += state == "awaiting outcome"
                 counts["failed"] += state in ("failed", "not seen")
                 counts["at risk"] += risky
-    rows = [Row(w, [cells[w.id, d] for d in days], w.id not in ours) for w in people]
+    rows = [
+        Row(w, [cells[w.id, d] for d in days], w.id not in ours, snapshot.left_on.get(w.id))
+        for w in people
+    ]
     return Board(team_id, start, days, rows, counts)
 
 
@@ -251,8 +260,8 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, An
             (
                 r.on,
                 r.outcome.replace("-", " "),
-                snapshot.workers[r.worker_id].name
-                if r.worker_id in snapshot.workers
+                snapshot.everyone[r.worker_id].name
+                if r.worker_id in snapshot.everyone
                 else "unknown",
                 ("at home" if r.at_home else "elsewhere")
                 + ("" if r.announced else ", unannounced"),
@@ -277,14 +286,14 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, An
         )
         for r in visit.reasons
     ]
-    second = snapshot.workers.get(visit.second_worker_id) if visit.second_worker_id else None
+    second = snapshot.everyone.get(visit.second_worker_id) if visit.second_worker_id else None
     return {
         "visit": visit,
         "state": snapshot.state(visit, today),
         "at_risk": is_at_risk(visit),
         "area": home.area if home else visit.household_id,
         "address": home.address if home and privacy.show_address else None,
-        "worker": snapshot.workers.get(visit.worker_id),
+        "worker": snapshot.everyone.get(visit.worker_id),
         "second": second,
         "children": children,
         "reasons": reasons,

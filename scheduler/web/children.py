@@ -125,8 +125,8 @@ def child_access(request: Request, child_id: str) -> tuple[User, Snapshot, Child
 def _value(snapshot: Snapshot, field: str, value: Any) -> str:
     if value is None or value == [] or value == {}:
         return "none"
-    if field == "allocated_worker" and value in snapshot.workers:
-        return snapshot.workers[value].name
+    if field == "allocated_worker" and value in snapshot.everyone:
+        return snapshot.everyone[value].name
     if field == "category":
         return CATEGORY_LABEL.get(value, str(value))
     if field == "placement_type":
@@ -192,8 +192,8 @@ def child_page(
             "at": _when(v.recorded_at, snapshot),
             "superseded": _when(v.superseded_at, snapshot) if v.superseded_at else None,
             "superseded_by": v.superseded_by,
-            "worker": snapshot.workers[v.record.worker_id].name
-            if v.record.worker_id in snapshot.workers
+            "worker": snapshot.everyone[v.record.worker_id].name
+            if v.record.worker_id in snapshot.everyone
             else "",
             "visit": v.record.visit_id,
         }

@@ -58,6 +58,9 @@ class Snapshot:
     """Children's due dates kept from earlier revisions (shared by a cache's snapshots)."""
     keeper: DueKeeper | None = None
     """Where the authority-wide report is kept across restarts (None: nowhere)."""
+    left: tuple[tuple[Worker, date], ...] = ()
+    """Workers who have left, each with the day they left (`Store.left_workers`): shown by
+    name on their visits and records, never offered in a form."""
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     _tried: set[date] = field(default_factory=set)
@@ -95,6 +98,16 @@ class Snapshot:
     def workers(self) -> dict[str, Worker]:
         """Workers by id."""
         return {w.id: w for w in self.scenario.workers}
+
+    @cached_property
+    def everyone(self) -> dict[str, Worker]:
+        """Current workers and those who have left, by id: for names, not for choices."""
+        return {**{w.id: w for w, _on in self.left}, **self.workers}
+
+    @cached_property
+    def left_on(self) -> dict[str, date]:
+        """The day each worker who has left left, by id."""
+        return {w.id: on for w, on in self.left if w.id not in self.workers}
 
     @cached_property
     def households(self) -> dict[str, Household]:
@@ -151,7 +164,7 @@ class Snapshot:
 
     @cached_property
     def _id_words(self) -> dict[str, str]:
-        return {**self.rule_titles, **{w.id: w.name for w in self.scenario.workers}}
+        return {**self.rule_titles, **{w.id: w.name for w in self.everyone.values()}}
 
     def readable(self, text: str) -> str:
         """`text` with rule ids and worker ids replaced by rule titles and workers' names, and
@@ -325,7 +338,9 @@ class SnapshotCache:
             if found is None:
                 with bulk():
                     found = self.store.snapshot()
-            snapshot = Snapshot(*found, memory=self.memory, keeper=self.keeper)
+            snapshot = Snapshot(
+                *found, memory=self.memory, keeper=self.keeper, left=self.store.left_workers()
+            )
             with self._lock:
                 if self._latest is None or snapshot.revision >= self._latest.revision:
                     self._latest = snapshot

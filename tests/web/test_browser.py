@@ -499,7 +499,8 @@ def test_manager_records_a_leaver(browser: Any, server: Server, shots: Path) -> 
     page.screenshot(path=str(shots / "leaver.png"))
     page.get_by_role("button", name="Record that they left and preview the re-plan").click()
     page.get_by_text("What would change").wait_for(timeout=300_000)
-    assert f"{leaver} has left" in page.content()
+    name = next(w.name for w in snap.scenario.workers if w.id == leaver)
+    assert f"{name} has left" in page.content()  # named, not by id
     store = Store(server.db)
     try:
         assert store.worker(leaver) is None

@@ -50,6 +50,13 @@ def test_every_page_answers_after_a_worker_leaves(
     for page in _pages(store, desk):
         response = client.get(page)
         assert response.status_code == 200, (page, response.status_code)
+    # The leaver's row on the board: their visits (still to be moved, or history), named.
+    name = next(w.name for w, _on in store.left_workers() if w.id == desk.worker)
+    week = text(client.get(f"/teams/{desk.team_a}/week").text)
+    assert f"{name} social worker, left" in week
+    assert "Has left" in week
+    made = next(r for r in store.read_scenario().records if r.worker_id == desk.worker)
+    assert name in text(client.get(f"/children/{made.child_id}").text)
     leaver = make_client(store)
     refused = leaver.get("/login")
     assert refused.status_code == 200
