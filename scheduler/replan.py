@@ -171,9 +171,6 @@ def diff_plans(
             absence = away(o.worker_id, o.day) or (
                 away(o.second_worker_id, o.day) if o.second_worker_id else None
             )
-        who = ""
-        if absence is not None:
-            who = absence.worker_id
         gone = _left(o, staff)
         forced = absence is not None or gone is not None
         if o is None:
@@ -182,22 +179,12 @@ def diff_plans(
             reason = "new visit needed: " + ", ".join(sorted({r.rule_id for r in n.reasons}))
         elif n is None:
             kind = "removed"
-            reason = (
-                f"{who} is away ({absence.reason})"
-                if absence
-                else f"{gone} has left"
-                if gone
-                else "no longer needed or replaced by another visit"
-            )
+            reason = _cause(absence, gone) or "no longer needed or replaced by another visit"
         else:
             same_workers = (o.worker_id, o.second_worker_id) == (n.worker_id, n.second_worker_id)
             kind = "moved" if same_workers else "reassigned"
             reason = (
-                f"{who} is away ({absence.reason}) on {o.day:%a %d %b}"
-                if absence
-                else f"{gone} has left"
-                if gone
-                else "moved to avoid a statutory breach or make room"
+                _cause(absence, gone, o.day) or "moved to avoid a statutory breach or make room"
             )
             if _same(o, n):
                 kind = "changed"
@@ -207,13 +194,7 @@ def diff_plans(
         if o is not None and o.pinned:
             # A pin holds unless its workers cannot make it: whatever changed was forced.
             forced = True
-            cause = (
-                f"{who} is away ({absence.reason}) on {o.day:%a %d %b}"
-                if absence
-                else f"{gone} has left"
-                if gone
-                else f"{o.worker_id} can no longer make it"
-            )
+            cause = _cause(absence, gone, o.day) or f"{o.worker_id} can no longer make it"
             reason = f"pinned by hand, but the pin could not hold: {cause}"
         anchor = n or o
         assert anchor is not None
@@ -234,6 +215,15 @@ def diff_plans(
             )
         )
     return tuple(changes)
+
+
+def _cause(absence: Absence | None, gone: str | None, day: date | None = None) -> str | None:
+    """Why a change had to happen: a worker away (on `day`, when given) or gone; None when
+    neither."""
+    if absence is not None:
+        on = f" on {day:%a %d %b}" if day is not None else ""
+        return f"{absence.worker_id} is away ({absence.reason}){on}"
+    return f"{gone} has left" if gone is not None else None
 
 
 def _left(visit: Visit | None, staff: Collection[str] | None) -> str | None:
