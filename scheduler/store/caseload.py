@@ -115,6 +115,20 @@ def _reference_problems(
     return problems
 
 
+def _edit_child(tx: _Tx, before: Child, child: Child, reason: str | None) -> dict[str, Any]:
+    """Store a child's new facts with a "child edited" history row; the fields changed
+    (nothing is written when none did)."""
+    delta = field_changes(before, child)
+    if delta:
+        tx.conn.execute(
+            update(children_table)
+            .where(children_table.c.id == child.id)
+            .values(allocated_worker=child.allocated_worker, data=child.model_dump_json())
+        )
+        tx.log("child edited", "child", child.id, child.id, changed=delta, reason=reason)
+    return delta
+
+
 def _insert_household(tx: _Tx, household: Household | None, child_id: str) -> None:
     """Store a child's new household (if any) and note it in the audit."""
     if household is None:
@@ -331,20 +345,8 @@ class CaseloadStore(StoreBase):
                 )
             for row in rows:
                 before = Child.model_validate_json(row.data)
-                child = before.model_copy(update={"allocated_worker": to})
-                conn.execute(
-                    update(children_table)
-                    .where(children_table.c.id == row.id)
-                    .values(allocated_worker=to, data=child.model_dump_json())
-                )
-                tx.log(
-                    "child edited",
-                    "child",
-                    row.id,
-                    row.id,
-                    changed=field_changes(before, child),
-                    reason="the allocated worker left",
-                )
+                after = before.model_copy(update={"allocated_worker": to})
+                _edit_child(tx, before, after, "the allocated worker left")
             conn.execute(
                 update(workers_table).where(workers_table.c.id == worker_id).values(left_on=on)
             )
@@ -487,16 +489,7 @@ class CaseloadStore(StoreBase):
             if problems:
                 raise InputError(problems)
             _insert_household(tx, household, child.id)
-            delta = field_changes(Child.model_validate_json(row.data), child)
-            if not delta:
-                return {}
-            conn.execute(
-                update(children_table)
-                .where(children_table.c.id == child.id)
-                .values(allocated_worker=child.allocated_worker, data=child.model_dump_json())
-            )
-            tx.log("child edited", "child", child.id, child.id, changed=delta, reason=reason)
-            return delta
+            return _edit_child(tx, Child.model_validate_json(row.data), child, reason)
 
     def close_child(
         self,
