@@ -192,12 +192,12 @@ def render_plan_view(view: PlanView) -> Table:
 
 def render_merge(report: MergeReport, headline: str) -> str:
     """What a load or import added, changed and closed, in one paragraph."""
+    from scheduler.store.merge import first_ten  # the report's own module is loaded already
+
     figures = ", ".join(f"{n} {what}" for what, n in report.counts().items() if n)
     text = f"{headline}: {figures or 'nothing changed'}."
     if report.closed:
-        shown = ", ".join(report.closed[:10])
-        more = f" and {len(report.closed) - 10} more" if len(report.closed) > 10 else ""
-        text += f"\nClosed (not in the source; history kept): {shown}{more}."
+        text += f"\nClosed (not in the source; history kept): {first_ten(report.closed)}."
     back = report.back_note()
     if back:
         text += "\n" + back

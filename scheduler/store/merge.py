@@ -52,14 +52,12 @@ class MergeReport(BaseModel):
     def back_note(self) -> str | None:
         """What to do about workers recorded as left whom the source lists again (None: no
         such worker)."""
-        ids = self.workers_back
-        if not ids:
+        if not self.workers_back:
             return None
-        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
         return (
             "Back (recorded as left, but the source lists them again; they are planned again): "
-            f"{shown}. If they have left, record it in the case system too, then `visitplan "
-            "workers leave` again."
+            f"{first_ten(self.workers_back)}. If they have left, record it in the case system "
+            "too, then `visitplan workers leave` again."
         )
 
     def counts(self) -> dict[str, int]:
@@ -78,6 +76,12 @@ class MergeReport(BaseModel):
             "records amended": self.records_amended,
             "absences added": self.absences_added,
         }
+
+
+def first_ten(ids: Sequence[str]) -> str:
+    """Ids for a summary line: the first ten, then how many more."""
+    more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+    return ", ".join(ids[:10]) + more
 
 
 def _rows_by_id(conn: Connection, table: Table) -> dict[str, Any]:
