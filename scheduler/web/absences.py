@@ -191,7 +191,7 @@ def _when(iso: str | None, worker: str | None, snapshot: Snapshot, tz: ZoneInfo)
     if iso is None:
         return "\u2013"
     moment = datetime.fromisoformat(iso).astimezone(tz)
-    name = snapshot.everyone[worker].name if worker in snapshot.everyone else (worker or "")
+    name = snapshot.worker_name(worker, worker or "")
     return f"{moment:%a} {moment.day} {moment:%b %H:%M}, {name}"
 
 

@@ -188,9 +188,7 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
                 category=main_category(snapshot, visit),
                 state=state,
                 at_risk=risky,
-                joint_with=snapshot.everyone[partner].name
-                if partner and partner in snapshot.everyone
-                else None,
+                joint_with=snapshot.worker_name(partner),
             )
             cells[worker_id, visit.day].blocks.append(block)
             if not counted:
@@ -260,9 +258,7 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, An
             (
                 r.on,
                 r.outcome.replace("-", " "),
-                snapshot.everyone[r.worker_id].name
-                if r.worker_id in snapshot.everyone
-                else "unknown",
+                snapshot.worker_name(r.worker_id, "unknown"),
                 ("at home" if r.at_home else "elsewhere")
                 + ("" if r.announced else ", unannounced"),
             )

@@ -192,9 +192,7 @@ def child_page(
             "at": _when(v.recorded_at, snapshot),
             "superseded": _when(v.superseded_at, snapshot) if v.superseded_at else None,
             "superseded_by": v.superseded_by,
-            "worker": snapshot.everyone[v.record.worker_id].name
-            if v.record.worker_id in snapshot.everyone
-            else "",
+            "worker": snapshot.worker_name(v.record.worker_id, ""),
             "visit": v.record.visit_id,
         }
         for v in sorted(history.records, key=lambda v: (v.record.on, v.record.id, v.version))

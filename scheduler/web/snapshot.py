@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 from policies import Pack, load_pack
@@ -103,6 +103,17 @@ class Snapshot:
     def everyone(self) -> dict[str, Worker]:
         """Current workers and those who have left, by id: for names, not for choices."""
         return {**{w.id: w for w, _on in self.left}, **self.workers}
+
+    @overload
+    def worker_name(self, worker_id: str | None, default: str) -> str: ...
+
+    @overload
+    def worker_name(self, worker_id: str | None, default: None = None) -> str | None: ...
+
+    def worker_name(self, worker_id: str | None, default: str | None = None) -> str | None:
+        """A worker's name, current or left; `default` when there is no such worker."""
+        worker = self.everyone.get(worker_id or "")
+        return worker.name if worker is not None else default
 
     @cached_property
     def left_on(self) -> dict[str, date]:
