@@ -202,9 +202,7 @@ def workers_list(
     """
     scenario = store.read_scenario()
     _check_filters(scenario, team, None)
-    if left:
-        return worker_rows(scenario, today, team, store.left_workers())
-    return worker_rows(scenario, today, team)
+    return worker_rows(scenario, today, team, store.left_workers() if left else ())
 
 
 FIRST_HOME, SECOND_HOME = "first-home", "second-home"
