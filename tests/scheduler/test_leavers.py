@@ -184,14 +184,13 @@ def test_the_replan_after_a_leaver_moves_their_visits_as_forced_and_the_checker_
 
 
 def test_workers_leave_on_the_command_line(
-    tmp_path: Path, published: tuple[Scenario, Plan], monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    tmp_path: Path,
+    published: tuple[Scenario, Plan],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scenario, plan = published
-    db = f"sqlite:///{tmp_path / 'cli.db'}"
-    s = Store(db)
-    s.replace_caseload(scenario)
-    s.save_plan(plan, NOW - timedelta(days=2), by="manager")
-    monkeypatch.setenv("VISITPLAN_DB", db)
+    monkeypatch.setenv("VISITPLAN_DB", f"sqlite:///{tmp_path / 'leavers.db'}")  # `store`'s file
     monkeypatch.setenv("VISITPLAN_TODAY", WEDNESDAY.isoformat())
     leaver = _busiest(plan, WEDNESDAY)
     to = _colleague(scenario, leaver)
