@@ -19,6 +19,7 @@ from pydantic import Field
 from policies import Role
 from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
 from scheduler.outcomes import assume_made, awaiting, by_visit, children_resting_on, visit_state
+from scheduler.reports import rule_titles
 
 if TYPE_CHECKING:
     from solver import SolveParams
@@ -151,8 +152,12 @@ def diff_plans(
     new: Sequence[Visit],
     absences: Iterable[Absence],
     staff: Collection[str] | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> tuple[VisitChange, ...]:
     """Every added, moved, reassigned or removed visit between two sets (ids carried).
+
+    An added visit's reason names the rules it meets by their titles in `titles` (the pack's,
+    by rule id), in the manager's words; a rule not there is named by its id.
 
     A change to a visit of a worker who is away, or (given `staff`, the current workers' ids)
     who has left, is forced. A change to a pinned visit is forced (re-plans keep pins
@@ -176,7 +181,8 @@ def diff_plans(
         if o is None:
             assert n is not None
             kind: ChangeKind = "added"
-            reason = "new visit needed: " + ", ".join(sorted({r.rule_id for r in n.reasons}))
+            names = {(titles or {}).get(r.rule_id, r.rule_id) for r in n.reasons}
+            reason = "new visit needed: " + "; ".join(sorted(names))
         elif n is None:
             kind = "removed"
             reason = _cause(absence, gone) or "no longer needed or replaced by another visit"
@@ -320,7 +326,8 @@ def replan(
     proposal = planner(planning, from_date, days, published, end, current)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     staff = {w.id for w in scenario.workers}
-    changes = diff_plans(published, fresh, scenario.absences, staff)
+    titles = rule_titles(scenario.authority.id)
+    changes = diff_plans(published, fresh, scenario.absences, staff, titles)
     away = _away(scenario.absences)
     affected = sum(
         1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from scheduler.domain import Absence, Visit
+from scheduler.domain import Absence, Visit, VisitReason
 from scheduler.replan import carry_ids, diff_plans, weeks_to_cover
 
 LONDON = ZoneInfo("Europe/London")
@@ -69,6 +69,27 @@ def test_unchanged_plan_has_no_changes() -> None:
     """The same visits give no changes."""
     visits = [visit("a", "h1", 2), visit("b", "h2", 3)]
     assert diff_plans(visits, visits, []) == ()
+
+
+def test_an_added_visit_names_its_rules_by_their_titles() -> None:
+    """A new visit's reason is in the manager's words: each rule's title, not its id; a rule
+    the titles do not know is named by its id (never dropped)."""
+    reasons = tuple(
+        VisitReason(child_id="c-h1", rule_id=rule, due=date(2026, 12, 2), slack_days=0)
+        for rule in ("cin_20", "cin_home_28", "unknown_rule")
+    )
+    added = visit("a", "h1", 2).model_copy(update={"reasons": reasons})
+    titles = {
+        "cin_20": "Child in need seen at least every 20 working days",
+        "cin_home_28": "Child in need seen at home at least every 28 days",
+    }
+    (change,) = diff_plans([], [added], [], titles=titles)
+    assert change.kind == "added"
+    assert change.reason == (
+        "new visit needed: Child in need seen at home at least every 28 days; "
+        "Child in need seen at least every 20 working days; unknown_rule"
+    )
+    assert "cin_20" not in change.reason
 
 
 def test_weeks_to_cover_reaches_the_end() -> None:
