@@ -14,7 +14,7 @@ from scheduler.accounts import Role as UserRole
 from scheduler.cli.calendars import FeedBaseOption, _attribution, _publisher
 from scheduler.cli.clock import now_utc
 from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag, choice_of
-from scheduler.cli.output import err, handled, open_store, out, print_json
+from scheduler.cli.output import err, fail, handled, open_store, out, print_json
 from scheduler.store import Store
 
 
@@ -111,13 +111,9 @@ def users_add(
 ) -> None:
     """Add someone who signs in to the desk; the password comes from a prompt or
     VISITPLAN_PASSWORD, never from a flag."""
-    import os
-
     from scheduler.accounts import add_user
 
-    password = os.environ.get("VISITPLAN_PASSWORD") or typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True, err=True
-    )
+    password = _new_password()
     with handled():
         user = add_user(
             open_store(db),
@@ -130,6 +126,28 @@ def users_add(
         )
     teams = f" of {', '.join(user.teams)}" if user.teams else ""
     out.print(f"Added {user.role} {user.name}{teams}.")
+
+
+def _new_password() -> str:
+    """The new user's password: VISITPLAN_PASSWORD, else asked twice (at the terminal, or
+    two lines on standard input); with neither, or the prompt abandoned, a clear error."""
+    import getpass
+    import os
+    import warnings
+
+    given = os.environ.get("VISITPLAN_PASSWORD")
+    if given:
+        return given
+    # With no terminal, getpass says so in a line of its own; its warning adds a file path.
+    warnings.simplefilter("ignore", getpass.GetPassWarning)
+    try:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
+    except typer.Abort:
+        fail(
+            "no password given: set VISITPLAN_PASSWORD, or type it when asked; "
+            "nothing was written",
+            2,
+        )
 
 
 @users_app.command("list")

@@ -162,6 +162,21 @@ def test_cli_password_from_the_prompt(store: Store) -> None:
     assert authenticate(store, "ada", GOOD) is not None
 
 
+def test_cli_no_password_is_a_clear_error(store: Store) -> None:
+    """A script with no VISITPLAN_PASSWORD and nothing on standard input gets a message and
+    exit 2 (not click's bare "Aborted!"), and no user is added."""
+    result = runner.invoke(
+        app,
+        ["users", "add", "ada", "--role", "admin", "--db", store.url],
+        input="",
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 2
+    assert "no password given: set VISITPLAN_PASSWORD" in result.stderr
+    assert "Aborted" not in result.stderr + result.stdout
+    assert store.user_list() == ()
+
+
 def test_cli_bad_input_exits_2_and_writes_nothing(store: Store) -> None:
     code, _, err = invoke(
         store.url, "users", "add", "x", "--role", "manager", "--team", "t9", password="short"
