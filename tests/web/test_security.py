@@ -137,6 +137,7 @@ def test_manager_may_not_open_the_authority_wide_page(client) -> None:
 
 def test_admin_sees_every_team(client, desk: Desk) -> None:
     sign_in(client, "ada")
+    assert "the manager" in client.get("/teams").text
     for team in (desk.team_a, desk.team_b):
         for page in TEAM_PAGES:
             assert client.get(f"/teams/{team}/{page}").status_code == 200
@@ -146,7 +147,10 @@ def test_admin_sees_every_team(client, desk: Desk) -> None:
 def test_worker_sees_only_their_own_week(client, desk: Desk, store: Store) -> None:
     """A worker gets 403 on team pages and on another worker's visits; their own open."""
     sign_in(client, "wes")
-    assert client.get("/").url.path == "/me"
+    home = client.get("/")
+    assert home.url.path == "/me"
+    assert "my visits" in home.text
+    assert "the manager" not in home.text
     for page in TEAM_PAGES:
         assert client.get(f"/teams/{desk.team_a}/{page}").status_code == 403
     assert client.get("/teams").status_code == 403
