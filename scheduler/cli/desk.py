@@ -144,8 +144,7 @@ def _new_password() -> str:
         return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
     except typer.Abort:
         fail(
-            "no password given: set VISITPLAN_PASSWORD, or type it when asked; "
-            "nothing was written",
+            "no password given: set VISITPLAN_PASSWORD, or type it when asked; nothing was written",
             2,
         )
 

@@ -53,6 +53,10 @@ def me_page(request: Request, feed_url: str | None = None, revoked: bool | None 
                             else "",
                             "state": snapshot.state(v, today),
                             "joint": v.second_worker_id is not None,
+                            "partner": snapshot.worker_name(
+                                v.second_worker_id if v.worker_id == worker.id else v.worker_id,
+                                "a colleague",
+                            ),
                         }
                         for v in visits
                     ],

@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 
 from scheduler import Visit, service
+from scheduler.accounts import add_user
 from scheduler.reports import child_teams
 from scheduler.store import Store
 from scheduler.web.board import build_board
 from scheduler.web.snapshot import Snapshot, is_at_risk
 from tests.web.conftest import (
     NOW,
+    PASSWORD,
     START,
     TUESDAY,
     Desk,
@@ -566,6 +568,37 @@ def test_pin_and_unpin(client, desk: Desk, store: Store) -> None:
 
 
 # --------------------------------------------------------------------------- me
+
+
+def test_worker_page_names_the_colleague_on_a_joint_visit(client, store: Store) -> None:
+    """Both workers of a joint visit see it on their week with the other's name, so each
+    knows whom to meet there; a visit made alone has no such mark."""
+    snap = snapshot(store)
+    joint = next(
+        v
+        for v in snap.plan.visits
+        if v.second_worker_id and START <= v.day < START + timedelta(days=7)
+    )
+    assert joint.second_worker_id is not None
+    lead, second = joint.worker_id, joint.second_worker_id
+    add_user(store, "lead", "worker", PASSWORD, NOW, worker_id=lead)
+    add_user(store, "second", "worker", PASSWORD, NOW, worker_id=second)
+    pages = {}
+    for name, other in (("lead", second), ("second", lead)):
+        client.cookies.clear()
+        sign_in(client, name)
+        html = pages[name] = client.get("/me?start=2026-11-30").text
+        item = html.split(f'href="/visits/{joint.id}"', 1)[1].split("</li>", 1)[0]
+        assert f"Joint with {snap.workers[other].name}" in unescape(item)
+    alone = next(
+        v
+        for v in snap.plan.visits
+        if v.worker_id == lead
+        and v.second_worker_id is None
+        and START <= v.day < START + timedelta(days=7)
+    )
+    item = pages["lead"].split(f'href="/visits/{alone.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Joint" not in item
 
 
 def test_worker_page_shows_their_week_and_feed(client, desk: Desk, store: Store) -> None:
