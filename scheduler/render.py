@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -520,9 +521,18 @@ def render_changes(
             f"{area}: {who}",
             span,
             worker,
-            change.reason,
+            _with_names(change.reason, names),
         )
     return table
+
+
+def _with_names(text: str, names: dict[str, str]) -> str:
+    """`text` with each worker id it mentions replaced by the worker's name (a manager reads
+    "Aisha Ahmed is away", not "w-0033 is away"); ids not in `names` stay."""
+    if not names:
+        return text
+    pattern = r"\b(" + "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")\b"
+    return re.sub(pattern, lambda m: names[m[0]], text)
 
 
 def render_replan_summary(

@@ -481,3 +481,24 @@ def test_typer_date_range_edges_are_accepted(day: str) -> None:
         "due-date", "--authority", "camden", "--category", "child-in-need", "--birth-date", day
     )
     assert code == 0, stderr
+
+
+def test_replan_reasons_name_the_worker_away(loaded: str) -> None:
+    """The re-plan's table gives a reason in a manager's words: "<name> is away (...)", with
+    the worker's id kept only beside their name in the worker column."""
+    from scheduler.store import Store
+
+    assert invoke("plan", "--start", "2026-11-30", "--time-limit", "5", "--db", loaded)[0] == 0
+    store = Store(loaded)
+    visit = max(store.current_plan().visits, key=lambda v: (v.day, v.id))
+    name = store.worker_names()[visit.worker_id]
+    day = visit.day.isoformat()
+    code, _, stderr = invoke(
+        "absence", "add", visit.worker_id, "--from", day, "--to", day, "--db", loaded
+    )
+    assert code == 0, stderr
+    code, stdout, stderr = invoke("replan", "--from", day, "--db", loaded)
+    assert code == 0, stderr
+    flat = " ".join(stdout.split())
+    assert f"{name} is away" in flat
+    assert f"│ {visit.worker_id} is away" not in flat  # the reason cell starts with the name
