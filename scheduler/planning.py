@@ -995,7 +995,8 @@ def _visits_and_breaches(
         if CAPACITY in reason:
             reason = breach_reason(ctx, m.tp, m.child, m.due, m.met_on, loads)
         if m.met_on is not None:
-            reason += f"; planned {(m.met_on - m.due).days} days late on {on_day(m.met_on)}"
+            late = (m.met_on - m.due).days
+            reason += f"; planned {late} day{'' if late == 1 else 's'} late on {on_day(m.met_on)}"
         breaches.append(
             Breach(
                 child_id=m.child.id,

@@ -213,6 +213,7 @@ def _templates() -> Jinja2Templates:
     env.filters["longday"] = lambda d: f"{d:%A} {d.day} {d:%B %Y}" if d else ""
     env.filters["hm"] = _hm
     env.filters["dmy"] = dmy
+    env.filters["days"] = lambda n: f"{n} day" if n == 1 else f"{n} days"
     env.filters["hours"] = lambda minutes: f"{minutes / 60:.1f}"
     env.globals["today_iso"] = lambda d: d.isoformat()
     # Compiled at start-up, not by the first page that needs one (a fresh desk's first L

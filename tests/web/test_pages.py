@@ -168,10 +168,12 @@ def test_visit_details_show_rules_due_dates_and_slack(client, desk: Desk, store:
     reason = visit.reasons[0]
     assert snap.rule_titles[reason.rule_id] in words
     assert f"{reason.due:%a} {reason.due.day} {reason.due:%b}" in words
+    days = abs(reason.slack_days)
+    count = f"{days} day" if days == 1 else f"{days} days"
     slack = (
-        f"{-reason.slack_days} day(s) late"
+        f"{count} late"
         if reason.slack_days < 0
-        else f"{reason.slack_days} day(s) to spare"
+        else f"{count} to spare"
         if reason.slack_days
         else "on the day it is due"
     )
@@ -694,3 +696,11 @@ def test_a_preview_read_as_it_finishes_shows_progress_not_an_error(client, desk:
         release.set()
     assert page.status_code == 200
     assert "Working out the re-plan" in text(page.text)
+
+
+@pytest.mark.parametrize(("n", "words"), [(1, "1 day"), (2, "2 days"), (0, "0 days")])
+def test_days_are_counted_in_words(n: int, words: str) -> None:
+    """ "1 day", "2 days": the desk's counts of days read as a manager writes them."""
+    from scheduler.web.app import _templates
+
+    assert _templates().env.filters["days"](n) == words
