@@ -345,6 +345,30 @@ def test_worker_on_a_phone_reads_their_week_and_gets_the_link(
     assert errors == []
 
 
+def test_manager_on_a_phone_pages_fit_the_screen(browser: Any, server: Server, shots: Path) -> None:
+    """A manager on a phone: each team page fits the screen; a wide table scrolls inside its
+    own box, never the whole page sideways (compliance overflowed by 328 px before)."""
+    page, errors = new_page(browser, phone=True)
+    sign_in(page, server, "mo")
+    snap = snapshot(server)
+    visit = next(v for v in snap.plan.visits if snap.team_of(v) == "team-01")
+    paths = [
+        *(f"/teams/team-01/{p}" for p in ("week", "due", "outlook", "absences", "outcomes")),
+        f"/visits/{visit.id}",
+        f"/children/{visit.child_ids[0]}",
+    ]
+    for path in paths:
+        page.goto(f"{server.url}{path}")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow} px on a phone"
+        assert_private(page)
+    page.goto(f"{server.url}/teams/team-01/due")
+    page.screenshot(path=str(shots / "due-phone.png"), full_page=True)
+    assert errors == []
+
+
 def test_corrections_journey(browser: Any, server: Server, shots: Path) -> None:
     """From the compliance list to a child's page; correct the reference; correct a recorded
     outcome; the child's history shows both, with who and when."""
