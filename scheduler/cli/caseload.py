@@ -226,8 +226,10 @@ def child_add(
 ) -> None:
     """Add a new child (a referral or a new placement); then `visitplan replan` plans them.
 
-    Example: visitplan child add c-new --case-ref CR-9 --category child-in-care
-    --placement-type foster --placement-start 2026-12-01 --household h-12 --worker w-0003
+    \b
+    Example:
+      visitplan child add c-new --case-ref CR-9 --category child-in-care \\
+        --placement-type foster --placement-start 2026-12-01 --household h-12 --worker w-0003
 
     Refused, with nothing written: a child in care without --placement-type, a new household
     (--area) without --team or coordinates, a duplicate id or case reference, an unknown
@@ -353,8 +355,10 @@ def child_edit(
     """Change a child's facts (category, placement, homes, worker, flags, the plan's own
     frequency); every change is kept in the history with who and when.
 
-    Example: visitplan child edit c-0042 --category child-protection --plan-start 2026-12-03
-    --reason "initial conference"
+    \b
+    Example:
+      visitplan child edit c-0042 --category child-protection --plan-start 2026-12-03 \\
+        --reason "initial conference"
     """
     add_flags = tuple(flag or ())
     remove_flags = tuple(remove_flag or ())
@@ -515,7 +519,9 @@ def workers_edit(
     school-age child is seen at home after school, so hours decide how many such visits fit.
     Re-plan afterwards (`visitplan replan`) for the plan to follow.
 
-    Example: visitplan workers edit --in-team D001 --hours 10:00-18:00 --base "BS23 1UJ"
+    \b
+    Example:
+      visitplan workers edit --in-team D001 --hours 10:00-18:00 --base "BS23 1UJ"
     """
     from scheduler.workforce import (
         WorkerChanges,
@@ -591,7 +597,9 @@ def workers_leave(
     colleagues. Someone leaving later: record the days they are away with `visitplan absence
     add` until then.
 
-    Example: visitplan workers leave W014 --to W009
+    \b
+    Example:
+      visitplan workers leave W014 --to W009
     """
     from scheduler.workforce import worker_leaves
 

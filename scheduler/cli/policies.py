@@ -165,9 +165,11 @@ def due_date(
 ) -> None:
     """Work out when a child is next due a visit, rule by rule, at your desk.
 
-    Example: visitplan due-date --authority camden --category child-protection
-    --last-visit 2026-12-14 --second-home-last-visit 2026-12-07 --every "5 working days"
-    --every-source "CP conference 3 Dec"
+    \b
+    Example:
+      visitplan due-date --authority camden --category child-protection \\
+        --last-visit 2026-12-14 --second-home-last-visit 2026-12-07 \\
+        --every "5 working days" --every-source "CP conference 3 Dec"
     """
     if every_source is not None and every is None:
         raise typer.BadParameter(

@@ -87,10 +87,13 @@ def record(
 ) -> None:
     """Record what happened at planned visits: one visit, a whole day, or an export.
 
-    One visit:  visitplan record VISIT --outcome failed
+    \b
+    One visit:
+      visitplan record VISIT --outcome failed
     A whole day, as planned, except two:
-                visitplan record --day 2026-12-07 --completed --team t1 --except V1 --except V2
-    An export:  visitplan record --csv outcomes.csv
+      visitplan record --day 2026-12-07 --completed --team t1 --except V1 --except V2
+    An export:
+      visitplan record --csv outcomes.csv
 
     Each visit's records (one per child) are written together or not at all, and running the
     same command again changes nothing. After a failed or not-seen visit, prints the retry
