@@ -127,6 +127,7 @@ def absence_add(
     ] = None,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Record that a worker is away (or many, from a CSV file). Then run `visitplan replan`."""
     from scheduler.domain import Absence
@@ -147,6 +148,9 @@ def absence_add(
                 raise typer.BadParameter("--to is before --from", param_hint="--to")
             absences = (Absence(worker_id=worker, start=first, end=last, reason=reason),)
         service.add_absences(store, absences, by=who(by), now=now_local())
+    if as_json:
+        print_json({"added": [json.loads(a.model_dump_json()) for a in absences]})
+        return
     for a in absences:
         out.print(
             f"Recorded {a.reason} for {a.worker_id}: {a.start:%a %d %b} to {a.end:%a %d %b %Y}"
@@ -179,6 +183,7 @@ def absence_remove(
     ],
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Remove an absence (identified by worker and first day)."""
     first = from_
@@ -187,6 +192,9 @@ def absence_remove(
         removed = open_store(db).remove_absence(worker, first, by=who(by), now=now_local())
     if not removed:
         fail(f"no absence of {worker} starting {first:%d %b %Y}", 2)
+    if as_json:
+        print_json({"removed": {"worker_id": worker, "start": first.isoformat()}})
+        return
     out.print(f"Removed the absence of {worker} from {first:%a %d %b %Y}")
 
 
@@ -223,6 +231,7 @@ def child_add(
     team: Annotated[str | None, typer.Option(help="New household's team.")] = None,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Add a new child (a referral or a new placement); then `visitplan replan` plans them.
 
@@ -256,6 +265,10 @@ def child_add(
             allocated_worker=worker,
         )
         service.add_child(open_store(db), child, new_home, by=who(by), now=now_local())
+    if as_json:
+        added = {"child_id": child.id, "case_ref": child.case_ref, "category": child.category}
+        print_json({"added": added, "household_ids": list(child.household_ids)})
+        return
     out.print(f"Added {case_ref} ({category}). Run `visitplan due` or `visitplan replan`.")
 
 
@@ -418,6 +431,7 @@ def child_close(
     reason: Annotated[str, typer.Option(help="Why the case closed.")],
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Close a child's case: no visits after the closing date; the history is kept.
 
@@ -430,6 +444,9 @@ def child_close(
         raise typer.BadParameter(f"a case closes on or before today ({today()})", param_hint="--on")
     with handled():
         service.close_child(open_store(db), child_id, day, reason, by=who(by), now=now_local())
+    if as_json:
+        print_json({"closed": {"child_id": child_id, "on": day.isoformat(), "reason": reason}})
+        return
     out.print(f"Closed {child_id} on {day:%a %d %b %Y}. Its history is kept (`visitplan history`).")
 
 

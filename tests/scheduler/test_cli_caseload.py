@@ -7,6 +7,7 @@ line's today fixed by VISITPLAN_TODAY and the person by VISITPLAN_USER.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -281,6 +282,46 @@ def test_child_edit_close_and_history(loaded: str) -> None:
         invoke("child", "close", "c1", "--on", "2027-02-01", "--reason", "x", "--db", loaded)[0]
         == 2
     )
+
+
+def test_changes_print_json_for_scripts(loaded: str) -> None:
+    """`absence add|remove` and `child add|close` take --json: what was written, by id (no
+    child's name), and nothing else on standard output."""
+    store = Store(loaded)
+    household = store.read_scenario().children[0].household_ids[0]
+    code, stdout, stderr = invoke(
+        "child", "add", "c-new", "--case-ref", "CR-NEW", "--category", "child-in-need",
+        "--household", household, "--worker", "w1", "--json", "--db", loaded,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads(stdout) == {
+        "added": {"child_id": "c-new", "case_ref": "CR-NEW", "category": "child-in-need"},
+        "household_ids": [household],
+    }
+    code, stdout, stderr = invoke(
+        "child", "close", "c-new", "--on", "2026-12-01", "--reason", "no further action",
+        "--json", "--db", loaded,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads(stdout) == {
+        "closed": {"child_id": "c-new", "on": "2026-12-01", "reason": "no further action"}
+    }
+    code, stdout, stderr = invoke(
+        "absence", "add", "w1", "--from", "2026-12-07", "--to", "2026-12-08", "--reason",
+        "training", "--json", "--db", loaded,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads(stdout) == {
+        "added": [
+            {"worker_id": "w1", "start": "2026-12-07", "end": "2026-12-08", "reason": "training"}
+        ]
+    }
+    code, stdout, stderr = invoke(
+        "absence", "remove", "w1", "--from", "2026-12-07", "--json", "--db", loaded
+    )
+    assert code == 0, stderr
+    assert json.loads(stdout) == {"removed": {"worker_id": "w1", "start": "2026-12-07"}}
+    assert all(a.start != date(2026, 12, 7) for a in store.list_absences("w1"))
 
 
 def test_child_close_takes_the_child_off_future_visits(planned: str) -> None:
