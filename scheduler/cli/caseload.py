@@ -151,10 +151,10 @@ def absence_add(
     if as_json:
         print_json({"added": [json.loads(a.model_dump_json()) for a in absences]})
         return
+    names = store.worker_names()
     for a in absences:
-        out.print(
-            f"Recorded {a.reason} for {a.worker_id}: {a.start:%a %d %b} to {a.end:%a %d %b %Y}"
-        )
+        who_ = f"{names[a.worker_id]} ({a.worker_id})" if a.worker_id in names else a.worker_id
+        out.print(f"Recorded {a.reason} for {who_}: {a.start:%a %d %b} to {a.end:%a %d %b %Y}")
 
 
 @absence_app.command("list")

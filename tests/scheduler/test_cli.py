@@ -341,6 +341,10 @@ def test_absence_csv_is_all_or_nothing(tmp_path: Path, loaded: str) -> None:
     assert "absences.csv:3: worker_id" in stderr
     code, stdout, _ = invoke("absence", "list", "--json", "--db", loaded)
     assert json.loads(stdout) == []
+    path.write_text("worker_id,start,end,reason\nw1,2026-12-07,2026-12-08,court\n")
+    code, stdout, stderr = invoke("absence", "add", "--csv", str(path), "--db", loaded)
+    assert code == 0, stderr
+    assert "Recorded court for Worker w1 (w1): Mon 07 Dec to Tue 08 Dec 2026" in stdout
 
 
 def test_absence_to_before_from_is_refused(loaded: str) -> None:
