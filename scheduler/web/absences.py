@@ -122,7 +122,8 @@ def add_absence(request: Request, form: FormData) -> Response:
 
 def record_leaver(request: Request, form: FormData) -> Response:
     """A worker of the team has left: their children go to the colleague chosen, their feed
-    and sign-in stop (`workforce.worker_leaves`, from today), then the re-plan preview."""
+    and sign-in stop (`workforce.worker_leaves`, from the day given, today or earlier; today
+    when none is), then the re-plan preview."""
     team_id = request.path_params["team"]
     user, snapshot = team_access(request, team_id)
     worker = snapshot.workers.get(str(form.get("worker", "")))
@@ -138,8 +139,18 @@ def record_leaver(request: Request, form: FormData) -> Response:
         )
     desk = desk_of(request)
     today = desk.today(snapshot)
+    typed = str(form.get("on", "")).strip()
+    on = parse_day(typed) if typed else today
+    if on is None:
+        return absences_page(request, "Give the day they left as dd/mm/yyyy.", 400)
+    if on > today:
+        return absences_page(
+            request,
+            f"{worker.name} has not left yet: until they go, record the days they are away.",
+            400,
+        )
     try:
-        worker_leaves(desk.store, worker.id, today, today, to=to, by=user.name, now=desk.now())
+        worker_leaves(desk.store, worker.id, on, today, to=to, by=user.name, now=desk.now())
     except InputError:
         return absences_page(
             request, f"{worker.name} still has children: choose who takes them over.", 400

@@ -114,3 +114,26 @@ def test_a_manager_records_a_leaver_on_the_desk_and_applies_the_replan(
     assert not [v for v in plan_after.visits if v.worker_id == desk.worker and v.day >= TODAY]
     page = client.get(absences)
     assert f'<option value="{desk.worker}">' not in page.text
+
+
+def test_a_leaver_recorded_late_on_the_desk_keeps_the_day_they_left(
+    store: Store, desk: Desk
+) -> None:
+    """ "Left on" (today by default): a day after today or one that is no date is refused
+    with what to do and writes nothing; yesterday, recorded on Wednesday, is kept as given."""
+    client = make_client(store)
+    sign_in(client, "mo")
+    absences = f"/teams/{desk.team_a}/absences"
+    assert f'name="on" value="{TODAY:%d/%m/%Y}"' in client.get(absences).text
+    form = {"worker": desk.worker, "to": desk.other_worker, "confirm": "yes"}
+    leaver_form = f"/teams/{desk.team_a}/leaver"
+    before = store.revision()
+    for typed, message in (("03/12/2026", "has not left yet"), ("31/11/2026", "dd/mm/yyyy")):
+        refused = post_form(client, absences, leaver_form, {**form, "on": typed})
+        assert refused.status_code == 400
+        assert message in text(refused.text)
+    assert store.revision() == before
+    assert store.worker(desk.worker) is not None
+    response = post_form(client, absences, leaver_form, {**form, "on": "01/12/2026"})
+    assert response.url.path.startswith(f"/teams/{desk.team_a}/replan/")
+    assert {w.id: on for w, on in store.left_workers()}[desk.worker] == TUESDAY
