@@ -148,10 +148,10 @@ def absence_add(
                 raise typer.BadParameter("--to is before --from", param_hint="--to")
             absences = (Absence(worker_id=worker, start=first, end=last, reason=reason),)
         service.add_absences(store, absences, by=who(by), now=now_local())
+        names = store.worker_names()
     if as_json:
         print_json({"added": [json.loads(a.model_dump_json()) for a in absences]})
         return
-    names = store.worker_names()
     for a in absences:
         who_ = f"{names[a.worker_id]} ({a.worker_id})" if a.worker_id in names else a.worker_id
         out.print(f"Recorded {a.reason} for {who_}: {a.start:%a %d %b} to {a.end:%a %d %b %Y}")
