@@ -178,14 +178,7 @@ def rows_from_due(
         if made is not None:
             made[due.child_id] = (due, inputs, row)
         rows.append(row)
-    matching = [
-        r
-        for r in rows
-        if (team is None or r.team_id == team)
-        and (worker is None or r.allocated_worker == worker)
-        and (category is None or r.category == category)
-        and (state is None or r.state == state)
-    ]
+    matching = [r for r in rows if _matches(r, team, worker, category, state)]
     order = {s: i for i, s in enumerate(CHILD_STATES)}
     matching.sort(
         key=lambda r: (
@@ -202,6 +195,39 @@ def rows_from_due(
         counts={s: counts.get(s, 0) for s in CHILD_STATES},
         total=len(matching),
         children=tuple(matching),
+    )
+
+
+def _matches(
+    row: DueRow, team: str | None, worker: str | None, category: str | None, state: str | None
+) -> bool:
+    """Whether a row passes the filters (None: any)."""
+    return (
+        (team is None or row.team_id == team)
+        and (worker is None or row.allocated_worker == worker)
+        and (category is None or row.category == category)
+        and (state is None or row.state == state)
+    )
+
+
+def filter_report(
+    report: DueReport,
+    *,
+    team: str | None = None,
+    worker: str | None = None,
+    category: str | None = None,
+    state: str | None = None,
+) -> DueReport:
+    """An authority-wide report cut to the rows that pass the filters, in the same order and
+    recounted: what `due_rows` gives with those filters (its order does not depend on them)."""
+    rows = tuple(r for r in report.children if _matches(r, team, worker, category, state))
+    counts = Counter(r.state for r in rows)
+    return report.model_copy(
+        update={
+            "children": rows,
+            "counts": {s: counts.get(s, 0) for s in CHILD_STATES},
+            "total": len(rows),
+        }
     )
 
 

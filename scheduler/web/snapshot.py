@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from policies import Pack, load_pack
 from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecord, Worker
+from scheduler.due_kept import DueKeeper
 from scheduler.gc_pause import paused_gc
 from scheduler.outcomes import by_visit, visit_state
-from scheduler.reports import DueReport, child_teams, rows_from_due
-from scheduler.web.due_kept import DueKeeper
+from scheduler.reports import DueReport, child_teams, filter_report, rows_from_due
 from scheduler.web.due_memory import DueMemory
 from scheduler.web.patch import patched
 from scheduler.web.refusals import british_days
@@ -216,7 +216,9 @@ class Snapshot:
                 whole = self._kept(as_of)
             finally:
                 self._whole.release()
-        report = _for_team(whole, team) if whole is not None else self._work_out(as_of, team)
+        report = (
+            filter_report(whole, team=team) if whole is not None else self._work_out(as_of, team)
+        )
         with self._lock:
             self._due[key] = report
         return report
@@ -289,13 +291,6 @@ def bulk() -> Iterator[None]:
         yield
     finally:
         gc.freeze()
-
-
-def _for_team(report: DueReport, team: str) -> DueReport:
-    """The authority-wide report cut to one team (same order, counts recounted)."""
-    rows = tuple(r for r in report.children if r.team_id == team)
-    counts = {s: sum(1 for r in rows if r.state == s) for s in report.counts}
-    return report.model_copy(update={"children": rows, "counts": counts, "total": len(rows)})
 
 
 def is_at_risk(visit: Visit) -> bool:

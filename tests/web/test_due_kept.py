@@ -20,15 +20,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from scheduler import caseload
+from scheduler import caseload, due_kept
 from scheduler.due import scenario_due
+from scheduler.due_kept import KEPT_NAME, DueKeeper, rows_digest, source_digest
 from scheduler.generate import generate
 from scheduler.reports import DueReport, MadeRows, due_rows, rows_from_due
 from scheduler.store import Store, audit_table
-from scheduler.web import due_kept
 from scheduler.web.app import create_app
 from scheduler.web.context import DeskServices
-from scheduler.web.due_kept import KEPT_NAME, DueKeeper, rows_digest, source_digest
 from scheduler.web.snapshot import Snapshot, SnapshotCache
 from tests.web.conftest import NOW, SECRET, Desk, make_client, sign_in
 
@@ -154,7 +153,7 @@ def test_another_pack_finds_nothing_kept(store: Store) -> None:
 
 def test_other_code_finds_nothing_kept(store: Store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # The digest covers every source file: one byte changed in one changes it.
-    root = Path(due_kept.__file__).parents[2]
+    root = Path(due_kept.__file__).parents[1]
     copy = tmp_path / "src"
     for package in ("policies", "scheduler"):
         shutil.copytree(root / package, copy / package, ignore=shutil.ignore_patterns("*.pyc"))
@@ -342,3 +341,49 @@ def test_garbage_from_before_a_whole_read_is_collected_not_frozen(store: Store) 
         assert ref() is None
     finally:
         gc.enable()
+
+
+def _filters(store: Store) -> list[dict[str, str]]:
+    """Filter sets `visitplan due` takes: none, each alone, and two together."""
+    _revision, scenario, _plan = store.snapshot()
+    worker = next(c.allocated_worker for c in scenario.children if c.allocated_worker)
+    return [
+        {},
+        {"team": "team-01"},
+        {"worker": worker},
+        {"category": "child-protection"},
+        {"state": "due soon"},
+        {"team": "team-02", "state": "on track"},
+        {"team": "team-01", "category": "child-in-need", "state": "overdue"},
+    ]
+
+
+def test_visitplan_due_reads_the_kept_rows_and_filters_them_as_worked_out(store: Store) -> None:
+    """`service.due_report` (what `visitplan due` prints) cut from the desk's kept report is
+    the report worked out afresh with the same filters, row for row and count for count."""
+    from scheduler import service
+
+    kept_once(store)
+    _revision, scenario, plan = store.snapshot()
+    records = SnapshotCache(store).get().records_by_visit
+    for filters in _filters(store):
+        from_kept = service.due_report(store, TODAY, **filters)
+        fresh = due_rows(scenario, plan, records, TODAY, **filters)
+        assert from_kept.model_dump_json() == fresh.model_dump_json(), filters
+        assert from_kept.total == len(from_kept.children)
+
+
+def test_visitplan_due_uses_the_kept_rows_only_at_their_revision(store: Store, desk: Desk) -> None:
+    """A marked kept report proves the command reads it rather than working it out; after a
+    write (another revision) the same command works the rows out afresh."""
+    from scheduler import service
+
+    snapshot = kept_once(store).get()
+    marked = snapshot.due(TODAY)
+    marked = marked.model_copy(update={"children": marked.children[1:]})  # one child dropped
+    data = zlib.compress(marked.model_dump_json().encode())
+    assert store.keep(KEPT_NAME, snapshot.revision, TODAY, rows_digest(snapshot.pack), data)
+    assert service.due_report(store, TODAY).total == len(marked.children)
+    child = snapshot.scenario.children[0]
+    caseload.edit_child(store, child.id, case_ref="CR-EDITED", by="test", now=NOW)
+    assert service.due_report(store, TODAY).model_dump_json() == fresh_rows(store)

@@ -1,4 +1,5 @@
-"""The desk's authority-wide due rows kept in the store, so that a restarted desk reads them.
+"""The authority-wide due rows the desk keeps in the store, read back by a restarted desk and
+by `visitplan due` (`service.due_report`).
 
 Rule: a kept report is exactly `reports.rows_from_due` of one store revision on one day, and
 it is used only at that revision, on that day, by the same code with the same pack (a digest
