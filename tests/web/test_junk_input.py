@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from scheduler.store import Store
-from tests.web.conftest import Desk, make_client, sign_in, token_of
+from tests.web.conftest import NOW, Desk, make_client, sign_in, token_of
 
 JUNK = [
     "",
@@ -96,3 +96,58 @@ def test_no_junk_input_is_a_server_error(store: Store, desk: Desk) -> None:
     scenario = store.read_scenario()
     assert all(len(c.case_ref) <= 200 for c in scenario.children)
     assert all(len(a.reason) <= 500 for a in scenario.absences)
+
+
+def one_bad_field(base: dict[str, str]) -> list[dict[str, str]]:
+    """A valid form with one field at a time set to each junk value (so each handler gets
+    past its other checks to the bad one), then the valid form itself."""
+    return [{**base, field: value} for field in base for value in JUNK] + [base]
+
+
+@pytest.mark.slow
+def test_one_bad_field_in_a_valid_form_is_never_a_server_error(store: Store, desk: Desk) -> None:
+    """Outcomes, moves, pins and a child's edit and close, each from a valid form with one
+    field spoilt at a time: a page or a refusal every time, never a server error."""
+    client = make_client(store)
+    sign_in(client, "ada")
+    _revision, scenario, plan = store.snapshot()
+    assert plan is not None
+    homes = {h.id: h.team_id for h in scenario.households}
+    ours = sorted(
+        (v for v in plan.visits if homes[v.household_id] == desk.team_a), key=lambda v: v.start
+    )
+    today = NOW.date()
+    past = next(v for v in ours if v.day < today)
+    later = next(v for v in ours if v.day > today and v.worker_id == desk.worker)
+    child = next(c for c in scenario.children if c.id in later.child_ids)
+    team = f"/teams/{desk.team_a}"
+    cases: list[tuple[str, dict[str, str]]] = [
+        (
+            f"{team}/outcomes/{past.id}",
+            {"outcome": "completed", "day": f"{past.day:%d/%m/%Y}", "seen_alone": "yes",
+             "bedroom_seen": "yes", "amend": "yes"},
+        ),
+        (f"{team}/outcomes/rest", {"day": f"{past.day:%d/%m/%Y}", "worker": desk.worker}),
+        (
+            f"/visits/{later.id}/move",
+            {"day": f"{later.day:%d/%m/%Y}", "time": "10:00", "worker": desk.worker,
+             "action": "check"},
+        ),
+        (f"/visits/{later.id}/pin", {"pinned": "yes"}),
+        (
+            f"/children/{child.id}/edit",
+            {"case_ref": child.case_ref, "category": child.category, "placement_type": "",
+             "worker": child.allocated_worker or "", "reason": "checking"},
+        ),
+        (f"/children/{child.id}/close", {"on": f"{today:%d/%m/%Y}", "reason": "moved away"}),
+    ]  # fmt: skip
+    for action, base in cases:
+        for form in one_bad_field(base):
+            token = token_of(client.get(f"{team}/absences").text)
+            response = client.post(action, data={**form, "csrftoken": token})
+            assert response.status_code < 500, (action, form)
+            assert "Something went wrong" not in response.text, (action, form)
+    # The valid forms went through, so the spoilt ones reached each handler's own checks.
+    pinned = store.find_visit(later.id)
+    assert pinned is not None and pinned.pinned
+    assert child.id not in {c.id for c in store.read_scenario().children}
