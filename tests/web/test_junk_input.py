@@ -149,5 +149,6 @@ def test_one_bad_field_in_a_valid_form_is_never_a_server_error(store: Store, des
             assert "Something went wrong" not in response.text, (action, form)
     # The valid forms went through, so the spoilt ones reached each handler's own checks.
     pinned = store.find_visit(later.id)
-    assert pinned is not None and pinned.pinned
+    assert pinned is not None
+    assert pinned.pinned
     assert child.id not in {c.id for c in store.read_scenario().children}
