@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -29,6 +28,7 @@ from policies import (
 from scheduler.check import CheckReport
 from scheduler.domain import Absence, Plan, Scenario, Visit
 from scheduler.replan import ReplanReport
+from scheduler.reports import id_pattern
 
 if TYPE_CHECKING:
     from scheduler.accounts import User
@@ -487,6 +487,7 @@ def render_changes(
 ) -> Table:
     """Every change, one row each: a reassignment reads "from Ann (w-1) to Bo (w-2)"."""
     names = names or {}
+    pattern = id_pattern(names)
     cases = {c.id: c.case_ref for c in scenario.children}
     homes = {h.id: h.area for h in scenario.households}
 
@@ -521,18 +522,10 @@ def render_changes(
             f"{area}: {who}",
             span,
             worker,
-            _with_names(change.reason, names),
+            # A manager reads "Aisha Ahmed is away", not "w-0033 is away".
+            change.reason if pattern is None else pattern.sub(lambda m: names[m[0]], change.reason),
         )
     return table
-
-
-def _with_names(text: str, names: dict[str, str]) -> str:
-    """`text` with each worker id it mentions replaced by the worker's name (a manager reads
-    "Aisha Ahmed is away", not "w-0033 is away"); ids not in `names` stay."""
-    if not names:
-        return text
-    pattern = r"\b(" + "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")\b"
-    return re.sub(pattern, lambda m: names[m[0]], text)
 
 
 def render_replan_summary(

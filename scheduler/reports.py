@@ -6,8 +6,9 @@ states are resolved here so the command line and the desk show the same words.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Literal
 
@@ -60,6 +61,15 @@ MadeRows = dict[
     str, tuple[ChildDue, tuple[ChildState, str | None, str | None, str | None, date | None], DueRow]
 ]
 """Rows made before, by child: their requirements object, the rest of their inputs, the row."""
+
+
+def id_pattern(ids: Collection[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of `ids` as a whole word, the longest first, for replacing ids
+    in a reason with what a manager reads (rule titles, workers' names); None for no ids."""
+    if not ids:
+        return None
+    longest_first = sorted(ids, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(k) for k in longest_first) + r")\b")
 
 
 def rule_titles(authority: str) -> dict[str, str]:

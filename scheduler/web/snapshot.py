@@ -24,7 +24,7 @@ from scheduler.domain import Child, Household, Plan, Scenario, Visit, VisitRecor
 from scheduler.due_kept import DueKeeper
 from scheduler.gc_pause import paused_gc
 from scheduler.outcomes import by_visit, visit_state
-from scheduler.reports import DueReport, child_teams, filter_report, rows_from_due
+from scheduler.reports import DueReport, child_teams, filter_report, id_pattern, rows_from_due
 from scheduler.web.due_memory import DueMemory
 from scheduler.web.patch import patched
 from scheduler.web.refusals import british_days
@@ -166,12 +166,7 @@ class Snapshot:
 
     @cached_property
     def _id_pattern(self) -> re.Pattern[str] | None:
-        words = self._id_words
-        if not words:
-            return None
-        return re.compile(
-            r"\b(" + "|".join(re.escape(k) for k in sorted(words, key=len, reverse=True)) + r")\b"
-        )
+        return id_pattern(self._id_words)
 
     @cached_property
     def _id_words(self) -> dict[str, str]:
