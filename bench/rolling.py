@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from plan import SIZES, TreeSampler
+from plan import SIZES, TreeSampler, _table
 
 START = date(2026, 11, 30)
 """The first Monday planned (as bench/plan.py)."""
@@ -103,11 +103,7 @@ def main() -> None:
         for size in args.sizes.split(",")
         for lookahead in args.lookahead.split(",")
     ]
-    columns = list(rows[0])
-    print(" | ".join(columns))
-    print(" | ".join("-" * len(c) for c in columns))
-    for row in rows:
-        print(" | ".join(str(row[c]) for c in columns))
+    _table(rows, list(rows[0]))
 
 
 if __name__ == "__main__":
