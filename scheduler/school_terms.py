@@ -15,11 +15,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from icalendar import Calendar
 
 from scheduler.calendar import WorkingCalendar
-from scheduler.domain import SchoolTerm
+from scheduler.domain import EARLIEST, LATEST, SchoolTerm
 from scheduler.errors import InputError, InputProblem
 
 HOLIDAY_WORDS = re.compile(r"holiday|half[ -]?term|inset|training day|closed|closure|break")
@@ -208,6 +209,12 @@ def read_terms_csv(path: Path) -> tuple[SchoolTerm, ...]:
     terms: list[tuple[date, date, str | None]] = []
     holidays: list[tuple[date, date]] = []
     for row_number, raw in enumerate(reader, start=2):
+        extra = raw.get(None)
+        if extra:
+            cells = f"{len(header)} cells (one per column)"
+            got = f"{len(header) + len(extra)} cells"
+            problems.append(_problem(name, row_number, "(row)", cells, got))
+            continue
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         parsed: dict[str, date] = {}
         for column in ("start", "end"):
@@ -242,33 +249,78 @@ def _as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def _event_day(event: Any, key: str) -> date | None:
+    """An event's DTSTART or DTEND as a day (None if absent).
+
+    Raises:
+        ValueError: the property is not a date (icalendar's broken property is a ValueError).
+    """
+    prop = event.get(key)
+    if prop is None:
+        return None
+    value = prop.dt
+    if not isinstance(value, date):
+        raise ValueError(key)
+    return _as_date(value)
+
+
+def _ics_range(name: str, number: int, event: Any) -> tuple[date, date] | InputProblem:
+    """One event's days, inclusive (DTEND is exclusive for dates, RFC 5545), or the problem
+    with it: a missing or malformed date, an end before the start, a day outside the years
+    the calendar covers, or a repeating event (one event per term is read)."""
+    if event.get("RRULE") is not None:
+        return _problem(name, number, "RRULE", "one event per term (not repeating)", "RRULE")
+    days: dict[str, date | None] = {}
+    for key in ("DTSTART", "DTEND"):
+        try:
+            days[key] = _event_day(event, key)
+        except ValueError:
+            raw = event.get(key)
+            got = raw.to_ical().decode(errors="replace") if hasattr(raw, "to_ical") else "?"
+            return _problem(name, number, key, "a date YYYYMMDD", got[:40])
+    start, end = days["DTSTART"], days["DTEND"]
+    if start is None:
+        return _problem(name, number, "DTSTART", "a start date", "none")
+    last = end - timedelta(days=1) if end is not None else start
+    if end is not None and end <= start:
+        return _problem(name, number, "DTEND", "a day after DTSTART", f"{end:%Y%m%d}")
+    for key, day in (("DTSTART", start), ("DTEND", last)):
+        if not EARLIEST <= day <= LATEST:
+            expected = f"a date from {EARLIEST:%Y} to {LATEST:%Y}"
+            return _problem(name, number, key, expected, f"{day:%Y%m%d}")
+    return start, last
+
+
 def read_terms_ics(path: Path) -> tuple[SchoolTerm, ...]:
     """Term dates from an ICS file: each all-day event is term time, except events whose
     summary says holiday, half term, INSET, training day or closure, which are cut out.
     DTEND is exclusive, as RFC 5545 says for dates.
 
     Raises:
-        InputError: the file does not parse or an event lacks its dates.
+        InputError: the file does not parse, or an event's dates are missing, malformed,
+        reversed, out of range or repeating (every event is reported).
     """
     name = path.name
     try:
         calendar = Calendar.from_ical(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise InputError(
-            [_problem(name, None, "(file)", "an iCalendar (.ics) file", type(exc).__name__)]
-        ) from None
+        got = (
+            "a file that cannot be read"
+            if isinstance(exc, OSError)
+            else "a file that is not iCalendar text (UTF-8, BEGIN:VCALENDAR)"
+        )
+        problem = _problem(name, None, "(file)", "an iCalendar (.ics) file", got)
+        raise InputError([problem]) from None
     terms: list[tuple[date, date, str | None]] = []
     holidays: list[tuple[date, date]] = []
     problems: list[InputProblem] = []
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
         summary = str(event.get("SUMMARY", "")).strip() or None
-        start_prop, end_prop = event.get("DTSTART"), event.get("DTEND")
-        if start_prop is None:
-            problems.append(_problem(name, number, "DTSTART", "a start date", "none"))
+        found = _ics_range(name, number, event)
+        if isinstance(found, InputProblem):
+            problems.append(found)
             continue
-        start = _as_date(start_prop.dt)
-        end = _as_date(end_prop.dt) - timedelta(days=1) if end_prop is not None else start
-        end = max(start, end)
+        start, end = found
         if summary and HOLIDAY_WORDS.search(summary.lower()):
             holidays.append((start, end))
         else:
@@ -288,8 +340,8 @@ def read_terms(path: Path) -> tuple[SchoolTerm, ...]:
     """
     path = Path(path)
     if not path.is_file():
-        missing = _problem(path.name, None, "(file)", "an existing file", "no such file")
-        raise InputError([missing])
+        got = "no such file" if not path.exists() else "not a plain file"
+        raise InputError([_problem(str(path), None, "(file)", "an existing file", got)])
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return read_terms_csv(path)

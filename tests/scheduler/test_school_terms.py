@@ -135,6 +135,22 @@ END:VCALENDAR
 """
 
 
+def _event(start: str, end: str, extra: str = "") -> str:
+    """A calendar with one all-day event from `start` to `end` (raw ICS values)."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "BEGIN:VEVENT",
+        f"DTSTART;VALUE=DATE:{start}",
+        f"DTEND;VALUE=DATE:{end}",
+        *([extra] if extra else []),
+        "SUMMARY:Autumn term",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
 def test_ics_terms_with_exclusive_end_and_days_off(tmp_path: Path) -> None:
     """DTEND is exclusive; half term and a one-day INSET event are cut out."""
     terms = read_terms(_write(tmp_path, "terms.ics", GOOD_ICS))
@@ -157,6 +173,16 @@ def test_ics_terms_with_exclusive_end_and_days_off(tmp_path: Path) -> None:
         ),
         pytest.param("t.csv", "start,end\n", (None, "start"), id="no-rows"),
         pytest.param("t.ics", "not a calendar", (None, "(file)"), id="bad-ics"),
+        pytest.param(
+            "t.csv", "start,end\n2026-09-01,2026-12-18,Autumn\n", (2, "(row)"), id="extra-cell"
+        ),
+        pytest.param("t.ics", _event("20260230", "20261219"), (1, "DTSTART"), id="no-such-day"),
+        pytest.param("t.ics", _event("20260901", "2026121"), (1, "DTEND"), id="bad-end"),
+        pytest.param("t.ics", _event("99991230", "99991231"), (1, "DTSTART"), id="year-9999"),
+        pytest.param("t.ics", _event("20261219", "20260901"), (1, "DTEND"), id="ics-backwards"),
+        pytest.param(
+            "t.ics", _event("20260901", "20260905", "RRULE:FREQ=YEARLY"), (1, "RRULE"), id="rrule"
+        ),
         pytest.param("t.txt", "start,end\n", (None, "(file)"), id="bad-extension"),
     ],
 )
