@@ -494,7 +494,7 @@ def _shown(column: str, cell: str) -> str:
     return (
         "a value that does not fit (not shown: personal data)"
         if column in PERSONAL_FIELDS
-        else cell
+        else describe_got(cell)
     )
 
 

@@ -53,6 +53,29 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]{0,39}")
+"""What an identifier in an extract looks like: no spaces, at most 40 characters."""
+SHOWN_MAX = 60
+"""The most characters of a cell a problem shows (a 40,000-character cell is cut)."""
+
+
+def shown_id(value: object) -> str:
+    """An id cell as a problem may show it: quoted when it looks like an id; otherwise not
+    shown, as a name or address typed into an id column is personal data."""
+    cell = text(value)
+    if _ID.fullmatch(cell):
+        return repr(cell)
+    return "a value that is not an id (not shown: it may be personal data)"
+
+
+def shown(value: object) -> str:
+    """A cell as a problem shows it: quoted, and cut after `SHOWN_MAX` characters."""
+    cell = text(value)
+    if len(cell) <= SHOWN_MAX:
+        return repr(cell)
+    return f"{cell[:SHOWN_MAX]!r}... ({len(cell):,} characters)"
+
+
 def parse_date(value: object) -> date | None:
     """A date from an Excel date, an SQL datetime, ISO date-only or dd/mm/yyyy; None if blank.
 
@@ -158,6 +181,6 @@ class Problems:
         try:
             return parse(value)
         except CellError as bad:
-            shown = "a value in another form" if sensitive else repr(text(value))
-            self.add(where, field_name, bad.expected, shown)
+            got = "a value in another form" if sensitive else shown(value)
+            self.add(where, field_name, bad.expected, got)
             return None

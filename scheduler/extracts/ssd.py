@@ -14,7 +14,14 @@ from pathlib import Path
 
 from policies import Category, Role
 from scheduler.domain import ChildEvents
-from scheduler.extracts.cells import CellError, Problems, Where, parse_date, parse_flag
+from scheduler.extracts.cells import (
+    CellError,
+    Problems,
+    Where,
+    parse_date,
+    parse_flag,
+    shown_id,
+)
 from scheduler.extracts.codes import (
     CARE_ORDER,
     EXPECTED,
@@ -64,7 +71,7 @@ class _Extract:
         person = row.get(column)
         if person in self.people:
             return person
-        self.problems.orphan(row.where, column, "a person in ssd_person.csv", repr(person))
+        self.problems.orphan(row.where, column, "a person in ssd_person.csv", shown_id(person))
         return None
 
 
@@ -84,7 +91,7 @@ def read_ssd(
     for row in people:
         person = row.get("pers_person_id")
         if person in ex.people:
-            problems.add(row.where, "pers_person_id", "each person once", repr(person))
+            problems.add(row.where, "pers_person_id", "each person once", shown_id(person))
             continue
         ex.people[person] = row
         ex.dob[person] = problems.read(
@@ -304,7 +311,8 @@ def _referral_date(ex: _Extract, row: Row, column: str) -> date | None:
     if not referral:
         return None
     if referral not in ex.referrals:
-        ex.problems.orphan(row.where, column, "a referral in ssd_cin_episodes.csv", repr(referral))
+        expected = "a referral in ssd_cin_episodes.csv"
+        ex.problems.orphan(row.where, column, expected, shown_id(referral))
         return None
     try:
         return parse_date(ex.referrals[referral].get("cine_referral_date"))
@@ -326,7 +334,9 @@ def _worker(ex: _Extract, row: Row, column: str) -> WorkerDraft | None:
         return None
     staff = ex.staff.get(key)
     if staff is None:
-        ex.problems.orphan(row.where, column, "a professional in ssd_professionals.csv", repr(key))
+        ex.problems.orphan(
+            row.where, column, "a professional in ssd_professionals.csv", shown_id(key)
+        )
         return None
     title = staff.get("prof_professional_job_title").lower()
     registered = bool(staff.get("prof_social_worker_registration_no"))
@@ -372,7 +382,7 @@ def _homes(ex: _Extract, drafts: dict[str, ChildDraft], families: dict[str, str]
     for person, (row, _) in addresses.items():
         if person not in ex.people:
             ex.problems.orphan(
-                row.where, "addr_person_id", "a person in ssd_person.csv", repr(person)
+                row.where, "addr_person_id", "a person in ssd_person.csv", shown_id(person)
             )
     for person, draft in drafts.items():
         if draft.homes:

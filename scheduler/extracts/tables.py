@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from scheduler.extracts.cells import Problems, Where, parse_date, text
+from scheduler.extracts.cells import Problems, Where, parse_date, shown, text
 from scheduler.extracts.drafts import HomeDraft
 
 
@@ -156,7 +156,7 @@ def _home(row: Row, problems: Problems) -> HomeDraft | None:
             try:
                 grid.append(float(value))
             except ValueError:
-                problems.add(row.where, "addr_address_json", f"{key} as a number", repr(value))
+                problems.add(row.where, "addr_address_json", f"{key} as a number", shown(value))
                 return None
     house = " ".join(text(parts.get(k)) for k in ("ROOM", "FLAT", "BUILDING", "HOUSE")).split()
     return HomeDraft(

@@ -161,6 +161,16 @@ def test_import_reports_bad_cell(
         assert problem.got in (value or "nothing")  # one value of a multi-valued cell
 
 
+def test_import_cuts_a_long_cell_in_its_message(tmp_path: Path) -> None:
+    """A 40,000-character cell is named by its start, not repeated whole."""
+    export = copy_ok(tmp_path)
+    set_cell(export, "workers.csv", 2, "role", "x" * 40_000)
+    [problem] = [p for p in problems_of(export) if p.file == "workers.csv"]
+    assert problem.field == "role"
+    assert problem.got.startswith("xxx")
+    assert len(problem.got) <= 60
+
+
 def test_import_rule_error_names_column(tmp_path: Path) -> None:
     """A row-level rule (working day ends before it starts) is put on the column it names."""
     export = copy_ok(tmp_path)

@@ -277,6 +277,23 @@ def test_ssd_orphans_reported_then_skipped(store: Store, tmp_path: Path) -> None
     assert report.skipped_orphans == 1
 
 
+def test_ssd_a_name_in_an_id_column_is_not_echoed(store: Store, tmp_path: Path) -> None:
+    """A name typed into an id column is not shown back (it may be a child's name); a long
+    cell is cut; an id is still shown, so the row can be found."""
+    tables = ssd_tables()
+    tables["ssd_cin_visits"][0]["cinv_person_id"] = "Zelda Secretname"
+    tables["ssd_cin_visits"][1]["cinv_cin_visit_date"] = "x" * 40_000
+    found = problems_of(store, write_ssd(tmp_path / "x", tables))
+    assert not any("Zelda" in p or "Secretname" in p for p in found)
+    assert any(
+        p.startswith("ssd_cin_visits.csv:2: cinv_person_id:")
+        and "a value that is not an id (not shown: it may be personal data)" in p
+        for p in found
+    )
+    assert any("(40,000 characters)" in p for p in found)
+    assert max(len(p) for p in found) < 300
+
+
 def test_ssd_bad_dates_named_without_birth_dates(store: Store, tmp_path: Path) -> None:
     """A bad plan date is shown; a bad birth date is named by row, never echoed."""
     tables = ssd_tables()
