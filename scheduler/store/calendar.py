@@ -78,8 +78,14 @@ class CalendarStore(StoreBase):
             )
 
     def feed_token_revoke(self, worker_id: str, now: datetime) -> bool:
-        """Revoke the worker's live feed tokens; False when there were none."""
+        """Revoke the worker's live feed tokens; False when there were none.
+
+        Raises:
+            NotFoundError: no such worker, current or left (a mistyped id is not a no-op).
+        """
         with self._write() as tx:
+            if not _current_worker(tx.conn, worker_id, or_left=True):
+                raise NotFoundError(f"unknown worker {worker_id!r}")
             return tx.conn.execute(_revoke(worker_id, now)).rowcount > 0
 
     def feed_worker_for(self, token_hash: str) -> str | None:

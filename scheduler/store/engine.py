@@ -223,15 +223,12 @@ def _exists(conn: Connection, table: Table, key: str) -> bool:
     return conn.execute(select(table.c.id).where(table.c.id == key)).first() is not None
 
 
-def _current_worker(conn: Connection, worker_id: str) -> bool:
-    return (
-        conn.execute(
-            select(workers_table.c.id).where(
-                workers_table.c.id == worker_id, workers_table.c.left_on.is_(None)
-            )
-        ).first()
-        is not None
-    )
+def _current_worker(conn: Connection, worker_id: str, *, or_left: bool = False) -> bool:
+    """Whether the worker is in the store and has not left (`or_left`: ever in the store)."""
+    query = select(workers_table.c.id).where(workers_table.c.id == worker_id)
+    if not or_left:
+        query = query.where(workers_table.c.left_on.is_(None))
+    return conn.execute(query).first() is not None
 
 
 def _require_caseload(conn: Connection) -> None:

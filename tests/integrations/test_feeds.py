@@ -435,6 +435,12 @@ def test_cli_feeds_issue_and_revoke(tmp_path) -> None:
     assert Store(db).feed_worker_for(hash_token(token)) is None
     unknown = runner.invoke(cli, ["feeds", "issue", "nobody", "--db", db])
     assert unknown.exit_code == 2
+    again = runner.invoke(cli, ["feeds", "revoke", "w1", "--db", db])
+    assert again.exit_code == 0
+    assert "had no live feed" in again.output
+    mistyped = runner.invoke(cli, ["feeds", "revoke", "w-nope", "--db", db])
+    assert mistyped.exit_code == 2  # a typo is not reported as done
+    assert "unknown worker 'w-nope'" in mistyped.output
 
 
 def test_stamp_moves_with_what_feeds_show_and_not_with_the_ledger(store: Store) -> None:
