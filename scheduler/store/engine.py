@@ -8,12 +8,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from scheduler.errors import StoreError
 from scheduler.store.tables import (
@@ -175,6 +176,26 @@ def _describe(exc: BaseException) -> str:
     return ", ".join(parts)
 
 
+SUPPORTED = "use sqlite:///FILE (the default) or postgresql://USER@HOST/DATABASE"
+
+
+def _why_not(exc: BaseException, url: str) -> str:
+    """Why a store could not be opened, in words a user can act on."""
+    if isinstance(exc, NoSuchModuleError):
+        return f"not a kind of database visitplan knows: {SUPPORTED}"
+    if isinstance(exc, ImportError):
+        return f"no driver for this kind of database is installed: {SUPPORTED}"
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return _describe(exc)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database or "").parent
+        if not folder.is_dir():
+            return f"the folder {str(folder)!r} does not exist (create it, or choose another)"
+    return _describe(exc)
+
+
 def _sqlite_transactions(engine: Engine, database: str) -> None:
     """SQLite: we issue BEGIN ourselves (IMMEDIATE for writes), with WAL and a busy timeout."""
 
@@ -274,7 +295,7 @@ class StoreBase:
                     _upgrade(conn)
                 conn.info.pop("write", None)
         except (SQLAlchemyError, ImportError, ValueError, ArgumentError) as exc:
-            raise StoreError(f"cannot open the store {shown}: {_describe(exc)}") from None
+            raise StoreError(f"cannot open the store {shown}: {_why_not(exc, url)}") from None
 
     def close(self) -> None:
         """Release the database connections."""

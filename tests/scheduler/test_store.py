@@ -410,10 +410,20 @@ def test_feed_token_refuses_unknown_worker(loaded: Store) -> None:
         loaded.feed_token_put("w-zed", "hash-1", NOW)
 
 
-def test_store_refuses_bad_url() -> None:
-    """A malformed URL is a StoreError, not a traceback."""
-    with pytest.raises(StoreError, match="cannot open the store"):
-        Store("nonsense://")
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        pytest.param("nonsense://", "not a kind of database visitplan knows", id="scheme"),
+        pytest.param("mysql://u@h/d", "no driver for this kind of database", id="no-driver"),
+        pytest.param("sqlite:///{tmp}/nodir/x.db", "the folder '{tmp}/nodir' does not", id="dir"),
+    ],
+)
+def test_store_refuses_bad_url(tmp_path: Path, url: str, why: str) -> None:
+    """A URL that cannot be opened is a StoreError saying why in words, not a traceback."""
+    with pytest.raises(StoreError, match="cannot open the store") as caught:
+        Store(url.format(tmp=tmp_path))
+    assert why.format(tmp=tmp_path) in str(caught.value)
+    assert "sqlite:///FILE" in str(caught.value) or "folder" in str(caught.value)
 
 
 @pytest.mark.integration
