@@ -20,10 +20,12 @@ from policies import (
     Due,
     Event,
     Flag,
+    IntervalRule,
     Pack,
     PlacementType,
     PolicyModel,
     Severity,
+    applicable_rules,
     due_dates,
     load_pack,
     pack_ids,
@@ -129,6 +131,10 @@ class DueDateAnswer(PolicyModel):
     category: Category
     requirements: tuple[DueDateRequirement, ...] = Field(default=())
     next_due: date | None = None
+    uncounted: tuple[str, ...] = Field(
+        default=(),
+        description="Rules that apply but have no date to count from (no visit, no start).",
+    )
 
 
 def list_packs() -> list[Pack]:
@@ -295,12 +301,19 @@ def calculate_due_dates(authority: str, child: DeskChild, as_of: date) -> DueDat
     """
     pack = load_pack(authority)
     category = child.category
-    requirements = due_dates(pack, child.facts(), child.contacts(), calendar_for(pack), as_of)
+    facts = child.facts()
+    requirements = due_dates(pack, facts, child.contacts(), calendar_for(pack), as_of)
+    counted = {r.rule_id for r in requirements}
     return DueDateAnswer(
         authority=authority,
         category=category,
         requirements=tuple(DueDateRequirement.of(r) for r in requirements),
         next_due=min((r.due for r in requirements), default=None),
+        uncounted=tuple(
+            rule.id
+            for rule in applicable_rules(pack, facts, as_of)
+            if isinstance(rule, IntervalRule) and rule.id not in counted
+        ),
     )
 
 

@@ -213,6 +213,12 @@ def due_date(
     out.print(render.render_due_dates(answer.requirements))
     if answer.next_due:
         out.print(f"Next visit due by {answer.next_due:%A %d %B %Y}.")
+    elif answer.uncounted:
+        out.print(
+            f"No due date yet: {len(answer.uncounted)} rule(s) apply, but each counts from a "
+            "date not given. Give --last-visit, or the start the rules count from "
+            "(--plan-start, --placement-start or --referral)."
+        )
     else:
         out.print("No visiting requirement applies with these facts.")
     avoid = next((r.avoid_part_of_day for r in answer.requirements if r.avoid_part_of_day), None)

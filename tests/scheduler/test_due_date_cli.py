@@ -219,3 +219,29 @@ def test_bad_desk_options_exit_2_naming_the_option(args: list[str], named: str) 
     assert code == 2
     assert named in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("category", "uncounted"),
+    [
+        pytest.param("child-protection", True, id="cp-no-dates"),
+        pytest.param("early-help", False, id="no-rule-applies"),
+    ],
+)
+def test_rules_with_no_date_to_count_from_ask_for_one(category: str, uncounted: bool) -> None:
+    """A child-protection child with no visit or start is not told no visit is needed: the
+    answer names the rules waiting for a date and asks for one; a category with no rule
+    still says none applies."""
+    args = ("--authority", "north-somerset", "--category", category, "--as-of", "2026-12-01")
+    result = answer(*args)
+    assert result.requirements == ()
+    assert bool(result.uncounted) is uncounted
+    if uncounted:
+        assert "ns_cp_seen_every_10_working_days" in result.uncounted
+    code, stdout, _stderr = due_date(*args)
+    assert code == 0
+    assert ("No due date yet" in stdout) is uncounted
+    assert ("No visiting requirement applies" in stdout) is not uncounted
+    counted = answer(*args, "--plan-start", "2026-11-20")
+    assert counted.uncounted == ()
+    assert counted.next_due is not None or not uncounted
