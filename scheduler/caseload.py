@@ -74,13 +74,33 @@ def new_household(**fields: Any) -> Household:
         raise InputError(_problems(exc)) from None
 
 
+OPTION_OF = {
+    "id": "CHILD",
+    "household_ids": "--household",
+    "allocated_worker": "--worker",
+    "events.referral": "--referral",
+    "events.plan_start": "--plan-start",
+    "events.placement_start": "--placement-start",
+}
+"""Model fields whose command-line option has another name (the rest: `--field-name`)."""
+_WHOLE = {"household": "--household", "placement": "--placement-type", "worker": "--worker"}
+"""A whole-record rule is put on the option its message is about."""
+
+
+def _option(loc: tuple[int | str, ...], message: str) -> str:
+    """The option a pydantic error is about, as the user typed it."""
+    where = ".".join(str(p) for p in loc if isinstance(p, str))
+    if not where:
+        return next((o for word, o in _WHOLE.items() if word in message), "command line")
+    return OPTION_OF.get(where, "--" + where.split(".")[-1].replace("_", "-"))
+
+
 def _problems(exc: ValidationError) -> list[InputProblem]:
     """Pydantic errors as input problems naming the option, never echoing the value."""
     out = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "input"
         message = describe_expected(str(error["msg"]))
-        out.append(_problem("--" + where.replace("_", "-"), message, "a value that does not fit"))
+        out.append(_problem(_option(error["loc"], message), message, "a value that does not fit"))
     return out
 
 

@@ -7,6 +7,7 @@ InputError listing every problem with file, row, field and what was expected.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,12 @@ class _AnyId(set[str]):
         return True
 
 
+_COUNT = re.compile(
+    r"(?:String|List|Tuple|Set|Dictionary) should have at (most|least) (\d+) "
+    r"(character|item)s?(?: after validation)?(?:, not \d+)?"
+)
+
+
 def describe_expected(message: str) -> str:
     """Pydantic's error message reworded to follow 'expected'."""
     for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
@@ -254,6 +261,12 @@ def describe_expected(message: str) -> str:
         return "a value (required)"
     if message == "Extra inputs are not permitted":
         return "no such field (check the spelling)"
+    counted = _COUNT.fullmatch(message)
+    if counted:
+        bound, number, unit = counted.groups()
+        if (bound, number, unit) == ("least", "1", "character"):
+            return "a value (not empty)"
+        return f"at {bound} {number} {unit}{'' if number == '1' else 's'}"
     return message
 
 

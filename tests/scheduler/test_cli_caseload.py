@@ -182,6 +182,16 @@ def test_due_filters_and_summary(planned: str) -> None:
             id="in-care-without-placement",
         ),
         pytest.param(
+            ["--category", "child-in-need", "--household", "h1", "--household", "h1"],
+            "--household: expected child c-new: the same household is listed twice",
+            id="same-household-twice",
+        ),
+        pytest.param(
+            ["--category", "child-in-need", *("--household", "h1") * 3],
+            "--household: expected at most 2 items",
+            id="three-households",
+        ),
+        pytest.param(
             [
                 "--category",
                 "child-in-need",
