@@ -447,6 +447,14 @@ def _read_row(
 ) -> tuple[Any | None, list[InputProblem]]:
     """One data row as a model, or None with the row's problems."""
     problems: list[InputProblem] = []
+    broken = next((i for i, cell in enumerate(cells) if "\n" in cell or "\r" in cell), None)
+    if broken is not None:
+        # A quote opened and never closed reads the rest of the file as one cell.
+        name = header[broken] if broken < len(header) else "(row)"
+        lines = cells[broken].count("\n") + 1
+        got = f"a cell over {lines} lines (a quote opened and not closed?)"
+        problems.append(InputProblem(spec.name, row, name, "a cell on one line", got))
+        return None, problems
     if len(cells) > len(header):
         problems.append(
             InputProblem(spec.name, row, "(row)", f"{len(header)} cells", f"{len(cells)} cells")

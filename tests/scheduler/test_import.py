@@ -171,6 +171,20 @@ def test_import_cuts_a_long_cell_in_its_message(tmp_path: Path) -> None:
     assert len(problem.got) <= 60
 
 
+def test_import_names_a_quote_left_open_at_its_row(tmp_path: Path) -> None:
+    """A quote opened and never closed swallows the rest of the file into one cell: the row
+    where it opens is named, not the rows it hides (reported as unknown references)."""
+    export = copy_ok(tmp_path)
+    path = export / "children.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(",", ',"', 1)  # row 3: a quote opened after the first comma
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = problems_of(export)
+    opened = [p for p in problems if (p.file, p.row) == ("children.csv", 3)]
+    assert [p.expected for p in opened] == ["a cell on one line"]
+    assert "a quote opened and not closed?" in opened[0].got
+
+
 def test_import_rule_error_names_column(tmp_path: Path) -> None:
     """A row-level rule (working day ends before it starts) is put on the column it names."""
     export = copy_ok(tmp_path)
