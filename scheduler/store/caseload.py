@@ -514,7 +514,7 @@ class CaseloadStore(StoreBase):
             if done.rowcount == 0:
                 raise NotFoundError(f"no open child {child_id!r}")
             tx.log("child closed", "child", child_id, child_id, on=on, reason=reason)
-            _drop_from_plan(tx, child_id, on)
+            _drop_from_plan(tx, (child_id,), on)
 
     # ----------------------------------------------------------------- absences
 

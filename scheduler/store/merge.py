@@ -13,6 +13,7 @@ from scheduler.domain import Child, Scenario
 from scheduler.errors import InputError, InputProblem
 from scheduler.store.caseload import _absence_match, _absence_row
 from scheduler.store.engine import _next_position, _Tx, field_changes
+from scheduler.store.plans import _drop_from_plan
 from scheduler.store.records import RecordStore
 from scheduler.store.tables import (
     absences_table,
@@ -343,6 +344,7 @@ class MergeStore(RecordStore):
             )
             for cid in closing:
                 tx.log("child closed", "child", cid, cid, on=scenario.as_of, reason=reason)
+            _drop_from_plan(tx, closing, scenario.as_of)  # as `child close` does
         report.update(
             added=tuple(added),
             changed=tuple(changed),

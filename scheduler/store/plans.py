@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -13,37 +14,40 @@ from scheduler.store.engine import StoreBase, _audit_entry, _current_plan_id, _T
 from scheduler.store.tables import audit_table, plan_visits_table, plans_table
 
 
-def _drop_from_plan(tx: _Tx, child_id: str, on: date) -> None:
-    """Take a closed child out of the current plan's visits after `on`; a visit left with
+def _drop_from_plan(tx: _Tx, child_ids: Collection[str], on: date) -> None:
+    """Take closed children out of the current plan's visits after `on`; a visit left with
     no child is cancelled (calendars then show it cancelled)."""
     conn = tx.conn
     plan_id = _current_plan_id(conn)
-    if plan_id is None:
+    closing = set(child_ids)
+    if plan_id is None or not closing:
         return
-    rows = conn.execute(
-        select(plan_visits_table.c.id, plan_visits_table.c.data).where(
-            plan_visits_table.c.plan_id == plan_id,
-            plan_visits_table.c.day > on,
-            plan_visits_table.c.data.contains(f'"{child_id}"'),
-        )
-    ).all()
-    for row in rows:
+    query = select(plan_visits_table.c.id, plan_visits_table.c.data).where(
+        plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.day > on
+    )
+    if len(closing) == 1:
+        query = query.where(plan_visits_table.c.data.contains(f'"{next(iter(closing))}"'))
+    for row in conn.execute(query.order_by(plan_visits_table.c.position)).all():
         visit = Visit.model_validate_json(row.data)
-        if child_id not in visit.child_ids or visit.status != "planned":
+        gone = [c for c in visit.child_ids if c in closing]
+        if not gone or visit.status != "planned":
             continue
-        left = tuple(c for c in visit.child_ids if c != child_id)
+        left = tuple(c for c in visit.child_ids if c not in closing)
         changed = visit.model_copy(update={"child_ids": left} if left else {"status": "cancelled"})
         conn.execute(
             update(plan_visits_table)
             .where(plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.id == visit.id)
             .values(data=changed.model_dump_json())
         )
-        tx.log(
-            "visit cancelled (case closed)" if not left else "child taken off visit (case closed)",
-            "visit",
-            visit.id,
-            child_id,
-        )
+        for child_id in gone:
+            tx.log(
+                "visit cancelled (case closed)"
+                if not left
+                else "child taken off visit (case closed)",
+                "visit",
+                visit.id,
+                child_id,
+            )
 
 
 def _visit_row(plan_id: str, visit: Visit, position: int) -> dict[str, Any]:

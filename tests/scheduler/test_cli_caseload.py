@@ -351,6 +351,31 @@ def test_child_close_takes_the_child_off_future_visits(planned: str) -> None:
         assert "c1" not in changed.child_ids or changed.status == "cancelled"
 
 
+def test_a_load_that_closes_children_takes_them_off_future_visits(
+    tmp_path: Path, planned: str
+) -> None:
+    """Children closed by a replacing load (or an import) leave the current plan as with
+    `child close`: their later visits are cancelled, or they are taken off a shared visit."""
+    scenario = make_scenario()
+    before = Store(planned).current_plan()
+    assert before is not None
+    gone = {"c3", "c4"}
+    later = [v for v in before.visits if gone & set(v.child_ids) and v.day > scenario.as_of]
+    assert later
+    smaller = scenario.model_copy(
+        update={"children": tuple(c for c in scenario.children if c.id not in gone), "records": ()}
+    )
+    path = tmp_path / "smaller.json"
+    path.write_text(smaller.model_dump_json(), encoding="utf-8")
+    code, _, stderr = invoke("load", str(path), "--replace", "--db", planned)
+    assert code == 0, stderr
+    after = {v.id: v for v in Store(planned).current_plan().visits}  # type: ignore[union-attr]
+    for visit in later:
+        changed = after[visit.id]
+        assert not gone & set(changed.child_ids) or changed.status == "cancelled"
+    assert invoke("check", "--db", planned)[0] == 0
+
+
 def test_visit_move_pin_and_refusal(planned: str) -> None:
     """A move is judged before it is saved; a breaking move is refused with the reason."""
     store = Store(planned)
