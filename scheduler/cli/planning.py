@@ -27,6 +27,7 @@ from scheduler.cli.options import (
     choice_of,
     parse_date,
     parse_day,
+    parse_time,
     who,
 )
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
@@ -487,18 +488,16 @@ def visit_move(
     A move that breaks a hard rule (a deadline, the worker's hours, an absence, the family's
     window...) is refused with the reason and exit 1.
     """
-    from datetime import time as time_of_day
-
     text_day, _, text_time = to.partition("T")
     day = parse_date(text_day, "--to")
     at = None
     if text_time:
-        try:
-            at = time_of_day.fromisoformat(text_time)
-        except ValueError:
+        if len(text_time) != 5 or text_time[2] != ":":
             raise typer.BadParameter(
-                f"expected DATE or DATETHH:MM, got {to!r}", param_hint="--to"
-            ) from None
+                f"expected DATE or DATETHH:MM (e.g. 2026-12-03T16:00), got {to!r}",
+                param_hint="--to",
+            )
+        at = parse_time(text_time, "--to")
     assert day is not None
     with handled():
         verdict = service.move_visit(

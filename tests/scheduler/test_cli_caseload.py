@@ -404,6 +404,13 @@ def test_visit_move_pin_and_refusal(planned: str) -> None:
         invoke("visit", "move", visit.id, "--to", "2026-11-01", "--db", planned, today=today)[0]
         == 2
     )
+    for odd in ("T16:00:30", "T1600", "T25:00"):  # seconds, no colon, no such hour
+        code, _, stderr = invoke(
+            "visit", "move", visit.id, "--to", f"{visit.day}{odd}", "--db", planned, today=today
+        )
+        assert code == 2
+        assert "--to" in stderr
+        assert "HH:MM" in stderr
 
 
 def test_workers_list(loaded: str) -> None:
