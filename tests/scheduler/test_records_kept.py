@@ -1,0 +1,168 @@
+"""Records are history: a visit's outcome, a worker's absence and the leavers' list are never
+silently replaced, doubled or made up, and a bad file is named by row, never a traceback.
+
+Every command runs through typer's CliRunner against a real SQLite file, with the command
+line's today fixed (31 Dec 2026, after the planned fortnight).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from scheduler.domain import Visit
+from scheduler.store import Store
+from tests.scenarios import north_somerset_team as make_scenario
+from tests.scheduler.test_cli import invoke
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'visitplan.db'}"
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, db: str) -> str:
+    path = tmp_path / "scenario.json"
+    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
+    assert invoke("load", str(path), "--db", db)[0] == 0
+    return db
+
+
+@pytest.fixture
+def planned(loaded: str) -> str:
+    code, _, stderr = invoke(
+        "plan", "--start", "2026-11-30", "--weeks", "2", "--time-limit", "2", "--db", loaded
+    )
+    assert code == 0, stderr
+    return loaded
+
+
+def first_visit(db: str) -> Visit:
+    """The plan's first visit (on Mon 30 Nov 2026 or soon after)."""
+    plan = Store(db).current_plan()
+    assert plan is not None
+    return min(plan.visits, key=lambda v: (v.start, v.id))
+
+
+def versions_of(db: str, visit: Visit) -> list[tuple[int, str, str]]:
+    """(version, outcome, day) of every record of the visit's first child, every version."""
+    return [
+        (v.version, v.record.outcome, v.record.on.isoformat())
+        for v in Store(db).record_versions(visit.child_ids[0])
+        if v.record.visit_id == visit.id
+    ]
+
+
+# ------------------------------------------------------------------ record: one outcome
+
+
+@pytest.mark.parametrize(
+    ("days_before", "message"),
+    [
+        pytest.param(None, "", id="1900"),
+        pytest.param(8, "at most 7 days before the visit's planned day", id="8-days-early"),
+    ],
+)
+def test_record_on_a_day_far_from_the_visit_is_refused(
+    planned: str, days_before: int | None, message: str
+) -> None:
+    """`--on` is from a week before the planned day to today: 1 Jan 1900 is a slip."""
+    visit = first_visit(planned)
+    on = "1900-01-01" if days_before is None else str(visit.day - timedelta(days=days_before))
+    code, _, stderr = invoke(
+        "record", visit.id, "--outcome", "completed", "--on", on, "--db", planned
+    )
+    assert code == 2
+    assert "--on: expected a day on or after" in stderr
+    assert message in stderr
+    assert "Traceback" not in stderr
+    assert versions_of(planned, visit) == []
+    week_early = str(visit.day - timedelta(days=7))
+    code, _, stderr = invoke(
+        "record", visit.id, "--outcome", "completed", "--on", week_early, "--db", planned
+    )
+    assert code == 0, stderr
+
+
+def test_a_recorded_visit_changes_only_with_amend(planned: str) -> None:
+    """Once recorded, another outcome or day is refused (naming what is recorded); the same
+    command again changes nothing; --amend corrects it and keeps the earlier version."""
+    visit = first_visit(planned)
+    day = visit.day.isoformat()
+    recorded = ("record", visit.id, "--outcome", "completed", "--db", planned)
+    assert invoke(*recorded)[0] == 0
+    revision = Store(planned).revision()
+    code, _, stderr = invoke(*recorded)
+    assert code == 0, stderr
+    assert Store(planned).revision() == revision
+    for other in (["--outcome", "failed"], ["--outcome", "completed", "--on", "2026-12-30"]):
+        code, _, stderr = invoke("record", visit.id, *other, "--db", planned)
+        assert code == 2
+        assert f"{visit.id} recorded as completed on {visit.day:%a %d %b %Y}" in stderr
+        assert "--amend" in stderr
+        assert Store(planned).revision() == revision
+    assert versions_of(planned, visit) == [(1, "completed", day)]
+    code, _, stderr = invoke("record", visit.id, "--outcome", "failed", "--amend", "--db", planned)
+    assert code == 0, stderr
+    assert versions_of(planned, visit) == [(1, "completed", day), (2, "failed", day)]
+
+
+def test_record_csv_refuses_another_outcome_for_a_recorded_visit(
+    tmp_path: Path, planned: str
+) -> None:
+    """An export that says something else about a recorded visit is refused by row; one that
+    says the same is skipped as already recorded."""
+    visit = first_visit(planned)
+    assert invoke("record", visit.id, "--outcome", "completed", "--db", planned)[0] == 0
+    path = tmp_path / "outcomes.csv"
+    path.write_text(f"visit_id,outcome\n{visit.id},failed\n", encoding="utf-8")
+    code, _, stderr = invoke("record", "--csv", str(path), "--db", planned)
+    assert code == 2
+    assert "outcomes.csv:2: visit_id" in stderr
+    assert "--amend" in stderr
+    assert versions_of(planned, visit) == [(1, "completed", visit.day.isoformat())]
+    path.write_text(f"visit_id,outcome\n{visit.id},completed\n", encoding="utf-8")
+    code, stdout, stderr = invoke("record", "--csv", str(path), "--json", "--db", planned)
+    assert code == 0, stderr
+    assert json.loads(stdout)["already"] == len(visit.child_ids)
+
+
+# ------------------------------------------------------------------ record --csv: bad rows
+
+
+def test_record_csv_rows_with_the_wrong_number_of_cells_are_named(
+    tmp_path: Path, planned: str
+) -> None:
+    """A row with more or fewer cells than the header is named by file and row, exit 2,
+    nothing written, never a traceback."""
+    visit = first_visit(planned)
+    path = tmp_path / "toomany.csv"
+    path.write_text(
+        f"VISIT_ID,Outcome\n{visit.id},completed,extra,cells\n{visit.id}\n", encoding="utf-8"
+    )
+    revision = Store(planned).revision()
+    code, _, stderr = invoke("record", "--csv", str(path), "--db", planned)
+    assert code == 2
+    assert "toomany.csv:2: (row): expected 2 cells, got 4 cells" in stderr
+    assert "toomany.csv:3: (row): expected 2 cells, got 1 cell" in stderr
+    assert "Traceback" not in stderr
+    assert Store(planned).revision() == revision
+
+
+def test_record_csv_naming_a_visit_twice_is_refused(tmp_path: Path, planned: str) -> None:
+    """Two rows for one visit are named (file, both rows, visit_id); nothing is written."""
+    visit = first_visit(planned)
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        f"visit_id,outcome\n{visit.id},completed\n{visit.id},failed\n", encoding="utf-8"
+    )
+    code, _, stderr = invoke("record", "--csv", str(path), "--db", planned)
+    assert code == 2
+    assert "outcomes.csv:3: visit_id: expected each visit once (row 2 names it too)" in stderr
+    assert "database error" not in stderr
+    assert versions_of(planned, visit) == []
+
