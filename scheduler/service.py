@@ -218,7 +218,7 @@ def workers_list(
     """
     scenario = store.read_scenario()
     _check_filters(scenario, team, None)
-    return worker_rows(scenario, today, team, store.left_workers() if left else ())
+    return worker_rows(scenario, today, team, store.left_workers() if left else None)
 
 
 FIRST_HOME, SECOND_HOME = "first-home", "second-home"

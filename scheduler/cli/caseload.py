@@ -483,6 +483,9 @@ def workers_list(
     if as_json:
         print_json([json.loads(r.model_dump_json()) for r in rows])
         return
+    if left and not rows:
+        out.print("No worker has left." if team is None else f"No worker of {team} has left.")
+        return
     out.print(render.render_workers(rows, left))
 
 

@@ -166,3 +166,14 @@ def test_record_csv_naming_a_visit_twice_is_refused(tmp_path: Path, planned: str
     assert "database error" not in stderr
     assert versions_of(planned, visit) == []
 
+
+# ------------------------------------------------------------------ workers list --left
+
+
+def test_workers_list_left_when_nobody_has_left(loaded: str) -> None:
+    """Nobody has left: said in words, and an empty list in --json (not every worker)."""
+    code, stdout, stderr = invoke("workers", "list", "--left", "--db", loaded)
+    assert code == 0, stderr
+    assert stdout.strip() == "No worker has left."
+    code, stdout, _ = invoke("workers", "list", "--left", "--json", "--db", loaded)
+    assert json.loads(stdout) == []
