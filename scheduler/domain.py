@@ -381,6 +381,14 @@ class Absence(DomainModel):
         """True when the worker is away on `day`."""
         return self.start <= day <= self.end
 
+    def overlaps(self, other: Absence) -> bool:
+        """True when `other` is an absence of the same worker with a day in common."""
+        return (
+            self.worker_id == other.worker_id
+            and self.start <= other.end
+            and other.start <= self.end
+        )
+
 
 class BusyTime(DomainModel):
     """A worker's existing commitment that visits must avoid."""

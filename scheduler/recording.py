@@ -7,10 +7,8 @@ completes it. Corrections are new versions; the earlier version stays in the his
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -19,9 +17,14 @@ from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord, Wor
 from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.outcomes import outcome_of, records_as_planned
 from scheduler.store import Store
-from scheduler.textfile import read_text
+from scheduler.textfile import CsvRow, read_csv
 
 OUTCOMES: tuple[Outcome, ...] = ("completed", "failed", "not-seen")
+EARLIEST_DAYS = 7
+"""How many days before its planned day a visit may be recorded as made (brought forward
+within the week); a day earlier than that is a typing slip, not the visit."""
+CHANGE_WITH_AMEND = "a record not yet made (add --amend to change it; the earlier one is kept)"
+"""What a second, different outcome for a recorded visit needed (the web says it in words)."""
 
 
 class DayRecordReport(DomainModel):
@@ -48,6 +51,33 @@ def _current_plan(store: Store) -> Plan:
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
     return plan
+
+
+def day_expected(visit: Visit, day: date, today: date) -> str | None:
+    """What a visit's recorded day should have been, or None when `day` is plausible: from
+    `EARLIEST_DAYS` before the planned day to today."""
+    if day > today:
+        return f"a day on or before today ({today})"
+    earliest = visit.day - timedelta(days=EARLIEST_DAYS)
+    if day < earliest:
+        return (
+            f"a day on or after {earliest} (at most {EARLIEST_DAYS} days before the "
+            f"visit's planned day, {visit.day})"
+        )
+    return None
+
+
+def _without_role(records: Sequence[VisitRecord]) -> dict[str, VisitRecord]:
+    """Records by id, the role (filled in from the worker on reading) left out."""
+    return {r.id: r.model_copy(update={"worker_role": None}) for r in records}
+
+
+def recorded_otherwise(stored: Sequence[VisitRecord], records: Sequence[VisitRecord]) -> str | None:
+    """What is recorded for a visit, when it differs from `records`; None when nothing is
+    recorded yet or exactly these records are (running the same command again)."""
+    if not stored or _without_role(stored) == _without_role(records):
+        return None
+    return f"{stored[0].visit_id} recorded as {outcome_of(stored)} on {stored[0].on:%a %d %b %Y}"
 
 
 def visit_records(
@@ -107,13 +137,16 @@ def record_outcome(
     """Record what happened at a planned visit: one record per child, in one transaction.
 
     Running it again with the same facts changes nothing (an interrupted run completes).
-    With `amend`, the visit's stored records are corrected: each becomes a new version and
-    the earlier one stays in the history.
+    A visit has one outcome: once recorded, a different one (another outcome, day or
+    checklist) needs `amend`, which corrects the stored records: each becomes a new version
+    and the earlier one stays in the history. The day (`on`, default the planned day) is
+    from `EARLIEST_DAYS` before the planned day to `today`.
 
     Raises:
         NotFoundError: no such visit in the current plan.
-        InputError: a named child is not covered by the visit; the date is after `today`;
-            the visit is recorded differently already (without `amend`) or not at all (with).
+        InputError: a named child is not covered by the visit; the day is after `today` or
+            too early for the visit; the visit is recorded differently already (without
+            `amend`) or not at all (with).
     """
     visit = store.find_visit(visit_id)
     if visit is None:
@@ -125,13 +158,9 @@ def record_outcome(
         for c in children
         if c not in visit.child_ids
     ]
-    day = on or visit.day
-    if today is not None and day > today:
-        problems.append(
-            InputProblem(
-                "command line", None, "--on", f"a day on or before today ({today})", str(day)
-            )
-        )
+    expected = day_expected(visit, on or visit.day, today) if today is not None else None
+    if expected is not None:
+        problems.append(InputProblem("command line", None, "--on", expected, str(on or visit.day)))
     if problems:
         raise InputError(problems)
     records = visit_records(
@@ -144,10 +173,15 @@ def record_outcome(
         children=children,
         on=on,
     )
+    stored = store.records_for_visits([visit.id]).get(visit.id, ())
     if not amend:
+        recorded = recorded_otherwise(stored, records)
+        if recorded is not None:
+            raise InputError(
+                [InputProblem("command line", None, "VISIT", CHANGE_WITH_AMEND, recorded)]
+            )
         store.add_records(records, by=by, now=now)
         return records
-    stored = store.records_for_visits([visit.id]).get(visit.id, ())
     if not stored:
         raise InputError(
             [
@@ -238,6 +272,7 @@ def record_day(
 
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
+_KNOWN = ("visit_id", "outcome", "on", "seen_alone", "bedroom_seen", "seen_awake", "children")
 
 
 def read_outcomes_csv(path: Path, plan: Plan, today: date) -> tuple[VisitRecord, ...]:
@@ -245,89 +280,107 @@ def read_outcomes_csv(path: Path, plan: Plan, today: date) -> tuple[VisitRecord,
 
     Columns: visit_id, outcome (completed, failed, not-seen) and optionally on (YYYY-MM-DD,
     default the planned day), seen_alone, bedroom_seen, seen_awake (yes/no), children
-    (child ids seen, `;`-separated; default all). The header is row 1.
+    (child ids seen, `;`-separated; default all). The header is row 1; every row has one cell
+    per column and names a visit once.
 
     Raises:
         InputError: every bad row, with file, row, column and what was expected.
     """
+    return tuple(r for _, records in _outcome_rows(path, plan, today) for r in records)
+
+
+def _outcome_rows(path: Path, plan: Plan, today: date) -> list[tuple[int, tuple[VisitRecord, ...]]]:
+    """Each row's number and records (see `read_outcomes_csv`)."""
     name = path.name
-    text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {c.strip().lower() for c in reader.fieldnames or ()}
-    missing = {"visit_id", "outcome"} - columns
+    table = read_csv(path)
+    problems = list(table.problems)
+    missing = {"visit_id", "outcome"} - set(table.columns)
     if missing:
         raise InputError(
             InputProblem(name, 1, c, "a column of that name", "missing") for c in sorted(missing)
         )
-    known = {"visit_id", "outcome", "on", "seen_alone", "bedroom_seen", "seen_awake", "children"}
-    problems = [
-        InputProblem(name, 1, c, "one of " + ", ".join(sorted(known)), "an unknown column")
-        for c in sorted(columns - known)
+    problems += [
+        InputProblem(name, 1, c, "one of " + ", ".join(sorted(_KNOWN)), "an unknown column")
+        for c in sorted(set(table.columns) - set(_KNOWN))
     ]
     visits = {v.id: v for v in plan.visits}
-    records: list[VisitRecord] = []
-    for row_number, raw_row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items()}
-        visit = visits.get(row.get("visit_id", ""))
-        if visit is None:
+    first_row: dict[str, int] = {}
+    out = []
+    for row in table.rows:
+        visit_id = row.get("visit_id")
+        if visit_id in first_row:
             problems.append(
                 InputProblem(
                     name,
-                    row_number,
+                    row.number,
                     "visit_id",
-                    "a visit of the current plan",
-                    row.get("visit_id", ""),
+                    f"each visit once (row {first_row[visit_id]} names it too)",
+                    visit_id,
                 )
             )
             continue
-        outcome = row.get("outcome", "")
-        if outcome not in OUTCOMES:
-            problems.append(
-                InputProblem(name, row_number, "outcome", "completed, failed or not-seen", outcome)
-            )
-            continue
-        flags: dict[str, bool] = {}
-        for flag in ("seen_alone", "bedroom_seen", "seen_awake"):
-            value = row.get(flag, "").lower()
-            if value not in _YES | _NO:
-                problems.append(InputProblem(name, row_number, flag, "yes or no", value))
-            flags[flag] = value in _YES
-        on = visit.day
-        if row.get("on"):
-            try:
-                on = date.fromisoformat(row["on"])
-            except ValueError:
-                problems.append(
-                    InputProblem(name, row_number, "on", "a date YYYY-MM-DD", row["on"])
-                )
-                continue
-            if not date(1900, 1, 1) <= on <= today:
-                problems.append(
-                    InputProblem(
-                        name, row_number, "on", f"a date from 1900 to today ({today})", row["on"]
-                    )
-                )
-                continue
-        elif on > today:
-            problems.append(
-                InputProblem(
-                    name, row_number, "visit_id", f"a visit on or before today ({today})", visit.id
-                )
-            )
-            continue
-        seen = tuple(c for c in row.get("children", "").split(";") if c)
-        wrong = [c for c in seen if c not in visit.child_ids]
-        if wrong:
-            problems.append(
-                InputProblem(
-                    name, row_number, "children", "children the visit covered", ";".join(wrong)
-                )
-            )
-            continue
-        records.extend(visit_records(visit, outcome, None, children=seen, on=on, **flags))
+        first_row[visit_id] = row.number
+        records = _outcome_row(name, row, visits.get(visit_id), today, problems)
+        if records:
+            out.append((row.number, records))
     if problems:
         raise InputError(problems)
-    return tuple(records)
+    return out
+
+
+def _outcome_row(
+    name: str, row: CsvRow, visit: Visit | None, today: date, problems: list[InputProblem]
+) -> tuple[VisitRecord, ...]:
+    """One row's records, or none with its problems added to `problems`."""
+    if visit is None:
+        problems.append(
+            InputProblem(
+                name, row.number, "visit_id", "a visit of the current plan", row.get("visit_id")
+            )
+        )
+        return ()
+    outcome = row.get("outcome")
+    if outcome not in OUTCOMES:
+        problems.append(
+            InputProblem(name, row.number, "outcome", "completed, failed or not-seen", outcome)
+        )
+        return ()
+    flags: dict[str, bool] = {}
+    for flag in ("seen_alone", "bedroom_seen", "seen_awake"):
+        value = row.get(flag).lower()
+        if value not in _YES | _NO:
+            problems.append(InputProblem(name, row.number, flag, "yes or no", value))
+        flags[flag] = value in _YES
+    on = visit.day
+    if row.get("on"):
+        try:
+            on = date.fromisoformat(row.get("on"))
+        except ValueError:
+            problems.append(
+                InputProblem(name, row.number, "on", "a date YYYY-MM-DD", row.get("on"))
+            )
+            return ()
+        expected = day_expected(visit, on, today)
+        if expected is not None:
+            problems.append(InputProblem(name, row.number, "on", expected, row.get("on")))
+            return ()
+    elif on > today:
+        problems.append(
+            InputProblem(
+                name, row.number, "visit_id", f"a visit on or before today ({today})", visit.id
+            )
+        )
+        return ()
+    seen = tuple(c for c in row.get("children").split(";") if c)
+    wrong = [c for c in seen if c not in visit.child_ids]
+    if wrong:
+        problems.append(
+            InputProblem(
+                name, row.number, "children", "children the visit covered", ";".join(wrong)
+            )
+        )
+        return ()
+    return visit_records(visit, outcome, None, children=seen, on=on, **flags)
 
 
 def import_outcomes(
@@ -335,20 +388,51 @@ def import_outcomes(
 ) -> OutcomeImportReport:
     """Import visit outcomes from a CSV export, all or nothing (see `read_outcomes_csv`).
 
+    A row for a visit recorded already is skipped when it says the same, and refused when it
+    says something else (correct one visit with `visitplan record VISIT ... --amend`).
+
     Raises:
         PlanError: no current plan.
         InputError: any bad row; nothing is written.
     """
     plan = _current_plan(store)
-    records = read_outcomes_csv(path, plan, today)
+    rows = _outcome_rows(path, plan, today)
+    stored = store.records_for_visits([records[0].visit_id or "" for _, records in rows])
+    _refuse_changes(path.name, rows, stored)
     workers = {w.id: w.role for w in store.read_scenario().workers}
     records = tuple(
-        r.model_copy(update={"worker_role": workers.get(r.worker_id or "")}) for r in records
+        r.model_copy(update={"worker_role": workers.get(r.worker_id or "")})
+        for _, row_records in rows
+        for r in row_records
     )
     added, already = store.add_records(records, by=by, now=now)
     return OutcomeImportReport(
         file=path.name, visits=len({r.visit_id for r in records}), added=added, already=already
     )
+
+
+def _refuse_changes(
+    name: str,
+    rows: Sequence[tuple[int, tuple[VisitRecord, ...]]],
+    stored: Mapping[str, Sequence[VisitRecord]],
+) -> None:
+    """Refuse rows that would give a recorded visit a different outcome (file and row)."""
+    problems = []
+    for number, records in rows:
+        recorded = recorded_otherwise(stored.get(records[0].visit_id or "", ()), records)
+        if recorded is not None:
+            problems.append(
+                InputProblem(
+                    name,
+                    number,
+                    "visit_id",
+                    "a visit with no other outcome recorded (correct one with "
+                    "`visitplan record VISIT --outcome O --amend`)",
+                    recorded,
+                )
+            )
+    if problems:
+        raise InputError(problems)
 
 
 def outcome_summary(records: Sequence[VisitRecord]) -> str:

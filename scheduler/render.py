@@ -472,6 +472,12 @@ def render_check(report: CheckReport) -> Table:
     return table
 
 
+def day_span(start: date, end: date) -> str:
+    """'Mon 07 Dec to Tue 08 Dec 2026'; the start's year too when the years differ."""
+    first = f"{start:%a %d %b}" if start.year == end.year else f"{start:%a %d %b %Y}"
+    return f"{first} to {end:%a %d %b %Y}"
+
+
 def render_absences(absences: Sequence[Absence]) -> Table:
     """Absences by start date."""
     table = Table(title=f"{len(absences)} absence(s)")

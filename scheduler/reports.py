@@ -351,16 +351,17 @@ def worker_rows(
     scenario: Scenario,
     today: date,
     team: str | None = None,
-    left: Sequence[tuple[Worker, date]] = (),
+    left: Sequence[tuple[Worker, date]] | None = None,
 ) -> tuple[WorkerRow, ...]:
     """Workers (of one team, or all) with their caseload size and any absence today; with
-    `left` (workers who have left and the day each left), those workers instead."""
+    `left` (workers who have left and the day each left), those workers instead (none when
+    nobody has left)."""
     teams = {t.id: t.name for t in scenario.teams}
     load = Counter(c.allocated_worker for c in scenario.children if c.allocated_worker)
     absences = index_of(scenario).absences_by_worker
-    gone = {w.id: on for w, on in left}
+    gone = {w.id: on for w, on in left or ()}
     rows = []
-    for worker in [w for w, _on in left] if left else scenario.workers:
+    for worker in scenario.workers if left is None else [w for w, _on in left]:
         if team is not None and worker.team_id != team:
             continue
         away = next((a for a in absences.get(worker.id, ()) if a.covers(today)), None)

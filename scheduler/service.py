@@ -48,7 +48,7 @@ from scheduler.reports import (
     worker_rows,
 )
 from scheduler.store import MergeReport, Store
-from scheduler.textfile import read_text
+from scheduler.textfile import CsvRow, read_csv
 
 __all__ = [
     "DeskChild",
@@ -75,6 +75,7 @@ __all__ = [
     "plan_store",
     "plan_view",
     "propose_replan",
+    "read_absence_rows",
     "read_absences_csv",
     "record_day",
     "record_outcome",
@@ -224,7 +225,7 @@ def workers_list(
     """
     scenario = store.read_scenario()
     _check_filters(scenario, team, None)
-    return worker_rows(scenario, today, team, store.left_workers() if left else ())
+    return worker_rows(scenario, today, team, store.left_workers() if left else None)
 
 
 FIRST_HOME, SECOND_HOME = "first-home", "second-home"
@@ -496,65 +497,99 @@ def with_leavers(
 
 
 def read_absences_csv(path: Path, workers: set[str]) -> tuple[Absence, ...]:
-    """Absences from a CSV file with columns worker_id, start, end[, reason], all or nothing.
+    """Absences from a CSV file with columns worker_id, start, end[, reason], all or nothing
+    (see `read_absence_rows`)."""
+    return tuple(absence for _, absence in read_absence_rows(path, workers))
+
+
+def read_absence_rows(path: Path, workers: set[str]) -> tuple[tuple[int, Absence], ...]:
+    """Each row's number (the header is row 1) and absence, from a CSV file with columns
+    worker_id, start, end[, reason], all or nothing. Two rows for a worker may not share a day.
 
     Raises:
-        InputError: every bad row, with file, row (header is row 1), field and what was expected.
+        InputError: every bad row, with file, row, field and what was expected.
     """
-    import csv
-
-    problems: list[InputProblem] = []
-    absences: list[Absence] = []
-    text = read_text(path)
-    reader = csv.DictReader(text.splitlines())
-    missing = {"worker_id", "start", "end"} - set(reader.fieldnames or ())
+    table = read_csv(path)
+    missing = {"worker_id", "start", "end"} - set(table.columns)
     if missing:
         raise InputError(
             InputProblem(path.name, 1, column, "a column of that name", "missing")
             for column in sorted(missing)
         )
-    for row_number, row in enumerate(reader, start=2):
-        worker = (row.get("worker_id") or "").strip()
-        if worker not in workers:
-            problems.append(
-                InputProblem(path.name, row_number, "worker_id", "a known worker id", worker)
-            )
-        days: dict[str, date] = {}
-        for field in ("start", "end"):
-            value = (row.get(field) or "").strip()
-            try:
-                days[field] = date.fromisoformat(value)
-            except ValueError:
-                problems.append(
-                    InputProblem(path.name, row_number, field, "a date YYYY-MM-DD", value)
-                )
-        if len(days) == 2 and days["end"] < days["start"]:
+    problems = list(table.problems)
+    out: list[tuple[int, Absence]] = []
+    for row in table.rows:
+        absence = _absence_of(path.name, row, workers, problems)
+        if absence is None:
+            continue
+        clash = next(((n, a) for n, a in out if a.overlaps(absence)), None)
+        if clash is not None:
+            number, other = clash
             problems.append(
                 InputProblem(
-                    path.name, row_number, "end", "a date on or after start", str(days["end"])
+                    path.name,
+                    row.number,
+                    "start",
+                    f"days no other row for {absence.worker_id} covers",
+                    f"row {number}: {other.start:%a %d %b %Y} to {other.end:%a %d %b %Y}"
+                    f" ({other.reason})",
                 )
             )
             continue
-        if len(days) == 2 and worker in workers:
-            reason = (row.get("reason") or "").strip() or "leave"
-            absences.append(
-                Absence(worker_id=worker, start=days["start"], end=days["end"], reason=reason)
-            )
+        out.append((row.number, absence))
     if problems:
         raise InputError(problems)
-    return tuple(absences)
+    return tuple(out)
+
+
+def _absence_of(
+    name: str, row: CsvRow, workers: set[str], problems: list[InputProblem]
+) -> Absence | None:
+    """One row's absence, or None with its problems added to `problems`."""
+    worker = row.get("worker_id")
+    if worker not in workers:
+        problems.append(InputProblem(name, row.number, "worker_id", "a known worker id", worker))
+    days: dict[str, date] = {}
+    for field in ("start", "end"):
+        try:
+            days[field] = date.fromisoformat(row.get(field))
+        except ValueError:
+            problems.append(
+                InputProblem(name, row.number, field, "a date YYYY-MM-DD", row.get(field))
+            )
+    if len(days) < 2:
+        return None
+    if days["end"] < days["start"]:
+        problems.append(
+            InputProblem(name, row.number, "end", "a date on or after start", str(days["end"]))
+        )
+        return None
+    if worker not in workers:
+        return None
+    reason = row.get("reason") or "leave"
+    return Absence(worker_id=worker, start=days["start"], end=days["end"], reason=reason)
 
 
 def add_absences(
-    store: Store, absences: Sequence[Absence], *, by: str = "system", now: datetime | None = None
-) -> None:
-    """Record absences in one transaction (one already starting that day for that worker is
-    replaced).
+    store: Store,
+    absences: Sequence[Absence],
+    *,
+    by: str = "system",
+    now: datetime | None = None,
+    source: str = "absence",
+    field: str = "start",
+    rows: Sequence[int | None] = (),
+) -> tuple[Absence, ...]:
+    """Record absences in one transaction; returns those added (the others were recorded
+    already, exactly so). An absence never replaces another: one with a day in common with
+    another absence of the worker is refused, naming that one (remove it first). `source`,
+    `field` and `rows` say where each absence came from, for the refusal.
 
     Raises:
         NotFoundError: an unknown worker; nothing is written.
+        InputError: an absence overlaps another; nothing is written.
     """
-    store.add_absences(absences, by=by, now=now)
+    return store.add_absences(absences, by=by, now=now, source=source, field=field, rows=rows)
 
 
 def propose_replan(

@@ -5,6 +5,9 @@ Rule: the problem never quotes the file's content, only where the bad byte is.
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from scheduler.errors import InputError, InputProblem
@@ -67,3 +70,65 @@ def read_text(path: Path) -> str:
                 )
             ]
         ) from None
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row of a CSV file: its number (the header is row 1) and its stripped cells by
+    lower-case column name."""
+
+    number: int
+    cells: dict[str, str]
+
+    def get(self, column: str) -> str:
+        """The stripped cell, blank when the column is absent."""
+        return self.cells.get(column, "")
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file read for checking: its header, its well-formed rows and what is wrong."""
+
+    columns: tuple[str, ...]
+    rows: tuple[CsvRow, ...]
+    problems: tuple[InputProblem, ...]
+
+
+def read_csv(path: Path) -> CsvTable:
+    """The header (stripped, lower-case) and the data rows of a CSV file, blank rows skipped.
+
+    A row with more or fewer cells than the header, or a column named twice, is a problem
+    (file, row, what was expected); such a row is left out of `rows`, so a caller lists every
+    problem and writes nothing.
+
+    Raises:
+        InputError: the file cannot be read as UTF-8 text (see `read_text`) or as CSV.
+    """
+    name = path.name
+    try:
+        table = list(csv.reader(io.StringIO(read_text(path), newline="")))
+    except csv.Error as exc:
+        raise InputError([InputProblem(name, None, "(file)", "a CSV file", str(exc))]) from None
+    if not table:
+        return CsvTable((), (), ())
+    columns = tuple(c.strip().lower() for c in table[0])
+    problems = [
+        InputProblem(name, 1, column, "each column once", "a repeated column")
+        for column in sorted({c for c in columns if c and columns.count(c) > 1})
+    ]
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(columns):
+            problems.append(
+                InputProblem(name, number, "(row)", _cells(len(columns)), _cells(len(cells)))
+            )
+            continue
+        rows.append(CsvRow(number, dict(zip(columns, (c.strip() for c in cells), strict=True))))
+    return CsvTable(columns, tuple(rows), tuple(problems))
+
+
+def _cells(count: int) -> str:
+    """'1 cell', '4 cells'."""
+    return f"{count} cell" + ("" if count == 1 else "s")

@@ -25,7 +25,7 @@ from scheduler.cli.options import (
     who,
 )
 from scheduler.cli.output import fail, handled, open_store, out, print_json
-from scheduler.domain import MAX_VISITS_PER_DAY
+from scheduler.domain import MAX_VISITS_PER_DAY, Absence
 from scheduler.errors import InputError
 from scheduler.reports import ChildState
 
@@ -129,32 +129,60 @@ def absence_add(
     by: ByOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record that a worker is away (or many, from a CSV file). Then run `visitplan replan`."""
-    from scheduler.domain import Absence
+    """Record that a worker is away (or many, from a CSV file). Then run `visitplan replan`.
 
+    An absence never replaces another: one with a day in common with another absence of the
+    worker is refused, naming that one; remove it first with `visitplan absence remove`.
+    Running the same command again changes nothing.
+    """
     with handled():
         store = open_store(db)
         if csv_file is not None:
             workers = {w.id for w in store.read_scenario().workers}
-            absences = service.read_absences_csv(csv_file, workers)
+            rows = service.read_absence_rows(csv_file, workers)
+            absences = tuple(a for _, a in rows)
+            added = service.add_absences(
+                store,
+                absences,
+                by=who(by),
+                now=now_local(),
+                source=csv_file.name,
+                field="start",
+                rows=[n for n, _ in rows],
+            )
         else:
-            if worker is None or from_ is None:
-                raise typer.BadParameter("give WORKER --from DATE [--to DATE], or --csv FILE")
-            first = from_
-            last = to or first
-            if first is None or last is None:
-                raise typer.BadParameter("--from is required")
-            if last < first:
-                raise typer.BadParameter("--to is before --from", param_hint="--to")
-            absences = (Absence(worker_id=worker, start=first, end=last, reason=reason),)
-        service.add_absences(store, absences, by=who(by), now=now_local())
+            absences = (_one_absence(worker, from_, to, reason),)
+            added = service.add_absences(
+                store,
+                absences,
+                by=who(by),
+                now=now_local(),
+                source="command line",
+                field="--from",
+            )
         names = store.worker_names()
     if as_json:
-        print_json({"added": [json.loads(a.model_dump_json()) for a in absences]})
+        print_json(
+            {
+                "added": [json.loads(a.model_dump_json()) for a in added],
+                "already": [json.loads(a.model_dump_json()) for a in absences if a not in added],
+            }
+        )
         return
     for a in absences:
         who_ = f"{names[a.worker_id]} ({a.worker_id})" if a.worker_id in names else a.worker_id
-        out.print(f"Recorded {a.reason} for {who_}: {a.start:%a %d %b} to {a.end:%a %d %b %Y}")
+        verb = "Recorded" if a in added else "Already recorded:"
+        out.print(f"{verb} {a.reason} for {who_}: {render.day_span(a.start, a.end)}")
+
+
+def _one_absence(worker: str | None, first: date | None, last: date | None, reason: str) -> Absence:
+    """`absence add WORKER --from DATE [--to DATE]` as an absence (usage errors exit 2)."""
+    if worker is None or first is None:
+        raise typer.BadParameter("give WORKER --from DATE [--to DATE], or --csv FILE")
+    last = last or first
+    if last < first:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    return Absence(worker_id=worker, start=first, end=last, reason=reason)
 
 
 @absence_app.command("list")
@@ -482,6 +510,9 @@ def workers_list(
         rows = service.workers_list(open_store(db), today(), team=team, left=left)
     if as_json:
         print_json([json.loads(r.model_dump_json()) for r in rows])
+        return
+    if left and not rows:
+        out.print("No worker has left." if team is None else f"No worker of {team} has left.")
         return
     out.print(render.render_workers(rows, left))
 

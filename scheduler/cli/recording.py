@@ -41,7 +41,11 @@ def record(
     child: Annotated[list[str] | None, typer.Option(help="Only these children were seen.")] = None,
     on: Annotated[
         date | None,
-        typer.Option(metavar="DATE", help="Date, if not the planned date.", parser=parse_day),
+        typer.Option(
+            metavar="DATE",
+            help="Date, if not the planned date (from 7 days before it to today).",
+            parser=parse_day,
+        ),
     ] = None,
     amend: Annotated[
         bool,
@@ -96,8 +100,9 @@ def record(
       visitplan record --csv outcomes.csv
 
     Each visit's records (one per child) are written together or not at all, and running the
-    same command again changes nothing. After a failed or not-seen visit, prints the retry
-    deadline and any escalation; `visitplan replan` then plans the retry.
+    same command again changes nothing. A visit has one outcome: to change it, add --amend.
+    After a failed or not-seen visit, prints the retry deadline and any escalation;
+    `visitplan replan` then plans the retry.
     """
     modes = sum(x is not None for x in (visit, day, csv_file))
     if modes != 1:

@@ -145,6 +145,27 @@ def _insert_household(tx: _Tx, household: Household | None, child_id: str) -> No
     tx.log("household added", "household", household.id, child_id)
 
 
+def _stored_absences(conn: Connection, worker_id: str) -> tuple[Absence, ...]:
+    """The worker's stored absences."""
+    rows = conn.execute(
+        select(absences_table.c.data).where(absences_table.c.worker_id == worker_id)
+    )
+    return tuple(Absence.model_validate_json(r.data) for r in rows)
+
+
+def _clash_problem(source: str, row: int | None, field: str, clash: Absence) -> InputProblem:
+    """An absence refused because it overlaps `clash`, with how to replace that one."""
+    return InputProblem(
+        source,
+        row,
+        field,
+        f"days no other absence of {clash.worker_id} covers (to change that one, remove it "
+        f"first: `visitplan absence remove {clash.worker_id} --from {clash.start}`)",
+        f"{clash.worker_id} is away {clash.start:%a %d %b %Y} to {clash.end:%a %d %b %Y}"
+        f" ({clash.reason})",
+    )
+
+
 def _absence_match(worker_id: str, start: date) -> Any:
     """A delete of the worker's absence starting on `start`."""
     return delete(absences_table).where(
@@ -521,38 +542,77 @@ class CaseloadStore(StoreBase):
     def add_absence(
         self, absence: Absence, *, by: str = "system", now: datetime | None = None
     ) -> None:
-        """Add an absence; one already starting that day for that worker is replaced.
+        """Add an absence (see `add_absences`).
 
         Raises:
             NotFoundError: the worker is unknown.
+            InputError: it overlaps another absence of the worker.
         """
         self.add_absences((absence,), by=by, now=now)
 
     def add_absences(
-        self, absences: Sequence[Absence], *, by: str = "system", now: datetime | None = None
-    ) -> None:
-        """Add absences in one transaction (each replaces one of the same worker and start).
+        self,
+        absences: Sequence[Absence],
+        *,
+        by: str = "system",
+        now: datetime | None = None,
+        source: str = "absence",
+        field: str = "start",
+        rows: Sequence[int | None] = (),
+    ) -> tuple[Absence, ...]:
+        """Add absences in one transaction: all of them or none. Returns those added (the
+        others were stored already).
+
+        An absence stored exactly as it is is skipped (running a command again changes
+        nothing). One with a day in common with another absence of the worker, stored or
+        earlier in `absences`, is refused and never replaces it: the earlier one is removed
+        first (`remove_absence`). A refusal names `source`, the absence's row (from `rows`,
+        one per absence) and `field`, and the absence it overlaps.
 
         Raises:
             NotFoundError: a worker is unknown; nothing is written.
+            InputError: an absence overlaps another; nothing is written.
         """
         with self._write(by, now) as tx:
             conn = tx.conn
-            position = _next_position(conn, absences_table)
-            for absence in absences:
+            problems: list[InputProblem] = []
+            kept: list[Absence] = []
+            fresh: list[Absence] = []
+            for i, absence in enumerate(absences):
                 if not _current_worker(conn, absence.worker_id):
                     raise NotFoundError(f"unknown worker {absence.worker_id!r}")
-                conn.execute(_absence_match(absence.worker_id, absence.start))
-                conn.execute(insert(absences_table), _absence_row(absence, position))
-                position += 1
-                tx.log(
-                    "absence added",
-                    "absence",
-                    absence.worker_id,
-                    start=absence.start,
-                    end=absence.end,
-                    reason=absence.reason,
-                )
+                if absence in kept:
+                    continue
+                stored = _stored_absences(conn, absence.worker_id)
+                if absence in stored:
+                    kept.append(absence)
+                    continue
+                clash = next((a for a in (*stored, *fresh) if a.overlaps(absence)), None)
+                if clash is not None:
+                    row = rows[i] if i < len(rows) else None
+                    problems.append(_clash_problem(source, row, field, clash))
+                    continue
+                fresh.append(absence)
+            if problems:
+                raise InputError(problems)
+            self._insert_absences(tx, fresh)
+            return tuple(fresh)
+
+    @staticmethod
+    def _insert_absences(tx: _Tx, absences: Sequence[Absence]) -> None:
+        """Insert absences after the stored ones, each noted in the audit."""
+        position = _next_position(tx.conn, absences_table)
+        for absence in absences:
+            tx.conn.execute(insert(absences_table), _absence_row(absence, position))
+            position += 1
+            tx.log(
+                "absence added",
+                "absence",
+                absence.worker_id,
+                start=absence.start,
+                end=absence.end,
+                reason=absence.reason,
+            )
 
     def remove_absence(
         self, worker_id: str, start: date, *, by: str = "system", now: datetime | None = None

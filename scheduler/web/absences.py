@@ -112,7 +112,12 @@ def add_absence(request: Request, form: FormData) -> Response:
         reason = "other"
     desk = desk_of(request)
     absence = Absence(worker_id=worker_id, start=first, end=last, reason=reason)
-    service.add_absences(desk.store, [absence], by=user.name, now=desk.now())
+    try:
+        service.add_absences(
+            desk.store, [absence], by=user.name, now=desk.now(), source="form", field="from"
+        )
+    except InputError as exc:
+        return absences_page(request, " ".join(field_messages(exc, FIELDS).values()), 400)
     today = desk_of(request).today(snapshot)
     # From today, not from the first day away: the re-plan counts visits before its start as
     # made, and those between today and the absence have not happened yet.

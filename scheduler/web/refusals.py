@@ -39,6 +39,10 @@ _WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
         "this visit's outcome is recorded already: correct it instead",
     ),
     (
+        re.compile(r"^days no other absence of "),
+        "the worker is recorded as away on some of these days already",
+    ),
+    (
         re.compile(r"^a case reference no open child has"),
         "another open case has this reference already",
     ),

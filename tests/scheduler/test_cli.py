@@ -419,7 +419,11 @@ def test_child_add_bad_input_writes_nothing(args: list[str], loaded: str) -> Non
 
 
 def test_two_failed_visits_raise_the_escalation(tmp_path: Path, db: str) -> None:
-    """Camden: 2 successive failed visits are escalated; a failed visit adds a retry deadline."""
+    """Camden: 2 successive failed visits are escalated; a failed visit adds a retry deadline.
+
+    The second failure is the retry the re-plan makes (a visit has one outcome: recording
+    the first visit again on another day needs --amend and corrects it instead).
+    """
     from scheduler.domain import Authority
     from scheduler.store import Store
 
@@ -433,7 +437,13 @@ def test_two_failed_visits_raise_the_escalation(tmp_path: Path, db: str) -> None
     assert code == 0, stderr
     assert "retry" in stdout.lower()
     later = (visit.day + timedelta(days=1)).isoformat()
-    assert invoke("record", visit.id, "--outcome", "failed", "--on", later, "--db", db)[0] == 0
+    replan = ("replan", "--from", later, "--apply", "--time-limit", "5", "--processes", "1")
+    assert invoke(*replan, "--db", db)[0] == 0
+    replanned = Store(db).current_plan()
+    assert replanned is not None
+    retry = next(v for v in replanned.visits if "c1" in v.child_ids and v.day > visit.day)
+    assert invoke("record", retry.id, "--outcome", "failed", "--db", db)[0] == 0
+    later = retry.day.isoformat()
     code, stdout, _ = invoke("due", "--as-of", later, "--json", "--db", db)
     row = next(c for c in DueReport.model_validate_json(stdout).children if c.child_id == "c1")
     assert any("2 successive failed visits" in e for e in row.escalations)

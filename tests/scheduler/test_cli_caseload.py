@@ -324,7 +324,8 @@ def test_changes_print_json_for_scripts(loaded: str) -> None:
     assert json.loads(stdout) == {
         "added": [
             {"worker_id": "w1", "start": "2026-12-07", "end": "2026-12-08", "reason": "training"}
-        ]
+        ],
+        "already": [],
     }
     code, stdout, stderr = invoke(
         "absence", "remove", "w1", "--from", "2026-12-07", "--json", "--db", loaded

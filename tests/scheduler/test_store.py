@@ -324,11 +324,18 @@ def test_absences_add_list_remove(loaded: Store) -> None:
     assert loaded.list_absences("w-ada") == ()
 
 
-def test_add_absence_replaces_same_start(loaded: Store) -> None:
-    """Adding an absence that starts the same day for the same worker replaces it."""
-    longer = Absence(worker_id="w-cara", start=date(2024, 3, 11), end=date(2024, 3, 22))
-    loaded.add_absence(longer)
-    assert loaded.list_absences("w-cara") == (longer,)
+def test_add_absence_never_replaces_another(loaded: Store) -> None:
+    """An absence with a day in common with another of the worker's is refused, naming how
+    to change that one; the stored one is kept. The same absence again changes nothing."""
+    (stored,) = loaded.list_absences("w-cara")
+    longer = Absence(worker_id="w-cara", start=stored.start, end=date(2024, 3, 22))
+    with pytest.raises(InputError) as caught:
+        loaded.add_absence(longer)
+    [problem] = caught.value.problems
+    assert f"visitplan absence remove w-cara --from {stored.start}" in problem.expected
+    assert loaded.list_absences("w-cara") == (stored,)
+    loaded.add_absence(stored)
+    assert loaded.list_absences("w-cara") == (stored,)
 
 
 def test_add_absence_refuses_unknown_worker(loaded: Store) -> None:

@@ -187,10 +187,12 @@ def test_a_snapshot_patched_from_the_audit_equals_a_whole_read(desk: Desk, store
     service.set_pinned(store, later.id, False, by="t")
     found = patched(store, revision, scenario, plan)
     assert found == store.snapshot()
-    # Absences: added, replaced (same worker and first day), removed.
+    # Absences: added, changed (removed, then added longer: one never replaces another),
+    # removed.
     worker = child.allocated_worker or ""
     for end in (later.day, later.day + timedelta(days=1)):
         revision, scenario, plan = store.snapshot()
+        store.remove_absence(worker, later.day)
         service.add_absences(store, [Absence(worker_id=worker, start=later.day, end=end)])
         assert patched(store, revision, scenario, plan) == store.snapshot()
     revision, scenario, plan = store.snapshot()

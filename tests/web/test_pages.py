@@ -381,6 +381,27 @@ def test_absence_refused_with_a_message(
     assert store.revision() == before
 
 
+def test_absence_sharing_a_day_with_another_is_refused_in_words(
+    client, desk: Desk, store: Store
+) -> None:
+    """A second absence of a worker sharing a day with the first is refused on the form (400),
+    never a server error, and the first is kept as it was."""
+    sign_in(client, "mo")
+    absences = f"/teams/{desk.team_a}/absences"
+    form = {"worker": desk.worker, "from": "2026-12-14", "to": "2026-12-15", "reason": "leave"}
+    post_form(client, absences, absences, form)
+    kept = store.list_absences(desk.worker)
+    assert date(2026, 12, 14) in {a.start for a in kept}
+    before = store.revision()
+    response = post_form(
+        client, absences, absences, {**form, "to": "2026-12-16", "reason": "sickness"}
+    )
+    assert response.status_code == 400
+    assert "recorded as away on some of these days already" in unescape(response.text)
+    assert store.revision() == before
+    assert store.list_absences(desk.worker) == kept
+
+
 def test_far_dates_on_moves_and_weeks_are_refused_not_crashed(
     client, desk: Desk, store: Store
 ) -> None:
