@@ -28,8 +28,8 @@ from policies import (
     Contact,
     Event,
     Flag,
-    Period,
     PlacementType,
+    PlanPeriod,
     Role,
     RuleId,
     RuleOverride,
@@ -207,7 +207,7 @@ PLAN_FREQUENCY_RULE: RuleId = "eng_plan_frequency"
 class PlanFrequency(DomainModel):
     """How often the child's plan or conference says the child is seen."""
 
-    every: Period = Field(description="e.g. 10 working days.")
+    every: PlanPeriod = Field(description="e.g. 10 working days; at most a year.")
     source: str | None = Field(default=None, description="e.g. 'CP conference 3 Dec 2026'.")
 
     def override(self) -> RuleOverride:

@@ -262,12 +262,24 @@ def describe_got(value: object) -> str:
     child's name, so only its kind is said)."""
     if value is None:
         return "nothing"
+    if isinstance(value, dict) and _is_period(value):
+        return f"{value['amount']} {str(value['unit']).replace('_', ' ')}"
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list | tuple):
         return f"a list of {len(value)}"
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_period(value: dict[Any, Any]) -> bool:
+    """True for a period such as {"amount": 10, "unit": "days"} (never personal data)."""
+    return (
+        value.keys() == {"amount", "unit"}
+        and isinstance(value["amount"], int)
+        and isinstance(value["unit"], str)
+        and len(value["unit"]) <= 20
+    )
 
 
 def _problem_from_error(

@@ -1,0 +1,105 @@
+"""A tester's bounds report: values too large for the calendar, output paths that cannot be
+written, dates at the end of the calendar and ports that cannot be used.
+
+Each is refused with a clear message and exit 2, and nothing is written: the store keeps its
+revision and no file is left half-written. Rule: no network (a loopback socket at most).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scheduler.store import Store
+from tests.scenarios import north_somerset_team as make_scenario
+from tests.scheduler.test_cli import invoke
+from tests.scheduler.test_issue_11_bad_input import refused
+
+IMPORT_OK = Path(__file__).parent.parent / "data" / "import_ok"
+A_YEAR = "at most a year"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'visitplan.db'}"
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, db: str) -> str:
+    path = tmp_path / "scenario.json"
+    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
+    assert invoke("load", str(path), "--db", db)[0] == 0
+    return db
+
+
+# ------------------------------------------------------------ a child's own frequency
+
+
+@pytest.mark.parametrize(
+    "every",
+    [
+        pytest.param("100000 months", id="months"),
+        pytest.param("10000000 days", id="days"),
+        pytest.param("3000000 working days", id="working-days"),
+        pytest.param("13 months", id="just-over-a-year"),
+    ],
+)
+def test_child_edit_refuses_a_frequency_longer_than_a_year(loaded: str, every: str) -> None:
+    """`child edit --every` takes at most a year; the child is left as it was."""
+    revision = Store(loaded).revision()
+    code, _, stderr = invoke(
+        "child", "edit", "c1", "--every", every, "--every-source", "CP conf", "--db", loaded
+    )
+    refused(code, stderr, "--every", A_YEAR)
+    assert Store(loaded).revision() == revision
+    assert invoke("due", "--db", loaded)[0] == 0
+
+
+def test_child_edit_takes_a_frequency_of_a_year(loaded: str) -> None:
+    """The edge just inside: 12 months is a frequency a plan may set."""
+    code, _, stderr = invoke("child", "edit", "c1", "--every", "12 months", "--db", loaded)
+    assert code == 0, stderr
+    assert invoke("due", "--db", loaded)[0] == 0
+
+
+def test_load_refuses_a_frequency_longer_than_a_year(tmp_path: Path, db: str) -> None:
+    """A scenario file's frequency is bounded too, named by row and field; nothing loaded."""
+    data = json.loads(make_scenario().model_dump_json())
+    data["children"][0]["frequency"] = {"every": {"amount": 100000, "unit": "months"}}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, _, stderr = invoke("load", str(path), "--db", db)
+    refused(code, stderr, "big.json:1", "children.frequency.every", A_YEAR, "100000 months")
+    assert not Store(db).has_caseload()
+
+
+def test_import_refuses_a_frequency_longer_than_a_year(tmp_path: Path, db: str) -> None:
+    """The CSV export's `every` column is bounded too, named by file, row and column."""
+    export = tmp_path / "export"
+    shutil.copytree(IMPORT_OK, export)
+    path = export / "children.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    table[0] += ["every", "every_source"]
+    for i, row in enumerate(table[1:], start=1):
+        row += ["100000 months", "CP conf"] if i == 1 else ["", ""]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(table)
+    code, _, stderr = invoke(
+        "import", str(export), "--authority", "camden", "--as-of", "2024-03-01", "--db", db
+    )
+    refused(code, stderr, "children.csv:2", "every", A_YEAR)
+    assert not Store(db).has_caseload()
+
+
+def test_due_date_refuses_a_frequency_longer_than_a_year() -> None:
+    """`due-date --every` is bounded the same way."""
+    code, _, stderr = invoke(
+        "due-date", "--authority", "camden", "--category", "child-protection",
+        "--last-visit", "2026-12-14", "--every", "3000000 working days",
+    )  # fmt: skip
+    refused(code, stderr, "--every", A_YEAR)
