@@ -12,7 +12,7 @@ import typer
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from scheduler.domain import Scenario
+    from scheduler.domain import Plan, Scenario
     from solver import SolveParams
 
 from policies import load_pack
@@ -30,7 +30,14 @@ from scheduler.cli.options import (
     who,
 )
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.errors import OutputPathError
 from scheduler.generate import Size
+from scheduler.outfile import (
+    check_output_file,
+    check_output_folder,
+    make_output_folder,
+    write_output_file,
+)
 from scheduler.scenario_io import read_scenario
 from scheduler.store import Store
 
@@ -69,6 +76,7 @@ def generate(
 
     day = start or next_monday(today())
     with handled():
+        check_output_file(output)
         load_pack(authority)
         scenario = make(
             size,
@@ -77,7 +85,7 @@ def generate(
             children=children,
             authority=authority,
         )
-    output.write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+        write_output_file(output, scenario.model_dump_json(indent=1))
     err.print(
         f"Wrote {output}: {len(scenario.children)} children, "
         f"{len(scenario.households)} households, {len(scenario.workers)} workers "
@@ -191,6 +199,8 @@ def plan(
     params = _solve_params(time_limit, seed)
     replaced = None
     with handled():
+        if json_file is not None:
+            check_output_file(json_file)
         store = open_store(db)
         if scenario_file is not None or busy_from_caldav:
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
@@ -215,7 +225,7 @@ def plan(
             result, replaced = stored.plan, stored.replaced
             scenario = store.read_scenario()
     if json_file is not None:
-        json_file.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        _write_plan_json(json_file, result, stored=scenario_file is None)
     titles = _titles(scenario)
     for table in render.render_plan(result, scenario):
         out.print(table)
@@ -226,6 +236,15 @@ def plan(
         err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
     elif replaced:
         err.print(f"This plan replaced the previous current plan ({replaced}).")
+
+
+def _write_plan_json(path: Path, result: Plan, *, stored: bool) -> None:
+    """Write the plan to `--json PATH`; a failure after the check says whether it was stored."""
+    try:
+        write_output_file(path, result.model_dump_json(indent=2))
+    except OutputPathError as exc:
+        kept = "the plan was stored (`visitplan plan show`)" if stored else "nothing was stored"
+        fail(f"{exc}; {kept}", 2)
 
 
 def _titles(scenario: Any) -> dict[str, str]:
@@ -329,9 +348,13 @@ def demo(
     from scheduler.generate import generate as make
 
     start = next_monday(today())
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scenario = make("S", seed=seed, start=start)
-    (out_dir / "scenario.json").write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+    with handled():
+        check_output_folder(
+            out_dir, files=("scenario.json", "plan.json", "visitplan.db"), folders=("calendars",)
+        )
+        make_output_folder(out_dir)
+        scenario = make("S", seed=seed, start=start)
+        write_output_file(out_dir / "scenario.json", scenario.model_dump_json(indent=1))
     database = out_dir / "visitplan.db"
     for stale in (
         database,
@@ -355,7 +378,8 @@ def demo(
         processes,
     )
     store.save_plan(result, now_local(), by="demo")
-    (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    with handled():
+        write_output_file(out_dir / "plan.json", result.model_dump_json(indent=2))
     titles = _titles(scenario)
     for table in render.render_plan(result, scenario):
         out.print(table)
@@ -363,14 +387,15 @@ def demo(
     out.print(render.render_plan_summary(result, scenario, verbose=verbose))
     report = service.check(scenario, result)
     out.print(render.render_check(report))
-    paths = write_ics(
-        store,
-        result.visits,
-        scenario,
-        out_dir / "calendars",
-        now_utc(),
-        context=event_context(scenario),
-    )
+    with handled():
+        paths = write_ics(
+            store,
+            result.visits,
+            scenario,
+            out_dir / "calendars",
+            now_utc(),
+            context=event_context(scenario),
+        )
     out.print(
         f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
         f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"

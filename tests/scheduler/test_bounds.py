@@ -103,3 +103,65 @@ def test_due_date_refuses_a_frequency_longer_than_a_year() -> None:
         "--last-visit", "2026-12-14", "--every", "3000000 working days",
     )  # fmt: skip
     refused(code, stderr, "--every", A_YEAR)
+
+
+# ------------------------------------------------------------ output paths
+
+
+def bad_paths(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Output paths that cannot be written, with the words that say why."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me", encoding="utf-8")
+    return {
+        "no-folder": (tmp_path / "missing" / "out.json", "does not exist"),
+        "a-folder": (tmp_path, "it is a folder"),
+        "under-a-file": (a_file / "out.json", "is a file, not a folder"),
+    }
+
+
+@pytest.mark.parametrize("case", ["no-folder", "a-folder", "under-a-file"])
+def test_plan_json_to_a_path_that_cannot_be_written_stores_nothing(
+    tmp_path: Path, loaded: str, case: str
+) -> None:
+    """`plan --json PATH` checks PATH before planning: exit 2, no plan stored."""
+    path, words = bad_paths(tmp_path)[case]
+    code, _, stderr = invoke(
+        "plan", "--start", "2026-11-30", "--processes", "1", "--json", str(path), "--db", loaded
+    )
+    refused(code, stderr, str(path), words)
+    assert Store(loaded).current_plan() is None
+
+
+def test_plan_json_that_fails_after_planning_says_the_plan_was_stored(
+    tmp_path: Path, loaded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails after the check (a full disk) is a clear message, not a traceback,
+    saying the plan was stored; no half-written file is left."""
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("scheduler.outfile._write_new", full)
+    path = tmp_path / "plan.json"
+    code, _, stderr = invoke(
+        "plan", "--start", "2026-11-30", "--processes", "1", "--json", str(path), "--db", loaded
+    )
+    refused(code, stderr, "No space left on device", "the plan was stored")
+    assert Store(loaded).current_plan() is not None
+    assert list(tmp_path.glob("*plan.json*")) == []
+
+
+@pytest.mark.parametrize("case", ["no-folder", "a-folder", "under-a-file"])
+def test_generate_to_a_path_that_cannot_be_written_is_refused(tmp_path: Path, case: str) -> None:
+    """`generate -o PATH` is checked before the authority is made."""
+    path, words = bad_paths(tmp_path)[case]
+    code, _, stderr = invoke("generate", "--start", "2026-11-30", "-o", str(path))
+    refused(code, stderr, str(path), words)
+
+
+def test_demo_into_an_existing_file_is_refused(tmp_path: Path) -> None:
+    """`demo --out FILE` says the file is in the way; the file is untouched."""
+    path, _ = bad_paths(tmp_path)["under-a-file"]
+    code, _, stderr = invoke("demo", "--out", str(path.parent), "--processes", "1")
+    refused(code, stderr, "is a file, not a folder")
+    assert path.parent.read_text(encoding="utf-8") == "keep me"
