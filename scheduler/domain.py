@@ -77,6 +77,8 @@ Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
 MAX_VISITS_PER_DAY = 12
 """No worker makes more home visits than this in a day; a larger cap is a typing mistake."""
+MAX_VISIT_MIN = 24 * 60
+"""No visit lasts longer than a day; a longer one in a plan file is a typing mistake."""
 ROAD_FACTOR = 1.3
 """Road distance over straight-line distance for short trips (docs/decisions.md, travel)."""
 _EASTING = Field(
@@ -543,7 +545,7 @@ class Visit(DomainModel):
     worker_id: WorkerId = Field(description="The visiting worker.")
     second_worker_id: WorkerId | None = Field(default=None, description="For joint visits.")
     start: Moment = Field(description="Start, with time zone.")
-    duration_min: PositiveInt = Field(description="Length in minutes.")
+    duration_min: PositiveInt = Field(le=MAX_VISIT_MIN, description="Length in minutes.")
     announced: bool = Field(default=True, description="False for an unannounced visit.")
     checklist: tuple[str, ...] = Field(default=(), description="Content due at the visit.")
     rule_ids: tuple[RuleId, ...] = Field(default=(), description="Rules the visit serves.")

@@ -38,7 +38,7 @@ from scheduler.outfile import (
     make_output_folder,
     write_output_file,
 )
-from scheduler.scenario_io import read_scenario
+from scheduler.scenario_io import read_plan, read_scenario
 from scheduler.store import Store
 
 BREACHES_SHOWN = 20
@@ -306,18 +306,11 @@ def check(
     Without files it checks the store's current plan against the store's caseload (visits
     before a re-plan's start with no recorded outcome are taken as the plan took them).
     """
-    from scheduler.domain import Plan
-
     if (scenario_file is None) != (plan_file is None):
         raise typer.BadParameter("give both --scenario and --plan, or neither")
     with handled():
         if scenario_file is not None and plan_file is not None:
-            scenario = read_scenario(scenario_file)
-            try:
-                checked = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                fail(f"{plan_file}: not a plan file (see `visitplan plan --json FILE`)", 2)
-            report = service.check(scenario, checked)
+            report = service.check(read_scenario(scenario_file), read_plan(plan_file))
         else:
             _scenario, report = service.check_current(open_store(db))
     if as_json:

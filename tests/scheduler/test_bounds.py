@@ -165,3 +165,51 @@ def test_demo_into_an_existing_file_is_refused(tmp_path: Path) -> None:
     code, _, stderr = invoke("demo", "--out", str(path.parent), "--processes", "1")
     refused(code, stderr, "is a file, not a folder")
     assert path.parent.read_text(encoding="utf-8") == "keep me"
+
+
+# ------------------------------------------------------------ numbers too large to read
+
+
+def test_load_refuses_a_number_too_long_to_read(tmp_path: Path, db: str) -> None:
+    """A 5,001-digit number (past Python's 4,300-digit limit) is the usual load error."""
+    text = (
+        make_scenario()
+        .model_dump_json()
+        .replace('"schema_version":1', '"schema_version":' + "9" * 5001)
+    )
+    path = tmp_path / "huge.json"
+    path.write_text(text, encoding="utf-8")
+    code, _, stderr = invoke("load", str(path), "--db", db)
+    refused(code, stderr, "huge.json", "(json)", "a number too long to read")
+    assert not Store(db).has_caseload()
+
+
+@pytest.fixture
+def plan_file(tmp_path: Path, loaded: str) -> Path:
+    """The tiny authority's plan, as `plan --json` writes it."""
+    path = tmp_path / "plan.json"
+    code, _, stderr = invoke(
+        "plan", "--start", "2026-11-30", "--processes", "1", "--json", str(path), "--db", loaded
+    )
+    assert code == 0, stderr
+    return path
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        pytest.param("duration_min", 10**12, "less than or equal to 1440", id="huge-duration"),
+        pytest.param("duration_min", -5, "greater than 0", id="negative-duration"),
+        pytest.param("start", "2026-13-01T10:00:00Z", "month value", id="bad-date"),
+    ],
+)
+def test_check_names_the_field_of_a_bad_plan_file(
+    tmp_path: Path, plan_file: Path, field: str, value: object, words: str
+) -> None:
+    """`check --plan` refuses a bad visit naming the file, row, field and what was expected."""
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    data["visits"][1][field] = value
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+    scenario = tmp_path / "scenario.json"
+    code, _, stderr = invoke("check", "--scenario", str(scenario), "--plan", str(plan_file))
+    refused(code, stderr, f"plan.json:2: visits.{field}", words)
