@@ -72,9 +72,14 @@ def generate(
     ] = None,
 ) -> None:
     """Write a realistic synthetic authority as a scenario file."""
+    from scheduler.generate import check_start
     from scheduler.generate import generate as make
 
     day = start or next_monday(today())
+    try:
+        check_start(day)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--start") from None
     with handled():
         check_output_file(output)
         load_pack(authority)
@@ -195,10 +200,13 @@ def plan(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from scheduler.planning import LOOKAHEAD_WEEKS, check_in_calendar
+
     day = start or next_monday(today())
     params = _solve_params(time_limit, seed)
     replaced = None
     with handled():
+        check_in_calendar(day, 7 * weeks, LOOKAHEAD_WEEKS)
         if json_file is not None:
             check_output_file(json_file)
         store = open_store(db)

@@ -213,3 +213,60 @@ def test_check_names_the_field_of_a_bad_plan_file(
     scenario = tmp_path / "scenario.json"
     code, _, stderr = invoke("check", "--scenario", str(scenario), "--plan", str(plan_file))
     refused(code, stderr, f"plan.json:2: visits.{field}", words)
+
+
+# ------------------------------------------------------------ the calendar's last weeks
+
+LOOK_AHEAD = "4-week look-ahead must end by 31 Dec 2100"
+
+
+@pytest.mark.parametrize(
+    ("start", "weeks", "allowed"),
+    [
+        pytest.param("2100-11-27", "1", True, id="look-ahead-ends-31-dec"),
+        pytest.param("2100-11-28", "1", False, id="look-ahead-ends-1-jan"),
+        pytest.param("2100-12-27", "1", False, id="plan-ends-in-2101"),
+        pytest.param("2100-11-22", "2", False, id="two-weeks"),
+    ],
+)
+def test_plan_near_the_end_of_2100(loaded: str, start: str, weeks: str, allowed: bool) -> None:
+    """A plan and its 4-week look-ahead end by 31 Dec 2100: refused with exit 2, nothing
+    stored, where a plan ending in 2101 crashed."""
+    code, _, stderr = invoke(
+        "plan", "--start", start, "--weeks", weeks, "--processes", "1", "--db", loaded
+    )
+    if allowed:
+        assert code == 0, stderr
+        return
+    refused(code, stderr, LOOK_AHEAD, "start on or before")
+    assert Store(loaded).current_plan() is None
+
+
+def test_replan_near_the_end_of_2100(loaded: str) -> None:
+    """A re-plan from a day whose look-ahead passes 2100 is refused the same way."""
+    code, _, stderr = invoke("plan", "--start", "2100-11-22", "--processes", "1", "--db", loaded)
+    assert code == 0, stderr
+    revision = Store(loaded).revision()
+    code, _, stderr = invoke(
+        "replan", "--from", "2100-12-27", "--apply", "--processes", "1", "--db", loaded
+    )
+    refused(code, stderr, LOOK_AHEAD)
+    assert Store(loaded).revision() == revision
+
+
+@pytest.mark.parametrize("start", ["2100-12-27", "2100-11-28", "1900-01-01", "1921-12-31"])
+def test_generate_refuses_a_start_without_room(tmp_path: Path, start: str) -> None:
+    """`generate --start` leaves room for the history before it and a plan after it."""
+    path = tmp_path / "g.json"
+    code, _, stderr = invoke("generate", "--start", start, "-o", str(path))
+    refused(code, stderr, "--start", "expected a start between 1922-01-01 and 2100-11-27")
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("start", ["1922-01-01", "2100-11-27"])
+def test_generate_at_the_edges_of_its_room(tmp_path: Path, start: str) -> None:
+    """The edges just inside: the first and last start days generate a valid scenario."""
+    path = tmp_path / "g.json"
+    code, _, stderr = invoke("generate", "--start", start, "--children", "5", "-o", str(path))
+    assert code == 0, stderr
+    assert json.loads(path.read_text(encoding="utf-8"))["as_of"] < start
