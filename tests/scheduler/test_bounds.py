@@ -270,3 +270,43 @@ def test_generate_at_the_edges_of_its_room(tmp_path: Path, start: str) -> None:
     code, _, stderr = invoke("generate", "--start", start, "--children", "5", "-o", str(path))
     assert code == 0, stderr
     assert json.loads(path.read_text(encoding="utf-8"))["as_of"] < start
+
+
+# ------------------------------------------------------------ the desk's address
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """uvicorn.run replaced by a recorder: a test never starts a real server."""
+    started: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: started.append(kwargs))
+    return started
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0"])
+def test_serve_refuses_a_port_out_of_range(db: str, no_server: list[object], port: str) -> None:
+    """--port is 1-65535: a usage error naming the option, where bind() raised."""
+    code, _, stderr = invoke("serve", "--port", port, "--db", db)
+    refused(code, stderr, "--port")
+    assert no_server == []
+
+
+def test_serve_refuses_a_host_that_is_not_an_address(db: str, no_server: list[object]) -> None:
+    """--host 256.1.1.1 is refused with exit 2, where uvicorn said so itself with exit 3."""
+    code, _, stderr = invoke("serve", "--host", "256.1.1.1", "--db", db)
+    refused(code, stderr, "--host 256.1.1.1 is not an IP address")
+    assert no_server == []
+
+
+@pytest.mark.allow_hosts(["127.0.0.1"])
+def test_serve_refuses_a_port_in_use(db: str, no_server: list[object]) -> None:
+    """A port another program listens on is named, with what to do, before anything starts."""
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        code, _, stderr = invoke("serve", "--port", str(port), "--db", db)
+    refused(code, stderr, f"port {port} on 127.0.0.1 is in use: choose another with --port")
+    assert no_server == []
