@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationInfo,
+    model_validator,
+)
 
 RuleId = str
 PackId = str
@@ -148,8 +156,22 @@ def check_plan_period(period: Period) -> Period:
     return period
 
 
-PlanPeriod = Annotated[Period, AfterValidator(check_plan_period)]
-"""A period a child's plan or conference sets: at most a year (`PLAN_PERIOD_MAX`)."""
+READ_BACK: dict[str, bool] = {"read_back": True}
+"""Validation context of data read back after it was accepted once (the store's rows): a
+bound added since (a child's frequency at most a year) leaves it readable, and the due engine
+gives a date past the calendar no deadline instead of crashing."""
+
+
+def _check_plan_period_unless_read_back(period: Period, info: ValidationInfo) -> Period:
+    """`check_plan_period`, except on data read back (context `READ_BACK`)."""
+    if info.context and info.context.get("read_back"):
+        return period
+    return check_plan_period(period)
+
+
+PlanPeriod = Annotated[Period, AfterValidator(_check_plan_period_unless_read_back)]
+"""A period a child's plan or conference sets: at most a year (`PLAN_PERIOD_MAX`), except
+when read back from the store (`READ_BACK`)."""
 
 
 class Source(PolicyModel):

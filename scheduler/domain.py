@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from policies import (
+    READ_BACK,
     Category,
     ChildFacts,
     Contact,
@@ -213,8 +214,12 @@ class PlanFrequency(DomainModel):
     source: str | None = Field(default=None, description="e.g. 'CP conference 3 Dec 2026'.")
 
     def override(self) -> RuleOverride:
-        """The frequency as the override of `eng_plan_frequency` the engine applies."""
-        return RuleOverride(rule_id=PLAN_FREQUENCY_RULE, every=self.every, source=self.source)
+        """The frequency as the override of `eng_plan_frequency` the engine applies (checked
+        when the frequency was, so one read back from the store stays readable)."""
+        return RuleOverride.model_validate(
+            {"rule_id": PLAN_FREQUENCY_RULE, "every": self.every, "source": self.source},
+            context=READ_BACK,
+        )
 
 
 class Child(DomainModel):

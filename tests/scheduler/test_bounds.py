@@ -13,8 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
-from scheduler.store import Store
+from scheduler.store import Store, children_table
 from tests.scenarios import north_somerset_team as make_scenario
 from tests.scheduler.test_cli import invoke
 from tests.scheduler.test_issue_11_bad_input import refused
@@ -64,6 +65,27 @@ def test_child_edit_takes_a_frequency_of_a_year(loaded: str) -> None:
     code, _, stderr = invoke("child", "edit", "c1", "--every", "12 months", "--db", loaded)
     assert code == 0, stderr
     assert invoke("due", "--db", loaded)[0] == 0
+
+
+def test_a_store_written_before_the_bound_still_reads(loaded: str) -> None:
+    """A frequency stored before the bound existed is read back as it is: the child's clock
+    has no deadline within the calendar, and due, plan, check and --no-every all work."""
+    data = json.loads(Store(loaded).child_row("c1").child.model_dump_json())  # type: ignore[union-attr]
+    data["frequency"] = {"every": {"amount": 100000, "unit": "months"}, "source": "CP conf"}
+    with Store(loaded).engine.begin() as conn:
+        conn.execute(
+            update(children_table).where(children_table.c.id == "c1"), {"data": json.dumps(data)}
+        )
+    code, stdout, stderr = invoke("due", "--json", "--all", "--db", loaded)
+    assert code == 0, stderr
+    [c1] = [c for c in json.loads(stdout)["children"] if c["child_id"] == "c1"]
+    assert "9999-12-31" in {r["due"] for r in c1["requirements"]}
+    for args in (["plan", "--start", "2026-11-30", "--processes", "1"], ["check"]):
+        code, _, stderr = invoke(*args, "--db", loaded)
+        assert code in (0, 1), stderr
+        assert "Traceback" not in stderr
+    assert invoke("child", "edit", "c1", "--no-every", "--db", loaded)[0] == 0
+    assert Store(loaded).child_row("c1").child.frequency is None  # type: ignore[union-attr]
 
 
 def test_load_refuses_a_frequency_longer_than_a_year(tmp_path: Path, db: str) -> None:
