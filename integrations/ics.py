@@ -25,7 +25,16 @@ from integrations.events import (
     worker_events,
 )
 from integrations.ledger import ENDING, Ledger, Revision, record_revisions, revision_of
-from scheduler import LedgerEntry, Scenario, Visit, WorkerId
+from scheduler import (
+    LedgerEntry,
+    OutputPathError,
+    Scenario,
+    Visit,
+    WorkerId,
+    check_output_folder,
+    make_output_folder,
+    write_output_files,
+)
 
 PRODID = "-//visitplan//visitplan calendars//EN"
 FEED_REFRESH = timedelta(hours=1)
@@ -173,20 +182,23 @@ def write_ics(
 ) -> list[Path]:
     """Write one `<worker id>.ics` per worker into `out_dir`, recording revisions in the ledger.
 
-    The folder is made (or found) before the ledger is touched, so a bad `out_dir` writes
-    nothing at all.
+    All or nothing: the folder and every file's place are checked before the ledger is
+    touched, and the files are renamed into place only once every one is written, so a bad
+    `out_dir` (or a folder in the way of one file) writes nothing at all.
 
     Returns:
         The files written, one per worker of the scenario, in worker order.
 
     Raises:
-        OutputError: `out_dir` is not a folder that can be written to.
+        OutputError: `out_dir` is not a folder that can be written to, or a file cannot be
+            written there.
     """
+    names = [f"{_safe_name(worker.id)}.ics" for worker in scenario.workers]
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        what = "is a file, not a folder" if out_dir.exists() else "cannot be made"
-        raise OutputError(f"{out_dir} {what} ({type(exc).__name__})") from None
+        check_output_folder(out_dir, files=names)
+        make_output_folder(out_dir)
+    except OutputPathError as exc:
+        raise OutputError(str(exc)) from None
     entries_of: dict[str, list[LedgerEntry]] = defaultdict(list)
     for entry in record_revisions(ledger, visits, scenario, now, context=context):
         entries_of[entry.worker_id].append(entry)
@@ -194,18 +206,16 @@ def write_ics(
     for visit in visits:
         for worker_id in {visit.worker_id, visit.second_worker_id} - {None}:
             visits_of[str(worker_id)].append(visit)
-    written: list[Path] = []
-    for worker in scenario.workers:
-        path = out_dir / f"{_safe_name(worker.id)}.ics"
-        calendar = worker_calendar(
+    calendars = {
+        name: worker_calendar(
             entries_of[worker.id], visits_of[worker.id], scenario, worker.id, now, context=context
         )
-        try:
-            path.write_bytes(calendar)
-        except OSError as exc:
-            raise OutputError(f"cannot write {path} ({type(exc).__name__})") from None
-        written.append(path)
-    return written
+        for name, worker in zip(names, scenario.workers, strict=True)
+    }
+    try:
+        return write_output_files(out_dir, calendars)
+    except OutputPathError as exc:
+        raise OutputError(str(exc)) from None
 
 
 def _safe_name(worker_id: str) -> str:

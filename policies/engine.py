@@ -131,8 +131,22 @@ def add_period(
     With `day0` counting `start` is day 0; with `inclusive` counting `start` is day 1, so the
     result is one unit earlier. Hours round up to whole calendar days.
     """
+    try:
+        return _add_period(start, period, calendar, counting)
+    except (OverflowError, ValueError):
+        # A period past the last date Python holds (the models refuse one; a pack could
+        # still hold one by mistake): no deadline within the calendar, never a crash.
+        return date.max
+
+
+def _add_period(
+    start: date, period: Period, calendar: BusinessCalendar, counting: Counting
+) -> date:
+    """`add_period`, raising OverflowError or ValueError past the last date Python holds."""
     shift = 1 if counting == "inclusive" else 0
     if period.unit == "working_days":
+        if period.amount > (date.max - start).days:  # fail fast rather than walk to year 9999
+            raise OverflowError("more working days than the calendar holds")
         return calendar.add_working_days(start, period.amount - shift)
     if period.unit == "days":
         return start + timedelta(days=period.amount - shift)
@@ -212,7 +226,16 @@ def _ended_by(rule: Rule, child: ChildFacts, as_of: date) -> bool:
 
 
 def _phase_edge(anchor: date, period: Period) -> date:
-    """Phases are measured in calendar time (weeks, months, years as 12 months)."""
+    """Phases are measured in calendar time (weeks, months, years as 12 months); an edge
+    past the last date Python holds is that date."""
+    try:
+        return _calendar_edge(anchor, period)
+    except (OverflowError, ValueError):
+        return date.max
+
+
+def _calendar_edge(anchor: date, period: Period) -> date:
+    """`_phase_edge`, raising OverflowError or ValueError past the last date Python holds."""
     if period.unit == "months":
         return add_months(anchor, period.amount)
     if period.unit == "weeks":

@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationInfo,
+    model_validator,
+)
 
 RuleId = str
 PackId = str
@@ -117,6 +125,53 @@ class Period(PolicyModel):
         if self.amount == 1:
             label = label.removesuffix("s")
         return f"{self.amount} {label}"
+
+
+PLAN_PERIOD_MAX: dict[Unit, int] = {
+    "months": 12,
+    "weeks": 52,
+    "days": 365,
+    "working_days": 260,
+    "hours": 365 * 24,
+}
+"""The longest frequency a child's own plan may set, per unit: one year. The plan only
+tightens the pack's rules, whose longest interval is months (docs/decisions.md)."""
+
+
+_LONGEST = [Period(amount=n, unit=unit).describe() for unit, n in PLAN_PERIOD_MAX.items()]
+PLAN_PERIOD_EXPECTED = (
+    f"a frequency of at most a year ({', '.join(_LONGEST[:-1])} or {_LONGEST[-1]})"
+)
+"""What a child's own frequency must be, as an error message says it."""
+
+
+def check_plan_period(period: Period) -> Period:
+    """A child's own frequency is at most a year, so its dates stay in the calendar.
+
+    Raises:
+        ValueError: the period is longer than `PLAN_PERIOD_MAX` allows for its unit.
+    """
+    if period.amount > PLAN_PERIOD_MAX[period.unit]:
+        raise ValueError(PLAN_PERIOD_EXPECTED)
+    return period
+
+
+READ_BACK: dict[str, bool] = {"read_back": True}
+"""Validation context of data read back after it was accepted once (the store's rows): a
+bound added since (a child's frequency at most a year) leaves it readable, and the due engine
+gives a date past the calendar no deadline instead of crashing."""
+
+
+def _check_plan_period_unless_read_back(period: Period, info: ValidationInfo) -> Period:
+    """`check_plan_period`, except on data read back (context `READ_BACK`)."""
+    if info.context and info.context.get("read_back"):
+        return period
+    return check_plan_period(period)
+
+
+PlanPeriod = Annotated[Period, AfterValidator(_check_plan_period_unless_read_back)]
+"""A period a child's plan or conference sets: at most a year (`PLAN_PERIOD_MAX`), except
+when read back from the store (`READ_BACK`)."""
 
 
 class Source(PolicyModel):
@@ -404,7 +459,7 @@ class RuleOverride(PolicyModel):
     """
 
     rule_id: RuleId = Field(description="The interval rule the child's plan tightens.")
-    every: Period = Field(description="The child's own interval.")
+    every: PlanPeriod = Field(description="The child's own interval, at most a year.")
     source: str | None = Field(
         default=None, description="Who set it, e.g. 'CP conference 3 Dec 2026'."
     )

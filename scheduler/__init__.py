@@ -21,7 +21,8 @@ from scheduler.domain import (
     Worker,
     WorkerId,
 )
-from scheduler.errors import VisitplanError
+from scheduler.errors import OutputPathError, VisitplanError
+from scheduler.outfile import check_output_folder, make_output_folder, write_output_files
 
 __all__ = [
     "Authority",
@@ -30,6 +31,7 @@ __all__ = [
     "Household",
     "LedgerEntry",
     "Outcome",
+    "OutputPathError",
     "Plan",
     "Privacy",
     "Scenario",
@@ -40,4 +42,7 @@ __all__ = [
     "VisitplanError",
     "Worker",
     "WorkerId",
+    "check_output_folder",
+    "make_output_folder",
+    "write_output_files",
 ]

@@ -23,13 +23,14 @@ from pydantic import (
 )
 
 from policies import (
+    READ_BACK,
     Category,
     ChildFacts,
     Contact,
     Event,
     Flag,
-    Period,
     PlacementType,
+    PlanPeriod,
     Role,
     RuleId,
     RuleOverride,
@@ -77,6 +78,8 @@ Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 SCHEMA_VERSION = 1
 MAX_VISITS_PER_DAY = 12
 """No worker makes more home visits than this in a day; a larger cap is a typing mistake."""
+MAX_VISIT_MIN = 24 * 60
+"""No visit lasts longer than a day; a longer one in a plan file is a typing mistake."""
 ROAD_FACTOR = 1.3
 """Road distance over straight-line distance for short trips (docs/decisions.md, travel)."""
 _EASTING = Field(
@@ -207,12 +210,16 @@ PLAN_FREQUENCY_RULE: RuleId = "eng_plan_frequency"
 class PlanFrequency(DomainModel):
     """How often the child's plan or conference says the child is seen."""
 
-    every: Period = Field(description="e.g. 10 working days.")
+    every: PlanPeriod = Field(description="e.g. 10 working days; at most a year.")
     source: str | None = Field(default=None, description="e.g. 'CP conference 3 Dec 2026'.")
 
     def override(self) -> RuleOverride:
-        """The frequency as the override of `eng_plan_frequency` the engine applies."""
-        return RuleOverride(rule_id=PLAN_FREQUENCY_RULE, every=self.every, source=self.source)
+        """The frequency as the override of `eng_plan_frequency` the engine applies (checked
+        when the frequency was, so one read back from the store stays readable)."""
+        return RuleOverride.model_validate(
+            {"rule_id": PLAN_FREQUENCY_RULE, "every": self.every, "source": self.source},
+            context=READ_BACK,
+        )
 
 
 class Child(DomainModel):
@@ -551,7 +558,7 @@ class Visit(DomainModel):
     worker_id: WorkerId = Field(description="The visiting worker.")
     second_worker_id: WorkerId | None = Field(default=None, description="For joint visits.")
     start: Moment = Field(description="Start, with time zone.")
-    duration_min: PositiveInt = Field(description="Length in minutes.")
+    duration_min: PositiveInt = Field(le=MAX_VISIT_MIN, description="Length in minutes.")
     announced: bool = Field(default=True, description="False for an unannounced visit.")
     checklist: tuple[str, ...] = Field(default=(), description="Content due at the visit.")
     rule_ids: tuple[RuleId, ...] = Field(default=(), description="Rules the visit serves.")

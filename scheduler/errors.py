@@ -5,6 +5,7 @@ VisitplanError
  ├── StoreError      the store cannot do what was asked (empty, duplicate, database failure)
  │    └── StaleError the store changed since a proposal was computed (exit code 1)
  ├── NotFoundError   an unknown visit or worker id
+ ├── OutputPathError a file or folder to write cannot be written there (exit code 2)
  └── PlanError       planning cannot proceed
 """
 
@@ -72,6 +73,10 @@ class StaleError(StoreError):
 
 class NotFoundError(VisitplanError):
     """An unknown visit or worker id."""
+
+
+class OutputPathError(VisitplanError):
+    """A file or folder a command was asked to write cannot be written there."""
 
 
 class PlanError(VisitplanError):

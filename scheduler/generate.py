@@ -34,6 +34,8 @@ from policies import (
 )
 from scheduler.calendar import WorkingCalendar
 from scheduler.domain import (
+    EARLIEST,
+    LATEST,
     Absence,
     Authority,
     Child,
@@ -87,6 +89,29 @@ HISTORY_DAYS = 70
 """Visit history covers the ~10 weeks before the plan starts (plus each clock's seed visit)."""
 MAX_SEED_DAYS = 183
 """The seed visit lies at most this far before the history window opens."""
+
+EARLIEST_START = date(EARLIEST.year + 22, 1, 1)
+"""The first day a generated authority may start: its oldest care leavers were born up to
+21 years before it (and its history runs back ~9 months), all on or after 1 Jan 1900."""
+LATEST_START = LATEST - timedelta(days=7 * (1 + 4) - 1)
+"""The last day a generated authority may start: a week's plan and its 4-week look-ahead
+end by 31 Dec 2100, as `visitplan plan` requires."""
+
+
+def check_start(start: date) -> date:
+    """A start day leaving room for the history before it and a plan after it.
+
+    Raises:
+        ValueError: `start` is before `EARLIEST_START` or after `LATEST_START`.
+    """
+    if not EARLIEST_START <= start <= LATEST_START:
+        raise ValueError(
+            f"expected a start between {EARLIEST_START} and {LATEST_START} (room for the "
+            f"children's births and history before it and a plan with its 4-week look-ahead "
+            f"after it, all within {EARLIEST.year}-{LATEST.year}), got {start}"
+        )
+    return start
+
 
 CATEGORY_SHARES: tuple[tuple[Category | Literal["referral"], float], ...] = (
     ("child-protection", 0.12),
@@ -230,9 +255,11 @@ def generate(
 
     Raises:
         policies.PackNotFoundError: no pack for `authority`.
-        ValueError: `children` is below 1.
+        ValueError: `children` is below 1, or `start` leaves no room for the history before
+            it or a plan after it (`check_start`).
         FileNotFoundError: the postcode directory is not installed.
     """
+    check_start(start)
     return _Builder(size, seed, start, children, authority, directory).build()
 
 

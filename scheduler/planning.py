@@ -17,8 +17,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from policies import Contact, checklist, due_dates, load_pack, month_end
-from scheduler.domain import Breach, Child, Plan, Scenario, TeamId, Visit, VisitReason
+from scheduler.domain import (
+    LATEST,
+    Breach,
+    Child,
+    Plan,
+    Scenario,
+    TeamId,
+    Visit,
+    VisitReason,
+)
 from scheduler.due import calendar_for, contacts_for
+from scheduler.errors import PlanError
 from scheduler.fingerprint import as_made, group_key, plan_inputs, team_inputs
 from scheduler.gc_pause import paused_gc
 from scheduler.reasons import CAPACITY, Unmet, breach_reason, on_day, week_loads
@@ -781,11 +791,31 @@ def _in_group_order(
         yield kept[g] if g in kept else next(solved)
 
 
+LOOKAHEAD_WEEKS = 4
+"""Weeks modelled past a plan's horizon, so deadlines just after it are planned for."""
+
+
+def check_in_calendar(start: date, horizon_days: int, lookahead_weeks: int) -> None:
+    """A plan's horizon and look-ahead end by the calendar's last day (31 Dec 2100).
+
+    Raises:
+        PlanError: they would end after it.
+    """
+    end = start + timedelta(days=horizon_days + 7 * lookahead_weeks - 1)
+    if end > LATEST:
+        latest = LATEST - timedelta(days=horizon_days + 7 * lookahead_weeks - 1)
+        raise PlanError(
+            f"the plan and its {lookahead_weeks}-week look-ahead must end by "
+            f"{LATEST:%d %b %Y}, and this one would end on {end:%a %d %b %Y}: start on or "
+            f"before {latest:%a %d %b %Y}, or plan fewer weeks"
+        )
+
+
 def plan_scenario(
     scenario: Scenario,
     start: date,
     weeks: int = 1,
-    lookahead_weeks: int = 4,
+    lookahead_weeks: int = LOOKAHEAD_WEEKS,
     params: SolveParams | None = None,
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
@@ -827,8 +857,9 @@ def plan_scenario(
     """
     params = params or SolveParams()
     say = progress or (lambda _message: None)
-    pack = load_pack(scenario.authority.id)
     horizon = 7 * weeks if days is None else days
+    check_in_calendar(start, horizon, lookahead_weeks)
+    pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks, horizon)
     ctx.accepted = {(b.child_id, b.due) for b in previous_breaches}
     end = start + timedelta(days=horizon - 1)

@@ -21,6 +21,7 @@ from scheduler.domain import (
     BusyTime,
     Child,
     Household,
+    Plan,
     Scenario,
     Team,
     VisitRecord,
@@ -39,6 +40,8 @@ COLLECTIONS: tuple[str, ...] = (
     "records",
 )
 """The scenario's list fields; an error inside one is reported on the item's 1-based row."""
+PLAN_COLLECTIONS: tuple[str, ...] = ("visits", "breaches")
+"""A plan file's list fields, reported by row likewise."""
 
 _ITEM_TYPES: dict[str, Any] = {
     "teams": Team,
@@ -66,19 +69,7 @@ def read_scenario(path: Path) -> Scenario:
     """
     path = Path(path)
     name = path.name
-    text = read_text(path)
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [InputProblem(name, exc.lineno, "(json)", "valid JSON", exc.msg)]
-        ) from None
-    except RecursionError:
-        raise InputError(
-            [InputProblem(name, None, "(json)", "a scenario object", "JSON nested too deeply")]
-        ) from None
-    if not isinstance(raw, dict):
-        raise InputError([InputProblem(name, None, "(json)", "a JSON object", type(raw).__name__)])
+    raw = _read_json_object(path, "a scenario object")
     version = raw.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InputError(
@@ -135,6 +126,52 @@ def read_scenario(path: Path) -> Scenario:
         raise InputError(problems)
     assert scenario is not None  # no problems means validation succeeded
     return scenario
+
+
+def read_plan(path: Path) -> Plan:
+    """The plan in the JSON file at `path` (as `visitplan plan --json FILE` writes it).
+
+    Raises:
+        InputError: the file is unreadable, not JSON or not a plan; every problem is listed
+            with its field, and its row for a visit or breach.
+    """
+    path = Path(path)
+    raw = _read_json_object(path, "a plan object (see `visitplan plan --json FILE`)")
+    try:
+        return Plan.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(
+            _problem_from_error(path.name, e["loc"], e["msg"], e.get("input"), PLAN_COLLECTIONS)
+            for e in exc.errors()
+        ) from None
+
+
+def _read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in the file at `path`, or InputError naming the file and the fault.
+
+    Raises:
+        InputError: unreadable, not JSON (a number too long to read is not JSON either),
+            nested too deeply, or not an object.
+    """
+    name = path.name
+    text = read_text(path)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [InputProblem(name, exc.lineno, "(json)", "valid JSON", exc.msg)]
+        ) from None
+    except ValueError:  # Python refuses integers of over 4,300 digits
+        raise InputError(
+            [InputProblem(name, None, "(json)", what, "a number too long to read")]
+        ) from None
+    except RecursionError:
+        raise InputError(
+            [InputProblem(name, None, "(json)", what, "JSON nested too deeply")]
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError([InputProblem(name, None, "(json)", "a JSON object", type(raw).__name__)])
+    return raw
 
 
 def write_scenario(scenario: Scenario, path: Path) -> None:
@@ -275,6 +312,8 @@ def describe_got(value: object) -> str:
     child's name, so only its kind is said)."""
     if value is None:
         return "nothing"
+    if isinstance(value, dict) and _is_period(value):
+        return f"{value['amount']} {str(value['unit']).replace('_', ' ')}"
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list | tuple):
@@ -283,14 +322,28 @@ def describe_got(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _is_period(value: dict[Any, Any]) -> bool:
+    """True for a period such as {"amount": 10, "unit": "days"} (never personal data)."""
+    return (
+        value.keys() == {"amount", "unit"}
+        and isinstance(value["amount"], int)
+        and isinstance(value["unit"], str)
+        and len(value["unit"]) <= 20
+    )
+
+
 def _problem_from_error(
-    file: str, loc: Sequence[int | str], message: str, value: object
+    file: str,
+    loc: Sequence[int | str],
+    message: str,
+    value: object,
+    collections: Collection[str] = COLLECTIONS,
 ) -> InputProblem:
-    """One pydantic error as an InputProblem: collection items become 1-based rows."""
+    """One pydantic error as an InputProblem: items of `collections` become 1-based rows."""
     row: int | None = None
     parts: list[str] = []
     rest = list(loc)
-    if len(rest) >= 2 and rest[0] in COLLECTIONS and isinstance(rest[1], int):
+    if len(rest) >= 2 and rest[0] in collections and isinstance(rest[1], int):
         row = rest[1] + 1
         parts.append(str(rest[0]))
         rest = rest[2:]

@@ -21,7 +21,7 @@ from scheduler.cli.options import (
     JsonFlag,
     choice_of,
     parse_day,
-    parse_period,
+    parse_frequency,
     who,
 )
 from scheduler.cli.output import fail, handled, open_store, out, print_json
@@ -411,11 +411,7 @@ def child_edit(
         )
     if no_every and every is not None:
         raise typer.BadParameter("give --every or --no-every, not both", param_hint="--no-every")
-    frequency = None
-    if every is not None:
-        from scheduler.domain import PlanFrequency
-
-        frequency = PlanFrequency(every=parse_period(every, "--every"), source=every_source)
+    frequency = None if every is None else parse_frequency(every, every_source)
     with handled():
         home = _new_home(new_household, area, lat, lon, team) if new_household else None
         changed = service.edit_child(

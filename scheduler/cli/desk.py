@@ -20,7 +20,7 @@ from scheduler.store import Store
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
     base_url: FeedBaseOption = "http://127.0.0.1:8080",
     feed_rate: Annotated[
         int,
@@ -43,6 +43,7 @@ def serve(
     from integrations import FeedParams, FeedServer
     from scheduler.feed_source import StoreFeedSource
 
+    check_can_listen(host, port)
     with handled():
         store = open_store(db)
     limit = (
@@ -55,6 +56,43 @@ def serve(
     desk = _desk(store, base_url, feeds)
     # No access log: feed URLs carry secret tokens.
     uvicorn.run(desk, host=host, port=port, access_log=False, log_level="info")
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """The desk can listen on `host` and `port`, or a clear message and exit 2 (before the
+    store is opened; uvicorn's own message would come later, with exit 3)."""
+    import errno
+    import socket
+
+    if host.replace(".", "").isdigit() and not _is_ip(host):
+        fail(f"--host {host} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)", 2)
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (OSError, UnicodeError):
+        fail(f"--host {host} is not an address this computer knows", 2)
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is in use: choose another with --port", 2)
+            why = exc.strerror or type(exc).__name__
+            fail(f"cannot listen on port {port} of {host} ({why}): choose another --host", 2)
+
+
+def _is_ip(host: str) -> bool:
+    """True for an IPv4 or IPv6 address written out."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _desk(store: Store, base_url: str, feeds: Any) -> Any:

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from policies import CATEGORIES, Category, Flag, Period
+from policies import CATEGORIES, Category, Flag, Period, check_plan_period
+
+if TYPE_CHECKING:
+    from scheduler.domain import PlanFrequency
 
 C = TypeVar("C", bound=str)
 
@@ -52,6 +55,21 @@ def parse_period(value: str, option: str) -> Period:
         return Period.parse(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def parse_frequency(every: str, source: str | None) -> PlanFrequency:
+    """The frequency a plan or conference sets (`--every`, `--every-source`), at most a year,
+    or a usage error naming --every."""
+    from scheduler.domain import PlanFrequency
+
+    period = parse_period(every, "--every")
+    try:
+        check_plan_period(period)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"expected {exc}, got {period.describe()}", param_hint="--every"
+        ) from None
+    return PlanFrequency(every=period, source=source)
 
 
 def who(by: str | None) -> str:

@@ -12,7 +12,7 @@ import typer
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from scheduler.domain import Scenario
+    from scheduler.domain import Plan, Scenario
     from solver import SolveParams
 
 from policies import load_pack
@@ -31,8 +31,15 @@ from scheduler.cli.options import (
     who,
 )
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.errors import OutputPathError
 from scheduler.generate import Size
-from scheduler.scenario_io import read_scenario
+from scheduler.outfile import (
+    check_output_file,
+    check_output_folder,
+    make_output_folder,
+    write_output_file,
+)
+from scheduler.scenario_io import read_plan, read_scenario
 from scheduler.store import Store
 
 BREACHES_SHOWN = 20
@@ -66,10 +73,16 @@ def generate(
     ] = None,
 ) -> None:
     """Write a realistic synthetic authority as a scenario file."""
+    from scheduler.generate import check_start
     from scheduler.generate import generate as make
 
     day = start or next_monday(today())
+    try:
+        check_start(day)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--start") from None
     with handled():
+        check_output_file(output)
         load_pack(authority)
         scenario = make(
             size,
@@ -78,7 +91,7 @@ def generate(
             children=children,
             authority=authority,
         )
-    output.write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+        write_output_file(output, scenario.model_dump_json(indent=1))
     err.print(
         f"Wrote {output}: {len(scenario.children)} children, "
         f"{len(scenario.households)} households, {len(scenario.workers)} workers "
@@ -188,10 +201,15 @@ def plan(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from scheduler.planning import LOOKAHEAD_WEEKS, check_in_calendar
+
     day = start or next_monday(today())
     params = _solve_params(time_limit, seed)
     replaced = None
     with handled():
+        check_in_calendar(day, 7 * weeks, LOOKAHEAD_WEEKS)
+        if json_file is not None:
+            check_output_file(json_file)
         store = open_store(db)
         if scenario_file is not None or busy_from_caldav:
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
@@ -216,7 +234,7 @@ def plan(
             result, replaced = stored.plan, stored.replaced
             scenario = store.read_scenario()
     if json_file is not None:
-        json_file.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        _write_plan_json(json_file, result, stored=scenario_file is None)
     titles = _titles(scenario)
     for table in render.render_plan(result, scenario):
         out.print(table)
@@ -227,6 +245,15 @@ def plan(
         err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
     elif replaced:
         err.print(f"This plan replaced the previous current plan ({replaced}).")
+
+
+def _write_plan_json(path: Path, result: Plan, *, stored: bool) -> None:
+    """Write the plan to `--json PATH`; a failure after the check says whether it was stored."""
+    try:
+        write_output_file(path, result.model_dump_json(indent=2))
+    except OutputPathError as exc:
+        kept = "the plan was stored (`visitplan plan show`)" if stored else "nothing was stored"
+        fail(f"{exc}; {kept}", 2)
 
 
 def _titles(scenario: Any) -> dict[str, str]:
@@ -288,18 +315,11 @@ def check(
     Without files it checks the store's current plan against the store's caseload (visits
     before a re-plan's start with no recorded outcome are taken as the plan took them).
     """
-    from scheduler.domain import Plan
-
     if (scenario_file is None) != (plan_file is None):
         raise typer.BadParameter("give both --scenario and --plan, or neither")
     with handled():
         if scenario_file is not None and plan_file is not None:
-            scenario = read_scenario(scenario_file)
-            try:
-                checked = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                fail(f"{plan_file}: not a plan file (see `visitplan plan --json FILE`)", 2)
-            report = service.check(scenario, checked)
+            report = service.check(read_scenario(scenario_file), read_plan(plan_file))
         else:
             _scenario, report = service.check_current(open_store(db))
     if as_json:
@@ -330,9 +350,13 @@ def demo(
     from scheduler.generate import generate as make
 
     start = next_monday(today())
-    out_dir.mkdir(parents=True, exist_ok=True)
-    scenario = make("S", seed=seed, start=start)
-    (out_dir / "scenario.json").write_text(scenario.model_dump_json(indent=1), encoding="utf-8")
+    with handled():
+        check_output_folder(
+            out_dir, files=("scenario.json", "plan.json", "visitplan.db"), folders=("calendars",)
+        )
+        make_output_folder(out_dir)
+        scenario = make("S", seed=seed, start=start)
+        write_output_file(out_dir / "scenario.json", scenario.model_dump_json(indent=1))
     database = out_dir / "visitplan.db"
     for stale in (
         database,
@@ -356,7 +380,8 @@ def demo(
         processes,
     )
     store.save_plan(result, now_local(), by="demo")
-    (out_dir / "plan.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    with handled():
+        write_output_file(out_dir / "plan.json", result.model_dump_json(indent=2))
     titles = _titles(scenario)
     for table in render.render_plan(result, scenario):
         out.print(table)
@@ -364,14 +389,15 @@ def demo(
     out.print(render.render_plan_summary(result, scenario, verbose=verbose))
     report = service.check(scenario, result)
     out.print(render.render_check(report))
-    paths = write_ics(
-        store,
-        result.visits,
-        scenario,
-        out_dir / "calendars",
-        now_utc(),
-        context=event_context(scenario),
-    )
+    with handled():
+        paths = write_ics(
+            store,
+            result.visits,
+            scenario,
+            out_dir / "calendars",
+            now_utc(),
+            context=event_context(scenario),
+        )
     out.print(
         f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
         f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"

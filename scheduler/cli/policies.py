@@ -16,11 +16,10 @@ from scheduler.cli.options import (
     JsonFlag,
     choice_of,
     parse_day,
-    parse_period,
+    parse_frequency,
     parse_time,
 )
 from scheduler.cli.output import handled, out, print_json
-from scheduler.domain import PlanFrequency
 
 policies_app = typer.Typer(no_args_is_help=True, help="Authority policy packs and their rules.")
 
@@ -201,9 +200,7 @@ def due_date(
         shared_care=shared_care,
         failed_on=failed_on,
         failed_at=parse_time(failed_at, "--failed-at"),
-        frequency=None
-        if every is None
-        else PlanFrequency(every=parse_period(every, "--every"), source=every_source),
+        frequency=None if every is None else parse_frequency(every, every_source),
     )
     with handled():
         answer = service.calculate_due_dates(authority, child, as_of or today())

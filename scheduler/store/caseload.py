@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from policies import READ_BACK
 from scheduler.domain import (
     Absence,
     Authority,
@@ -65,7 +66,7 @@ class ChildRow(BaseModel):
 
 def _child_row(row: Any) -> ChildRow:
     return ChildRow(
-        child=Child.model_validate_json(row.data),
+        child=Child.model_validate_json(row.data, context=READ_BACK),
         closed_on=row.closed_on,
         close_reason=row.close_reason,
     )
@@ -365,7 +366,7 @@ class CaseloadStore(StoreBase):
                     ]
                 )
             for row in rows:
-                before = Child.model_validate_json(row.data)
+                before = Child.model_validate_json(row.data, context=READ_BACK)
                 after = before.model_copy(update={"allocated_worker": to})
                 _edit_child(tx, before, after, "the allocated worker left")
             conn.execute(
@@ -447,7 +448,7 @@ class CaseloadStore(StoreBase):
                     InputProblem("command line", None, "CHILD", "a new child id", child.id)
                 )
             case_refs = {
-                Child.model_validate_json(r.data).case_ref: r.id
+                Child.model_validate_json(r.data, context=READ_BACK).case_ref: r.id
                 for r in conn.execute(
                     select(children_table.c.id, children_table.c.data).where(
                         children_table.c.closed_on.is_(None)
@@ -510,7 +511,8 @@ class CaseloadStore(StoreBase):
             if problems:
                 raise InputError(problems)
             _insert_household(tx, household, child.id)
-            return _edit_child(tx, Child.model_validate_json(row.data), child, reason)
+            before = Child.model_validate_json(row.data, context=READ_BACK)
+            return _edit_child(tx, before, child, reason)
 
     def close_child(
         self,

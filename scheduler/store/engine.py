@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, func, in
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from policies import READ_BACK
 from scheduler.errors import StoreError
 from scheduler.store.tables import (
     _upgrade,
@@ -237,7 +238,7 @@ def _load(conn: Connection, table: Table, model: type[M], where: Any = None) -> 
     query = select(table.c.data).order_by(table.c.position)
     if where is not None:
         query = query.where(where)
-    return tuple(model.model_validate_json(r.data) for r in conn.execute(query))
+    return tuple(model.model_validate_json(r.data, context=READ_BACK) for r in conn.execute(query))
 
 
 def _exists(conn: Connection, table: Table, key: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
+from policies import READ_BACK
 from scheduler.domain import Child, Scenario
 from scheduler.errors import InputError, InputProblem
 from scheduler.store.caseload import _absence_match, _absence_row
@@ -315,7 +316,7 @@ class MergeStore(RecordStore):
             if row.data == data and not was_closed:
                 continue
             updates.append({"b_id": child.id, "b_worker": child.allocated_worker, "b_data": data})
-            delta = field_changes(Child.model_validate_json(row.data), child)
+            delta = field_changes(Child.model_validate_json(row.data, context=READ_BACK), child)
             if was_closed:
                 reopened.append(child.id)
                 tx.log("child reopened", "child", child.id, child.id, source=source, changed=delta)

@@ -239,3 +239,22 @@ def test_cli_export_ics_refuses_an_existing_file_as_out(tmp_path) -> None:
     assert "is a file, not a folder" in result.stderr
     assert "Traceback" not in result.output
     assert target.read_text(encoding="utf-8") == "keep me"
+
+
+def test_cli_export_ics_writes_all_or_nothing(tmp_path) -> None:
+    """A folder in the way of one worker's file: no file is written, the ledger is untouched
+    and the message names the file (it wrote the workers before it, then failed)."""
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    store = Store(db)
+    store.replace_caseload(make_scenario())
+    store.save_plan(
+        make_plan((make_visit(), make_visit("v2", "w2", household="h2", children=("c3",)))), NOW
+    )
+    target = tmp_path / "ics"
+    (target / "w2.ics").mkdir(parents=True)
+    result = CliRunner().invoke(app, ["export-ics", "--out", str(target), "--db", db])
+    assert result.exit_code == 2
+    assert "w2.ics: it is a folder" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in target.iterdir()) == ["w2.ics"]
+    assert store.ledger_all() == ()

@@ -12,6 +12,7 @@ from typing import get_args
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from policies import (
     ChildFacts,
@@ -63,6 +64,58 @@ ENG = WorkingCalendar("ENG")
 def test_add_period_counting(period: Period, counting: str, expected: date) -> None:
     """From Mon 14 Dec 2026: N working days (day 0 or inclusive), days, weeks, hours, months."""
     assert add_period(date(2026, 12, 14), period, ENG, counting) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        pytest.param(Period(amount=100_000, unit="months"), id="months"),
+        pytest.param(Period(amount=10_000_000, unit="days"), id="days"),
+        pytest.param(Period(amount=3_000_000, unit="working_days"), id="working-days"),
+        pytest.param(Period(amount=10**12, unit="weeks"), id="weeks"),
+    ],
+)
+def test_add_period_past_the_last_date_is_no_deadline(period: Period) -> None:
+    """A period no calendar holds gives the last date Python holds, never an error."""
+    assert add_period(date(2026, 12, 14), period, ENG) == date.max
+
+
+@pytest.mark.parametrize(
+    ("every", "allowed"),
+    [
+        pytest.param(Period(amount=12, unit="months"), True, id="12-months"),
+        pytest.param(Period(amount=13, unit="months"), False, id="13-months"),
+        pytest.param(Period(amount=52, unit="weeks"), True, id="52-weeks"),
+        pytest.param(Period(amount=53, unit="weeks"), False, id="53-weeks"),
+        pytest.param(Period(amount=365, unit="days"), True, id="365-days"),
+        pytest.param(Period(amount=366, unit="days"), False, id="366-days"),
+        pytest.param(Period(amount=260, unit="working_days"), True, id="260-working-days"),
+        pytest.param(Period(amount=261, unit="working_days"), False, id="261-working-days"),
+        pytest.param(Period(amount=8760, unit="hours"), True, id="8760-hours"),
+        pytest.param(Period(amount=8761, unit="hours"), False, id="8761-hours"),
+    ],
+)
+def test_a_childs_own_frequency_is_at_most_a_year(every: Period, allowed: bool) -> None:
+    """A child's plan only tightens the pack's rules (months at the longest): at most a year."""
+    data = {"rule_id": "eng_plan_frequency", "every": every.model_dump()}
+    if allowed:
+        assert RuleOverride.model_validate(data).every == every
+    else:
+        with pytest.raises(ValidationError, match="at most a year"):
+            RuleOverride.model_validate(data)
+
+
+def test_due_dates_survive_a_frequency_past_the_calendar() -> None:
+    """Defence in depth: a frequency that slipped past the models (built without checks)
+    gives no deadline within the calendar instead of crashing every read of the store."""
+    huge = RuleOverride.model_construct(
+        rule_id="eng_plan_frequency", every=Period(amount=100_000, unit="months"), source=None
+    )
+    facts = child("child-protection", overrides=())
+    facts = facts.model_copy(update={"overrides": (huge,)})
+    due = due_of("north-somerset", "eng_plan_frequency", facts, [seen(date(2026, 12, 14))],
+                 date(2026, 12, 14))  # fmt: skip
+    assert due == date.max
 
 
 @pytest.mark.parametrize(
