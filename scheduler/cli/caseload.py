@@ -182,6 +182,10 @@ def _one_absence(worker: str | None, first: date | None, last: date | None, reas
     last = last or first
     if last < first:
         raise typer.BadParameter("--to is before --from", param_hint="--to")
+    if not reason.strip():
+        raise typer.BadParameter(
+            "say why in a word (leave, sickness, court ...)", param_hint="--reason"
+        )
     return Absence(worker_id=worker, start=first, end=last, reason=reason)
 
 
@@ -411,6 +415,19 @@ def child_edit(
         )
     if no_every and every is not None:
         raise typer.BadParameter("give --every or --no-every, not both", param_hint="--no-every")
+    if unallocate and worker is not None:
+        raise typer.BadParameter(
+            "give --worker or --unallocate, not both", param_hint="--unallocate"
+        )
+    both = sorted(set(add_flags) & set(remove_flags))
+    if both:
+        raise typer.BadParameter(
+            f"{', '.join(both)} is both added and removed: give it once", param_hint="--remove-flag"
+        )
+    if reason is not None and not reason.strip():
+        raise typer.BadParameter(
+            "give the reason in words, or leave --reason out", param_hint="--reason"
+        )
     frequency = None if every is None else parse_frequency(every, every_source)
     with handled():
         home = _new_home(new_household, area, lat, lon, team) if new_household else None
@@ -466,6 +483,8 @@ def child_close(
     assert day is not None
     if day > today():
         raise typer.BadParameter(f"a case closes on or before today ({today()})", param_hint="--on")
+    if not reason.strip():
+        raise typer.BadParameter("say in words why the case closed", param_hint="--reason")
     with handled():
         service.close_child(open_store(db), child_id, day, reason, by=who(by), now=now_local())
     if as_json:

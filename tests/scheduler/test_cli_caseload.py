@@ -264,6 +264,35 @@ def test_child_add_refuses_what_would_break_planning(
     assert Store(loaded).revision() == revision
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        pytest.param(("child", "edit", "c2", "--worker", "w1", "--unallocate"), "--unallocate"),
+        pytest.param(
+            ("child", "edit", "c2", "--flag", "section-47", "--remove-flag", "section-47"),
+            "--remove-flag",
+            id="flag-added-and-removed",
+        ),
+        pytest.param(("child", "edit", "c2", "--category", "child-in-need", "--reason", " "),
+                     "--reason", id="blank-edit-reason"),
+        pytest.param(("child", "close", "c2", "--on", "2026-11-29", "--reason", ""), "--reason",
+                     id="blank-close-reason"),
+        pytest.param(("absence", "add", "w1", "--from", "2026-12-07", "--reason", ""), "--reason",
+                     id="blank-absence-reason"),
+    ],
+)  # fmt: skip
+def test_contradictory_or_blank_options_are_refused(
+    loaded: str, args: tuple[str, ...], named: str
+) -> None:
+    """Options that contradict each other, or a reason left blank, exit 2 naming the option,
+    and nothing is written (they were accepted and reported as changed)."""
+    revision = Store(loaded).revision()
+    code, _, stderr = invoke(*args, "--db", loaded, today="2026-11-30")
+    assert code == 2, stderr
+    assert named in stderr
+    assert Store(loaded).revision() == revision
+
+
 def test_child_edit_close_and_history(loaded: str) -> None:
     """An edit and a closure are written with who and when, and `history` prints them."""
     code, stdout, stderr = invoke(
