@@ -811,6 +811,34 @@ def check_in_calendar(start: date, horizon_days: int, lookahead_weeks: int) -> N
         )
 
 
+STORED_START_AHEAD_WEEKS = 8
+"""How far ahead a plan stored as the current one may start (`check_stored_start`)."""
+
+
+def check_stored_start(start: date, today: date) -> None:
+    """A plan that will replace the current one starts this week or within
+    `STORED_START_AHEAD_WEEKS` weeks: a start in a week gone or a year ahead is a typing slip,
+    and storing it would take every visit off the calendars at the next publish.
+
+    Raises:
+        PlanError: the start is before this week's Monday or too far ahead.
+    """
+    monday = today - timedelta(days=today.weekday())
+    latest = today + timedelta(weeks=STORED_START_AHEAD_WEEKS)
+    if start < monday:
+        raise PlanError(
+            f"{start:%a %d %b %Y} is in a week that has passed: a new plan starts this week "
+            f"(from {monday:%a %d %b %Y}) or later; to plan the rest of this week from the "
+            "current plan, use `visitplan replan`"
+        )
+    if start > latest:
+        raise PlanError(
+            f"{start:%a %d %b %Y} is more than {STORED_START_AHEAD_WEEKS} weeks ahead: a new "
+            f"plan starts by {latest:%a %d %b %Y} (to try a later start without storing it, "
+            "add --scenario FILE)"
+        )
+
+
 def plan_scenario(
     scenario: Scenario,
     start: date,

@@ -153,7 +153,11 @@ def plan(
     ctx: typer.Context,
     start: Annotated[
         date | None,
-        typer.Option(metavar="DATE", help="First day (default next Monday).", parser=parse_day),
+        typer.Option(
+            metavar="DATE",
+            help="First day (default next Monday): this week or up to 8 weeks ahead.",
+            parser=parse_day,
+        ),
     ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=8, help="Weeks to plan.")] = 1,
     time_limit: Annotated[
@@ -201,13 +205,15 @@ def plan(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from scheduler.planning import LOOKAHEAD_WEEKS, check_in_calendar
+    from scheduler.planning import LOOKAHEAD_WEEKS, check_in_calendar, check_stored_start
 
     day = start or next_monday(today())
     params = _solve_params(time_limit, seed)
     replaced = None
     with handled():
         check_in_calendar(day, 7 * weeks, LOOKAHEAD_WEEKS)
+        if scenario_file is None:
+            check_stored_start(day, today())
         if json_file is not None:
             check_output_file(json_file)
         store = open_store(db)

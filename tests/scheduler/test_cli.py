@@ -19,7 +19,15 @@ TODAY = "2026-12-31"
 """The command line's today in these tests (after every planned fortnight): no hidden clock."""
 
 
-def invoke(*args: str, today: str = TODAY) -> tuple[int, str, str]:
+def invoke(*args: str, today: str | None = None) -> tuple[int, str, str]:
+    """The command line at `today` (default `TODAY`; a `plan --start DAY` that stores its plan
+    runs on the Friday before DAY, as a manager plans the week ahead: a stored plan cannot
+    start in a week gone)."""
+    if today is None:
+        today = TODAY
+        if args[:1] == ("plan",) and "--start" in args and "--scenario" not in args:
+            start = date.fromisoformat(args[args.index("--start") + 1])
+            today = (start - timedelta(days=(start.weekday() + 3) % 7 or 7)).isoformat()
     env = {"COLUMNS": "200", "VISITPLAN_TODAY": today, "VISITPLAN_USER": "test-manager"}
     result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr

@@ -78,6 +78,30 @@ def test_import_refuses_a_header_only_children_file(tmp_path: Path, loaded: str)
     assert len(Store(loaded).read_scenario().children) == 4
 
 
+@pytest.mark.parametrize(
+    ("start", "today", "allowed"),
+    [
+        pytest.param("2026-11-30", "2026-12-06", True, id="this-week-on-sunday"),
+        pytest.param("2026-11-23", "2026-11-30", False, id="last-week"),
+        pytest.param("2027-01-25", "2026-11-30", True, id="8-weeks-ahead"),
+        pytest.param("2027-02-01", "2026-11-30", False, id="9-weeks-ahead"),
+        pytest.param("2025-11-24", "2026-11-30", False, id="a-year-out"),
+    ],
+)
+def test_a_stored_plan_starts_this_week_or_within_8_weeks(
+    loaded: str, start: str, today: str, allowed: bool
+) -> None:
+    """A `--start` in a week gone or far ahead (a slip of the year) is refused before the
+    current plan is replaced (the next publish would have taken every visit off the
+    calendars); --scenario, which stores nothing, may plan any week."""
+    planned = invoke("plan", "--start", start, "--time-limit", "0.1", "--db", loaded, today=today)
+    assert (planned[0] == 0) is allowed, planned[2]
+    assert (Store(loaded).current_plan() is not None) is allowed
+    if not allowed:
+        assert planned[0] == 2
+        assert "a week that has passed" in planned[2] or "weeks ahead" in planned[2]
+
+
 def test_plan_over_a_plan_says_it_replaces_it(loaded: str) -> None:
     """Planning again names the plan it replaces."""
     args = ("plan", "--start", "2026-11-30", "--time-limit", "1", "--db", loaded)
