@@ -19,11 +19,33 @@ from scheduler.store import Store
 # ------------------------------------------------------------------ calendars
 
 feeds_app = typer.Typer(no_args_is_help=True, help="ICS subscription feeds per worker.")
+
+
+def checked_base_url(value: str) -> str:
+    """The feeds' public address: http(s)://host[:port][/path], no query or fragment (a feed
+    URL is this plus /feeds/TOKEN.ics, so anything else would print a broken link)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it checks the port is a number in range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise typer.BadParameter(
+            f"expected an address such as https://visits.example.gov.uk, got {value!r}"
+        )
+    if parts.query or parts.fragment:
+        raise typer.BadParameter(f"expected an address with no ? or # part, got {value!r}")
+    return value
+
+
 FeedBaseOption = Annotated[
     str,
     typer.Option(
         "--base-url",
         envvar="VISITPLAN_FEED_BASE_URL",
+        callback=checked_base_url,
         help="Public address of `visitplan serve`; env VISITPLAN_FEED_BASE_URL.",
     ),
 ]

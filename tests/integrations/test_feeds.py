@@ -443,6 +443,21 @@ def test_cli_feeds_issue_and_revoke(tmp_path) -> None:
     assert "unknown worker 'w-nope'" in mistyped.output
 
 
+@pytest.mark.parametrize(
+    "base", ["not a url", "", "ftp://feeds.example", "https://h:99999", "https://x.example?a=1"]
+)
+def test_cli_feeds_issue_refuses_a_base_url_that_makes_a_broken_link(tmp_path, base) -> None:
+    """A base URL that is not http(s)://host[:port][/path] is refused (exit 2), and no token is
+    issued: the printed link would not work."""
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    Store(db).replace_caseload(make_scenario())
+    revision = Store(db).revision()
+    result = CliRunner().invoke(cli, ["feeds", "issue", "w1", "--db", db, "--base-url", base])
+    assert result.exit_code == 2
+    assert "--base-url" in result.output
+    assert Store(db).revision() == revision
+
+
 def test_stamp_moves_with_what_feeds_show_and_not_with_the_ledger(store: Store) -> None:
     """A plan, a record, an issued or a revoked token move the stamp; a ledger write does not."""
     from scheduler.domain import VisitRecord
