@@ -154,7 +154,7 @@ def users_add(
     password = _new_password()
     with handled():
         user = add_user(
-            open_store(db),
+            open_store(db, create=True),
             name,
             role,
             password,

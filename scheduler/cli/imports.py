@@ -78,7 +78,7 @@ def load(
     """
     with handled():
         report = service.load_scenario_file(
-            open_store(db), file, replace=replace, by=who(by), now=now_local()
+            open_store(db, create=True), file, replace=replace, by=who(by), now=now_local()
         )
     if as_json:
         print_json(report)
@@ -132,7 +132,7 @@ def import_(
     day = as_of or today()
     with handled():
         report = service.import_csv_dir(
-            open_store(db),
+            open_store(db, create=True),
             directory,
             authority,
             day,
@@ -171,7 +171,8 @@ def import_annex_a(
     day = as_of or today()
     with handled():
         report = service.import_extract(
-            open_store(db), "annex-a", workbook, authority, day, now=now_local(), by=who(by),
+            open_store(db, create=True), "annex-a", workbook, authority, day,
+            now=now_local(), by=who(by),
             homes=homes, skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes,
             allow_shrink=allow_shrink,
         )  # fmt: skip
@@ -210,7 +211,8 @@ def import_ssd(
     day = as_of or today()
     with handled():
         report = service.import_extract(
-            open_store(db), "ssd", directory, authority, day, now=now_local(), by=who(by),
+            open_store(db, create=True), "ssd", directory, authority, day,
+            now=now_local(), by=who(by),
             skip_orphans=skip_orphans, skip_unknown_codes=skip_unknown_codes,
             visit_place=visit_place,
             allocated_roles=tuple(allocated_role or ()), allow_shrink=allow_shrink,

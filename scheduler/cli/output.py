@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -50,6 +51,24 @@ def print_json(model: BaseModel | Any) -> None:
         sys.stdout.write(json.dumps(model, indent=2, default=str) + "\n")
 
 
-def open_store(db: str) -> Store:
-    """The store at `db` (created on first use)."""
+def open_store(db: str, *, create: bool = False) -> Store:
+    """The store at `db`. Only commands that fill a store (`create`: load, import, users add)
+    make a new SQLite file; any other command given a file that does not exist says so,
+    rather than leave an empty store behind a mistyped --db."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not create:
+        try:
+            url = make_url(db)
+        except (ArgumentError, ValueError):
+            url = None  # the store says what is wrong with it
+        if url is not None and url.get_backend_name() == "sqlite":
+            path = url.database or ""
+            if path not in ("", ":memory:") and not Path(path).exists():
+                fail(
+                    f"no store at {path!r}: `visitplan load FILE` or `visitplan import` "
+                    "makes one (or give the right --db / VISITPLAN_DB)",
+                    2,
+                )
     return Store(db)

@@ -216,17 +216,23 @@ def plan(
             check_stored_start(day, today())
         if json_file is not None:
             check_output_file(json_file)
-        store = open_store(db)
-        if scenario_file is not None or busy_from_caldav:
+        if scenario_file is not None and not busy_from_caldav:
+            # A scenario file is planned on its own: no store is read, made or written.
+            scenario = read_scenario(scenario_file)
+            result = service.plan_caseload(
+                scenario, day, weeks, params, progress_for(verbose), processes
+            )
+        elif busy_from_caldav:
+            store = open_store(db, create=scenario_file is not None)
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
-            if busy_from_caldav:
-                scenario = _with_caldav_busy(store, scenario, day, weeks)
+            scenario = _with_caldav_busy(store, scenario, day, weeks)
             result = service.plan_caseload(
                 scenario, day, weeks, params, progress_for(verbose), processes
             )
             if scenario_file is None:
                 store.save_plan(result, now_local(), by=who(by))
         else:
+            store = open_store(db)
             stored = service.plan_store(
                 store,
                 day,
@@ -371,7 +377,7 @@ def demo(
     ):
         stale.unlink(missing_ok=True)
     with handled():
-        store = open_store(f"sqlite:///{database}")
+        store = open_store(f"sqlite:///{database}", create=True)
         store.replace_caseload(scenario, by="demo", now=now_local())
     err.print(
         f"Sample authority: {len(scenario.children)} children in {len(scenario.households)} "

@@ -219,6 +219,38 @@ def test_due_on_empty_store_explains_what_to_do(db: str) -> None:
     assert "visitplan load" in stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("due",), id="due"),
+        pytest.param(("plan", "show"), id="plan-show"),
+        pytest.param(("workers", "list"), id="workers-list"),
+        pytest.param(("check",), id="check"),
+    ],
+)
+def test_a_mistyped_store_is_named_not_made(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """A command that reads a store, given a SQLite file that does not exist, says so (exit 2)
+    and leaves no empty store behind; only load, import and users add make one."""
+    typo = tmp_path / "visitplam.db"
+    code, _, stderr = invoke(*args, "--db", f"sqlite:///{typo}")
+    assert code == 2
+    assert "no store at" in stderr
+    assert not typo.exists()
+
+
+def test_planning_a_scenario_file_reads_or_makes_no_store(tmp_path: Path) -> None:
+    """`plan --scenario FILE` plans the file alone: no store is made beside it."""
+    path = tmp_path / "scenario.json"
+    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
+    store = tmp_path / "never.db"
+    code, _, stderr = invoke(
+        "plan", "--start", "2026-11-30", "--time-limit", "0.1", "--scenario", str(path),
+        "--processes", "1", "--db", f"sqlite:///{store}",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert not store.exists()
+
+
 def test_generate_is_deterministic(tmp_path: Path) -> None:
     """The same seed writes the same file."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
