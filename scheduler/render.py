@@ -168,7 +168,7 @@ def render_plan_view(view: PlanView) -> Table:
     """The current plan as a visit list with ids, names, states and rule titles."""
     counts = ", ".join(f"{n} {state}" for state, n in view.counts.items())
     table = Table(
-        title=f"Plan {view.plan_id}: {view.start:%a %d %b} to {view.end:%a %d %b %Y} "
+        title=f"Plan {view.plan_id}: {day_span(view.start, view.end)} "
         f"as of {view.as_of:%a %d %b} ({counts or 'no visits'})"
     )
     for column in ("visit", "day", "time", "worker", "area", "children", "state", "serves"):
