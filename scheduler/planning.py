@@ -229,12 +229,29 @@ def _keep_unchanged(
     """
     short = replace(ctx, days=ctx.days[: ctx.horizon_days])
     tp, why = attach_previous(short, to_problem(short, teams), previous)
-    accepted = {(child, (due - ctx.start).days) for child, due in ctx.accepted}
+    accepted = _accepted_days(ctx)
     why = why or why_not_kept(tp.problem, _until(short, previous_end), accepted)
     if why:
         return None, why, tp
     message = f"team {'+'.join(teams)}: unchanged, {len(tp.problem.previous)} published visits kept"
     return _TeamResult(tp, [message], _kept_drafts(tp), outcome="kept"), [], tp
+
+
+def accepted_breaches(breaches: Iterable[Breach]) -> dict[tuple[str, date], int | None]:
+    """(child, due) -> days late of the published plan's breaches (None: never met; the
+    latest of a child's rules due that day), which a kept or repaired plan may repeat."""
+    out: dict[tuple[str, date], int | None] = {}
+    for b in breaches:
+        key = (b.child_id, b.due)
+        if key in out and out[key] is None:
+            continue
+        out[key] = None if b.days_late is None else max(out.get(key) or 0, b.days_late)
+    return out
+
+
+def _accepted_days(ctx: Context) -> dict[tuple[str, int], int | None]:
+    """`ctx.accepted` by horizon day index, as `solver.keep.why_not_kept` takes it."""
+    return {(child, (due - ctx.start).days): late for (child, due), late in ctx.accepted.items()}
 
 
 REPAIR_LIMIT_S = 1.0
@@ -279,7 +296,7 @@ def _repair(
                 unannounced=a.unannounced,
             )
         )
-    accepted = {(child, (due - ctx.start).days) for child, due in ctx.accepted}
+    accepted = _accepted_days(ctx)
     after = problem.model_copy(update={"previous": tuple(placed)})
     missed = why_not_kept(after, _until(ctx, previous_end), accepted)
     name = "+".join(short.teams)
@@ -581,7 +598,7 @@ def group_context(
         rule_cache={},
         scope_changes={},
         period_cache={},
-        accepted={(c, due) for c, due in ctx.accepted if c in kids},
+        accepted={key: late for key, late in ctx.accepted.items() if key[0] in kids},
     )
 
 
@@ -889,7 +906,7 @@ def plan_scenario(
     check_in_calendar(start, horizon, lookahead_weeks)
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks, horizon)
-    ctx.accepted = {(b.child_id, b.due) for b in previous_breaches}
+    ctx.accepted = accepted_breaches(previous_breaches)
     end = start + timedelta(days=horizon - 1)
     pins = [v for v in previous if v.pinned]
     inputs = team_inputs(scenario, pack, start, weeks, lookahead_weeks, pins, horizon)

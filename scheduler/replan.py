@@ -312,13 +312,25 @@ def replan(
     """
     records_by_visit = by_visit(scenario.records)
     earlier = [v for v in current.visits if v.day < from_date]
+    # A visit on or after the first day with an outcome already recorded (today's, recorded
+    # before the re-plan) is history as much as an earlier one: kept in its state, not
+    # re-planned as a visit still to make (a not-seen visit would otherwise meet its clock).
+    recorded = [
+        v
+        for v in current.visits
+        if v.day >= from_date and v.status == "planned" and records_by_visit.get(v.id)
+    ]
     kept = tuple(
         v.model_copy(update={"status": visit_state(v, records_by_visit.get(v.id, ()), from_date)})
-        for v in earlier
+        for v in (*earlier, *recorded)
     )
     pending = awaiting(earlier, records_by_visit, from_date)
     planning = scenario if assume_missed else assume_made(scenario, pending, left)
-    published = tuple(v for v in current.visits if v.day >= from_date and v.status == "planned")
+    published = tuple(
+        v
+        for v in current.visits
+        if v.day >= from_date and v.status == "planned" and not records_by_visit.get(v.id)
+    )
     end = max(current.end, from_date)
     # The horizon ends exactly at the published end (look-ahead after it): a visit due just
     # after the plan is left to the next plan rather than pulled into this one.

@@ -6,7 +6,7 @@ the user, and pass `today`, `now` and `by` in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,12 +31,20 @@ from policies import (
     pack_ids,
 )
 from scheduler.caseload import add_child, child_history, close_child, edit_child
-from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario, Worker
+from scheduler.domain import (
+    Absence,
+    DomainModel,
+    Plan,
+    PlanFrequency,
+    Scenario,
+    VisitRecord,
+    Worker,
+)
 from scheduler.due import calendar_for
 from scheduler.due_kept import DueKeeper
 from scheduler.errors import InputError, InputProblem, PlanError, StoreError
 from scheduler.moves import move_visit, set_pinned
-from scheduler.outcomes import as_planned, by_visit
+from scheduler.outcomes import as_planned, by_visit, visit_state
 from scheduler.recording import import_outcomes, record_day, record_outcome
 from scheduler.reports import (
     DueReport,
@@ -471,7 +479,19 @@ def check_current(store: Store) -> tuple[Scenario, CheckReport]:
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
     judged = as_planned(with_leavers(scenario, plan, store.left_workers()), plan)
-    return scenario, check(judged, plan)
+    return scenario, check(judged, recorded_as_history(plan, by_visit(scenario.records)))
+
+
+def recorded_as_history(plan: Plan, records_by_visit: Mapping[str, Sequence[VisitRecord]]) -> Plan:
+    """The plan with each visit whose outcome is recorded in its recorded state: the records
+    carry it from then on (a not-seen visit must not also count as a visit still to make)."""
+    visits = tuple(
+        v.model_copy(update={"status": visit_state(v, records_by_visit[v.id], v.day)})
+        if v.status == "planned" and records_by_visit.get(v.id)
+        else v
+        for v in plan.visits
+    )
+    return plan.model_copy(update={"visits": visits})
 
 
 def with_leavers(

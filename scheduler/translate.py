@@ -124,8 +124,9 @@ class Context:
     scope_changes: dict[str, tuple[date, ...]] = field(default_factory=dict)
     """Child id -> days on which a rule's scope may change for the child."""
     period_cache: dict[tuple[date, str, int, str], date] = field(default_factory=dict)
-    accepted: set[tuple[str, date]] = field(default_factory=set)
-    """Re-planning: (child id, due) of breaches the published plan already reported."""
+    accepted: dict[tuple[str, date], int | None] = field(default_factory=dict)
+    """Re-planning: (child id, due) -> days late (None: not met) of the breaches the published
+    plan already reported (`planning.accepted_breaches`)."""
     school: SchoolDays = field(default_factory=SchoolDays)
     """School days: the authority's term dates, else its nation's typical terms."""
 

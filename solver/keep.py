@@ -8,7 +8,7 @@ whether the published visits still meet every clock and monthly count they could
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Set
+from collections.abc import Mapping
 
 from solver.problem import GRAIN_MIN, Clock, PreviousVisit, Problem
 
@@ -77,30 +77,47 @@ def _could_visit(problem: Problem, tasks: tuple[int, ...], first: int, last: int
     return any(first <= o.day <= last and o.resources for t in tasks for o in problem.tasks[t].days)
 
 
+Accepted = Mapping[tuple[str, int], int | None]
+"""(subject, due day) -> days late in the published plan (None: not met in it): the breaches
+the published plan already reported, which a kept plan may repeat but not make worse."""
+
+
+def _accepted(accepted: Accepted, subject: str, due: int, late: int | None) -> bool:
+    """Whether missing (`subject`, `due`) by `late` days (None: not met) is no worse than the
+    published plan reported: a child it saw late must not now be seen later, or not at all
+    (a failed or missed visit of an overdue child)."""
+    if (subject, due) not in accepted:
+        return False
+    before = accepted[subject, due]
+    return before is None or (late is not None and late <= before)
+
+
 def _clock_problem(
-    problem: Problem, clock: Clock, days: list[int], until: int, accepted: Set[tuple[str, int]]
+    problem: Problem, clock: Clock, days: list[int], until: int, accepted: Accepted
 ) -> str | None:
-    """A deadline inside the horizon the published visits miss although a visit could fit."""
+    """A deadline inside the horizon the published visits miss although a visit could fit, or
+    one the published plan missed that they now miss by more."""
     due, since = clock.first_due_day, 0
     for d in days:
         if (
-            0 <= due < d
-            and (clock.subject, due) not in accepted
-            and _could_visit(problem, clock.tasks, since, due)
+            due < d
+            and (due >= 0 or (clock.subject, due) in accepted)
+            and not _accepted(accepted, clock.subject, due, d - due)
+            and _could_visit(problem, clock.tasks, since, due if due >= 0 else d - 1)
         ):
             return f"{clock.id}: deadline day {due} missed by the published visits"
         due = clock.next_due_day[d] if clock.next_due_day is not None else _FAR
         since = d + 1
     if (
         0 <= due < until
-        and (clock.subject, due) not in accepted
+        and not _accepted(accepted, clock.subject, due, None)
         and _could_visit(problem, clock.tasks, since, due)
     ):
         return f"{clock.id}: deadline day {due} not met by the published visits"
     if (
         due < 0
         and not days
-        and (clock.subject, due) not in accepted
+        and not _accepted(accepted, clock.subject, due, None)
         and _could_visit(problem, clock.tasks, 0, problem.horizon_days)
     ):
         return f"{clock.id}: overdue and no published visit"
@@ -108,14 +125,16 @@ def _clock_problem(
 
 
 def why_not_kept(
-    problem: Problem, until: int | None = None, accepted: Set[tuple[str, int]] = frozenset()
+    problem: Problem, until: int | None = None, accepted: Accepted | None = None
 ) -> list[str]:
     """Why the published visits cannot stand as they are (empty: keep them, no solve needed).
 
     Deadlines are judged on days before `until` (the published plan's end; default the
     horizon), so a re-plan horizon reaching past the published plan does not count against it.
-    A (subject, due day) in `accepted` is a breach the published plan already reported.
+    A (subject, due day) in `accepted` is a breach the published plan already reported, with
+    its days late: the kept visits may miss it by as much, not more.
     """
+    accepted = accepted or {}
     until = problem.horizon_days if until is None else min(until, problem.horizon_days)
     first_day: dict[int, int] = {}
     for p in problem.previous:

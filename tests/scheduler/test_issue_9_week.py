@@ -255,3 +255,66 @@ def test_amend_keeps_the_earlier_version(store: Store) -> None:
     assert versions[0].superseded_by == "sam"
     history = service.child_history(store, child)
     assert [e.action for e in history.changes][-2:] == ["record added", "record amended"]
+
+
+def test_a_visit_recorded_not_seen_on_the_replans_first_day_is_not_kept_as_to_make(
+    store: Store,
+) -> None:
+    """Monday: a visit is recorded not seen, then Monday's re-plan runs. The visit is history
+    (its record), not a visit still to make that would meet the children's clocks: the
+    re-plan plans another visit for them, and `check` on the plan before it names the
+    deadline the plan no longer meets."""
+    plan = store.current_plan()
+    assert plan is not None
+    visit = next(
+        v
+        for v in sorted(plan.visits, key=lambda v: (v.start, v.id))
+        if v.day == MONDAY
+        and not any(w.household_id == v.household_id for w in plan.visits if w.day > MONDAY)
+    )
+    service.record_outcome(store, visit.id, "not-seen", today=MONDAY, by="worker", now=NOW)
+    _scenario, verdict = service.check_current(store)
+    assert any(
+        v.code == "unreported-breach" and v.child_id in visit.child_ids for v in verdict.hard
+    ), "the deadline the not-seen visit was to meet is named"
+    monday = service.propose_replan(store, PARAMS, today=MONDAY)
+    assert monday.from_date == MONDAY
+    kept = next(v for v in monday.plan.visits if v.id == visit.id)
+    assert kept.status == "not-seen"
+    again = [
+        v
+        for v in monday.plan.visits
+        if v.household_id == visit.household_id and v.status == "planned"
+    ]
+    assert again, "the children are planned another visit"
+    assert len({v.id for v in monday.plan.visits}) == len(monday.plan.visits)
+    assert_checked(store, monday)
+
+
+def test_a_failed_visit_of_an_overdue_child_is_retried_not_kept_as_published(
+    store: Store,
+) -> None:
+    """An overdue child's Monday visit fails. The published plan reported the child late (seen
+    Monday); keeping it would leave the child unseen, which is worse than it reported, so
+    Tuesday's re-plan plans a retry (it kept the team unchanged, with a reason about free
+    time that did not apply)."""
+    plan = store.current_plan()
+    assert plan is not None
+    late = {b.child_id: b for b in plan.breaches if b.due < MONDAY and b.days_late is not None}
+    visit = next(
+        v
+        for v in sorted(plan.visits, key=lambda v: (v.start, v.id))
+        if v.day == MONDAY
+        and set(v.child_ids) & set(late)
+        and not any(w.household_id == v.household_id for w in plan.visits if w.day > MONDAY)
+    )
+    service.record_outcome(store, visit.id, "failed", today=TUESDAY, by="worker", now=NOW)
+    tuesday = propose(store)
+    retries = [
+        v
+        for v in tuesday.plan.visits
+        if v.household_id == visit.household_id and v.status == "planned"
+    ]
+    assert retries, "the overdue child's failed visit is retried"
+    assert tuesday.changes
+    assert_checked(store, tuesday)
