@@ -6,7 +6,7 @@ the user, and pass `today`, `now` and `by` in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,8 +209,15 @@ def plan_view(
         raise PlanError("no plan in the store: run `visitplan plan` first")
     scenario = with_leavers(scenario, plan, store.left_workers())  # their names and visits
     _check_filters(scenario, team, worker)
+    closed = store.closed_case_refs()
+    records = by_visit(scenario.records)
+    # The scenario holds open children's records only: a visit naming a closed child takes
+    # its state from all of its records.
+    records.update(
+        store.records_for_visits([v.id for v in plan.visits if set(v.child_ids) & set(closed)])
+    )
     return plan_rows(
-        scenario, plan, by_visit(scenario.records), today, team=team, worker=worker, day=day
+        scenario, plan, records, today, team=team, worker=worker, day=day, closed=closed
     )
 
 
@@ -471,7 +478,24 @@ def check_current(store: Store) -> tuple[Scenario, CheckReport]:
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
     judged = as_planned(with_leavers(scenario, plan, store.left_workers()), plan)
-    return scenario, check(judged, plan)
+    return scenario, check(judged, open_children_only(plan, store.closed_case_refs()))
+
+
+def open_children_only(plan: Plan, closed: Collection[str]) -> Plan:
+    """The plan with closed children taken off its visits, as `child close` takes them off
+    the visits after the closing day; a visit left with no child is cancelled (not judged)."""
+    if not closed:
+        return plan
+    visits = []
+    for visit in plan.visits:
+        left = tuple(c for c in visit.child_ids if c not in closed)
+        if len(left) == len(visit.child_ids):
+            visits.append(visit)
+        elif left:
+            visits.append(visit.model_copy(update={"child_ids": left}))
+        else:
+            visits.append(visit.model_copy(update={"status": "cancelled"}))
+    return plan.model_copy(update={"visits": tuple(visits)})
 
 
 def with_leavers(

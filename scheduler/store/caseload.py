@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -417,6 +418,17 @@ class CaseloadStore(StoreBase):
                 select(children_table).where(children_table.c.id == child_id)
             ).first()
             return None if row is None else _child_row(row)
+
+    def closed_case_refs(self) -> dict[str, str]:
+        """The case reference of every closed child, by child id (plans made before a child
+        was closed still name them)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(children_table.c.id, children_table.c.data).where(
+                    children_table.c.closed_on.is_not(None)
+                )
+            ).all()
+        return {r.id: str(json.loads(r.data)["case_ref"]) for r in rows}
 
     def children_with_case_ref(self, case_ref: str) -> tuple[ChildRow, ...]:
         """Children (open or closed) with this case reference."""

@@ -1,0 +1,117 @@
+"""A tester's sweep of the week: closed children, leavers, recording, check, pins, loads.
+
+A real SQLite store holding a generated S authority planned by a real CP-SAT solve (once per
+module), the command line through typer's CliRunner, and the service.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scheduler import service
+from scheduler.cli import app
+from scheduler.domain import Plan, Scenario, Visit
+from scheduler.generate import generate
+from scheduler.planning import plan_scenario
+from scheduler.store import Store
+from solver import SolveParams
+
+MONDAY = date(2026, 11, 30)
+TUESDAY = MONDAY + timedelta(days=1)
+NOW = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+PARAMS = SolveParams(time_limit_s=1, seed=0, num_workers=1, deterministic=True)
+
+Invoke = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(scope="module")
+def published() -> tuple[Scenario, Plan]:
+    """A generated S authority and its two-week plan from Monday 30 Nov 2026."""
+    scenario = generate("S", seed=0, start=MONDAY)
+    return scenario, plan_scenario(scenario, MONDAY, weeks=2, params=PARAMS)
+
+
+@pytest.fixture
+def url(tmp_path: Path, published: tuple[Scenario, Plan]) -> str:
+    """A store file holding the caseload and its plan, as `load` and `plan` leave it."""
+    scenario, plan = published
+    address = f"sqlite:///{tmp_path / 'week.db'}"
+    store = Store(address)
+    store.replace_caseload(scenario)
+    store.save_plan(plan, NOW, by="manager")
+    return address
+
+
+@pytest.fixture
+def invoke(url: str) -> Invoke:
+    """The command line on the test's store, at `today` (default Tuesday 1 Dec 2026)."""
+    runner = CliRunner()
+
+    def run(
+        *args: str, today: date = TUESDAY, env: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
+        environment = {
+            "COLUMNS": "200",
+            "VISITPLAN_DB": url,
+            "VISITPLAN_TODAY": today.isoformat(),
+            "VISITPLAN_USER": "tester",
+            **(env or {}),
+        }
+        result = runner.invoke(app, list(args), env=environment)
+        assert "Traceback" not in result.output
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+def _one_child_visit(plan: Plan, after: date) -> Visit:
+    """The first visit after `after` to a single child."""
+    return next(v for v in plan.visits if v.day > after and len(v.child_ids) == 1)
+
+
+# 1. A visit cancelled by `child close` -------------------------------------------------
+
+
+def test_check_accepts_a_visit_cancelled_by_child_close(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """The closed child's later visit is cancelled, not a plan error; `plan show` names the
+    child by case reference in text and JSON."""
+    scenario, plan = published
+    visit = _one_child_visit(plan, TUESDAY)
+    child = visit.child_ids[0]
+    case_ref = next(c.case_ref for c in scenario.children if c.id == child)
+    code, _, stderr = invoke(
+        "child", "close", child, "--on", TUESDAY.isoformat(), "--reason", "moved away"
+    )
+    assert code == 0, stderr
+    code, stdout, stderr = invoke("check")
+    assert code == 0, stdout + stderr
+    assert "unknown-id" not in stdout
+    code, stdout, _ = invoke("plan", "show", "--json")
+    row = next(v for v in json.loads(stdout)["visits"] if v["visit_id"] == visit.id)
+    assert (row["case_refs"], row["state"]) == ([case_ref], "cancelled")
+    code, stdout, _ = invoke("plan", "show")
+    line = next(line for line in stdout.splitlines() if visit.id in line)
+    assert case_ref in line
+    assert child not in stdout
+
+
+def test_check_accepts_a_closed_childs_visit_on_the_closing_day(
+    url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """A visit on the closing day keeps the child (it may have been made): the checker judges
+    it for the open children only, and a visit left with none is not judged."""
+    _scenario, plan = published
+    visit = _one_child_visit(plan, TUESDAY)
+    store = Store(url)
+    store.close_child(visit.child_ids[0], visit.day, "moved away", by="manager")
+    assert store.find_visit(visit.id) == visit  # not cancelled: its day is the closing day
+    _scenario, report = service.check_current(store)
+    assert report.hard == ()
