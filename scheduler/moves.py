@@ -41,7 +41,8 @@ def _key(v: Violation) -> tuple[str, str | None, str | None, str | None, str | N
 
 def judge(store: Store, plan: Plan, changed: Visit) -> tuple[Violation, ...]:
     """Violations the changed visit brings that the plan did not already have."""
-    scenario = as_planned(store.read_scenario(), plan)
+    left_on = {w.id: on for w, on in store.left_workers()}
+    scenario = as_planned(store.read_scenario(), plan, left_on)
     after = plan.model_copy(
         update={"visits": tuple(changed if v.id == changed.id else v for v in plan.visits)}
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord, Worker
+from policies import Role
+from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord
 from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.outcomes import outcome_of, records_as_planned
 from scheduler.store import Store
@@ -83,7 +84,7 @@ def recorded_otherwise(stored: Sequence[VisitRecord], records: Sequence[VisitRec
 def visit_records(
     visit: Visit,
     outcome: Outcome,
-    worker: Worker | None,
+    role: Role | None,
     *,
     seen_alone: bool = False,
     bedroom_seen: bool = False,
@@ -113,7 +114,7 @@ def visit_records(
                 bedroom_seen=seen and bedroom_seen,
                 seen_awake=seen and seen_awake,
                 visit_id=visit.id,
-                worker_role=worker.role if worker else None,
+                worker_role=role,
             )
         )
     return tuple(out)
@@ -166,7 +167,7 @@ def record_outcome(
     records = visit_records(
         visit,
         outcome,
-        store.worker(visit.worker_id),
+        store.worker_roles().get(visit.worker_id),
         seen_alone=seen_alone,
         bedroom_seen=bedroom_seen,
         seen_awake=seen_awake,
@@ -258,7 +259,7 @@ def record_day(
     already = tuple(sorted(v.id for v in todays if recorded.get(v.id)))
     chosen = [v for v in todays if v.id not in except_visits and not recorded.get(v.id)]
     children = {c.id: c for c in scenario.children}
-    roles = {w.id: w.role for w in scenario.workers}
+    roles = store.worker_roles()  # a worker who has left keeps their role
     records = [r for v in chosen for r in records_as_planned(v, children, roles)]
     store.add_records(records, by=by, now=now)
     return DayRecordReport(
@@ -399,9 +400,9 @@ def import_outcomes(
     rows = _outcome_rows(path, plan, today)
     stored = store.records_for_visits([records[0].visit_id or "" for _, records in rows])
     _refuse_changes(path.name, rows, stored)
-    workers = {w.id: w.role for w in store.read_scenario().workers}
+    roles = store.worker_roles()  # a worker who has left keeps their role
     records = tuple(
-        r.model_copy(update={"worker_role": workers.get(r.worker_id or "")})
+        r.model_copy(update={"worker_role": roles.get(r.worker_id or "")})
         for _, row_records in rows
         for r in row_records
     )

@@ -6,7 +6,7 @@ the user, and pass `today`, `now` and `by` in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,12 +31,21 @@ from policies import (
     pack_ids,
 )
 from scheduler.caseload import add_child, child_history, close_child, edit_child
-from scheduler.domain import Absence, DomainModel, Plan, PlanFrequency, Scenario, Worker
+from scheduler.domain import (
+    Absence,
+    DomainModel,
+    Plan,
+    PlanFrequency,
+    Scenario,
+    Visit,
+    VisitRecord,
+    Worker,
+)
 from scheduler.due import calendar_for
 from scheduler.due_kept import DueKeeper
 from scheduler.errors import InputError, InputProblem, PlanError, StoreError
 from scheduler.moves import move_visit, set_pinned
-from scheduler.outcomes import as_planned, by_visit
+from scheduler.outcomes import as_planned, by_visit, not_made
 from scheduler.recording import import_outcomes, record_day, record_outcome
 from scheduler.reports import (
     DueReport,
@@ -477,8 +486,14 @@ def check_current(store: Store) -> tuple[Scenario, CheckReport]:
     _revision, scenario, plan = store.snapshot()
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
-    judged = as_planned(with_leavers(scenario, plan, store.left_workers()), plan)
+    leavers = store.left_workers()
+    judged = as_planned(with_leavers(scenario, plan, leavers), plan, left_days(leavers))
     return scenario, check(judged, open_children_only(plan, store.closed_case_refs()))
+
+
+def left_days(leavers: Sequence[tuple[Worker, date]]) -> dict[str, date]:
+    """The day each worker who has left left (the first day they no longer worked), by id."""
+    return {w.id: on for w, on in leavers}
 
 
 def open_children_only(plan: Plan, closed: Collection[str]) -> Plan:
@@ -650,9 +665,42 @@ def propose_replan(
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
     planner = cp_sat_planner(solve_params, progress, processes)
-    left = {w.id: w.role for w, _on in store.left_workers()}
-    report = replan(scenario, current, start, planner, assume_missed, left)
-    return report.model_copy(update={"plan": report.plan.model_copy(update={"revision": revision})})
+    leavers = store.left_workers()
+    left = {w.id: w.role for w, _on in leavers}
+    held = _leavers_unmade(current, start, by_visit(scenario.records), left_days(leavers))
+    # Held out as cancelled, the re-plan neither assumes them made nor counts them awaiting.
+    shown = current.model_copy(
+        update={
+            "visits": tuple(
+                v.model_copy(update={"status": "cancelled"}) if v.id in held else v
+                for v in current.visits
+            )
+        }
+    )
+    report = replan(scenario, shown, start, planner, assume_missed, left)
+    visits = tuple(held.get(v.id, v) for v in report.plan.visits)
+    plan = report.plan.model_copy(update={"revision": revision, "visits": visits})
+    return report.model_copy(update={"plan": plan})
+
+
+def _leavers_unmade(
+    current: Plan,
+    start: date,
+    records_by_visit: Mapping[str, Sequence[VisitRecord]],
+    left_on: Mapping[str, date],
+) -> dict[str, Visit]:
+    """The visits before `start` with no outcome that a worker was to lead on or after the
+    day they left, by id, each awaiting its outcome: they did not take place, so a re-plan
+    keeps them (for the record to come) without assuming them made."""
+    gone = not_made(current.visits, left_on)
+    return {
+        v.id: v.model_copy(update={"status": "awaiting"})
+        for v in current.visits
+        if v.id in gone
+        and v.day < start
+        and v.status != "cancelled"
+        and not records_by_visit.get(v.id)
+    }
 
 
 def apply_replan(store: Store, report: ReplanReport, *, by: str = "system", now: datetime) -> int:

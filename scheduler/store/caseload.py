@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from policies import READ_BACK
+from policies import READ_BACK, Role
 from scheduler.domain import (
     Absence,
     Authority,
@@ -400,6 +400,15 @@ class CaseloadStore(StoreBase):
                 .order_by(workers_table.c.position)
             ).all()
             return tuple((Worker.model_validate_json(r.data), r.left_on) for r in rows)
+
+    def worker_roles(self) -> dict[str, Role]:
+        """Every worker's role by id, including workers who have left (a leaver keeps their
+        role for the records of their visits)."""
+        with self._read() as conn:
+            return {
+                r.id: Worker.model_validate_json(r.data).role
+                for r in conn.execute(select(workers_table.c.id, workers_table.c.data))
+            }
 
     def worker_names(self) -> dict[str, str]:
         """Every worker's name by id, including workers who have left."""

@@ -20,6 +20,7 @@ from scheduler.domain import Plan, Scenario, Visit
 from scheduler.generate import generate
 from scheduler.planning import plan_scenario
 from scheduler.store import Store
+from scheduler.workforce import worker_leaves
 from solver import SolveParams
 
 MONDAY = date(2026, 11, 30)
@@ -115,3 +116,83 @@ def test_check_accepts_a_closed_childs_visit_on_the_closing_day(
     assert store.find_visit(visit.id) == visit  # not cancelled: its day is the closing day
     _scenario, report = service.check_current(store)
     assert report.hard == ()
+
+
+# 2. A leaver's visits on the day they left ------------------------------------------------
+
+
+def _monday_leaver(plan: Plan) -> tuple[str, list[Visit]]:
+    """The worker who leads most visits on Monday, with those visits."""
+    mondays = [v for v in plan.visits if v.day == MONDAY]
+    leaver = max(
+        sorted({v.worker_id for v in mondays}),
+        key=lambda w: sum(1 for v in mondays if v.worker_id == w),
+    )
+    return leaver, [v for v in mondays if v.worker_id == leaver]
+
+
+def _colleague(scenario: Scenario, worker_id: str) -> str:
+    team = next(w.team_id for w in scenario.workers if w.id == worker_id)
+    return next(w.id for w in scenario.workers if w.team_id == team and w.id != worker_id)
+
+
+def test_a_leavers_visits_on_the_day_they_left_are_to_record_after_a_replan(
+    invoke: Invoke, published: tuple[Scenario, Plan]
+) -> None:
+    """Left on Monday (the first day they did not work), recorded on Tuesday after Tuesday's
+    re-plan was stored: their Monday visits with no outcome are counted and named as not
+    made, whatever state the re-plan gave them; one with an outcome is not."""
+    scenario, plan = published
+    leaver, mondays = _monday_leaver(plan)
+    assert len(mondays) >= 2
+    code, _, stderr = invoke("replan", "--apply", "--processes", "1")
+    assert code == 0, stderr
+    code, _, stderr = invoke("record", mondays[0].id, "--outcome", "completed")
+    assert code == 0, stderr
+    to = _colleague(scenario, leaver)
+    code, stdout, stderr = invoke(
+        "workers", "leave", leaver, "--to", to, "--on", MONDAY.isoformat(), "--json"
+    )
+    assert code == 0, stderr
+    assert json.loads(stdout)["visits_to_record"] == len(mondays) - 1
+
+
+def test_a_leavers_visits_from_the_day_they_left_are_not_assumed_made(
+    url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """The re-plan and the checker take the leaver's visits from the day they left as not
+    made: the re-plan keeps them awaiting their outcome, assumes the others made, and the
+    checker accepts the re-plan it stores."""
+    scenario, plan = published
+    leaver, mondays = _monday_leaver(plan)
+    store = Store(url)
+    done = worker_leaves(store, leaver, MONDAY, TUESDAY, to=_colleague(scenario, leaver), now=NOW)
+    assert done.visits_to_record == len(mondays)
+    others = [v for v in plan.visits if v.day == MONDAY and v.worker_id != leaver]
+    proposal = service.propose_replan(store, PARAMS, today=TUESDAY, processes=1)
+    assert proposal.awaiting_visits == len(others)
+    states = {v.id: v.status for v in proposal.plan.visits}
+    assert {states[v.id] for v in mondays} == {"awaiting"}
+    service.apply_replan(store, proposal, by="manager", now=NOW)
+    _scenario, report = service.check_current(store)
+    assert report.hard == ()
+
+
+def test_a_record_of_a_leavers_visit_keeps_their_role(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """Recorded after they left, each child's record carries the role the worker had."""
+    scenario, plan = published
+    leaver, mondays = _monday_leaver(plan)
+    role = next(w.role for w in scenario.workers if w.id == leaver)
+    code, _, stderr = invoke(
+        "workers", "leave", leaver, "--to", _colleague(scenario, leaver), "--on", "2026-11-30"
+    )
+    assert code == 0, stderr
+    code, stdout, stderr = invoke("record", mondays[0].id, "--outcome", "failed", "--json")
+    assert code == 0, stderr
+    assert {r["worker_role"] for r in json.loads(stdout)} == {role}
+    code, _, stderr = invoke("record", "--day", MONDAY.isoformat(), "--completed")
+    assert code == 0, stderr
+    stored = Store(url).records_for_visits([v.id for v in mondays])
+    assert {r.worker_role for records in stored.values() for r in records} == {role}
