@@ -196,3 +196,120 @@ def test_a_record_of_a_leavers_visit_keeps_their_role(
     assert code == 0, stderr
     stored = Store(url).records_for_visits([v.id for v in mondays])
     assert {r.worker_role for records in stored.values() for r in records} == {role}
+
+
+# 3-6. Recording -------------------------------------------------------------------------
+
+
+def _siblings_visit(plan: Plan) -> Visit:
+    """A Monday visit to two children or more."""
+    return next(v for v in plan.visits if v.day == MONDAY and len(v.child_ids) > 1)
+
+
+@pytest.mark.parametrize("outcome", ["not-seen", "failed"])
+def test_record_refuses_child_with_an_outcome_where_no_child_was_seen(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan], outcome: str
+) -> None:
+    """--child names the children seen: with not-seen or failed it is refused, saying so,
+    and nothing is written (it was ignored and every child recorded)."""
+    _scenario, plan = published
+    visit = _siblings_visit(plan)
+    code, _, stderr = invoke(
+        "record", visit.id, "--outcome", outcome, "--child", visit.child_ids[0]
+    )
+    assert code == 2
+    assert "--child" in stderr
+    assert "--outcome completed" in " ".join(stderr.split())
+    assert not Store(url).records_for_visits([visit.id])
+
+
+def test_record_child_with_completed_records_the_others_not_seen(
+    invoke: Invoke, published: tuple[Scenario, Plan]
+) -> None:
+    """The edge pair: with --outcome completed, --child is honoured."""
+    _scenario, plan = published
+    visit = _siblings_visit(plan)
+    seen = visit.child_ids[0]
+    code, stdout, stderr = invoke(
+        "record", visit.id, "--outcome", "completed", "--child", seen, "--json"
+    )
+    assert code == 0, stderr
+    outcomes = {r["child_id"]: r["outcome"] for r in json.loads(stdout)}
+    assert outcomes == {c: "completed" if c == seen else "not-seen" for c in visit.child_ids}
+
+
+def test_record_csv_refuses_children_with_an_outcome_where_no_child_was_seen(
+    invoke: Invoke, tmp_path: Path, published: tuple[Scenario, Plan]
+) -> None:
+    """The `children` column of an outcomes file means the same as --child."""
+    _scenario, plan = published
+    visit = _siblings_visit(plan)
+    path = tmp_path / "outcomes.csv"
+    path.write_text(f"visit_id,outcome,children\n{visit.id},not-seen,{visit.child_ids[0]}\n")
+    code, _, stderr = invoke("record", "--csv", str(path))
+    assert code == 2
+    assert "outcomes.csv:2: children" in stderr
+
+
+def test_record_json_carries_the_retry_deadline_and_escalations(
+    invoke: Invoke, published: tuple[Scenario, Plan]
+) -> None:
+    """What the text prints after a failed visit (retry due by, not in the part of day,
+    ESCALATE) is in the JSON as fields of each child's record."""
+    scenario, plan = published
+    protected = {c.id for c in scenario.children if c.category == "child-protection"}
+    visit = next(v for v in plan.visits if v.day == MONDAY and set(v.child_ids) & protected)
+    code, stdout, stderr = invoke("record", visit.id, "--outcome", "failed", "--json")
+    assert code == 0, stderr
+    records = json.loads(stdout)
+    retries = [(r["child_id"], x) for r in records for x in r["retries"]]
+    assert retries
+    assert all(set(x) == {"rule_id", "due", "avoid_part_of_day"} for _c, x in retries)
+    assert all(isinstance(r["escalations"], list) for r in records)
+    code, text, _ = invoke("record", visit.id, "--outcome", "failed")  # the same again
+    assert code == 0
+    cases = {c.id: c.case_ref for c in scenario.children}
+    for child, retry in retries:
+        due = date.fromisoformat(retry["due"])
+        line = f"{cases[child]}: retry due by {due:%a %d %b %Y}"
+        if retry["avoid_part_of_day"]:
+            line += f", not in the {retry['avoid_part_of_day']}"
+        assert line in text
+    escalations = [(r["child_id"], e) for r in records for e in r["escalations"]]
+    assert text.count("ESCALATE") == len(escalations)
+
+
+def test_record_a_future_visit_names_the_visit_and_its_day(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """Without --on, a visit planned after today is refused naming VISIT and its day, not
+    an --on never given; a visit of today is recorded (the edge pair)."""
+    _scenario, plan = published
+    later = next(v for v in plan.visits if v.day > TUESDAY)
+    code, _, stderr = invoke("record", later.id, "--outcome", "completed")
+    assert code == 2
+    said = " ".join(stderr.split())
+    assert "--on" not in said
+    assert "VISIT: expected a visit planned for today or earlier" in said
+    assert f"{later.id}, planned for {later.day:%a %d %b %Y}, after today" in said
+    assert "on or after its day" in said
+    assert not Store(url).records_for_visits([later.id])
+    today = next(v for v in plan.visits if v.day == TUESDAY)
+    assert invoke("record", today.id, "--outcome", "completed")[0] == 0
+
+
+def test_record_day_outside_the_plan_is_refused(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """A day the plan does not cover is refused with the days it covers, exit 2, nothing
+    written (it said 'Recorded 0 visit(s)'); the plan's first day is recorded."""
+    _scenario, plan = published
+    before = Store(url).revision()
+    code, stdout, stderr = invoke("record", "--day", "2026-11-23", "--completed")
+    assert code == 2, stdout
+    said = " ".join(stderr.split())
+    assert f"the current plan covers (Mon 30 Nov 2026 to {plan.end:%a %d %b %Y})" in said
+    assert Store(url).revision() == before
+    code, stdout, _ = invoke("record", "--day", MONDAY.isoformat(), "--completed")
+    assert code == 0
+    assert "Recorded 0" not in stdout
