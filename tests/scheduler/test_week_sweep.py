@@ -313,3 +313,59 @@ def test_record_day_outside_the_plan_is_refused(
     code, stdout, _ = invoke("record", "--day", MONDAY.isoformat(), "--completed")
     assert code == 0
     assert "Recorded 0" not in stdout
+
+
+# 7. The checker's verdict in words ------------------------------------------------------
+
+
+def test_check_says_how_many_deadlines_the_plan_misses(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """An accepted plan's verdict counts the deadlines it misses and where they are listed;
+    nothing is 'listed above' (the check prints no breach)."""
+    _scenario, report = service.check_current(Store(url))
+    assert report.ok
+    assert report.breaches_found
+    code, stdout, _ = invoke("check")
+    assert code == 0
+    said = " ".join(stdout.replace("│", " ").split())
+    assert "listed above" not in said
+    assert f"the {len(report.breaches_found)} deadline(s) it misses are each reported" in said
+    assert "plan show --breaches" in said
+
+
+def test_check_of_a_plan_missing_no_deadline_says_so() -> None:
+    """With no breach at all, the verdict says the plan misses no deadline."""
+    from rich.console import Console
+
+    from scheduler.check import CheckReport
+    from scheduler.render import render_check
+
+    console = Console(width=200, record=True)
+    console.print(render_check(CheckReport(violations=(), breaches_found=())))
+    said = " ".join(console.export_text().replace("│", " ").split())
+    assert "the plan keeps every rule, and misses no deadline." in said
+    assert "listed above" not in said
+
+
+# 8. Pins --------------------------------------------------------------------------------
+
+
+def test_pin_refuses_a_visit_not_still_to_be_made_as_move_does(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """A past visit awaiting its outcome is refused in the words `visit move` uses, nothing
+    written; a visit of today is pinned (the edge pair)."""
+    _scenario, plan = published
+    past = next(v for v in plan.visits if v.day == MONDAY)
+    code, _, pin_said = invoke("visit", "pin", past.id)
+    assert code == 2
+    code, _, move_said = invoke("visit", "move", past.id, "--to", "2026-12-02")
+    assert code == 2
+    refusal = f"VISIT: expected a visit still to be made, got {past.id}"
+    assert refusal in pin_said
+    assert refusal in move_said
+    assert not Store(url).find_visit(past.id).pinned
+    today = next(v for v in plan.visits if v.day == TUESDAY)
+    assert invoke("visit", "pin", today.id)[0] == 0
+    assert Store(url).find_visit(today.id).pinned
