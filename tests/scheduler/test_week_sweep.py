@@ -369,3 +369,38 @@ def test_pin_refuses_a_visit_not_still_to_be_made_as_move_does(
     today = next(v for v in plan.visits if v.day == TUESDAY)
     assert invoke("visit", "pin", today.id)[0] == 0
     assert Store(url).find_visit(today.id).pinned
+
+
+# 9-10. Users and loads ------------------------------------------------------------------
+
+
+def test_users_add_with_a_short_password_says_it_once(invoke: Invoke) -> None:
+    """The refusal names the password's length once (it said 'password: password:')."""
+    code, _, stderr = invoke(
+        "users", "add", "ada", "--role", "admin", env={"VISITPLAN_PASSWORD": "short"}
+    )
+    assert code == 2
+    assert "password: length: expected at least 12 characters, got 5 characters" in stderr
+    assert "password: password" not in stderr
+    assert "short" not in stderr  # the password itself is never echoed
+
+
+def test_load_replace_of_the_same_file_reports_no_change(
+    invoke: Invoke, tmp_path: Path, published: tuple[Scenario, Plan]
+) -> None:
+    """Loading the file the store holds says nothing changed (it said '1 absences added'
+    every time); a file with an absence fewer says it was removed."""
+    scenario, _plan = published
+    assert scenario.absences
+    path = tmp_path / "same.json"
+    path.write_text(scenario.model_dump_json())
+    code, stdout, stderr = invoke("load", "--replace", str(path), today=NOW.date())
+    assert code == 0, stderr
+    assert "absences" not in stdout
+    assert "nothing changed" in stdout
+    fewer = scenario.model_copy(update={"absences": scenario.absences[1:]})
+    path.write_text(fewer.model_dump_json())
+    code, stdout, stderr = invoke("load", "--replace", str(path), "--json", today=NOW.date())
+    assert code == 0, stderr
+    answer = json.loads(stdout)
+    assert (answer["absences_added"], answer["absences_removed"]) == (0, 1)
