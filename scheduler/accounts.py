@@ -99,7 +99,8 @@ def add_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         # The length only: the password itself is never echoed.
         expected = f"at least {MIN_PASSWORD_LENGTH} characters"
-        problems.append(InputProblem("password", None, "password", expected, f"{len(password)}"))
+        got = f"{len(password)} character{'s' if len(password) != 1 else ''}"
+        problems.append(InputProblem("password", None, "length", expected, got))
     scenario = store.read_scenario()
     known_teams = {t.id for t in scenario.teams}
     known_workers = {w.id for w in scenario.workers}

@@ -172,7 +172,9 @@ def _violation(code: str, message: str, **ids: str | None) -> Violation:
 
 # Clause 2 (and sanity): every id resolves.
 def _check_ids(scenario: Scenario, plan: Plan) -> Iterator[Violation]:
-    """Every visit names a known household, children and workers, and ids are unique."""
+    """Every visit the checker judges (a planned one) names a known household, children and
+    workers, and visit ids are unique. A cancelled visit is not judged: it may name a child
+    whose case is closed since (that is why it was cancelled)."""
     workers = {w.id for w in scenario.workers}
     households = {h.id for h in scenario.households}
     children = {c.id for c in scenario.children}
@@ -186,6 +188,8 @@ def _check_ids(scenario: Scenario, plan: Plan) -> Iterator[Violation]:
         if visit.id in seen:
             yield _violation("unknown-id", f"visit id {visit.id} is used twice", visit_id=visit.id)
         seen.add(visit.id)
+        if visit.status != "planned":
+            continue
         if visit.household_id not in households:
             yield _violation(
                 "unknown-id", f"unknown household {visit.household_id!r}", visit_id=visit.id

@@ -41,7 +41,8 @@ def _key(v: Violation) -> tuple[str, str | None, str | None, str | None, str | N
 
 def judge(store: Store, plan: Plan, changed: Visit) -> tuple[Violation, ...]:
     """Violations the changed visit brings that the plan did not already have."""
-    scenario = as_planned(store.read_scenario(), plan)
+    left_on = {w.id: on for w, on in store.left_workers()}
+    scenario = as_planned(store.read_scenario(), plan, left_on)
     after = plan.model_copy(
         update={"visits": tuple(changed if v.id == changed.id else v for v in plan.visits)}
     )
@@ -79,11 +80,7 @@ def move_visit(
     visit = next((v for v in plan.visits if v.id == visit_id), None)
     if visit is None:
         raise NotFoundError(f"no visit {visit_id!r} in the current plan")
-    problems = []
-    if visit.status != "planned" or visit.day < today:
-        problems.append(
-            InputProblem("command line", None, "VISIT", "a visit still to be made", visit_id)
-        )
+    problems = _still_to_make(visit, today)
     if day < today:
         problems.append(
             InputProblem("command line", None, "--to", f"today ({today}) or later", str(day))
@@ -127,17 +124,37 @@ def move_visit(
     return verdict.model_copy(update={"saved": True})
 
 
+def _still_to_make(visit: Visit, today: date) -> list[InputProblem]:
+    """The refusal of a hand change to a visit that is not still to be made (its day has
+    passed, or it is cancelled or history), in the words `visit move` and `visit pin` share."""
+    if visit.status == "planned" and visit.day >= today:
+        return []
+    return [InputProblem("command line", None, "VISIT", "a visit still to be made", visit.id)]
+
+
 def set_pinned(
-    store: Store, visit_id: str, pinned: bool, *, by: str = "system", now: datetime | None = None
+    store: Store,
+    visit_id: str,
+    pinned: bool,
+    *,
+    today: date | None = None,
+    by: str = "system",
+    now: datetime | None = None,
 ) -> Visit:
-    """Pin a visit (re-plans keep it where it is) or unpin it.
+    """Pin a visit (re-plans keep it where it is) or unpin it. With `today`, pinning a visit
+    that is not still to be made is refused, as `move_visit` refuses to move one; unpinning
+    is always allowed.
 
     Raises:
         NotFoundError: no such visit in the current plan.
+        InputError: pinning a visit that is not still to be made.
     """
     visit = store.find_visit(visit_id)
     if visit is None:
         raise NotFoundError(f"no visit {visit_id!r} in the current plan")
+    problems = _still_to_make(visit, today) if pinned and today is not None else []
+    if problems:
+        raise InputError(problems)
     changed = visit.model_copy(update={"pinned": pinned})
     if changed != visit:
         store.update_visit(changed, "visit pinned" if pinned else "visit unpinned", by=by, now=now)

@@ -160,9 +160,22 @@ def children_resting_on(visits: Iterable[Visit], scenario: Scenario) -> tuple[st
     return tuple(sorted({refs[c] for v in visits for c in v.child_ids if c in refs}))
 
 
-def as_planned(scenario: Scenario, plan: Plan) -> Scenario:
+def not_made(visits: Iterable[Visit], left_on: Mapping[str, date]) -> frozenset[str]:
+    """Ids of visits led by a worker on or after the day they left (`left_on`: the first day
+    each no longer worked). They did not take place, so they are never assumed made."""
+    return frozenset(
+        v.id for v in visits if v.worker_id in left_on and v.day >= left_on[v.worker_id]
+    )
+
+
+def as_planned(
+    scenario: Scenario, plan: Plan, left_on: Mapping[str, date] | None = None
+) -> Scenario:
     """The scenario a plan was made from: its visits before its start that have no recorded
-    outcome made as planned, unless the plan assumed them missed."""
+    outcome made as planned, unless the plan assumed them missed. A visit led by a worker
+    on or after the day they left (`left_on`) did not take place and is not assumed made."""
     if plan.assume_missed:
         return scenario
-    return assume_made(scenario, awaiting(plan.visits, by_visit(scenario.records), plan.start))
+    gone = not_made(plan.visits, left_on or {})
+    pending = awaiting(plan.visits, by_visit(scenario.records), plan.start)
+    return assume_made(scenario, tuple(v for v in pending if v.id not in gone))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord, Worker
+from policies import Role
+from scheduler.domain import DomainModel, Outcome, Plan, Visit, VisitRecord
 from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.outcomes import outcome_of, records_as_planned
 from scheduler.store import Store
@@ -83,7 +84,7 @@ def recorded_otherwise(stored: Sequence[VisitRecord], records: Sequence[VisitRec
 def visit_records(
     visit: Visit,
     outcome: Outcome,
-    worker: Worker | None,
+    role: Role | None,
     *,
     seen_alone: bool = False,
     bedroom_seen: bool = False,
@@ -113,10 +114,47 @@ def visit_records(
                 bedroom_seen=seen and bedroom_seen,
                 seen_awake=seen and seen_awake,
                 visit_id=visit.id,
-                worker_role=worker.role if worker else None,
+                worker_role=role,
             )
         )
     return tuple(out)
+
+
+SEEN_ONLY_WHEN_COMPLETED = (
+    "no --child unless --outcome completed (--child names the children who were seen; at a "
+    "failed or not-seen visit no child was: to record some seen and others not, give "
+    "--outcome completed --child SEEN)"
+)
+"""Why `--child` (the `children` column) goes with a completed visit only."""
+NOT_YET = "a visit planned for today or earlier (an outcome is recorded on or after its day)"
+"""What a visit recorded without a day should be: one whose planned day has come."""
+
+
+def _seen_without_completed(outcome: Outcome, children: Sequence[str]) -> InputProblem:
+    """The refusal of children named as seen at a visit recorded as not completed."""
+    return InputProblem(
+        "command line",
+        None,
+        "--child",
+        SEEN_ONLY_WHEN_COMPLETED,
+        f"{', '.join(children)} with --outcome {outcome}",
+    )
+
+
+def _day_problems(visit: Visit, on: date | None, today: date | None) -> list[InputProblem]:
+    """What is wrong with the day a visit is recorded on: `--on` when given, else the
+    visit's own planned day (named as the visit's, since no --on was given)."""
+    if today is None:
+        return []
+    if on is None:
+        if visit.day <= today:
+            return []
+        got = f"{visit.id}, planned for {visit.day:%a %d %b %Y}, after today ({today:%a %d %b %Y})"
+        return [InputProblem("command line", None, "VISIT", NOT_YET, got)]
+    expected = day_expected(visit, on, today)
+    return (
+        [] if expected is None else [InputProblem("command line", None, "--on", expected, str(on))]
+    )
 
 
 def record_outcome(
@@ -144,9 +182,10 @@ def record_outcome(
 
     Raises:
         NotFoundError: no such visit in the current plan.
-        InputError: a named child is not covered by the visit; the day is after `today` or
-            too early for the visit; the visit is recorded differently already (without
-            `amend`) or not at all (with).
+        InputError: a named child is not covered by the visit, or children are named as
+            seen at a visit that is not completed; the day is after `today` or too early for
+            the visit (without `on`: the visit's planned day is after `today`); the visit is
+            recorded differently already (without `amend`) or not at all (with).
     """
     visit = store.find_visit(visit_id)
     if visit is None:
@@ -158,15 +197,15 @@ def record_outcome(
         for c in children
         if c not in visit.child_ids
     ]
-    expected = day_expected(visit, on or visit.day, today) if today is not None else None
-    if expected is not None:
-        problems.append(InputProblem("command line", None, "--on", expected, str(on or visit.day)))
+    if children and outcome != "completed":
+        problems.append(_seen_without_completed(outcome, children))
+    problems.extend(_day_problems(visit, on, today))
     if problems:
         raise InputError(problems)
     records = visit_records(
         visit,
         outcome,
-        store.worker(visit.worker_id),
+        store.worker_roles().get(visit.worker_id),
         seen_alone=seen_alone,
         bedroom_seen=bedroom_seen,
         seen_awake=seen_awake,
@@ -219,8 +258,9 @@ def record_day(
 
     Raises:
         PlanError: no current plan.
-        InputError: `day` is after `today`; an unknown team or worker; an `--except` visit
-            that is not one of the day's visits.
+        InputError: `day` is after `today` or outside the current plan (from its first
+            visit, which a re-plan keeps from before its start, to its end); an unknown team
+            or worker; an `--except` visit that is not one of the day's visits.
     """
     plan = _current_plan(store)
     scenario = store.read_scenario()
@@ -230,6 +270,17 @@ def record_day(
         problems.append(
             InputProblem(
                 "command line", None, "--day", f"a day on or before today ({today})", str(day)
+            )
+        )
+    first = min((plan.start, *(v.day for v in plan.visits)))
+    if not first <= day <= plan.end:
+        problems.append(
+            InputProblem(
+                "command line",
+                None,
+                "--day",
+                f"a day the current plan covers ({first:%a %d %b %Y} to {plan.end:%a %d %b %Y})",
+                str(day),
             )
         )
     if team is not None and team not in {t.id for t in scenario.teams}:
@@ -258,7 +309,7 @@ def record_day(
     already = tuple(sorted(v.id for v in todays if recorded.get(v.id)))
     chosen = [v for v in todays if v.id not in except_visits and not recorded.get(v.id)]
     children = {c.id: c for c in scenario.children}
-    roles = {w.id: w.role for w in scenario.workers}
+    roles = store.worker_roles()  # a worker who has left keeps their role
     records = [r for v in chosen for r in records_as_planned(v, children, roles)]
     store.add_records(records, by=by, now=now)
     return DayRecordReport(
@@ -372,6 +423,18 @@ def _outcome_row(
         )
         return ()
     seen = tuple(c for c in row.get("children").split(";") if c)
+    if seen and outcome != "completed":
+        problems.append(
+            InputProblem(
+                name,
+                row.number,
+                "children",
+                "no children unless the outcome is completed (the column names the children "
+                "who were seen; at a failed or not-seen visit no child was)",
+                f"{';'.join(seen)} with outcome {outcome}",
+            )
+        )
+        return ()
     wrong = [c for c in seen if c not in visit.child_ids]
     if wrong:
         problems.append(
@@ -399,9 +462,9 @@ def import_outcomes(
     rows = _outcome_rows(path, plan, today)
     stored = store.records_for_visits([records[0].visit_id or "" for _, records in rows])
     _refuse_changes(path.name, rows, stored)
-    workers = {w.id: w.role for w in store.read_scenario().workers}
+    roles = store.worker_roles()  # a worker who has left keeps their role
     records = tuple(
-        r.model_copy(update={"worker_role": workers.get(r.worker_id or "")})
+        r.model_copy(update={"worker_role": roles.get(r.worker_id or "")})
         for _, row_records in rows
         for r in row_records
     )

@@ -281,11 +281,15 @@ def plan_rows(
     team: str | None = None,
     worker: str | None = None,
     day: date | None = None,
+    closed: Mapping[str, str] | None = None,
 ) -> PlanView:
-    """The plan's visits with states, names and rule titles, by day, time and worker."""
+    """The plan's visits with states, names and rule titles, by day, time and worker.
+
+    `closed` gives the case references of closed children (not in the scenario) whom the
+    plan still names, so they show by case reference too."""
     index = index_of(scenario)
     workers, homes = index.workers, index.households
-    cases = {c.id: c.case_ref for c in scenario.children}
+    cases = {**(closed or {}), **{c.id: c.case_ref for c in scenario.children}}
     titles = rule_titles(scenario.authority.id)
     rows = []
     for visit in plan.visits:

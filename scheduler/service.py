@@ -6,7 +6,7 @@ the user, and pass `today`, `now` and `by` in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from scheduler.domain import (
     Plan,
     PlanFrequency,
     Scenario,
+    Visit,
     VisitRecord,
     Worker,
 )
@@ -44,7 +45,7 @@ from scheduler.due import calendar_for
 from scheduler.due_kept import DueKeeper
 from scheduler.errors import InputError, InputProblem, PlanError, StoreError
 from scheduler.moves import move_visit, set_pinned
-from scheduler.outcomes import as_planned, by_visit, visit_state
+from scheduler.outcomes import as_planned, by_visit, not_made, visit_state
 from scheduler.recording import import_outcomes, record_day, record_outcome
 from scheduler.reports import (
     DueReport,
@@ -217,8 +218,15 @@ def plan_view(
         raise PlanError("no plan in the store: run `visitplan plan` first")
     scenario = with_leavers(scenario, plan, store.left_workers())  # their names and visits
     _check_filters(scenario, team, worker)
+    closed = store.closed_case_refs()
+    records = by_visit(scenario.records)
+    # The scenario holds open children's records only: a visit naming a closed child takes
+    # its state from all of its records.
+    records.update(
+        store.records_for_visits([v.id for v in plan.visits if set(v.child_ids) & set(closed)])
+    )
     return plan_rows(
-        scenario, plan, by_visit(scenario.records), today, team=team, worker=worker, day=day
+        scenario, plan, records, today, team=team, worker=worker, day=day, closed=closed
     )
 
 
@@ -478,8 +486,32 @@ def check_current(store: Store) -> tuple[Scenario, CheckReport]:
     _revision, scenario, plan = store.snapshot()
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
-    judged = as_planned(with_leavers(scenario, plan, store.left_workers()), plan)
-    return scenario, check(judged, recorded_as_history(plan, by_visit(scenario.records)))
+    leavers = store.left_workers()
+    judged = as_planned(with_leavers(scenario, plan, leavers), plan, left_days(leavers))
+    judged_plan = open_children_only(plan, store.closed_case_refs())
+    return scenario, check(judged, recorded_as_history(judged_plan, by_visit(scenario.records)))
+
+
+def left_days(leavers: Sequence[tuple[Worker, date]]) -> dict[str, date]:
+    """The day each worker who has left left (the first day they no longer worked), by id."""
+    return {w.id: on for w, on in leavers}
+
+
+def open_children_only(plan: Plan, closed: Collection[str]) -> Plan:
+    """The plan with closed children taken off its visits, as `child close` takes them off
+    the visits after the closing day; a visit left with no child is cancelled (not judged)."""
+    if not closed:
+        return plan
+    visits = []
+    for visit in plan.visits:
+        left = tuple(c for c in visit.child_ids if c not in closed)
+        if len(left) == len(visit.child_ids):
+            visits.append(visit)
+        elif left:
+            visits.append(visit.model_copy(update={"child_ids": left}))
+        else:
+            visits.append(visit.model_copy(update={"status": "cancelled"}))
+    return plan.model_copy(update={"visits": tuple(visits)})
 
 
 def recorded_as_history(plan: Plan, records_by_visit: Mapping[str, Sequence[VisitRecord]]) -> Plan:
@@ -646,9 +678,42 @@ def propose_replan(
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
     planner = cp_sat_planner(solve_params, progress, processes)
-    left = {w.id: w.role for w, _on in store.left_workers()}
-    report = replan(scenario, current, start, planner, assume_missed, left)
-    return report.model_copy(update={"plan": report.plan.model_copy(update={"revision": revision})})
+    leavers = store.left_workers()
+    left = {w.id: w.role for w, _on in leavers}
+    held = _leavers_unmade(current, start, by_visit(scenario.records), left_days(leavers))
+    # Held out as cancelled, the re-plan neither assumes them made nor counts them awaiting.
+    shown = current.model_copy(
+        update={
+            "visits": tuple(
+                v.model_copy(update={"status": "cancelled"}) if v.id in held else v
+                for v in current.visits
+            )
+        }
+    )
+    report = replan(scenario, shown, start, planner, assume_missed, left)
+    visits = tuple(held.get(v.id, v) for v in report.plan.visits)
+    plan = report.plan.model_copy(update={"revision": revision, "visits": visits})
+    return report.model_copy(update={"plan": plan})
+
+
+def _leavers_unmade(
+    current: Plan,
+    start: date,
+    records_by_visit: Mapping[str, Sequence[VisitRecord]],
+    left_on: Mapping[str, date],
+) -> dict[str, Visit]:
+    """The visits before `start` with no outcome that a worker was to lead on or after the
+    day they left, by id, each awaiting its outcome: they did not take place, so a re-plan
+    keeps them (for the record to come) without assuming them made."""
+    gone = not_made(current.visits, left_on)
+    return {
+        v.id: v.model_copy(update={"status": "awaiting"})
+        for v in current.visits
+        if v.id in gone
+        and v.day < start
+        and v.status != "cancelled"
+        and not records_by_visit.get(v.id)
+    }
 
 
 def apply_replan(store: Store, report: ReplanReport, *, by: str = "system", now: datetime) -> int:

@@ -17,7 +17,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from policies import Role
-from scheduler.domain import Weekday, Worker
+from scheduler.domain import Visit, Weekday, Worker
 from scheduler.errors import InputError, InputProblem, NotFoundError
 from scheduler.grid import grid_to_latlon
 from scheduler.importer import WEEKDAYS
@@ -201,7 +201,8 @@ class Leaving:
     visits_to_replan: int
     """The leaver's planned visits from today in the current plan (a re-plan moves them)."""
     visits_to_record: int
-    """The leaver's visits from `on` to yesterday with no outcome (they did not happen)."""
+    """The visits the leaver was to lead from `on` (the day they left, not worked) to
+    yesterday with no outcome: they did not take place (re-plans do not assume them made)."""
     sign_ins: tuple[str, ...]
     """Desk sign-ins linked to the leaver, now disabled."""
 
@@ -240,11 +241,26 @@ def worker_leaves(
     leaver = current.get(worker_id)
     children, users = store.worker_leaves(worker_id, on, to, by=by, now=now)
     plan = store.current_plan()
-    theirs = [
-        v.day
-        for v in (plan.visits if plan is not None else ())
-        if v.status == "planned" and v.day >= on and worker_id in (v.worker_id, v.second_worker_id)
-    ]
-    upcoming = sum(1 for day in theirs if day >= today)
+    visits = plan.visits if plan is not None else ()
+    upcoming = sum(
+        1
+        for v in visits
+        if v.status == "planned"
+        and v.day >= today
+        and worker_id in (v.worker_id, v.second_worker_id)
+    )
     other = to is not None and leaver is not None and current[to].team_id != leaver.team_id
-    return Leaving(worker_id, on, children, to, other, upcoming, len(theirs) - upcoming, users)
+    unmade = _unmade(store, visits, worker_id, on, today)
+    return Leaving(worker_id, on, children, to, other, upcoming, unmade, users)
+
+
+def _unmade(store: Store, visits: Sequence[Visit], worker_id: str, on: date, today: date) -> int:
+    """The visits the worker was to lead from `on` (the day they left, which they did not
+    work) to yesterday that have no outcome: whatever state a re-plan has given them."""
+    theirs = [
+        v.id
+        for v in visits
+        if v.worker_id == worker_id and on <= v.day < today and v.status != "cancelled"
+    ]
+    recorded = store.records_for_visits(theirs)
+    return sum(1 for visit_id in theirs if not recorded.get(visit_id))

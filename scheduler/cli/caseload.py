@@ -643,7 +643,8 @@ def workers_leave(
         date | None,
         typer.Option(
             metavar="DATE",
-            help="The first day they no longer work (default: today; not in the future).",
+            help="The day they left: the first day they did not work (default: today; not "
+            "in the future). Their visits from that day did not take place.",
             parser=parse_day,
         ),
     ] = None,
@@ -696,8 +697,11 @@ def workers_leave(
         )
     if done.visits_to_record:
         out.print(
-            f"{done.visits_to_record} of their visits since {done.on:%a %d %b} have no outcome: "
-            "record what happened (`visitplan record`) so that missed children are planned again."
+            f"{done.visits_to_record} visit(s) they were to make from {done.on:%a %d %b} (the "
+            "day they left, which they did not work) have no outcome: they did not take place, "
+            "so re-plans and `visitplan check` do not count them as made. Record what happened "
+            "at each (`visitplan record VISIT --outcome ...`): its children show as awaiting "
+            "an outcome until then."
         )
     if done.visits_to_replan:
         out.print(

@@ -563,9 +563,9 @@ def visit_pin(
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
 ) -> None:
-    """Pin a visit where it is: re-plans keep it."""
+    """Pin a visit still to be made where it is: re-plans keep it."""
     with handled():
-        service.set_pinned(open_store(db), visit, True, by=who(by), now=now_local())
+        service.set_pinned(open_store(db), visit, True, today=today(), by=who(by), now=now_local())
     out.print(f"Pinned {visit}: re-plans keep it where it is.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -22,7 +23,8 @@ from scheduler.cli.options import (
 )
 from scheduler.cli.output import handled, open_store, out, print_json
 from scheduler.cli.planning import _progress, _solve_params, _titles
-from scheduler.domain import Outcome
+from scheduler.domain import Outcome, VisitRecord
+from scheduler.reports import DueRow
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
@@ -38,7 +40,14 @@ def record(
     seen_alone: Annotated[bool, typer.Option("--seen-alone", help="Children seen alone.")] = False,
     bedroom_seen: Annotated[bool, typer.Option("--bedroom-seen", help="Bedroom seen.")] = False,
     seen_awake: Annotated[bool, typer.Option("--seen-awake", help="Baby seen awake.")] = False,
-    child: Annotated[list[str] | None, typer.Option(help="Only these children were seen.")] = None,
+    child: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="CHILD",
+            help="With --outcome completed: only these children were seen (the others are "
+            "recorded as not seen). Not with failed or not-seen, where no child was seen.",
+        ),
+    ] = None,
     on: Annotated[
         date | None,
         typer.Option(
@@ -101,8 +110,9 @@ def record(
 
     Each visit's records (one per child) are written together or not at all, and running the
     same command again changes nothing. A visit has one outcome: to change it, add --amend.
-    After a failed or not-seen visit, prints the retry deadline and any escalation;
-    `visitplan replan` then plans the retry.
+    After a failed or not-seen visit, prints the retry deadline and any escalation (with
+    --json, each record's `retries` and `escalations`); `visitplan replan` then plans the
+    retry.
     """
     modes = sum(x is not None for x in (visit, day, csv_file))
     if modes != 1:
@@ -152,15 +162,42 @@ def record(
             by=who(by),
             now=now_local(),
         )
+    missed = bool(records) and any(r.outcome != "completed" for r in records)
+    rows = _follow_up_rows(db, records) if missed else {}
     if as_json:
-        print_json([json.loads(r.model_dump_json()) for r in records])
+        print_json([_record_json(r, rows.get(r.child_id)) for r in records])
         return
     verb = "Corrected" if amend else "Recorded"
     for r in records:
         out.print(f"{verb} {r.outcome} for {r.child_id} on {r.on:%a %d %b %Y}")
-    if not records or all(r.outcome == "completed" for r in records):
-        return
-    _retry_follow_up(db, records, replan_now, time_limit)
+    if missed:
+        _retry_follow_up(db, records, rows, replan_now, time_limit)
+
+
+def _follow_up_rows(db: str, records: Sequence[VisitRecord]) -> dict[str, DueRow]:
+    """The due rows, on the recorded day, of the children not seen at the visit."""
+    ids = {r.child_id for r in records if r.outcome != "completed"}
+    with handled():
+        rows = service.due_report(open_store(db), records[0].on).children
+    return {row.child_id: row for row in rows if row.child_id in ids}
+
+
+def _record_json(record: VisitRecord, row: DueRow | None) -> dict[str, Any]:
+    """A record as `record --json` prints it: the record's fields, then the child's retry
+    deadlines (`retries`) and escalations after a visit at which they were not seen."""
+    retries = [r for r in row.requirements if r.kind == "retry"] if row is not None else []
+    return {
+        **json.loads(record.model_dump_json()),
+        "retries": [
+            {
+                "rule_id": r.rule_id,
+                "due": r.due.isoformat(),
+                "avoid_part_of_day": r.avoid_part_of_day,
+            }
+            for r in retries
+        ],
+        "escalations": list(row.escalations) if row is not None else [],
+    }
 
 
 def _record_day(
@@ -204,16 +241,19 @@ def _record_day(
         )
 
 
-def _retry_follow_up(db: str, records: Any, replan_now: bool, time_limit: float) -> None:
+def _retry_follow_up(
+    db: str,
+    records: Sequence[VisitRecord],
+    rows: Mapping[str, DueRow],
+    replan_now: bool,
+    time_limit: float,
+) -> None:
     """After a failed visit: the retry deadline and escalations, then the re-plan (proposed)."""
     from datetime import timedelta
 
     day = records[0].on
-    ids = {r.child_id for r in records if r.outcome != "completed"}
-    with handled():
-        store = open_store(db)
-        rows = [c for c in service.due_report(store, day).children if c.child_id in ids]
-    for row in rows:
+    store = open_store(db)
+    for row in rows.values():
         for req in row.requirements:
             if req.kind == "retry":
                 avoid = f", not in the {req.avoid_part_of_day}" if req.avoid_part_of_day else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from policies import READ_BACK
+from policies import READ_BACK, Role
 from scheduler.domain import (
     Absence,
     Authority,
@@ -400,6 +401,15 @@ class CaseloadStore(StoreBase):
             ).all()
             return tuple((Worker.model_validate_json(r.data), r.left_on) for r in rows)
 
+    def worker_roles(self) -> dict[str, Role]:
+        """Every worker's role by id, including workers who have left (a leaver keeps their
+        role for the records of their visits)."""
+        with self._read() as conn:
+            return {
+                r.id: Worker.model_validate_json(r.data).role
+                for r in conn.execute(select(workers_table.c.id, workers_table.c.data))
+            }
+
     def worker_names(self) -> dict[str, str]:
         """Every worker's name by id, including workers who have left."""
         with self._read() as conn:
@@ -417,6 +427,17 @@ class CaseloadStore(StoreBase):
                 select(children_table).where(children_table.c.id == child_id)
             ).first()
             return None if row is None else _child_row(row)
+
+    def closed_case_refs(self) -> dict[str, str]:
+        """The case reference of every closed child, by child id (plans made before a child
+        was closed still name them)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(children_table.c.id, children_table.c.data).where(
+                    children_table.c.closed_on.is_not(None)
+                )
+            ).all()
+        return {r.id: str(json.loads(r.data)["case_ref"]) for r in rows}
 
     def children_with_case_ref(self, case_ref: str) -> tuple[ChildRow, ...]:
         """Children (open or closed) with this case reference."""

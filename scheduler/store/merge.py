@@ -49,6 +49,8 @@ class MergeReport(BaseModel):
     records_added: int = 0
     records_amended: int = 0
     absences_added: int = 0
+    absences_removed: int = 0
+    """Absences a replacing load dropped, or a merge replaced (the same worker and first day)."""
     revision: int = 0
 
     def back_note(self) -> str | None:
@@ -77,6 +79,7 @@ class MergeReport(BaseModel):
             "records added": self.records_added,
             "records amended": self.records_amended,
             "absences added": self.absences_added,
+            "absences removed": self.absences_removed,
         }
 
 
@@ -358,6 +361,7 @@ class MergeStore(RecordStore):
     ) -> None:
         """Add (or replace) absences and busy times."""
         conn = tx.conn
+        stored = {r.data for r in conn.execute(select(absences_table.c.data))}
         if replace:
             conn.execute(delete(absences_table))
             conn.execute(delete(busy_table))
@@ -366,7 +370,10 @@ class MergeStore(RecordStore):
             conn.execute(_absence_match(absence.worker_id, absence.start))
             conn.execute(insert(absences_table), _absence_row(absence, position))
             position += 1
-        report["absences_added"] = len(scenario.absences)
+        # Only what really changed counts: the same absence stored again is neither.
+        after = {r.data for r in conn.execute(select(absences_table.c.data))}
+        report["absences_added"] = len(after - stored)
+        report["absences_removed"] = len(stored - after)
         existing = {r.data for r in conn.execute(select(busy_table.c.data))}
         position = _next_position(conn, busy_table)
         for busy_time in scenario.busy:

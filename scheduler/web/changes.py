@@ -142,10 +142,15 @@ def move(request: Request, form: FormData) -> Response:
 
 def pin(request: Request, form: FormData) -> Response:
     """Pin the visit (re-plans keep it where it is) or, with `pinned=no`, unpin it."""
-    user, _snapshot, visit, _team_id = _movable(request)
+    user, snapshot, visit, _team_id = _movable(request)
     desk = desk_of(request)
     pinned = form.get("pinned") != "no"
-    service.set_pinned(desk.store, visit.id, pinned, by=user.name, now=desk.now())
+    try:
+        service.set_pinned(
+            desk.store, visit.id, pinned, today=desk.today(snapshot), by=user.name, now=desk.now()
+        )
+    except InputError as exc:
+        return move_page(request, status=400, errors=field_messages(exc, FIELDS))
     return RedirectResponse(f"/visits/{visit.id}", 303)
 
 

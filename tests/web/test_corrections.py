@@ -43,7 +43,7 @@ def test_a_service_refusal_in_the_form_s_words(store: Store) -> None:
     snap = snapshot(store)
     later = min((v for v in snap.plan.visits if v.day > TODAY), key=lambda v: v.start)
     with pytest.raises(InputError) as refused:
-        service.record_outcome(store, later.id, "completed", today=TODAY)
+        service.record_outcome(store, later.id, "completed", on=later.day, today=TODAY)
     messages = field_messages(refused.value, {"--on": Field("outcome", "Date")})
     assert messages == {"outcome": "Date: the day must be today or earlier."}
     # A problem about no field of the form is said for the whole form, still in words.

@@ -491,7 +491,9 @@ def test_outcome_edge_pair_today_yes_later_no(client, store: Store) -> None:
     )
     assert early.status_code == 400
     # The service's refusal, in the form's words (never its command-line option).
-    assert "Date: the day must be today or earlier." in early.text
+    assert "The visit&#39;s day has not come yet: record its outcome on or after that day." in (
+        early.text
+    )
     assert "--on" not in early.text
     assert "command line" not in early.text
     assert not store.records_for_visits([later_visit.id]).get(later_visit.id)
