@@ -449,11 +449,11 @@ def test_visit_move_pin_and_refusal(planned: str) -> None:
     )  # fmt: skip
     assert code == 0, stdout + stderr
     assert "Nothing was saved" in stdout
-    assert invoke("visit", "pin", visit.id, "--db", planned)[0] == 0
+    assert invoke("visit", "pin", visit.id, "--db", planned, today=today)[0] == 0
     pinned = store.find_visit(visit.id)
     assert pinned is not None
     assert pinned.pinned
-    assert invoke("visit", "unpin", visit.id, "--db", planned)[0] == 0
+    assert invoke("visit", "unpin", visit.id, "--db", planned, today=today)[0] == 0
     assert (
         invoke("visit", "move", visit.id, "--to", "2026-11-01", "--db", planned, today=today)[0]
         == 2
