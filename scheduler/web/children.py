@@ -43,6 +43,11 @@ FIELDS = {
     "--reason": Field("reason", "Reason"),
 }
 """`caseload.edit_child`'s options as the edit form's fields."""
+CLOSE_FIELDS = {
+    "--on": Field("on", "Closing date"),
+    "--reason": Field("close_reason", "Reason"),
+}
+"""`caseload.close_child`'s options as the close form's fields."""
 PLACEMENTS = {
     "foster": "Foster care",
     "long-term-foster": "Long-term foster care",
@@ -269,7 +274,7 @@ def edit(request: Request, form: FormData) -> Response:
 
 def close(request: Request, form: FormData) -> Response:
     """Close the child's case from a day, with a reason; the history stays."""
-    user, _snapshot, row, _team = child_access(request, request.path_params["child"])
+    user, snapshot, row, _team = child_access(request, request.path_params["child"])
     if not can_change(user) or row.closed_on is not None:
         raise ForbiddenError
     on = parse_day(str(form.get("on", "")))
@@ -283,7 +288,17 @@ def close(request: Request, form: FormData) -> Response:
         return child_page(request, errors, 400)
     desk = desk_of(request)
     try:
-        service.close_child(desk.store, row.child.id, on, reason, by=user.name, now=desk.now())
+        service.close_child(
+            desk.store,
+            row.child.id,
+            on,
+            reason,
+            today=desk.today(snapshot),
+            by=user.name,
+            now=desk.now(),
+        )
+    except InputError as exc:
+        return child_page(request, field_messages(exc, CLOSE_FIELDS), 400)
     except NotFoundError:
         raise PageNotFoundError from None
     return RedirectResponse(f"/children/{row.child.id}", 303)

@@ -20,6 +20,7 @@ _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^a day on or before today\b.*"), "the day must be today or earlier"),
     (re.compile(r"^today \(.*\) or later$"), "the day must be today or later"),
+    (re.compile(r"^words saying why the case closed$"), "say why the case is closing"),
     (re.compile(r"^a current worker( id)?$"), "choose one of the workers on the list"),
     (re.compile(r"^a known team id$"), "choose one of the teams on the list"),
     (
