@@ -10,6 +10,7 @@ Children's names appear only where the authority opts in; sensitive fields' valu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -21,7 +22,7 @@ from scheduler import service
 from scheduler.accounts import User
 from scheduler.errors import InputError, NotFoundError
 from scheduler.store import AuditEntry, ChildRow
-from scheduler.web.board import CATEGORY_LABEL, parse_day
+from scheduler.web.board import CATEGORY_LABEL, DayError, parse_day, read_day
 from scheduler.web.context import (
     ForbiddenError,
     PageNotFoundError,
@@ -277,11 +278,13 @@ def close(request: Request, form: FormData) -> Response:
     user, snapshot, row, _team = child_access(request, request.path_params["child"])
     if not can_change(user) or row.closed_on is not None:
         raise ForbiddenError
-    on = parse_day(str(form.get("on", "")))
+    on: date | None = None
     reason = str(form.get("reason", "")).strip()[:500]
     errors = {}
-    if on is None:
-        errors["on"] = "Closing date: give a date, for example 01/12/2026."
+    try:
+        on = read_day(str(form.get("on", "")), CLOSE_FIELDS["--on"].label)
+    except DayError as exc:
+        errors["on"] = str(exc)
     if not reason:
         errors["close_reason"] = "Reason: say why the case is closing."
     if errors or on is None:

@@ -364,6 +364,12 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
             "First day away: give a date between the years 1900 and 2100.",
             id="year 9999",
         ),
+        pytest.param(
+            "31/02/2026",
+            "31/02/2026",
+            "First day away: 31/02/2026 is not a date: February 2026 has 28 days",
+            id="no such day",
+        ),
     ],
 )
 def test_absence_refused_with_a_message(
@@ -415,7 +421,7 @@ def test_far_dates_on_moves_and_weeks_are_refused_not_crashed(
         {"day": "9999-01-01", "time": "10:00", "worker": desk.worker, "action": "check"},
     )
     assert moved.status_code == 400
-    assert "Give the day as a date." in moved.text
+    assert "Day: give a date between the years 1900 and 2100." in moved.text
     assert client.get(f"/teams/{desk.team_a}/week?start=9999-01-01").status_code == 200
     assert store.revision() == before
 
