@@ -258,9 +258,7 @@ def _job(request: Request) -> tuple[str, Snapshot, Job, str]:
     return team_id, snapshot, job, user.name
 
 
-def replan_page(
-    request: Request, notice: str | None = None, stale: list[str] | None = None
-) -> Response:
+def replan_page(request: Request, notice: str | None = None) -> Response:
     """`/teams/{team}/replan/{job}`: progress while it runs, then the preview and Apply."""
     team_id, snapshot, job, _user_name = _job(request)
     # The job's thread sets the report before the status, so a status read first is never
@@ -297,7 +295,7 @@ def replan_page(
         "absences",
         job=job,
         notice=notice,
-        stale=stale,
+        stale=job.refusal if status == "stale" else None,
         can_publish=desk_of(request).services.publish is not None,
         **context,
     )
@@ -306,6 +304,8 @@ def replan_page(
 def apply_replan(request: Request) -> Response:
     """Store the previewed plan if nothing changed since; otherwise offer a fresh preview."""
     team_id, snapshot, job, user_name = _job(request)
+    if job.status == "stale":
+        return replan_page(request)  # refused already: it says why and offers a fresh one
     if job.report is None or job.status != "done":
         return replan_page(request, notice="This preview is not ready to apply.")
     if not all(request.state.user.sees_team(t) for t in teams_touched(snapshot, job.report)):
@@ -314,12 +314,24 @@ def apply_replan(request: Request) -> Response:
     try:
         service.apply_replan(desk.store, job.report, by=user_name, now=desk.now())
     except StaleError as exc:
-        changed = [f"{snapshot.readable(c.summary())} (by {c.by})" for c in exc.changes[:8]]
-        if len(exc.changes) > 8:
-            changed.append(f"and {len(exc.changes) - 8} more")
-        return replan_page(request, stale=changed)
+        # Stale for good: the page no longer offers to apply it, only a fresh preview.
+        job.refusal = stale_words(snapshot, exc)
+        job.status = "stale"
+        return replan_page(request)
     job.status = "applied"
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def stale_words(snapshot: Snapshot, exc: StaleError, most: int = 8) -> str:
+    """What changed since a preview was made, as a sentence ("child edited c-1 by mo; ...")."""
+    said = [f"{snapshot.readable(c.summary())} by {c.by}" for c in exc.changes[:most]]
+    if len(exc.changes) > most:
+        said.append(f"{len(exc.changes) - most} more")
+    changed = "the caseload or plan changed since this preview was made"
+    if not said:
+        return f"{changed}."
+    listed = "; ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
+    return f"{changed}: {listed}."
 
 
 def publish(request: Request) -> Response:
