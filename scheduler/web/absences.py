@@ -351,7 +351,10 @@ def publish(request: Request) -> Response:
         )
     else:
         try:
-            status, context = 200, {"counts": desk.services.publish(desk.store, desk.now())}
+            status, context = (
+                200,
+                {"counts": desk.services.publish(desk.store, desk.calendar_now())},
+            )
             audit(user.name, "published calendars", team_id)
         except CalendarUnavailableError as exc:
             status, context = 502, {"error": str(exc)}
