@@ -225,15 +225,33 @@ def close_child(
     on: date,
     reason: str,
     *,
+    today: date,
     by: str = "system",
     now: datetime | None = None,
 ) -> None:
     """Close a child's case: no visits are planned after `on`; the history stays.
 
+    A case closes on `today` or a day before it (a closing day still to come would hide an
+    overdue child from `due` until then), and for a reason given in words.
+
     Raises:
+        InputError: `on` is after `today`, or `reason` is blank; nothing is written.
         NotFoundError: no such open child.
     """
+    problems = close_problems(on, reason, today)
+    if problems:
+        raise InputError(problems)
     store.close_child(child_id, on, reason, by=by, now=now)
+
+
+def close_problems(on: date, reason: str, today: date) -> list[InputProblem]:
+    """What is wrong with closing a case on `on` for `reason` when it is `today`."""
+    problems = []
+    if on > today:
+        problems.append(_problem("--on", f"a day on or before today ({today})", str(on)))
+    if not reason.strip():
+        problems.append(_problem("--reason", "words saying why the case closed", "nothing"))
+    return problems
 
 
 def child_history(store: Store, child_id: str) -> ChildHistory:

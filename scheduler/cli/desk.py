@@ -12,7 +12,7 @@ from scheduler import render
 from scheduler.accounts import ROLES
 from scheduler.accounts import Role as UserRole
 from scheduler.cli.calendars import FeedBaseOption, _attribution, _publisher
-from scheduler.cli.clock import now_utc
+from scheduler.cli.clock import now_local, now_utc, today
 from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag, choice_of
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
 from scheduler.store import Store
@@ -43,6 +43,7 @@ def serve(
     from integrations import FeedParams, FeedServer
     from scheduler.feed_source import StoreFeedSource
 
+    today()  # a malformed VISITPLAN_TODAY exits 2 here, not on the desk's first request
     check_can_listen(host, port)
     with handled():
         store = open_store(db)
@@ -126,9 +127,12 @@ def _desk(store: Store, base_url: str, feeds: Any) -> Any:
         feeds.look_again()  # ... and a revoked one ends at once
         return ended
 
-    services = DeskServices(issue, revoke, publish)
+    # The desk's clock is the command line's (today and audit times on VISITPLAN_TODAY when
+    # it is set, for a rehearsal); calendars and feed tokens keep the real time, as
+    # `publish` and `feeds issue` do.
+    services = DeskServices(issue, revoke, publish, clock=now_utc)
     return create_app(
-        store, now_utc, secret, services, base_url, make_app(feeds), _attribution(), warm=True
+        store, now_local, secret, services, base_url, make_app(feeds), _attribution(), warm=True
     )
 
 

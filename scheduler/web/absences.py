@@ -19,9 +19,9 @@ from starlette.routing import Route
 
 from scheduler import service
 from scheduler.domain import Absence
-from scheduler.errors import InputError, InputProblem, NotFoundError, StaleError
+from scheduler.errors import InputError, NotFoundError, StaleError
 from scheduler.replan import ReplanReport
-from scheduler.web.board import parse_day
+from scheduler.web.board import DayError, read_day
 from scheduler.web.context import (
     CalendarUnavailableError,
     ForbiddenError,
@@ -84,14 +84,6 @@ def replan_start(snapshot: Snapshot, today: date) -> date:
     return max(today, snapshot.plan.start)
 
 
-def _form_date(value: object, field: str) -> date:
-    day = parse_day(str(value))
-    if day is None:
-        expected = "a date YYYY-MM-DD between 1900 and 2100"
-        raise InputError([InputProblem("form", None, field, expected, str(value)[:20])])
-    return day
-
-
 def add_absence(request: Request, form: FormData) -> Response:
     """Record an absence for one of the team's workers, then start the re-plan preview."""
     team_id = request.path_params["team"]
@@ -101,10 +93,10 @@ def add_absence(request: Request, form: FormData) -> Response:
     if worker is None or worker.team_id != team_id:
         return absences_page(request, "Choose one of the team's workers.", 400)
     try:
-        first = _form_date(form.get("from"), "from")
-        last = _form_date(form.get("to") or form.get("from"), "to")
-    except InputError as exc:
-        return absences_page(request, " ".join(field_messages(exc, FIELDS).values()), 400)
+        first = read_day(str(form.get("from", "")), FIELDS["from"].label)
+        last = read_day(str(form.get("to") or form.get("from", "")), FIELDS["to"].label)
+    except DayError as exc:
+        return absences_page(request, str(exc), 400)
     if last < first:
         return absences_page(request, "The last day away is before the first.", 400)
     reason = str(form.get("reason", "leave"))
@@ -145,9 +137,10 @@ def record_leaver(request: Request, form: FormData) -> Response:
     desk = desk_of(request)
     today = desk.today(snapshot)
     typed = str(form.get("on", "")).strip()
-    on = parse_day(typed) if typed else today
-    if on is None:
-        return absences_page(request, "Give the day they left as dd/mm/yyyy.", 400)
+    try:
+        on = read_day(typed, "Left on") if typed else today
+    except DayError as exc:
+        return absences_page(request, str(exc), 400)
     if on > today:
         return absences_page(
             request,
@@ -171,9 +164,13 @@ def start_replan(request: Request, form: FormData) -> Response:
     """Start a re-plan preview from a chosen day."""
     team_id = request.path_params["team"]
     user, snapshot = team_access(request, team_id)
-    today = desk_of(request).today(snapshot)
-    from_date = parse_day(str(form.get("from", ""))) or replan_start(snapshot, today)
-    job = _start_preview(request, user.name, team_id, max(from_date, replan_start(snapshot, today)))
+    earliest = replan_start(snapshot, desk_of(request).today(snapshot))
+    typed = str(form.get("from", "")).strip()
+    try:
+        from_date = read_day(typed, "Re-plan from") if typed else earliest
+    except DayError as exc:
+        return absences_page(request, str(exc), 400)
+    job = _start_preview(request, user.name, team_id, max(from_date, earliest))
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 
 
@@ -261,9 +258,7 @@ def _job(request: Request) -> tuple[str, Snapshot, Job, str]:
     return team_id, snapshot, job, user.name
 
 
-def replan_page(
-    request: Request, notice: str | None = None, stale: list[str] | None = None
-) -> Response:
+def replan_page(request: Request, notice: str | None = None) -> Response:
     """`/teams/{team}/replan/{job}`: progress while it runs, then the preview and Apply."""
     team_id, snapshot, job, _user_name = _job(request)
     # The job's thread sets the report before the status, so a status read first is never
@@ -300,7 +295,7 @@ def replan_page(
         "absences",
         job=job,
         notice=notice,
-        stale=stale,
+        stale=job.refusal if status == "stale" else None,
         can_publish=desk_of(request).services.publish is not None,
         **context,
     )
@@ -309,6 +304,8 @@ def replan_page(
 def apply_replan(request: Request) -> Response:
     """Store the previewed plan if nothing changed since; otherwise offer a fresh preview."""
     team_id, snapshot, job, user_name = _job(request)
+    if job.status == "stale":
+        return replan_page(request)  # refused already: it says why and offers a fresh one
     if job.report is None or job.status != "done":
         return replan_page(request, notice="This preview is not ready to apply.")
     if not all(request.state.user.sees_team(t) for t in teams_touched(snapshot, job.report)):
@@ -317,12 +314,24 @@ def apply_replan(request: Request) -> Response:
     try:
         service.apply_replan(desk.store, job.report, by=user_name, now=desk.now())
     except StaleError as exc:
-        changed = [f"{snapshot.readable(c.summary())} (by {c.by})" for c in exc.changes[:8]]
-        if len(exc.changes) > 8:
-            changed.append(f"and {len(exc.changes) - 8} more")
-        return replan_page(request, stale=changed)
+        # Stale for good: the page no longer offers to apply it, only a fresh preview.
+        job.refusal = stale_words(snapshot, exc)
+        job.status = "stale"
+        return replan_page(request)
     job.status = "applied"
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def stale_words(snapshot: Snapshot, exc: StaleError, most: int = 8) -> str:
+    """What changed since a preview was made, as a sentence ("child edited c-1 by mo; ...")."""
+    said = [f"{snapshot.readable(c.summary())} by {c.by}" for c in exc.changes[:most]]
+    if len(exc.changes) > most:
+        said.append(f"{len(exc.changes) - most} more")
+    changed = "the caseload or plan changed since this preview was made"
+    if not said:
+        return f"{changed}."
+    listed = "; ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
+    return f"{changed}: {listed}."
 
 
 def publish(request: Request) -> Response:
@@ -342,7 +351,10 @@ def publish(request: Request) -> Response:
         )
     else:
         try:
-            status, context = 200, {"counts": desk.services.publish(desk.store, desk.now())}
+            status, context = (
+                200,
+                {"counts": desk.services.publish(desk.store, desk.calendar_now())},
+            )
             audit(user.name, "published calendars", team_id)
         except CalendarUnavailableError as exc:
             status, context = 502, {"error": str(exc)}

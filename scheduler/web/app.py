@@ -239,11 +239,13 @@ def create_app(
 ) -> Starlette:
     """The desk (and, when given, the feed server under /feeds/) on one store.
 
-    `now` is the clock (aware); `secret_key` signs sessions and CSRF tokens; cookies are
-    `Secure` when `base_url` is https. With `warm`, a background watcher keeps the store's
-    snapshot and today's due dates current (at start-up, after each change made through the
-    desk, and within a second of a change made elsewhere); pages that only read are served
-    the previous snapshot, marked as updating, while a change is read in.
+    `now` is the clock (aware), read for today's date and audit times (`visitplan serve`
+    gives the command line's, so `VISITPLAN_TODAY` rehearses a day on the desk too; calendars
+    and feed tokens use `services.clock`); `secret_key` signs sessions and CSRF tokens;
+    cookies are `Secure` when `base_url` is https. With `warm`, a background watcher keeps
+    the store's snapshot and today's due dates current (at start-up, after each change made
+    through the desk, and within a second of a change made elsewhere); pages that only read
+    are served the previous snapshot, marked as updating, while a change is read in.
     """
     secure = base_url.startswith("https://")
     routes: list[BaseRoute] = [

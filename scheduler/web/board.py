@@ -104,20 +104,66 @@ def default_start(snapshot: Snapshot, today: date) -> date:
     return monday_of(today)
 
 
+_BRITISH_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+AS_TYPED = "give a date as dd/mm/yyyy, for example 01/12/2026"
+
+
+class DayError(ValueError):
+    """A typed date the desk cannot take; the message says why, in a manager's words."""
+
+
 def parse_day(value: str | None) -> date | None:
     """A date between 1900 and 2100 from a query string or form, or None when absent,
-    malformed or out of range: day first as typed in Britain (1/12/2026, 01/12/2026, also
-    with dashes or dots), or ISO (2026-12-01, as links carry it)."""
-    text = (value or "").strip()
-    british = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    malformed or out of range (`read_day` says which)."""
     try:
-        if british:
-            day: date | None = date(int(british[3]), int(british[2]), int(british[1]))
-        else:
-            day = date.fromisoformat(text) if text else None
-    except ValueError:
+        return read_day(value, "Date")
+    except DayError:
         return None
-    return day if day is not None and EARLIEST <= day <= LATEST else None
+
+
+def read_day(value: str | None, label: str) -> date:
+    """A date between 1900 and 2100 typed day first as in Britain (1/12/2026, 01/12/2026, also
+    with dashes or dots), or ISO (2026-12-01, as links carry it).
+
+    Raises:
+        DayError: "`label`: what is wrong." (blank, not a date's shape, a day no calendar
+            has such as 31/02/2026, or a year outside 1900-2100).
+    """
+    text = (value or "").strip()
+    british, iso = _BRITISH_DAY.fullmatch(text), _ISO_DAY.fullmatch(text)
+    if british:
+        year, month, day = int(british[3]), int(british[2]), int(british[1])
+    elif iso:
+        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
+    else:
+        return _other_iso(text, label)
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise DayError(f"{label}: give a date between the years 1900 and 2100.")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DayError(f"{label}: {text} is not a date: {_why_not(year, month)}.") from None
+
+
+def _other_iso(text: str, label: str) -> date:
+    """`text` in another form `date.fromisoformat` reads (20261201), or a DayError."""
+    try:
+        found = date.fromisoformat(text)
+    except ValueError:
+        raise DayError(f"{label}: {AS_TYPED}.") from None
+    if not EARLIEST <= found <= LATEST:
+        raise DayError(f"{label}: give a date between the years 1900 and 2100.")
+    return found
+
+
+def _why_not(year: int, month: int) -> str:
+    """Why a day of `month` in `year` is no date, in words, with the form to use."""
+    if not 1 <= month <= 12:
+        return f"there is no month {month} (give it as dd/mm/yyyy)"
+    first = date(year, month, 1)
+    days = ((first + timedelta(days=31)).replace(day=1) - first).days
+    return f"{first:%B} {year} has {days} days (give it as dd/mm/yyyy)"
 
 
 def dmy(day: date | None) -> str:

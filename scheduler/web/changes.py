@@ -21,7 +21,7 @@ from scheduler.accounts import User
 from scheduler.domain import Visit
 from scheduler.errors import InputError
 from scheduler.moves import MoveVerdict
-from scheduler.web.board import monday_of, parse_day
+from scheduler.web.board import DayError, monday_of, read_day
 from scheduler.web.context import (
     ForbiddenError,
     can_change,
@@ -93,9 +93,10 @@ def move_page(
 
 def _chosen(form: FormData) -> tuple[date, time, str] | str:
     """The day, time and worker from the form, or what is wrong with them."""
-    day = parse_day(str(form.get("day", "")))
-    if day is None:
-        return "Give the day as a date."
+    try:
+        day = read_day(str(form.get("day", "")), "Day")
+    except DayError as exc:
+        return str(exc)
     try:
         at = time.fromisoformat(str(form.get("time", "")))
     except ValueError:

@@ -10,6 +10,7 @@ Children's names appear only where the authority opts in; sensitive fields' valu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -21,7 +22,7 @@ from scheduler import service
 from scheduler.accounts import User
 from scheduler.errors import InputError, NotFoundError
 from scheduler.store import AuditEntry, ChildRow
-from scheduler.web.board import CATEGORY_LABEL, parse_day
+from scheduler.web.board import CATEGORY_LABEL, DayError, parse_day, read_day
 from scheduler.web.context import (
     ForbiddenError,
     PageNotFoundError,
@@ -43,6 +44,11 @@ FIELDS = {
     "--reason": Field("reason", "Reason"),
 }
 """`caseload.edit_child`'s options as the edit form's fields."""
+CLOSE_FIELDS = {
+    "--on": Field("on", "Closing date"),
+    "--reason": Field("close_reason", "Reason"),
+}
+"""`caseload.close_child`'s options as the close form's fields."""
 PLACEMENTS = {
     "foster": "Foster care",
     "long-term-foster": "Long-term foster care",
@@ -269,21 +275,33 @@ def edit(request: Request, form: FormData) -> Response:
 
 def close(request: Request, form: FormData) -> Response:
     """Close the child's case from a day, with a reason; the history stays."""
-    user, _snapshot, row, _team = child_access(request, request.path_params["child"])
+    user, snapshot, row, _team = child_access(request, request.path_params["child"])
     if not can_change(user) or row.closed_on is not None:
         raise ForbiddenError
-    on = parse_day(str(form.get("on", "")))
+    on: date | None = None
     reason = str(form.get("reason", "")).strip()[:500]
     errors = {}
-    if on is None:
-        errors["on"] = "Closing date: give a date, for example 01/12/2026."
+    try:
+        on = read_day(str(form.get("on", "")), CLOSE_FIELDS["--on"].label)
+    except DayError as exc:
+        errors["on"] = str(exc)
     if not reason:
         errors["close_reason"] = "Reason: say why the case is closing."
     if errors or on is None:
         return child_page(request, errors, 400)
     desk = desk_of(request)
     try:
-        service.close_child(desk.store, row.child.id, on, reason, by=user.name, now=desk.now())
+        service.close_child(
+            desk.store,
+            row.child.id,
+            on,
+            reason,
+            today=desk.today(snapshot),
+            by=user.name,
+            now=desk.now(),
+        )
+    except InputError as exc:
+        return child_page(request, field_messages(exc, CLOSE_FIELDS), 400)
     except NotFoundError:
         raise PageNotFoundError from None
     return RedirectResponse(f"/children/{row.child.id}", 303)

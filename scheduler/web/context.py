@@ -54,12 +54,15 @@ class DeskServices:
     """What the composition root (`visitplan serve`) plugs in: feeds and calendars.
 
     `publish` is None when no CalDAV server is configured; it raises `CalendarUnavailableError`
-    with a message when a server cannot be reached or refuses.
+    with a message when a server cannot be reached or refuses. `clock` stamps calendar
+    revisions and feed tokens: the real time even when the desk rehearses another day
+    (`VISITPLAN_TODAY`); None: the desk's own clock.
     """
 
     issue_feed: Callable[[Store, str, datetime, str], str]
     revoke_feed: Callable[[Store, str, datetime], bool]
     publish: Callable[[Store, datetime], PublishCounts] | None = None
+    clock: Callable[[], datetime] | None = None
 
 
 class CalendarUnavailableError(Exception):
@@ -151,6 +154,10 @@ class Desk:
                 log.exception("reading the store ahead failed")
             self._wake.wait(WATCH_SECONDS)
             self._wake.clear()
+
+    def calendar_now(self) -> datetime:
+        """The time for calendar revisions and feed tokens (`DeskServices.clock`)."""
+        return (self.services.clock or self.now)()
 
     def today(self, snapshot: Snapshot) -> date:
         """Today in the authority's time zone."""

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("visitplan.desk")
 KEEP_JOBS = 20
 
-JobStatus = Literal["waiting", "running", "done", "failed", "applied"]
+JobStatus = Literal["waiting", "running", "done", "failed", "applied", "stale"]
+"""`stale`: Apply was refused because the store changed since; `refusal` says what changed."""
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Job:
     progress: list[str] = field(default_factory=list)
     report: ReplanReport | None = None
     error: str | None = None
+    refusal: str | None = None
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 

@@ -91,7 +91,7 @@ def issue_feed(request: Request, form: FormData) -> Response:
     desk = desk_of(request)
     if user.worker_id is None:
         return me_page(request)
-    url = desk.services.issue_feed(desk.store, user.worker_id, desk.now(), desk.base_url)
+    url = desk.services.issue_feed(desk.store, user.worker_id, desk.calendar_now(), desk.base_url)
     audit(user.name, "issued a calendar feed", user.worker_id)
     return me_page(request, feed_url=url)
 
@@ -102,7 +102,7 @@ def revoke_feed(request: Request, form: FormData) -> Response:
     desk = desk_of(request)
     if user.worker_id is None:
         return me_page(request)
-    ended = desk.services.revoke_feed(desk.store, user.worker_id, desk.now())
+    ended = desk.services.revoke_feed(desk.store, user.worker_id, desk.calendar_now())
     audit(user.name, "revoked a calendar feed", user.worker_id)
     return me_page(request, revoked=ended)
 

@@ -320,6 +320,17 @@ def test_serve_refuses_a_host_that_is_not_an_address(db: str, no_server: list[ob
     assert no_server == []
 
 
+def test_serve_refuses_a_malformed_visitplan_today_at_start_up(
+    db: str, no_server: list[object]
+) -> None:
+    """The desk reads VISITPLAN_TODAY for its clock: a malformed one is refused before
+    anything starts (on a request it would have ended the desk's every page)."""
+    code, _, stderr = invoke("serve", "--db", db, today="2026-13-45")
+    assert code == 2, stderr
+    assert "VISITPLAN_TODAY: expected a date YYYY-MM-DD" in stderr
+    assert no_server == []
+
+
 @pytest.mark.allow_hosts(["127.0.0.1"])
 def test_serve_refuses_a_port_in_use(db: str, no_server: list[object]) -> None:
     """A port another program listens on is named, with what to do, before anything starts."""

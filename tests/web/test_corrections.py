@@ -7,6 +7,8 @@ Rule: real store, real service functions; each change is checked in the store an
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from scheduler import service
@@ -224,6 +226,42 @@ def test_close_a_child(client, desk: Desk, store: Store) -> None:
     token = token_of(closed.text)
     again = client.post(f"{page}/edit", data={"case_ref": "X-1", "csrftoken": token})
     assert again.status_code == 403
+
+
+def test_a_case_does_not_close_after_today(client, desk: Desk, store: Store) -> None:
+    """As on the command line: a closing day still to come would hide an overdue child from
+    the due list until then; refused in words with a 400, nothing written."""
+    child = team_child(store, desk.team_a)
+    sign_in(client, "mo")
+    before = store.revision()
+    page = f"/children/{child}"
+    refused = post_form(client, page, f"{page}/close", {"on": "09/12/2026", "reason": "x"})
+    assert refused.status_code == 400
+    assert "Closing date: the day must be today or earlier." in text(refused.text)
+    assert "--on" not in refused.text
+    assert store.revision() == before
+    row = store.child_row(child)
+    assert row is not None
+    assert row.closed_on is None
+
+
+@pytest.mark.parametrize(
+    ("on", "reason", "option"),
+    [
+        pytest.param(TODAY + timedelta(days=1), "moved away", "--on", id="tomorrow"),
+        pytest.param(TODAY, "", "--reason", id="blank reason"),
+    ],
+)
+def test_the_service_closes_no_case_after_today(
+    store: Store, on: date, reason: str, option: str
+) -> None:
+    """The rule lives in the service, so the desk and the command line share it."""
+    child = team_child(store, "team-01")
+    before = store.revision()
+    with pytest.raises(InputError) as refused:
+        service.close_child(store, child, on, reason, today=TODAY, by="t")
+    assert [p.field for p in refused.value.problems] == [option]
+    assert store.revision() == before
 
 
 def test_child_page_access(client, desk: Desk, store: Store) -> None:

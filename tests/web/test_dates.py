@@ -7,9 +7,13 @@ Rule: real pages of a real store; the words a person reads are the page's text w
 from __future__ import annotations
 
 import re
+from datetime import date
+
+import pytest
 
 from scheduler.reports import child_teams
 from scheduler.store import Store
+from scheduler.web.board import DayError, parse_day, read_day
 from scheduler.web.snapshot import Snapshot
 from tests.web.conftest import NOW, TUESDAY, Desk, post_form, sign_in, token_of
 from tests.web.test_pages import later_visit, text
@@ -84,3 +88,62 @@ def test_date_boxes_read_and_take_dates_the_british_way(client, desk: Desk, stor
         client.get(f"/teams/{desk.team_a}/outcomes?day=12/01/2027").text
     )
     assert 'type="date"' not in client.get(f"/teams/{desk.team_a}/absences").text
+
+
+def date_forms(store: Store, desk: Desk) -> list[tuple[str, str, dict[str, str], str]]:
+    """Every form with a date box: its page, its action, the rest of a valid form, the box."""
+    team = f"/teams/{desk.team_a}"
+    visit = later_visit(store, desk.team_a)
+    snap = Snapshot(*store.snapshot())
+    teams = child_teams(snap.scenario)
+    child = next(c.id for c in snap.scenario.children if teams[c.id] == desk.team_a)
+    absence = {"worker": desk.worker, "from": "02/12/2026", "to": "04/12/2026"}
+    leaver = {"worker": desk.worker, "to": desk.other_worker, "confirm": "yes"}
+    move = {"time": "10:00", "worker": desk.worker, "action": "check"}
+    return [
+        (f"{team}/absences", f"{team}/absences", absence, "from"),
+        (f"{team}/absences", f"{team}/absences", absence, "to"),
+        (f"{team}/absences", f"{team}/leaver", leaver, "on"),
+        (f"{team}/absences", f"{team}/replan", {}, "from"),
+        (f"/visits/{visit}/move", f"/visits/{visit}/move", move, "day"),
+        (f"/children/{child}", f"/children/{child}/close", {"reason": "moved away"}, "on"),
+    ]
+
+
+def test_a_day_no_calendar_has_is_not_a_date_in_any_form(client, desk: Desk, store: Store) -> None:
+    """31/02/2026 is said to be no date (not a year out of range), in every form with a date
+    box; a typed "Re-plan from" was silently replaced by today. Nothing is written."""
+    sign_in(client, "mo")
+    before = store.revision()
+    for page, action, form, box in date_forms(store, desk):
+        refused = post_form(client, page, action, {**form, box: "31/02/2026"})
+        words = text(refused.text)
+        assert refused.status_code == 400, (action, box)
+        assert "31/02/2026 is not a date: February 2026 has 28 days" in words, (action, box)
+        assert "1900 and 2100" not in words
+    assert store.revision() == before
+    assert not store.list_absences(desk.worker)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("31/02/2026", "Day: 31/02/2026 is not a date: February 2026 has 28 days"),
+        ("12/31/2026", "Day: 12/31/2026 is not a date: there is no month 31"),
+        ("2026-11-31", "Day: 2026-11-31 is not a date: November 2026 has 30 days"),
+        ("01/01/9999", "Day: give a date between the years 1900 and 2100."),
+        ("next Tuesday", "Day: give a date as dd/mm/yyyy, for example 01/12/2026."),
+        ("", "Day: give a date as dd/mm/yyyy, for example 01/12/2026."),
+    ],
+)
+def test_a_typed_date_refused_says_why(typed: str, message: str) -> None:
+    with pytest.raises(DayError) as refused:
+        read_day(typed, "Day")
+    assert str(refused.value).startswith(message)
+    assert parse_day(typed) is None
+
+
+def test_a_typed_date_read_day_first() -> None:
+    assert read_day("29/02/2028", "Day") == date(2028, 2, 29)
+    assert read_day(" 1.12.2026 ", "Day") == date(2026, 12, 1)
+    assert read_day("2026-12-01", "Day") == date(2026, 12, 1)

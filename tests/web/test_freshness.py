@@ -173,7 +173,9 @@ def test_a_snapshot_patched_from_the_audit_equals_a_whole_read(desk: Desk, store
         lambda: service.record_outcome(store, awaiting.id, "completed", today=NOW.date()),
         lambda: service.record_outcome(store, awaiting.id, "failed", amend=True, today=NOW.date()),
         lambda: service.set_pinned(store, later.id, True, by="t"),
-        lambda: caseload.close_child(store, closing.id, NOW.date(), "moved away", by="t"),
+        lambda: caseload.close_child(
+            store, closing.id, NOW.date(), "moved away", today=NOW.date(), by="t"
+        ),
     ]
     revision, scenario, plan = store.snapshot()
     for change in changes:

@@ -16,8 +16,10 @@ import pytest
 
 from scheduler import Visit, service
 from scheduler.accounts import add_user
+from scheduler.errors import StaleError
 from scheduler.reports import child_teams
 from scheduler.store import Store
+from scheduler.web.absences import stale_words
 from scheduler.web.board import build_board
 from scheduler.web.snapshot import Snapshot, is_at_risk
 from tests.web.conftest import (
@@ -348,10 +350,36 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
     plan_before = store.current_plan()
     refused = client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(html)})
     words = text(refused.text)
-    assert "Not applied" in words
-    assert "record added" in words
+    assert "Not applied: the caseload or plan changed since this preview was made: " in words
+    assert re.search(r"record added v-\S+ by mo\.", words), words
+    assert "['" not in words  # a sentence, not a Python list
     assert "Make a fresh preview" in words
     assert store.current_plan() == plan_before
+    # The stale preview is offered no more, even when the page is opened again.
+    assert "Apply this re-plan" not in words
+    again = client.get(str(response.url))
+    assert "Apply this re-plan" not in again.text
+    assert "Not applied" in text(again.text)
+    client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(again.text)})
+    assert store.current_plan() == plan_before
+
+
+def test_a_stale_preview_says_what_changed_in_a_sentence(store: Store) -> None:
+    """Each change since, in words with who made it, joined as a sentence (the page showed a
+    Python list: "['child edited c-00030 (frequency) (by tester)']")."""
+    snap = snapshot(store)
+    first, second = (c.id for c in snap.scenario.children[:2])
+    revision = store.revision()
+    service.edit_child(store, first, case_ref="CR-STALE-1", by="mo")
+    service.edit_child(store, second, case_ref="CR-STALE-2", by="tess")
+    refused = StaleError(store.changes_since(revision))
+    assert stale_words(snapshot(store), refused) == (
+        "the caseload or plan changed since this preview was made: "
+        f"child edited {first} (case_ref) by mo and child edited {second} (case_ref) by tess."
+    )
+    assert stale_words(snapshot(store), refused, most=1).endswith(
+        f"child edited {first} (case_ref) by mo and 1 more."
+    )
 
 
 @pytest.mark.parametrize(
@@ -363,6 +391,12 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
             "9999-01-02",
             "First day away: give a date between the years 1900 and 2100.",
             id="year 9999",
+        ),
+        pytest.param(
+            "31/02/2026",
+            "31/02/2026",
+            "First day away: 31/02/2026 is not a date: February 2026 has 28 days",
+            id="no such day",
         ),
     ],
 )
@@ -415,7 +449,7 @@ def test_far_dates_on_moves_and_weeks_are_refused_not_crashed(
         {"day": "9999-01-01", "time": "10:00", "worker": desk.worker, "action": "check"},
     )
     assert moved.status_code == 400
-    assert "Give the day as a date." in moved.text
+    assert "Day: give a date between the years 1900 and 2100." in moved.text
     assert client.get(f"/teams/{desk.team_a}/week?start=9999-01-01").status_code == 200
     assert store.revision() == before
 
