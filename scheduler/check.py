@@ -735,7 +735,9 @@ def _find_breaches(
 
 # Clause 9: every breach reported.
 def _check_breaches_reported(plan: Plan, found: Iterable[FoundBreach]) -> Iterator[Violation]:
-    """Every breach found is in plan.breaches; a reported one not found is only a warning."""
+    """Every breach found is in plan.breaches, and one the plan reports as met late is met;
+    a reported one not found is only a warning."""
+    found = list(found)
     found_keys = {b.key for b in found}
     reported = {BreachKey(b.child_id, b.rule_id, b.due) for b in plan.breaches}
     for key in sorted(found_keys - reported, key=lambda k: (k.due, k.child_id, k.rule_id)):
@@ -745,6 +747,21 @@ def _check_breaches_reported(plan: Plan, found: Iterable[FoundBreach]) -> Iterat
             child_id=key.child_id,
             rule_id=key.rule_id,
         )
+    met_late = {
+        BreachKey(b.child_id, b.rule_id, b.due): b.days_late
+        for b in plan.breaches
+        if b.days_late is not None
+    }
+    for b in sorted(found, key=lambda b: (b.key.due, b.key.child_id, b.key.rule_id)):
+        if b.met_on is None and b.key in met_late:
+            # Reported as met late, now not met at all (its visit failed or was not made).
+            yield _violation(
+                "unreported-breach",
+                f"{b.key.child_id}: {b.key.rule_id} due {b.key.due} is reported met "
+                f"{met_late[b.key]} day(s) late but is not met",
+                child_id=b.key.child_id,
+                rule_id=b.key.rule_id,
+            )
     for key in sorted(reported - found_keys, key=lambda k: (k.due, k.child_id, k.rule_id)):
         yield Violation(
             code="reported-breach-not-found",

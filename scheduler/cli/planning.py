@@ -338,6 +338,12 @@ def check(
         print_json(report)
     else:
         out.print(render.render_check(report))
+        if scenario_file is None and any(v.code == "unreported-breach" for v in report.hard):
+            err.print(
+                "The stored plan no longer meets every deadline as it says: an outcome recorded "
+                "since it was made (a failed or not-seen visit), a leaver or a change to the "
+                "caseload asks more of it. Run `visitplan replan` to plan for it."
+            )
     if not report.ok:
         raise typer.Exit(1)
 

@@ -410,6 +410,15 @@ def test_record_outcome_of_a_planned_visit(loaded: str) -> None:
     assert {r["child_id"] for r in records} == set(visit.child_ids)
     assert all(r["outcome"] == "failed" for r in records)
     assert invoke("record", "no-such-visit", "--outcome", "completed", "--db", loaded)[0] == 2
+    plan = Store(loaded).current_plan()
+    assert plan is not None
+    # An overdue child's only visit of the week failed: the plan said it met the deadline
+    # late, and now nothing does. Check says so, and what to do.
+    assert not any(v.household_id == visit.household_id and v.day > visit.day for v in plan.visits)
+    code, stdout, stderr = invoke("check", "--db", loaded)
+    assert code == 1
+    assert "is reported met" in stdout
+    assert "visitplan replan` to plan for it" in " ".join(stderr.split())
 
 
 def test_child_add_new_placement_is_due_within_a_week(loaded: str) -> None:
