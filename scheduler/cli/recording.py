@@ -256,7 +256,11 @@ def _retry_follow_up(
     for row in rows.values():
         for req in row.requirements:
             if req.kind == "retry":
-                avoid = f", not in the {req.avoid_part_of_day}" if req.avoid_part_of_day else ""
+                avoid = (
+                    f", not in the {req.avoid_part_of_day} where the family's times allow another"
+                    if req.avoid_part_of_day
+                    else ""
+                )
                 out.print(f"{row.case_ref}: retry due by {req.due:%a %d %b %Y}{avoid}")
         for escalation in row.escalations:
             out.print(f"{row.case_ref}: ESCALATE: {escalation}")
