@@ -167,9 +167,15 @@ def render_due(rows: Sequence[DueRow], as_of: date) -> Table:
 def render_plan_view(view: PlanView) -> Table:
     """The current plan as a visit list with ids, names, states and rule titles."""
     counts = ", ".join(f"{n} {state}" for state, n in view.counts.items())
+    first = min((row.day for row in view.visits), default=view.start)
+    # A re-plan keeps the visits before its start (made, or awaiting an outcome): say so.
+    span = (
+        f"{day_span(first, view.end)}, re-planned from {view.start:%a %d %b}"
+        if first < view.start
+        else day_span(view.start, view.end)
+    )
     table = Table(
-        title=f"Plan {view.plan_id}: {day_span(view.start, view.end)} "
-        f"as of {view.as_of:%a %d %b} ({counts or 'no visits'})"
+        title=f"Plan {view.plan_id}: {span} as of {view.as_of:%a %d %b} ({counts or 'no visits'})"
     )
     for column in ("visit", "day", "time", "worker", "area", "children", "state", "serves"):
         table.add_column(column, overflow="fold")
