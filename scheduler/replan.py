@@ -315,10 +315,16 @@ def replan(
     # A visit on or after the first day with an outcome already recorded (today's, recorded
     # before the re-plan) is history as much as an earlier one: kept in its state, not
     # re-planned as a visit still to make (a not-seen visit would otherwise meet its clock).
+    # Its records count from the first day on (`translate.start_dues`), so only visits whose
+    # records are dated on or before it are taken out (with `--from` before today, a later
+    # recorded visit stays a published one, as it was).
     recorded = [
         v
         for v in current.visits
-        if v.day >= from_date and v.status == "planned" and records_by_visit.get(v.id)
+        if v.day >= from_date
+        and v.status == "planned"
+        and records_by_visit.get(v.id)
+        and all(r.on <= from_date for r in records_by_visit[v.id])
     ]
     kept = tuple(
         v.model_copy(update={"status": visit_state(v, records_by_visit.get(v.id, ()), from_date)})
@@ -326,10 +332,11 @@ def replan(
     )
     pending = awaiting(earlier, records_by_visit, from_date)
     planning = scenario if assume_missed else assume_made(scenario, pending, left)
+    taken = {v.id for v in recorded}
     published = tuple(
         v
         for v in current.visits
-        if v.day >= from_date and v.status == "planned" and not records_by_visit.get(v.id)
+        if v.day >= from_date and v.status == "planned" and v.id not in taken
     )
     end = max(current.end, from_date)
     # The horizon ends exactly at the published end (look-ahead after it): a visit due just

@@ -198,8 +198,9 @@ def make_context(
 
 
 def start_dues(ctx: Context, child: Child) -> tuple[Due, ...]:
-    """The child's requirements as of the plan's first day (history before it)."""
-    contacts = contacts_for((r for r in ctx.records[child.id] if r.on < ctx.start), ctx.roles)
+    """The child's requirements as of the plan's first day: history up to and including it (a
+    visit recorded on the first day, as a re-plan from today has, is history, not a need)."""
+    contacts = contacts_for((r for r in ctx.records[child.id] if r.on <= ctx.start), ctx.roles)
     return due_dates(ctx.pack, ctx.facts[child.id], contacts, ctx.calendar, ctx.start)
 
 

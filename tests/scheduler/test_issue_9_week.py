@@ -318,3 +318,33 @@ def test_a_failed_visit_of_an_overdue_child_is_retried_not_kept_as_published(
     assert retries, "the overdue child's failed visit is retried"
     assert tuesday.changes
     assert_checked(store, tuesday)
+
+
+def test_a_visit_recorded_completed_on_the_replans_first_day_is_not_planned_again(
+    store: Store,
+) -> None:
+    """Tuesday: a visit made this morning is recorded completed, then Tuesday's re-plan runs.
+    The children were seen today: no second visit is planned for them (one was added two
+    days later, for a deadline today's visit had met), and the made visit stays in it."""
+    sick_busiest(store)
+    plan = store.current_plan()
+    assert plan is not None
+    # A visit that meets a deadline inside the plan, its household's only one in the plan.
+    visit = next(
+        v
+        for v in sorted(plan.visits, key=lambda v: (v.start, v.id))
+        if v.day == TUESDAY
+        and any(r.due <= plan.end for r in v.reasons)
+        and sum(1 for w in plan.visits if w.household_id == v.household_id) == 1
+    )
+    service.record_outcome(store, visit.id, "completed", today=TUESDAY, by="worker", now=NOW)
+    tuesday = propose(store)
+    made = next(v for v in tuesday.plan.visits if v.id == visit.id)
+    assert made.status == "completed"
+    again = [
+        v
+        for v in tuesday.plan.visits
+        if v.household_id == visit.household_id and v.status == "planned"
+    ]
+    assert not again, [v.id for v in again]
+    assert_checked(store, tuesday)
