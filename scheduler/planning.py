@@ -632,6 +632,15 @@ def process_pool(processes: int) -> Executor:
     return ProcessPoolExecutor(max_workers=processes, mp_context=context)
 
 
+def _stop(pool: Executor) -> None:
+    """Stop a process pool at once: pending jobs cancelled, its processes ended (a pool left
+    to wait after Ctrl-C or a dead process could hang the command)."""
+    processes = dict(getattr(pool, "_processes", None) or {})  # ProcessPoolExecutor's own
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes.values():
+        process.terminate()
+
+
 def _team_limits(
     scenario: Scenario, groups: list[tuple[TeamId, ...]], params: SolveParams
 ) -> list[float]:
@@ -939,9 +948,12 @@ def plan_scenario(
             for message in result.messages:
                 say(Detail(message))
             say(_team_line(k, len(groups), " + ".join(names.get(t, t) for t in teams), result))
-    finally:
+    except BaseException:
         if own:
-            pool.shutdown()
+            _stop(pool)  # Ctrl-C or a dead process: waiting for the pool could hang
+        raise
+    if own:
+        pool.shutdown()
     for result in results:
         if result.tp is not None:
             for h in result.tp.households:

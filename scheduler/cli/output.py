@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -41,6 +42,15 @@ def handled() -> Iterator[None]:
         fail(str(exc), 1)
     except VisitplanError as exc:
         fail(str(exc), 2)
+    except KeyboardInterrupt:
+        fail("stopped (Ctrl-C): what was done before is kept; a plan is stored only whole", 1)
+    except BrokenProcessPool:
+        # Ctrl-C reaches the planning processes too (one process group), or memory ran out.
+        fail(
+            "a planning process stopped before it finished (Ctrl-C, or out of memory): nothing "
+            "was stored; run the command again (with --processes 1 if memory is short)",
+            1,
+        )
 
 
 def print_json(model: BaseModel | Any) -> None:
