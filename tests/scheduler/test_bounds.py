@@ -24,19 +24,6 @@ IMPORT_OK = Path(__file__).parent.parent / "data" / "import_ok"
 A_YEAR = "at most a year"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'visitplan.db'}"
-
-
-@pytest.fixture
-def loaded(tmp_path: Path, db: str) -> str:
-    path = tmp_path / "scenario.json"
-    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
-    assert invoke("load", str(path), "--db", db)[0] == 0
-    return db
-
-
 # ------------------------------------------------------------ a child's own frequency
 
 

@@ -33,11 +33,6 @@ def invoke(*args: str, today: str | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'visitplan.db'}"
-
-
 def test_help_lists_every_command() -> None:
     """`visitplan --help` teaches every command of the contract."""
     code, stdout, _ = invoke("--help")
@@ -271,14 +266,6 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
         assert code == 0, stderr
     assert a.read_bytes() == b.read_bytes()
     assert Scenario.model_validate_json(a.read_text()).children
-
-
-@pytest.fixture
-def loaded(tmp_path: Path, db: str) -> str:
-    path = tmp_path / "scenario.json"
-    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
-    assert invoke("load", str(path), "--db", db)[0] == 0
-    return db
 
 
 def test_plan_then_check_accepts_the_stored_plan(tmp_path: Path, loaded: str) -> None:

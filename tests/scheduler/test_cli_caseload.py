@@ -18,28 +18,6 @@ from tests.scenarios import north_somerset_team as make_scenario
 from tests.scheduler.test_cli import invoke
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'visitplan.db'}"
-
-
-@pytest.fixture
-def loaded(tmp_path: Path, db: str) -> str:
-    path = tmp_path / "scenario.json"
-    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
-    assert invoke("load", str(path), "--db", db)[0] == 0
-    return db
-
-
-@pytest.fixture
-def planned(loaded: str) -> str:
-    code, _, stderr = invoke(
-        "plan", "--start", "2026-11-30", "--weeks", "2", "--time-limit", "2", "--db", loaded
-    )
-    assert code == 0, stderr
-    return loaded
-
-
 def test_load_refuses_a_store_with_a_caseload_unless_replace(tmp_path: Path, loaded: str) -> None:
     """A second load is refused; --replace closes children the file lacks and keeps records."""
     scenario = make_scenario()

@@ -22,19 +22,6 @@ SECRET_NAME = "Zebedee Quartermain-Oduya"
 SECRET_BIRTH = "2015-02-29"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'visitplan.db'}"
-
-
-@pytest.fixture
-def loaded(tmp_path: Path, db: str) -> str:
-    path = tmp_path / "scenario.json"
-    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
-    assert invoke("load", str(path), "--db", db)[0] == 0
-    return db
-
-
 def scenario_json(**changes: object) -> dict[str, object]:
     data: dict[str, object] = json.loads(make_scenario().model_dump_json())
     data.update(changes)

@@ -15,30 +15,7 @@ import pytest
 
 from scheduler.domain import Visit
 from scheduler.store import Store
-from tests.scenarios import north_somerset_team as make_scenario
 from tests.scheduler.test_cli import invoke
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'visitplan.db'}"
-
-
-@pytest.fixture
-def loaded(tmp_path: Path, db: str) -> str:
-    path = tmp_path / "scenario.json"
-    path.write_text(make_scenario().model_dump_json(), encoding="utf-8")
-    assert invoke("load", str(path), "--db", db)[0] == 0
-    return db
-
-
-@pytest.fixture
-def planned(loaded: str) -> str:
-    code, _, stderr = invoke(
-        "plan", "--start", "2026-11-30", "--weeks", "2", "--time-limit", "2", "--db", loaded
-    )
-    assert code == 0, stderr
-    return loaded
 
 
 def said(text: str) -> str:
