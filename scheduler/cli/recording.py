@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
@@ -25,6 +25,10 @@ from scheduler.cli.output import handled, open_store, out, print_json
 from scheduler.cli.planning import _progress, _solve_params, _titles
 from scheduler.domain import Outcome, VisitRecord
 from scheduler.reports import DueRow
+
+if TYPE_CHECKING:
+    from scheduler.replan import ReplanReport
+    from scheduler.store import Store
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
@@ -87,7 +91,8 @@ def record(
         bool,
         typer.Option(
             "--replan",
-            help="After a failed or not-seen visit, propose the re-plan at once (not stored).",
+            help="After a failed or not-seen visit, propose the re-plan at once (not stored; "
+            "with --json, printed as `replan` beside the `records`).",
         ),
     ] = False,
     time_limit: Annotated[
@@ -165,7 +170,12 @@ def record(
     missed = bool(records) and any(r.outcome != "completed" for r in records)
     rows = _follow_up_rows(db, records) if missed else {}
     if as_json:
-        print_json([_record_json(r, rows.get(r.child_id)) for r in records])
+        shown = [_record_json(r, rows.get(r.child_id)) for r in records]
+        if missed and replan_now:
+            proposal = _propose_retry(open_store(db), records[0].on, time_limit)
+            print_json({"records": shown, "replan": json.loads(proposal.model_dump_json())})
+        else:
+            print_json(shown)
         return
     verb = "Corrected" if amend else "Recorded"
     for r in records:
@@ -198,6 +208,17 @@ def _record_json(record: VisitRecord, row: DueRow | None) -> dict[str, Any]:
         ],
         "escalations": list(row.escalations) if row is not None else [],
     }
+
+
+def _propose_retry(store: Store, day: date, time_limit: float) -> ReplanReport:
+    """The re-plan from the day after a missed visit, proposed (not stored)."""
+    from datetime import timedelta
+
+    start = day + timedelta(days=1)
+    with handled():
+        return service.propose_replan(
+            store, _solve_params(time_limit, 0), today=start, from_date=start, progress=_progress
+        )
 
 
 def _record_day(
@@ -268,10 +289,8 @@ def _retry_follow_up(
     if not replan_now:
         out.print(f"Run `visitplan replan --from {start.isoformat()}` to plan the retry.")
         return
+    report = _propose_retry(store, day, time_limit)
     with handled():
-        report = service.propose_replan(
-            store, _solve_params(time_limit, 0), today=start, from_date=start, progress=_progress
-        )
         scenario = store.read_scenario()
     out.print(render.render_changes(report, scenario, store.worker_names()))
     out.print(render.render_replan_summary(report, scenario, _titles(scenario)))

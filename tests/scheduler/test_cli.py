@@ -501,6 +501,26 @@ def test_record_replan_proposes_without_storing(loaded: str) -> None:
     assert Store(loaded).current_plan() == before
 
 
+@pytest.mark.parametrize("replan", [True, False], ids=["replan", "no-replan"])
+def test_record_json_carries_the_replan_only_when_asked(loaded: str, replan: bool) -> None:
+    """`record --json --replan` prints the records and the proposal; without --replan, the
+    records alone (a list, as before); neither stores a plan."""
+    from scheduler.store import Store
+
+    assert invoke("plan", "--start", "2026-11-30", "--time-limit", "5", "--db", loaded)[0] == 0
+    before = Store(loaded).current_plan()
+    visit = before.visits[0]
+    args = ("record", visit.id, "--outcome", "not-seen", "--json", "--db", loaded)
+    code, stdout, stderr = invoke(*args, *(("--replan",) if replan else ()))
+    assert code == 0, stderr
+    printed = json.loads(stdout)
+    records = printed["records"] if replan else printed
+    assert {r["visit_id"] for r in records} == {visit.id}
+    if replan:
+        assert printed["replan"]["plan"]["visits"], "the proposal carries its plan"
+    assert Store(loaded).current_plan() == before
+
+
 @pytest.mark.parametrize(
     ("args", "option", "expected"),
     [
