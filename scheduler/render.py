@@ -232,6 +232,13 @@ def render_workers(rows: Sequence[WorkerRow], left: bool = False) -> Table:
     return table
 
 
+def _uk(moment: datetime) -> datetime:
+    """A stored moment (UTC) as UK time, the way a manager reads it."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/London"))
+
+
 def render_history(found: ChildHistory) -> list[Table]:
     """A child's changes (who, when, what) and visit records with every version."""
     title = f"History of {found.child_id} ({found.case_ref})"
@@ -241,19 +248,19 @@ def render_history(found: ChildHistory) -> list[Table]:
     for column in ("when", "by", "change"):
         changes.add_column(column, overflow="fold")
     for entry in found.changes:
-        when = f"{entry.at:%d %b %Y %H:%M}" if entry.at else "-"
+        when = f"{_uk(entry.at):%d %b %Y %H:%M}" if entry.at else "-"
         changes.add_row(when, entry.by, entry.summary())
     records = Table(title="Visit records (every version)")
     for column in ("date", "outcome", "seen alone", "version", "recorded", "visit"):
         records.add_column(column, overflow="fold")
     for v in found.records:
         state = f"v{v.version}" + (
-            f", replaced {v.superseded_at:%d %b %H:%M} by {v.superseded_by}"
+            f", replaced {_uk(v.superseded_at):%d %b %H:%M} by {v.superseded_by}"
             if v.superseded_at
             else (" (current)" if v.superseded_by is None else "")
         )
         recorded = (
-            f"{v.recorded_at:%d %b %Y %H:%M} by {v.recorded_by}"
+            f"{_uk(v.recorded_at):%d %b %Y %H:%M} by {v.recorded_by}"
             if v.recorded_at
             else (v.recorded_by or "loaded")
         )

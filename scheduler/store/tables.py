@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -24,6 +25,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 from scheduler.domain import ID_MAX
 
@@ -31,6 +34,28 @@ SCHEMA = 2
 """Store layout version: 2 added revisions, the audit, record versions and closures."""
 
 metadata = MetaData()
+
+
+class Moment(TypeDecorator[datetime]):
+    """A moment (when something was recorded), kept in UTC: SQLite's DATETIME drops the
+    zone, so a London time written in summer was read back an hour out. A value without a
+    zone is taken as UTC (rows written before this type, in winter, read the same)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware values to UTC (naive for SQLite, which would drop the zone anyway)."""
+        if value is None or value.tzinfo is None:
+            return value
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Always aware: a zoneless value read back is UTC."""
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
 meta_table = Table(
     "store_meta",
@@ -109,7 +134,7 @@ records_table = Table(
     Column("on", Date, nullable=False, index=True),
     Column("visit_id", String(ID_MAX), index=True),
     Column("version", Integer, nullable=False, default=1),
-    Column("recorded_at", DateTime(timezone=True)),
+    Column("recorded_at", Moment()),
     Column("recorded_by", String(ID_MAX)),
     Column("data", Text, nullable=False),
 )
@@ -119,9 +144,9 @@ record_versions_table = Table(
     Column("id", String(ID_MAX), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("child_id", String(ID_MAX), nullable=False, index=True),
-    Column("recorded_at", DateTime(timezone=True)),
+    Column("recorded_at", Moment()),
     Column("recorded_by", String(ID_MAX)),
-    Column("superseded_at", DateTime(timezone=True)),
+    Column("superseded_at", Moment()),
     Column("superseded_by", String(ID_MAX)),
     Column("data", Text, nullable=False),
 )
@@ -129,7 +154,7 @@ plans_table = Table(
     "plans",
     metadata,
     Column("id", String(ID_MAX), primary_key=True),
-    Column("saved_at", DateTime(timezone=True), nullable=False),
+    Column("saved_at", Moment(), nullable=False),
     Column("is_current", Boolean, nullable=False, default=False),
     Column("start", Date, nullable=False),
     Column("end", Date, nullable=False),
@@ -151,7 +176,7 @@ audit_table = Table(
     metadata,
     Column("key", Integer, primary_key=True, autoincrement=True),
     Column("revision", Integer, nullable=False, index=True),
-    Column("at", DateTime(timezone=True)),
+    Column("at", Moment()),
     Column("by", String(ID_MAX), nullable=False),
     Column("action", String(100), nullable=False),
     Column("entity", String(50), nullable=False),
@@ -171,8 +196,8 @@ feed_tokens_table = Table(
     metadata,
     Column("token_hash", String(200), primary_key=True),
     Column("worker_id", String(ID_MAX), nullable=False, index=True),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("issued_at", Moment(), nullable=False),
+    Column("revoked_at", Moment()),
 )
 
 # ------------------------------------------------- users of the desk (scheduler.accounts)
@@ -184,7 +209,7 @@ users_table = Table(
     Column("worker_id", String(200)),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("password_hash", String(300), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Moment(), nullable=False),
     Column("data", Text, nullable=False),
 )
 # --------------------------------------------------------------- end of users of the desk

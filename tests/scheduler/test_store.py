@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
@@ -477,3 +478,42 @@ def test_kept_results_hold_for_one_revision_only(
         assert store.kept("due", revision, day, "d1") is None
         assert not store.keep("due", revision, day, "d1", data)
         assert store.read_scenario().absences[-1].reason == "court"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (datetime(2024, 7, 1, 10, 15, tzinfo=ZoneInfo("Europe/London")), "01 Jul 2024 10:15"),
+        (datetime(2024, 1, 8, 10, 15, tzinfo=ZoneInfo("Europe/London")), "08 Jan 2024 10:15"),
+    ],
+    ids=["summer", "winter"],
+)
+def test_audit_times_read_back_as_the_moment_written(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str, moment: datetime, shown: str
+) -> None:
+    """A change made at 10:15 UK time reads back as that moment (aware), and the history
+    shows 10:15, in summer as in winter: SQLite drops a time's zone, so a London time kept
+    as written read back an hour out in summer."""
+    from scheduler import service
+    from scheduler.render import render_history
+
+    url = (
+        f"sqlite:///{tmp_path / 'visitplan.db'}"
+        if backend == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    with Store(url) as store:
+        store.replace_caseload(small_scenario())
+        service.edit_child(store, "c-1", case_ref="REF-NEW", by="sam", now=moment)
+        history = service.child_history(store, "c-1")
+    at = history.changes[-1].at
+    assert at is not None and at.tzinfo is not None
+    assert at == moment
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    for table in render_history(history):
+        console.print(table)
+    assert shown in console.export_text()
