@@ -20,7 +20,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="VISITPLAN_DB",
-        help="Store URL (any SQLAlchemy URL, e.g. postgresql://...); env VISITPLAN_DB.",
+        help="The store: a SQLite file (visits.db) or a URL (postgresql://...); env VISITPLAN_DB.",
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -61,6 +61,13 @@ def print_json(model: BaseModel | Any) -> None:
         sys.stdout.write(json.dumps(model, indent=2, default=str) + "\n")
 
 
+def store_url(db: str) -> str:
+    """The store's URL: a plain file path (`--db visits.db`) names a SQLite file."""
+    if not db.strip() or "://" in db or db.startswith("sqlite:"):
+        return db
+    return f"sqlite:///{db}"
+
+
 def open_store(db: str, *, create: bool = False) -> Store:
     """The store at `db`. Only commands that fill a store (`create`: load, import, users add)
     make a new SQLite file; any other command given a file that does not exist says so,
@@ -68,6 +75,7 @@ def open_store(db: str, *, create: bool = False) -> Store:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    db = store_url(db)
     if not create:
         try:
             url = make_url(db)

@@ -57,6 +57,7 @@ class Moment(TypeDecorator[datetime]):
             return value
         return value.replace(tzinfo=UTC)
 
+
 meta_table = Table(
     "store_meta",
     metadata,

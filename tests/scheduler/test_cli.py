@@ -572,3 +572,25 @@ def test_replan_reasons_name_the_worker_away(loaded: str) -> None:
     flat = " ".join(stdout.split())
     assert f"{name} is away" in flat
     assert f"│ {visit.worker_id} is away" not in flat  # the reason cell starts with the name
+
+
+@pytest.mark.parametrize("where", ["relative", "absolute"])
+def test_db_takes_a_plain_file_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """`--db visits.db` is a SQLite file, as a manager would type it; a path with no store
+    behind it says so (not "a malformed URL")."""
+    monkeypatch.chdir(tmp_path)
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(make_scenario().model_dump_json(), encoding="utf-8")
+    path = "visits.db" if where == "relative" else str(tmp_path / "visits.db")
+    code, _, stderr = invoke("load", str(scenario), "--db", path)
+    assert code == 0, stderr
+    assert (tmp_path / "visits.db").exists()
+    code, stdout, stderr = invoke("due", "--json", "--db", path)
+    assert code == 0, stderr
+    assert json.loads(stdout)["children"]
+    code, _, stderr = invoke("due", "--db", "missing.db")
+    assert code == 2
+    assert "no store at 'missing.db'" in " ".join(stderr.split())
+    assert "malformed" not in stderr

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -509,7 +509,8 @@ def test_audit_times_read_back_as_the_moment_written(
         service.edit_child(store, "c-1", case_ref="REF-NEW", by="sam", now=moment)
         history = service.child_history(store, "c-1")
     at = history.changes[-1].at
-    assert at is not None and at.tzinfo is not None
+    assert at is not None
+    assert at.tzinfo is not None
     assert at == moment
     from rich.console import Console
 
