@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -629,16 +630,39 @@ def process_pool(processes: int) -> Executor:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
         context.set_forkserver_preload(["scheduler.planning"])
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=context, initializer=_leave_ctrl_c_to_the_parent
+    )
+
+
+def _leave_ctrl_c_to_the_parent() -> None:
+    """A planning process ignores Ctrl-C: the whole process group gets it, and the command
+    (the parent) stops the pool itself; a process waiting for work would otherwise die
+    printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _stop(pool: Executor) -> None:
-    """Stop a process pool at once: pending jobs cancelled, its processes ended (a pool left
-    to wait after Ctrl-C or a dead process could hang the command)."""
-    processes = dict(getattr(pool, "_processes", None) or {})  # ProcessPoolExecutor's own
+    """Stop a process pool at once: pending jobs cancelled, its processes ended, and its
+    thread left to finish before the command exits (a pool left to wait after Ctrl-C or a
+    dead process could hang the command).
+
+    Python 3.11's pool thread joins its queue's feeder thread, which can be stuck writing to
+    a process that was ended, and the interpreter's exit wakes the pool thread through a
+    pipe it may be closing that moment ("Bad file descriptor"). So the queue is told not to
+    wait for its feeder, and the pool thread is waited for (bounded) here, while the
+    processes end. Reads `ProcessPoolExecutor`'s own fields: the standard library gives no
+    other way."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    calls = getattr(pool, "_call_queue", None)
+    if calls is not None:
+        calls.cancel_join_thread()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes.values():
         process.terminate()
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if thread is not None:
+        thread.join(timeout=10)
 
 
 def _team_limits(
@@ -804,7 +828,20 @@ def _plan_teams(
         for g, limit in zip(groups, limits, strict=True)
         if g not in kept
     ]
-    yield from _in_group_order(groups, kept, executor.map(plan_team_job, jobs))
+    yield from _in_group_order(groups, kept, _in_job_order(executor, jobs))
+
+
+def _in_job_order(executor: Executor, jobs: list[TeamJob]) -> Iterator[_TeamResult]:
+    """Each job's result in job order. Unlike `Executor.map`, stopping early (Ctrl-C) cancels
+    nothing here: the pool's owner stops the pool (`_stop`). A future cancelled behind the
+    pool's back made Python 3.11's pool thread fail (InvalidStateError) when the pool broke,
+    printing its traceback and leaving the command hanging at exit."""
+    if isinstance(executor, InProcess):
+        yield from executor.map(plan_team_job, jobs)
+        return
+    futures = [executor.submit(plan_team_job, job) for job in jobs]
+    for future in futures:
+        yield future.result()
 
 
 def _in_group_order(
