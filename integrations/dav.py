@@ -57,6 +57,9 @@ CALENDAR_PREFIX = "visitplan-"
 
 T = TypeVar("T")
 Action = Literal["create", "update", "cancel", "delete", "conflict"]
+Change = Literal["changed", "deleted"]
+GONE = "deleted from the calendar by someone else"
+EDITED = "changed on the calendar by someone else"
 
 
 @dataclass(frozen=True)
@@ -283,10 +286,16 @@ class Calendars:
 
 
 def _server_etags(cal: Calendar) -> dict[str, str | None]:
-    """Every object in the calendar: unquoted path -> ETag (one REPORT)."""
+    """Every object in the calendar: unquoted path -> ETag (one REPORT).
+
+    A sync-collection answer may list members deleted earlier (RFC 6578 3.2: a 404 and no
+    ETag; Radicale keeps them): they are not in the calendar, so they are left out here.
+    """
     with wrapped("reading the calendar's ETags"):
         objects = _sync(cal.get_objects_by_sync_token(load_objects=False))
-        return {_path(o.url): o.etag for o in objects}
+        gone = {_path(url) for url in getattr(objects, "deleted_urls", ())}
+        held = {_path(o.url): o.etag for o in objects}
+        return {path: etag for path, etag in held.items() if path not in gone}
 
 
 def _fingerprint(data: bytes | str | None) -> tuple[str, ...] | None:
@@ -327,6 +336,11 @@ class PublishItem(BaseModel):
     worker_id: str = Field(description="Whose calendar.")
     sequence: int = Field(description="The event's SEQUENCE after the write.")
     reason: str | None = Field(default=None, description="Why, for conflicts.")
+    change: Change | None = Field(
+        default=None,
+        description="For a conflict, what someone else did to the event on the calendar: "
+        "'changed' (edited) or 'deleted'.",
+    )
 
 
 class PublishReport(BaseModel):
@@ -346,13 +360,16 @@ class PublishReport(BaseModel):
         return len(self.created) + len(self.updated) + len(self.cancelled) + len(self.deleted)
 
 
-def _item(entry: LedgerEntry, reason: str | None = None) -> PublishItem:
+def _item(
+    entry: LedgerEntry, reason: str | None = None, change: Change | None = None
+) -> PublishItem:
     return PublishItem(
         uid=entry.uid,
         visit_id=entry.visit.id if entry.visit else None,
         worker_id=entry.worker_id,
         sequence=entry.sequence,
         reason=reason,
+        change=change,
     )
 
 
@@ -404,24 +421,30 @@ class _Publisher:
             entry.visit, self.scenario, entry.worker_id, revision_of(entry), context=self.context
         )
 
-    def matches_server(self, cal: Calendar, href: str, data: bytes) -> str | None:
-        """The server's ETag when it already holds exactly our revision, else None."""
+    def fetch(self, href: str, cal: Calendar | None = None) -> Any | None:
+        """The event at `href`, loaded (its data and ETag); None when it is not there."""
         from caldav.calendarobjectresource import Event
+        from caldav.lib import error
 
         obj = Event(client=self.client, url=href, parent=cal)
-        with wrapped(f"reading {href}"):
+        with wrapped("reading an event"):
             try:
                 obj.load()
-            except Exception as exc:  # a 404 means it is not there
-                if type(exc).__name__ == "NotFoundError":
-                    return None
-                raise
-        if _fingerprint(obj.raw_data) == _fingerprint(data):
-            return obj.etag
+            except error.NotFoundError:
+                return None
+        return obj
+
+    def matches_server(self, cal: Calendar, href: str, data: bytes) -> str | None:
+        """The server's ETag when it already holds exactly our revision, else None."""
+        obj = self.fetch(href, cal)
+        if obj is not None and _fingerprint(obj.raw_data) == _fingerprint(data):
+            return cast("str | None", obj.etag)
         return None
 
-    def put(self, cal: Calendar, entry: LedgerEntry, data: bytes) -> tuple[str, str | None] | str:
-        """PUT the entry; (href, etag) on success, or the reason it conflicts."""
+    def put(
+        self, cal: Calendar, entry: LedgerEntry, data: bytes
+    ) -> tuple[str, str | None] | Change:
+        """PUT the entry; (href, etag) on success, or what someone else did to it."""
         from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
@@ -441,14 +464,18 @@ class _Publisher:
                     obj.load()
                     etag = obj.etag
         except (error.ETagMismatchError, error.ScheduleTagMismatchError):
-            adopted = self.matches_server(cal, str(obj.url), data)
-            if adopted is not None:
-                return str(obj.url), adopted
-            return "changed on the server since it was published (ETag mismatch)"
+            # The server's 412: what it holds is not what we last wrote, or it holds nothing
+            # (If-Match fails on a missing resource, RFC 9110 13.1.1).
+            found = self.fetch(str(obj.url), cal)
+            if found is None:
+                return "deleted"
+            if _fingerprint(found.raw_data) == _fingerprint(data):
+                return str(obj.url), found.etag
+            return "changed"
         return str(obj.url), etag
 
-    def delete(self, entry: LedgerEntry) -> str | None:
-        """DELETE the entry's object with If-Match; None when done, or the conflict reason."""
+    def delete(self, entry: LedgerEntry) -> Change | None:
+        """DELETE the entry's object with If-Match; None when it is gone, else "changed"."""
         from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
@@ -465,7 +492,8 @@ class _Publisher:
                 except error.NotFoundError:
                     return None
         except (error.ETagMismatchError, error.ScheduleTagMismatchError):
-            return "changed on the server since it was published (ETag mismatch)"
+            # A 412 for an event that is no longer there is a deletion done already.
+            return None if self.fetch(entry.href) is None else "changed"
         return None
 
     def read_server(self, entries: Iterable[LedgerEntry]) -> None:
@@ -488,9 +516,9 @@ class _Publisher:
             if href_path is None or not in_target:
                 self.report.unchanged += 1
             elif href_path not in held:
-                self.conflict(entry, "deleted on the server by someone else")
+                self.conflict(entry, "deleted")
             elif held[href_path] != entry.etag:
-                self.conflict(entry, "changed on the server since it was published")
+                self.conflict(entry, "changed")
             else:
                 self.report.unchanged += 1
             return
@@ -500,15 +528,15 @@ class _Publisher:
                 return
             moved = href_path is not None and in_target and href_path in held
             if moved and held[str(href_path)] != entry.etag:
-                self.conflict(entry, "changed on the server since it was cancelled")
+                self.conflict(entry, "changed", f"{EDITED} after it was cancelled")
                 return
             after = entry.model_copy(update={"status": DELETED, "href": None, "etag": None})
             if self.dry_run:
                 self.report.deleted.append(_item(after))
                 return
-            reason = self.delete(entry)
-            if reason:
-                self.conflict(entry, reason)
+            change = self.delete(entry)
+            if change:
+                self.conflict(entry, change, f"{EDITED} after it was cancelled")
                 return
             self.done("delete", after)
             self.report.deleted.append(_item(after))
@@ -530,21 +558,30 @@ class _Publisher:
                 self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
                 entry = entry.model_copy(update={"href": None, "etag": None})
             else:
-                reason = self.delete(entry)
-                if reason:
-                    self.conflict(entry, reason)
+                change = self.delete(entry)
+                if change:
+                    self.conflict(entry, change)
                     return
                 self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
                 entry = entry.model_copy(update={"href": None, "etag": None})
                 self.ledger.ledger_put(entry)
             href_path = None
         if href_path is not None and href_path not in held:
-            self.conflict(entry, "deleted on the server by someone else")
+            if entry.status == CANCELLING:
+                # Deleted by someone else, and the plan removed the visit too: both want it
+                # gone, so there is nothing to settle and nothing to write.
+                if not self.dry_run:
+                    self.ledger.ledger_put(
+                        entry.model_copy(update={"status": DELETED, "href": None, "etag": None})
+                    )
+                self.report.unchanged += 1
+                return
+            self.conflict(entry, "deleted")
             return
         if href_path is not None and held.get(href_path) != entry.etag:
             adopted = self.matches_server(cal, str(entry.href), data)
             if adopted is None:
-                self.conflict(entry, "changed on the server since it was published")
+                self.conflict(entry, "changed")
                 return
             entry = entry.model_copy(update={"etag": adopted})
             if adopted == held.get(href_path):
@@ -574,9 +611,10 @@ class _Publisher:
         self.done(kind, after)
         bucket.append(_item(after))
 
-    def conflict(self, entry: LedgerEntry, reason: str) -> None:
-        """Report a worker's own edit; it is left as it is on the server."""
-        self.report.conflicts.append(_item(entry, reason))
+    def conflict(self, entry: LedgerEntry, change: Change, reason: str | None = None) -> None:
+        """Report what someone else did to the event; it is left as it is on the server."""
+        words = reason or (GONE if change == "deleted" else EDITED)
+        self.report.conflicts.append(_item(entry, words, change))
 
 
 def publish_plan(
