@@ -360,6 +360,23 @@ class PublishReport(BaseModel):
         return len(self.created) + len(self.updated) + len(self.cancelled) + len(self.deleted)
 
 
+def _sequence(found: Any | None, default: int) -> int:
+    """The SEQUENCE of an event read from the server (`default` when it is not there)."""
+    if found is None:
+        return default
+    try:
+        for event in ICalendar.from_ical(found.raw_data).walk("VEVENT"):
+            return int(event.get("SEQUENCE", 0))
+    except ValueError:
+        pass
+    return default
+
+
+def _moved_from(worker_id: WorkerId | None) -> str | None:
+    """The reason given for a create on the new calendar of a visit moved to another worker."""
+    return None if worker_id is None else f"moved from {worker_id}'s calendar"
+
+
 def _item(
     entry: LedgerEntry, reason: str | None = None, change: Change | None = None
 ) -> PublishItem:
@@ -386,8 +403,10 @@ class _Publisher:
         cancel_grace: timedelta,
         on_write: Callable[[str, LedgerEntry], None] | None,
         context: EventContext,
+        before: Iterable[LedgerEntry] = (),
     ) -> None:
         self.client = client
+        self.before = {e.uid: e for e in before}  # the ledger before this run's revisions
         self.context = context
         self.ledger = ledger
         self.scenario = scenario
@@ -410,6 +429,7 @@ class _Publisher:
 
     def done(self, kind: str, entry: LedgerEntry) -> None:
         """Record a successful write in the ledger, then tell the hook."""
+        entry = entry.model_copy(update={"held_by": entry.worker_id if entry.href else None})
         self.ledger.ledger_put(entry)
         if self.on_write is not None:
             self.on_write(kind, entry)
@@ -496,6 +516,14 @@ class _Publisher:
             return None if self.fetch(entry.href) is None else "changed"
         return None
 
+    def holder(self, entry: LedgerEntry) -> WorkerId:
+        """Whose calendar holds the event at the entry's href (the ledger before this run's
+        revisions says, where an older ledger row does not)."""
+        if entry.held_by:
+            return entry.held_by
+        old = self.before.get(entry.uid)
+        return old.worker_id if old is not None and old.href == entry.href else entry.worker_id
+
     def read_server(self, entries: Iterable[LedgerEntry]) -> None:
         """Find (or make) every calendar the run touches and read its ETags, before any write."""
         for entry in entries:
@@ -548,24 +576,38 @@ class _Publisher:
                 self.ledger.ledger_put(after)
             self.report.unchanged += 1
             return
+        moved_from = None
+        if entry.href is not None and not in_target:
+            # The visit moved to another worker: remove it from the old calendar first. The
+            # report names that calendar, and the SEQUENCE it held, for the delete.
+            moved_from = self.holder(entry)
+            found = self.fetch(entry.href)  # its SEQUENCE, and whether the worker touched it
+            there = entry.model_copy(
+                update={"worker_id": moved_from, "sequence": _sequence(found, entry.sequence)}
+            )
+            if found is not None and found.etag != entry.etag:
+                self.conflict(there, "changed")
+                return
+            change = None if self.dry_run or found is None else self.delete(entry)
+            if change:
+                self.conflict(there, change)
+                return
+            gone = entry.status == CANCELLING  # removed from the plan as well: nothing to write
+            entry = entry.model_copy(
+                update={"href": None, "etag": None, "held_by": None}
+                | ({"status": DELETED} if gone else {})
+            )
+            if not self.dry_run:
+                self.ledger.ledger_put(entry)
+            if found is not None:  # one the worker deleted themselves needs no delete
+                self.report.deleted.append(_item(there, f"moved to {entry.worker_id}'s calendar"))
+            if gone:
+                return
+            href_path = None
         if cal is None:  # dry run: the calendar would be created
-            self.report.created.append(_item(entry))
+            self.report.created.append(_item(entry, _moved_from(moved_from)))
             return
         data = self.data(entry)
-        if entry.href is not None and not in_target:
-            # The visit moved to another worker: remove it from the old calendar first.
-            if self.dry_run:
-                self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
-                entry = entry.model_copy(update={"href": None, "etag": None})
-            else:
-                change = self.delete(entry)
-                if change:
-                    self.conflict(entry, change)
-                    return
-                self.report.deleted.append(_item(entry, "moved to another worker's calendar"))
-                entry = entry.model_copy(update={"href": None, "etag": None})
-                self.ledger.ledger_put(entry)
-            href_path = None
         if href_path is not None and href_path not in held:
             if entry.status == CANCELLING:
                 # Deleted by someone else, and the plan removed the visit too: both want it
@@ -588,7 +630,9 @@ class _Publisher:
                 # An earlier run's write landed but its answer was lost: nothing to write.
                 status = CANCELLED if entry.status == CANCELLING else PUBLISHED
                 if not self.dry_run:
-                    self.ledger.ledger_put(entry.model_copy(update={"status": status}))
+                    self.ledger.ledger_put(
+                        entry.model_copy(update={"status": status, "held_by": entry.worker_id})
+                    )
                 self.report.unchanged += 1
                 return
         kind = "cancel" if entry.status == CANCELLING else ("update" if entry.href else "create")
@@ -598,7 +642,7 @@ class _Publisher:
             "cancel": self.report.cancelled,
         }[kind]
         if self.dry_run:
-            bucket.append(_item(entry))
+            bucket.append(_item(entry, _moved_from(moved_from)))
             return
         result = self.put(cal, entry, data)
         if isinstance(result, str):
@@ -609,7 +653,7 @@ class _Publisher:
         after = entry.model_copy(update={"href": href, "etag": etag, "status": status})
         held[_path(href)] = etag
         self.done(kind, after)
-        bucket.append(_item(after))
+        bucket.append(_item(after, _moved_from(moved_from)))
 
     def conflict(self, entry: LedgerEntry, change: Change, reason: str | None = None) -> None:
         """Report what someone else did to the event; it is left as it is on the server."""
@@ -649,7 +693,9 @@ def publish_plan(
     before = ledger.ledger_all()
     changes = revise(before, visits, scenario, now, context=context)
     planned = merged(before, changes)
-    publisher = _Publisher(client, ledger, scenario, now, dry_run, cancel_grace, on_write, context)
+    publisher = _Publisher(
+        client, ledger, scenario, now, dry_run, cancel_grace, on_write, context, before
+    )
     publisher.read_server(planned)
     if not dry_run:
         # A new revision is recorded with the write that publishes it (`done`), so a server

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,9 @@ from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.store import Store
+
+if TYPE_CHECKING:
+    from integrations import PublishReport
 
 # ------------------------------------------------------------------ calendars
 
@@ -115,20 +118,41 @@ def publish(
     if as_json:
         print_json(report)
     else:
-        verb = "Would publish" if dry_run else "Published"
-        out.print(
-            f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "
-            f"{len(report.cancelled)} cancelled, {len(report.deleted)} deleted, "
-            f"{report.unchanged} unchanged, {len(report.conflicts)} conflict(s)."
-        )
-        for c in report.conflicts:
-            out.print(f"  conflict {c.uid} on {c.worker_id}'s calendar: {c.reason}")
+        for line in publish_lines(report, {w.id: w.name for w in scenario.workers}):
+            out.print(line)
     if report.conflicts:
         err.print(
             f"{len(report.conflicts)} event(s) were changed on the server by someone else and "
             "were not overwritten; check them with the worker."
         )
         raise typer.Exit(1)
+
+
+def publish_lines(report: PublishReport, names: dict[str, str]) -> list[str]:
+    """What a publish did, in a manager's words: the counts, then each visit moved to another
+    worker's calendar and each conflict, naming the calendar it is on."""
+
+    def calendar(worker_id: str) -> str:
+        name = names.get(worker_id)
+        return f"{name}'s calendar ({worker_id})" if name else f"{worker_id}'s calendar"
+
+    verb = "Would publish" if report.dry_run else "Published"
+    lines = [
+        f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.cancelled)} cancelled, {len(report.deleted)} deleted, "
+        f"{report.unchanged} unchanged, {len(report.conflicts)} conflict(s)."
+    ]
+    arrived = {i.uid: i for i in report.created}
+    for gone in report.deleted:
+        new = arrived.get(gone.uid)
+        if new is not None:
+            lines.append(
+                f"  {gone.visit_id or gone.uid} moved from {calendar(gone.worker_id)} "
+                f"to {calendar(new.worker_id)}"
+            )
+    for c in report.conflicts:
+        lines.append(f"  conflict: {c.visit_id or c.uid} on {calendar(c.worker_id)}: {c.reason}")
+    return lines
 
 
 def _publisher(store: Store, now: datetime) -> Any:
