@@ -237,6 +237,25 @@ def _path(url: object) -> str:
     return unquote(urlsplit(str(url)).path).rstrip("/")
 
 
+def on_server(client: DAVClient, url: str, what: str) -> str:
+    """`url`, checked to be on the client's server; caldav cannot reach another from it.
+
+    Raises:
+        ConfigError: `url` is on another server (`what` names whose calendar or event).
+    """
+    from caldav.lib.url import URL
+
+    try:
+        client.url.join(URL.objectify(url))
+    except ValueError:
+        server = DavConfig(url=str(client.url)).safe_url
+        raise ConfigError(
+            f"{what} is not on the CalDAV server {server}, the only one visitplan writes to: "
+            "correct the worker's calendar_url, or VISITPLAN_CALDAV_URL"
+        ) from None
+    return url
+
+
 class Calendars:
     """Each worker's calendar: `worker.calendar_url`, or one per worker under the account."""
 
@@ -265,7 +284,8 @@ class Calendars:
         worker = self.workers.get(worker_id)
         cal: Calendar | None
         if worker is not None and worker.calendar_url:
-            cal = DavCalendar(client=self.client, url=worker.calendar_url)
+            url = on_server(self.client, worker.calendar_url, f"the calendar_url of {worker_id}")
+            cal = DavCalendar(client=self.client, url=url)
         else:
             cal_id = calendar_id(worker_id)
             if self._listing is None:
@@ -441,12 +461,16 @@ class _Publisher:
             entry.visit, self.scenario, entry.worker_id, revision_of(entry), context=self.context
         )
 
+    def href(self, href: str) -> str:
+        """An event's href from the ledger, checked to be on the server (see `on_server`)."""
+        return on_server(self.client, href, "an event published earlier")
+
     def fetch(self, href: str, cal: Calendar | None = None) -> Any | None:
         """The event at `href`, loaded (its data and ETag); None when it is not there."""
         from caldav.calendarobjectresource import Event
         from caldav.lib import error
 
-        obj = Event(client=self.client, url=href, parent=cal)
+        obj = Event(client=self.client, url=self.href(href), parent=cal)
         with wrapped("reading an event"):
             try:
                 obj.load()
@@ -470,7 +494,7 @@ class _Publisher:
         from caldav.lib import error
 
         obj = (
-            Event(client=self.client, url=entry.href, parent=cal)
+            Event(client=self.client, url=self.href(entry.href), parent=cal)
             if entry.href
             else Event(client=self.client, parent=cal)
         )
@@ -502,7 +526,7 @@ class _Publisher:
 
         if not entry.href:
             return None
-        obj = Event(client=self.client, url=entry.href)
+        obj = Event(client=self.client, url=self.href(entry.href))
         if entry.etag:
             obj.props[dav.GetEtag.tag] = entry.etag
         try:
@@ -844,7 +868,8 @@ def fetch_busy(
     for worker in workers:
         if not worker.calendar_url:
             continue
-        cal = DavCalendar(client=client, url=worker.calendar_url)
+        url = on_server(client, worker.calendar_url, f"the calendar_url of {worker.id}")
+        cal = DavCalendar(client=client, url=url)
         periods: list[tuple[datetime, datetime]]
         if use_freebusy:
             try:

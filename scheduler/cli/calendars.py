@@ -12,7 +12,15 @@ import typer
 
 from scheduler.cli.clock import now_utc
 from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag
-from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.cli.output import (
+    err,
+    fail,
+    handled,
+    json_failures,
+    open_store,
+    out,
+    print_json,
+)
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.store import Store
 
@@ -107,7 +115,7 @@ def publish(
     from integrations import connect, publish_plan, read_config
     from scheduler.feed_source import event_context
 
-    with handled(), calendar_errors():
+    with json_failures(as_json), handled(), calendar_errors():
         store = open_store(db)
         plan, scenario = _plan_and_scenario(store)
         client = connect(read_config())
@@ -115,17 +123,26 @@ def publish(
         report = publish_plan(
             client, store, plan.visits, scenario, now_utc(), dry_run=dry_run, context=context
         )
+    problem = conflicts_message(report) if report.conflicts else None
     if as_json:
-        print_json(report)
+        # One whole object, the same shape whether or not there are conflicts.
+        print_json(
+            report.model_dump(mode="json") | {"error": problem, "exit_code": int(bool(problem))}
+        )
     else:
         for line in publish_lines(report, {w.id: w.name for w in scenario.workers}):
-            out.print(line)
-    if report.conflicts:
-        err.print(
-            f"{len(report.conflicts)} event(s) were changed on the server by someone else and "
-            "were not overwritten; check them with the worker."
-        )
+            out.print(line, markup=False)
+    if problem:
+        err.print(problem, markup=False)
         raise typer.Exit(1)
+
+
+def conflicts_message(report: PublishReport) -> str:
+    """What the manager is told when events were changed or deleted on a worker's calendar."""
+    return (
+        f"{len(report.conflicts)} event(s) were changed or deleted on a worker's calendar by "
+        "someone else and were left as they are; check them with the worker."
+    )
 
 
 def publish_lines(report: PublishReport, names: dict[str, str]) -> list[str]:

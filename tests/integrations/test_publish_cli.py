@@ -76,3 +76,99 @@ def test_a_move_names_the_old_calendar_and_the_new(db: str, client, calendars) -
     assert [(i["worker_id"], i["sequence"]) for i in report["created"]] == [("w2", 1)]
     assert server_events(client, calendars["w1"]) == {}
     assert int(server_events(client, calendars["w2"])["v1@visitplan"]["SEQUENCE"]) == 1
+
+
+def _unreachable(monkeypatch, tmp_path: Path, db: str) -> str:
+    from integrations.testing import free_port
+
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", f"http://127.0.0.1:{free_port()}/")
+    url = f"sqlite:///{tmp_path / 'service-calendars.db'}"
+    Store(url).replace_caseload(make_scenario())  # calendars under the service account
+    Store(url).save_plan(make_plan(visits_two()), NOW)
+    return url
+
+
+def _calendar_elsewhere(monkeypatch, tmp_path: Path, db: str) -> str:
+    """A worker's calendar_url on another server than VISITPLAN_CALDAV_URL (a traceback from
+    caldav's URL join, before)."""
+    from integrations.testing import free_port
+
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", f"http://127.0.0.1:{free_port()}/")
+    return db
+
+
+def _refused(monkeypatch, tmp_path: Path, db: str) -> str:
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", "not-the-password")
+    return db
+
+
+def _not_configured(monkeypatch, tmp_path: Path, db: str) -> str:
+    monkeypatch.delenv("VISITPLAN_CALDAV_URL")
+    monkeypatch.setenv("VISITPLAN_CONFIG", str(tmp_path / "missing.toml"))
+    return db
+
+
+def _malformed_url(monkeypatch, tmp_path: Path, db: str) -> str:
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", "http://[::1/dav/")
+    return db
+
+
+def _no_plan(monkeypatch, tmp_path: Path, db: str) -> str:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    Store(url).replace_caseload(make_scenario())
+    return url
+
+
+def _no_store(monkeypatch, tmp_path: Path, db: str) -> str:
+    return f"sqlite:///{tmp_path / 'nowhere.db'}"
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "says"),
+    [
+        pytest.param(_unreachable, 1, "cannot be reached", id="unreachable"),
+        pytest.param(_calendar_elsewhere, 2, "not on the CalDAV server", id="other-server"),
+        pytest.param(_refused, 1, "refused the credentials", id="refused"),
+        pytest.param(_not_configured, 2, "no CalDAV server configured", id="not-configured"),
+        pytest.param(_malformed_url, 2, "CalDAV URL is malformed", id="malformed-url"),
+        pytest.param(_no_plan, 2, "no plan in the store", id="no-plan"),
+        pytest.param(_no_store, 2, "no store at", id="no-store"),
+    ],
+)
+def test_a_failure_with_json_prints_one_error_object_and_the_text_modes_code(
+    db: str, tmp_path: Path, monkeypatch, make: Any, code: int, says: str
+) -> None:
+    """Defect 4: `publish --json` printed nothing on stdout when it failed. Now stdout holds one
+    whole JSON object with the error and the exit code, and the process exits as the text
+    mode does (which prints nothing on stdout, its message on stderr)."""
+    url = make(monkeypatch, tmp_path, db)
+    text = publish(url)
+    machine = publish(url, "--json")
+    assert (text.exit_code, machine.exit_code) == (code, code), machine.output
+    assert text.stdout == ""
+    found = as_json(machine)
+    assert found == {"error": found["error"], "exit_code": code}
+    assert says in found["error"]
+    assert found["error"].split()[:4] == text.stderr.removeprefix("error:").split()[:4]
+    assert "not-the-password" not in machine.stdout + machine.stderr
+    assert "Traceback" not in machine.output
+
+
+def test_conflicts_with_json_print_the_report_with_the_error_and_exit_1(db: str, client) -> None:
+    """The edge pair: a run that ends in conflicts prints its whole report, plus the error and
+    exit code 1; a run without any says error null and exit code 0."""
+    from tests.integrations.test_publish_conflicts import delete_on_server
+
+    first = publish(db, "--json")
+    assert first.exit_code == 0
+    assert (as_json(first)["error"], as_json(first)["exit_code"]) == (None, 0)
+    delete_on_server(client, Store(db).ledger_get("v1@visitplan").href)
+    text = publish(db)
+    machine = publish(db, "--json")
+    assert (text.exit_code, machine.exit_code) == (1, 1)
+    report = as_json(machine)
+    assert report["exit_code"] == 1
+    assert "changed or deleted on a worker's calendar" in report["error"]
+    assert [(c["visit_id"], c["change"]) for c in report["conflicts"]] == [("v1", "deleted")]
+    assert report["unchanged"] == 1
+    assert "conflict: v1 on Worker w1's calendar (w1): deleted from the calendar" in text.stdout
