@@ -37,8 +37,11 @@ from integrations.ledger import (
     CANCELLING,
     DELETED,
     PUBLISHED,
+    REMOVED,
     Ledger,
+    accepted,
     merged,
+    overwriting,
     revise,
     revision_of,
 )
@@ -54,10 +57,12 @@ ENV_PASSWORD = "VISITPLAN_CALDAV_PASSWORD"
 ENV_CONFIG = "VISITPLAN_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/visitplan/caldav.toml")
 CALENDAR_PREFIX = "visitplan-"
+ICALENDAR = 'text/calendar; charset="utf-8"'
 
 T = TypeVar("T")
-Action = Literal["create", "update", "cancel", "delete", "conflict"]
+Action = Literal["create", "update", "cancel", "delete", "overwrite"]
 Change = Literal["changed", "deleted"]
+Settle = Literal["overwrite", "accept"]
 GONE = "deleted from the calendar by someone else"
 EDITED = "changed on the calendar by someone else"
 
@@ -372,12 +377,43 @@ class PublishReport(BaseModel):
     cancelled: list[PublishItem] = Field(default_factory=list)
     deleted: list[PublishItem] = Field(default_factory=list)
     conflicts: list[PublishItem] = Field(default_factory=list)
+    overwritten: list[PublishItem] = Field(
+        default_factory=list,
+        description="Conflicts settled by putting the plan's version back (--overwrite).",
+    )
+    accepted: list[PublishItem] = Field(
+        default_factory=list,
+        description="Conflicts settled by keeping what the worker made of the event (--accept).",
+    )
     unchanged: int = 0
 
     @property
     def writes(self) -> int:
-        """How many writes were made (or would be)."""
-        return len(self.created) + len(self.updated) + len(self.cancelled) + len(self.deleted)
+        """How many writes were made on the server (or would be)."""
+        return (
+            len(self.created)
+            + len(self.updated)
+            + len(self.cancelled)
+            + len(self.deleted)
+            + len(self.overwritten)
+        )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Which conflicts a run settles, and how: `overwrite` puts the plan's version back over
+    what someone else made of the event, `accept` keeps theirs. The conflicts on the calendars
+    of `workers` or of `visits`; every conflict when both are empty."""
+
+    action: Settle
+    workers: frozenset[str] = frozenset()
+    visits: frozenset[str] = frozenset()
+
+    def covers(self, item: PublishItem) -> bool:
+        """Whether the conflict `item` is one this run settles."""
+        if not self.workers and not self.visits:
+            return True
+        return item.worker_id in self.workers or (item.visit_id or "") in self.visits
 
 
 def _sequence(found: Any | None, default: int) -> int:
@@ -424,8 +460,10 @@ class _Publisher:
         on_write: Callable[[str, LedgerEntry], None] | None,
         context: EventContext,
         before: Iterable[LedgerEntry] = (),
+        resolution: Resolution | None = None,
     ) -> None:
         self.client = client
+        self.resolution = resolution
         self.before = {e.uid: e for e in before}  # the ledger before this run's revisions
         self.context = context
         self.ledger = ledger
@@ -486,12 +524,33 @@ class _Publisher:
         return None
 
     def put(
-        self, cal: Calendar, entry: LedgerEntry, data: bytes
+        self, cal: Calendar, entry: LedgerEntry, data: bytes, *, again: bool = False
     ) -> tuple[str, str | None] | Change:
-        """PUT the entry; (href, etag) on success, or what someone else did to it."""
+        """PUT the entry; (href, etag) on success, or what someone else did to it. `again`
+        puts back an event someone deleted, at its href, only if nothing is there now."""
         from caldav.calendarobjectresource import Event
         from caldav.elements import dav
         from caldav.lib import error
+
+        if again:
+            # If-None-Match: * makes the server refuse (412) if anything is there again; sent
+            # by hand, as caldav searches the UID instead on some servers (Radicale).
+            url = self.href(str(entry.href))
+            with wrapped(f"writing {entry.uid}"):
+                answer = self.client.put(
+                    url, data.decode("utf-8"), {"If-None-Match": "*", "Content-Type": ICALENDAR}
+                )
+            if answer.status == 412:
+                return "changed"  # someone made an event there meanwhile
+            if answer.status not in (200, 201, 204):
+                raise CalendarError(
+                    f"writing {entry.uid}: the CalDAV server answered HTTP {answer.status}"
+                )
+            etag = answer.headers.get("ETag")
+            if etag is None:
+                found = self.fetch(url, cal)
+                etag = found.etag if found is not None else None
+            return url, etag
 
         obj = (
             Event(client=self.client, url=self.href(entry.href), parent=cal)
@@ -558,6 +617,9 @@ class _Publisher:
         """Bring one event on the server to what the ledger says it should be."""
         if entry.status == DELETED:
             return
+        if entry.status == REMOVED:  # deleted by the worker, and accepted
+            self.report.unchanged += 1
+            return
         cal = self.calendars.for_worker(entry.worker_id)
         held = self.server(cal)
         href_path = _path(entry.href) if entry.href else None
@@ -568,30 +630,14 @@ class _Publisher:
             if href_path is None or not in_target:
                 self.report.unchanged += 1
             elif href_path not in held:
-                self.conflict(entry, "deleted")
+                self.someone_else(cal, entry, "deleted", None)
             elif held[href_path] != entry.etag:
-                self.conflict(entry, "changed")
+                self.someone_else(cal, entry, "changed", held[href_path])
             else:
                 self.report.unchanged += 1
             return
         if entry.status == CANCELLED:
-            if self.now - revision_of(entry).stamp < self.cancel_grace:
-                self.report.unchanged += 1
-                return
-            moved = href_path is not None and in_target and href_path in held
-            if moved and held[str(href_path)] != entry.etag:
-                self.conflict(entry, "changed", f"{EDITED} after it was cancelled")
-                return
-            after = entry.model_copy(update={"status": DELETED, "href": None, "etag": None})
-            if self.dry_run:
-                self.report.deleted.append(_item(after))
-                return
-            change = self.delete(entry)
-            if change:
-                self.conflict(entry, change, f"{EDITED} after it was cancelled")
-                return
-            self.done("delete", after)
-            self.report.deleted.append(_item(after))
+            self.finish_cancelled(cal, entry, held, href_path if in_target else None)
             return
         # PENDING or CANCELLING: write the current revision.
         if entry.status == CANCELLING and entry.href is None:
@@ -602,30 +648,12 @@ class _Publisher:
             return
         moved_from = None
         if entry.href is not None and not in_target:
-            # The visit moved to another worker: remove it from the old calendar first. The
-            # report names that calendar, and the SEQUENCE it held, for the delete.
             moved_from = self.holder(entry)
-            found = self.fetch(entry.href)  # its SEQUENCE, and whether the worker touched it
-            there = entry.model_copy(
-                update={"worker_id": moved_from, "sequence": _sequence(found, entry.sequence)}
-            )
-            if found is not None and found.etag != entry.etag:
-                self.conflict(there, "changed")
+            left = self.leave_old_calendar(entry, moved_from)
+            if left is None:
                 return
-            change = None if self.dry_run or found is None else self.delete(entry)
-            if change:
-                self.conflict(there, change)
-                return
-            gone = entry.status == CANCELLING  # removed from the plan as well: nothing to write
-            entry = entry.model_copy(
-                update={"href": None, "etag": None, "held_by": None}
-                | ({"status": DELETED} if gone else {})
-            )
-            if not self.dry_run:
-                self.ledger.ledger_put(entry)
-            if found is not None:  # one the worker deleted themselves needs no delete
-                self.report.deleted.append(_item(there, f"moved to {entry.worker_id}'s calendar"))
-            if gone:
+            entry = left
+            if entry.status == DELETED:  # removed from the plan as well: nothing to write
                 return
             href_path = None
         if cal is None:  # dry run: the calendar would be created
@@ -638,16 +666,18 @@ class _Publisher:
                 # gone, so there is nothing to settle and nothing to write.
                 if not self.dry_run:
                     self.ledger.ledger_put(
-                        entry.model_copy(update={"status": DELETED, "href": None, "etag": None})
+                        entry.model_copy(
+                            update={"status": DELETED, "href": None, "etag": None, "held_by": None}
+                        )
                     )
                 self.report.unchanged += 1
                 return
-            self.conflict(entry, "deleted")
+            self.someone_else(cal, entry, "deleted", None)
             return
         if href_path is not None and held.get(href_path) != entry.etag:
             adopted = self.matches_server(cal, str(entry.href), data)
             if adopted is None:
-                self.conflict(entry, "changed")
+                self.someone_else(cal, entry, "changed", held.get(href_path))
                 return
             entry = entry.model_copy(update={"etag": adopted})
             if adopted == held.get(href_path):
@@ -679,6 +709,142 @@ class _Publisher:
         self.done(kind, after)
         bucket.append(_item(after, _moved_from(moved_from)))
 
+    def finish_cancelled(
+        self,
+        cal: Calendar | None,
+        entry: LedgerEntry,
+        held: dict[str, str | None],
+        href_path: str | None,
+    ) -> None:
+        """Delete a cancelled event once its grace is over, unless someone changed it."""
+        if self.now - revision_of(entry).stamp < self.cancel_grace:
+            self.report.unchanged += 1
+            return
+        after = entry.model_copy(
+            update={"status": DELETED, "href": None, "etag": None, "held_by": None}
+        )
+        if href_path is not None and href_path in held and held[href_path] != entry.etag:
+            self.someone_else(cal, entry, "changed", held[href_path])
+            return
+        if self.dry_run:
+            self.report.deleted.append(_item(after))
+            return
+        change = self.delete(entry)
+        if change:
+            self.conflict(entry, change, f"{EDITED} after it was cancelled")
+            return
+        self.done("delete", after)
+        self.report.deleted.append(_item(after))
+
+    def leave_old_calendar(self, entry: LedgerEntry, holder: WorkerId) -> LedgerEntry | None:
+        """Take a visit given to another worker off the old worker's calendar; the entry to
+        publish on the new one, or None when the old worker's edit stops it (a conflict).
+
+        The report names the old calendar, and the SEQUENCE it held, for the delete.
+        """
+        found = self.fetch(str(entry.href))  # its SEQUENCE, and whether the worker touched it
+        there = entry.model_copy(
+            update={"worker_id": holder, "sequence": _sequence(found, entry.sequence)}
+        )
+        edited = _item(there, EDITED, "changed")
+        settled: Settle | None = None
+        if found is not None and found.etag != entry.etag:
+            # The old worker edited it: a conflict on their calendar, reported or settled
+            # (overwrite deletes their version, accept leaves it there).
+            settled = self.choose(edited)
+            if settled is None:
+                return None
+            entry = entry.model_copy(update={"etag": found.etag})
+        if settled != "accept" and found is not None and not self.dry_run:
+            change = self.delete(entry)
+            if change:
+                self.conflict(there, change)
+                return None
+        gone = entry.status == CANCELLING
+        entry = entry.model_copy(
+            update={"href": None, "etag": None, "held_by": None}
+            | ({"status": DELETED} if gone else {})
+        )
+        if not self.dry_run:
+            self.ledger.ledger_put(entry)
+        if settled is not None:
+            self.settled(settled, edited)
+        elif found is not None:  # one the worker deleted themselves needs no delete
+            self.report.deleted.append(_item(there, f"moved to {entry.worker_id}'s calendar"))
+        return entry
+
+    def choose(self, item: PublishItem) -> Settle | None:
+        """How this run settles a conflict: None when it is reported (and left as it is)."""
+        if self.resolution is None or not self.resolution.covers(item):
+            self.report.conflicts.append(item)
+            return None
+        return self.resolution.action
+
+    def settled(self, action: Settle, item: PublishItem) -> None:
+        """Report a conflict this run settled (or, in a dry run, would settle)."""
+        (self.report.overwritten if action == "overwrite" else self.report.accepted).append(item)
+
+    def someone_else(
+        self, cal: Calendar | None, entry: LedgerEntry, change: Change, etag: str | None
+    ) -> None:
+        """Someone else changed (the server's ETag `etag`) or deleted the entry's event on its
+        calendar: report it, or settle it as this run was asked to."""
+        ending = entry.status in (CANCELLING, CANCELLED)
+        reason = f"{EDITED} after it was cancelled" if ending and change == "changed" else None
+        item = _item(entry, reason or (GONE if change == "deleted" else EDITED), change)
+        action = self.choose(item)
+        if action == "accept":
+            if not self.dry_run:
+                self.ledger.ledger_put(accepted(entry, None if change == "deleted" else etag))
+            self.settled(action, item)
+        elif action == "overwrite":
+            if cal is None:  # no calendar, so nothing of theirs to write over
+                self.report.conflicts.append(item)
+                return
+            self.overwrite(cal, entry, item, etag if change == "changed" else None)
+
+    def overwrite(
+        self, cal: Calendar, entry: LedgerEntry, item: PublishItem, seen: str | None
+    ) -> None:
+        """Put the plan's version back over what someone else made of the event, as this run
+        found it (`seen`: its ETag then; None, deleted): a cancelled event whose grace is over
+        is deleted, any other written as a new revision. Changed again since: a conflict."""
+        found = self.fetch(str(entry.href), cal)  # the server's ETag and SEQUENCE, as they are now
+        if (found.etag if found is not None else None) != seen:
+            self.conflict(entry, "deleted" if found is None else "changed")
+            return
+        if entry.status == CANCELLED:
+            after = entry.model_copy(
+                update={"status": DELETED, "href": None, "etag": None, "held_by": None}
+            )
+            if not self.dry_run and found is not None:
+                change = self.delete(entry.model_copy(update={"etag": found.etag}))
+                if change:
+                    self.conflict(entry, change)
+                    return
+                self.done("overwrite", after)
+            self.settled("overwrite", item)
+            return
+        server = _sequence(found, -1) if found is not None else None
+        revised = overwriting(entry, server, self.now).model_copy(
+            update={"etag": found.etag if found is not None else None}
+        )
+        done = item.model_copy(update={"sequence": revised.sequence})
+        if self.dry_run:
+            self.settled("overwrite", done)
+            return
+        result = self.put(cal, revised, self.data(revised), again=found is None)
+        if isinstance(result, str):
+            self.conflict(entry, result)
+            return
+        href, etag = result
+        status = CANCELLED if entry.status == CANCELLING else PUBLISHED
+        self.done(
+            "overwrite", revised.model_copy(update={"href": href, "etag": etag, "status": status})
+        )
+        self.server(cal)[_path(href)] = etag
+        self.settled("overwrite", done)
+
     def conflict(self, entry: LedgerEntry, change: Change, reason: str | None = None) -> None:
         """Report what someone else did to the event; it is left as it is on the server."""
         words = reason or (GONE if change == "deleted" else EDITED)
@@ -696,14 +862,19 @@ def publish_plan(
     cancel_grace: timedelta = CANCEL_GRACE,
     on_write: Callable[[str, LedgerEntry], None] | None = None,
     context: EventContext,
+    resolution: Resolution | None = None,
 ) -> PublishReport:
     """Publish the visits to each worker's calendar; only changed events are written.
 
     New visits are created, changed ones updated in place (If-Match with the ledger's ETag,
     SEQUENCE up, same UID), removed ones sent as STATUS:CANCELLED and deleted on a run at least
     `cancel_grace` later. An event someone else changed or deleted on the server is reported
-    as a conflict and left alone. `on_write(kind, entry)` is called after each write, once the
-    ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
+    as a conflict and left alone, unless `resolution` settles it: `overwrite` writes the plan's
+    version back (If-Match with the server's ETag as it is now, or only where nothing is, for
+    a deleted one; a new revision, SEQUENCE above the server's), `accept` records the
+    server's state in the ledger, so the conflict is not reported again. Each settlement is
+    recorded in the ledger as it is made. `on_write(kind, entry)` is called after each write,
+    once the ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
     Every calendar is found and read before the ledger changes, and each new revision enters
     the ledger only with its successful write, so a server that cannot be reached, refuses or
     answers nonsense leaves the ledger as it was (bar the writes it accepted).
@@ -718,7 +889,7 @@ def publish_plan(
     changes = revise(before, visits, scenario, now, context=context)
     planned = merged(before, changes)
     publisher = _Publisher(
-        client, ledger, scenario, now, dry_run, cancel_grace, on_write, context, before
+        client, ledger, scenario, now, dry_run, cancel_grace, on_write, context, before, resolution
     )
     publisher.read_server(planned)
     if not dry_run:

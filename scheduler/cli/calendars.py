@@ -1,4 +1,4 @@
-"""`visitplan export-ics`, `publish` and `feeds`: workers' calendars."""
+"""`visitplan export-ics` and `feeds`, and the calendar helpers `publish` and the desk share."""
 
 from __future__ import annotations
 
@@ -6,26 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from scheduler.cli.clock import now_utc
 from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag
-from scheduler.cli.output import (
-    err,
-    fail,
-    handled,
-    json_failures,
-    open_store,
-    out,
-    print_json,
-)
+from scheduler.cli.output import fail, handled, open_store, out, print_json
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.store import Store
-
-if TYPE_CHECKING:
-    from integrations import PublishReport
 
 # ------------------------------------------------------------------ calendars
 
@@ -100,76 +89,6 @@ def export_ics(
         print_json([str(p) for p in paths])
         return
     out.print(f"Wrote {len(paths)} calendar file(s) to {out_dir}")
-
-
-def publish(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
-    db: DbOption = DEFAULT_DB,
-    as_json: JsonFlag = False,
-) -> None:
-    """Publish the current plan to workers' CalDAV calendars (only changed events are written).
-
-    The server and credentials come from VISITPLAN_CALDAV_URL, VISITPLAN_CALDAV_USERNAME and
-    VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
-    """
-    from integrations import connect, publish_plan, read_config
-    from scheduler.feed_source import event_context
-
-    with json_failures(as_json), handled(), calendar_errors():
-        store = open_store(db)
-        plan, scenario = _plan_and_scenario(store)
-        client = connect(read_config())
-        context = event_context(scenario)
-        report = publish_plan(
-            client, store, plan.visits, scenario, now_utc(), dry_run=dry_run, context=context
-        )
-    problem = conflicts_message(report) if report.conflicts else None
-    if as_json:
-        # One whole object, the same shape whether or not there are conflicts.
-        print_json(
-            report.model_dump(mode="json") | {"error": problem, "exit_code": int(bool(problem))}
-        )
-    else:
-        for line in publish_lines(report, {w.id: w.name for w in scenario.workers}):
-            out.print(line, markup=False)
-    if problem:
-        err.print(problem, markup=False)
-        raise typer.Exit(1)
-
-
-def conflicts_message(report: PublishReport) -> str:
-    """What the manager is told when events were changed or deleted on a worker's calendar."""
-    return (
-        f"{len(report.conflicts)} event(s) were changed or deleted on a worker's calendar by "
-        "someone else and were left as they are; check them with the worker."
-    )
-
-
-def publish_lines(report: PublishReport, names: dict[str, str]) -> list[str]:
-    """What a publish did, in a manager's words: the counts, then each visit moved to another
-    worker's calendar and each conflict, naming the calendar it is on."""
-
-    def calendar(worker_id: str) -> str:
-        name = names.get(worker_id)
-        return f"{name}'s calendar ({worker_id})" if name else f"{worker_id}'s calendar"
-
-    verb = "Would publish" if report.dry_run else "Published"
-    lines = [
-        f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.cancelled)} cancelled, {len(report.deleted)} deleted, "
-        f"{report.unchanged} unchanged, {len(report.conflicts)} conflict(s)."
-    ]
-    arrived = {i.uid: i for i in report.created}
-    for gone in report.deleted:
-        new = arrived.get(gone.uid)
-        if new is not None:
-            lines.append(
-                f"  {gone.visit_id or gone.uid} moved from {calendar(gone.worker_id)} "
-                f"to {calendar(new.worker_id)}"
-            )
-    for c in report.conflicts:
-        lines.append(f"  conflict: {c.visit_id or c.uid} on {calendar(c.worker_id)}: {c.reason}")
-    return lines
 
 
 def _publisher(store: Store, now: datetime) -> Any:

@@ -172,3 +172,96 @@ def test_conflicts_with_json_print_the_report_with_the_error_and_exit_1(db: str,
     assert [(c["visit_id"], c["change"]) for c in report["conflicts"]] == [("v1", "deleted")]
     assert report["unchanged"] == 1
     assert "conflict: v1 on Worker w1's calendar (w1): deleted from the calendar" in text.stdout
+
+
+def suggested(stderr: str, verb: str) -> list[str]:
+    """The arguments of the `visitplan publish --VERB ...` command the message suggests."""
+    (line,) = [x for x in stderr.splitlines() if f"visitplan publish --{verb}" in x]
+    return line.split("visitplan publish ", 1)[1].split()
+
+
+def test_the_conflict_message_gives_the_commands_that_settle_it(db: str, client, calendars) -> None:
+    """Defect 2: a conflict was reported on every publish and no command settled it. The
+    message names the command; running it as written puts the event back, and the next
+    publish is clean."""
+    from tests.integrations.test_publish_conflicts import delete_on_server
+
+    assert publish(db).exit_code == 0
+    delete_on_server(client, Store(db).ledger_get("v1@visitplan").href)
+    told = publish(db)
+    assert told.exit_code == 1
+    assert suggested(told.stderr, "accept") == ["--accept", "--worker", "w1"]
+    command = suggested(told.stderr, "overwrite")
+    assert command == ["--overwrite", "--worker", "w1"]
+    assert publish(db).exit_code == 1  # still reported: nothing settles it by itself
+    dry = publish(db, *command, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert server_events(client, calendars["w1"]) == {}
+    done = publish(db, *command)
+    assert done.exit_code == 0, done.output
+    assert "overwritten: v1 on Worker w1's calendar (w1): put back on the calendar" in done.stdout
+    assert list(server_events(client, calendars["w1"])) == ["v1@visitplan"]
+    clean = publish(db)
+    assert clean.exit_code == 0
+    assert "0 conflict(s)" in clean.stdout
+
+
+def test_accept_for_one_worker_leaves_the_others_conflicts(db: str, client, calendars) -> None:
+    """The edge pair: conflicts on two calendars. The message then suggests the commands for
+    all, with --worker to pick; `--accept --worker w2` settles w2's only (recorded in the
+    ledger at once), and w1's is still reported."""
+    from tests.integrations.test_publish_conflicts import delete_on_server, edit_on_server
+
+    assert publish(db).exit_code == 0
+    store = Store(db)
+    delete_on_server(client, store.ledger_get("v1@visitplan").href)
+    published = store.ledger_get("v2@visitplan")
+    edit_on_server(client, published.href)
+    told = publish(db)
+    assert told.exit_code == 1
+    assert suggested(told.stderr, "accept") == ["--accept"]
+    assert "add --worker ID or --visit ID" in told.stderr
+    some = publish(db, "--accept", "--worker", "w2", "--json")
+    assert some.exit_code == 1
+    report = as_json(some)
+    assert [(i["worker_id"], i["change"]) for i in report["accepted"]] == [("w2", "changed")]
+    assert [(i["worker_id"], i["change"]) for i in report["conflicts"]] == [("w1", "deleted")]
+    assert "--worker w1" in report["error"]
+    from caldav import Event
+
+    on_server = Event(client=client, url=published.href)
+    on_server.load()
+    assert store.ledger_get("v2@visitplan").etag == on_server.etag != published.etag
+    assert "Moved by me" in str(server_events(client, calendars["w2"])["v2@visitplan"]["SUMMARY"])
+    left = publish(db)
+    assert left.exit_code == 1
+    assert "conflict: v1 on Worker w1's calendar (w1): deleted" in left.stdout
+    assert "v2" not in left.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        pytest.param(["--overwrite", "--accept"], "choose one of", id="both"),
+        pytest.param(["--worker", "w1"], "add one of those two", id="worker-alone"),
+        pytest.param(["--visit", "v1"], "add one of those two", id="visit-alone"),
+    ],
+)
+def test_settling_flags_that_contradict_each_other_are_refused(
+    db: str, args: list[str], says: str
+) -> None:
+    """Exit 2 before anything is read or written, in text and in --json."""
+    text = publish(db, *args)
+    machine = publish(db, *args, "--json")
+    assert (text.exit_code, machine.exit_code) == (2, 2)
+    assert says in text.stderr
+    assert says in as_json(machine)["error"]
+    assert Store(db).ledger_all() == ()
+
+
+def test_a_worker_with_no_conflict_is_named(db: str) -> None:
+    """A mistyped --worker settles nothing, and says so (the run itself is fine)."""
+    assert publish(db).exit_code == 0
+    result = publish(db, "--accept", "--worker", "w-typo")
+    assert result.exit_code == 0
+    assert "--worker w-typo: no conflict on that worker's calendar" in result.stderr
