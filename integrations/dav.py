@@ -746,7 +746,9 @@ class _Publisher:
         there = entry.model_copy(
             update={"worker_id": holder, "sequence": _sequence(found, entry.sequence)}
         )
-        edited = _item(there, EDITED, "changed")
+        edited = _item(
+            there, f"{EDITED}; the visit moved to {entry.worker_id}'s calendar", "changed"
+        )
         settled: Settle | None = None
         if found is not None and found.etag != entry.etag:
             # The old worker edited it: a conflict on their calendar, reported or settled

@@ -28,6 +28,10 @@ SETTLED = {
     ("accepted", "changed"): "someone else's edit kept",
     ("accepted", "deleted"): "left off the calendar, as someone else deleted it",
 }
+MOVED = {
+    "overwritten": "the copy someone else edited deleted, as the visit moved to {}",
+    "accepted": "the copy someone else edited left as it is; the visit moved to {}",
+}
 
 
 def publish(
@@ -203,10 +207,12 @@ def publish_lines(report: PublishReport, names: dict[str, str]) -> list[str]:
             )
     for kind, items in (("overwritten", report.overwritten), ("accepted", report.accepted)):
         for i in items:
-            lines.append(
-                f"  {kind}: {i.visit_id or i.uid} on {calendar(i.worker_id)}: "
-                f"{SETTLED[kind, i.change or 'changed']}"
-            )
+            new = arrived.get(i.uid)
+            if new is not None and new.worker_id != i.worker_id:  # left behind by a move
+                what = MOVED[kind].format(calendar(new.worker_id))
+            else:
+                what = SETTLED[kind, i.change or "changed"]
+            lines.append(f"  {kind}: {i.visit_id or i.uid} on {calendar(i.worker_id)}: {what}")
     for c in report.conflicts:
         lines.append(f"  conflict: {c.visit_id or c.uid} on {calendar(c.worker_id)}: {c.reason}")
     return lines

@@ -265,3 +265,27 @@ def test_a_worker_with_no_conflict_is_named(db: str) -> None:
     result = publish(db, "--accept", "--worker", "w-typo")
     assert result.exit_code == 0
     assert "--worker w-typo: no conflict on that worker's calendar" in result.stderr
+
+
+def test_settling_the_old_workers_edit_of_a_moved_visit_says_where_it_went(
+    db: str, client, calendars
+) -> None:
+    """The conflict is on the old worker's calendar, and the command for it names them; the
+    settled line says where the visit went."""
+    from tests.integrations.test_publish_conflicts import edit_on_server
+
+    assert publish(db).exit_code == 0
+    edit_on_server(client, Store(db).ledger_get("v1@visitplan").href)
+    Store(db).save_plan(make_plan(visits_two(w1="w2")), NOW)
+    told = publish(db)
+    assert told.exit_code == 1
+    assert "conflict: v1 on Worker w1's calendar (w1): changed" in told.stdout
+    assert suggested(told.stderr, "accept") == ["--accept", "--worker", "w1"]
+    done = publish(db, *suggested(told.stderr, "accept"))
+    assert done.exit_code == 0, done.output
+    assert (
+        "accepted: v1 on Worker w1's calendar (w1): the copy someone else edited left as it "
+        "is; the visit moved to Worker w2's calendar (w2)"
+    ) in done.stdout
+    assert list(server_events(client, calendars["w1"])) == ["v1@visitplan"]
+    assert sorted(server_events(client, calendars["w2"])) == ["v1@visitplan", "v2@visitplan"]

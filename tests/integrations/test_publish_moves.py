@@ -94,7 +94,7 @@ def test_an_edit_on_the_old_calendar_is_a_conflict_there(client, calendars, stor
     edit_on_server(client, store.ledger_get("v1@visitplan").href)
     report = publish_plan(client, store, [make_visit("v1", "w2")], scenario, LATER, context=CONTEXT)
     assert [(i.worker_id, i.change, i.reason) for i in report.conflicts] == [
-        ("w1", "changed", EDITED)
+        ("w1", "changed", f"{EDITED}; the visit moved to w2's calendar")
     ]
     assert report.writes == 0
     assert server_events(client, calendars["w2"]) == {}
