@@ -872,9 +872,10 @@ def publish_plan(
     SEQUENCE up, same UID), removed ones sent as STATUS:CANCELLED and deleted on a run at least
     `cancel_grace` later. An event someone else changed or deleted on the server is reported
     as a conflict and left alone, unless `resolution` settles it: `overwrite` writes the plan's
-    version back (If-Match with the server's ETag as it is now, or only where nothing is, for
-    a deleted one; a new revision, SEQUENCE above the server's), `accept` records the
-    server's state in the ledger, so the conflict is not reported again. Each settlement is
+    version back over the event as this run found it (If-Match with its ETag, or
+    If-None-Match: * for a deleted one; a new revision, SEQUENCE above the server's; changed
+    again meanwhile, it is still a conflict), `accept` records the server's state in the
+    ledger, so the conflict is not reported again. Each settlement is
     recorded in the ledger as it is made. `on_write(kind, entry)` is called after each write,
     once the ledger holds it. A dry run reads the server but writes nothing, not even the ledger.
     Every calendar is found and read before the ledger changes, and each new revision enters
