@@ -6,6 +6,7 @@ Other packages import from here: what `__all__` lists is the integrations' publi
 from integrations.dav import (
     DavConfig,
     PublishReport,
+    Resolution,
     busy_for_scenario,
     connect,
     fetch_busy,
@@ -48,6 +49,7 @@ __all__ = [
     "Lookups",
     "OutputError",
     "PublishReport",
+    "Resolution",
     "UnreachableError",
     "busy_for_scenario",
     "connect",

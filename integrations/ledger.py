@@ -21,7 +21,8 @@ PUBLISHED = "published"  # the server holds the current revision
 CANCELLING = "cancelling"  # the visit was removed; the CANCELLED revision is not yet written
 CANCELLED = "cancelled"  # the server holds the CANCELLED revision, to be deleted after a grace
 DELETED = "deleted"  # gone from the server; the entry keeps SEQUENCE monotonic
-LIVE = (PENDING, PUBLISHED)
+REMOVED = "removed"  # deleted by someone else, and accepted: off the calendar until it changes
+LIVE = (PENDING, PUBLISHED, REMOVED)
 ENDING = (CANCELLING, CANCELLED)
 
 
@@ -134,6 +135,41 @@ def revise(
             )
         )
     return changed
+
+
+def accepted(entry: LedgerEntry, server_etag: str | None) -> LedgerEntry:
+    """The entry once the manager accepts what someone else did to its event on the calendar.
+
+    An edit (`server_etag`: the edited event's ETag) stands, and a deletion (None) too, until
+    the plan next changes the visit, which is then published as usual. A cancelled visit's
+    event that someone changed is let go of: left as they made it, never deleted.
+    """
+    if entry.status in ENDING:
+        return entry.model_copy(
+            update={"status": DELETED, "href": None, "etag": None, "held_by": None}
+        )
+    if server_etag is None:
+        return entry.model_copy(
+            update={"status": REMOVED, "href": None, "etag": None, "held_by": None}
+        )
+    return entry.model_copy(
+        update={"status": PUBLISHED, "etag": server_etag, "held_by": entry.worker_id}
+    )
+
+
+def overwriting(entry: LedgerEntry, server_sequence: int | None, now: datetime) -> LedgerEntry:
+    """The revision that puts the plan's version back over someone else's edit or deletion.
+
+    Its SEQUENCE rises above the server's (`server_sequence`; None when the event was
+    deleted) and above every revision the server has held: a pending revision the server never
+    held keeps its SEQUENCE and time when that is enough; otherwise it is a new revision at
+    `now`, one above the higher of ours and the server's (RFC 5545 3.8.7.4: only up).
+    """
+    held = entry.sequence if entry.status in (PUBLISHED, CANCELLED) else entry.sequence - 1
+    floor = max(held, -1 if server_sequence is None else server_sequence) + 1
+    if entry.sequence >= floor:
+        return entry
+    return entry.model_copy(update={"sequence": floor, "revised_at": now.astimezone(UTC)})
 
 
 def merged(entries: Iterable[LedgerEntry], changes: Iterable[LedgerEntry]) -> list[LedgerEntry]:

@@ -650,6 +650,11 @@ class LedgerEntry(DomainModel):
     worker_id: str = Field(description="Whose calendar holds the event.")
     href: str | None = Field(default=None, description="The event's URL on the CalDAV server.")
     etag: str | None = Field(default=None, description="The server's ETag after our last write.")
+    held_by: str | None = Field(
+        default=None,
+        description="Whose calendar holds the event at `href`: until publishing moves a visit "
+        "given to another worker, the old worker's, while `worker_id` names the new one.",
+    )
     sequence: NonNegativeInt = Field(default=0, description="The event's SEQUENCE.")
     content_hash: str = Field(description="Hash of the content last published.")
     status: str = Field(default="published", description="published, cancelled or pending.")

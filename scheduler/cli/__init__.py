@@ -6,7 +6,16 @@ the command groups are registered here, in the order `visitplan --help` lists th
 
 from __future__ import annotations
 
-from scheduler.cli import calendars, caseload, desk, imports, planning, policies, recording
+from scheduler.cli import (
+    calendars,
+    caseload,
+    desk,
+    imports,
+    planning,
+    policies,
+    publishing,
+    recording,
+)
 from scheduler.cli.app import app, main
 
 app.command()(caseload.schema)
@@ -18,7 +27,7 @@ app.command()(planning.generate)
 app.command()(planning.check)
 app.command()(planning.demo)
 app.command("export-ics")(calendars.export_ics)
-app.command()(calendars.publish)
+app.command()(publishing.publish)
 app.command()(desk.serve)
 app.command()(planning.replan)
 app.command()(caseload.history)

@@ -1,4 +1,4 @@
-"""`visitplan export-ics`, `publish` and `feeds`: workers' calendars."""
+"""`visitplan export-ics` and `feeds`, and the calendar helpers `publish` and the desk share."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import typer
 
 from scheduler.cli.clock import now_utc
 from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag
-from scheduler.cli.output import err, fail, handled, open_store, out, print_json
+from scheduler.cli.output import fail, handled, open_store, out, print_json
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.store import Store
 
@@ -89,46 +89,6 @@ def export_ics(
         print_json([str(p) for p in paths])
         return
     out.print(f"Wrote {len(paths)} calendar file(s) to {out_dir}")
-
-
-def publish(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
-    db: DbOption = DEFAULT_DB,
-    as_json: JsonFlag = False,
-) -> None:
-    """Publish the current plan to workers' CalDAV calendars (only changed events are written).
-
-    The server and credentials come from VISITPLAN_CALDAV_URL, VISITPLAN_CALDAV_USERNAME and
-    VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
-    """
-    from integrations import connect, publish_plan, read_config
-    from scheduler.feed_source import event_context
-
-    with handled(), calendar_errors():
-        store = open_store(db)
-        plan, scenario = _plan_and_scenario(store)
-        client = connect(read_config())
-        context = event_context(scenario)
-        report = publish_plan(
-            client, store, plan.visits, scenario, now_utc(), dry_run=dry_run, context=context
-        )
-    if as_json:
-        print_json(report)
-    else:
-        verb = "Would publish" if dry_run else "Published"
-        out.print(
-            f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "
-            f"{len(report.cancelled)} cancelled, {len(report.deleted)} deleted, "
-            f"{report.unchanged} unchanged, {len(report.conflicts)} conflict(s)."
-        )
-        for c in report.conflicts:
-            out.print(f"  conflict {c.uid} on {c.worker_id}'s calendar: {c.reason}")
-    if report.conflicts:
-        err.print(
-            f"{len(report.conflicts)} event(s) were changed on the server by someone else and "
-            "were not overwritten; check them with the worker."
-        )
-        raise typer.Exit(1)
 
 
 def _publisher(store: Store, now: datetime) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.text import Text
 
 from policies import PackNotFoundError, PolicyError
 from scheduler.errors import InputError, StaleError, VisitplanError
@@ -22,10 +23,33 @@ out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
 
+class Failed(typer.Exit):
+    """The exit `fail` makes: its code, and its message for `json_failures`."""
+
+    def __init__(self, message: str, code: int) -> None:
+        """An exit with `code` whose message was `message`."""
+        super().__init__(code)
+        self.message = message
+
+
 def fail(message: str, code: int) -> NoReturn:
     """Print an error to stderr and exit with `code`."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
+    # The message is text, not markup: a bracket in it (an IPv6 host, an option) stays.
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
+    raise Failed(message, code)
+
+
+@contextmanager
+def json_failures(enabled: bool) -> Iterator[None]:
+    """With --json (`enabled`), a failure also prints `{"error": ..., "exit_code": ...}` on
+    stdout, so a script always reads one whole JSON object; the message still goes to stderr
+    and the exit code is the text mode's."""
+    try:
+        yield
+    except Failed as exc:
+        if enabled:
+            print_json({"error": exc.message, "exit_code": exc.exit_code})
+        raise
 
 
 @contextmanager
