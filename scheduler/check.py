@@ -583,9 +583,14 @@ def _other_part_possible(ctx: _Context, household: Household, avoid: str) -> boo
 
 
 def _check_retry_time_of_day(
-    ctx: _Context, contacts: dict[ChildId, list[Contact]]
+    ctx: _Context, records: dict[ChildId, list[Contact]]
 ) -> Iterator[Violation]:
-    """A retry after a failed visit starts in a different part of the day from the failure."""
+    """A retry after a failed visit starts in a different part of the day from the failure.
+
+    The failure is the latest in `records` (each child's recorded visits) up to and
+    including the plan's first day, as the planner reads them (`translate.start_dues`): a
+    visit recorded not seen this morning, before a re-plan from today, is the one to avoid.
+    """
     first_visit: dict[ChildId, Visit] = {}
     for visit in sorted(ctx.visits, key=lambda v: (v.start, v.id)):
         if not ctx.plan.start <= ctx.day_of(visit) <= ctx.plan.end:
@@ -593,7 +598,7 @@ def _check_retry_time_of_day(
         for child_id in visit.child_ids:
             first_visit.setdefault(child_id, visit)
     for child_id, visit in sorted(first_visit.items()):
-        history = [c for c in contacts[child_id] if c.on < ctx.plan.start]
+        history = [c for c in records[child_id] if c.on <= ctx.plan.start]
         facts = ctx.children[child_id].facts()
         avoid = retry_part_of_day(ctx.pack, facts, history)
         household = ctx.households[visit.household_id]
@@ -623,13 +628,24 @@ def checklist_of(items: Sequence[str], case_ref: str) -> set[str]:
     return mine
 
 
-def _contacts(ctx: _Context) -> dict[ChildId, list[Contact]]:
-    """Each child's history plus the plan's visits as completed contacts, sorted by date."""
+def _record_contacts(ctx: _Context) -> dict[ChildId, list[Contact]]:
+    """Each child's history (its records) as contacts, in record order."""
     roles: dict[WorkerId, Role] = {w.id: w.role for w in ctx.scenario.workers}
     out: dict[ChildId, list[Contact]] = {c.id: [] for c in ctx.scenario.children}
     for record in ctx.scenario.records:
         role = roles.get(record.worker_id) if record.worker_id else None
         out[record.child_id].append(record.contact(role))
+    return out
+
+
+def _contacts(
+    ctx: _Context, records: dict[ChildId, list[Contact]] | None = None
+) -> dict[ChildId, list[Contact]]:
+    """Each child's history (`records`, if already read) plus the plan's visits as completed
+    contacts, sorted by date."""
+    roles: dict[WorkerId, Role] = {w.id: w.role for w in ctx.scenario.workers}
+    read = _record_contacts(ctx) if records is None else records
+    out = {child_id: list(contacts) for child_id, contacts in read.items()}
     case_refs = {c.id: c.case_ref for c in ctx.scenario.children}
     for visit in ctx.visits:
         for child_id in visit.child_ids:
@@ -831,8 +847,8 @@ def check_plan(scenario: Scenario, plan: Plan, pack: Pack | None = None) -> Chec
     for (worker_id, _day), visits in sorted(_worker_days(ctx).items()):
         for day_clause in WORKER_DAY_CLAUSES:
             violations.extend(day_clause(ctx, ctx.workers[worker_id], visits))
-    contacts = _contacts(ctx)
-    violations.extend(_check_retry_time_of_day(ctx, contacts))
-    found = _find_breaches(ctx, contacts)
+    records = _record_contacts(ctx)
+    violations.extend(_check_retry_time_of_day(ctx, records))
+    found = _find_breaches(ctx, _contacts(ctx, records))
     violations.extend(_check_breaches_reported(plan, found))
     return CheckReport(violations=tuple(violations), breaches_found=tuple(b.key for b in found))

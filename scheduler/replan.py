@@ -17,8 +17,24 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from policies import Role
-from scheduler.domain import Absence, Breach, DomainModel, Plan, Scenario, Visit
-from scheduler.outcomes import assume_made, awaiting, by_visit, children_resting_on, visit_state
+from scheduler.domain import (
+    Absence,
+    Breach,
+    DomainModel,
+    Plan,
+    Scenario,
+    Visit,
+    VisitRecord,
+    VisitStatus,
+)
+from scheduler.outcomes import (
+    FINAL_STATES,
+    assume_made,
+    awaiting,
+    by_visit,
+    children_resting_on,
+    visit_state,
+)
 from scheduler.reports import rule_titles
 
 if TYPE_CHECKING:
@@ -317,17 +333,24 @@ def replan(
     # re-planned as a visit still to make (a not-seen visit would otherwise meet its clock).
     # Its records count from the first day on (`translate.start_dues`), so only visits whose
     # records are dated on or before it are taken out (with `--from` before today, a later
-    # recorded visit stays a published one, as it was).
+    # recorded visit stays a published one, as it was). A visit an earlier re-plan kept so
+    # (already in its recorded state, on or after this first day: a second re-plan the same
+    # day, or a visit recorded before its day) is history still.
     recorded = [
         v
         for v in current.visits
         if v.day >= from_date
-        and v.status == "planned"
-        and records_by_visit.get(v.id)
-        and all(r.on <= from_date for r in records_by_visit[v.id])
+        and (
+            v.status in FINAL_STATES
+            or (
+                v.status == "planned"
+                and records_by_visit.get(v.id)
+                and all(r.on <= from_date for r in records_by_visit[v.id])
+            )
+        )
     ]
     kept = tuple(
-        v.model_copy(update={"status": visit_state(v, records_by_visit.get(v.id, ()), from_date)})
+        v.model_copy(update={"status": _kept_state(v, records_by_visit.get(v.id, ()), from_date)})
         for v in (*earlier, *recorded)
     )
     pending = awaiting(earlier, records_by_visit, from_date)
@@ -380,6 +403,14 @@ def replan(
         resting_on_assumption=children_resting_on(pending, scenario),
         assumed_scenario_records=len(planning.records) - len(scenario.records),
     )
+
+
+def _kept_state(visit: Visit, records: Sequence[VisitRecord], from_date: date) -> VisitStatus:
+    """A kept visit's state: from its records, or the recorded state it has when the scenario
+    holds none of them (its children's cases are closed): never planned or awaiting again."""
+    if not records and visit.status in FINAL_STATES:
+        return visit.status
+    return visit_state(visit, records, from_date)
 
 
 def _worse(breach: Breach, old_late: dict[tuple[str, str, date], int | None]) -> bool:

@@ -321,15 +321,25 @@ class StoreBase:
 
     @contextmanager
     def _write(self, by: str = "system", now: datetime | None = None) -> Iterator[_Tx]:
-        """One short write transaction (SQLite: BEGIN IMMEDIATE): all or nothing.
+        """One short write transaction: all or nothing, one writer at a time.
 
-        Audit rows noted with `tx.log` are written at the end, in the same transaction.
+        SQLite's BEGIN IMMEDIATE makes writers queue; on other databases each write first
+        locks the revision row, so they queue the same way. Without it, on PostgreSQL a write
+        that read the current plan could land in a plan being replaced at that moment, or
+        two writes of one record could both find it missing. Audit rows noted with `tx.log`
+        are written at the end, in the same transaction.
         """
         try:
             with self.engine.connect() as conn:
                 conn.info["write"] = True
                 try:
                     with conn.begin():
+                        if self.engine.dialect.name != "sqlite":
+                            conn.execute(
+                                select(meta_table.c.value)
+                                .where(meta_table.c.key == "revision")
+                                .with_for_update()
+                            )
                         tx = _Tx(conn, by, now)
                         yield tx
                         if tx.entries:

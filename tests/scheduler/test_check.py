@@ -345,6 +345,22 @@ def test_retry_at_same_part_of_day_is_retry_time_of_day() -> None:
     assert check(scn, [make_visit(day=TUE, hour=14)]).violations == ()
 
 
+def test_retry_after_a_failure_recorded_on_a_replans_first_day_avoids_that_ones_part() -> None:
+    """A re-plan from Tuesday, with a failed Monday morning visit and a not-seen Tuesday
+    afternoon one recorded before it: the retry avoids the afternoon, as the planner reads
+    the first day's records (it was judged against Monday's morning, so `check` refused the
+    re-plan just stored)."""
+    records = [
+        make_record(on=date(2026, 11, 20)),
+        make_record(on=MON, outcome="failed", start=time(10, 0)),
+        make_record(on=TUE, outcome="not-seen", start=time(14, 0)),
+    ]
+    scn = scenario(records=records)
+    assert check(scn, [make_visit(day=WED, hour=10)], start=TUE).violations == ()
+    report = check(scn, [make_visit(day=WED, hour=14)], start=TUE)
+    assert codes(report) == {"retry-time-of-day"}
+
+
 # Clauses 8 and 9: requirements and breaches.
 CP_DUE_FRI = [make_record(on=date(2026, 11, 20))]
 """Seen Fri 20 Nov 2026: next due by the 10th working day after, Fri 4 Dec 2026."""

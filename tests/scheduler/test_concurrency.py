@@ -171,3 +171,100 @@ def test_replan_apply_racing_record_refuses_and_keeps_the_record(tmp_path: Path,
     store = Store(db)
     assert store.current_plan() == before
     assert {r.outcome for r in store.records_for_visits([visit])[visit]} == {"failed"}
+
+
+def wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    """Wait until `process` creates `path` (it signals it has got that far)."""
+    deadline = time.monotonic() + 240
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def pause_in_save(ready: Path, go: Path) -> str:
+    """A patch that holds a re-plan's save open (after its revision went up) until `go`."""
+    return f"""
+    import scheduler.store.engine as e
+    real = e._Tx.bump
+    def paused(self):
+        first = self.revision is None
+        revision = real(self)
+        if first and not os.path.exists({str(go)!r}):
+            open({str(ready)!r}, "w").close()
+            while not os.path.exists({str(go)!r}):
+                time.sleep(0.05)
+        return revision
+    e._Tx.bump = paused
+    """
+
+
+def signal_on_reaching(db: str, signal: Path, module: str, owner: str, method: str) -> str:
+    """A patch that creates `signal` once the command is about to write: on entering
+    `owner.method` (PostgreSQL), or on opening the store (SQLite, where opening it waits for
+    a writer, as any write does)."""
+    if db.startswith("sqlite"):
+        module, owner, method = "scheduler.store.engine", "StoreBase", "__init__"
+    return f"""
+    import {module} as m
+    real = m.{owner}.{method}
+    def signalled(*args, **kwargs):
+        open({str(signal)!r}, "w").close()
+        return real(*args, **kwargs)
+    m.{owner}.{method} = signalled
+    """
+
+
+def test_pin_while_a_replan_is_saved_lands_in_the_current_plan(tmp_path: Path, db: str) -> None:
+    """A pin written while `replan --apply` is storing its plan: it said 'Pinned' and the audit
+    kept 'visit pinned', but on PostgreSQL it went into the plan being replaced, so the
+    current plan's visit was not pinned. Writers now queue as SQLite's do."""
+    plan = Store(db).current_plan()
+    assert plan is not None
+    visit = next(v.id for v in plan.visits if v.day >= date(2026, 12, 1))
+    saving, go, writing = tmp_path / "saving", tmp_path / "go", tmp_path / "writing"
+    replan = wrapped(tmp_path, db, pause_in_save(saving, go), "replan", "--apply")
+    wait_for(saving, replan)
+    patch = signal_on_reaching(db, writing, "scheduler.store.plans", "PlanStore", "update_visit")
+    pin = wrapped(tmp_path, db, patch, "visit", "pin", visit)
+    wait_for(writing, pin)
+    time.sleep(1)  # the pin's transaction reaches the store while the save is open
+    go.touch()
+    code, _, err = finish(replan)
+    assert code == 0, err
+    code, out, err = finish(pin)
+    assert code == 0, err
+    assert "Pinned" in out
+    current = Store(db).find_visit(visit)
+    assert current is not None
+    assert current.pinned, "the pin is in the current plan"
+
+
+def test_the_same_record_twice_at_once_is_recorded_once(tmp_path: Path, db: str) -> None:
+    """Two `record V --outcome completed` at once: both succeed and the visit has one record
+    per child. On PostgreSQL the second to write failed with 'database error:
+    UniqueViolation', where running the command again is to change nothing."""
+    visit = visit_with_two_children(db)
+    ready, go, writing = tmp_path / "ready", tmp_path / "go", tmp_path / "writing"
+    pause_after_reading = f"""
+    import scheduler.store.records as r
+    real = r._next_position
+    def paused(*args, **kwargs):
+        open({str(ready)!r}, "w").close()
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.05)
+        return real(*args, **kwargs)
+    r._next_position = paused
+    """
+    first = wrapped(tmp_path, db, pause_after_reading, "record", visit, "--outcome", "completed")
+    wait_for(ready, first)
+    patch = signal_on_reaching(db, writing, "scheduler.store.records", "RecordStore", "add_records")
+    second = wrapped(tmp_path, db, patch, "record", visit, "--outcome", "completed")
+    wait_for(writing, second)
+    time.sleep(1)  # the second reaches the store while the first is between read and write
+    go.touch()
+    results = [finish(first), finish(second)]
+    assert [code for code, _, _ in results] == [0, 0], [e for _, _, e in results]
+    records = Store(db).records_for_visits([visit])[visit]
+    assert len(records) == len({r.child_id for r in records}) >= 2
+    assert {r.outcome for r in records} == {"completed"}
