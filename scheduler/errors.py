@@ -71,6 +71,10 @@ class StaleError(StoreError):
         )
 
 
+class ChangedError(StoreError):
+    """A visit changed in the store while a hand change to it was checked: nothing saved."""
+
+
 class NotFoundError(VisitplanError):
     """An unknown visit or worker id."""
 

@@ -74,6 +74,7 @@ def move_visit(
         InputError: the visit or the new day is in the past, the worker is unknown, or the
             new worker is the visit's second worker.
     """
+    since = store.revision()  # read first: a change landing between counts as one since
     plan = store.current_plan()
     if plan is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
@@ -116,6 +117,8 @@ def move_visit(
         "visit moved",
         by=by,
         now=now,
+        was=visit,
+        since=since,
         start_before=visit.start,
         start_after=moved.start,
         worker_before=visit.worker_id,
@@ -157,5 +160,6 @@ def set_pinned(
         raise InputError(problems)
     changed = visit.model_copy(update={"pinned": pinned})
     if changed != visit:
-        store.update_visit(changed, "visit pinned" if pinned else "visit unpinned", by=by, now=now)
+        action = "visit pinned" if pinned else "visit unpinned"
+        store.update_visit(changed, action, by=by, now=now, was=visit)
     return changed

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from policies import PackNotFoundError, PolicyError
-from scheduler.errors import InputError, StaleError, VisitplanError
+from scheduler.errors import ChangedError, InputError, StaleError, VisitplanError
 from scheduler.store import Store
 
 out = Console(highlight=False, soft_wrap=False)
@@ -62,7 +62,7 @@ def handled() -> Iterator[None]:
         fail(f"{len(exc.problems)} problem(s) in the input; nothing was written:\n{lines}", 2)
     except (PackNotFoundError, PolicyError) as exc:
         fail(str(exc), 2)
-    except StaleError as exc:
+    except (StaleError, ChangedError) as exc:
         fail(str(exc), 1)
     except VisitplanError as exc:
         fail(str(exc), 2)

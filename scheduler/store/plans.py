@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from scheduler.domain import Plan, Visit
-from scheduler.errors import NotFoundError, StaleError
+from scheduler.errors import ChangedError, NotFoundError, StaleError
 from scheduler.store.engine import StoreBase, _audit_entry, _current_plan_id, _Tx
 from scheduler.store.tables import audit_table, plan_visits_table, plans_table
 
@@ -175,16 +175,42 @@ class PlanStore(StoreBase):
         *,
         by: str = "system",
         now: datetime | None = None,
+        was: Visit | None = None,
+        since: int | None = None,
         **detail: Any,
     ) -> int:
         """Change one visit of the current plan in place (a move, a pin); the new revision.
+        With `was` (the visit as read), the change is saved only onto that visit; with
+        `since` (the store's revision when the plan was read and the change judged), only
+        if nothing but visit records has changed since: a re-plan, another hand change or a
+        new absence stored meanwhile is not overwritten or judged without.
 
         Raises:
             NotFoundError: no such visit in the current plan.
+            ChangedError: the plan, the visit or what it was judged on changed since.
         """
         with self._write(by, now) as tx:
             conn = tx.conn
-            plan_id = _current_plan_id(conn)
+            current = _current_plan_id(conn)
+            if since is not None:
+                changed = conn.execute(
+                    select(audit_table.c.action)
+                    .where(audit_table.c.revision > since, audit_table.c.entity != "record")
+                    .order_by(audit_table.c.key)
+                    .limit(1)
+                ).scalar_one_or_none()
+                if changed is not None:
+                    raise ChangedError(_changed_words(visit.id, f"the store changed ({changed})"))
+            if was is not None and current is not None:
+                row = conn.execute(
+                    select(plan_visits_table.c.data).where(
+                        plan_visits_table.c.plan_id == current,
+                        plan_visits_table.c.id == visit.id,
+                    )
+                ).first()
+                if row is not None and Visit.model_validate_json(row.data) != was:
+                    raise ChangedError(_changed_words(visit.id, "the visit changed"))
+            plan_id = current
             done = conn.execute(
                 update(plan_visits_table)
                 .where(plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.id == visit.id)
@@ -200,3 +226,12 @@ class PlanStore(StoreBase):
             for child_id in visit.child_ids:
                 tx.log(action, "visit", visit.id, child_id, **detail)
             return tx.bump()
+
+
+def _changed_words(visit_id: str, what: str) -> str:
+    """The refusal of a hand change whose visit changed while it was checked."""
+    return (
+        f"visit {visit_id} was not changed: {what} while this change was being checked "
+        "(a re-plan or another change was stored first). Look at the plan again and repeat "
+        "the change if it is still wanted."
+    )

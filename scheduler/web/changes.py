@@ -19,7 +19,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.accounts import User
 from scheduler.domain import Visit
-from scheduler.errors import InputError
+from scheduler.errors import ChangedError, InputError
 from scheduler.moves import MoveVerdict
 from scheduler.web.board import DayError, monday_of, read_day
 from scheduler.web.context import (
@@ -131,6 +131,8 @@ def move(request: Request, form: FormData) -> Response:
     except InputError as exc:
         errors = field_messages(exc, FIELDS)
         return move_page(request, status=400, chosen=chosen, errors=errors)
+    except ChangedError as exc:
+        return move_page(request, problem=str(exc), status=409)
     if not verdict.saved:
         return move_page(
             request,
@@ -152,6 +154,8 @@ def pin(request: Request, form: FormData) -> Response:
         )
     except InputError as exc:
         return move_page(request, status=400, errors=field_messages(exc, FIELDS))
+    except ChangedError as exc:
+        return move_page(request, problem=str(exc), status=409)
     return RedirectResponse(f"/visits/{visit.id}", 303)
 
 
