@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -88,6 +88,11 @@ class ReplanReport(DomainModel):
     )
     assumed_scenario_records: int = Field(
         default=0, description="Records assumed for the awaiting visits (not stored)."
+    )
+    before_now: tuple[str, ...] = Field(
+        default=(),
+        description="Visits this re-plan adds, moves or reassigns to a time already past when "
+        "it was made (earlier today): they cannot be made as planned.",
     )
 
     def assumption_line(self) -> str | None:
@@ -422,3 +427,14 @@ def _worse(breach: Breach, old_late: dict[tuple[str, str, date], int | None]) ->
     if now is None:
         return before is not None
     return before is not None and now > before
+
+
+def placed_before(changes: Sequence[VisitChange], now: datetime) -> tuple[str, ...]:
+    """The visits `changes` add, move or reassign to a start earlier than `now` (aware)."""
+    return tuple(
+        c.visit_id
+        for c in changes
+        if c.kind in ("added", "moved", "reassigned")
+        and c.start_after is not None
+        and datetime.fromisoformat(c.start_after) < now
+    )

@@ -653,17 +653,20 @@ def propose_replan(
     assume_missed: bool = False,
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
+    now: datetime | None = None,
 ) -> ReplanReport:
     """A least-disruption re-plan of the current plan, computed from the store as it is now.
 
     Starts at `from_date`, or the later of `today` and the plan's start. Visits before it
     with no recorded outcome are planned as made (or as missed with `assume_missed`). The
-    proposal's plan carries the store revision it was made from (see `apply_replan`).
+    proposal's plan carries the store revision it was made from (see `apply_replan`). With
+    `now` (the clock, aware), the report names the visits it places earlier than now
+    (`before_now`): the planner knows days, not the time of day it runs at.
 
     Raises:
         PlanError: there is no current plan, or `from_date` is before its start.
     """
-    from scheduler.replan import cp_sat_planner, replan
+    from scheduler.replan import cp_sat_planner, placed_before, replan
 
     revision, scenario, current = store.snapshot()
     if current is None:
@@ -693,7 +696,8 @@ def propose_replan(
     report = replan(scenario, shown, start, planner, assume_missed, left)
     visits = tuple(held.get(v.id, v) for v in report.plan.visits)
     plan = report.plan.model_copy(update={"revision": revision, "visits": visits})
-    return report.model_copy(update={"plan": plan})
+    late = placed_before(report.changes, now) if now is not None else ()
+    return report.model_copy(update={"plan": plan, "before_now": late})
 
 
 def _leavers_unmade(

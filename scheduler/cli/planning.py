@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args
 
@@ -481,6 +481,7 @@ def replan(
             assume_missed=assume_missed,
             progress=progress_for(verbose),
             processes=processes,
+            now=now_local(),
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())
@@ -501,6 +502,16 @@ def replan(
             )
     out.print(render.render_changes(report, scenario, store.worker_names()))
     out.print(render.render_replan_summary(report, scenario, _titles(scenario)))
+    if report.before_now:
+        shown = ", ".join(report.before_now[:10])
+        more = len(report.before_now) - 10
+        err.print(
+            f"warning: {len(report.before_now)} visit(s) are placed earlier today than now, "
+            f"when they can no longer be made as planned: {shown}"
+            + (f" and {more} more (see --json)" if more > 0 else "")
+            + ". Move them by hand (`visitplan visit move`), or re-plan from tomorrow with "
+            f"--from {report.from_date + timedelta(days=1)}."
+        )
     if not apply:
         out.print("Nothing has changed yet: run again with --apply to store this plan.")
     else:

@@ -179,10 +179,11 @@ def _start_preview(request: Request, owner: str, team_id: str, from_date: date) 
     store = desk.store
     job = Job(new_job_id(), owner, team_id, from_date)
     params = service.solve_params(0.5, 0)
+    now = desk.now()
     return desk.jobs.start(
         job,
         lambda j: service.propose_replan(
-            store, params, today=j.from_date, from_date=j.from_date, progress=j.say
+            store, params, today=j.from_date, from_date=j.from_date, progress=j.say, now=now
         ),
     )
 
@@ -284,6 +285,7 @@ def replan_page(request: Request, notice: str | None = None) -> Response:
                 )
                 for b in report.at_risk
             ],
+            "before_now": len(report.before_now),
             "other_teams": sorted(snapshot.team_names.get(t, t) for t in touched - {team_id}),
             "may_apply": all(user.sees_team(t) for t in touched),
         }
