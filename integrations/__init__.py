@@ -3,16 +3,7 @@
 Other packages import from here: what `__all__` lists is the integrations' public face.
 """
 
-from integrations.dav import (
-    DavConfig,
-    PublishReport,
-    Resolution,
-    busy_for_scenario,
-    connect,
-    fetch_busy,
-    publish_plan,
-    read_config,
-)
+from integrations.dav import DavConfig, busy_for_scenario, connect, fetch_busy, read_config
 from integrations.errors import (
     AuthError,
     CalendarError,
@@ -33,6 +24,7 @@ from integrations.feeds import (
 )
 from integrations.ics import write_ics
 from integrations.ledger import Ledger
+from integrations.publish import PublishReport, Resolution, publish_plan
 
 __all__ = [
     "AuthError",

@@ -10,9 +10,10 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from integrations.dav import DavConfig, connect, fetch_busy, publish_plan, read_config
+from integrations.dav import DavConfig, connect, fetch_busy, read_config
 from integrations.errors import AuthError, ConfigError, UnreachableError
 from integrations.ledger import CANCELLED, DELETED, PUBLISHED
+from integrations.publish import publish_plan
 from scheduler.cli import app
 from scheduler.store import Store
 from tests.integrations.conftest import (

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from integrations.dav import publish_plan
 from integrations.ledger import CANCELLED, DELETED
+from integrations.publish import publish_plan
 from scheduler.store import Store
 from tests.integrations.conftest import CONTEXT, NOW, make_scenario, make_visit
 
@@ -174,7 +174,7 @@ def test_overwrite_puts_the_plans_version_back_and_it_stays_settled(
     """`--overwrite`: the deleted event is made again and the edited one written over (If-Match
     with the server's ETag as it is now), each as a new revision; the next publish has nothing
     to write or report."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -203,7 +203,7 @@ def test_overwrite_puts_the_plans_version_back_and_it_stays_settled(
 def test_overwrite_rises_above_a_sequence_the_workers_app_raised(client, calendars, store) -> None:
     """The edge of the above: the worker's app raised SEQUENCE to 5 as it edited; the plan's
     version goes back at 6, so no client takes it for an older revision."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -224,7 +224,7 @@ def test_accept_keeps_the_workers_version_until_the_plan_changes_the_visit(
     """`--accept`: nothing is written on the server, the ledger takes what it holds (the
     edited event's ETag; the deletion), and the next publish reports nothing. A later change
     of the visit is published as usual: over the accepted edit, and the deleted event anew."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -268,7 +268,7 @@ def test_accept_keeps_the_workers_version_until_the_plan_changes_the_visit(
 def test_settling_one_workers_or_visits_conflicts_leaves_the_others_reported(
     client, calendars, store, workers: set[str], visits: set[str]
 ) -> None:
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
 
     scenario = make_scenario(calendar_urls=calendars)
     worker_acted(client, store, scenario)
@@ -285,7 +285,7 @@ def test_settling_one_workers_or_visits_conflicts_leaves_the_others_reported(
 @pytest.mark.parametrize("action", ["overwrite", "accept"])
 def test_a_dry_run_settles_nothing(client, calendars, store, action: str) -> None:
     """A dry run says what --overwrite or --accept would do, and writes nothing anywhere."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -308,7 +308,7 @@ def test_settling_an_edit_that_meets_a_change_of_the_visit(
 ) -> None:
     """The plan moved v2 to 16:00 after the worker edited it: overwrite publishes the move over
     the edit, accept keeps the edit and the move waits for the visit's next change."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -332,7 +332,7 @@ def test_settling_an_edit_that_meets_a_change_of_the_visit(
 def test_settling_a_cancelled_event_someone_changed(client, calendars, store, action: str) -> None:
     """After the grace: overwrite deletes the changed cancelled event as planned; accept lets
     it go, left as the worker made it and never deleted by a later publish."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -362,7 +362,7 @@ def test_settling_the_old_workers_edit_of_a_moved_visit(
 ) -> None:
     """The visit moved from w1 to w2 after w1 edited it: overwrite deletes w1's edited copy,
     accept leaves it on w1's calendar; either way w2's calendar gets the visit."""
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -388,7 +388,7 @@ def test_a_put_back_never_writes_over_an_event_made_meanwhile(client, calendars,
     nothing is) leaves theirs and reports a change."""
     from caldav import Calendar
 
-    from integrations.dav import Resolution
+    from integrations.publish import Resolution
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)
@@ -421,8 +421,8 @@ def test_a_put_back_is_refused_by_the_server_where_an_event_is(client, calendars
     answers 412 when an event is at the URL; the event is left as it is."""
     from caldav import Calendar
 
-    from integrations.dav import _Publisher
     from integrations.ics import CANCEL_GRACE
+    from integrations.publish import _Publisher
     from tests.integrations.test_dav import server_events
 
     scenario = make_scenario(calendar_urls=calendars)

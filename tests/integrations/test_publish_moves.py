@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from integrations import write_ics
-from integrations.dav import publish_plan
+from integrations.publish import publish_plan
 from scheduler.store import Store
 from tests.integrations.conftest import CONTEXT, NOW, make_scenario, make_visit
 from tests.integrations.test_dav import server_events
