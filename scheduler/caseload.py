@@ -254,6 +254,32 @@ def close_problems(on: date, reason: str, today: date) -> list[InputProblem]:
     return problems
 
 
+def child_named(store: Store, ref: str) -> str:
+    """The id of the child `ref` names: a child's id, or a case reference (the name `due`,
+    the plan and calendars show) that one child holds, preferring an open case to closed
+    ones.
+
+    Raises:
+        NotFoundError: no child has that id or case reference, or several open cases (or,
+            with none open, several closed ones) hold that case reference.
+    """
+    if store.child_row(ref) is not None:
+        return ref
+    holders = store.children_with_case_ref(ref)
+    open_ = [r.child.id for r in holders if r.closed_on is None]
+    ids = open_ or [r.child.id for r in holders]
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise NotFoundError(f"no child with the id or case reference {ref!r}")
+    raise NotFoundError(
+        f"{len(ids)} children have the case reference {ref!r}: give the child's id ("
+        + ", ".join(sorted(ids)[:5])
+        + (", ..." if len(ids) > 5 else "")
+        + ")"
+    )
+
+
 def child_history(store: Store, child_id: str) -> ChildHistory:
     """A child's edits, closure and visit records (every version).
 

@@ -30,7 +30,7 @@ from policies import (
     load_pack,
     pack_ids,
 )
-from scheduler.caseload import add_child, child_history, close_child, edit_child
+from scheduler.caseload import add_child, child_history, child_named, close_child, edit_child
 from scheduler.domain import (
     Absence,
     DomainModel,
@@ -72,6 +72,7 @@ __all__ = [
     "check",
     "check_current",
     "child_history",
+    "child_named",
     "close_child",
     "due_report",
     "edit_child",

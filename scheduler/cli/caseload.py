@@ -36,6 +36,12 @@ child_app = typer.Typer(no_args_is_help=True, help="Children on the caseload.")
 absence_app = typer.Typer(no_args_is_help=True, help="Worker absences (leave, sickness, court).")
 
 
+ChildArgument = Annotated[
+    str,
+    typer.Argument(metavar="CHILD", help="The child's id, or case reference (as `due` shows)."),
+]
+
+
 def schema() -> None:
     """Print the JSON Schema of the scenario file (the input of one planning run)."""
     from scheduler.domain import Scenario
@@ -325,7 +331,7 @@ def _new_home(
 
 @child_app.command("edit")
 def child_edit(
-    child_id: Annotated[str, typer.Argument(metavar="CHILD", help="The child's id.")],
+    child_id: ChildArgument,
     category: Annotated[
         Category | None,
         typer.Option(parser=choice_of(CATEGORIES), metavar="CATEGORY", help="New category."),
@@ -431,8 +437,10 @@ def child_edit(
     frequency = None if every is None else parse_frequency(every, every_source)
     with handled():
         home = _new_home(new_household, area, lat, lon, team) if new_household else None
+        store = open_store(db)
+        child_id = service.child_named(store, child_id)
         changed = service.edit_child(
-            open_store(db),
+            store,
             child_id,
             category=category,
             placement_type=placement_type,
@@ -465,7 +473,7 @@ def child_edit(
 
 @child_app.command("close")
 def child_close(
-    child_id: Annotated[str, typer.Argument(metavar="CHILD", help="The child's id.")],
+    child_id: ChildArgument,
     on: Annotated[
         date, typer.Option(metavar="DATE", help="Date the case closed.", parser=parse_day)
     ],
@@ -482,8 +490,10 @@ def child_close(
     day = on
     assert day is not None
     with handled():
+        store = open_store(db)
+        child_id = service.child_named(store, child_id)
         service.close_child(
-            open_store(db), child_id, day, reason, today=today(), by=who(by), now=now_local()
+            store, child_id, day, reason, today=today(), by=who(by), now=now_local()
         )
     if as_json:
         print_json({"closed": {"child_id": child_id, "on": day.isoformat(), "reason": reason}})
@@ -492,13 +502,14 @@ def child_close(
 
 
 def history(
-    child_id: Annotated[str, typer.Argument(metavar="CHILD", help="The child's id.")],
+    child_id: ChildArgument,
     db: DbOption = DEFAULT_DB,
     as_json: JsonFlag = False,
 ) -> None:
     """A child's history: every edit with who and when, visit records and their corrections."""
     with handled():
-        found = service.child_history(open_store(db), child_id)
+        store = open_store(db)
+        found = service.child_history(store, service.child_named(store, child_id))
     if as_json:
         print_json(found)
         return

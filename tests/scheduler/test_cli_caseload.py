@@ -532,3 +532,29 @@ def test_progress_speaks_plainly_and_solver_figures_need_verbose(
     assert set(quiet.splitlines()) < set(loud.splitlines())
     if command == "plan":
         assert any(word in loud for word in solver_words), loud
+
+
+def test_a_child_is_named_by_case_reference_as_due_shows(loaded: str) -> None:
+    """`history`, `child edit` and `child close` take the case reference a manager reads in
+    `due` (which shows no ids) as well as the id; an unknown one is exit 2; once a case
+    with a reference closes and a new one takes it, the open case is the one named."""
+    scenario = Store(loaded).read_scenario()
+    c2 = next(c for c in scenario.children if c.id == "c2")
+    code, stdout, stderr = invoke("history", c2.case_ref, "--json", "--db", loaded)
+    assert code == 0, stderr
+    assert json.loads(stdout)["child_id"] == "c2"
+    code, _, stderr = invoke("child", "edit", c2.case_ref, "--worker", "w1", "--db", loaded)
+    assert code == 0, stderr
+    code, _, stderr = invoke("history", "CR-NO-SUCH", "--db", loaded)
+    assert code == 2
+    assert "no child with the id or case reference 'CR-NO-SUCH'" in " ".join(stderr.split())
+    closing = ("child", "close", c2.case_ref, "--on", "2026-11-30", "--reason", "moved away")
+    code, _, stderr = invoke(*closing, "--db", loaded, today="2026-11-30")
+    assert code == 0, stderr
+    c1 = next(c for c in scenario.children if c.id == "c1")
+    taking = ("child", "edit", "c1", "--case-ref", c2.case_ref, "--reason", "merged file")
+    code, _, stderr = invoke(*taking, "--db", loaded, today="2026-11-30")
+    assert code == 0, stderr
+    code, stdout, stderr = invoke("history", c2.case_ref, "--json", "--db", loaded)
+    assert code == 0, stderr
+    assert json.loads(stdout)["child_id"] == c1.id
