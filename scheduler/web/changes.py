@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from scheduler import service
 from scheduler.accounts import User
+from scheduler.check import Violation
 from scheduler.domain import Visit
 from scheduler.errors import InputError
 from scheduler.moves import MoveVerdict
@@ -82,13 +83,21 @@ def move_page(
         at=f"{at:%H:%M}",
         worker=worker,
         verdict=verdict,
-        hard=[snapshot.readable(v.message) for v in verdict.problems] if verdict else [],
-        warnings=[snapshot.readable(v.message) for v in verdict.warnings] if verdict else [],
+        hard=[verdict_words(snapshot, v) for v in verdict.problems] if verdict else [],
+        warnings=[verdict_words(snapshot, v) for v in verdict.warnings] if verdict else [],
         problem=problem or (errors or {}).get(FORM),
         errors=errors or {},
         tz=str(tz),
         week=monday_of(visit.day),
     )
+
+
+def verdict_words(snapshot: Snapshot, violation: Violation) -> str:
+    """One point of the checker's verdict on a move in a manager's words: a deadline the
+    moved plan misses "would be missed" (the checker says it is "not met and not reported",
+    the plan's own list of missed deadlines being what it checks)."""
+    words = snapshot.readable(violation.message)
+    return words.replace(" is not met and not reported", " would be missed")
 
 
 def _chosen(form: FormData) -> tuple[date, time, str] | str:

@@ -45,6 +45,8 @@ STATE_WORDS = {
     "cancelled": "cancelled",
 }
 """A visit's state as the desk says it."""
+_WORD = re.compile(r"(?<![\w-])\w[\w-]*(?![\w-])")
+"""A run of letters, digits, `_` and `-`: a candidate id in a sentence."""
 
 
 @dataclass
@@ -172,11 +174,32 @@ class Snapshot:
     def _id_words(self) -> dict[str, str]:
         return {**self.rule_titles, **{w.id: w.name for w in self.everyone.values()}}
 
+    @cached_property
+    def _thing_words(self) -> dict[str, str]:
+        """Team, home, child and visit ids -> what a manager calls them: the team's name, "the
+        home in <area>", the case reference, "the visit to <case references>"."""
+        words = dict(self.team_names)
+        words |= {h.id: f"the home in {h.area}" for h in self.scenario.households}
+        words |= {c.id: c.case_ref for c in self.scenario.children}
+        for visit in self.plan.visits if self.plan else ():
+            refs = case_refs(self, visit.child_ids)
+            words[visit.id] = f"the visit to {refs}" if refs else "a visit"
+        return words
+
     def readable(self, text: str) -> str:
-        """`text` with rule ids and worker ids replaced by rule titles and workers' names, and
-        dates written the British way (Tue 1 Dec 2026)."""
-        pattern = self._id_pattern
+        """`text` with ids replaced by a manager's words (rule titles, workers' and teams'
+        names, case references, homes by area, visits by their children), and dates written
+        the British way (Tue 1 Dec 2026).
+
+        Teams, homes, children and visits are looked up word by word (an id is a run of
+        letters, digits, `_` and `-`; one of digits only is left alone, being more likely a
+        number than an id): the few rules and workers go through one pattern, as before, but
+        an authority's thousands of children and visits would make that pattern slow.
+        """
         text = british_days(text)
+        things = self._thing_words
+        text = _WORD.sub(lambda m: m[0] if m[0].isdigit() else things.get(m[0], m[0]), text)
+        pattern = self._id_pattern
         return text if pattern is None else pattern.sub(lambda m: self._id_words[m[0]], text)
 
     def team_of(self, visit: Visit) -> str | None:

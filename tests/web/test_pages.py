@@ -366,7 +366,8 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
 
 def test_a_stale_preview_says_what_changed_in_a_sentence(store: Store) -> None:
     """Each change since, in words with who made it, joined as a sentence (the page showed a
-    Python list: "['child edited c-00030 (frequency) (by tester)']")."""
+    Python list: "['child edited c-00030 (frequency) (by tester)']"), each child by case
+    reference."""
     snap = snapshot(store)
     first, second = (c.id for c in snap.scenario.children[:2])
     revision = store.revision()
@@ -375,10 +376,10 @@ def test_a_stale_preview_says_what_changed_in_a_sentence(store: Store) -> None:
     refused = StaleError(store.changes_since(revision))
     assert stale_words(snapshot(store), refused) == (
         "the caseload or plan changed since this preview was made: "
-        f"child edited {first} (case_ref) by mo and child edited {second} (case_ref) by tess."
+        "child edited CR-STALE-1 (case_ref) by mo and child edited CR-STALE-2 (case_ref) by tess."
     )
     assert stale_words(snapshot(store), refused, most=1).endswith(
-        f"child edited {first} (case_ref) by mo and 1 more."
+        "child edited CR-STALE-1 (case_ref) by mo and 1 more."
     )
 
 
@@ -561,6 +562,34 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
     saved = client.post(f"/visits/{visit.id}/move", data={**data, "action": "save"})
     assert saved.status_code == 409
     assert store.revision() == before
+
+
+def test_a_refused_move_names_children_homes_and_visits_as_a_manager_does(
+    client, desk: Desk, store: Store
+) -> None:
+    """The checker's verdict on the desk names children by case reference, homes by area and
+    visits by their children (it said 'c-00029 is at school until 15:30', 'cannot get from
+    base to h-00023', 'visits v-h-00023-20261201 and v-h-00079-20261202 overlap'): moved onto
+    a colleague's visit at its very time, a visit overlaps it."""
+    snap = snapshot(store)
+    later = sorted(
+        (v for v in snap.plan.visits if v.day > TODAY and snap.team_of(v) == desk.team_a),
+        key=lambda v: v.start,
+    )
+    moved, other = next(
+        (a, b) for a in later for b in later if a.day != b.day and a.worker_id != b.worker_id
+    )
+    sign_in(client, "mo")
+    local = other.start.astimezone(snap.tz)
+    data = move_form(client, moved.id, f"{local:%d/%m/%Y}", f"{local:%H:%M}", other.worker_id)
+    checked = client.post(f"/visits/{moved.id}/move", data={**data, "action": "check"})
+    words = text(checked.text)
+    assert "This move cannot be saved" in words
+    verdict = words[words.index("The checker's verdict") :]
+    refs = ", ".join(snap.children[c].case_ref for c in other.child_ids)
+    assert f"the visit to {refs}" in verdict
+    ids = {*snap.children, *snap.households, *(v.id for v in snap.plan.visits)}
+    assert not [i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", verdict)]
 
 
 def move_form(client: Any, visit_id: str, day: str, at: str, worker: str) -> dict[str, str]:
