@@ -21,7 +21,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.domain import Visit
 from scheduler.errors import InputError
-from scheduler.web.board import CATEGORY_LABEL, main_category, parse_day
+from scheduler.web.board import CATEGORY_LABEL, DayError, main_category, parse_day, read_day
 from scheduler.web.context import (
     PageNotFoundError,
     desk_of,
@@ -70,7 +70,14 @@ def outcomes_page(
     team_id = request.path_params["team"]
     _user, snapshot = team_access(request, team_id)
     today = desk_of(request).today(snapshot)
-    day = on or parse_day(request.query_params.get("day")) or today
+    day_error = None
+    typed = request.query_params.get("day", "").strip()
+    if on is None and typed:
+        try:
+            on = read_day(typed, "Day")
+        except DayError as exc:
+            day_error, status = str(exc), 400
+    day = on or today
     worker = request.query_params.get("worker", "")
     visits = team_visits(snapshot, team_id, day, worker)
     rows: list[dict[str, Any]] = [
@@ -97,6 +104,7 @@ def outcomes_page(
         "outcomes",
         status,
         day=day,
+        day_error=day_error,
         today=today,
         worker=worker,
         workers=sorted(
