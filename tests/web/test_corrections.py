@@ -225,7 +225,35 @@ def test_close_a_child(client, desk: Desk, store: Store) -> None:
     # Closed: no edits.
     token = token_of(closed.text)
     again = client.post(f"{page}/edit", data={"case_ref": "X-1", "csrftoken": token})
-    assert again.status_code == 403
+    assert again.status_code == 409
+
+
+def test_two_managers_one_closes_the_case_the_other_is_told_so(desk: Desk, store: Store) -> None:
+    """Both have the child's page open; the admin closes the case, then the manager saves a
+    correction, and then closes it too: each is told the case was closed, by whom and from
+    when, and nothing is written (it said "Not yours to open", to the child's own manager)."""
+    from tests.web.conftest import make_client
+
+    child = team_child(store, desk.team_a)
+    page = f"/children/{child}"
+    mo, ada = make_client(store), make_client(store)
+    sign_in(mo, "mo")
+    sign_in(ada, "ada")
+    open_page = mo.get(page).text
+    closed = post_form(ada, page, f"{page}/close", {"on": "30/11/2026", "reason": "moved away"})
+    assert closed.status_code == 200
+    before = store.revision()
+    token = token_of(open_page)
+    for action, data in (
+        ("edit", {"case_ref": "CR-LATE-1"}),
+        ("close", {"on": "01/12/2026", "reason": "family moved"}),
+    ):
+        late = mo.post(f"{page}/{action}", data={**data, "csrftoken": token})
+        assert late.status_code == 409, action
+        words = text(late.text)
+        assert "Not yours to open" not in words
+        assert "This case was closed from Mon 30 Nov 2026 by ada: nothing was changed." in words
+    assert store.revision() == before
 
 
 def test_a_case_does_not_close_after_today(client, desk: Desk, store: Store) -> None:
