@@ -83,12 +83,32 @@ def move_page(
         at=f"{at:%H:%M}",
         worker=worker,
         verdict=verdict,
+        was=version_of(visit),
         hard=[verdict_words(snapshot, v) for v in verdict.problems] if verdict else [],
         warnings=[verdict_words(snapshot, v) for v in verdict.warnings] if verdict else [],
         problem=problem or (errors or {}).get(FORM),
         errors=errors or {},
         tz=str(tz),
         week=monday_of(visit.day),
+    )
+
+
+def version_of(visit: Visit) -> str:
+    """What the move form was opened on (its start, workers and pin), sent back with it so
+    that a save made on a page opened before someone else changed the visit is refused."""
+    return "|".join(
+        (visit.start.isoformat(), visit.worker_id, visit.second_worker_id or "", str(visit.pinned))
+    )
+
+
+def changed_meanwhile(snapshot: Snapshot, visit: Visit) -> str:
+    """Why a save from a page opened before the visit last changed is refused, in words."""
+    local = visit.start.astimezone(snapshot.tz)
+    who = snapshot.worker_name(visit.worker_id, visit.worker_id)
+    return (
+        "This visit was changed since this page was opened (someone else moved it or a re-plan "
+        f"was applied): it is now {local:%a} {local.day} {local:%b} at {local:%H:%M} with {who}. "
+        "Nothing was saved: check the move again."
     )
 
 
@@ -124,6 +144,9 @@ def move(request: Request, form: FormData) -> Response:
     day, at, worker_id = chosen
     if worker_id not in dict(_workers(snapshot, user, team_id)):
         return move_page(request, problem="Choose one of the team's workers.", status=400)
+    seen = form.get("was")
+    if form.get("action") == "save" and seen is not None and seen != version_of(visit):
+        return move_page(request, problem=changed_meanwhile(snapshot, visit), status=409)
     desk = desk_of(request)
     try:
         verdict = service.move_visit(

@@ -620,6 +620,47 @@ def movable_later(store: Store, team: str, not_worker: str | None = None) -> tup
     raise AssertionError("no movable visit")
 
 
+def test_two_managers_move_the_same_visit_the_second_is_told(desk: Desk, store: Store) -> None:
+    """Both open the visit's move page; one saves a move 15 minutes later, then the other saves
+    the visit back at its old time: the second is told the visit was changed since their page
+    was opened and nothing is saved (it was saved, undoing the first move unseen). The other
+    half of the edge pair: from a page opened after the first move, the same save goes
+    through."""
+    from tests.web.conftest import make_client
+
+    visit, later = movable_later(store, desk.team_a)
+    snap = snapshot(store)
+    was = visit.start.astimezone(snap.tz)
+    mo, ada = make_client(store), make_client(store)
+    sign_in(mo, "mo")
+    sign_in(ada, "ada")
+    page = f"/visits/{visit.id}/move"
+    mine, theirs = mo.get(page).text, ada.get(page).text
+
+    def fields(html: str, when: datetime) -> dict[str, str]:
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+        return {**hidden, "day": f"{when:%d/%m/%Y}", "time": f"{when:%H:%M}", "action": "save"}
+
+    saved = mo.post(page, data={**fields(mine, later), "worker": visit.worker_id})
+    assert saved.status_code == 200
+    moved = store.find_visit(visit.id)
+    assert moved is not None
+    assert moved.start == later
+    before = store.revision()
+    late = ada.post(page, data={**fields(theirs, was), "worker": visit.worker_id})
+    assert late.status_code == 409
+    words = text(late.text)
+    assert "This visit was changed since this page was opened" in words
+    assert f"now {later:%a} {later.day} {later:%b} at {later:%H:%M}" in words
+    assert store.revision() == before
+    fresh = ada.get(page).text
+    again = ada.post(page, data={**fields(fresh, was), "worker": visit.worker_id})
+    assert again.status_code == 200
+    back = store.find_visit(visit.id)
+    assert back is not None
+    assert back.start == was
+
+
 def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -> None:
     """Same day and worker, 15 minutes later where the worker's day allows it."""
     visit, later = movable_later(store, desk.team_a)
