@@ -486,6 +486,24 @@ def test_cli_feeds_issue_and_revoke(tmp_path) -> None:
     assert "unknown worker 'w-nope'" in mistyped.output
 
 
+def test_cli_feeds_issue_for_someone_who_has_left_says_so(tmp_path) -> None:
+    """A leaver gets no new feed URL, and is told they have left (it said "unknown worker
+    'w1'" of someone the store holds); the edge pair's other half: a current colleague gets
+    one."""
+    from scheduler.workforce import worker_leaves
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(db)
+    store.replace_caseload(make_scenario())
+    worker_leaves(store, "w1", NOW.date(), NOW.date(), to="w2", now=NOW)
+    runner = CliRunner()
+    left = runner.invoke(cli, ["feeds", "issue", "w1", "--db", db])
+    assert left.exit_code == 2
+    assert "w1 has left" in left.output
+    assert "unknown worker" not in left.output
+    assert runner.invoke(cli, ["feeds", "issue", "w2", "--db", db]).exit_code == 0
+
+
 @pytest.mark.parametrize(
     "base", ["not a url", "", "ftp://feeds.example", "https://h:99999", "https://x.example?a=1"]
 )
