@@ -7,6 +7,7 @@ Rule: real store, real service functions; each change is checked in the store an
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -327,3 +328,36 @@ def test_pins_promise_nothing_re_plans_do_not_do(client, desk: Desk, store: Stor
     assert "Pinned" in page
     assert "Re-plans keep it here" in page
     assert "re-plans keep it" not in page
+
+
+def test_a_closed_childs_earlier_visit_still_names_them(client, desk: Desk, store: Store) -> None:
+    """A child visited on Monday (the outcome recorded) whose case closes on Wednesday: the
+    week board, the visit's page and the outcomes page still name them by case reference,
+    with their category and the recorded outcome (the block showed no case reference,
+    "Early help" and "Awaiting outcome"; the visit page listed no child)."""
+    snap = snapshot(store)
+    monday = TODAY - timedelta(days=2)
+    visit = next(
+        v
+        for v in snap.plan.visits
+        if v.day == monday
+        and snap.team_of(v) == desk.team_a
+        and len(v.child_ids) == 1
+        and snap.children[v.child_ids[0]].category != "early-help"
+        and snap.state(v, TODAY) == "completed"
+    )
+    child = snap.children[visit.child_ids[0]]
+    store.close_child(child.id, TODAY, "moved away", by="mo")
+    sign_in(client, "mo")
+    board = client.get(f"/teams/{desk.team_a}/week?start={monday.isoformat()}").text
+    block = re.search(rf'<a class="visit [^"]*"\s+href="/visits/{visit.id}".*?</a>', board, re.S)
+    assert block is not None
+    words = text(block.group(0))
+    assert child.case_ref in words
+    assert "Completed" in words
+    assert "Awaiting outcome" not in words
+    assert f"cat-{child.category}" in block.group(0)
+    page = text(client.get(f"/visits/{visit.id}").text)
+    assert page.count(child.case_ref) >= 2  # the children and the rules it met
+    outcomes = client.get(f"/teams/{desk.team_a}/outcomes?day={monday.isoformat()}").text
+    assert child.case_ref in text(outcomes)
