@@ -47,6 +47,8 @@ STATE_WORDS = {
 """A visit's state as the desk says it."""
 _WORD = re.compile(r"(?<![\w-])\w[\w-]*(?![\w-])")
 """A run of letters, digits, `_` and `-`: a candidate id in a sentence."""
+_PADDED_DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) 0(\d) (?=[A-Z][a-z]{2}\b)")
+"""A day the planner writes with a leading zero (Tue 01 Dec); the desk writes Tue 1 Dec."""
 
 
 @dataclass
@@ -199,14 +201,14 @@ class Snapshot:
     def readable(self, text: str) -> str:
         """`text` with ids replaced by a manager's words (rule titles, workers' and teams'
         names, case references, homes by area, visits by their children), and dates written
-        the British way (Tue 1 Dec 2026).
+        the British way (Tue 1 Dec 2026, also for the planner's Tue 01 Dec).
 
         Teams, homes, children and visits are looked up word by word (an id is a run of
         letters, digits, `_` and `-`; one of digits only is left alone, being more likely a
         number than an id): the few rules and workers go through one pattern, as before, but
         an authority's thousands of children and visits would make that pattern slow.
         """
-        text = british_days(text)
+        text = _PADDED_DAY.sub(r"\1 \2 ", british_days(text))
         things = self._thing_words
         text = _WORD.sub(lambda m: m[0] if m[0].isdigit() else things.get(m[0], m[0]), text)
         pattern = self._id_pattern

@@ -144,6 +144,19 @@ def test_a_day_no_calendar_has_on_the_outcomes_page_is_said_under_its_box(
     assert client.get(f"{page}?day=").status_code == 200
 
 
+def test_reasons_from_the_planner_are_written_without_a_leading_zero(store: Store) -> None:
+    """The re-plan's reasons ("w-0003 is away (sickness) on Tue 01 Dec") read as the rest of
+    the desk: "Ben Davies is away (sickness) on Tue 1 Dec"; a two-digit day is left whole."""
+    snap = Snapshot(*store.snapshot())
+    worker = snap.scenario.workers[0]
+    said = snap.readable(f"{worker.id} is away (sickness) on Tue 01 Dec")
+    assert said == f"{worker.name} is away (sickness) on Tue 1 Dec"
+    assert snap.readable("planned 5 days late on Mon 07 Dec 2026") == (
+        "planned 5 days late on Mon 7 Dec 2026"
+    )
+    assert snap.readable("due Thu 10 Dec") == "due Thu 10 Dec"
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
