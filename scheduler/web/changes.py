@@ -9,9 +9,10 @@ pins whenever the visit's workers can still make it (the words on the pages say 
 from __future__ import annotations
 
 from datetime import date, time
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -120,7 +121,7 @@ def verdict_words(snapshot: Snapshot, violation: Violation) -> str:
     return words.replace(" is not met and not reported", " would be missed")
 
 
-def _chosen(form: FormData) -> tuple[date, time, str] | str:
+def _chosen(form: FormData | QueryParams) -> tuple[date, time, str] | str:
     """The day, time and worker from the form, or what is wrong with them."""
     try:
         day = read_day(str(form.get("day", "")), "Day")
@@ -135,8 +136,20 @@ def _chosen(form: FormData) -> tuple[date, time, str] | str:
     return day, at, str(form.get("worker", ""))
 
 
-def move(request: Request, form: FormData) -> Response:
-    """Check a move (action=check) or save it (action=save, checked again first)."""
+def check_page(request: Request) -> Response:
+    """`/visits/{visit}/move`, and with `?day=&time=&worker=` the checker's verdict on that
+    move (read only: a page of its own, so the browser's Back and reload show it again)."""
+    if "day" not in request.query_params:
+        return move_page(request)
+    return move(request, request.query_params)
+
+
+def move(request: Request, form: FormData | QueryParams) -> Response:
+    """Check a move (action=check: sent on to `check_page`) or save it (action=save, checked
+    again first)."""
+    if request.method == "POST" and form.get("action") != "save":
+        query = urlencode({k: str(form.get(k, "")) for k in ("day", "time", "worker")})
+        return RedirectResponse(f"/visits/{request.path_params['visit']}/move?{query}", 303)
     user, snapshot, visit, team_id = _movable(request)
     chosen = _chosen(form)
     if isinstance(chosen, str):
@@ -188,7 +201,7 @@ def pin(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    Route("/visits/{visit}/move", move_page, methods=["GET"]),
+    Route("/visits/{visit}/move", check_page, methods=["GET"]),
     Route("/visits/{visit}/move", with_form(move), methods=["POST"]),
     Route("/visits/{visit}/pin", with_form(pin), methods=["POST"]),
 ]

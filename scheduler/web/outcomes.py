@@ -79,6 +79,9 @@ def outcomes_page(
             day_error, status = str(exc), 400
     day = on or today
     worker = request.query_params.get("worker", "")
+    after = snapshot.visits.get(request.query_params.get("after", ""))
+    if follow_up is None and after is not None and after.day == day:
+        follow_up = follow_up_of(snapshot, after)
     visits = team_visits(snapshot, team_id, day, worker)
     rows: list[dict[str, Any]] = [
         {
@@ -153,11 +156,22 @@ def record_one(request: Request, form: FormData) -> Response:
     except InputError as exc:
         message = " ".join(field_messages(exc, FIELDS).values())
         return outcomes_page(request, message=message, status=400, on=visit.day)
-    if outcome == "completed":
-        return RedirectResponse(f"/teams/{team_id}/outcomes?day={visit.day.isoformat()}", 303)
-    fresh = desk_of(request).snapshot()
-    rows = service.children_due(fresh.scenario, visit.child_ids, visit.day)
-    follow = [
+    # A page of its own (the browser's Back and reload show it again, posting nothing).
+    query = {"day": visit.day.isoformat()}
+    if outcome != "completed":
+        query["after"] = visit.id
+    return RedirectResponse(f"/teams/{team_id}/outcomes?{urlencode(query)}", 303)
+
+
+def follow_up_of(snapshot: Snapshot, visit: Visit) -> list[dict[str, Any]]:
+    """After a visit failed or a child was not seen: each child's retry deadline and any
+    escalation, as of the visit's day (nothing when no child of it is failed or not seen)."""
+    records = snapshot.records_by_visit.get(visit.id, ())
+    missed = {r.child_id for r in records if r.outcome in ("failed", "not-seen")}
+    if not missed:
+        return []
+    rows = service.children_due(snapshot.scenario, sorted(missed), visit.day)
+    return [
         {
             "case": row.case_ref,
             "retries": [r for r in row.requirements if r.kind == "retry"],
@@ -165,7 +179,6 @@ def record_one(request: Request, form: FormData) -> Response:
         }
         for row in rows
     ]
-    return outcomes_page(request, follow_up=follow, on=visit.day)
 
 
 def recordable(snapshot: Snapshot, visit: Visit, today: date) -> bool:
