@@ -45,16 +45,26 @@ class EventContext:
     `records` are the visit records, oldest first: those carrying a `visit_id` put the visit's
     outcome on its event, the latest record per child winning (so an amendment shows);
     `index` is the caller's children, households and workers by id for the scenario the events
-    are rendered from (None: built here from the scenario and kept for the last one).
+    are rendered from (None: built here from the scenario and kept for the last one);
+    `closed_refs` gives the case references of closed children (not in the scenario) that
+    visits still name, by child id, so an event never falls back on a child's internal id.
     """
 
     rule_titles: Mapping[str, str] = field(default_factory=dict)
     records: Sequence[VisitRecord] = ()
     index: Lookups | None = None
+    closed_refs: Mapping[str, str] = field(default_factory=dict)
 
     def lookups_of(self, scenario: Scenario) -> Lookups:
         """The caller's index when it gave one, else the scenario's own lookups."""
         return self.index if self.index is not None else lookups(scenario)
+
+    def case_ref(self, child_id: str, found: Lookups) -> str:
+        """A child's case reference, open or closed (the id only where neither knows it)."""
+        child = found.children.get(child_id)
+        if child is not None:
+            return child.case_ref
+        return self.closed_refs.get(child_id, child_id)
 
     def title(self, rule_id: str) -> str:
         """The rule's title in the pack, or its id when the pack has none."""
@@ -179,9 +189,9 @@ def outcome_of(
     return "Outcome part recorded" if None in kinds else "Mixed outcome", lines
 
 
-def case_refs(visit: Visit, found: Lookups) -> dict[str, str]:
+def case_refs(visit: Visit, found: Lookups, context: EventContext) -> dict[str, str]:
     """Child id -> case reference for the visit's children (the id where it is unknown)."""
-    return {c: found.children[c].case_ref if c in found.children else c for c in visit.child_ids}
+    return {c: context.case_ref(c, found) for c in visit.child_ids}
 
 
 def event_fields(
@@ -194,7 +204,7 @@ def event_fields(
     """The calendar-relevant text of an event; its hash decides whether SEQUENCE rises."""
     found = context.lookups_of(scenario)
     privacy = scenario.authority.privacy
-    ref_of = case_refs(visit, found)
+    ref_of = case_refs(visit, found, context)
     refs = list(ref_of.values())
     kind = "Visit" if visit.announced else "Unannounced visit"
     summary = f"{kind} {refs[0]}" + (f" (+{len(refs) - 1})" if len(refs) > 1 else "")
@@ -234,11 +244,9 @@ def event_fields(
     if visit.reasons:
         lines.append("Why this visit:")
         for r in visit.reasons:
-            child = found.children.get(r.child_id)
-            ref = child.case_ref if child else r.child_id
             lines.append(
-                f"- {ref}: {context.title(r.rule_id)} - due {day_words(r.due)}, "
-                f"{spare_words(r.slack_days)}"
+                f"- {context.case_ref(r.child_id, found)}: {context.title(r.rule_id)} - due "
+                f"{day_words(r.due)}, {spare_words(r.slack_days)}"
             )
     elif visit.rule_ids:
         lines.append("Visiting standards:")

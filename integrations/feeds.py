@@ -270,6 +270,8 @@ class FeedServer:
         self._stamp_lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._failing = False
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     # -- versions
 
@@ -298,6 +300,31 @@ class FeedServer:
         """Prepare the first version now (at start-up); a store that cannot be read is logged."""
         with suppress(UnavailableError):
             self.current()
+
+    def start_watching(self) -> None:
+        """Look at the store every `stamp_interval_s` in a background thread, so a change is
+        prepared before the next request rather than on it: a calendar polls hourly (Google
+        every 8 to 24 hours), and the request that finds a change is served the previous
+        version while the new one is built, so without this every change reached a phone
+        one poll late."""
+        if self._watcher is not None:
+            return
+        self._stop.clear()
+        self._watcher = threading.Thread(target=self._watch, name="feed-watcher", daemon=True)
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        """Stop the background look at the store and wait for it."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
+            self._watcher = None
+
+    def _watch(self) -> None:
+        """Read the stamp every interval (a build it starts runs in its own thread)."""
+        while not self._stop.wait(self.params.stamp_interval_s):
+            with suppress(UnavailableError):
+                self.current()
 
     def look_again(self) -> None:
         """Look at the store at the next request: this process has just issued or revoked a
@@ -476,8 +503,9 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 def make_app(server: FeedServer) -> Starlette:
     """The feed server: `GET|HEAD /feeds/{token}.ics`, and 404 for everything else.
 
-    Its lifespan prepares the first version before the server accepts requests; mounted in a
-    bigger app (whose lifespan does not run this one's), call `server.warm()` there.
+    Its lifespan prepares the first version before the server accepts requests and keeps
+    looking at the store; mounted in a bigger app (whose lifespan does not run this one's),
+    call `server.warm()` and `server.start_watching()` there.
     """
 
     async def endpoint(request: Request) -> Response:
@@ -497,7 +525,9 @@ def make_app(server: FeedServer) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         server.warm()
+        server.start_watching()
         yield
+        server.stop_watching()
 
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     routes = [Route("/{path:path}", endpoint, methods=methods)]

@@ -9,9 +9,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from policies.errors import PackInvalidError, PackNotFoundError
-from policies.models import BothHomesRule, Pack, PackId
+from policies.models import BothHomesRule, Nation, Pack, PackId
 
 PACK_DIR = Path(__file__).parent / "packs"
+NATION_NAMES: dict[Nation, str] = {
+    "ENG": "England",
+    "WLS": "Wales",
+    "SCT": "Scotland",
+    "NIR": "Northern Ireland",
+}
 
 
 def pack_ids(directory: Path = PACK_DIR) -> tuple[PackId, ...]:
@@ -65,6 +71,12 @@ def resolve(pack: Pack, directory: Path = PACK_DIR, _chain: tuple[str, ...] = ()
     if pack.id in _chain:
         raise PackInvalidError(f"pack {pack.id}: extends cycle {' -> '.join(_chain)}")
     base = resolve(read_raw_pack(pack.extends, directory), directory, (*_chain, pack.id))
+    if base.nation != pack.nation:
+        raise PackInvalidError(
+            f"pack {pack.id} is for {NATION_NAMES[pack.nation]} but extends {base.id}, a pack "
+            f"for {NATION_NAMES[base.nation]} whose rules cite that nation's law: give it a "
+            f"base pack for {NATION_NAMES[pack.nation]}"
+        )
     base_ids = {rule.id for rule in base.rules}
     missing = [rid for rid in pack.omit if rid not in base_ids]
     if missing:

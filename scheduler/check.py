@@ -228,7 +228,8 @@ def _check_horizon(ctx: _Context, visit: Visit) -> Iterator[Violation]:
     if not ctx.plan.start <= day <= ctx.plan.end:
         yield _violation(
             "outside-horizon",
-            f"visit on {day} is outside the plan {ctx.plan.start} .. {ctx.plan.end}",
+            f"visit on {day} is outside the plan, which runs from {ctx.plan.start} to "
+            f"{ctx.plan.end}",
             visit_id=visit.id,
         )
 
@@ -421,7 +422,7 @@ def _check_overlap(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterat
             if later.start < earlier.end:
                 yield _violation(
                     "overlap",
-                    f"{worker.id}'s visits {earlier.id} and {later.id} overlap",
+                    f"{worker.id} is at {earlier.id} and {later.id} at once",
                     visit_id=later.id,
                     worker_id=worker.id,
                 )
@@ -467,7 +468,8 @@ def _check_travel(ctx: _Context, worker: Worker, visits: list[Visit]) -> Iterato
         if gap < need:
             yield _violation(
                 "travel",
-                f"{worker.id} has {gap} min from {earlier.id} to {later.id}; travel takes {need}",
+                f"{worker.id} has {gap} min from {earlier.id} to {later.id}; travel takes "
+                f"{need} min",
                 visit_id=later.id,
                 worker_id=worker.id,
             )

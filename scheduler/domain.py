@@ -5,6 +5,7 @@ The scenario bundles one planning run's whole input; its JSON Schema is `visitpl
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -39,7 +41,32 @@ from policies import (
 
 ID_MAX = 200
 """Longest id: what every store column holds, on SQLite and PostgreSQL alike."""
-Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX)]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(text: str, info: ValidationInfo) -> str:
+    """An id or a reference holds no control character (a NUL, an escape, a line break):
+    calendars allow none in their text (RFC 5545) and PostgreSQL no NUL in a string. Data
+    read back from the store (context `READ_BACK`) is not judged again, so a store written
+    before this check still opens."""
+    if _CONTROL.search(text) and not _read_back(info):
+        raise ValueError("no control characters (such as NUL or a line break)")
+    return text
+
+
+def _no_control_but_lines(text: str, info: ValidationInfo) -> str:
+    """Text holds no control character but tabs and line breaks (see `_no_control`)."""
+    if _CONTROL_BUT_LINES.search(text) and not _read_back(info):
+        raise ValueError("no control characters (such as NUL)")
+    return text
+
+
+def _read_back(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("read_back"))
+
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX), AfterValidator(_no_control)]
 ChildId = Id
 HouseholdId = Id
 WorkerId = Id
@@ -66,7 +93,7 @@ Day = Annotated[date, AfterValidator(_sane_day)]
 """A date between 1900 and 2100: checked before any arithmetic is done with it."""
 Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
 """A time with its zone, on a day between 1900 and 2100."""
-Text = Annotated[str, StringConstraints(max_length=500)]
+Text = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_control_but_lines)]
 
 Outcome = Literal["completed", "failed", "not-seen"]
 VisitStatus = Literal["planned", "awaiting", "completed", "failed", "not-seen", "cancelled", "done"]

@@ -8,28 +8,52 @@ plain values and as the `FeedSource` Protocol they declare.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations import EventContext, FeedInputs, Lookups
-from scheduler.domain import LedgerEntry, Scenario
+from scheduler.domain import LedgerEntry, Scenario, Visit
 from scheduler.errors import StoreError
 from scheduler.index import index_of
 from scheduler.reports import rule_titles
 from scheduler.store import Store, feed_tokens_table, ledger_table
 
 
-def event_context(scenario: Scenario) -> EventContext:
-    """The wording of a scenario's events: its pack's rule titles and its visit records.
+def event_context(scenario: Scenario, closed_refs: Mapping[str, str] | None = None) -> EventContext:
+    """The wording of a scenario's events: its pack's rule titles and its visit records, and
+    the case references of closed children visits still name (`closed_refs`).
 
     Raises:
         PackNotFoundError: the scenario's authority has no pack.
     """
     index = index_of(scenario)
     found = Lookups(index.children, index.households, index.workers)
-    return EventContext(rule_titles(scenario.authority.id), scenario.records, found)
+    return EventContext(
+        rule_titles(scenario.authority.id), scenario.records, found, closed_refs or {}
+    )
+
+
+def store_event_context(store: Store, scenario: Scenario, visits: Sequence[Visit]) -> EventContext:
+    """The wording of the events of `visits`, read from the store: as `event_context`, with
+    the closed children the visits still name (a visit made before the case closed, or one
+    cancelled by the closing) by case reference, and their records at these visits (the
+    scenario holds open children's only), as `plan show` names and states them.
+
+    Raises:
+        PackNotFoundError: the scenario's authority has no pack.
+        StoreError: the database cannot be read.
+    """
+    closed = store.closed_case_refs()
+    context = event_context(scenario, closed)
+    naming = [v.id for v in visits if not closed.keys().isdisjoint(v.child_ids)]
+    if not naming:
+        return context
+    found = store.records_for_visits(naming)
+    theirs = [r for records in found.values() for r in records if r.child_id in closed]
+    return replace(context, records=(*context.records, *theirs))
 
 
 class StoreFeedSource:
@@ -77,7 +101,8 @@ class StoreFeedSource:
         """The caseload, the current plan's visits, and the events' wording."""
         scenario = self.store.read_scenario()
         plan = self.store.current_plan()
-        return FeedInputs(scenario, plan.visits if plan else (), event_context(scenario))
+        visits = plan.visits if plan else ()
+        return FeedInputs(scenario, visits, store_event_context(self.store, scenario, visits))
 
     def ledger_all(self, worker_id: str | None = None) -> tuple[LedgerEntry, ...]:
         """The calendar ledger."""

@@ -12,6 +12,7 @@ from datetime import date
 
 from policies import Role
 from scheduler.domain import (
+    Absence,
     Child,
     ChildId,
     Outcome,
@@ -160,11 +161,21 @@ def children_resting_on(visits: Iterable[Visit], scenario: Scenario) -> tuple[st
     return tuple(sorted({refs[c] for v in visits for c in v.child_ids if c in refs}))
 
 
-def not_made(visits: Iterable[Visit], left_on: Mapping[str, date]) -> frozenset[str]:
+def not_made(
+    visits: Iterable[Visit], left_on: Mapping[str, date], absences: Iterable[Absence] = ()
+) -> frozenset[str]:
     """Ids of visits led by a worker on or after the day they left (`left_on`: the first day
-    each no longer worked). They did not take place, so they are never assumed made."""
+    each no longer worked), or on a day their worker is recorded away (`absences`: a
+    sickness recorded the day after). They did not take place, so they are never assumed
+    made. A joint visit whose second worker was away is left to its lead, as for leavers."""
+    away: dict[str, list[Absence]] = {}
+    for absence in absences:
+        away.setdefault(absence.worker_id, []).append(absence)
     return frozenset(
-        v.id for v in visits if v.worker_id in left_on and v.day >= left_on[v.worker_id]
+        v.id
+        for v in visits
+        if (v.worker_id in left_on and v.day >= left_on[v.worker_id])
+        or any(a.covers(v.day) for a in away.get(v.worker_id, ()))
     )
 
 
@@ -173,9 +184,10 @@ def as_planned(
 ) -> Scenario:
     """The scenario a plan was made from: its visits before its start that have no recorded
     outcome made as planned, unless the plan assumed them missed. A visit led by a worker
-    on or after the day they left (`left_on`) did not take place and is not assumed made."""
+    on or after the day they left (`left_on`), or on a day the scenario records them away,
+    did not take place and is not assumed made."""
     if plan.assume_missed:
         return scenario
-    gone = not_made(plan.visits, left_on or {})
+    gone = not_made(plan.visits, left_on or {}, scenario.absences)
     pending = awaiting(plan.visits, by_visit(scenario.records), plan.start)
     return assume_made(scenario, tuple(v for v in pending if v.id not in gone))

@@ -684,7 +684,9 @@ def propose_replan(
     planner = cp_sat_planner(solve_params, progress, processes)
     leavers = store.left_workers()
     left = {w.id: w.role for w, _on in leavers}
-    held = _leavers_unmade(current, start, by_visit(scenario.records), left_days(leavers))
+    held = _unmade(
+        current, start, by_visit(scenario.records), left_days(leavers), scenario.absences
+    )
     # Held out as cancelled, the re-plan neither assumes them made nor counts them awaiting.
     shown = current.model_copy(
         update={
@@ -701,16 +703,18 @@ def propose_replan(
     return report.model_copy(update={"plan": plan, "before_now": late})
 
 
-def _leavers_unmade(
+def _unmade(
     current: Plan,
     start: date,
     records_by_visit: Mapping[str, Sequence[VisitRecord]],
     left_on: Mapping[str, date],
+    absences: Sequence[Absence],
 ) -> dict[str, Visit]:
     """The visits before `start` with no outcome that a worker was to lead on or after the
-    day they left, by id, each awaiting its outcome: they did not take place, so a re-plan
-    keeps them (for the record to come) without assuming them made."""
-    gone = not_made(current.visits, left_on)
+    day they left, or on a day they are recorded away, by id, each awaiting its outcome:
+    they did not take place, so a re-plan keeps them (for the record to come) without
+    assuming them made."""
+    gone = not_made(current.visits, left_on, absences)
     return {
         v.id: v.model_copy(update={"status": "awaiting"})
         for v in current.visits

@@ -78,12 +78,12 @@ def export_ics(
 ) -> None:
     """Write each worker's visits in the current plan as an ICS file."""
     from integrations import write_ics
-    from scheduler.feed_source import event_context
+    from scheduler.feed_source import store_event_context
 
     with handled(), calendar_errors():
         store = open_store(db)
         plan, scenario = _plan_and_scenario(store)
-        context = event_context(scenario)
+        context = store_event_context(store, scenario, plan.visits)
         paths = write_ics(store, plan.visits, scenario, out_dir, now_utc(), context=context)
     if as_json:
         print_json([str(p) for p in paths])
@@ -94,7 +94,7 @@ def export_ics(
 def _publisher(store: Store, now: datetime) -> Any:
     """Publish the current plan to CalDAV for the desk; failures become a manager's message."""
     from integrations import CalendarError, connect, publish_plan, read_config
-    from scheduler.feed_source import event_context
+    from scheduler.feed_source import store_event_context
     from scheduler.web.context import CalendarUnavailableError, PublishCounts
 
     plan = store.current_plan()
@@ -108,7 +108,7 @@ def _publisher(store: Store, now: datetime) -> Any:
             plan.visits,
             scenario,
             now,
-            context=event_context(scenario),
+            context=store_event_context(store, scenario, plan.visits),
         )
     except CalendarError as exc:
         raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc

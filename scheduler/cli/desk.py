@@ -54,6 +54,7 @@ def serve(
     # The feeds' first version, before the server accepts requests (a mounted app's own
     # lifespan does not run, so the desk's cannot do it).
     feeds.warm()
+    feeds.start_watching()  # changes are prepared before the calendars' next poll
     desk = _desk(store, base_url, feeds)
     # No access log: feed URLs carry secret tokens.
     uvicorn.run(desk, host=host, port=port, access_log=False, log_level="info")

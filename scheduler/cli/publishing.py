@@ -94,7 +94,7 @@ def publish(
     VISITPLAN_CALDAV_PASSWORD, or ~/.config/visitplan/caldav.toml (or VISITPLAN_CONFIG).
     """
     from integrations import connect, publish_plan, read_config
-    from scheduler.feed_source import event_context
+    from scheduler.feed_source import store_event_context
 
     with json_failures(as_json), handled(), calendar_errors():
         resolution = chosen_resolution(overwrite, accept, workers or [], visits or [])
@@ -108,7 +108,7 @@ def publish(
             scenario,
             now_utc(),
             dry_run=dry_run,
-            context=event_context(scenario),
+            context=store_event_context(store, scenario, plan.visits),
             resolution=resolution,
         )
     problem = conflicts_message(report) if report.conflicts else None

@@ -64,11 +64,15 @@ class CalendarStore(StoreBase):
         """Record a new feed token (hashed) for a worker, revoking the worker's older ones.
 
         Raises:
-            NotFoundError: the worker is unknown.
+            NotFoundError: the worker is unknown, or has left.
         """
         with self._write() as tx:
             conn = tx.conn
             if not _current_worker(conn, worker_id):
+                if _current_worker(conn, worker_id, or_left=True):
+                    raise NotFoundError(
+                        f"{worker_id} has left: a calendar feed is for a current worker"
+                    )
                 raise NotFoundError(f"unknown worker {worker_id!r}")
             conn.execute(_revoke(worker_id, now))
             self._insert(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -427,6 +427,22 @@ class CaseloadStore(StoreBase):
                 select(children_table).where(children_table.c.id == child_id)
             ).first()
             return None if row is None else _child_row(row)
+
+    def closed_children(self, child_ids: Collection[str]) -> dict[str, Child]:
+        """The closed children among `child_ids`, by id (a plan made before they closed still
+        names them)."""
+        ids = list(dict.fromkeys(child_ids))
+        found: dict[str, Child] = {}
+        with self._read() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(children_table).where(
+                        children_table.c.id.in_(ids[start : start + 500]),
+                        children_table.c.closed_on.is_not(None),
+                    )
+                ).all()
+                found.update((row.id, _child_row(row).child) for row in rows)
+        return found
 
     def closed_case_refs(self) -> dict[str, str]:
         """The case reference of every closed child, by child id (plans made before a child

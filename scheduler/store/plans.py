@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +12,12 @@ from sqlalchemy import Connection, delete, select, update
 from scheduler.domain import Plan, Visit
 from scheduler.errors import ChangedError, NotFoundError, StaleError
 from scheduler.store.engine import StoreBase, _audit_entry, _current_plan_id, _Tx
-from scheduler.store.tables import audit_table, plan_visits_table, plans_table
+from scheduler.store.tables import (
+    audit_table,
+    children_table,
+    plan_visits_table,
+    plans_table,
+)
 
 
 def _drop_from_plan(tx: _Tx, child_ids: Collection[str], on: date) -> None:
@@ -33,7 +39,11 @@ def _drop_from_plan(tx: _Tx, child_ids: Collection[str], on: date) -> None:
         if not gone or visit.status != "planned":
             continue
         left = tuple(c for c in visit.child_ids if c not in closing)
-        changed = visit.model_copy(update={"child_ids": left} if left else {"status": "cancelled"})
+        changed = (
+            _without_children(visit, left, _case_refs(conn, gone))
+            if left
+            else visit.model_copy(update={"status": "cancelled"})
+        )
         conn.execute(
             update(plan_visits_table)
             .where(plan_visits_table.c.plan_id == plan_id, plan_visits_table.c.id == visit.id)
@@ -48,6 +58,33 @@ def _drop_from_plan(tx: _Tx, child_ids: Collection[str], on: date) -> None:
                 visit.id,
                 child_id,
             )
+
+
+def _case_refs(conn: Connection, child_ids: Collection[str]) -> set[str]:
+    """The case references of these children."""
+    query = select(children_table.c.data).where(children_table.c.id.in_(list(child_ids)))
+    return {str(json.loads(row.data)["case_ref"]) for row in conn.execute(query)}
+
+
+def _without_children(visit: Visit, left: tuple[str, ...], gone_refs: Collection[str]) -> Visit:
+    """The visit to `left` only: the reasons, rules, deadline and checklist items of the
+    children taken off go with them (a brother's visit gave a closed child's deadlines), and
+    a visit left with one child drops the case-reference prefix from its checklist items."""
+    reasons = tuple(r for r in visit.reasons if r.child_id in left)
+    items: list[str] = []
+    for item in visit.checklist:
+        ref, sep, rest = item.partition(": ")
+        if sep and ref in gone_refs:
+            continue
+        items.append(rest if sep and len(left) == 1 else item)
+    update: dict[str, Any] = {"child_ids": left, "checklist": tuple(items)}
+    if visit.reasons:
+        update |= {
+            "reasons": reasons,
+            "rule_ids": tuple(sorted({r.rule_id for r in reasons})),
+            "due": min((r.due for r in reasons), default=None),
+        }
+    return visit.model_copy(update=update)
 
 
 def _visit_row(plan_id: str, visit: Visit, position: int) -> dict[str, Any]:

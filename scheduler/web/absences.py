@@ -303,7 +303,7 @@ def replan_page(request: Request, notice: str | None = None) -> Response:
     )
 
 
-def apply_replan(request: Request) -> Response:
+def apply_replan(request: Request, _form: FormData) -> Response:
     """Store the previewed plan if nothing changed since; otherwise offer a fresh preview."""
     team_id, snapshot, job, user_name = _job(request)
     if job.status == "stale":
@@ -369,6 +369,6 @@ routes = [
     Route("/teams/{team}/leaver", with_form(record_leaver), methods=["POST"]),
     Route("/teams/{team}/replan", with_form(start_replan), methods=["POST"]),
     Route("/teams/{team}/replan/{job}", replan_page, methods=["GET"]),
-    Route("/teams/{team}/replan/{job}/apply", apply_replan, methods=["POST"]),
+    Route("/teams/{team}/replan/{job}/apply", with_form(apply_replan), methods=["POST"]),
     Route("/teams/{team}/publish", publish, methods=["POST"]),
 ]

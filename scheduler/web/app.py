@@ -60,6 +60,8 @@ STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "visitplan_session"
 CSRF_COOKIE = "visitplan_csrf"
 SESSION_HOURS = 10
+FEEDS = "/feeds/"
+"""Where the feed server is mounted."""
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -147,12 +149,18 @@ def _csrf(secret: str, secure: bool) -> Callable[[ASGIApp], ASGIApp]:
 
 
 class _Csrf:
-    """Starlette middleware adapter for asgi-csrf."""
+    """Starlette middleware adapter for asgi-csrf. The feeds are left out: they change
+    nothing, take no cookie, and answer any method but GET and HEAD with the same bare 404
+    as an unknown token (docs/calendars.md), not the desk's "form has expired" page."""
 
     def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
+        self.inner = app
         self.app = _csrf(secret, secure)(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(FEEDS):
+            await self.inner(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

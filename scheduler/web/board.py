@@ -173,7 +173,8 @@ def dmy(day: date | None) -> str:
 
 def main_category(snapshot: Snapshot, visit: Visit) -> str:
     """The category that colours a visit: the most serious among its children."""
-    categories = {snapshot.children[c].category for c in visit.child_ids if c in snapshot.children}
+    children = (snapshot.child(c) for c in visit.child_ids)
+    categories = {child.category for child in children if child is not None}
     return next((c for c in CATEGORY_ORDER if c in categories), "early-help")
 
 
@@ -297,7 +298,7 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, An
     home = snapshot.households.get(visit.household_id)
     children = []
     for child_id in visit.child_ids:
-        child = snapshot.children.get(child_id)
+        child = snapshot.child(child_id)
         if child is None:
             continue
         history = [
@@ -321,7 +322,7 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, An
         )
     reasons = [
         (
-            snapshot.children[r.child_id].case_ref if r.child_id in snapshot.children else "",
+            case_refs(snapshot, (r.child_id,)),
             snapshot.rule_titles.get(r.rule_id, r.rule_id),
             r.due,
             r.slack_days,

@@ -9,15 +9,17 @@ pins whenever the visit's workers can still make it (the words on the pages say 
 from __future__ import annotations
 
 from datetime import date, time
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler import service
 from scheduler.accounts import User
+from scheduler.check import Violation
 from scheduler.domain import Visit
 from scheduler.errors import ChangedError, InputError
 from scheduler.moves import MoveVerdict
@@ -82,8 +84,9 @@ def move_page(
         at=f"{at:%H:%M}",
         worker=worker,
         verdict=verdict,
-        hard=[snapshot.readable(v.message) for v in verdict.problems] if verdict else [],
-        warnings=[snapshot.readable(v.message) for v in verdict.warnings] if verdict else [],
+        was=version_of(visit),
+        hard=[verdict_words(snapshot, v) for v in verdict.problems] if verdict else [],
+        warnings=[verdict_words(snapshot, v) for v in verdict.warnings] if verdict else [],
         problem=problem or (errors or {}).get(FORM),
         errors=errors or {},
         tz=str(tz),
@@ -91,7 +94,34 @@ def move_page(
     )
 
 
-def _chosen(form: FormData) -> tuple[date, time, str] | str:
+def version_of(visit: Visit) -> str:
+    """What the move form was opened on (its start, workers and pin), sent back with it so
+    that a save made on a page opened before someone else changed the visit is refused."""
+    return "|".join(
+        (visit.start.isoformat(), visit.worker_id, visit.second_worker_id or "", str(visit.pinned))
+    )
+
+
+def changed_meanwhile(snapshot: Snapshot, visit: Visit) -> str:
+    """Why a save from a page opened before the visit last changed is refused, in words."""
+    local = visit.start.astimezone(snapshot.tz)
+    who = snapshot.worker_name(visit.worker_id, visit.worker_id)
+    return (
+        "This visit was changed since this page was opened (someone else moved it or a re-plan "
+        f"was applied): it is now {local:%a} {local.day} {local:%b} at {local:%H:%M} with {who}. "
+        "Nothing was saved: check the move again."
+    )
+
+
+def verdict_words(snapshot: Snapshot, violation: Violation) -> str:
+    """One point of the checker's verdict on a move in a manager's words: a deadline the
+    moved plan misses "would be missed" (the checker says it is "not met and not reported",
+    the plan's own list of missed deadlines being what it checks)."""
+    words = snapshot.readable(violation.message)
+    return words.replace(" is not met and not reported", " would be missed")
+
+
+def _chosen(form: FormData | QueryParams) -> tuple[date, time, str] | str:
     """The day, time and worker from the form, or what is wrong with them."""
     try:
         day = read_day(str(form.get("day", "")), "Day")
@@ -106,8 +136,20 @@ def _chosen(form: FormData) -> tuple[date, time, str] | str:
     return day, at, str(form.get("worker", ""))
 
 
-def move(request: Request, form: FormData) -> Response:
-    """Check a move (action=check) or save it (action=save, checked again first)."""
+def check_page(request: Request) -> Response:
+    """`/visits/{visit}/move`, and with `?day=&time=&worker=` the checker's verdict on that
+    move (read only: a page of its own, so the browser's Back and reload show it again)."""
+    if "day" not in request.query_params:
+        return move_page(request)
+    return move(request, request.query_params)
+
+
+def move(request: Request, form: FormData | QueryParams) -> Response:
+    """Check a move (action=check: sent on to `check_page`) or save it (action=save, checked
+    again first)."""
+    if request.method == "POST" and form.get("action") != "save":
+        query = urlencode({k: str(form.get(k, "")) for k in ("day", "time", "worker")})
+        return RedirectResponse(f"/visits/{request.path_params['visit']}/move?{query}", 303)
     user, snapshot, visit, team_id = _movable(request)
     chosen = _chosen(form)
     if isinstance(chosen, str):
@@ -115,6 +157,9 @@ def move(request: Request, form: FormData) -> Response:
     day, at, worker_id = chosen
     if worker_id not in dict(_workers(snapshot, user, team_id)):
         return move_page(request, problem="Choose one of the team's workers.", status=400)
+    seen = form.get("was")
+    if form.get("action") == "save" and seen is not None and seen != version_of(visit):
+        return move_page(request, problem=changed_meanwhile(snapshot, visit), status=409)
     desk = desk_of(request)
     try:
         verdict = service.move_visit(
@@ -160,7 +205,7 @@ def pin(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    Route("/visits/{visit}/move", move_page, methods=["GET"]),
+    Route("/visits/{visit}/move", check_page, methods=["GET"]),
     Route("/visits/{visit}/move", with_form(move), methods=["POST"]),
     Route("/visits/{visit}/pin", with_form(pin), methods=["POST"]),
 ]

@@ -231,11 +231,30 @@ def child_page(
     )
 
 
+def closed_already(request: Request, row: ChildRow) -> Response:
+    """The child's page saying the case was closed (by someone else, since the page was
+    opened): a correction or a second closing changes nothing."""
+    closings = [
+        e
+        for e in service.child_history(desk_of(request).store, row.child.id).changes
+        if e.action == "child closed"
+    ]
+    by = f" by {closings[-1].by}" if closings else ""
+    day = (
+        f" from {row.closed_on:%a} {row.closed_on.day} {row.closed_on:%b %Y}"
+        if row.closed_on
+        else ""
+    )
+    return child_page(request, {FORM: f"This case was closed{day}{by}: nothing was changed."}, 409)
+
+
 def edit(request: Request, form: FormData) -> Response:
     """Change the child's category, placement, allocated worker or case reference."""
     user, snapshot, row, team = child_access(request, request.path_params["child"])
-    if not can_change(user) or row.closed_on is not None:
+    if not can_change(user):
         raise ForbiddenError
+    if row.closed_on is not None:
+        return closed_already(request, row)
     child = row.child
     chosen: dict[str, Any] = {}
     category = str(form.get("category", "")) or None
@@ -276,8 +295,10 @@ def edit(request: Request, form: FormData) -> Response:
 def close(request: Request, form: FormData) -> Response:
     """Close the child's case from a day, with a reason; the history stays."""
     user, snapshot, row, _team = child_access(request, request.path_params["child"])
-    if not can_change(user) or row.closed_on is not None:
+    if not can_change(user):
         raise ForbiddenError
+    if row.closed_on is not None:
+        return closed_already(request, row)
     on: date | None = None
     reason = str(form.get("reason", "")).strip()[:500]
     errors = {}

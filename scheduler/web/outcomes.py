@@ -21,7 +21,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.domain import Visit
 from scheduler.errors import InputError
-from scheduler.web.board import CATEGORY_LABEL, main_category, parse_day
+from scheduler.web.board import CATEGORY_LABEL, DayError, main_category, parse_day, read_day
 from scheduler.web.context import (
     PageNotFoundError,
     desk_of,
@@ -70,8 +70,18 @@ def outcomes_page(
     team_id = request.path_params["team"]
     _user, snapshot = team_access(request, team_id)
     today = desk_of(request).today(snapshot)
-    day = on or parse_day(request.query_params.get("day")) or today
+    day_error = None
+    typed = request.query_params.get("day", "").strip()
+    if on is None and typed:
+        try:
+            on = read_day(typed, "Day")
+        except DayError as exc:
+            day_error, status = str(exc), 400
+    day = on or today
     worker = request.query_params.get("worker", "")
+    after = snapshot.visits.get(request.query_params.get("after", ""))
+    if follow_up is None and after is not None and after.day == day:
+        follow_up = follow_up_of(snapshot, after)
     visits = team_visits(snapshot, team_id, day, worker)
     rows: list[dict[str, Any]] = [
         {
@@ -97,6 +107,7 @@ def outcomes_page(
         "outcomes",
         status,
         day=day,
+        day_error=day_error,
         today=today,
         worker=worker,
         workers=sorted(
@@ -145,11 +156,22 @@ def record_one(request: Request, form: FormData) -> Response:
     except InputError as exc:
         message = " ".join(field_messages(exc, FIELDS).values())
         return outcomes_page(request, message=message, status=400, on=visit.day)
-    if outcome == "completed":
-        return RedirectResponse(f"/teams/{team_id}/outcomes?day={visit.day.isoformat()}", 303)
-    fresh = desk_of(request).snapshot()
-    rows = service.children_due(fresh.scenario, visit.child_ids, visit.day)
-    follow = [
+    # A page of its own (the browser's Back and reload show it again, posting nothing).
+    query = {"day": visit.day.isoformat()}
+    if outcome != "completed":
+        query["after"] = visit.id
+    return RedirectResponse(f"/teams/{team_id}/outcomes?{urlencode(query)}", 303)
+
+
+def follow_up_of(snapshot: Snapshot, visit: Visit) -> list[dict[str, Any]]:
+    """After a visit failed or a child was not seen: each child's retry deadline and any
+    escalation, as of the visit's day (nothing when no child of it is failed or not seen)."""
+    records = snapshot.records_by_visit.get(visit.id, ())
+    missed = {r.child_id for r in records if r.outcome in ("failed", "not-seen")}
+    if not missed:
+        return []
+    rows = service.children_due(snapshot.scenario, sorted(missed), visit.day)
+    return [
         {
             "case": row.case_ref,
             "retries": [r for r in row.requirements if r.kind == "retry"],
@@ -157,7 +179,6 @@ def record_one(request: Request, form: FormData) -> Response:
         }
         for row in rows
     ]
-    return outcomes_page(request, follow_up=follow, on=visit.day)
 
 
 def recordable(snapshot: Snapshot, visit: Visit, today: date) -> bool:

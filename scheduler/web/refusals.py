@@ -25,6 +25,10 @@ _WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
         "the visit's day has not come yet: record its outcome on or after that day",
     ),
     (re.compile(r"^words saying why the case closed$"), "say why the case is closing"),
+    (
+        re.compile(r"^no control characters\b"),
+        "take out the invisible control character pasted in with it (such as NUL)",
+    ),
     (re.compile(r"^a current worker( id)?$"), "choose one of the workers on the list"),
     (re.compile(r"^a known team id$"), "choose one of the teams on the list"),
     (

@@ -45,6 +45,10 @@ STATE_WORDS = {
     "cancelled": "cancelled",
 }
 """A visit's state as the desk says it."""
+_WORD = re.compile(r"(?<![\w-])\w[\w-]*(?![\w-])")
+"""A run of letters, digits, `_` and `-`: a candidate id in a sentence."""
+_PADDED_DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) 0(\d) (?=[A-Z][a-z]{2}\b)")
+"""A day the planner writes with a leading zero (Tue 01 Dec); the desk writes Tue 1 Dec."""
 
 
 @dataclass
@@ -61,6 +65,11 @@ class Snapshot:
     left: tuple[tuple[Worker, date], ...] = ()
     """Workers who have left, each with the day they left (`Store.left_workers`): shown by
     name on their visits and records, never offered in a form."""
+    closed: dict[str, Child] = field(default_factory=dict)
+    """Closed children the plan's visits still name (a visit made before the case closed), by
+    id, with their records at those visits (`closed_records`): shown by case reference, with
+    their outcome, never listed as due (`closed_of`)."""
+    closed_records: tuple[VisitRecord, ...] = ()
     _due: dict[tuple[date, str | None], DueReport] = field(default_factory=dict)
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     _tried: set[date] = field(default_factory=set)
@@ -140,16 +149,21 @@ class Snapshot:
         """The current plan's visits by id."""
         return {v.id: v for v in self.plan.visits} if self.plan else {}
 
+    def child(self, child_id: str) -> Child | None:
+        """A child a visit names, open or closed since (None: neither)."""
+        return self.children.get(child_id) or self.closed.get(child_id)
+
     @cached_property
     def records_by_visit(self) -> dict[str, tuple[VisitRecord, ...]]:
-        """Visit records by the planned visit they record."""
-        return by_visit(self.scenario.records)
+        """Visit records by the planned visit they record (closed children's included)."""
+        return by_visit((*self.scenario.records, *self.closed_records))
 
     @cached_property
     def records_by_child(self) -> dict[str, list[VisitRecord]]:
         """Visit records by child, oldest first."""
         out: dict[str, list[VisitRecord]] = defaultdict(list)
-        for record in sorted(self.scenario.records, key=lambda r: (r.on, r.start or 0)):
+        records = (*self.scenario.records, *self.closed_records)
+        for record in sorted(records, key=lambda r: (r.on, r.start or 0)):
             out[record.child_id].append(record)
         return out
 
@@ -172,11 +186,32 @@ class Snapshot:
     def _id_words(self) -> dict[str, str]:
         return {**self.rule_titles, **{w.id: w.name for w in self.everyone.values()}}
 
+    @cached_property
+    def _thing_words(self) -> dict[str, str]:
+        """Team, home, child and visit ids -> what a manager calls them: the team's name, "the
+        home in <area>", the case reference, "the visit to <case references>"."""
+        words = dict(self.team_names)
+        words |= {h.id: f"the home in {h.area}" for h in self.scenario.households}
+        words |= {c.id: c.case_ref for c in (*self.scenario.children, *self.closed.values())}
+        for visit in self.plan.visits if self.plan else ():
+            refs = case_refs(self, visit.child_ids)
+            words[visit.id] = f"the visit to {refs}" if refs else "a visit"
+        return words
+
     def readable(self, text: str) -> str:
-        """`text` with rule ids and worker ids replaced by rule titles and workers' names, and
-        dates written the British way (Tue 1 Dec 2026)."""
+        """`text` with ids replaced by a manager's words (rule titles, workers' and teams'
+        names, case references, homes by area, visits by their children), and dates written
+        the British way (Tue 1 Dec 2026, also for the planner's Tue 01 Dec).
+
+        Teams, homes, children and visits are looked up word by word (an id is a run of
+        letters, digits, `_` and `-`; one of digits only is left alone, being more likely a
+        number than an id): the few rules and workers go through one pattern, as before, but
+        an authority's thousands of children and visits would make that pattern slow.
+        """
+        text = _PADDED_DAY.sub(r"\1 \2 ", british_days(text))
+        things = self._thing_words
+        text = _WORD.sub(lambda m: m[0] if m[0].isdigit() else things.get(m[0], m[0]), text)
         pattern = self._id_pattern
-        text = british_days(text)
         return text if pattern is None else pattern.sub(lambda m: self._id_words[m[0]], text)
 
     def team_of(self, visit: Visit) -> str | None:
@@ -339,8 +374,14 @@ class SnapshotCache:
             if found is None:
                 with bulk():
                     found = self.store.snapshot()
+            closed, closed_records = closed_of(self.store, found[1], found[2])
             snapshot = Snapshot(
-                *found, memory=self.memory, keeper=self.keeper, left=self.store.left_workers()
+                *found,
+                memory=self.memory,
+                keeper=self.keeper,
+                left=self.store.left_workers(),
+                closed=closed,
+                closed_records=closed_records,
             )
             with self._lock:
                 if self._latest is None or snapshot.revision >= self._latest.revision:
@@ -359,6 +400,24 @@ class SnapshotCache:
         self.memory = DueMemory()
 
 
+def closed_of(
+    store: Store, scenario: Scenario, plan: Plan | None
+) -> tuple[dict[str, Child], tuple[VisitRecord, ...]]:
+    """The closed children the plan's visits name, and their records at those visits (two
+    small reads, and none at all when no visit names a closed child)."""
+    if plan is None:
+        return {}, ()
+    open_ids = {c.id for c in scenario.children}
+    named = {c for v in plan.visits for c in v.child_ids} - open_ids
+    if not named:
+        return {}, ()
+    closed = store.closed_children(named)
+    visits = [v.id for v in plan.visits if not closed.keys().isdisjoint(v.child_ids)]
+    found = store.records_for_visits(visits) if visits else {}
+    return closed, tuple(r for rs in found.values() for r in rs if r.child_id in closed)
+
+
 def case_refs(snapshot: Snapshot, child_ids: Sequence[str]) -> str:
-    """Case references of children, in order."""
-    return ", ".join(snapshot.children[c].case_ref for c in child_ids if c in snapshot.children)
+    """Case references of children, in order (closed children's too)."""
+    children = (snapshot.child(c) for c in child_ids)
+    return ", ".join(child.case_ref for child in children if child is not None)

@@ -145,3 +145,23 @@ def test_serve_feed_rate_limits_each_url(served: tuple[str, Store, int]) -> None
     assert codes == [200, 200, 429]
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_the_first_poll_after_a_change_sees_it(served: tuple[str, Store, int]) -> None:
+    """A calendar polls hourly (Google every 8 to 24 hours): the first poll after a new plan
+    must carry it. The server read the store only when a request came and served that request
+    the previous version, so every change reached a phone one poll late (a day, on Google).
+    Now it looks at the store every second and prepares the new version before anyone asks;
+    the edge pair's other half: the poll made before the change has the old plan."""
+    base, store, _ = served
+    url = issue_token(store, "w1", NOW, base)
+    time.sleep(SERVED_AFTER_S)
+    before = httpx.get(url, timeout=10)
+    assert before.status_code == 200
+    assert b"DTSTART:20261201T100000Z" in before.content
+    store.save_plan(make_plan((make_visit("v1", hour=15),)), NOW)
+    time.sleep(4)  # no request meanwhile, as between two polls of a calendar app
+    after = httpx.get(url, timeout=10)
+    assert after.status_code == 200
+    assert b"DTSTART:20261201T150000Z" in after.content
+    assert b"DTSTART:20261201T100000Z" not in after.content

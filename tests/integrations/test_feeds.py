@@ -4,10 +4,11 @@ that serve over a real socket are `integration` and talk to 127.0.0.1 only."""
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -249,6 +250,48 @@ def test_a_cancelled_visit_leaves_the_feed_after_the_grace_without_a_store_chang
     assert source.calls["inputs"] == 2
 
 
+def test_a_closed_childs_visits_name_them_by_case_reference(
+    store: Store, server: FeedServer, client: TestClient, clock: Clock
+) -> None:
+    """After `child close`, the visit left with no child is shown cancelled under the child's
+    case reference (it showed the internal id, `Visit c3`); a brother's visit no longer gives
+    the closed child's reasons; and a visit made before the closing day keeps the closed
+    child's case reference and recorded outcome."""
+    from scheduler.domain import VisitReason, VisitRecord
+
+    def reason(child: str) -> VisitReason:
+        return VisitReason(
+            child_id=child, rule_id="cp_every_10_working_days", due=date(2026, 12, 4), slack_days=3
+        )
+
+    made = make_visit("v0", day=date(2026, 11, 26), reasons=(reason("c1"), reason("c2")))
+    siblings = make_visit("v1", reasons=(reason("c1"), reason("c2")))
+    alone = make_visit("v2", household="h2", children=("c3",), reasons=(reason("c3"),))
+    store.save_plan(make_plan((made, siblings, alone)), NOW)
+    for child in ("c1", "c2"):
+        store.add_record(
+            VisitRecord(
+                id=f"r-{child}", child_id=child, on=made.day, outcome="completed", visit_id="v0"
+            )
+        )
+    path = path_of(issue_token(store, "w1", NOW, BASE))
+    client.get(path)
+    for child in ("c2", "c3"):
+        store.close_child(child, NOW.date(), "moved away", by="manager", now=NOW)
+    refresh(server, clock)
+    body = client.get(path).content
+    events = {str(e["UID"]): e for e in Calendar.from_ical(body).walk("VEVENT")}
+    cancelled = events["v2@visitplan"]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert str(cancelled["SUMMARY"]) == "Visit CR-000200"
+    kept = events["v1@visitplan"]
+    assert str(kept["SUMMARY"]) == "Visit CR-000123"
+    assert "CR-000124" not in str(kept["DESCRIPTION"])
+    assert str(events["v0@visitplan"]["SUMMARY"]) == "Completed: Visit CR-000123 (+1)"
+    assert "CR-000124: completed" in str(events["v0@visitplan"]["DESCRIPTION"])
+    assert not re.search(rb"\bc[23]\b", body)
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -441,6 +484,24 @@ def test_cli_feeds_issue_and_revoke(tmp_path) -> None:
     mistyped = runner.invoke(cli, ["feeds", "revoke", "w-nope", "--db", db])
     assert mistyped.exit_code == 2  # a typo is not reported as done
     assert "unknown worker 'w-nope'" in mistyped.output
+
+
+def test_cli_feeds_issue_for_someone_who_has_left_says_so(tmp_path) -> None:
+    """A leaver gets no new feed URL, and is told they have left (it said "unknown worker
+    'w1'" of someone the store holds); the edge pair's other half: a current colleague gets
+    one."""
+    from scheduler.workforce import worker_leaves
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(db)
+    store.replace_caseload(make_scenario())
+    worker_leaves(store, "w1", NOW.date(), NOW.date(), to="w2", now=NOW)
+    runner = CliRunner()
+    left = runner.invoke(cli, ["feeds", "issue", "w1", "--db", db])
+    assert left.exit_code == 2
+    assert "w1 has left" in left.output
+    assert "unknown worker" not in left.output
+    assert runner.invoke(cli, ["feeds", "issue", "w2", "--db", db]).exit_code == 0
 
 
 @pytest.mark.parametrize(

@@ -293,3 +293,30 @@ def test_authority_sets_the_both_homes_factor(
         if d.rule_id == "eng_both_homes"
     }
     assert found["b"] == expected
+
+
+@pytest.mark.parametrize("nation", ["WLS", "SCT", "NIR"])
+def test_a_pack_for_another_nation_cannot_extend_englands_baseline(
+    tmp_path: Path, nation: str
+) -> None:
+    """The `england` base pack is England's law (SI 2010/959, SI 2005/389, SI 2005/1533): a
+    Welsh or Scottish authority's pack that extended it would plan to, and quote, English
+    statute to that nation's managers. It is refused, naming both nations; the same pack for
+    England loads."""
+    from policies.errors import PackInvalidError
+    from policies.loader import PACK_DIR
+
+    (tmp_path / "england.toml").write_text(
+        (PACK_DIR / "england.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    text = 'id = "{id}"\nname = "An authority"\nnation = "{nation}"\nextends = "england"\n'
+    (tmp_path / "over-the-border.toml").write_text(
+        text.format(id="over-the-border", nation=nation), encoding="utf-8"
+    )
+    (tmp_path / "at-home.toml").write_text(
+        text.format(id="at-home", nation="ENG"), encoding="utf-8"
+    )
+    names = {"WLS": "Wales", "SCT": "Scotland", "NIR": "Northern Ireland"}
+    with pytest.raises(PackInvalidError, match=f"for {names[nation]}.*for England"):
+        load_pack("over-the-border", tmp_path)
+    assert load_pack("at-home", tmp_path).nation == "ENG"

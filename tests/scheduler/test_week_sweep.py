@@ -198,6 +198,39 @@ def test_a_record_of_a_leavers_visit_keeps_their_role(
     assert {r.worker_role for records in stored.values() for r in records} == {role}
 
 
+# 2b. An absence recorded after the day ----------------------------------------------------
+
+
+def test_a_visit_on_a_day_its_worker_was_away_is_not_assumed_made(
+    invoke: Invoke, url: str, published: tuple[Scenario, Plan]
+) -> None:
+    """Off sick on Monday, recorded on Tuesday: their Monday visits with no outcome did not
+    take place. The re-plan keeps them awaiting their outcome without assuming them made
+    (their children's clocks do not rest on them), assumes the others made, and the checker
+    accepts the re-plan it stores. They were planned as made."""
+    _scenario, plan = published
+    sick, mondays = _monday_leaver(plan)
+    assert len(mondays) >= 2
+    day = MONDAY.isoformat()
+    code, _, stderr = invoke("absence", "add", sick, "--from", day, "--to", day)
+    assert code == 0, stderr
+    store = Store(url)
+    others = [v for v in plan.visits if v.day == MONDAY and v.worker_id != sick]
+    proposal = service.propose_replan(store, PARAMS, today=TUESDAY, processes=1)
+    assert proposal.awaiting_visits == len(others)
+    states = {v.id: v.status for v in proposal.plan.visits}
+    assert {states[v.id] for v in mondays} == {"awaiting"}
+    refs = {c.id: c.case_ref for c in _scenario.children}
+    theirs = {refs[c] for v in mondays for c in v.child_ids} - {
+        refs[c] for v in others for c in v.child_ids
+    }
+    assert theirs
+    assert not theirs & set(proposal.resting_on_assumption)
+    service.apply_replan(store, proposal, by="manager", now=NOW)
+    _scenario, report = service.check_current(store)
+    assert report.hard == ()
+
+
 # 3-6. Recording -------------------------------------------------------------------------
 
 

@@ -501,6 +501,50 @@ def test_keyboard_only(browser: Any, server: Server) -> None:
     assert errors == []
 
 
+def test_back_after_a_check_or_an_outcome_is_a_page_not_an_error(
+    browser: Any, server: Server
+) -> None:
+    """The browser's Back button after checking a move, or after recording a visit not seen,
+    shows the page again: both were answers to a form posted (no-store), so Back gave
+    Chromium's "Confirm Form Resubmission" (net::ERR_CACHE_MISS) and reload posted again.
+    Each now redirects to a page of its own."""
+    page, _errors = new_page(browser)
+    sign_in(page, server, "mo")
+    snap = snapshot(server)
+    visit = next(
+        v
+        for v in sorted(snap.plan.visits, key=lambda v: v.start)  # type: ignore[union-attr]
+        if v.day > server.today and snap.team_of(v) == "team-01"
+    )
+    page.goto(f"{server.url}/visits/{visit.id}/move")
+    page.get_by_role("button", name="Check this move").click()
+    page.get_by_text("The checker's verdict").wait_for()
+    page.get_by_role("link", name="Back to the week").click()
+    page.wait_for_url(re.compile(r"/teams/team-01/week"))
+    page.go_back()
+    page.get_by_text("The checker's verdict").wait_for()
+    assert NAME_MARK not in page.url
+    snap = snapshot(server)
+    open_visit = next(
+        v
+        for v in snap.plan.visits  # type: ignore[union-attr]
+        if v.day <= server.today
+        and snap.team_of(v) == "team-01"
+        and not snap.records_by_visit.get(v.id)
+        and v.status != "cancelled"
+    )
+    page.goto(f"{server.url}/teams/team-01/outcomes?day={open_visit.day.isoformat()}")
+    form = page.locator(f'form[action$="/outcomes/{open_visit.id}"]')
+    form.get_by_label("Child not seen").check()
+    form.get_by_role("button", name="Record").click()
+    page.get_by_text("Preview a re-plan (Absences and re-plan)").first.wait_for()
+    page.get_by_role("link", name="Week", exact=True).click()
+    page.wait_for_url(re.compile(r"/teams/team-01/week"))
+    page.go_back()
+    page.get_by_text("Preview a re-plan (Absences and re-plan)").first.wait_for()
+    assert_private(page)
+
+
 def test_manager_records_a_leaver(browser: Any, server: Server, shots: Path) -> None:
     """The absences page's "Someone has left": the colleague takes their children, the
     preview lists their visits as changes that had to happen. (Runs after the journeys that

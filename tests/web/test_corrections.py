@@ -7,6 +7,7 @@ Rule: real store, real service functions; each change is checked in the store an
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -225,7 +226,35 @@ def test_close_a_child(client, desk: Desk, store: Store) -> None:
     # Closed: no edits.
     token = token_of(closed.text)
     again = client.post(f"{page}/edit", data={"case_ref": "X-1", "csrftoken": token})
-    assert again.status_code == 403
+    assert again.status_code == 409
+
+
+def test_two_managers_one_closes_the_case_the_other_is_told_so(desk: Desk, store: Store) -> None:
+    """Both have the child's page open; the admin closes the case, then the manager saves a
+    correction, and then closes it too: each is told the case was closed, by whom and from
+    when, and nothing is written (it said "Not yours to open", to the child's own manager)."""
+    from tests.web.conftest import make_client
+
+    child = team_child(store, desk.team_a)
+    page = f"/children/{child}"
+    mo, ada = make_client(store), make_client(store)
+    sign_in(mo, "mo")
+    sign_in(ada, "ada")
+    open_page = mo.get(page).text
+    closed = post_form(ada, page, f"{page}/close", {"on": "30/11/2026", "reason": "moved away"})
+    assert closed.status_code == 200
+    before = store.revision()
+    token = token_of(open_page)
+    for action, data in (
+        ("edit", {"case_ref": "CR-LATE-1"}),
+        ("close", {"on": "01/12/2026", "reason": "family moved"}),
+    ):
+        late = mo.post(f"{page}/{action}", data={**data, "csrftoken": token})
+        assert late.status_code == 409, action
+        words = text(late.text)
+        assert "Not yours to open" not in words
+        assert "This case was closed from Mon 30 Nov 2026 by ada: nothing was changed." in words
+    assert store.revision() == before
 
 
 def test_a_case_does_not_close_after_today(client, desk: Desk, store: Store) -> None:
@@ -299,3 +328,36 @@ def test_pins_promise_nothing_re_plans_do_not_do(client, desk: Desk, store: Stor
     assert "Pinned" in page
     assert "Re-plans keep it here" in page
     assert "re-plans keep it" not in page
+
+
+def test_a_closed_childs_earlier_visit_still_names_them(client, desk: Desk, store: Store) -> None:
+    """A child visited on Monday (the outcome recorded) whose case closes on Wednesday: the
+    week board, the visit's page and the outcomes page still name them by case reference,
+    with their category and the recorded outcome (the block showed no case reference,
+    "Early help" and "Awaiting outcome"; the visit page listed no child)."""
+    snap = snapshot(store)
+    monday = TODAY - timedelta(days=2)
+    visit = next(
+        v
+        for v in snap.plan.visits
+        if v.day == monday
+        and snap.team_of(v) == desk.team_a
+        and len(v.child_ids) == 1
+        and snap.children[v.child_ids[0]].category != "early-help"
+        and snap.state(v, TODAY) == "completed"
+    )
+    child = snap.children[visit.child_ids[0]]
+    store.close_child(child.id, TODAY, "moved away", by="mo")
+    sign_in(client, "mo")
+    board = client.get(f"/teams/{desk.team_a}/week?start={monday.isoformat()}").text
+    block = re.search(rf'<a class="visit [^"]*"\s+href="/visits/{visit.id}".*?</a>', board, re.S)
+    assert block is not None
+    words = text(block.group(0))
+    assert child.case_ref in words
+    assert "Completed" in words
+    assert "Awaiting outcome" not in words
+    assert f"cat-{child.category}" in block.group(0)
+    page = text(client.get(f"/visits/{visit.id}").text)
+    assert page.count(child.case_ref) >= 2  # the children and the rules it met
+    outcomes = client.get(f"/teams/{desk.team_a}/outcomes?day={monday.isoformat()}").text
+    assert child.case_ref in text(outcomes)

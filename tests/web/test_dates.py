@@ -125,6 +125,38 @@ def test_a_day_no_calendar_has_is_not_a_date_in_any_form(client, desk: Desk, sto
     assert not store.list_absences(desk.worker)
 
 
+def test_a_day_no_calendar_has_on_the_outcomes_page_is_said_under_its_box(
+    client, desk: Desk
+) -> None:
+    """The outcomes page's Day box (a GET form) said nothing about 31/11/2026 and showed
+    today's visits, so a manager took them for the 31st's. The other half of the edge pair: a
+    real day shows that day, a blank box today."""
+    sign_in(client, "mo")
+    page = f"/teams/{desk.team_a}/outcomes"
+    refused = client.get(f"{page}?day=31/11/2026")
+    assert refused.status_code == 400
+    assert 'aria-invalid="true" aria-describedby="e-day"' in refused.text
+    assert "Day: 31/11/2026 is not a date: November 2026 has 30 days" in text(refused.text)
+    shown = client.get(f"{page}?day=30/11/2026")
+    assert shown.status_code == 200
+    assert "outcomes for Monday 30 November 2026" in text(shown.text)
+    assert "aria-invalid" not in shown.text
+    assert client.get(f"{page}?day=").status_code == 200
+
+
+def test_reasons_from_the_planner_are_written_without_a_leading_zero(store: Store) -> None:
+    """The re-plan's reasons ("w-0003 is away (sickness) on Tue 01 Dec") read as the rest of
+    the desk: "Ben Davies is away (sickness) on Tue 1 Dec"; a two-digit day is left whole."""
+    snap = Snapshot(*store.snapshot())
+    worker = snap.scenario.workers[0]
+    said = snap.readable(f"{worker.id} is away (sickness) on Tue 01 Dec")
+    assert said == f"{worker.name} is away (sickness) on Tue 1 Dec"
+    assert snap.readable("planned 5 days late on Mon 07 Dec 2026") == (
+        "planned 5 days late on Mon 7 Dec 2026"
+    )
+    assert snap.readable("due Thu 10 Dec") == "due Thu 10 Dec"
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [

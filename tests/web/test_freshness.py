@@ -155,6 +155,31 @@ def test_a_change_made_at_the_desk_shows_at_once(
         assert desk_state.cache.latest.state(visit, NOW.date()) == "completed"
 
 
+@pytest.mark.slow
+def test_an_applied_replan_shows_at_once(
+    desk: Desk, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page after Apply is the new plan, not the old one marked "a change made
+    elsewhere is being read in" (the apply route did not read the store it had changed)."""
+    from tests.web.conftest import token_of
+    from tests.web.test_pages import wait_for_preview
+
+    monkeypatch.setattr(context, "WATCH_SECONDS", 600.0)
+    with warm_client(store) as client:
+        sign_in(client, "mo")
+        wait_until_current(client)
+        absences = f"/teams/{desk.team_a}/absences"
+        away = {"worker": desk.worker, "from": "02/12/2026", "to": "03/12/2026"}
+        preview = post_form(client, absences, absences, away)
+        html = wait_for_preview(client, str(preview.url))
+        applied = client.post(f"{preview.url.path}/apply", data={"csrftoken": token_of(html)})
+        assert "Applied." in applied.text
+        assert "What changed" in applied.text
+        assert UPDATING not in applied.text
+        desk_state: context.Desk = client.app.state.desk  # type: ignore[attr-defined]
+        assert not desk_state.cache.behind()
+
+
 def test_a_snapshot_patched_from_the_audit_equals_a_whole_read(desk: Desk, store: Store) -> None:
     """Every kind of change read one by one gives what reading the whole store gives; any
     other change is not patched (the whole store is read)."""

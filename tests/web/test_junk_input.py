@@ -160,3 +160,32 @@ def test_one_bad_field_in_a_valid_form_is_never_a_server_error(store: Store, des
     assert pinned is not None
     assert pinned.pinned
     assert child.id not in {c.id for c in store.read_scenario().children}
+
+
+@pytest.mark.parametrize("typed", ["CR\x00X", "CR\x1bX", "CR\u0085X"])
+def test_a_control_character_in_a_case_reference_is_refused(
+    desk: Desk, store: Store, typed: str
+) -> None:
+    """A NUL (or escape) pasted into a case reference was stored and went into workers'
+    calendars as a raw byte (RFC 5545 allows no control character in TEXT; PostgreSQL none
+    in a string). It is refused under the box and nothing is written; the edge pair's other
+    half: the same reference without it is saved."""
+    from tests.web.test_corrections import team_child
+    from tests.web.test_pages import text
+
+    child = team_child(store, desk.team_a)
+    client = make_client(store)
+    sign_in(client, "mo")
+    page = f"/children/{child}"
+    before = store.revision()
+    token = token_of(client.get(page).text)
+    refused = client.post(f"{page}/edit", data={"case_ref": typed, "csrftoken": token})
+    assert refused.status_code == 400
+    assert "Case reference: take out the invisible control character" in text(refused.text)
+    assert store.revision() == before
+    plain = typed[:2] + typed[3:]
+    saved = client.post(f"{page}/edit", data={"case_ref": plain, "csrftoken": token})
+    assert saved.status_code == 200
+    row = store.child_row(child)
+    assert row is not None
+    assert row.child.case_ref == plain

@@ -366,7 +366,8 @@ def test_apply_refuses_a_stale_preview_and_offers_a_fresh_one(
 
 def test_a_stale_preview_says_what_changed_in_a_sentence(store: Store) -> None:
     """Each change since, in words with who made it, joined as a sentence (the page showed a
-    Python list: "['child edited c-00030 (frequency) (by tester)']")."""
+    Python list: "['child edited c-00030 (frequency) (by tester)']"), each child by case
+    reference."""
     snap = snapshot(store)
     first, second = (c.id for c in snap.scenario.children[:2])
     revision = store.revision()
@@ -375,10 +376,10 @@ def test_a_stale_preview_says_what_changed_in_a_sentence(store: Store) -> None:
     refused = StaleError(store.changes_since(revision))
     assert stale_words(snapshot(store), refused) == (
         "the caseload or plan changed since this preview was made: "
-        f"child edited {first} (case_ref) by mo and child edited {second} (case_ref) by tess."
+        "child edited CR-STALE-1 (case_ref) by mo and child edited CR-STALE-2 (case_ref) by tess."
     )
     assert stale_words(snapshot(store), refused, most=1).endswith(
-        f"child edited {first} (case_ref) by mo and 1 more."
+        "child edited CR-STALE-1 (case_ref) by mo and 1 more."
     )
 
 
@@ -563,6 +564,34 @@ def test_move_into_an_absence_is_refused_with_the_reason(client, desk: Desk, sto
     assert store.revision() == before
 
 
+def test_a_refused_move_names_children_homes_and_visits_as_a_manager_does(
+    client, desk: Desk, store: Store
+) -> None:
+    """The checker's verdict on the desk names children by case reference, homes by area and
+    visits by their children (it said 'c-00029 is at school until 15:30', 'cannot get from
+    base to h-00023', 'visits v-h-00023-20261201 and v-h-00079-20261202 overlap'): moved onto
+    a colleague's visit at its very time, a visit overlaps it."""
+    snap = snapshot(store)
+    later = sorted(
+        (v for v in snap.plan.visits if v.day > TODAY and snap.team_of(v) == desk.team_a),
+        key=lambda v: v.start,
+    )
+    moved, other = next(
+        (a, b) for a in later for b in later if a.day != b.day and a.worker_id != b.worker_id
+    )
+    sign_in(client, "mo")
+    local = other.start.astimezone(snap.tz)
+    data = move_form(client, moved.id, f"{local:%d/%m/%Y}", f"{local:%H:%M}", other.worker_id)
+    checked = client.post(f"/visits/{moved.id}/move", data={**data, "action": "check"})
+    words = text(checked.text)
+    assert "This move cannot be saved" in words
+    verdict = words[words.index("The checker's verdict") :]
+    refs = ", ".join(snap.children[c].case_ref for c in other.child_ids)
+    assert f"the visit to {refs}" in verdict
+    ids = {*snap.children, *snap.households, *(v.id for v in snap.plan.visits)}
+    assert not [i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", verdict)]
+
+
 def move_form(client: Any, visit_id: str, day: str, at: str, worker: str) -> dict[str, str]:
     """The visit's move form filled in (day, time, worker) with its CSRF token; the caller
     adds the action (check or save)."""
@@ -589,6 +618,47 @@ def movable_later(store: Store, team: str, not_worker: str | None = None) -> tup
         if not verdict.refused:
             return visit, later
     raise AssertionError("no movable visit")
+
+
+def test_two_managers_move_the_same_visit_the_second_is_told(desk: Desk, store: Store) -> None:
+    """Both open the visit's move page; one saves a move 15 minutes later, then the other saves
+    the visit back at its old time: the second is told the visit was changed since their page
+    was opened and nothing is saved (it was saved, undoing the first move unseen). The other
+    half of the edge pair: from a page opened after the first move, the same save goes
+    through."""
+    from tests.web.conftest import make_client
+
+    visit, later = movable_later(store, desk.team_a)
+    snap = snapshot(store)
+    was = visit.start.astimezone(snap.tz)
+    mo, ada = make_client(store), make_client(store)
+    sign_in(mo, "mo")
+    sign_in(ada, "ada")
+    page = f"/visits/{visit.id}/move"
+    mine, theirs = mo.get(page).text, ada.get(page).text
+
+    def fields(html: str, when: datetime) -> dict[str, str]:
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+        return {**hidden, "day": f"{when:%d/%m/%Y}", "time": f"{when:%H:%M}", "action": "save"}
+
+    saved = mo.post(page, data={**fields(mine, later), "worker": visit.worker_id})
+    assert saved.status_code == 200
+    moved = store.find_visit(visit.id)
+    assert moved is not None
+    assert moved.start == later
+    before = store.revision()
+    late = ada.post(page, data={**fields(theirs, was), "worker": visit.worker_id})
+    assert late.status_code == 409
+    words = text(late.text)
+    assert "This visit was changed since this page was opened" in words
+    assert f"now {later:%a} {later.day} {later:%b} at {later:%H:%M}" in words
+    assert store.revision() == before
+    fresh = ada.get(page).text
+    again = ada.post(page, data={**fields(fresh, was), "worker": visit.worker_id})
+    assert again.status_code == 200
+    back = store.find_visit(visit.id)
+    assert back is not None
+    assert back.start == was
 
 
 def test_a_move_that_breaks_no_rule_is_saved(client, desk: Desk, store: Store) -> None:

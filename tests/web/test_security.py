@@ -14,6 +14,7 @@ from scheduler.web.auth import MAX_FAILURES, SignInLimiter, safe_next
 from tests.web.conftest import (
     ADDRESS_MARK,
     NAME_MARK,
+    NOW,
     PASSWORD,
     Desk,
     make_client,
@@ -335,3 +336,21 @@ def test_post_form_helper_works_for_sign_out(client) -> None:
     response = post_form(client, "/teams", "/logout", {})
     assert response.url.path == "/login"
     assert client.get("/teams").url.path == "/login"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_any_other_method_on_a_feed_url_is_the_bare_404(
+    client, desk: Desk, store: Store, method: str
+) -> None:
+    """docs/calendars.md: every other method gets the same bare 404 as an unknown token. With
+    the desk in front, a POST got the desk's "That form has expired" page (403) instead; the
+    other half of the pair: GET of an unknown token is the bare 404 too."""
+    from integrations.feeds import issue_token
+
+    url = issue_token(store, desk.worker, NOW, "http://testserver")
+    path = url.removeprefix("http://testserver")
+    for target in (path, "/feeds/unknown.ics"):
+        answer = client.request(method, target)
+        assert (answer.status_code, answer.text) == (404, "Not Found"), (method, target)
+    unknown = client.get("/feeds/unknown.ics")
+    assert (unknown.status_code, unknown.text) == (404, "Not Found")
