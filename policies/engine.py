@@ -820,7 +820,9 @@ def escalations(
                     Escalation(
                         rule_id=rule.id,
                         title=rule.title,
-                        detail=f"{failures} successive failed visits",
+                        detail="1 failed visit"
+                        if failures == 1
+                        else f"{failures} successive failed visits",
                     )
                 )
             continue

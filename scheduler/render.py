@@ -89,6 +89,8 @@ def describe_rule(rule: Rule) -> str:
         return f"{rule.item} once between {rule.between_events}s"
     if isinstance(rule, EscalationRule):
         if rule.trigger == "successive_failures":
+            if rule.count == 1:
+                return "escalate after a failed visit"
             return f"escalate after {rule.count} successive failed visits"
         assert rule.within is not None
         return f"escalate when {rule.trigger.replace('_', ' ')} {rule.within.describe()}"

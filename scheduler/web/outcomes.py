@@ -146,8 +146,10 @@ def record_one(request: Request, form: FormData) -> Response:
             desk.store,
             visit.id,
             outcome,  # type: ignore[arg-type]
-            seen_alone=form.get("seen_alone") == "on",
-            bedroom_seen=form.get("bedroom_seen") == "on",
+            # The boxes describe a visit made: ignored for a failed or not-seen one (a
+            # correction's form keeps them ticked from the outcome it corrects).
+            seen_alone=outcome == "completed" and form.get("seen_alone") == "on",
+            bedroom_seen=outcome == "completed" and form.get("bedroom_seen") == "on",
             amend=form.get("amend") == "yes",
             today=today,
             by=user.name,

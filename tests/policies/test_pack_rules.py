@@ -1190,3 +1190,16 @@ def test_every_rule_has_an_edge_pair() -> None:
     named = set(re.findall(r"[a-z0-9_]+", source))
     missing = {rule.id for pack_id in pack_ids() for rule in load_pack(pack_id).rules} - named
     assert not missing
+
+
+@pytest.mark.parametrize(
+    ("failures", "words"), [(1, "1 failed visit"), (2, "2 successive failed visits")]
+)
+def test_an_escalation_counts_its_failed_visits_in_words(failures: int, words: str) -> None:
+    """One failed visit is "1 failed visit" (it read "1 successive failed visits"); two read
+    as successive ones."""
+    pack = load_pack("north-somerset")
+    contacts = [seen(D(2026, 12, 7))] + [failed(D(2026, 12, 8 + i)) for i in range(failures)]
+    found = escalations(pack, CP, contacts, calendar_of(pack), D(2026, 12, 14))
+    details = {e.detail for e in found if e.rule_id == "ns_cp_failed_visit_to_team_manager"}
+    assert details == {words}

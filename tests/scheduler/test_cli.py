@@ -594,3 +594,29 @@ def test_db_takes_a_plain_file_path(
     assert code == 2
     assert "no store at 'missing.db'" in " ".join(stderr.split())
     assert "malformed" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("outcome", "refused"),
+    [("not-seen", True), ("failed", True), ("completed", False)],
+)
+def test_seen_alone_only_with_a_completed_visit(planned: str, outcome: str, refused: bool) -> None:
+    """`--seen-alone` at a visit where no child was seen contradicts itself: refused naming
+    the option (it was silently dropped), with nothing written; at a completed one, kept."""
+    from scheduler.store import Store
+
+    store = Store(planned)
+    plan = store.current_plan()
+    assert plan is not None
+    visit = min(plan.visits, key=lambda v: (v.day, v.id))
+    args = ("record", visit.id, "--outcome", outcome, "--seen-alone", "--db", planned)
+    code, _, stderr = invoke(*args, today=visit.day.isoformat())
+    if refused:
+        assert code == 2
+        assert "--seen-alone" in stderr
+        assert "only with --outcome completed" in " ".join(stderr.split())
+        assert not store.records_for_visits([visit.id]).get(visit.id)
+    else:
+        assert code == 0, stderr
+        records = store.records_for_visits([visit.id])[visit.id]
+        assert all(r.seen_alone for r in records)
