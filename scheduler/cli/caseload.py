@@ -24,7 +24,7 @@ from scheduler.cli.options import (
     parse_frequency,
     who,
 )
-from scheduler.cli.output import fail, handled, open_store, out, print_json
+from scheduler.cli.output import err, fail, handled, open_store, out, print_json
 from scheduler.domain import MAX_VISITS_PER_DAY, Absence
 from scheduler.errors import InputError
 from scheduler.reports import ChildState
@@ -179,6 +179,13 @@ def absence_add(
         who_ = f"{names[a.worker_id]} ({a.worker_id})" if a.worker_id in names else a.worker_id
         verb = "Recorded" if a in added else "Already recorded:"
         out.print(f"{verb} {a.reason} for {who_}: {render.day_span(a.start, a.end)}")
+    past = [a for a in added if a.end < today()]
+    if past:
+        err.print(
+            f"note: {len(past)} of these absence(s) ended before today, so they change only "
+            "how past days are read (a visit on them with no outcome is not taken as made). "
+            "If a year was mistyped, take it out with `visitplan absence remove`."
+        )
 
 
 def _one_absence(worker: str | None, first: date | None, last: date | None, reason: str) -> Absence:

@@ -558,3 +558,18 @@ def test_a_child_is_named_by_case_reference_as_due_shows(loaded: str) -> None:
     code, stdout, stderr = invoke("history", c2.case_ref, "--json", "--db", loaded)
     assert code == 0, stderr
     assert json.loads(stdout)["child_id"] == c1.id
+
+
+@pytest.mark.parametrize(
+    ("last", "noted"), [("2026-11-30", True), ("2026-12-01", False)], ids=["ended", "today"]
+)
+def test_an_absence_already_over_is_recorded_with_a_note(
+    loaded: str, last: str, noted: bool
+) -> None:
+    """Past sickness is recorded (it matters to how past days are read), with a note saying
+    so and how to take back a mistyped year; one reaching today gets no note."""
+    args = ("absence", "add", "w1", "--from", "2026-11-23", "--to", last, "--reason", "sickness")
+    code, stdout, stderr = invoke(*args, "--db", loaded, today="2026-12-01")
+    assert code == 0, stderr
+    assert "Recorded sickness" in stdout
+    assert ("ended before today" in " ".join(stderr.split())) is noted
