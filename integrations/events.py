@@ -257,10 +257,19 @@ def event_fields(
         "start": start.isoformat(),
         "end": end.isoformat(),
         "status": "CANCELLED" if cancelled else "CONFIRMED",
-        "summary": summary,
-        "location": location,
-        "description": "\n".join(lines),
+        "summary": printable(summary),
+        "location": printable(location),
+        "description": "\n".join(printable(line) for line in lines),
     }
+
+
+_CONTROL = dict.fromkeys([*range(0x20), 0x7F], None)
+
+
+def printable(text: str) -> str:
+    """`text` without control characters, which iCalendar text may not hold (new input
+    refuses them; a store written before that may still have one)."""
+    return text.translate(_CONTROL)
 
 
 def content_hash(
