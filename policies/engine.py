@@ -16,6 +16,7 @@ from pydantic import Field
 from policies.calendar import BusinessCalendar
 from policies.errors import OverrideError
 from policies.models import (
+    PLAN_FREQUENCY_RULES,
     BothHomesRule,
     Category,
     ChecklistRule,
@@ -188,7 +189,7 @@ def _in_fixed_scope(rule: Rule, child: ChildFacts) -> bool:
     if any(flag in child.flags for flag in scope.exclude_flags):
         return False
     needs_override = isinstance(rule, IntervalRule) and rule.every is None
-    return not needs_override or any(o.rule_id == rule.id for o in child.overrides)
+    return not needs_override or any(overrides_rule(o, rule) for o in child.overrides)
 
 
 def _in_scope_on(rule: Rule, child: ChildFacts, on: date) -> bool:
@@ -393,6 +394,14 @@ def allowed_roles(pack: Pack, child: ChildFacts, on: date) -> tuple[Role, ...] |
     return None if allowed is None else tuple(sorted(allowed))
 
 
+def overrides_rule(override: RuleOverride, rule: Rule) -> bool:
+    """The override is of this rule; a plan's frequency (an override of any nation's plan
+    frequency rule, `PLAN_FREQUENCY_RULES`) is of whichever of them the pack has."""
+    if override.rule_id == rule.id:
+        return True
+    return override.rule_id in PLAN_FREQUENCY_RULES and rule.id in PLAN_FREQUENCY_RULES
+
+
 def effective_period(rule: IntervalRule, child: ChildFacts) -> Period:
     """The rule's period, tightened by the child's own plan where it says so.
 
@@ -401,7 +410,7 @@ def effective_period(rule: IntervalRule, child: ChildFacts) -> Period:
             has no period of its own and the child no override of it.
     """
     for override in child.overrides:
-        if override.rule_id != rule.id:
+        if not overrides_rule(override, rule):
             continue
         check_override(rule, override)
         return override.every
@@ -413,14 +422,14 @@ def effective_period(rule: IntervalRule, child: ChildFacts) -> Period:
 def interval_period(rule: IntervalRule, child: ChildFacts) -> Period | None:
     """`effective_period`, or None when the rule has no period for this child (the plan's
     frequency for a child whose plan sets none)."""
-    if rule.every is None and not any(o.rule_id == rule.id for o in child.overrides):
+    if rule.every is None and not any(overrides_rule(o, rule) for o in child.overrides):
         return None
     return effective_period(rule, child)
 
 
 def override_source(rule: IntervalRule, child: ChildFacts) -> str | None:
     """Who set the child's own frequency for this rule (e.g. a conference), if anyone did."""
-    return next((o.source for o in child.overrides if o.rule_id == rule.id), None)
+    return next((o.source for o in child.overrides if overrides_rule(o, rule)), None)
 
 
 def check_override(rule: IntervalRule, override: RuleOverride) -> None:

@@ -21,6 +21,15 @@ from pydantic import (
 RuleId = str
 PackId = str
 
+PLAN_FREQUENCY_RULES: tuple[RuleId, ...] = (
+    "eng_plan_frequency",
+    "wls_plan_frequency",
+    "sct_plan_frequency",
+)
+"""The base rules, one per nation, for a frequency the child's plan or conference sets (no
+period of their own). The scheduler records a plan's frequency as an override of the first;
+it applies to whichever of them the child's pack has."""
+
 Category = Literal[
     "early-help",
     "child-in-need",
@@ -82,6 +91,7 @@ Flag = Literal[
     "section-47",
     "home-educated",
     "not-in-school",
+    "placed-by-fostering-service",
 ]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 
@@ -382,6 +392,9 @@ Rule = Annotated[
 ]
 
 
+DocumentKind = Literal["statute", "guidance", "decision"]
+
+
 class Document(PolicyModel):
     """A source document a pack cites."""
 
@@ -390,6 +403,11 @@ class Document(PolicyModel):
     publisher: str | None = None
     url: str | None = None
     file: str | None = Field(default=None, description="Seed file name in shared/seeds.")
+    kind: DocumentKind | None = Field(
+        default=None,
+        description="What a document without a seed file is: a statute (the default), national "
+        "guidance (cited by its public address) or the product decisions (DESIGN.md).",
+    )
 
 
 class StatutoryVisit(PolicyModel):

@@ -15,6 +15,7 @@ from policies import ChildFacts, OverrideError, RuleOverride, pack_ids
 from policies.engine import check_override, effective_period
 from policies.loader import read_raw_pack
 from policies.models import (
+    PLAN_FREQUENCY_RULES,
     BothHomesRule,
     ChecklistRule,
     EscalationRule,
@@ -28,7 +29,7 @@ from policies.models import (
     SchoolHoursRule,
     SeenAloneRule,
 )
-from tests.policies.conftest import collapse
+from tests.policies.conftest import SEED_DIR, collapse
 
 PREFIX = {
     "england": "eng_",
@@ -36,20 +37,34 @@ PREFIX = {
     "trust-standards": "trust_",
     "camden": "camden_",
     "cin-guidance": "cing_",
+    "wales": "wls_",
+    "scotland": "sct_",
 }
+
+BASES = {"ENG": "england", "WLS": "wales", "SCT": "scotland"}
+"""Each nation's base pack: its statutory visits, each rule citing that nation's law."""
+
+REFERENCE = SEED_DIR.parent / "reference" / "statutory-rules.md"
+"""Our verified copy of the statutes and guidance cited by address (section 1)."""
+DESIGN = SEED_DIR.parent / "DESIGN.md"
+"""The product decisions a `decision` document cites."""
 
 
 def test_every_pack_has_a_prefix() -> None:
-    """Each shipped pack has a rule-id prefix registered here, and england is the base."""
+    """Each shipped pack has a rule-id prefix registered here, and each base is a nation's."""
     assert set(pack_ids()) == set(PREFIX)
+    assert set(BASES.values()) <= set(pack_ids())
 
 
 def test_pack_loads_and_resolves(pack: Pack) -> None:
-    """A pack resolves to at least one rule; authority packs extend the england base."""
+    """A pack resolves to at least one rule; authority packs extend their nation's base."""
     assert pack.rules
-    if pack.id != "england":
-        assert pack.extends == "england"
-        base_ids = {r.id for r in read_raw_pack("england").rules}
+    base = BASES[pack.nation]
+    if pack.id == base:
+        assert pack.extends is None
+    else:
+        assert pack.extends == base
+        base_ids = {r.id for r in read_raw_pack(base).rules}
         assert base_ids - set(pack.omit) <= {r.id for r in pack.rules}
 
 
@@ -88,12 +103,51 @@ def test_quotes_appear_verbatim_in_the_seed(pack: Pack, seed_dir: Path) -> None:
 
 
 def test_documents_without_a_seed_file_are_statutes(pack: Pack) -> None:
-    """A rule whose document has no seed file cites the statute and regulation it encodes."""
-    files = {d.id: d.file for d in pack.documents}
-    uncited = [
-        r.id for r in pack.rules if files[r.source.document] is None and not r.source.statute
-    ]
+    """A rule whose document has no seed file cites the statute and regulation it encodes,
+    or the public address of the national guidance it encodes, or (a product decision) says
+    so in `decision`."""
+    docs = {d.id: d for d in pack.documents}
+    uncited = []
+    for rule in pack.rules:
+        doc = docs[rule.source.document]
+        if doc.file is not None:
+            continue
+        if doc.kind == "guidance":
+            ok = rule.source.url == doc.url and rule.source.statute is None
+        elif doc.kind == "decision":
+            ok = bool(rule.decision)
+        else:
+            ok = bool(rule.source.statute)
+        if not ok:
+            uncited.append(rule.id)
     assert not uncited
+
+
+def _unmarked(text: str) -> str:
+    """Markdown bold taken out and whitespace collapsed."""
+    return collapse(text.replace("**", ""))
+
+
+def test_quotes_without_a_seed_appear_verbatim_in_our_copy(pack: Pack) -> None:
+    """Where a Welsh or Scottish rule cites a statute or guidance by address, its quote is
+    word for word our verified copy (the reference note); a decision's quote is DESIGN.md's."""
+    if not (REFERENCE.is_file() and DESIGN.is_file()):
+        pytest.skip("reference note and DESIGN.md not available")
+    reference = _unmarked(REFERENCE.read_text(encoding="utf-8"))
+    design = collapse(DESIGN.read_text(encoding="utf-8"))
+    docs = {d.id: d for d in pack.documents}
+    missing = []
+    for rule in pack.rules:
+        doc = docs[rule.source.document]
+        if doc.kind == "decision":
+            text = design
+        elif doc.file is None and pack.nation != "ENG":
+            text = reference
+        else:
+            continue
+        if collapse(rule.source.quote) not in text:
+            missing.append(rule.id)
+    assert not missing
 
 
 def test_seed_files_exist(pack: Pack, seed_dir: Path) -> None:
@@ -129,12 +183,18 @@ def test_supersedes_names_existing_rules(pack: Pack) -> None:
 
 
 def test_statutory_documents_cite_legislation(pack: Pack) -> None:
-    """Documents without a seed file are statutory instruments with a public address."""
+    """Documents without a seed file are statutory instruments (SI, SSI) or national
+    guidance, each with a public address, or the product decisions (DESIGN.md)."""
     for doc in pack.documents:
-        if doc.file is None:
-            assert doc.id.startswith("SI "), doc.id
-            assert doc.url, doc.id
-            assert doc.url.startswith("http"), doc.id
+        if doc.file is not None:
+            continue
+        if doc.kind == "decision":
+            assert doc.id == "DESIGN.md", doc.id
+            continue
+        if doc.kind != "guidance":
+            assert doc.id.startswith(("SI ", "SSI ")), doc.id
+        assert doc.url, doc.id
+        assert doc.url.startswith("http"), doc.id
 
 
 def _interval_rules(pack: Pack) -> list[IntervalRule]:
@@ -145,14 +205,18 @@ def _interval_rules(pack: Pack) -> list[IntervalRule]:
 def test_plan_frequency_takes_any_period(pack: Pack) -> None:
     """The base rule for a frequency the plan or conference sets has no period of its own:
     it applies only with a child's override, in any unit, and never loosens another rule."""
-    rule = pack.rule("eng_plan_frequency")
+    own = [r for r in pack.rules if r.id in PLAN_FREQUENCY_RULES]
+    assert len(own) == 1
+    rule = own[0]
+    assert rule.id == f"{PREFIX[BASES[pack.nation]]}plan_frequency"
     assert isinstance(rule, IntervalRule)
     assert rule.every is None
     for period in (Period(amount=10, unit="working_days"), Period(amount=2, unit="weeks")):
-        facts = ChildFacts(
-            category="child-in-need", overrides=(RuleOverride(rule_id=rule.id, every=period),)
-        )
-        assert effective_period(rule, facts) == period
+        for rule_id in (rule.id, PLAN_FREQUENCY_RULES[0]):  # the scheduler records the first
+            facts = ChildFacts(
+                category="child-in-need", overrides=(RuleOverride(rule_id=rule_id, every=period),)
+            )
+            assert effective_period(rule, facts) == period
     with pytest.raises(OverrideError):
         effective_period(rule, ChildFacts(category="child-in-need"))
 

@@ -119,6 +119,25 @@ AUDIT: dict[str, dict[str, str | dict[str, str]]] = {
         },
         "cing_cin_home_every_20_working_days": HOME,
     },
+    # reg 31 of SI 2015/1818 and the Welsh Government's CP guidance as our reference note
+    # gives them ("visits", "within 1 week", "every 10 working days"): no place named.
+    "wales": {
+        "wls_cic_first_visit_1_week": SEEN,
+        "wls_cic_every_6_weeks_first_year": SEEN,
+        "wls_cic_long_term_every_3_months_thereafter": SEEN,
+        "wls_cic_every_6_weeks_thereafter": SEEN,
+        "wls_cic_ico_at_home_weekly_until_first_review": SEEN,
+        "wls_cp_every_10_working_days": SEEN,
+        "wls_plan_frequency": SEEN,
+    },
+    # reg 46 and 49 of SSI 2009/210, reg 25 of SSI 2009/154: "visit", no place named.
+    "scotland": {
+        "sct_lac_first_visit_1_week": SEEN,
+        "sct_lac_every_3_months": SEEN,
+        "sct_fostering_service_first_visit_28_days": SEEN,
+        "sct_adoption_first_visit_1_week": SEEN,
+        "sct_plan_frequency": SEEN,
+    },
 }
 
 CLOCK_RULES = (IntervalRule, FirstVisitRule, MonthlyCountRule)
