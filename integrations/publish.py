@@ -141,17 +141,24 @@ class PublishReport(BaseModel):
 class Resolution:
     """Which conflicts a run settles, and how: `overwrite` puts the plan's version back over
     what someone else made of the event, `accept` keeps theirs. The conflicts on the calendars
-    of `workers` or of `visits`; every conflict when both are empty."""
+    of `workers`, of `visits`, or one by one in `events` (UID, the worker whose calendar it is
+    on: the desk settles the one conflict it shows, where `visits` would take both calendars
+    of a joint visit); every conflict when all three are empty."""
 
     action: Settle
     workers: frozenset[str] = frozenset()
     visits: frozenset[str] = frozenset()
+    events: frozenset[tuple[str, str]] = frozenset()
 
     def covers(self, item: PublishItem) -> bool:
         """Whether the conflict `item` is one this run settles."""
-        if not self.workers and not self.visits:
+        if not self.workers and not self.visits and not self.events:
             return True
-        return item.worker_id in self.workers or (item.visit_id or "") in self.visits
+        return (
+            item.worker_id in self.workers
+            or (item.visit_id or "") in self.visits
+            or (item.uid, item.worker_id) in self.events
+        )
 
 
 def _sequence(found: Any | None, default: int) -> int:

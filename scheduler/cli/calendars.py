@@ -91,15 +91,25 @@ def export_ics(
     out.print(f"Wrote {len(paths)} calendar file(s) to {out_dir}")
 
 
-def _publisher(store: Store, now: datetime) -> Any:
-    """Publish the current plan to CalDAV for the desk; failures become a manager's message."""
+def _publisher(store: Store, now: datetime, settle: Any = None) -> Any:
+    """Publish the current plan to CalDAV for the desk, settling the conflicts `settle` (a
+    `scheduler.web.context.Settle`) names as `visitplan publish --overwrite|--accept` does;
+    failures become a manager's message."""
     from integrations import CalendarError, connect, publish_plan, read_config
+    from integrations.publish import Resolution
     from scheduler.feed_source import store_event_context
     from scheduler.web.context import CalendarUnavailableError, PublishCounts
 
     plan = store.current_plan()
     if plan is None:
         raise CalendarUnavailableError("there is no plan to publish")
+    resolution = None
+    if settle is not None:
+        resolution = (
+            Resolution(settle.action, workers=frozenset({settle.worker_id}))
+            if settle.uid is None
+            else Resolution(settle.action, events=frozenset({(settle.uid, settle.worker_id)}))
+        )
     try:
         scenario = store.read_scenario()
         report = publish_plan(
@@ -109,6 +119,7 @@ def _publisher(store: Store, now: datetime) -> Any:
             scenario,
             now,
             context=store_event_context(store, scenario, plan.visits),
+            resolution=resolution,
         )
     except CalendarError as exc:
         raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
@@ -119,6 +130,25 @@ def _publisher(store: Store, now: datetime) -> Any:
         deleted=len(report.deleted),
         unchanged=report.unchanged,
         conflicts=len(report.conflicts),
+        conflict_events=_events(report.conflicts),
+        overwritten=_events(report.overwritten),
+        accepted=_events(report.accepted),
+    )
+
+
+def _events(items: Any) -> tuple[Any, ...]:
+    """A report's items as the desk's `CalendarEvent`s."""
+    from scheduler.web.context import CalendarEvent
+
+    return tuple(
+        CalendarEvent(
+            uid=i.uid,
+            visit_id=i.visit_id,
+            worker_id=i.worker_id,
+            change=i.change or "changed",
+            cancelled="after it was cancelled" in (i.reason or ""),
+        )
+        for i in items
     )
 
 

@@ -23,7 +23,6 @@ from scheduler.errors import InputError, NotFoundError, StaleError
 from scheduler.replan import ReplanReport
 from scheduler.web.board import DayError, read_day
 from scheduler.web.context import (
-    CalendarUnavailableError,
     ForbiddenError,
     PageNotFoundError,
     audit,
@@ -336,33 +335,6 @@ def stale_words(snapshot: Snapshot, exc: StaleError, most: int = 8) -> str:
     return f"{changed}: {listed}."
 
 
-def publish(request: Request) -> Response:
-    """Publish the current plan to workers' calendars (when CalDAV is configured)."""
-    team_id = request.path_params["team"]
-    user, snapshot = team_access(request, team_id)
-    desk = desk_of(request)
-    context: dict[str, object]
-    if desk.services.publish is None:
-        status, context = (
-            400,
-            {
-                "error": "Calendars are not configured on this server (VISITPLAN_CALDAV_URL). "
-                "Workers who subscribe to their feed see the new plan at their calendar's next "
-                "refresh."
-            },
-        )
-    else:
-        try:
-            status, context = (
-                200,
-                {"counts": desk.services.publish(desk.store, desk.calendar_now())},
-            )
-            audit(user.name, "published calendars", team_id)
-        except CalendarUnavailableError as exc:
-            status, context = 502, {"error": str(exc)}
-    return render_team(request, snapshot, team_id, "published.html", "absences", status, **context)
-
-
 routes = [
     Route("/teams/{team}/absences", absences_page, methods=["GET"]),
     Route("/teams/{team}/absences", with_form(add_absence), methods=["POST"]),
@@ -370,5 +342,4 @@ routes = [
     Route("/teams/{team}/replan", with_form(start_replan), methods=["POST"]),
     Route("/teams/{team}/replan/{job}", replan_page, methods=["GET"]),
     Route("/teams/{team}/replan/{job}/apply", with_form(apply_replan), methods=["POST"]),
-    Route("/teams/{team}/publish", publish, methods=["POST"]),
 ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -38,8 +39,33 @@ WATCH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
+class CalendarEvent:
+    """One event on a worker's calendar that a publish found changed or deleted by someone
+    else (a conflict), or settled. Ids only: the page finds the words."""
+
+    uid: str
+    visit_id: str | None
+    worker_id: str
+    """Whose calendar it is on."""
+    change: Literal["changed", "deleted"]
+    cancelled: bool = False
+    """The plan had cancelled the visit (putting the plan's back takes it off the calendar)."""
+
+
+@dataclass(frozen=True)
+class Settle:
+    """Which conflicts a publish settles, and how: `overwrite` puts the plan's visit back,
+    `accept` keeps the worker's change. The one event `uid` on `worker_id`'s calendar, or
+    (`uid` None) every conflict on that calendar."""
+
+    action: Literal["overwrite", "accept"]
+    worker_id: str
+    uid: str | None = None
+
+
+@dataclass(frozen=True)
 class PublishCounts:
-    """What a publish to CalDAV calendars did."""
+    """What a publish to CalDAV calendars did: counts, and each conflict left or settled."""
 
     created: int
     updated: int
@@ -47,6 +73,18 @@ class PublishCounts:
     deleted: int
     unchanged: int
     conflicts: int
+    conflict_events: tuple[CalendarEvent, ...] = ()
+    overwritten: tuple[CalendarEvent, ...] = ()
+    accepted: tuple[CalendarEvent, ...] = ()
+
+
+class Publisher(Protocol):
+    """Publishes the current plan to workers' calendars, settling the conflicts `settle`
+    names (the command line's `visitplan publish [--overwrite|--accept]`)."""
+
+    def __call__(
+        self, store: Store, now: datetime, settle: Settle | None = None
+    ) -> PublishCounts: ...
 
 
 @dataclass(frozen=True)
@@ -61,8 +99,45 @@ class DeskServices:
 
     issue_feed: Callable[[Store, str, datetime, str], str]
     revoke_feed: Callable[[Store, str, datetime], bool]
-    publish: Callable[[Store, datetime], PublishCounts] | None = None
+    publish: Publisher | None = None
     clock: Callable[[], datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A publish made from the desk, kept for the page that shows it (POST, then GET)."""
+
+    id: str
+    owner: str
+    team_id: str
+    counts: PublishCounts
+    notice: str | None = None
+    """What the manager asked to settle, and what came of it."""
+    problem: bool = False
+    """The notice says it could not be done."""
+
+
+class PublishedResults:
+    """The desk's last publishes, by id, for their owners (in memory: a restart forgets them)."""
+
+    KEEP = 50
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[str, Published] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, result: Published) -> None:
+        """Keep `result`, forgetting the oldest beyond `KEEP`."""
+        with self._lock:
+            self._kept[result.id] = result
+            while len(self._kept) > self.KEEP:
+                self._kept.popitem(last=False)
+
+    def get(self, result_id: str, owner: str) -> Published | None:
+        """The result, if it is `owner`'s."""
+        with self._lock:
+            found = self._kept.get(result_id)
+        return found if found is not None and found.owner == owner else None
 
 
 class CalendarUnavailableError(Exception):
@@ -97,6 +172,8 @@ class Desk:
     warm: bool = False
     """Keep the snapshot current in the background: at start-up, after each change made
     through the desk, and within `WATCH_SECONDS` of a change made anywhere else."""
+    published: PublishedResults = field(default_factory=PublishedResults)
+    """Publishes made from the desk, for the page after each (`scheduler.web.calendars`)."""
     _wake: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None

@@ -181,7 +181,7 @@ class FakeCalendars:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, store: Store, now: datetime) -> PublishCounts:
+    def __call__(self, store: Store, now: datetime, settle: object = None) -> PublishCounts:
         self.calls += 1
         plan = store.current_plan()
         return PublishCounts(len(plan.visits) if plan else 0, 0, 0, 0, 0, 0)

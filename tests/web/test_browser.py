@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -81,9 +82,10 @@ def last_monday(day: date) -> date:
     return day - timedelta(days=day.weekday() + 7)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("serve")
+@contextmanager
+def serving(folder: Path, caldav: dict[str, str] | None = None) -> Iterator[Server]:
+    """`visitplan serve` on a planned store in `folder`, calendars configured by `caldav`
+    (VISITPLAN_CALDAV_* variables; None: not configured)."""
     db_path = folder / "desk.db"
     now = datetime.now(UTC)
     today = now.astimezone(LONDON).date()
@@ -95,6 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     executable = Path(sys.executable).with_name("visitplan")
     env = {**os.environ, "VISITPLAN_SECRET_KEY": "browser-test-" + "k" * 32}
     env.pop("VISITPLAN_CALDAV_URL", None)
+    env |= caldav or {}
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
@@ -137,6 +140,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("serve")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ class Publishes:
     def __init__(self) -> None:
         self.at: list[datetime] = []
 
-    def __call__(self, store: Store, now: datetime) -> PublishCounts:
+    def __call__(self, store: Store, now: datetime, settle: object = None) -> PublishCounts:
         self.at.append(now)
         return PublishCounts(0, 0, 0, 0, 0, 0)
 

@@ -120,6 +120,9 @@ def test_manager_of_team_a_gets_403_on_team_b_actions(client, desk: Desk, store:
         f"/teams/{desk.team_b}/outcomes/rest": {"day": "2026-11-30"},
         f"/teams/{desk.team_b}/outcomes/{b_visit}": {"outcome": "completed"},
         f"/teams/{desk.team_b}/publish": {},
+        f"/teams/{desk.team_b}/calendars/settle": {"worker": b_worker, "action": "accept"},
+        # Team A's own address, but a conflict on a team B worker's calendar.
+        f"/teams/{desk.team_a}/calendars/settle": {"worker": b_worker, "action": "overwrite"},
         f"/teams/{desk.team_b}/replan/nojob/apply": {},
         f"/visits/{b_visit}/move": {"day": "2026-12-03", "time": "10:00", "worker": b_worker},
         f"/visits/{b_visit}/pin": {},
