@@ -653,14 +653,15 @@ def _stop(pool: Executor) -> None:
     wait for its feeder, and the pool thread is waited for (bounded) here, while the
     processes end. Reads `ProcessPoolExecutor`'s own fields: the standard library gives no
     other way."""
+    # Read before `shutdown`, which drops the pool's references to all three.
     processes = dict(getattr(pool, "_processes", None) or {})
     calls = getattr(pool, "_call_queue", None)
+    thread = getattr(pool, "_executor_manager_thread", None)
     if calls is not None:
         calls.cancel_join_thread()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes.values():
         process.terminate()
-    thread = getattr(pool, "_executor_manager_thread", None)
     if thread is not None:
         thread.join(timeout=10)
 

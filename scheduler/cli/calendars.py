@@ -95,8 +95,7 @@ def _publisher(store: Store, now: datetime, settle: Any = None) -> Any:
     """Publish the current plan to CalDAV for the desk, settling the conflicts `settle` (a
     `scheduler.web.context.Settle`) names as `visitplan publish --overwrite|--accept` does;
     failures become a manager's message."""
-    from integrations import CalendarError, connect, publish_plan, read_config
-    from integrations.publish import Resolution
+    from integrations import CalendarError, Resolution, connect, publish_plan, read_config
     from scheduler.feed_source import store_event_context
     from scheduler.web.context import CalendarUnavailableError, PublishCounts
 
