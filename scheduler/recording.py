@@ -200,8 +200,11 @@ def record_outcome(
     if children and outcome != "completed":
         problems.append(_seen_without_completed(outcome, children))
     if outcome != "completed":
-        flags = {"--seen-alone": seen_alone, "--bedroom-seen": bedroom_seen}
-        flags["--seen-awake"] = seen_awake
+        flags = {
+            "--seen-alone": seen_alone,
+            "--bedroom-seen": bedroom_seen,
+            "--seen-awake": seen_awake,
+        }
         problems.extend(
             InputProblem(
                 "command line", None, flag, "only with --outcome completed", f"--outcome {outcome}"

@@ -33,15 +33,18 @@ def _drop_from_plan(tx: _Tx, child_ids: Collection[str], on: date) -> None:
     )
     if len(closing) == 1:
         query = query.where(plan_visits_table.c.data.contains(f'"{next(iter(closing))}"'))
+    refs: dict[str, str] | None = None  # the closing children's, read once when first needed
     for row in conn.execute(query.order_by(plan_visits_table.c.position)).all():
         visit = Visit.model_validate_json(row.data)
         gone = [c for c in visit.child_ids if c in closing]
         if not gone or visit.status != "planned":
             continue
         left = tuple(c for c in visit.child_ids if c not in closing)
+        if left and refs is None:
+            refs = _case_refs(conn, closing)
         changed = (
-            _without_children(visit, left, _case_refs(conn, gone))
-            if left
+            _without_children(visit, left, {refs[c] for c in gone if c in refs})
+            if left and refs is not None
             else visit.model_copy(update={"status": "cancelled"})
         )
         conn.execute(
@@ -60,10 +63,12 @@ def _drop_from_plan(tx: _Tx, child_ids: Collection[str], on: date) -> None:
             )
 
 
-def _case_refs(conn: Connection, child_ids: Collection[str]) -> set[str]:
-    """The case references of these children."""
-    query = select(children_table.c.data).where(children_table.c.id.in_(list(child_ids)))
-    return {str(json.loads(row.data)["case_ref"]) for row in conn.execute(query)}
+def _case_refs(conn: Connection, child_ids: Collection[str]) -> dict[str, str]:
+    """The case references of these children, by child id."""
+    query = select(children_table.c.id, children_table.c.data).where(
+        children_table.c.id.in_(list(child_ids))
+    )
+    return {row.id: str(json.loads(row.data)["case_ref"]) for row in conn.execute(query)}
 
 
 def _without_children(visit: Visit, left: tuple[str, ...], gone_refs: Collection[str]) -> Visit:

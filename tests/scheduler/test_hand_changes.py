@@ -7,6 +7,7 @@ stands; an unrelated change meanwhile does not stop it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -31,6 +32,26 @@ def _later_visits(store: Store) -> tuple[Visit, Visit]:
     )
 
 
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, write: Callable[[], None]) -> None:
+    """`write` runs between a hand change's judging and its saving, as another command's
+    write landing at that moment would."""
+    judge = moves.judge
+
+    def judge_then_write(*args: object, **kwargs: object) -> object:
+        found = judge(*args, **kwargs)  # type: ignore[arg-type]
+        write()
+        return found
+
+    monkeypatch.setattr(moves, "judge", judge_then_write)
+
+
+def _replan_stored(store: Store) -> None:
+    """The current plan stored again under the same id, as a second re-plan the same day."""
+    plan = store.current_plan()
+    assert plan is not None
+    store.save_plan(plan, NOW, by="other")
+
+
 @pytest.mark.parametrize(
     "meanwhile", ["re-plan stored", "same visit moved", "other visit recorded"]
 )
@@ -42,21 +63,16 @@ def test_a_move_is_saved_only_onto_the_plan_it_was_judged_on(
     recorded does not."""
     store = Store(planned)
     visit, other = _later_visits(store)
-    judge = moves.judge
 
-    def judge_then_someone_writes(*args: object, **kwargs: object) -> object:
-        found = judge(*args, **kwargs)  # type: ignore[arg-type]
-        plan = store.current_plan()
-        assert plan is not None
-        if meanwhile == "re-plan stored":  # under the same id, as a re-plan the same day is
-            store.save_plan(plan, NOW, by="other")
+    def someone_writes() -> None:
+        if meanwhile == "re-plan stored":
+            _replan_stored(store)
         elif meanwhile == "same visit moved":
             store.update_visit(visit.model_copy(update={"pinned": True}), "visit pinned")
         else:
             service.record_outcome(store, other.id, "completed", today=TODAY, by="ann", now=NOW)
-        return found
 
-    monkeypatch.setattr(moves, "judge", judge_then_someone_writes)
+    _meanwhile(monkeypatch, someone_writes)
     to = visit.day
     if meanwhile == "other visit recorded":
         verdict = service.move_visit(store, visit.id, day=to, today=TODAY, by="sam", now=NOW)
@@ -98,16 +114,7 @@ def test_the_command_line_says_so_with_exit_1(
 
     store = Store(planned)
     visit, _ = _later_visits(store)
-    judge = moves.judge
-
-    def judge_then_replan(*args: object, **kwargs: object) -> object:
-        found = judge(*args, **kwargs)  # type: ignore[arg-type]
-        plan = store.current_plan()
-        assert plan is not None
-        store.save_plan(plan, NOW, by="other")
-        return found
-
-    monkeypatch.setattr(moves, "judge", judge_then_replan)
+    _meanwhile(monkeypatch, lambda: _replan_stored(store))
     code, _, stderr = invoke(
         "visit",
         "move",
