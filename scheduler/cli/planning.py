@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args
@@ -493,29 +493,28 @@ def replan(
     if line:
         err.print(line)
         if report.resting_on_assumption:
-            shown = ", ".join(report.resting_on_assumption[:30])
-            more = len(report.resting_on_assumption) - 30
             err.print(
-                "Children whose clocks rest on that: "
-                + shown
-                + (f" and {more} more (see --json)" if more > 0 else "")
+                "Children whose clocks rest on that: " + _listed(report.resting_on_assumption, 30)
             )
     out.print(render.render_changes(report, scenario, store.worker_names()))
     out.print(render.render_replan_summary(report, scenario, _titles(scenario)))
     if report.before_now:
-        shown = ", ".join(report.before_now[:10])
-        more = len(report.before_now) - 10
         err.print(
             f"warning: {len(report.before_now)} visit(s) are placed earlier today than now, "
-            f"when they can no longer be made as planned: {shown}"
-            + (f" and {more} more (see --json)" if more > 0 else "")
-            + ". Move them by hand (`visitplan visit move`), or re-plan from tomorrow with "
+            f"when they can no longer be made as planned: {_listed(report.before_now, 10)}. "
+            "Move them by hand (`visitplan visit move`), or re-plan from tomorrow with "
             f"--from {report.from_date + timedelta(days=1)}."
         )
     if not apply:
         out.print("Nothing has changed yet: run again with --apply to store this plan.")
     else:
         out.print("Stored. Run `visitplan publish` to update workers' calendars.")
+
+
+def _listed(items: Sequence[str], most: int) -> str:
+    """The first `most` of `items`, comma-separated, and how many more `--json` gives."""
+    more = len(items) - most
+    return ", ".join(items[:most]) + (f" and {more} more (see --json)" if more > 0 else "")
 
 
 visit_app = typer.Typer(no_args_is_help=True, help="Change one visit of the plan by hand.")
