@@ -10,6 +10,7 @@ conflicts on the calendars of their own team's workers.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -256,9 +257,7 @@ def result_page(request: Request) -> Response:
         for line in lines
         if getattr(snapshot.everyone.get(line.worker_id), "team_id", None) == team_id
     ]
-    per_worker: dict[str, int] = {}
-    for line in ours:
-        per_worker[line.worker_id] = per_worker.get(line.worker_id, 0) + 1
+    per_worker = Counter(line.worker_id for line in ours)
     several = [(w, snapshot.worker_name(w, w), n) for w, n in per_worker.items() if n > 1]
     return render_team(
         request,
