@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, time
 
 from policies import ChildFacts, Contact, Due, due_dates, load_pack
@@ -72,3 +74,17 @@ def due_of(
     ]
     assert len(found) <= 1, found
     return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One rule's window: the child, the history, and the last day the rule is still met."""
+
+    pack: str
+    rule: str
+    facts: ChildFacts
+    contacts: tuple[Contact, ...]
+    last_ok: date
+    why: str
+    visit: Callable[[date], Contact] = field(default=lambda day: seen(day))
+    home_id: str | None = None

@@ -1,4 +1,5 @@
-"""The Welsh and Scottish base packs: an edge pair for every rule, bank holidays of the
+"""The Welsh and Scottish base packs: an edge pair for every rule (`NATION_EDGES`, judged
+by the edge tests of test_pack_rules.py with every other pack's), bank holidays of the
 nation, and the loader's nation check for authority packs that extend them.
 
 Expected dates are reasoned from the rule text and the nation's calendar, not copied from
@@ -10,15 +11,14 @@ Friday 26 Mar 2027 and no Easter Monday. Rule: no network, no clock.
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, time
 from pathlib import Path
 
 import pytest
 
 from policies import ChildFacts, PackInvalidError, load_pack, school_start
 from policies.loader import PACK_DIR, read_raw_pack, resolve
-from tests.policies.builders import child, due_of, seen
-from tests.policies.test_pack_rules import Edge
+from tests.policies.builders import Edge, child, due_of, seen
 
 D = date
 
@@ -38,7 +38,7 @@ def _plan(category: str, rule_id: str, **fields: object) -> ChildFacts:
 
 WLS_CP = child("child-protection", events={"plan-start": D(2026, 12, 1)})
 
-EDGES: tuple[Edge, ...] = (
+NATION_EDGES: tuple[Edge, ...] = (
     # --- wales: Welsh Government CP guidance (10 working days) -----------------------------
     Edge(
         "wales",
@@ -190,38 +190,9 @@ EDGES: tuple[Edge, ...] = (
 )
 
 
-def _id(edge: Edge) -> str:
-    return f"{edge.rule}-{edge.last_ok.isoformat()}"
-
-
-@pytest.mark.parametrize("edge", [pytest.param(e, id=_id(e)) for e in EDGES])
-def test_due_on_last_day_of_window(edge: Edge) -> None:
-    """The rule's due date is the last day its window allows (reasoned in `edge.why`)."""
-    as_of = max((c.on for c in edge.contacts), default=edge.last_ok - timedelta(days=1))
-    due = due_of(edge.pack, edge.rule, edge.facts, list(edge.contacts), as_of, edge.home_id)
-    assert due == edge.last_ok, edge.why
-
-
-@pytest.mark.parametrize("edge", [pytest.param(e, id=_id(e)) for e in EDGES])
-def test_visit_on_last_day_meets_rule_inside(edge: Edge) -> None:
-    """Just inside: a qualifying visit on the last allowed day meets the rule and restarts it."""
-    contacts = [*edge.contacts, edge.visit(edge.last_ok)]
-    due = due_of(edge.pack, edge.rule, edge.facts, contacts, edge.last_ok, edge.home_id)
-    assert due is None or due > edge.last_ok
-
-
-@pytest.mark.parametrize("edge", [pytest.param(e, id=_id(e)) for e in EDGES])
-def test_no_visit_by_last_day_is_late_outside(edge: Edge) -> None:
-    """Just outside: with no visit by the last allowed day, the next day the rule is overdue."""
-    day_after = edge.last_ok + timedelta(days=1)
-    due = due_of(edge.pack, edge.rule, edge.facts, list(edge.contacts), day_after, edge.home_id)
-    assert due is not None
-    assert due < day_after
-
-
 def test_every_welsh_and_scottish_rule_has_an_edge_pair() -> None:
     """Each rule of the two bases has an edge pair here, or (school hours) its own test."""
-    covered = {e.rule for e in EDGES} | {"wls_school_hours", "sct_school_hours"}
+    covered = {e.rule for e in NATION_EDGES} | {"wls_school_hours", "sct_school_hours"}
     for pack_id in ("wales", "scotland"):
         assert {r.id for r in load_pack(pack_id).rules} <= covered
 

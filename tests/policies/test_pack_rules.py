@@ -9,8 +9,6 @@ Rule: no network, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -29,23 +27,10 @@ from policies import (
 )
 from policies.engine import retry_part_of_day
 from policies.models import CATEGORIES
-from tests.policies.builders import calendar_of, child, due_of, dues, failed, seen
+from tests.policies.builders import Edge, calendar_of, child, due_of, dues, failed, seen
+from tests.policies.test_nation_packs import NATION_EDGES
 
 D = date
-
-
-@dataclass(frozen=True)
-class Edge:
-    """One rule's window: the child, the history, and the last day the rule is still met."""
-
-    pack: str
-    rule: str
-    facts: ChildFacts
-    contacts: tuple[Contact, ...]
-    last_ok: date
-    why: str
-    visit: Callable[[date], Contact] = field(default=lambda day: seen(day))
-    home_id: str | None = None
 
 
 def _unannounced(day: date) -> Contact:
@@ -560,7 +545,7 @@ RETRIES: tuple[Edge, ...] = (
     ),
 )
 
-EDGES = INTERVALS + FIRST_VISITS + RETRIES
+EDGES = INTERVALS + FIRST_VISITS + RETRIES + NATION_EDGES
 
 
 def _id(edge: Edge) -> str:
