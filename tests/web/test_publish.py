@@ -41,16 +41,25 @@ def published(html: str) -> tuple[int, ...]:
     return tuple(int(n) for n in found.groups())
 
 
-def test_publish_counts_equal_what_the_server_received(
-    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from scheduler.cli.calendars import _publisher  # what `visitplan serve` wires in
+def publishing_client(
+    store: Store, radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """A desk client signed in as the manager "mo", publishing to `radicale` through the
+    publisher `visitplan serve` wires in."""
+    from scheduler.cli.calendars import _publisher
 
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", radicale.url)
     monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
     monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
     client = make_client(store, publish=_publisher)
     sign_in(client, "mo")
+    return client
+
+
+def test_publish_counts_equal_what_the_server_received(
+    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = publishing_client(store, own_radicale, monkeypatch)
     page = f"/teams/{desk.team_a}/absences"
     first = post_form(client, page, f"/teams/{desk.team_a}/publish", {})
     assert first.status_code == 200

@@ -22,7 +22,7 @@ from integrations.ledger import PUBLISHED, REMOVED
 from integrations.testing import RadicaleServer
 from scheduler.domain import LedgerEntry
 from scheduler.store import Store
-from tests.integrations.conftest import PASSWORD, USER, dav_client, own_radicale
+from tests.integrations.conftest import PASSWORD, dav_client, own_radicale
 from tests.integrations.test_publish_conflicts import delete_on_server, edit_on_server
 from tests.web.conftest import (
     ADDRESS_MARK,
@@ -34,6 +34,7 @@ from tests.web.conftest import (
     token_of,
 )
 from tests.web.test_pages import text
+from tests.web.test_publish import publishing_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 __all__ = ["own_radicale"]  # the calendar tests' fixture: a fresh Radicale for each test
@@ -95,13 +96,7 @@ def settle_form(html: str, uid: str | None, worker: str) -> dict[str, str]:
 def conflicts(
     desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
 ) -> Conflicts:
-    from scheduler.cli.calendars import _publisher  # what `visitplan serve` wires in
-
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
-    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
-    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
-    client = make_client(store, publish=_publisher)
-    sign_in(client, "mo")
+    client = publishing_client(store, own_radicale, monkeypatch)
     page = f"/teams/{desk.team_a}/absences"
     first = post_form(client, page, f"/teams/{desk.team_a}/publish", {})
     assert first.status_code == 200, text(first.text)[:400]
