@@ -125,3 +125,11 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def backend_url(request: pytest.FixtureRequest, backend: str, folder: Path, name: str) -> str:
+    """An empty store's URL on `backend`: a SQLite file `name` in `folder`, or a fresh
+    PostgreSQL database (the `postgres_url` fixture)."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / name}"
+    return str(request.getfixturevalue("postgres_url"))

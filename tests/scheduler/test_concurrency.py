@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.store import Store
+from tests.conftest import backend_url
 from tests.scenarios import north_somerset_team
 
 MONDAY = date(2026, 11, 30)
@@ -65,10 +66,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store with the north-somerset team and a two-week plan from Monday."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    url = backend_url(request, request.param, tmp_path, "race.db")
     store = Store(url)
     store.replace_caseload(north_somerset_team())
     store.close()

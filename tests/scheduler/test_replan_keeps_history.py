@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.store import Store
+from tests.conftest import backend_url
 from tests.scenarios import north_somerset_team
 from tests.scheduler.test_cli import invoke
 
@@ -29,10 +30,7 @@ VISIT = "v-h1-20261201"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The north Somerset team with a two-week plan from Monday 30 Nov 2026."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'visitplan.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_url"))
+    url = backend_url(request, request.param, tmp_path, "visitplan.db")
     with Store(url) as store:
         store.replace_caseload(north_somerset_team())
     code, _, stderr = invoke(

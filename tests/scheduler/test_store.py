@@ -32,6 +32,7 @@ from scheduler.domain import (
 )
 from scheduler.errors import InputError, NotFoundError, StoreError
 from scheduler.store import Store
+from tests.conftest import backend_url
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -455,11 +456,7 @@ def test_kept_results_hold_for_one_revision_only(
     """A kept result (the desk's due rows) reads back only at the revision, day and digest it
     was kept for; a write moves the revision, so it finds nothing and cannot keep old work;
     keeping changes neither the revision nor the caseload. On SQLite and on PostgreSQL."""
-    url = (
-        f"sqlite:///{tmp_path / 'visitplan.db'}"
-        if backend == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
+    url = backend_url(request, backend, tmp_path, "visitplan.db")
     day = date(2026, 12, 1)
     data = bytes(range(256)) * 8  # binary, as the desk keeps compressed rows
     with Store(url) as store:
@@ -499,11 +496,7 @@ def test_audit_times_read_back_as_the_moment_written(
     from scheduler import service
     from scheduler.render import render_history
 
-    url = (
-        f"sqlite:///{tmp_path / 'visitplan.db'}"
-        if backend == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
+    url = backend_url(request, backend, tmp_path, "visitplan.db")
     with Store(url) as store:
         store.replace_caseload(small_scenario())
         service.edit_child(store, "c-1", case_ref="REF-NEW", by="sam", now=moment)

@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from scheduler.cli import app
 from scheduler.generate import generate
 from scheduler.store import Store
+from tests.conftest import backend_url
 
 pytestmark = pytest.mark.slow  # a week of real solves, on each store (~1 min each)
 
@@ -99,10 +100,7 @@ def visits(plan: dict[str, Any], day: date, state: str | None = None) -> list[di
 @pytest.fixture(params=["sqlite", "postgresql"])
 def week(request: pytest.FixtureRequest, tmp_path: Path) -> Week:
     """A generated S authority with a two-week plan from Monday, made the Friday before."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'week.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_url"))
+    url = backend_url(request, request.param, tmp_path, "week.db")
     with Store(url) as store:
         store.replace_caseload(generate("S", seed=0, start=MON))
     week = Week(url)
