@@ -39,6 +39,7 @@ from scheduler.translate import (
     attach_previous,
     households_by_group,
     make_context,
+    not_before_index,
     rules_on,
     team_groups,
     to_problem,
@@ -451,9 +452,10 @@ def _solve_team(
             return repaired
     tp = to_problem(ctx, teams)
     out = _TeamResult(tp, safety_net=tripped, fallback=fallback)
-    if previous:
-        tp, _stale = attach_previous(ctx, tp, previous)
+    if previous or ctx.not_before is not None:
+        tp, _stale = attach_previous(ctx, tp, previous)  # and nothing placed before now
         out.tp = tp
+    if previous:
         out.messages.append(
             f"team {name}: re-planned: {why[0]}" + (f" (+{len(why) - 1})" if why[1:] else "")
         )
@@ -917,6 +919,7 @@ def plan_scenario(
     published: Plan | None = None,
     executor: Executor | None = None,
     days: int | None = None,
+    not_before: datetime | None = None,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
@@ -945,7 +948,9 @@ def plan_scenario(
     it without even being translated (`_kept_by_fingerprint`: same start and end only).
     A pinned visit in `previous` (`Visit.pinned`) is kept in every path whenever its workers
     can still make it (hard, not weighed), and stays pinned in the plan; the pins are part
-    of the fingerprint.
+    of the fingerprint. `not_before` (aware: a re-plan made during the day) is the moment
+    before which nothing is placed but a published visit kept as it was; it is not part of
+    the fingerprint, since a group kept from `published` places nothing new.
     """
     params = params or SolveParams()
     say = progress or (lambda _message: None)
@@ -954,6 +959,7 @@ def plan_scenario(
     pack = load_pack(scenario.authority.id)
     ctx = make_context(scenario, pack, calendar_for(pack), start, weeks, lookahead_weeks, horizon)
     ctx.accepted = accepted_breaches(previous_breaches)
+    ctx.not_before = not_before_index(not_before, ctx.tz, ctx.days)
     end = start + timedelta(days=horizon - 1)
     pins = [v for v in previous if v.pinned]
     inputs = team_inputs(scenario, pack, start, weeks, lookahead_weeks, pins, horizon)

@@ -281,9 +281,11 @@ def cp_sat_planner(
     params: SolveParams,
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
+    not_before: datetime | None = None,
 ) -> Planner:
     """The CP-SAT planner as `replan` calls it, keeping previous visits where it can (and
-    whole team groups whose inputs are unchanged since `published` was made)."""
+    whole team groups whose inputs are unchanged since `published` was made), placing
+    nothing new before `not_before` (aware: the moment a re-plan is made)."""
     from scheduler.planning import plan_scenario
 
     def planner(
@@ -304,6 +306,7 @@ def cp_sat_planner(
             previous=tuple(previous),
             previous_end=end,
             previous_breaches=published.breaches,
+            not_before=not_before,
             published=published,
             processes=processes,
         )

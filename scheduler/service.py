@@ -661,8 +661,9 @@ def propose_replan(
     Starts at `from_date`, or the later of `today` and the plan's start. Visits before it
     with no recorded outcome are planned as made (or as missed with `assume_missed`). The
     proposal's plan carries the store revision it was made from (see `apply_replan`). With
-    `now` (the clock, aware), the report names the visits it places earlier than now
-    (`before_now`): the planner knows days, not the time of day it runs at.
+    `now` (the clock, aware), nothing new is placed before it (a visit published earlier
+    today stays as it was, or moves to a time still ahead), and the report names any visit
+    it places earlier than now all the same (`before_now`; none is expected).
 
     Raises:
         PlanError: there is no current plan, or `from_date` is before its start.
@@ -681,7 +682,7 @@ def propose_replan(
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
-    planner = cp_sat_planner(solve_params, progress, processes)
+    planner = cp_sat_planner(solve_params, progress, processes, not_before=now)
     leavers = store.left_workers()
     left = {w.id: w.role for w, _on in leavers}
     held = _unmade(
@@ -761,6 +762,7 @@ def replan_caseload(
         assume_missed=assume_missed,
         progress=progress,
         processes=processes,
+        now=now,
     )
     if apply:
         if now is None:

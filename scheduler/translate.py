@@ -129,6 +129,9 @@ class Context:
     plan already reported (`planning.accepted_breaches`)."""
     school: SchoolDays = field(default_factory=SchoolDays)
     """School days: the authority's term dates, else its nation's typical terms."""
+    not_before: tuple[int, int] | None = None
+    """Re-planning during the day: (day index, minute after midnight, local) before which
+    nothing new is placed (`Problem.not_before`); None: the planner plans whole days."""
 
 
 def rules_on(ctx: Context, child: Child, day: date) -> tuple[Rule, ...]:
@@ -739,4 +742,46 @@ def attach_previous(
             )
         )
     problem = tp.problem.model_copy(update={"previous": tuple(kept)})
-    return replace(tp, problem=problem), stale
+    return replace(tp, problem=_from_now(problem, ctx.not_before)), stale
+
+
+def not_before_index(
+    now: datetime | None, tz: ZoneInfo, days: Sequence[date]
+) -> tuple[int, int] | None:
+    """`now` (aware) as (day index in `days`, minute after midnight in `tz`): what a re-plan
+    made at that moment may not place a visit before. None without `now`, or when `now` is
+    before the first day (the whole plan is ahead)."""
+    if now is None:
+        return None
+    local = now.astimezone(tz)
+    first = days[0]
+    if local.date() < first:
+        return None
+    index = (local.date() - first).days
+    if index >= len(days):
+        return len(days), 0
+    minute = local.hour * 60 + local.minute
+    return index, -(-minute // GRAIN_MIN) * GRAIN_MIN  # the next start on the grain
+
+
+def _from_now(problem: Problem, not_before: tuple[int, int] | None) -> Problem:
+    """The problem with `not_before` set, and each task's days and start ranges before it
+    taken away, except the day of its published visit (kept there at its published start and
+    workers, or moved to a start allowed; stage 2 decides, `solver.sequence`)."""
+    if not_before is None:
+        return problem
+    first_day, minute = not_before
+    published = {(p.task, p.day) for p in problem.previous}
+    tasks = []
+    for t, task in enumerate(problem.tasks):
+        options = []
+        for option in task.days:
+            if option.day > first_day or (t, option.day) in published:
+                options.append(option)
+            elif option.day == first_day:
+                windows = tuple((max(lo, minute), hi) for lo, hi in option.windows if hi >= minute)
+                if windows:
+                    options.append(option.model_copy(update={"windows": windows}))
+        same = options == list(task.days)
+        tasks.append(task if same else task.model_copy(update={"days": tuple(options)}))
+    return problem.model_copy(update={"tasks": tuple(tasks), "not_before": not_before})

@@ -162,6 +162,18 @@ class Problem(SolverModel):
         default=False,
         description="Re-planning repair: published visits still possible are fixed, not weighed.",
     )
+    not_before: tuple[NonNegativeInt, NonNegativeInt] | None = Field(
+        default=None,
+        description="Re-planning during the day: (day, minute) before which nothing is placed "
+        "but a published visit kept as it is (same day, start and workers); None: no limit.",
+    )
+
+    def placeable(self, day: int, start_min: int) -> bool:
+        """Whether a visit that is not a published one kept as it is may start then."""
+        if self.not_before is None:
+            return True
+        first_day, minute = self.not_before
+        return day > first_day or (day == first_day and start_min >= minute)
 
     @model_validator(mode="after")
     def check_horizon_inside_window(self) -> Problem:

@@ -49,9 +49,15 @@ class DaySequence:
 
 
 def _start_grains(
-    problem: Problem, day: int, task: int, avoid: tuple[int, int] | None
+    problem: Problem,
+    day: int,
+    task: int,
+    avoid: tuple[int, int] | None,
+    kept: int | None = None,
 ) -> list[list[int]]:
-    """Allowed starts of `task` on `day`, in grains, as sorted disjoint [lo, hi] intervals."""
+    """Allowed starts of `task` on `day`, in grains, as sorted disjoint [lo, hi] intervals:
+    inside its windows, clear of `avoid`, and not before `Problem.not_before` unless at
+    `kept` (the grain of its published visit that day, with the same workers)."""
     option = problem.tasks[task].option(day)
     assert option is not None
     grains: set[int] = set()
@@ -60,6 +66,8 @@ def _start_grains(
         for g in range(first, hi // GRAIN_MIN + 1):
             start = g * GRAIN_MIN
             if avoid is not None and avoid[0] <= start < avoid[1]:
+                continue
+            if g != kept and not problem.placeable(day, start):
                 continue
             grains.add(g)
     out: list[list[int]] = []
@@ -102,10 +110,11 @@ def sequence_day(
     start: dict[int, cp_model.LinearExprT] = {}
     grain: dict[int, cp_model.IntVar] = {}
     duration: dict[int, int] = {}
+    kept = _kept_grains(problem, day, visits)
     for x in visits:
         task = problem.tasks[x.task]
         avoid = task.first_avoid if x.task in first_tasks else None
-        intervals = _start_grains(problem, day, x.task, avoid)
+        intervals = _start_grains(problem, day, x.task, avoid, kept.get(x.task))
         if not intervals:
             return None
         option = task.option(day)
@@ -180,6 +189,19 @@ def sequence_day(
         start_min={t: GRAIN_MIN * solver.value(g) for t, g in sorted(grain.items())},
         travel_min=int(solver.value(travel)),
     )
+
+
+def _kept_grains(problem: Problem, day: int, visits: Sequence[DayVisit]) -> dict[int, int]:
+    """Task -> start grain of its published visit on `day`, where stage 1 kept its workers:
+    the one start it may keep before `Problem.not_before` (a visit earlier today stays)."""
+    crew = {x.task: (x.resource, x.second_resource) for x in visits}
+    return {
+        p.task: p.start_min // GRAIN_MIN
+        for p in problem.previous
+        if p.day == day
+        and p.start_min % GRAIN_MIN == 0
+        and crew.get(p.task) == (p.resource, p.second_resource)
+    }
 
 
 MAX_ORDERS_STOPS = 6

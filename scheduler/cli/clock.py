@@ -1,4 +1,5 @@
-"""The clock, read here and nowhere else: today and now in the UK (VISITPLAN_TODAY fixes it)."""
+"""The clock, read here and nowhere else: today and now in the UK (VISITPLAN_TODAY fixes the
+day, VISITPLAN_NOW the moment)."""
 
 from __future__ import annotations
 
@@ -24,17 +25,52 @@ def today() -> date:
             return checked_date(date.fromisoformat(fixed), "VISITPLAN_TODAY")
         except ValueError:
             fail(f"VISITPLAN_TODAY: expected a date YYYY-MM-DD, got {fixed!r}", 2)
-    return datetime.now(LONDON).date()
+    moment = _fixed_now()
+    return (moment or datetime.now(LONDON)).date()
 
 
 def now_local() -> datetime:
     """The clock for audit rows: now in the UK (on `VISITPLAN_TODAY` when that is set)."""
     import os
 
-    moment = datetime.now(LONDON)
+    moment = _fixed_now() or datetime.now(LONDON)
     if os.environ.get("VISITPLAN_TODAY"):
         return datetime.combine(today(), moment.timetz())
     return moment
+
+
+def _fixed_now() -> datetime | None:
+    """`VISITPLAN_NOW=YYYY-MM-DDTHH:MM` (UK time) as an aware moment, if it is set."""
+    import os
+
+    fixed = os.environ.get("VISITPLAN_NOW")
+    if not fixed:
+        return None
+    try:
+        moment = datetime.fromisoformat(fixed)
+    except ValueError:
+        fail(f"VISITPLAN_NOW: expected a time YYYY-MM-DDTHH:MM (UK time), got {fixed!r}", 2)
+    if moment.tzinfo is not None:
+        fail(f"VISITPLAN_NOW: give UK time with no offset, got {fixed!r}", 2)
+    checked_date(moment.date(), "VISITPLAN_NOW")
+    return moment.replace(tzinfo=LONDON)
+
+
+def replan_moment() -> datetime | None:
+    """The moment a re-plan is made, before which it places nothing new: now in the UK.
+
+    `VISITPLAN_NOW` fixes it, to rehearse or replay a re-plan made at a given time; with
+    `VISITPLAN_TODAY` alone, None: a rehearsed day is re-planned whole, so the proposal does
+    not depend on the time of day the rehearsal runs at.
+    """
+    import os
+
+    fixed = _fixed_now()
+    if fixed is not None:
+        return fixed
+    if os.environ.get("VISITPLAN_TODAY"):
+        return None
+    return datetime.now(LONDON)
 
 
 def now_utc() -> datetime:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from policies import load_pack
 from scheduler import render, service
 from scheduler.cli.calendars import calendar_errors
-from scheduler.cli.clock import next_monday, now_local, now_utc, today
+from scheduler.cli.clock import next_monday, now_local, now_utc, replan_moment, today
 from scheduler.cli.options import (
     DEFAULT_DB,
     ByOption,
@@ -481,7 +481,7 @@ def replan(
             assume_missed=assume_missed,
             progress=progress_for(verbose),
             processes=processes,
-            now=now_local(),
+            now=replan_moment(),
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())

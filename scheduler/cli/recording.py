@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 import typer
 
 from scheduler import render, service
-from scheduler.cli.clock import now_local, today
+from scheduler.cli.clock import now_local, replan_moment, today
 from scheduler.cli.options import (
     DEFAULT_DB,
     ByOption,
@@ -217,7 +217,12 @@ def _propose_retry(store: Store, day: date, time_limit: float) -> ReplanReport:
     start = day + timedelta(days=1)
     with handled():
         return service.propose_replan(
-            store, _solve_params(time_limit, 0), today=start, from_date=start, progress=_progress
+            store,
+            _solve_params(time_limit, 0),
+            today=start,
+            from_date=start,
+            progress=_progress,
+            now=replan_moment(),
         )
 
 

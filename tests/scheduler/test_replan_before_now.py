@@ -1,21 +1,25 @@
-"""A re-plan made during the day names the visits it places earlier than now.
+"""A re-plan made during the day places nothing new before now.
 
-The planner knows days, not the time of day it runs at: a worker off sick from this
-morning, re-planned at teatime, has their visits handed over at the times they had, which
-have passed. The report says which (`before_now`), so the manager is told, not misled.
+A worker off sick from this morning, re-planned at lunchtime: their visits are handed over
+or moved to times still ahead, while colleagues' visits earlier today stay as published.
+The report would still name any visit placed before now (`before_now`), so a manager is
+never misled.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from scheduler import service
 from scheduler.domain import Absence
-from scheduler.replan import VisitChange, placed_before
+from scheduler.generate import generate
+from scheduler.planning import plan_scenario
+from scheduler.replan import ReplanReport, VisitChange, placed_before
 from scheduler.store import Store
+from scheduler.translate import not_before_index
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY = date(2026, 12, 1)
@@ -53,28 +57,95 @@ def test_placed_before_names_new_places_earlier_than_now(
     assert placed_before([_change(kind, start)], now) == ((f"v-{kind}",) if named else ())
 
 
-@pytest.mark.parametrize("late", [False, True], ids=["just-after-midnight", "after-it-all"])
-def test_a_sick_day_re_planned_names_what_it_places_before_now(planned: str, late: bool) -> None:
-    """The Tuesday visit's worker is off sick on Tuesday; re-planned from Tuesday. With the
-    clock just after Tuesday's midnight nothing is placed before now; with a clock after
-    the plan's end, every visit the re-plan places is named (the plan is the same either
-    way: the clock only reads it)."""
-    store = Store(planned)
-    plan = store.current_plan()
-    assert plan is not None
-    tuesday = next(v for v in plan.visits if v.day == TUESDAY)
-    absent = Absence(worker_id=tuesday.worker_id, start=TUESDAY, end=TUESDAY, reason="sickness")
-    service.add_absences(store, [absent], by="sam", now=datetime(2026, 12, 1, 8, tzinfo=UTC))
-    now = (
-        datetime.combine(plan.end, time(23, 59), tzinfo=LONDON)
-        if late
-        else datetime.combine(TUESDAY, time(0, 1), tzinfo=LONDON)
-    )
-    params = service.solve_params(2, 0)
-    report = service.propose_replan(store, params, today=TUESDAY, now=now, processes=1)
-    placed = {c.visit_id for c in report.changes if c.kind in ("added", "moved", "reassigned")}
-    assert tuesday.id in placed, "the sick worker's visit is placed again"
-    assert set(report.before_now) == (placed if late else set())
-    without = service.propose_replan(store, params, today=TUESDAY, processes=1)
-    assert without.before_now == ()
-    assert without.plan == report.plan
+@pytest.fixture(scope="module")
+def sick_tuesday(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A generated S authority planned for two weeks from Mon 30 Nov 2026, the worker of
+    Tuesday's earliest visit then off sick all Tuesday: the store's URL and that visit's id
+    (the tests only propose re-plans, so they share it)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sick') / 'visitplan.db'}"
+    monday = date(2026, 11, 30)
+    with Store(url) as store:
+        scenario = generate("S", seed=0, start=monday)
+        store.replace_caseload(scenario)
+        plan = plan_scenario(
+            scenario, monday, weeks=2, params=service.solve_params(0.5, 0), processes=1
+        )
+        store.save_plan(plan, datetime(2026, 11, 27, 16, tzinfo=UTC))
+        tuesday = min((v for v in plan.visits if v.day == TUESDAY), key=lambda v: v.start)
+        absent = Absence(worker_id=tuesday.worker_id, start=TUESDAY, end=TUESDAY, reason="sickness")
+        service.add_absences(store, [absent], by="sam", now=datetime(2026, 12, 1, 8, tzinfo=UTC))
+    return url, tuesday.id
+
+
+def _placed(report: ReplanReport) -> dict[str, datetime]:
+    """Start of every visit the re-plan adds, moves or reassigns."""
+    starts = {v.id: v.start for v in report.plan.visits}
+    return {
+        c.visit_id: starts[c.visit_id]
+        for c in report.changes
+        if c.kind in ("added", "moved", "reassigned") and c.visit_id in starts
+    }
+
+
+def test_a_re_plan_at_teatime_places_nothing_before_now(sick_tuesday: tuple[str, str]) -> None:
+    """Re-planned from Tuesday at 16:00 (London), after the after-school visits began: every
+    visit placed starts at 16:00 or later (the sick worker's visit is not handed over at its
+    15:30 start: its child is seen in the other home on Wednesday instead), and the
+    colleagues' visits published for earlier on Tuesday are kept as they were; the same
+    re-plan with no clock (whole days) does place visits before 16:00 on Tuesday, so the
+    limit is what keeps them out."""
+    url, sick = sick_tuesday
+    store = Store(url)
+    published = store.current_plan()
+    assert published is not None
+    teatime = datetime.combine(TUESDAY, time(16, 0), tzinfo=LONDON)
+    params = service.solve_params(0.5, 0)
+    report = service.propose_replan(store, params, today=TUESDAY, now=teatime, processes=1)
+    placed = _placed(report)
+    assert placed
+    assert all(start >= teatime for start in placed.values()), placed
+    assert sick not in {v.id for v in report.plan.visits if v.start < teatime}
+    assert report.before_now == ()
+    kept_morning = {
+        v.id: (v.start, v.worker_id)
+        for v in published.visits
+        if v.day == TUESDAY and v.start < teatime and v.id not in (*placed, sick)
+    }
+    after = {v.id: (v.start, v.worker_id) for v in report.plan.visits}
+    assert kept_morning
+    assert all(after.get(k) == was for k, was in kept_morning.items())
+    whole_days = service.propose_replan(store, params, today=TUESDAY, processes=1)
+    assert _placed(whole_days)[sick] < teatime, "handed over at its published time"
+
+
+def test_a_re_plan_just_after_midnight_is_the_whole_day_re_plan(
+    sick_tuesday: tuple[str, str],
+) -> None:
+    """The edge: at 00:01 on Tuesday the whole working day is ahead, so the re-plan is the
+    same as one that plans whole days."""
+    store = Store(sick_tuesday[0])
+    params = service.solve_params(0.5, 0)
+    just_after = datetime.combine(TUESDAY, time(0, 1), tzinfo=LONDON)
+    report = service.propose_replan(store, params, today=TUESDAY, now=just_after, processes=1)
+    whole_days = service.propose_replan(store, params, today=TUESDAY, processes=1)
+    assert report.before_now == ()
+    assert report.plan == whole_days.plan
+
+
+@pytest.mark.parametrize(
+    ("first", "now", "expected"),
+    [
+        (TUESDAY, datetime(2026, 11, 30, 23, 59, tzinfo=UTC), None),  # the day before
+        (TUESDAY, datetime(2026, 12, 1, 14, 0, tzinfo=UTC), (0, 14 * 60)),
+        (TUESDAY, datetime(2026, 12, 1, 14, 1, tzinfo=UTC), (0, 14 * 60 + 15)),  # next start
+        (TUESDAY, datetime(2026, 12, 2, 9, 0, tzinfo=UTC), (1, 9 * 60)),  # from a past day
+        (date(2027, 4, 1), datetime(2027, 4, 1, 13, 0, tzinfo=UTC), (0, 14 * 60)),  # BST
+        (TUESDAY, None, None),
+    ],
+)
+def test_now_is_the_next_start_on_the_grain_in_uk_time(
+    first: date, now: datetime | None, expected: tuple[int, int] | None
+) -> None:
+    """The moment of a re-plan as (day, minute) of the plan's days, in the authority's time."""
+    days = [first + timedelta(days=i) for i in range(14)]
+    assert not_before_index(now, LONDON, days) == expected
