@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -418,7 +419,8 @@ def demo(
         )
     out.print(
         f"Wrote {out_dir}/scenario.json, plan.json, visitplan.db and {len(paths)} calendar "
-        f"file(s) in {out_dir}/calendars. Try: visitplan due --db sqlite:///{out_dir}/visitplan.db"
+        f"file(s) in {out_dir}/calendars. Try: visitplan due --db "
+        + shlex.quote(str(out_dir / "visitplan.db"))
     )
     if not report.ok:
         raise typer.Exit(1)

@@ -112,8 +112,16 @@ def add_absence(request: Request, form: FormData) -> Response:
     today = desk_of(request).today(snapshot)
     # From today, not from the first day away: the re-plan counts visits before its start as
     # made, and those between today and the absence have not happened yet.
-    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today))
+    note = PAST_ABSENCE if last < today else None
+    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today), note)
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+PAST_ABSENCE = (
+    "This absence ended before today, so it changes only how past days are read: a visit on "
+    "those days with no outcome recorded is no longer taken as made. If a year was mistyped, "
+    "ask an administrator to take it out (visitplan absence remove)."
+)
 
 
 def record_leaver(request: Request, form: FormData) -> Response:
@@ -173,10 +181,12 @@ def start_replan(request: Request, form: FormData) -> Response:
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 
 
-def _start_preview(request: Request, owner: str, team_id: str, from_date: date) -> Job:
+def _start_preview(
+    request: Request, owner: str, team_id: str, from_date: date, note: str | None = None
+) -> Job:
     desk = desk_of(request)
     store = desk.store
-    job = Job(new_job_id(), owner, team_id, from_date)
+    job = Job(new_job_id(), owner, team_id, from_date, note=note)
     params = service.solve_params(0.5, 0)
     now = desk.now()
     return desk.jobs.start(

@@ -43,6 +43,8 @@ class Job:
     report: ReplanReport | None = None
     error: str | None = None
     refusal: str | None = None
+    note: str | None = None
+    """A word for the manager about what started the preview (an absence already over)."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
