@@ -7,9 +7,10 @@ the user, and pass `today`, `now` and `by` in.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -430,13 +431,30 @@ def plan_caseload(
     params: SolveParams,
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
+    not_before: datetime | None = None,
 ) -> Plan:
     """Plan `weeks` from `start` for a scenario with the CP-SAT planner, team groups in
-    `processes` processes (default: the machine's cores)."""
+    `processes` processes (default: the machine's cores), placing nothing before
+    `not_before` (aware: the moment the plan is made).
+
+    A plan asked for from a day already gone starts on the moment's day instead and ends
+    where asked: days gone are history (their recorded outcomes count), not days to plan."""
     from scheduler.planning import plan_scenario
 
+    first, days = start, None
+    if not_before is not None:
+        today = not_before.astimezone(ZoneInfo(scenario.authority.timezone)).date()
+        if start < today:
+            first, days = today, (start + timedelta(weeks=weeks) - today).days
     return plan_scenario(
-        scenario, start, weeks=weeks, params=params, progress=progress, processes=processes
+        scenario,
+        first,
+        weeks=weeks,
+        params=params,
+        progress=progress,
+        processes=processes,
+        not_before=not_before,
+        days=days,
     )
 
 
@@ -458,14 +476,16 @@ def plan_store(
     by: str = "system",
     now: datetime,
     processes: int | None = None,
+    not_before: datetime | None = None,
 ) -> PlanResult:
-    """Plan the stored caseload and make it the current plan, if the store is unchanged.
+    """Plan the stored caseload and make it the current plan, if the store is unchanged;
+    nothing is placed before `not_before` (the moment, for a plan starting before it).
 
     Raises:
         StaleError: the store changed while planning (the changes are listed).
     """
     revision, scenario, current = store.snapshot()
-    plan = plan_caseload(scenario, start, weeks, params, progress, processes)
+    plan = plan_caseload(scenario, start, weeks, params, progress, processes, not_before)
     plan = plan.model_copy(update={"revision": revision})
     saved = store.save_plan(plan, now, by=by, expected_revision=revision)
     return PlanResult(plan=plan, replaced=current.id if current else None, revision=saved)

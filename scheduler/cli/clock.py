@@ -56,20 +56,20 @@ def _fixed_now() -> datetime | None:
     return moment.replace(tzinfo=LONDON)
 
 
-def replan_moment() -> datetime | None:
-    """The moment a re-plan is made, before which it places nothing new: now in the UK.
+def planning_moment() -> datetime:
+    """The moment a plan or re-plan is made, before which it places nothing new: now in the UK.
 
     `VISITPLAN_NOW` fixes it, to rehearse or replay a re-plan made at a given time; with
-    `VISITPLAN_TODAY` alone, None: a rehearsed day is re-planned whole, so the proposal does
-    not depend on the time of day the rehearsal runs at.
+    `VISITPLAN_TODAY` alone it is the start of that day, so a rehearsed day is planned whole
+    and the proposal does not depend on the hour the rehearsal runs at.
     """
-    import os
-
     fixed = _fixed_now()
     if fixed is not None:
         return fixed
+    import os
+
     if os.environ.get("VISITPLAN_TODAY"):
-        return None
+        return datetime.combine(today(), datetime.min.time(), tzinfo=LONDON)
     return datetime.now(LONDON)
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 from policies import load_pack
 from scheduler import render, service
 from scheduler.cli.calendars import calendar_errors
-from scheduler.cli.clock import next_monday, now_local, now_utc, replan_moment, today
+from scheduler.cli.clock import next_monday, now_local, now_utc, planning_moment, today
 from scheduler.cli.options import (
     DEFAULT_DB,
     ByOption,
@@ -156,7 +156,8 @@ def plan(
         date | None,
         typer.Option(
             metavar="DATE",
-            help="First day (default next Monday): this week or up to 8 weeks ahead.",
+            help="First day (default next Monday): this week or up to 8 weeks ahead; a day "
+            "already gone plans from today to the end asked for.",
             parser=parse_day,
         ),
     ] = None,
@@ -228,7 +229,13 @@ def plan(
             scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
             scenario = _with_caldav_busy(store, scenario, day, weeks)
             result = service.plan_caseload(
-                scenario, day, weeks, params, progress_for(verbose), processes
+                scenario,
+                day,
+                weeks,
+                params,
+                progress_for(verbose),
+                processes,
+                None if scenario_file else planning_moment(),
             )
             if scenario_file is None:
                 store.save_plan(result, now_local(), by=who(by))
@@ -243,6 +250,7 @@ def plan(
                 by=who(by),
                 now=now_local(),
                 processes=processes,
+                not_before=planning_moment(),
             )
             result, replaced = stored.plan, stored.replaced
             scenario = store.read_scenario()
@@ -254,6 +262,13 @@ def plan(
     limit = None if show_all else BREACHES_SHOWN
     out.print(render.render_breaches(result, scenario, titles, limit=limit))
     out.print(render.render_plan_summary(result, scenario, verbose=verbose))
+    if scenario_file is None and result.start > day:
+        err.print(
+            f"note: {day:%a %d %b} has passed, so this plan starts today ({result.start:%a %d %b})"
+            f" and runs to {result.end:%a %d %b} as asked: the days gone are history (their "
+            "recorded outcomes count). To keep the visits the previous plan had this week, "
+            "re-plan it instead: `visitplan replan`."
+        )
     if scenario_file is not None:
         err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
     elif replaced:
@@ -483,7 +498,7 @@ def replan(
             assume_missed=assume_missed,
             progress=progress_for(verbose),
             processes=processes,
-            now=replan_moment(),
+            now=planning_moment(),
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())

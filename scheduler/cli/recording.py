@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 import typer
 
 from scheduler import render, service
-from scheduler.cli.clock import now_local, replan_moment, today
+from scheduler.cli.clock import now_local, planning_moment, today
 from scheduler.cli.options import (
     DEFAULT_DB,
     ByOption,
@@ -222,7 +222,7 @@ def _propose_retry(store: Store, day: date, time_limit: float) -> ReplanReport:
             today=start,
             from_date=start,
             progress=_progress,
-            now=replan_moment(),
+            now=planning_moment(),
         )
 
 
