@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -27,7 +27,7 @@ from policies import (
 )
 from scheduler.check import CheckReport
 from scheduler.domain import Absence, Plan, Scenario, Visit
-from scheduler.replan import ReplanReport
+from scheduler.replan import ReplanReport, VisitChange
 from scheduler.reports import id_pattern
 
 if TYPE_CHECKING:
@@ -543,9 +543,7 @@ def render_changes(
             span = when(change.start_before)
             if change.start_after != change.start_before:
                 span += f" -> {when(change.start_after)}"
-            worker = person(change.worker_after)
-            if change.kind == "reassigned":
-                worker = f"from {person(change.worker_before)} to {person(change.worker_after)}"
+            worker = _crew(person, change)
         table.add_row(
             change.kind + (" (forced)" if change.forced else ""),
             change.visit_id,
@@ -556,6 +554,21 @@ def render_changes(
             change.reason if pattern is None else pattern.sub(lambda m: names[m[0]], change.reason),
         )
     return table
+
+
+def _crew(person: Callable[[str | None], str], change: VisitChange) -> str:
+    """Who makes a moved or reassigned visit, in words: 'from A to B', the second worker of a
+    joint visit with them ('A; second worker C -> D' when only the second changed)."""
+    lead_before, lead_after = change.worker_before, change.worker_after
+    second_before, second_after = change.second_worker_before, change.second_worker_after
+    if change.kind != "reassigned":
+        return person(lead_after) + (f" with {person(second_after)}" if second_after else "")
+    if lead_before == lead_after:
+        was = person(second_before) if second_before else "none"
+        now = person(second_after) if second_after else "none"
+        return f"{person(lead_after)}; second worker {was} -> {now}"
+    with_ = f" with {person(second_after)}" if second_after else ""
+    return f"from {person(lead_before)} to {person(lead_after)}{with_}"
 
 
 def render_replan_summary(

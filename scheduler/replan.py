@@ -55,6 +55,12 @@ class VisitChange(DomainModel):
     child_ids: tuple[str, ...] = Field(description="Children the visit covers.")
     worker_before: str | None = Field(default=None, description="Worker before the change.")
     worker_after: str | None = Field(default=None, description="Worker after the change.")
+    second_worker_before: str | None = Field(
+        default=None, description="Second worker of a joint visit before the change."
+    )
+    second_worker_after: str | None = Field(
+        default=None, description="Second worker of a joint visit after the change."
+    )
     start_before: str | None = Field(default=None, description="ISO start before.")
     start_after: str | None = Field(default=None, description="ISO start after.")
     announced_before: bool | None = Field(default=None, description="Announced before.")
@@ -233,6 +239,8 @@ def diff_plans(
                 child_ids=anchor.child_ids,
                 worker_before=o.worker_id if o else None,
                 worker_after=n.worker_id if n else None,
+                second_worker_before=o.second_worker_id if o else None,
+                second_worker_after=n.second_worker_id if n else None,
                 start_before=o.start.isoformat() if o else None,
                 start_after=n.start.isoformat() if n else None,
                 announced_before=o.announced if o else None,

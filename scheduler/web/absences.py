@@ -210,11 +210,17 @@ class ChangeLine:
     reason: str
 
 
-def _when(iso: str | None, worker: str | None, snapshot: Snapshot, tz: ZoneInfo) -> str:
+def _when(
+    iso: str | None, crew: tuple[str | None, str | None], snapshot: Snapshot, tz: ZoneInfo
+) -> str:
+    """'Tue 8 Dec 16:45, Ben Kaur' (and 'with George Taylor' for a joint visit)."""
     if iso is None:
         return "\u2013"
     moment = datetime.fromisoformat(iso).astimezone(tz)
-    name = snapshot.worker_name(worker, worker or "")
+    lead, second = crew
+    name = snapshot.worker_name(lead, lead or "")
+    if second:
+        name += f" with {snapshot.worker_name(second, second)}"
     return f"{moment:%a} {moment.day} {moment:%b %H:%M}, {name}"
 
 
@@ -225,7 +231,12 @@ def teams_touched(snapshot: Snapshot, report: ReplanReport) -> set[str]:
         home = snapshot.households.get(change.household_id)
         if home and home.team_id:
             teams.add(home.team_id)
-        for worker_id in (change.worker_before, change.worker_after):
+        for worker_id in (
+            change.worker_before,
+            change.worker_after,
+            change.second_worker_before,
+            change.second_worker_after,
+        ):
             worker = snapshot.workers.get(worker_id or "")
             if worker:
                 teams.add(worker.team_id)
@@ -250,8 +261,18 @@ def preview_lines(snapshot: Snapshot, report: ReplanReport, team_id: str) -> lis
                 kind=KIND_LABEL[change.kind],
                 cases=case_refs(snapshot, change.child_ids),
                 area=home.area if home else change.household_id,
-                before=_when(change.start_before, change.worker_before, snapshot, tz),
-                after=_when(change.start_after, change.worker_after, snapshot, tz),
+                before=_when(
+                    change.start_before,
+                    (change.worker_before, change.second_worker_before),
+                    snapshot,
+                    tz,
+                ),
+                after=_when(
+                    change.start_after,
+                    (change.worker_after, change.second_worker_after),
+                    snapshot,
+                    tz,
+                ),
                 forced=change.forced,
                 reason=snapshot.readable(change.reason),
             )

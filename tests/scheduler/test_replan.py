@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from scheduler import render
 from scheduler.domain import Absence, Visit, VisitReason
-from scheduler.replan import carry_ids, diff_plans, weeks_to_cover
+from scheduler.replan import ReplanReport, carry_ids, diff_plans, weeks_to_cover
+from tests.scenarios import north_somerset_team
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -96,3 +100,43 @@ def test_weeks_to_cover_reaches_the_end() -> None:
     """Whole weeks from the re-plan day reach the plan's last day."""
     assert weeks_to_cover(date(2026, 12, 2), date(2026, 12, 13)) == 2
     assert weeks_to_cover(date(2026, 12, 13), date(2026, 12, 13)) == 1
+
+
+def _joint(second: str | None, day: int = 8) -> Visit:
+    return visit("j", "h9", day, worker="w-0006").model_copy(update={"second_worker_id": second})
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind", "words"),
+    [
+        # The lead stays and only the second worker changes: not "from Ben to Ben".
+        (
+            _joint("w-0002"),
+            _joint("w-0001", 10),
+            "reassigned",
+            "Ben Kaur (w-0006); second worker George Taylor (w-0002) -> Farah Green (w-0001)",
+        ),
+        # The same two workers on another day: a move, with the second named.
+        (
+            _joint("w-0002"),
+            _joint("w-0002", 10),
+            "moved",
+            "Ben Kaur (w-0006) with George Taylor (w-0002)",
+        ),
+    ],
+    ids=["second-worker-changed", "same-workers-moved"],
+)
+def test_a_joint_visit_change_names_its_second_worker(
+    before: Visit, after: Visit, kind: str, words: str
+) -> None:
+    """The edge pair of a joint visit re-planned: who makes it, both workers, in words."""
+    (change,) = diff_plans([before], [after], [])
+    assert change.kind == kind
+    assert (change.second_worker_before, change.second_worker_after) == (
+        before.second_worker_id,
+        after.second_worker_id,
+    )
+    names = {"w-0006": "Ben Kaur", "w-0002": "George Taylor", "w-0001": "Farah Green"}
+    report = ReplanReport.model_construct(from_date=date(2026, 12, 8), changes=(change,))
+    table = render.render_changes(report, north_somerset_team(), names)
+    assert words in "".join(str(cell) for cell in table.columns[4].cells)
