@@ -20,7 +20,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.domain import Absence
 from scheduler.errors import InputError, NotFoundError, StaleError
-from scheduler.replan import ReplanReport
+from scheduler.replan import ReplanReport, placed_before
 from scheduler.web.board import DayError, read_day
 from scheduler.web.context import (
     ForbiddenError,
@@ -343,8 +343,19 @@ def apply_replan(request: Request, _form: FormData) -> Response:
     if not all(request.state.user.sees_team(t) for t in teams_touched(snapshot, job.report)):
         raise ForbiddenError
     desk = desk_of(request)
+    now = desk.now()
+    passed = placed_before(job.report.changes, now)
+    if passed:
+        # Made earlier, it placed visits at times that have gone by since: not the plan
+        # from "now" that a fresh preview would make.
+        job.refusal = (
+            f"{len(passed)} of the visits this preview places start at a time that has "
+            "passed since it was made."
+        )
+        job.status = "stale"
+        return replan_page(request)
     try:
-        service.apply_replan(desk.store, job.report, by=user_name, now=desk.now())
+        service.apply_replan(desk.store, job.report, by=user_name, now=now)
     except StaleError as exc:
         # Stale for good: the page no longer offers to apply it, only a fresh preview.
         job.refusal = stale_words(snapshot, exc)

@@ -13,7 +13,7 @@ import re
 import shutil
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -188,9 +188,12 @@ class FakeCalendars:
 
 
 def make_client(
-    store: Store, base_url: str = "http://testserver", **services: object
+    store: Store,
+    base_url: str = "http://testserver",
+    clock: Callable[[], datetime] = lambda: NOW,
+    **services: object,
 ) -> TestClient:
-    """A TestClient on a desk over `store` at NOW."""
+    """A TestClient on a desk over `store` at NOW (or at what `clock` says)."""
     feeds = FeedServer(StoreFeedSource(store), lambda: NOW)
 
     def revoke(store: Store, worker_id: str, now: datetime) -> bool:
@@ -201,7 +204,7 @@ def make_client(
     desk_services = DeskServices(issue_token, revoke, services.get("publish"))  # type: ignore[arg-type]
     app = create_app(
         store,
-        lambda: NOW,
+        clock,
         SECRET,
         desk_services,
         base_url,
