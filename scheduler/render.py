@@ -466,8 +466,9 @@ def render_plan_summary(plan: Plan, scenario: Scenario, verbose: bool = False) -
     return table
 
 
-def render_check(report: CheckReport) -> Table:
-    """The checker's verdict: every violation, hard ones first."""
+def render_check(report: CheckReport, scenario: Scenario | None = None) -> Table:
+    """The checker's verdict: every violation, hard ones first; with `scenario`, a child is
+    named by case reference and a worker by name, in the columns and the messages alike."""
     verdict = "plan accepted" if report.ok else f"{len(report.hard)} hard violation(s)"
     table = Table(title=f"Independent check: {verdict}")
     if not report.violations:
@@ -477,11 +478,24 @@ def render_check(report: CheckReport) -> Table:
             f"deadline: the plan keeps every rule, and {_missed(len(report.breaches_found))}"
         )
         return table
-    for column in ("severity", "code", "visit", "child", "message"):
+    words: dict[str, str] = {}
+    if scenario is not None:
+        words = {c.id: c.case_ref for c in scenario.children if c.case_ref}
+        words |= {w.id: w.name for w in scenario.workers}
+    pattern = id_pattern(words)
+
+    def said(text: str) -> str:
+        return text if pattern is None else pattern.sub(lambda m: words[m[0]], text)
+
+    for column in ("severity", "code", "visit", "case" if words else "child", "message"):
         table.add_column(column, overflow="fold")
     for v in sorted(report.violations, key=lambda v: (not v.hard, v.code)):
         table.add_row(
-            "HARD" if v.hard else "warning", v.code, v.visit_id or "", v.child_id or "", v.message
+            "HARD" if v.hard else "warning",
+            v.code,
+            v.visit_id or "",
+            said(v.child_id or ""),
+            said(v.message),
         )
     return table
 

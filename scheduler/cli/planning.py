@@ -347,13 +347,14 @@ def check(
         raise typer.BadParameter("give both --scenario and --plan, or neither")
     with handled():
         if scenario_file is not None and plan_file is not None:
-            report = service.check(read_scenario(scenario_file), read_plan(plan_file))
+            scenario = read_scenario(scenario_file)
+            report = service.check(scenario, read_plan(plan_file))
         else:
-            _scenario, report = service.check_current(open_store(db))
+            scenario, report = service.check_current(open_store(db))
     if as_json:
         print_json(report)
     else:
-        out.print(render.render_check(report))
+        out.print(render.render_check(report, scenario))
         if scenario_file is None and any(v.code == "unreported-breach" for v in report.hard):
             err.print(
                 "The stored plan no longer meets every deadline as it says: an outcome recorded "
@@ -422,7 +423,7 @@ def demo(
     out.print(render.render_breaches(result, scenario, titles))
     out.print(render.render_plan_summary(result, scenario, verbose=verbose))
     report = service.check(scenario, result)
-    out.print(render.render_check(report))
+    out.print(render.render_check(report, scenario))
     with handled():
         paths = write_ics(
             store,

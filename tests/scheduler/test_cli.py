@@ -321,6 +321,8 @@ def test_check_exits_1_on_a_tampered_plan(tmp_path: Path, loaded: str) -> None:
     code, stdout, _ = invoke("check", "--scenario", str(scenario), "--plan", str(bad))
     assert code == 1
     assert "HARD" in stdout
+    # In a manager's words: the worker by name (w1 is "Worker w1"), not by id alone.
+    assert "outside Worker w1's hours" in " ".join(stdout.split())
 
 
 def test_check_needs_both_files_or_neither(tmp_path: Path) -> None:
