@@ -695,9 +695,15 @@ def propose_replan(
         raise PlanError("no plan in the store: run `visitplan plan` first")
     start = from_date or max(today, current.start)
     if start < current.start:
+        monday = today - timedelta(days=today.weekday())
+        way = (
+            f"to plan from {start:%a %d %b %Y}, run `visitplan plan --start {start}`"
+            if start >= monday
+            else f"{start:%a %d %b %Y} is in a week that has passed"
+        )
         raise PlanError(
             f"a re-plan starts on or after the plan's first day ({current.start:%a %d %b %Y}); "
-            f"to plan from {start:%a %d %b %Y}, run `visitplan plan --start {start}`"
+            + way
         )
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.

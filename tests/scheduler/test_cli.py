@@ -623,3 +623,15 @@ def test_seen_alone_only_with_a_completed_visit(planned: str, outcome: str, refu
         assert code == 0, stderr
         records = store.records_for_visits([visit.id])[visit.id]
         assert all(r.seen_alone for r in records)
+
+
+def test_replan_before_the_plan_in_a_week_gone_suggests_nothing_refused(planned: str) -> None:
+    """A re-plan from before the plan's first day is refused (exit 2); from a week gone it
+    does not suggest `plan --start` with that day, which is refused in turn."""
+    code, _out, stderr = invoke(
+        "replan", "--from", "2026-11-27", "--db", planned, today="2026-12-02"
+    )
+    assert code == 2
+    words = " ".join(stderr.split())
+    assert "Fri 27 Nov 2026 is in a week that has passed" in words
+    assert "plan --start" not in words
