@@ -948,7 +948,7 @@ def plan_scenario(
     it without even being translated (`_kept_by_fingerprint`: same start and end only).
     A pinned visit in `previous` (`Visit.pinned`) is kept in every path whenever its workers
     can still make it (hard, not weighed), and stays pinned in the plan; the pins are part
-    of the fingerprint. `not_before` (aware: a re-plan made during the day) is the moment
+    of the fingerprint. `not_before` (aware: a plan or re-plan made during the day) is the moment
     before which nothing is placed but a published visit kept as it was; it is not part of
     the fingerprint, since a group kept from `published` places nothing new.
     """

@@ -130,8 +130,8 @@ class Context:
     school: SchoolDays = field(default_factory=SchoolDays)
     """School days: the authority's term dates, else its nation's typical terms."""
     not_before: tuple[int, int] | None = None
-    """Re-planning during the day: (day index, minute after midnight, local) before which
-    nothing new is placed (`Problem.not_before`); None: the planner plans whole days."""
+    """A plan or re-plan made during the day: (day index, minute after midnight, local)
+    before which nothing new is placed (`Problem.not_before`); None: whole days."""
 
 
 def rules_on(ctx: Context, child: Child, day: date) -> tuple[Rule, ...]:
@@ -748,8 +748,8 @@ def attach_previous(
 def not_before_index(
     now: datetime | None, tz: ZoneInfo, days: Sequence[date]
 ) -> tuple[int, int] | None:
-    """`now` (aware) as (day index in `days`, minute after midnight in `tz`): what a re-plan
-    made at that moment may not place a visit before. None without `now`, or when `now` is
+    """`now` (aware) as (day index in `days`, minute after midnight in `tz`): what a plan or
+    re-plan made at that moment may not place a visit before. None without `now`, or when `now` is
     before the first day (the whole plan is ahead)."""
     if now is None:
         return None

@@ -164,8 +164,9 @@ class Problem(SolverModel):
     )
     not_before: tuple[NonNegativeInt, NonNegativeInt] | None = Field(
         default=None,
-        description="Re-planning during the day: (day, minute) before which nothing is placed "
-        "but a published visit kept as it is (same day, start and workers); None: no limit.",
+        description="A plan or re-plan made during the day: (day, minute) before which nothing "
+        "is placed but a published visit kept as it is (same day, start and workers); None: no "
+        "limit.",
     )
 
     def placeable(self, day: int, start_min: int) -> bool:
