@@ -1,7 +1,7 @@
 """Benchmark: least-disruption re-planning after absences on generated S, M and L authorities.
 
 Usage: .venv/bin/python bench/replan.py [--cases S-3d,M-3d,L-week,L-ten] [--time-limit 5]
-       [--plan-time-limit 1] [--plans DIR] [--json FILE] [--no-fingerprints]
+       [--plan-time-limit 1] [--plans DIR] [--json FILE] [--no-fingerprints] [--at HH:MM]
 
 Each case takes a published one-week plan (`generate(size, seed=0)`, planned from Monday
 2026-11-30 and cached as DIR/<size>-plan.json, since an L plan takes minutes), adds absences,
@@ -17,8 +17,9 @@ skipped = kept by their input fingerprint, not even translated):
 - M-tue, L-tue (issue 9, "the Tuesday case"): a two-week plan from Monday is published; on
   Tuesday the busiest worker of Tuesday to Thursday is off sick, Monday's outcomes are not
   recorded, and the manager re-plans as `visitplan replan` does (an SQLite store, the CLI's
-  default limits, from today = Tuesday). `-rec` records Monday first (`record --day
-  --completed`); `-missed` re-plans with `--assume-missed`. Each change that was not forced
+  default limits, from today = Tuesday, at `--at` UK time: 09:00 by default). `-rec`
+  records Monday first (`record --day --completed`); `-missed` re-plans with
+  `--assume-missed`. Each change that was not forced
   is listed under the row (`other:`, with the earliest due date the new visit serves).
 
 Targets (issue 5): L-week <= 10 s (<= 2 s when the team can absorb it) with changed visits
@@ -37,8 +38,10 @@ import json
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -158,6 +161,7 @@ def run_tuesday(case: str, args: argparse.Namespace) -> dict[str, object]:
             today=TUESDAY,
             assume_missed=case.endswith("-missed"),
             progress=lambda m: log.append(str(m)),
+            now=args.now,  # the moment the manager re-plans, as `visitplan replan` passes it
         )
         wall = time.perf_counter() - t0
         verdict = check_plan(as_planned(store.read_scenario(), report.plan), report.plan)
@@ -195,6 +199,7 @@ def run_tuesday(case: str, args: argparse.Namespace) -> dict[str, object]:
         "checker_ok": verdict.ok,
         "check_s": "-",
         "awaiting": report.awaiting_visits,
+        "before_now": len(report.before_now),
         "other_changes": others,
     }
 
@@ -242,6 +247,13 @@ def run_case(case: str, args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def _tuesday_at(at: str) -> datetime | None:
+    """Tuesday 1 Dec 2026 at `at` (UK time) as an aware moment; None for 'none'."""
+    if at == "none":
+        return None
+    return datetime.combine(TUESDAY, clock_time.fromisoformat(at), tzinfo=ZoneInfo("Europe/London"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
@@ -254,7 +266,13 @@ def main() -> None:
         action="store_true",
         help="Re-plan without the published plan's team fingerprints (every team translated).",
     )
+    parser.add_argument(
+        "--at",
+        default="09:00",
+        help="UK time on Tuesday the Tuesday cases re-plan at (HH:MM; 'none': whole days).",
+    )
     args = parser.parse_args()
+    args.now = _tuesday_at(args.at)
     rows = []
     columns = (
         "case",
@@ -275,12 +293,13 @@ def main() -> None:
         "checker_ok",
         "check_s",
         "awaiting",
+        "before_now",
     )
     print(" | ".join(columns), flush=True)
     for case in args.cases.split(","):
         row = run_case(case, args)
         rows.append(row)
-        print(" | ".join(str(row[c]) for c in columns), flush=True)
+        print(" | ".join(str(row.get(c, "-")) for c in columns), flush=True)
         for line in row.get("other_changes", []):  # type: ignore[attr-defined]
             print(f"  other: {line}", flush=True)
     if args.json:

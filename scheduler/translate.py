@@ -742,7 +742,7 @@ def attach_previous(
             )
         )
     problem = tp.problem.model_copy(update={"previous": tuple(kept)})
-    return replace(tp, problem=_from_now(problem, ctx.not_before)), stale
+    return replace(tp, problem=from_now(problem, ctx.not_before)), stale
 
 
 def not_before_index(
@@ -764,24 +764,42 @@ def not_before_index(
     return index, -(-minute // GRAIN_MIN) * GRAIN_MIN  # the next start on the grain
 
 
-def _from_now(problem: Problem, not_before: tuple[int, int] | None) -> Problem:
+def from_now(problem: Problem, not_before: tuple[int, int] | None) -> Problem:
     """The problem with `not_before` set, and each task's days and start ranges before it
-    taken away, except the day of its published visit (kept there at its published start and
-    workers, or moved to a start allowed; stage 2 decides, `solver.sequence`)."""
+    taken away. A published visit before it whose workers can still make it keeps its one
+    start as a range of its own, so stage 1 may leave it where it is; its task may still
+    move after the moment (stage 2 holds a start before it to the published workers,
+    `solver.sequence`). Stage 1 then books no visit in time gone by that stage 2 would have
+    to cut (a sick worker's 15:30 visit, re-planned at 16:30)."""
     if not_before is None:
         return problem
     first_day, minute = not_before
-    published = {(p.task, p.day) for p in problem.previous}
+    published = {(p.task, p.day): p for p in problem.previous}
     tasks = []
     for t, task in enumerate(problem.tasks):
         options = []
         for option in task.days:
-            if option.day > first_day or (t, option.day) in published:
+            if option.day > first_day:
                 options.append(option)
-            elif option.day == first_day:
-                windows = tuple((max(lo, minute), hi) for lo, hi in option.windows if hi >= minute)
-                if windows:
-                    options.append(option.model_copy(update={"windows": windows}))
+                continue
+            cutoff = minute if option.day == first_day else 24 * 60
+            windows = [(max(lo, cutoff), hi) for lo, hi in option.windows if hi >= cutoff]
+            kept = published.get((t, option.day))
+            if kept is not None and kept.start_min < cutoff and _can_stay(kept, option):
+                windows.insert(0, (kept.start_min, kept.start_min))
+            if windows == list(option.windows):
+                options.append(option)
+            elif windows:
+                options.append(option.model_copy(update={"windows": tuple(windows)}))
         same = options == list(task.days)
         tasks.append(task if same else task.model_copy(update={"days": tuple(options)}))
     return problem.model_copy(update={"tasks": tuple(tasks), "not_before": not_before})
+
+
+def _can_stay(visit: PreviousVisit, option: TaskDay) -> bool:
+    """Whether a published visit's workers may still make it that day at its start."""
+    return (
+        visit.resource in option.resources
+        and (visit.second_resource is None or visit.second_resource in option.second_resources)
+        and any(lo <= visit.start_min <= hi for lo, hi in option.windows)
+    )

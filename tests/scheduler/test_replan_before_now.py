@@ -19,7 +19,8 @@ from scheduler.generate import generate
 from scheduler.planning import plan_scenario
 from scheduler.replan import ReplanReport, VisitChange, placed_before
 from scheduler.store import Store
-from scheduler.translate import not_before_index
+from scheduler.translate import from_now, not_before_index
+from solver import PreviousVisit, Problem, Resource, Shift, Task, TaskDay
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY = date(2026, 12, 1)
@@ -149,3 +150,60 @@ def test_now_is_the_next_start_on_the_grain_in_uk_time(
     """The moment of a re-plan as (day, minute) of the plan's days, in the authority's time."""
     days = [first + timedelta(days=i) for i in range(14)]
     assert not_before_index(now, LONDON, days) == expected
+
+
+def _problem(previous: tuple[PreviousVisit, ...]) -> Problem:
+    """Two workers; one household that may be seen 09:00-20:00 on days 0-2 by either."""
+    shifts = tuple(Shift(day=d, start_min=9 * 60, end_min=21 * 60) for d in range(3))
+    option = {
+        d: TaskDay(day=d, duration_min=60, windows=((540, 1200),), resources=(0, 1))
+        for d in range(3)
+    }
+    return Problem(
+        horizon_days=3,
+        window_days=3,
+        travel_min=((0, 10, 10), (10, 0, 10), (10, 10, 0)),
+        resources=(
+            Resource(id="w0", location=0, shifts=shifts),
+            Resource(id="w1", location=1, shifts=shifts[1:]),  # away on day 0
+        ),
+        tasks=(Task(id="h", location=2, days=tuple(option.values())),),
+        previous=previous,
+    )
+
+
+def _published(day: int, worker: int) -> PreviousVisit:
+    return PreviousVisit(task=0, day=day, resource=worker, start_min=570, duration_min=60)
+
+
+@pytest.mark.parametrize(
+    ("previous", "expected"),
+    [
+        # Nothing published: the ranges start at noon on day 1; day 0 is gone.
+        ((), {1: ((720, 1200),), 2: ((540, 1200),)}),
+        # Published 09:30 on day 1 with a worker who can make it: that start stays possible.
+        ((_published(1, 0),), {1: ((570, 570), (720, 1200)), 2: ((540, 1200),)}),
+        # Published 09:30 on day 0, a day gone, and its worker can make it: only that start.
+        ((_published(0, 0),), {0: ((570, 570),), 1: ((720, 1200),), 2: ((540, 1200),)}),
+    ],
+    ids=["nothing-published", "published-today", "published-a-day-gone"],
+)
+def test_the_days_and_times_gone_are_taken_from_stage_1(
+    previous: tuple[PreviousVisit, ...], expected: dict[int, tuple[tuple[int, int], ...]]
+) -> None:
+    """Re-planned on day 1 at noon: stage 1 sees only the times ahead, and a published visit's
+    own start where its worker can still make it, so it books nothing stage 2 must cut."""
+    problem = from_now(_problem(previous), (1, 720))
+    assert {o.day: o.windows for o in problem.tasks[0].days} == expected
+    assert problem.not_before == (1, 720)
+
+
+def test_a_published_visit_whose_worker_is_away_keeps_no_time_gone_by() -> None:
+    """The edge: published 09:30 on day 1 with the worker away that day (not among the day's
+    leads): the visit cannot stay, so only the times after noon remain."""
+    base = _problem((_published(1, 1),))
+    day1 = base.tasks[0].days[1].model_copy(update={"resources": (0,)})
+    days = (base.tasks[0].days[0], day1, base.tasks[0].days[2])
+    problem = base.model_copy(update={"tasks": (base.tasks[0].model_copy(update={"days": days}),)})
+    windows = {o.day: o.windows for o in from_now(problem, (1, 720)).tasks[0].days}
+    assert windows[1] == ((720, 1200),)
