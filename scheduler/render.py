@@ -599,13 +599,25 @@ def render_replan_summary(
     table.add_row("other changes", str(report.other_changes))
     table.add_row("visits awaiting an outcome", str(report.awaiting_visits))
     table.add_row("deadlines the plan cannot meet", str(len(report.plan.breaches)))
-    at_risk = ", ".join(
-        f"{cases.get(b.child_id, b.child_id)} ({titles.get(b.rule_id, b.rule_id)}, "
-        f"due {b.due:%d %b})"
-        for b in report.at_risk
-    )
-    table.add_row("children now at risk", at_risk or "none")
+    table.add_row("children now at risk", _at_risk_words(report, cases, titles) or "none")
     return table
+
+
+def _at_risk_words(report: ReplanReport, cases: dict[str, str], titles: dict[str, str]) -> str:
+    """Each child once, by case reference, with the rules now at risk by due date: 'CR-1
+    (seen every 20 working days and seen at home every 28 days, due 08 Dec)'."""
+    by_child: dict[str, dict[date, list[str]]] = {}
+    for b in report.at_risk:
+        rules = by_child.setdefault(b.child_id, {}).setdefault(b.due, [])
+        title = titles.get(b.rule_id, b.rule_id)
+        if title not in rules:
+            rules.append(title)
+    return ", ".join(
+        f"{cases.get(child, child)} ("
+        + "; ".join(f"{' and '.join(rules)}, due {due:%d %b}" for due, rules in dues.items())
+        + ")"
+        for child, dues in by_child.items()
+    )
 
 
 def render_users(users: Sequence[User]) -> Table:

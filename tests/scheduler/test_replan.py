@@ -140,3 +140,24 @@ def test_a_joint_visit_change_names_its_second_worker(
     report = ReplanReport.model_construct(from_date=date(2026, 12, 8), changes=(change,))
     table = render.render_changes(report, north_somerset_team(), names)
     assert words in "".join(str(cell) for cell in table.columns[4].cells)
+
+
+def test_children_now_at_risk_are_each_named_once() -> None:
+    """Two rules of one child due the same day read as one entry; another due day is added
+    to it; another child is an entry of their own."""
+    from scheduler.domain import Breach, Plan
+
+    def breach(child: str, rule: str, day: int) -> Breach:
+        return Breach(child_id=child, rule_id=rule, due=date(2026, 12, day), days_late=2, reason="")
+
+    at_risk = (breach("c1", "r10", 8), breach("c1", "r28", 8), breach("c1", "r10", 9))
+    at_risk += (breach("c2", "r10", 8),)
+    plan = Plan(id="p", authority="camden", start=date(2026, 12, 8), end=date(2026, 12, 13))
+    report = ReplanReport(from_date=date(2026, 12, 8), plan=plan, at_risk=at_risk)
+    titles = {"r10": "every 10 days", "r28": "at home every 28 days"}
+    table = render.render_replan_summary(report, north_somerset_team(), titles)
+    words = " ".join(str(c) for c in table.columns[1].cells)
+    assert (
+        "CR-c1 (every 10 days and at home every 28 days, due 08 Dec; every 10 days, due 09 Dec), "
+        "CR-c2 (every 10 days, due 08 Dec)"
+    ) in words
