@@ -173,7 +173,7 @@ def sequence_day(
             ]
             model.add_no_overlap(spans)
     travel = cp_model.LinearExpr.sum(travel_terms)
-    moved = _moved(model, problem, day, grain, visits)
+    moved = _moved(model, problem, day, grain, kept)
     model.minimize(cp_model.LinearExpr.sum([1000 * travel, *grain.values(), moved]))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -280,20 +280,19 @@ def _moved(
     problem: Problem,
     day: int,
     grain: dict[int, cp_model.IntVar],
-    visits: Sequence[DayVisit],
+    kept: dict[int, int],
 ) -> cp_model.LinearExprT:
     """Re-planning: published visits on `day` that start at another time than published.
 
-    A pinned visit still led by its published workers keeps its start outright (when the
-    start is still one its task may take that day); any other costs `MOVED_WEIGHT` to move.
+    A pinned visit still led by its published workers (in `kept`, `_kept_grains`) keeps its
+    start outright (when the start is still one its task may take that day); any other costs
+    `MOVED_WEIGHT` to move.
     """
-    crew = {x.task: (x.resource, x.second_resource) for x in visits}
     moved = []
     for p in problem.previous:
         if p.day == day and p.task in grain and p.start_min % GRAIN_MIN == 0:
             g = p.start_min // GRAIN_MIN
-            same_crew = crew.get(p.task) == (p.resource, p.second_resource)
-            if p.pinned and same_crew and _pin_fits(problem, p, day, grain[p.task]):
+            if p.pinned and p.task in kept and _pin_fits(problem, p, day, grain[p.task]):
                 model.add(grain[p.task] == g)
                 continue
             lit = model.new_bool_var(f"moved_t{p.task}")
