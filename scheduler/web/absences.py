@@ -344,22 +344,23 @@ def apply_replan(request: Request, _form: FormData) -> Response:
         raise ForbiddenError
     desk = desk_of(request)
     now = desk.now()
+    refusal = None
     passed = placed_before(job.report.changes, now)
     if passed:
         # Made earlier, it placed visits at times that have gone by since: not the plan
         # from "now" that a fresh preview would make.
-        job.refusal = (
+        refusal = (
             f"{len(passed)} of the visits this preview places start at a time that has "
             "passed since it was made."
         )
-        job.status = "stale"
-        return replan_page(request)
-    try:
-        service.apply_replan(desk.store, job.report, by=user_name, now=now)
-    except StaleError as exc:
+    else:
+        try:
+            service.apply_replan(desk.store, job.report, by=user_name, now=now)
+        except StaleError as exc:
+            refusal = stale_words(snapshot, exc)
+    if refusal is not None:
         # Stale for good: the page no longer offers to apply it, only a fresh preview.
-        job.refusal = stale_words(snapshot, exc)
-        job.status = "stale"
+        job.refusal, job.status = refusal, "stale"
         return replan_page(request)
     job.status = "applied"
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
