@@ -713,6 +713,8 @@ def attach_previous(
 
     Visits to the group's households inside the horizon become `PreviousVisit`s; a visit whose
     children no longer match the household's (a new child, a child gone) is named as stale.
+    The times before `ctx.not_before` are then taken away (`from_now`), which needs the
+    published visits; a plan made during the day with none calls it with `visits` empty.
     """
     task_of = {h.id: i for i, h in enumerate(tp.households)}
     resource_of = {w.id: i for i, w in enumerate(tp.workers)}
