@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -628,6 +629,7 @@ def process_pool(processes: int) -> Executor:
     """A pool of `processes` fresh processes (forkserver where there is one, else spawn):
     each starts small instead of copying the parent's memory, so the processes' memory adds
     up to what the jobs need, not to copies of the whole caseload."""
+    _quiet_resource_tracker()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
@@ -635,6 +637,20 @@ def process_pool(processes: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=processes, mp_context=context, initializer=_leave_ctrl_c_to_the_parent
     )
+
+
+_TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"
+"""The `-W` option that keeps the resource tracker's developer warnings off the user's screen."""
+
+
+def _quiet_resource_tracker() -> None:
+    """The resource tracker (the process that unlinks the pool's semaphores if the command
+    could not) starts with this interpreter's `-W` options; give it one that silences its
+    "leaked semaphore" warnings. It still cleans up. Python 3.11 can unlink a queue's
+    semaphore and be stopped by Ctrl-C before it tells the tracker, which then warns of a
+    semaphore already gone (docs/decisions.md)."""
+    if _TRACKER_WARNINGS not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_WARNINGS)
 
 
 def _leave_ctrl_c_to_the_parent() -> None:
