@@ -218,7 +218,7 @@ def build_board(snapshot: Snapshot, team_id: str, start: date, today: date) -> B
     counts = {"visits": 0, "awaiting outcome": 0, "failed": 0, "at risk": 0}
     for visit in sorted(visits, key=lambda v: v.start):
         state = snapshot.state(visit, today)
-        risky = is_at_risk(visit)
+        risky = is_at_risk(visit, state)
         counted = False
         for worker_id, partner in (
             (visit.worker_id, visit.second_worker_id),
@@ -330,10 +330,11 @@ def visit_details(snapshot: Snapshot, visit: Visit, today: date) -> dict[str, An
         for r in visit.reasons
     ]
     second = snapshot.everyone.get(visit.second_worker_id) if visit.second_worker_id else None
+    state = snapshot.state(visit, today)
     return {
         "visit": visit,
-        "state": snapshot.state(visit, today),
-        "at_risk": is_at_risk(visit),
+        "state": state,
+        "at_risk": is_at_risk(visit, state),
         "area": home.area if home else visit.household_id,
         "address": home.address if home and privacy.show_address else None,
         "worker": snapshot.everyone.get(visit.worker_id),

@@ -323,10 +323,15 @@ def bulk() -> Iterator[None]:
         gc.freeze()
 
 
-def is_at_risk(visit: Visit) -> bool:
-    """True when the visit meets a deadline on its last day or late: if it fails, there is
-    no day left to retry before the deadline."""
-    return any(r.slack_days <= 0 for r in visit.reasons)
+OPEN_STATES = ("planned", "awaiting outcome")
+"""States in which a visit may still fail: it has not happened, or its outcome is not in."""
+
+
+def is_at_risk(visit: Visit, state: str = "planned") -> bool:
+    """True when the visit meets a deadline on its last day or late, so that if it fails
+    there is no day left to retry before the deadline; never once its outcome is recorded
+    (`state`, as the desk says it: completed, failed or not seen) or it is cancelled."""
+    return state in OPEN_STATES and any(r.slack_days <= 0 for r in visit.reasons)
 
 
 class SnapshotCache:

@@ -147,6 +147,20 @@ def test_at_risk_edge_pair() -> None:
     )
     assert is_at_risk(on_the_day)
     assert not is_at_risk(day_early)
+    assert is_at_risk(on_the_day, "awaiting outcome")
+
+
+@pytest.mark.parametrize("state", ["completed", "failed", "not seen", "cancelled"])
+def test_a_visit_whose_outcome_is_in_is_no_longer_at_risk(state: str) -> None:
+    """Once the visit on its deadline day is recorded (or cancelled), there is nothing left
+    to retry for it: the board's "At risk" mark and count leave it."""
+    from scheduler.domain import VisitReason
+    from tests.integrations.conftest import make_visit
+
+    on_the_day = make_visit(
+        reasons=(VisitReason(child_id="c1", rule_id="r", due=date(2026, 12, 1), slack_days=0),)
+    )
+    assert not is_at_risk(on_the_day, state)
 
 
 def test_board_shades_absences(client, desk: Desk, store: Store) -> None:
