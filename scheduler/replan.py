@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -329,6 +329,7 @@ def replan(
     planner: Planner,
     assume_missed: bool = False,
     left: Mapping[str, Role] | None = None,
+    teams: Collection[str] | None = None,
 ) -> ReplanReport:
     """Propose a re-plan of `current` from `from_date` with the least disruption.
 
@@ -341,6 +342,10 @@ def replan(
     visits are planned as made (records assumed for the planning run only, with the roles of
     workers who have left since from `left`) unless `assume_missed`. The plan's `revision`
     is left to the caller.
+
+    With `teams` (a manager's own), only the team groups planned together with one of them
+    change: every other group's published visits and breaches are held as they are
+    (`_held_outside`), so another team's pending changes wait for its own manager's re-plan.
     """
     records_by_visit = by_visit(scenario.records)
     earlier = [v for v in current.visits if v.day < from_date]
@@ -382,6 +387,9 @@ def replan(
     # after the plan is left to the next plan rather than pulled into this one.
     days = (end - from_date).days + 1
     proposal = planner(planning, from_date, days, published, end, current)
+    held: frozenset[str] = frozenset()
+    if teams is not None:
+        proposal, held = _held_outside(scenario, proposal, published, current, teams)
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     staff = {w.id for w in scenario.workers}
     titles = rule_titles(scenario.authority.id)
@@ -390,9 +398,12 @@ def replan(
     affected = sum(
         1
         for v in published
-        if away(v.worker_id, v.day)
-        or (v.second_worker_id and away(v.second_worker_id, v.day))
-        or _left(v, staff)
+        if v.household_id not in held
+        and (
+            away(v.worker_id, v.day)
+            or (v.second_worker_id and away(v.second_worker_id, v.day))
+            or _left(v, staff)
+        )
     )
     old_late = {(b.child_id, b.rule_id, b.due): b.days_late for b in current.breaches}
     breaches = tuple(b for b in proposal.breaches if b.due <= end)
@@ -419,6 +430,56 @@ def replan(
         resting_on_assumption=children_resting_on(pending, scenario),
         assumed_scenario_records=len(planning.records) - len(scenario.records),
     )
+
+
+def _held_outside(
+    scenario: Scenario,
+    proposal: Plan,
+    published: Sequence[Visit],
+    current: Plan,
+    teams: Collection[str],
+) -> tuple[Plan, frozenset[str]]:
+    """`proposal` with every team group that holds none of `teams` put back as published:
+    its households' visits from `published` (the visits still to make), its children's
+    breaches from `current`. Groups are planned apart (cover only inside a group), so the
+    held visits and the proposal's own never share a worker. Returns it and the held
+    households."""
+    from scheduler.fingerprint import group_key
+    from scheduler.translate import households_by_group, team_groups
+
+    wanted = set(teams)
+    groups = team_groups(scenario)
+    homes = households_by_group(scenario, groups)
+    held = frozenset(
+        h.id for group in groups if not wanted.intersection(group) for h in homes[group]
+    )
+    if not held:
+        return proposal, held
+    children = {c.id for c in scenario.children if set(c.household_ids) & held}
+    own = {c.id for c in scenario.children if set(c.household_ids) - held}
+    visits = (
+        *(v for v in proposal.visits if v.household_id not in held),
+        *(v for v in published if v.household_id in held),
+    )
+    start = proposal.start
+    breaches = (
+        *(b for b in proposal.breaches if b.child_id in own),
+        *(
+            b
+            for b in current.breaches
+            if b.child_id in children - own
+            and (b.days_late is None or b.due + timedelta(days=b.days_late) >= start)
+        ),
+    )
+    # A held group's visits were not made from its inputs as they are now: without its
+    # fingerprint, the next re-plan plans it again rather than keeping it as unchanged.
+    inputs = {
+        key: value
+        for key, value in proposal.team_inputs.items()
+        if key not in {group_key(g) for g in groups if not wanted.intersection(g)}
+    }
+    update = {"visits": visits, "breaches": breaches, "team_inputs": inputs}
+    return proposal.model_copy(update=update), held
 
 
 def _kept_state(visit: Visit, records: Sequence[VisitRecord], from_date: date) -> VisitStatus:

@@ -675,6 +675,7 @@ def propose_replan(
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
     now: datetime | None = None,
+    teams: Collection[str] | None = None,
 ) -> ReplanReport:
     """A least-disruption re-plan of the current plan, computed from the store as it is now.
 
@@ -683,16 +684,25 @@ def propose_replan(
     proposal's plan carries the store revision it was made from (see `apply_replan`). With
     `now` (the clock, aware), nothing new is placed before it (a visit published earlier
     today stays as it was, or moves to a time still ahead), and the report names any visit
-    it places earlier than now all the same (`before_now`; none is expected).
+    it places earlier than now all the same (`before_now`; none is expected). With `teams`
+    (a manager's own), only their team groups change; every other team's published visits
+    stay as they are, its pending changes left to its own manager's re-plan.
 
     Raises:
         PlanError: there is no current plan, or `from_date` is before its start.
+        InputError: a team of `teams` is not one of the authority's.
     """
     from scheduler.replan import cp_sat_planner, placed_before, replan
 
     revision, scenario, current = store.snapshot()
     if current is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
+    known = {t.id for t in scenario.teams}
+    unknown = [t for t in teams or () if t not in known]
+    if unknown:
+        raise InputError(
+            [InputProblem("command line", None, "--team", "a known team id", t) for t in unknown]
+        )
     start = from_date or max(today, current.start)
     if start < current.start:
         monday = today - timedelta(days=today.weekday())
@@ -723,7 +733,7 @@ def propose_replan(
             )
         }
     )
-    report = replan(scenario, shown, start, planner, assume_missed, left)
+    report = replan(scenario, shown, start, planner, assume_missed, left, teams)
     visits = tuple(held.get(v.id, v) for v in report.plan.visits)
     plan = report.plan.model_copy(update={"revision": revision, "visits": visits})
     late = placed_before(report.changes, now) if now is not None else ()

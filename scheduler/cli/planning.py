@@ -472,6 +472,14 @@ def replan(
         ),
     ] = 0.5,
     seed: Annotated[int, typer.Option(min=0, help="Solver seed.")] = 0,
+    team: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--team",
+            help="Re-plan only this team (repeatable), with any teams it shares cover with; "
+            "every other team's visits stay as published (default: every team).",
+        ),
+    ] = None,
     processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures while it works.")
@@ -500,6 +508,7 @@ def replan(
             progress=progress_for(verbose),
             processes=processes,
             now=planning_moment(),
+            teams=team or None,
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())
@@ -514,7 +523,10 @@ def replan(
             err.print(
                 "Children whose clocks rest on that: " + _listed(report.resting_on_assumption, 30)
             )
-    out.print(render.render_changes(report, scenario, store.worker_names()))
+    if report.changes:
+        out.print(render.render_changes(report, scenario, store.worker_names()))
+    else:
+        out.print("No change to the published plan.")
     out.print(render.render_replan_summary(report, scenario, _titles(scenario)))
     if report.before_now:
         err.print(

@@ -189,10 +189,20 @@ def _start_preview(
     job = Job(new_job_id(), owner, team_id, from_date, note=note)
     params = service.solve_params(0.5, 0)
     now = desk.now()
+    user = request.state.user
+    # A manager re-plans their own teams: another team's pending changes (a failed visit
+    # recorded there, a child added) wait for its own manager, and never block this one.
+    teams = None if user.role == "admin" else user.teams
     return desk.jobs.start(
         job,
         lambda j: service.propose_replan(
-            store, params, today=j.from_date, from_date=j.from_date, progress=j.say, now=now
+            store,
+            params,
+            today=j.from_date,
+            from_date=j.from_date,
+            progress=j.say,
+            now=now,
+            teams=teams,
         ),
     )
 
