@@ -99,7 +99,7 @@ if TYPE_CHECKING:
     from scheduler.check import CheckReport
     from scheduler.domain import ChildDue
     from scheduler.extracts.importing import ImportReport, Kind
-    from scheduler.replan import ReplanReport
+    from scheduler.replan import ReplanReport, VisitChange
     from solver import SolveParams
 
 
@@ -464,6 +464,14 @@ class PlanResult(DomainModel):
     plan: Plan
     replaced: str | None = Field(default=None, description="Id of the plan it replaced.")
     revision: int = Field(description="The store revision after saving.")
+    published_until: date | None = Field(
+        default=None,
+        description="Last day of the replaced plan's visits this plan kept (re-planned as "
+        "`replan` does); None when it overlapped none.",
+    )
+    published_changes: int = Field(
+        default=0, description="Published visits in those days that the plan changed."
+    )
 
 
 def plan_store(
@@ -485,10 +493,76 @@ def plan_store(
         StaleError: the store changed while planning (the changes are listed).
     """
     revision, scenario, current = store.snapshot()
-    plan = plan_caseload(scenario, start, weeks, params, progress, processes, not_before)
+    first = _first_day(scenario, start, not_before)
+    end = start + timedelta(weeks=weeks, days=-1)
+    kept_until, changed = None, 0
+    if current is not None and current.start <= first <= current.end:
+        # Days already published are re-planned, not planned afresh (docs/replanning.md).
+        from scheduler.rolling import extend_kept
+
+        say = progress or (lambda _message: None)
+        say(
+            f"keeping the visits already published from {first:%a %d %b} to "
+            f"{min(end, current.end):%a %d %b} (re-planned around any change)"
+        )
+        report = propose_replan(
+            store,
+            params,
+            today=first,
+            from_date=first,
+            progress=progress,
+            processes=processes,
+            now=not_before,
+        )
+        if end > current.end:
+            say(f"planning {current.end + timedelta(days=1):%a %d %b} to {end:%a %d %b}")
+        leavers = store.left_workers()
+        # What the re-plan assumed made (awaiting visits before its first day that their
+        # workers could make) is assumed made for the days after it too.
+        gone = not_made(current.visits, left_days(leavers), scenario.absences)
+        assumed = [
+            v
+            for v in report.plan.visits
+            if v.day < first and v.status == "awaiting" and v.id not in gone
+        ]
+        plan = extend_kept(
+            scenario,
+            report.plan,
+            end,
+            weeks,
+            params,
+            progress=progress,
+            processes=processes,
+            left={w.id: w.role for w, _on in leavers},
+            assumed=assumed,
+        )
+        kept_until = min(end, current.end)
+        changed = sum(1 for c in report.changes if _on_or_before(c, kept_until))
+    else:
+        plan = plan_caseload(scenario, start, weeks, params, progress, processes, not_before)
     plan = plan.model_copy(update={"revision": revision})
     saved = store.save_plan(plan, now, by=by, expected_revision=revision)
-    return PlanResult(plan=plan, replaced=current.id if current else None, revision=saved)
+    return PlanResult(
+        plan=plan,
+        replaced=current.id if current else None,
+        revision=saved,
+        published_until=kept_until,
+        published_changes=changed,
+    )
+
+
+def _on_or_before(change: VisitChange, day: date) -> bool:
+    """Whether a re-plan's change touches a published visit on or before `day`."""
+    when = change.start_before or change.start_after
+    return when is not None and datetime.fromisoformat(when).date() <= day
+
+
+def _first_day(scenario: Scenario, start: date, not_before: datetime | None) -> date:
+    """A plan's first day: `start`, or the moment's day if `start` has gone by."""
+    if not_before is None:
+        return start
+    today = not_before.astimezone(ZoneInfo(scenario.authority.timezone)).date()
+    return max(start, today)
 
 
 def check(scenario: Scenario, plan: Plan) -> CheckReport:

@@ -212,6 +212,8 @@ def plan(
     day = start or next_monday(today())
     params = _solve_params(time_limit, seed)
     replaced = None
+    kept_until: date | None = None
+    changed = 0
     with handled():
         check_in_calendar(day, 7 * weeks, LOOKAHEAD_WEEKS)
         if scenario_file is None:
@@ -253,26 +255,37 @@ def plan(
                 not_before=planning_moment(),
             )
             result, replaced = stored.plan, stored.replaced
+            kept_until, changed = stored.published_until, stored.published_changes
             scenario = store.read_scenario()
     if json_file is not None:
         _write_plan_json(json_file, result, stored=scenario_file is None)
     titles = _titles(scenario)
-    for table in render.render_plan(result, scenario):
+    # A plan that kept the published visits holds the days before it as history: the tables
+    # and the summary are of its own days.
+    shown = result.model_copy(
+        update={"visits": tuple(v for v in result.visits if v.day >= result.start)}
+    )
+    for table in render.render_plan(shown, scenario):
         out.print(table)
     limit = None if show_all else BREACHES_SHOWN
-    out.print(render.render_breaches(result, scenario, titles, limit=limit))
-    out.print(render.render_plan_summary(result, scenario, verbose=verbose))
+    out.print(render.render_breaches(shown, scenario, titles, limit=limit))
+    out.print(render.render_plan_summary(shown, scenario, verbose=verbose))
     if scenario_file is None and result.start > day:
         err.print(
             f"note: {day:%a %d %b} has passed, so this plan starts today ({result.start:%a %d %b})"
             f" and runs to {result.end:%a %d %b} as asked: the days gone are history (their "
-            "recorded outcomes count). To keep the visits the previous plan had this week, "
-            "re-plan it instead: `visitplan replan`."
+            "recorded outcomes count)."
         )
     if scenario_file is not None:
         err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
     elif replaced:
         err.print(f"This plan replaced the previous current plan ({replaced}).")
+    if kept_until is not None:
+        err.print(
+            f"The visits already published up to {kept_until:%a %d %b} were kept and re-planned "
+            f"only where they had to be, as `visitplan replan` does: {changed} changed. Run "
+            "`visitplan publish` to update workers' calendars."
+        )
 
 
 def _write_plan_json(path: Path, result: Plan, *, stored: bool) -> None:
