@@ -485,9 +485,14 @@ def plan_store(
     now: datetime,
     processes: int | None = None,
     not_before: datetime | None = None,
+    fresh: bool = False,
 ) -> PlanResult:
     """Plan the stored caseload and make it the current plan, if the store is unchanged;
     nothing is placed before `not_before` (the moment, for a plan starting before it).
+
+    Days the current plan covers keep their published visits, re-planned only where they
+    must change (`replan`'s rules), and the days after are planned afresh
+    (docs/replanning.md); with `fresh`, every day is planned afresh.
 
     Raises:
         StaleError: the store changed while planning (the changes are listed).
@@ -496,7 +501,7 @@ def plan_store(
     first = _first_day(scenario, start, not_before)
     end = start + timedelta(weeks=weeks, days=-1)
     kept_until, changed = None, 0
-    if current is not None and current.start <= first <= current.end:
+    if not fresh and current is not None and current.start <= first <= current.end:
         # Days already published are re-planned, not planned afresh (docs/replanning.md).
         from scheduler.rolling import extend_kept
 

@@ -195,6 +195,14 @@ def plan(
         bool,
         typer.Option("--all", help=f"List every breach (default: the first {BREACHES_SHOWN})."),
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Plan every day afresh, even days the current plan covers (by default their "
+            "published visits are kept, re-planned only where they must change).",
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
 ) -> None:
@@ -253,6 +261,7 @@ def plan(
                 now=now_local(),
                 processes=processes,
                 not_before=planning_moment(),
+                fresh=fresh,
             )
             result, replaced = stored.plan, stored.replaced
             kept_until, changed = stored.published_until, stored.published_changes

@@ -140,3 +140,18 @@ def test_the_command_says_what_it_kept(fortnight: str) -> None:
     words = " ".join(done.stderr.split())
     assert "The visits already published up to Sun 13 Dec were kept" in words
     assert "0 changed" in words
+
+
+def test_fresh_plans_every_day_afresh(fortnight: str) -> None:
+    """`plan --fresh` keeps nothing: the week already published is planned again."""
+    runner = CliRunner()
+    env = {
+        "COLUMNS": "200",
+        "VISITPLAN_DB": fortnight,
+        "VISITPLAN_NOW": "2026-12-04T15:00",
+        "VISITPLAN_USER": "test-manager",
+    }
+    args = ["plan", "--start", NEXT_MONDAY.isoformat(), "--weeks", "2", "--fresh"]
+    done = runner.invoke(app, args, env=env)
+    assert done.exit_code == 0, done.stderr
+    assert "already published" not in done.stderr
