@@ -359,7 +359,8 @@ class _TeamResult:
     """Visits, breaches and the ids of the children they are for, when the group's children
     live only in its households (so they could be simulated alone, in the group's process)."""
     outcome: str = "planned"
-    """What happened, for the plain progress line: planned, repaired, kept or nothing due."""
+    """What happened, for the plain progress line: planned, repaired, kept, held (not one of
+    the teams asked for, `_held`) or nothing due."""
     safety_net: bool = False
     """A solve of the group (any of them: a refused repair too) was stopped by its
     wall-clock safety net, so the group's plan may differ on a quieter machine."""
@@ -795,6 +796,37 @@ def _kept_by_fingerprint(
     return kept
 
 
+def _held(
+    ctx: Context,
+    groups: list[tuple[TeamId, ...]],
+    only: set[TeamId],
+    previous: tuple[Visit, ...],
+    kept: dict[tuple[TeamId, ...], _TeamResult],
+) -> dict[tuple[TeamId, ...], _TeamResult]:
+    """Groups holding none of `only`, not planned: their `previous` visits as they are, no
+    breaches (the caller holds them from the published plan, `replan._held_outside`). Only a
+    group whose children live only in its households; another is planned as usual, and its
+    result is discarded by the caller all the same."""
+    households_of = households_by_group(ctx.scenario, groups)
+    previous_at: dict[str, list[Visit]] = defaultdict(list)
+    for visit in previous:
+        previous_at[visit.household_id].append(visit)
+    out: dict[tuple[TeamId, ...], _TeamResult] = {}
+    for teams in groups:
+        if teams in kept or only.intersection(teams):
+            continue
+        homes = {h.id for h in households_of[teams]}
+        children = {c.id: c for h in homes for c in ctx.kids.get(h, ())}
+        if any(h not in homes for c in children.values() for h in c.household_ids):
+            continue
+        visits = sorted((v for h in homes for v in previous_at[h]), key=lambda v: (v.start, v.id))
+        message = f"team {group_key(teams)}: not asked for, {len(visits)} visits held"
+        out[teams] = _TeamResult(
+            None, [message], finished=(visits, [], set(children)), outcome="held"
+        )
+    return out
+
+
 def _as_made_inputs(
     ctx: Context, published: Plan, lookahead_weeks: int
 ) -> tuple[dict[str, str], frozenset[str], set[str]]:
@@ -936,6 +968,7 @@ def plan_scenario(
     executor: Executor | None = None,
     days: int | None = None,
     not_before: datetime | None = None,
+    only: Collection[TeamId] | None = None,
 ) -> Plan:
     """A plan of visits for `weeks` from `start`, with the breaches it could not avoid.
 
@@ -966,7 +999,9 @@ def plan_scenario(
     can still make it (hard, not weighed), and stays pinned in the plan; the pins are part
     of the fingerprint. `not_before` (aware: a plan or re-plan made during the day) is the moment
     before which nothing is placed but a published visit kept as it was; it is not part of
-    the fingerprint, since a group kept from `published` places nothing new.
+    the fingerprint, since a group kept from `published` places nothing new. With `only` (a
+    manager's re-plan of their teams), a group holding none of those teams is not planned:
+    its `previous` visits come back as they are (`_held`), for the caller to hold.
     """
     params = params or SolveParams()
     say = progress or (lambda _message: None)
@@ -983,6 +1018,8 @@ def plan_scenario(
     kept = _kept_by_fingerprint(
         ctx, groups, inputs, published, previous, previous_end, lookahead_weeks
     )
+    if only is not None:
+        kept |= _held(ctx, groups, set(only), previous, kept)
     drafts: list[_Draft] = []
     statuses: list[str] = []
     objective = 0.0
@@ -1091,6 +1128,8 @@ def _team_line(k: int, n: int, name: str, result: _TeamResult) -> str:
     else:
         count, risk = len(result.drafts), ""
     visits = f"{count} visit{'s' if count != 1 else ''}"
+    if result.outcome == "held":
+        return f"{head}: not one of the teams re-planned, {visits} left as published"
     if result.outcome == "kept":
         return f"{head} unchanged: {visits} kept as published{risk}"
     if result.outcome == "repaired":

@@ -290,10 +290,12 @@ def cp_sat_planner(
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
     not_before: datetime | None = None,
+    only: Collection[str] | None = None,
 ) -> Planner:
     """The CP-SAT planner as `replan` calls it, keeping previous visits where it can (and
     whole team groups whose inputs are unchanged since `published` was made), placing
-    nothing new before `not_before` (aware: the moment a re-plan is made)."""
+    nothing new before `not_before` (aware: the moment a re-plan is made), and planning
+    only the groups holding one of `only` when given (a manager's teams)."""
     from scheduler.planning import plan_scenario
 
     def planner(
@@ -317,6 +319,7 @@ def cp_sat_planner(
             not_before=not_before,
             published=published,
             processes=processes,
+            only=only,
         )
 
     return planner

@@ -797,7 +797,7 @@ def propose_replan(
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.
     solve_params = params.model_copy(update={"budget_s": None})
-    planner = cp_sat_planner(solve_params, progress, processes, not_before=now)
+    planner = cp_sat_planner(solve_params, progress, processes, not_before=now, only=teams)
     leavers = store.left_workers()
     left = {w.id: w.role for w, _on in leavers}
     held = _unmade(

@@ -64,9 +64,16 @@ def two_sick(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, s
     return url, sick
 
 
-def _propose(store: Store, teams: list[str] | None) -> service.ReplanReport:
+def _propose(
+    store: Store, teams: list[str] | None, said: list[str] | None = None
+) -> service.ReplanReport:
     return service.propose_replan(
-        store, service.solve_params(0.5, 0), today=TUESDAY, processes=1, teams=teams
+        store,
+        service.solve_params(0.5, 0),
+        today=TUESDAY,
+        processes=1,
+        teams=teams,
+        progress=None if said is None else lambda m: said.append(str(m)),
     )
 
 
@@ -89,8 +96,11 @@ def test_a_managers_replan_changes_only_their_team(
         assert published is not None
         households = _team_of(scenario)
         whole = _propose(store, None)
-        own = _propose(store, [mine])
+        said: list[str] = []
+        own = _propose(store, [mine], said)
 
+    # The other team is not even planned: its visits are left as they are.
+    assert any("not one of the teams re-planned" in line for line in said), said
     # The whole re-plan hands over both teams' Wednesday visits.
     touched = {households[c.household_id] for c in whole.changes if c.forced}
     assert touched == {mine, theirs}
