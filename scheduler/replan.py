@@ -410,6 +410,8 @@ def replan(
     )
     old_late = {(b.child_id, b.rule_id, b.due): b.days_late for b in current.breaches}
     breaches = tuple(b for b in proposal.breaches if b.due <= end)
+    # What the report says rests on an assumption is about the teams re-planned.
+    ours = [v for v in pending if v.household_id not in held]
     plan = proposal.model_copy(
         update={
             "id": f"{current.id}-r{from_date:%Y%m%d}",
@@ -428,9 +430,9 @@ def replan(
         other_changes=sum(1 for c in changes if not c.forced),
         affected_visits=affected,
         at_risk=tuple(b for b in breaches if _worse(b, old_late)),
-        awaiting_visits=len(pending),
+        awaiting_visits=len(ours),
         assume_missed=assume_missed,
-        resting_on_assumption=children_resting_on(pending, scenario),
+        resting_on_assumption=children_resting_on(ours, scenario),
         assumed_scenario_records=len(planning.records) - len(scenario.records),
     )
 

@@ -99,6 +99,12 @@ def test_a_managers_replan_changes_only_their_team(
         said: list[str] = []
         own = _propose(store, [mine], said)
 
+    # Only this team's visits awaiting an outcome are named as resting on an assumption.
+    mine_earlier = {
+        v.id for v in published.visits if v.day < TUESDAY and households[v.household_id] == mine
+    }
+    assert own.awaiting_visits == len(mine_earlier)
+    assert whole.awaiting_visits > own.awaiting_visits
     # The other team is not even planned: its visits are left as they are.
     assert any("not one of the teams re-planned" in line for line in said), said
     # The whole re-plan hands over both teams' Wednesday visits.
