@@ -236,7 +236,11 @@ def plan(
             )
         elif busy_from_caldav:
             store = open_store(db, create=scenario_file is not None)
-            scenario = read_scenario(scenario_file) if scenario_file else store.read_scenario()
+            revision = None
+            if scenario_file:
+                scenario = read_scenario(scenario_file)
+            else:
+                revision, scenario, _current = store.snapshot()
             scenario = _with_caldav_busy(store, scenario, day, weeks)
             result = service.plan_caseload(
                 scenario,
@@ -248,7 +252,9 @@ def plan(
                 None if scenario_file else planning_moment(),
             )
             if scenario_file is None:
-                store.save_plan(result, now_local(), by=who(by))
+                # Stored only if nothing changed in the store while it was made.
+                result = result.model_copy(update={"revision": revision})
+                store.save_plan(result, now_local(), by=who(by), expected_revision=revision)
         else:
             store = open_store(db)
             stored = service.plan_store(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +78,39 @@ def test_busy_from_caldav_without_configuration_exits_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "CalDAV" in result.stderr
+
+
+def test_a_change_while_calendars_are_read_is_not_written_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone records an absence while the plan reads workers' calendars: the plan made
+    from the older picture is refused (exit 1) and the store keeps no plan, as every other
+    plan and re-plan is."""
+    import integrations
+    from scheduler import service
+    from scheduler.domain import Absence
+    from scheduler.store import Store
+
+    db = f"sqlite:///{tmp_path / 'visitplan.db'}"
+    with Store(db) as store:
+        store.replace_caseload(north_somerset_team())
+
+    def busy_meanwhile(scenario: Any, *_args: Any, **_kwargs: Any) -> Any:
+        with Store(db) as other:
+            away = Absence(
+                worker_id="w1",
+                start=date(2026, 12, 1),
+                end=date(2026, 12, 1),
+                reason="sickness",
+            )
+            service.add_absences(other, [away], by="sam", now=datetime(2026, 11, 27, tzinfo=UTC))
+        return scenario
+
+    monkeypatch.setattr(integrations, "busy_for_scenario", busy_meanwhile)
+    env = {"COLUMNS": "200", "VISITPLAN_TODAY": "2026-11-27"}
+    args = ["plan", "--start", "2026-11-30", "--busy-from-caldav", "--db", db]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    with Store(db) as store:
+        assert store.current_plan() is None
