@@ -580,3 +580,15 @@ def test_an_absence_already_over_is_recorded_with_a_note(
     assert code == 0, stderr
     assert "Recorded sickness" in stdout
     assert ("ended before today" in " ".join(stderr.split())) is noted
+
+
+def test_a_re_plan_with_nothing_to_change_says_so(planned: str) -> None:
+    """Nothing changed since the plan: a sentence, not an empty table of changes; with an
+    unknown --team, exit 2 naming it and nothing proposed."""
+    code, stdout, stderr = invoke("replan", "--from", "2026-12-01", "--db", planned)
+    assert code == 0, stderr
+    assert "No change to the published plan." in stdout
+    assert "change(s) to the published plan" not in stdout
+    code, _, stderr = invoke("replan", "--team", "team-99", "--db", planned)
+    assert code == 2
+    assert "--team: expected a known team id, got team-99" in " ".join(stderr.split())
