@@ -12,7 +12,7 @@ import signal
 import sys
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -744,13 +744,8 @@ def _kept_by_fingerprint(
     if published.start < ctx.start:
         inputs, unplayed, late = _as_made_inputs(ctx, published, lookahead_weeks)
     scenario = ctx.scenario
-    published_at: dict[str, list[Visit]] = defaultdict(list)
-    for visit in published.visits:
-        if visit.day >= ctx.start:
-            published_at[visit.household_id].append(visit)
-    previous_at: dict[str, list[Visit]] = defaultdict(list)
-    for visit in previous:
-        previous_at[visit.household_id].append(visit)
+    published_at = _by_household(v for v in published.visits if v.day >= ctx.start)
+    previous_at = _by_household(previous)
     breaches_of: dict[str, list[Breach]] = defaultdict(list)
     for breach in published.breaches:
         if breach.due <= end:
@@ -767,14 +762,12 @@ def _kept_by_fingerprint(
         homes = {h.id for h in households_of[teams]}
         if homes & unplayed:
             continue
-        children = {c.id: c for h in homes for c in ctx.kids.get(h, ())}
-        if late.intersection(children) or any(
-            h not in homes for c in children.values() for h in c.household_ids
-        ):
+        children = _own_children(ctx, homes)
+        if children is None or late.intersection(children):
             continue
         workers = {w for t in teams for w in workers_of[t]}
-        visits = sorted((v for h in homes for v in published_at[h]), key=lambda v: (v.start, v.id))
-        passed = sorted((v for h in homes for v in previous_at[h]), key=lambda v: (v.start, v.id))
+        visits = _of_homes(published_at, homes)
+        passed = _of_homes(previous_at, homes)
         if visits != passed or any(
             v.status != "planned"
             or v.day > end
@@ -796,6 +789,28 @@ def _kept_by_fingerprint(
     return kept
 
 
+def _by_household(visits: Iterable[Visit]) -> dict[str, list[Visit]]:
+    """Visits by household, in the order given."""
+    out: dict[str, list[Visit]] = defaultdict(list)
+    for visit in visits:
+        out[visit.household_id].append(visit)
+    return out
+
+
+def _of_homes(by_home: Mapping[str, list[Visit]], homes: Iterable[str]) -> list[Visit]:
+    """The visits of these households, by start (then id)."""
+    return sorted((v for h in homes for v in by_home.get(h, ())), key=lambda v: (v.start, v.id))
+
+
+def _own_children(ctx: Context, homes: set[str]) -> dict[str, Child] | None:
+    """The children of these households by id, or None when one of them has a home outside
+    them (their visits and breaches then depend on another group's)."""
+    children = {c.id: c for h in homes for c in ctx.kids.get(h, ())}
+    if any(h not in homes for c in children.values() for h in c.household_ids):
+        return None
+    return children
+
+
 def _held(
     ctx: Context,
     groups: list[tuple[TeamId, ...]],
@@ -808,18 +823,16 @@ def _held(
     group whose children live only in its households; another is planned as usual, and its
     result is discarded by the caller all the same."""
     households_of = households_by_group(ctx.scenario, groups)
-    previous_at: dict[str, list[Visit]] = defaultdict(list)
-    for visit in previous:
-        previous_at[visit.household_id].append(visit)
+    previous_at = _by_household(previous)
     out: dict[tuple[TeamId, ...], _TeamResult] = {}
     for teams in groups:
         if teams in kept or only.intersection(teams):
             continue
         homes = {h.id for h in households_of[teams]}
-        children = {c.id: c for h in homes for c in ctx.kids.get(h, ())}
-        if any(h not in homes for c in children.values() for h in c.household_ids):
+        children = _own_children(ctx, homes)
+        if children is None:
             continue
-        visits = sorted((v for h in homes for v in previous_at[h]), key=lambda v: (v.start, v.id))
+        visits = _of_homes(previous_at, homes)
         message = f"team {group_key(teams)}: not asked for, {len(visits)} visits held"
         out[teams] = _TeamResult(
             None, [message], finished=(visits, [], set(children)), outcome="held"
@@ -1088,9 +1101,7 @@ def plan_scenario(
         say(Detail("a solve was stopped by its wall-clock safety net"))
     status = max(statuses, key=_STATUS_ORDER.index) if statuses else SolveStatus.OPTIMAL.value
     return Plan(
-        id=f"plan-{scenario.authority.id}-{start:%Y%m%d}-"
-        + (f"{weeks}w" if horizon == 7 * weeks else f"{horizon}d")
-        + f"-s{params.seed}",
+        id=plan_id(scenario.authority.id, start, end, weeks, params.seed),
         authority=scenario.authority.id,
         start=start,
         end=end,
@@ -1105,6 +1116,17 @@ def plan_scenario(
         else None,
         team_inputs=inputs,
         safety_net=safety_net,
+    )
+
+
+def plan_id(authority: str, start: date, end: date, weeks: int, seed: int) -> str:
+    """A plan's id: its authority, first day, whole weeks (or days, when it does not run whole
+    weeks: a plan from a day gone, a re-plan's horizon) and seed."""
+    days = (end - start).days + 1
+    return (
+        f"plan-{authority}-{start:%Y%m%d}-"
+        + (f"{weeks}w" if days == 7 * weeks else f"{days}d")
+        + f"-s{seed}"
     )
 
 

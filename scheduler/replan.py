@@ -455,9 +455,8 @@ def _held_outside(
     wanted = set(teams)
     groups = team_groups(scenario)
     homes = households_by_group(scenario, groups)
-    held = frozenset(
-        h.id for group in groups if not wanted.intersection(group) for h in homes[group]
-    )
+    others = [group for group in groups if not wanted.intersection(group)]
+    held = frozenset(h.id for group in others for h in homes[group])
     if not held:
         return proposal, held
     children = {c.id for c in scenario.children if set(c.household_ids) & held}
@@ -478,11 +477,8 @@ def _held_outside(
     )
     # A held group's visits were not made from its inputs as they are now: without its
     # fingerprint, the next re-plan plans it again rather than keeping it as unchanged.
-    inputs = {
-        key: value
-        for key, value in proposal.team_inputs.items()
-        if key not in {group_key(g) for g in groups if not wanted.intersection(g)}
-    }
+    dropped = {group_key(group) for group in others}
+    inputs = {key: value for key, value in proposal.team_inputs.items() if key not in dropped}
     update = {"visits": visits, "breaches": breaches, "team_inputs": inputs}
     return proposal.model_copy(update=update), held
 

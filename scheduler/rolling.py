@@ -15,19 +15,9 @@ from policies import Role, load_pack
 from scheduler.domain import Breach, Plan, Scenario, Visit
 from scheduler.fingerprint import team_inputs
 from scheduler.outcomes import assume_made
-from scheduler.planning import LOOKAHEAD_WEEKS, plan_scenario
+from scheduler.planning import LOOKAHEAD_WEEKS, plan_id, plan_scenario
 from scheduler.replan import weeks_to_cover
 from solver import SolveParams
-
-
-def plan_id(authority: str, first: date, end: date, weeks: int, seed: int) -> str:
-    """A plan's id as `plan_scenario` names it: whole weeks, or days when it starts late."""
-    days = (end - first).days + 1
-    return (
-        f"plan-{authority}-{first:%Y%m%d}-"
-        + (f"{weeks}w" if days == 7 * weeks else f"{days}d")
-        + f"-s{seed}"
-    )
 
 
 def extend_kept(

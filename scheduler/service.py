@@ -441,11 +441,8 @@ def plan_caseload(
     where asked: days gone are history (their recorded outcomes count), not days to plan."""
     from scheduler.planning import plan_scenario
 
-    first, days = start, None
-    if not_before is not None:
-        today = not_before.astimezone(ZoneInfo(scenario.authority.timezone)).date()
-        if start < today:
-            first, days = today, (start + timedelta(weeks=weeks) - today).days
+    first = _first_day(scenario, start, not_before)
+    days = None if first == start else (start + timedelta(weeks=weeks) - first).days
     return plan_scenario(
         scenario,
         first,

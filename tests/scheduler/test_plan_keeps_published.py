@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from scheduler import service
@@ -127,15 +128,20 @@ def test_a_plan_after_the_published_one_is_planned_afresh(fortnight: str) -> Non
     assert result.plan.start == before.end + timedelta(days=1)
 
 
-def test_the_command_says_what_it_kept(fortnight: str) -> None:
-    runner = CliRunner()
+def _command(fortnight: str, *more: str) -> Result:
+    """`visitplan plan --start NEXT_MONDAY --weeks 2` on Friday at teatime."""
     env = {
         "COLUMNS": "200",
         "VISITPLAN_DB": fortnight,
         "VISITPLAN_NOW": "2026-12-04T15:00",
         "VISITPLAN_USER": "test-manager",
     }
-    done = runner.invoke(app, ["plan", "--start", NEXT_MONDAY.isoformat(), "--weeks", "2"], env=env)
+    args = ["plan", "--start", NEXT_MONDAY.isoformat(), "--weeks", "2", *more]
+    return CliRunner().invoke(app, args, env=env)
+
+
+def test_the_command_says_what_it_kept(fortnight: str) -> None:
+    done = _command(fortnight)
     assert done.exit_code == 0, done.stderr
     words = " ".join(done.stderr.split())
     assert "The visits already published up to Sun 13 Dec were kept" in words
@@ -144,14 +150,6 @@ def test_the_command_says_what_it_kept(fortnight: str) -> None:
 
 def test_fresh_plans_every_day_afresh(fortnight: str) -> None:
     """`plan --fresh` keeps nothing: the week already published is planned again."""
-    runner = CliRunner()
-    env = {
-        "COLUMNS": "200",
-        "VISITPLAN_DB": fortnight,
-        "VISITPLAN_NOW": "2026-12-04T15:00",
-        "VISITPLAN_USER": "test-manager",
-    }
-    args = ["plan", "--start", NEXT_MONDAY.isoformat(), "--weeks", "2", "--fresh"]
-    done = runner.invoke(app, args, env=env)
+    done = _command(fortnight, "--fresh")
     assert done.exit_code == 0, done.stderr
     assert "already published" not in done.stderr
