@@ -456,7 +456,4 @@ def busy_for_scenario(
     if not isinstance(end, datetime):
         end = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
     dav = client or connect(config or read_config())
-    found = fetch_busy(dav, scenario.workers, start, end, own=own, tz=tz)
-    known = {(b.worker_id, b.start, b.end) for b in scenario.busy}
-    extra = tuple(b for b in found if (b.worker_id, b.start, b.end) not in known)
-    return scenario.model_copy(update={"busy": (*scenario.busy, *extra)})
+    return scenario.with_busy(fetch_busy(dav, scenario.workers, start, end, own=own, tz=tz))

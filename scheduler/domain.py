@@ -6,6 +6,7 @@ The scenario bundles one planning run's whole input; its JSON Schema is `visitpl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -529,6 +530,13 @@ class Scenario(DomainModel):
                 raise ValueError(f"record {record.id}: unknown child {record.child_id!r}")
             # A record's worker may have left, its household may be gone: records are history.
         return self
+
+    def with_busy(self, busy: Iterable[BusyTime]) -> Scenario:
+        """This scenario with workers' commitments from elsewhere (their calendars) added;
+        those it holds already are not repeated."""
+        known = {(b.worker_id, b.start, b.end) for b in self.busy}
+        extra = tuple(b for b in busy if (b.worker_id, b.start, b.end) not in known)
+        return self.model_copy(update={"busy": (*self.busy, *extra)}) if extra else self
 
 
 class Requirement(DomainModel):

@@ -34,6 +34,7 @@ from policies import (
 from scheduler.caseload import add_child, child_history, child_named, close_child, edit_child
 from scheduler.domain import (
     Absence,
+    BusyTime,
     DomainModel,
     Plan,
     PlanFrequency,
@@ -483,18 +484,21 @@ def plan_store(
     processes: int | None = None,
     not_before: datetime | None = None,
     fresh: bool = False,
+    busy: Sequence[BusyTime] = (),
 ) -> PlanResult:
     """Plan the stored caseload and make it the current plan, if the store is unchanged;
     nothing is placed before `not_before` (the moment, for a plan starting before it).
 
     Days the current plan covers keep their published visits, re-planned only where they
     must change (`replan`'s rules), and the days after are planned afresh
-    (docs/replanning.md); with `fresh`, every day is planned afresh.
+    (docs/replanning.md); with `fresh`, every day is planned afresh. `busy` adds workers'
+    commitments the store does not hold (read from their calendars) to the caseload's.
 
     Raises:
         StaleError: the store changed while planning (the changes are listed).
     """
     revision, scenario, current = store.snapshot()
+    scenario = scenario.with_busy(busy)
     first = _first_day(scenario, start, not_before)
     end = start + timedelta(weeks=weeks, days=-1)
     kept_until, changed = None, 0
@@ -515,6 +519,7 @@ def plan_store(
             progress=progress,
             processes=processes,
             now=not_before,
+            busy=busy,
         )
         if end > current.end:
             say(f"planning {current.end + timedelta(days=1):%a %d %b} to {end:%a %d %b}")
@@ -752,6 +757,7 @@ def propose_replan(
     processes: int | None = None,
     now: datetime | None = None,
     teams: Collection[str] | None = None,
+    busy: Sequence[BusyTime] = (),
 ) -> ReplanReport:
     """A least-disruption re-plan of the current plan, computed from the store as it is now.
 
@@ -762,7 +768,9 @@ def propose_replan(
     today stays as it was, or moves to a time still ahead), and the report names any visit
     it places earlier than now all the same (`before_now`; none is expected). With `teams`
     (a manager's own), only their team groups change; every other team's published visits
-    stay as they are, its pending changes left to its own manager's re-plan.
+    stay as they are, its pending changes left to its own manager's re-plan. `busy` adds
+    workers' commitments read from their calendars: a published visit they now clash with
+    is moved.
 
     Raises:
         PlanError: there is no current plan, or `from_date` is before its start.
@@ -771,6 +779,7 @@ def propose_replan(
     from scheduler.replan import cp_sat_planner, placed_before, replan
 
     revision, scenario, current = store.snapshot()
+    scenario = scenario.with_busy(busy)
     if current is None:
         raise PlanError("no plan in the store: run `visitplan plan` first")
     known = {t.id for t in scenario.teams}

@@ -13,7 +13,7 @@ import typer
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from scheduler.domain import Plan, Scenario
+    from scheduler.domain import BusyTime, Plan, Scenario
     from solver import SolveParams
 
 from policies import load_pack
@@ -130,18 +130,30 @@ def _processes_option() -> Any:
     )
 
 
-def _with_caldav_busy(store: Store, scenario: Scenario, start: date, weeks: int) -> Scenario:
-    """The scenario plus workers' CalDAV busy times over the horizon and look-ahead."""
-    from datetime import timedelta
-
+def _with_caldav_busy(store: Store, scenario: Scenario, start: date, end: date) -> Scenario:
+    """The scenario plus workers' CalDAV busy times from `start` to `end` (their calendars'
+    copies of the published visits are not busy times)."""
     from integrations import busy_for_scenario
 
     current = store.current_plan()
-    end = start + timedelta(days=7 * (weeks + 4) - 1)
     with calendar_errors():
         found = busy_for_scenario(scenario, start, end, own=current.visits if current else ())
     _progress(f"read {len(found.busy) - len(scenario.busy)} busy period(s) from CalDAV")
     return found
+
+
+def _busy_option() -> Any:
+    return typer.Option(
+        "--busy-from-caldav",
+        help="Plan around workers' existing calendar commitments (VISITPLAN_CALDAV_*).",
+    )
+
+
+def _horizon_end(start: date, weeks: int) -> date:
+    """The last day a plan of `weeks` from `start` looks at, look-ahead included."""
+    from scheduler.planning import LOOKAHEAD_WEEKS
+
+    return start + timedelta(days=7 * (weeks + LOOKAHEAD_WEEKS) - 1)
 
 
 plan_app = typer.Typer(
@@ -180,13 +192,7 @@ def plan(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the plan, with reasons, to FILE.")
     ] = None,
-    busy_from_caldav: Annotated[
-        bool,
-        typer.Option(
-            "--busy-from-caldav",
-            help="Plan around workers' existing calendar commitments (VISITPLAN_CALDAV_*).",
-        ),
-    ] = False,
+    busy_from_caldav: Annotated[bool, _busy_option()] = False,
     processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures.")
@@ -234,29 +240,22 @@ def plan(
             result = service.plan_caseload(
                 scenario, day, weeks, params, progress_for(verbose), processes
             )
-        elif busy_from_caldav:
-            store = open_store(db, create=scenario_file is not None)
-            revision = None
-            if scenario_file:
-                scenario = read_scenario(scenario_file)
-            else:
-                revision, scenario, _current = store.snapshot()
-            scenario = _with_caldav_busy(store, scenario, day, weeks)
-            result = service.plan_caseload(
-                scenario,
-                day,
-                weeks,
-                params,
-                progress_for(verbose),
-                processes,
-                None if scenario_file else planning_moment(),
+        elif scenario_file is not None:
+            # A scenario file around the calendars' busy times: planned, not stored.
+            store = open_store(db, create=True)
+            scenario = _with_caldav_busy(
+                store, read_scenario(scenario_file), day, _horizon_end(day, weeks)
             )
-            if scenario_file is None:
-                # Stored only if nothing changed in the store while it was made.
-                result = result.model_copy(update={"revision": revision})
-                store.save_plan(result, now_local(), by=who(by), expected_revision=revision)
+            result = service.plan_caseload(
+                scenario, day, weeks, params, progress_for(verbose), processes
+            )
         else:
             store = open_store(db)
+            busy: tuple[BusyTime, ...] = ()
+            if busy_from_caldav:
+                # Read before planning; the plan itself is made from the store as it is then.
+                stored_scenario = store.read_scenario()
+                busy = _with_caldav_busy(store, stored_scenario, day, _horizon_end(day, weeks)).busy
             stored = service.plan_store(
                 store,
                 day,
@@ -268,6 +267,7 @@ def plan(
                 processes=processes,
                 not_before=planning_moment(),
                 fresh=fresh,
+                busy=busy,
             )
             result, replaced = stored.plan, stored.replaced
             kept_until, changed = stored.published_until, stored.published_changes
@@ -508,6 +508,7 @@ def replan(
             "every other team's visits stay as published (default: every team).",
         ),
     ] = None,
+    busy_from_caldav: Annotated[bool, _busy_option()] = False,
     processes: Annotated[int | None, _processes_option()] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print the solver's figures while it works.")
@@ -527,6 +528,13 @@ def replan(
     day = from_
     with handled():
         store = open_store(db)
+        busy: tuple[BusyTime, ...] = ()
+        if busy_from_caldav:
+            current = store.current_plan()
+            if current is not None:
+                first = max(day or today(), current.start)
+                end = current.lookahead_end or _horizon_end(current.end + timedelta(days=1), 0)
+                busy = _with_caldav_busy(store, store.read_scenario(), first, end).busy
         report = service.propose_replan(
             store,
             _solve_params(time_limit, seed),
@@ -537,6 +545,7 @@ def replan(
             processes=processes,
             now=planning_moment(),
             teams=team or None,
+            busy=busy,
         )
         if apply:
             service.apply_replan(store, report, by=who(by), now=now_local())

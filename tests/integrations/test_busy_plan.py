@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,12 @@ def test_busy_from_caldav_without_configuration_exits_2(tmp_path: Path) -> None:
     assert "CalDAV" in result.stderr
 
 
-def test_a_change_while_calendars_are_read_is_not_written_over(
+def test_a_change_while_calendars_are_read_is_planned_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Someone records an absence while the plan reads workers' calendars: the plan made
-    from the older picture is refused (exit 1) and the store keeps no plan, as every other
-    plan and re-plan is."""
+    """Someone records an absence while the plan reads workers' calendars: the plan is made
+    from the store as it is once the calendars are read, so the absence is planned around
+    (an earlier version planned from the older picture and was refused at saving)."""
     import integrations
     from scheduler import service
     from scheduler.domain import Absence
@@ -110,7 +111,103 @@ def test_a_change_while_calendars_are_read_is_not_written_over(
     env = {"COLUMNS": "200", "VISITPLAN_TODAY": "2026-11-27"}
     args = ["plan", "--start", "2026-11-30", "--busy-from-caldav", "--db", db]
     result = CliRunner().invoke(app, args, env=env)
-    assert result.exit_code == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.exit_code == 0, result.stderr
     with Store(db) as store:
-        assert store.current_plan() is None
+        plan = store.current_plan()
+        assert plan is not None
+        assert len(store.read_scenario().absences) == 1
+    assert plan.visits, "the team is planned"
+    assert not [v for v in plan.visits if v.day == date(2026, 12, 1) and v.worker_id == "w1"]
+
+
+def _run(args: list[str], env: dict[str, str]) -> Any:
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
+    tmp_path: Path, client: Any, radicale: RadicaleServer
+) -> None:
+    """The fortnight from Monday was planned on Thursday. On Friday a worker puts a court
+    date in their calendar for a day they have visits, and the manager plans the fortnight
+    again around workers' calendars: those visits move, the rest of the published visits
+    stay as they are (before, every day was planned afresh and published visits moved for
+    nothing)."""
+    from scheduler.generate import generate
+    from scheduler.store import Store
+
+    scenario = generate("S", seed=0, start=date(2026, 11, 30))
+    principal = client.get_principal()
+    made = {
+        w.id: principal.make_calendar(name=w.id, cal_id=f"t-{uuid.uuid4().hex}")
+        for w in scenario.workers
+    }
+    try:
+        workers = tuple(
+            w.model_copy(update={"calendar_url": str(made[w.id].url)}) for w in scenario.workers
+        )
+        db = f"sqlite:///{tmp_path / 'visitplan.db'}"
+        with Store(db) as store:
+            store.replace_caseload(scenario.model_copy(update={"workers": workers}))
+        env = {
+            "VISITPLAN_CALDAV_URL": radicale.url,
+            "VISITPLAN_CALDAV_USERNAME": USER,
+            "VISITPLAN_CALDAV_PASSWORD": PASSWORD,
+            "COLUMNS": "200",
+            "VISITPLAN_TODAY": "2026-11-26",
+        }
+        _run(["plan", "--start", "2026-11-30", "--weeks", "2", "--db", db], env)
+        with Store(db) as store:
+            before = store.current_plan()
+        assert before is not None
+        week = [v for v in before.visits if v.day <= date(2026, 12, 4)]
+        worker, court = min((v.worker_id, v.day) for v in week)
+        _busy_day(client, str(made[worker].url), datetime.combine(court, time(7), UTC))
+        friday = env | {"VISITPLAN_TODAY": "2026-11-27", "VISITPLAN_NOW": "2026-11-27T15:00"}
+        args = ["plan", "--start", "2026-11-30", "--weeks", "2", "--busy-from-caldav", "--db", db]
+        result = _run(args, friday)
+        assert "busy period" in result.stderr
+        assert "were kept" in result.stderr
+        with Store(db) as store:
+            after = store.current_plan()
+        assert after is not None
+        in_court = [
+            v
+            for v in after.visits
+            if v.day == court and worker in (v.worker_id, v.second_worker_id)
+        ]
+        assert not in_court
+        now = {v.id: (v.start, v.worker_id) for v in after.visits if v.status == "planned"}
+        untouched = [v for v in week if (v.day, v.worker_id) != (court, worker)]
+        assert len(untouched) > 20, "most of the week's visits do not meet the court date"
+        assert all(now.get(v.id) == (v.start, v.worker_id) for v in untouched)
+        check = CliRunner().invoke(app, ["check", "--db", db], env=friday)
+        assert check.exit_code == 0, check.stdout
+
+        # Monday: another worker is called to court on Wednesday; the manager re-plans
+        # around the calendars. Their Wednesday visits move, nothing else does.
+        week = [v for v in after.visits if date(2026, 12, 2) <= v.day <= date(2026, 12, 11)]
+        wednesday = [v for v in week if v.day == date(2026, 12, 2) and v.worker_id != worker]
+        second = min(v.worker_id for v in wednesday)
+        _busy_day(client, str(made[second].url), datetime(2026, 12, 2, 7, tzinfo=UTC))
+        monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
+        result = _run(["replan", "--busy-from-caldav", "--apply", "--db", db], monday)
+        assert "busy period" in result.stderr
+        with Store(db) as store:
+            replanned = store.current_plan()
+        assert replanned is not None
+        moved = {v.id for v in wednesday if v.worker_id == second}
+        assert moved
+        assert not [
+            v
+            for v in replanned.visits
+            if v.day == date(2026, 12, 2) and second in (v.worker_id, v.second_worker_id)
+        ]
+        now = {v.id: (v.start, v.worker_id) for v in replanned.visits if v.status == "planned"}
+        others = [v for v in week if v.id not in moved and v.worker_id != second]
+        assert len(others) >= 5
+        assert all(now.get(v.id) == (v.start, v.worker_id) for v in others)
+    finally:
+        for cal in made.values():
+            cal.delete()
