@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,6 +133,19 @@ def _publisher(store: Store, now: datetime, settle: Any = None) -> Any:
         overwritten=_events(report.overwritten),
         accepted=_events(report.accepted),
     )
+
+
+def _busy_reader(scenario: Any, start: date, end: date, own: Any) -> tuple[Any, ...]:
+    """Workers' commitments in their own calendars, for the desk's re-plan preview (only
+    workers with a calendar address are read); failures become a manager's message."""
+    from integrations import CalendarError, busy_for_scenario, connect, read_config
+    from scheduler.web.context import CalendarUnavailableError
+
+    try:
+        found = busy_for_scenario(scenario, start, end, client=connect(read_config()), own=own)
+    except CalendarError as exc:
+        raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
+    return tuple(found.busy[len(scenario.busy) :])
 
 
 def _events(items: Any) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ import typer
 from scheduler import render
 from scheduler.accounts import ROLES
 from scheduler.accounts import Role as UserRole
-from scheduler.cli.calendars import FeedBaseOption, _attribution, _publisher
+from scheduler.cli.calendars import FeedBaseOption, _attribution, _busy_reader, _publisher
 from scheduler.cli.clock import now_local, now_utc, today
 from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag, choice_of
 from scheduler.cli.output import err, fail, handled, open_store, out, print_json
@@ -114,9 +114,9 @@ def _desk(store: Store, base_url: str, feeds: Any) -> Any:
         err.print("VISITPLAN_SECRET_KEY is not set: sign-ins last until the server restarts.")
     try:
         read_config()
-        publish = _publisher
+        publish, busy = _publisher, _busy_reader
     except ConfigError:
-        publish = None
+        publish, busy = None, None
 
     def issue(store: Store, worker_id: str, now: datetime, base: str) -> str:
         url = issue_token(store, worker_id, now, base)
@@ -131,7 +131,7 @@ def _desk(store: Store, base_url: str, feeds: Any) -> Any:
     # The desk's clock is the command line's (today and audit times on VISITPLAN_TODAY when
     # it is set, for a rehearsal); calendars and feed tokens keep the real time, as
     # `publish` and `feeds issue` do.
-    services = DeskServices(issue, revoke, publish, clock=now_utc)
+    services = DeskServices(issue, revoke, publish, clock=now_utc, busy=busy)
     return create_app(
         store, now_local, secret, services, base_url, make_app(feeds), _attribution(), warm=True
     )

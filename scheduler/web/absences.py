@@ -6,10 +6,11 @@ nothing changed since (the revision check) and only if every team it changes is 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -18,11 +19,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler import service
-from scheduler.domain import Absence
+from scheduler.domain import Absence, BusyTime
 from scheduler.errors import InputError, NotFoundError, StaleError
+from scheduler.planning import LOOKAHEAD_WEEKS
 from scheduler.replan import ReplanReport, placed_before
 from scheduler.web.board import DayError, read_day
 from scheduler.web.context import (
+    BusyReader,
+    CalendarUnavailableError,
     ForbiddenError,
     PageNotFoundError,
     audit,
@@ -35,6 +39,11 @@ from scheduler.web.jobs import Job, new_job_id
 from scheduler.web.refusals import Field, field_messages
 from scheduler.web.snapshot import Snapshot, case_refs
 from scheduler.workforce import worker_leaves
+
+if TYPE_CHECKING:
+    from scheduler.store import Store
+
+log = logging.getLogger("visitplan.desk")
 
 FIELDS = {"from": Field("from", "First day away"), "to": Field("to", "Last day away")}
 """The absence form's dates by the names its checks give them."""
@@ -193,6 +202,7 @@ def _start_preview(
     # A manager re-plans their own teams: another team's pending changes (a failed visit
     # recorded there, a child added) wait for its own manager, and never block this one.
     teams = None if user.role == "admin" else user.teams
+    read_busy = desk.services.busy
     return desk.jobs.start(
         job,
         lambda j: service.propose_replan(
@@ -203,8 +213,38 @@ def _start_preview(
             progress=j.say,
             now=now,
             teams=teams,
+            busy=() if read_busy is None else _calendars_busy(j, store, read_busy),
         ),
     )
+
+
+def _calendars_busy(job: Job, store: Store, read_busy: BusyReader) -> tuple[BusyTime, ...]:
+    """Workers' commitments in their own calendars over the re-plan's days and look-ahead;
+    if the calendars cannot be read, none, and the preview says so."""
+    current = store.current_plan()
+    if current is None:
+        return ()
+    job.say("reading workers' calendars")
+    end = current.lookahead_end or current.end + timedelta(weeks=LOOKAHEAD_WEEKS)
+    try:
+        busy = read_busy(store.read_scenario(), job.from_date, end, current.visits)
+    except CalendarUnavailableError as exc:
+        log.warning("re-plan preview without calendars: %s", exc)
+        job.note = _joined(
+            job.note,
+            f"Workers' calendars could not be read ({exc}), so this preview does not plan "
+            "around their own commitments.",
+        )
+        return ()
+    if busy:
+        job.note = _joined(
+            job.note, f"Planned around {len(busy)} commitment(s) in workers' own calendars."
+        )
+    return busy
+
+
+def _joined(note: str | None, more: str) -> str:
+    return more if not note else f"{note} {more}"
 
 
 @dataclass(frozen=True)

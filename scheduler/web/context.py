@@ -26,7 +26,9 @@ from scheduler.accounts import User
 from scheduler.web.snapshot import Snapshot, SnapshotCache
 
 if TYPE_CHECKING:
-    from scheduler.domain import Visit
+    from collections.abc import Sequence
+
+    from scheduler.domain import BusyTime, Scenario, Visit
     from scheduler.store import Store
     from scheduler.web.auth import SignInLimiter
     from scheduler.web.jobs import JobRunner
@@ -87,6 +89,16 @@ class Publisher(Protocol):
     ) -> PublishCounts: ...
 
 
+class BusyReader(Protocol):
+    """Reads workers' commitments from their own calendars, from `start` to `end` (local
+    days, inclusive), leaving out the calendars' copies of the visits `own`; raises
+    `CalendarUnavailableError` with a message when the calendars cannot be read."""
+
+    def __call__(
+        self, scenario: Scenario, start: date, end: date, own: Sequence[Visit]
+    ) -> tuple[BusyTime, ...]: ...
+
+
 @dataclass(frozen=True)
 class DeskServices:
     """What the composition root (`visitplan serve`) plugs in: feeds and calendars.
@@ -94,13 +106,15 @@ class DeskServices:
     `publish` is None when no CalDAV server is configured; it raises `CalendarUnavailableError`
     with a message when a server cannot be reached or refuses. `clock` stamps calendar
     revisions and feed tokens: the real time even when the desk rehearses another day
-    (`VISITPLAN_TODAY`); None: the desk's own clock.
+    (`VISITPLAN_TODAY`); None: the desk's own clock. `busy` reads workers' calendars for a
+    re-plan preview (None when no CalDAV server is configured).
     """
 
     issue_feed: Callable[[Store, str, datetime, str], str]
     revoke_feed: Callable[[Store, str, datetime], bool]
     publish: Publisher | None = None
     clock: Callable[[], datetime] | None = None
+    busy: BusyReader | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,8 @@ class PublishedResults:
 
 
 class CalendarUnavailableError(Exception):
-    """Publishing failed; the message says why in a manager's words."""
+    """Publishing, or reading workers' calendars, failed; the message says why in a manager's
+    words."""
 
 
 class SignInRequiredError(Exception):

@@ -201,7 +201,12 @@ def make_client(
         feeds.look_again()  # as `visitplan serve` wires it: a revoked URL ends at once
         return ended
 
-    desk_services = DeskServices(issue_token, revoke, services.get("publish"))  # type: ignore[arg-type]
+    desk_services = DeskServices(
+        issue_token,
+        revoke,
+        services.get("publish"),  # type: ignore[arg-type]
+        busy=services.get("busy"),  # type: ignore[arg-type]
+    )
     app = create_app(
         store,
         clock,

@@ -1,0 +1,111 @@
+"""The desk's re-plan preview plans around workers' own calendar commitments.
+
+Rule: `visitplan serve`'s own calendar reader (the composition root's, reading
+VISITPLAN_CALDAV_*) against a real Radicale on 127.0.0.1, a real store and real solves. The
+command line has `--busy-from-caldav`; on the desk, with a CalDAV server configured, every
+preview reads the calendars.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from integrations.testing import RadicaleServer
+from scheduler.store import Store
+from tests.integrations.conftest import PASSWORD, USER, dav_client, own_radicale
+from tests.web.conftest import NOW, Desk, make_client, post_form, sign_in, token_of
+from tests.web.test_pages import text, wait_for_preview
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
+__all__ = ["own_radicale"]
+
+
+def _court_all_day(server: RadicaleServer, store: Store, worker_id: str, day: Any) -> None:
+    """A calendar of the worker's own on the server, holding a day in court."""
+    from caldav import Calendar as DavCalendar
+
+    client = dav_client(server)
+    calendar = client.get_principal().make_calendar(name=worker_id, cal_id=uuid.uuid4().hex)
+    start = datetime.combine(day, time(7), UTC)
+    fmt = "%Y%m%dT%H%M%SZ"
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:court-{uuid.uuid4().hex}@example.org\r\nDTSTAMP:20261101T000000Z\r\n"
+        f"DTSTART:{start:{fmt}}\r\nDTEND:{start + timedelta(hours=11):{fmt}}\r\n"
+        "SUMMARY:court\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    DavCalendar(client=client, url=str(calendar.url)).add_event(ics, increase_seqno=False)
+    worker = store.worker(worker_id)
+    assert worker is not None
+    store.update_workers([worker.model_copy(update={"calendar_url": str(calendar.url)})])
+
+
+def _preview_absence(client: Any, desk: Desk, day: Any) -> tuple[str, str]:
+    absences = f"/teams/{desk.team_a}/absences"
+    form = {"worker": desk.worker, "from": day.isoformat(), "to": day.isoformat()}
+    response = post_form(client, absences, absences, form | {"reason": "sickness"})
+    return wait_for_preview(client, str(response.url)), response.url.path
+
+
+def test_a_preview_does_not_hand_visits_to_a_colleague_in_court(
+    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker is off sick tomorrow, and the colleague who shares their patch is in court
+    all day (in their own calendar, not in the store). The preview says it planned around
+    that, hands the sick worker's visits to no one in court, and moves the colleague's own
+    visits that day; applied, the plan holds no visit for either of them tomorrow."""
+    from scheduler.cli.calendars import _busy_reader
+
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
+    tomorrow = NOW.date() + timedelta(days=1)
+    plan = store.current_plan()
+    assert plan is not None
+    theirs = [v for v in plan.visits if v.day == tomorrow and v.worker_id == desk.other_worker]
+    assert theirs, "the colleague has visits tomorrow"
+    _court_all_day(own_radicale, store, desk.other_worker, tomorrow)
+    client = make_client(store, busy=_busy_reader)
+    sign_in(client, "mo")
+    html, path = _preview_absence(client, desk, tomorrow)
+    words = text(html)
+    assert "Planned around 1 commitment(s) in workers' own calendars." in words
+    assert "Apply this re-plan" in words
+    applied = client.post(f"{path}/apply", data={"csrftoken": token_of(html)})
+    assert "Applied." in applied.text
+    after = store.current_plan()
+    assert after is not None
+    on_the_day = [
+        v
+        for v in after.visits
+        if v.day == tomorrow
+        and {desk.worker, desk.other_worker} & {v.worker_id, v.second_worker_id}
+        and v.status == "planned"
+    ]
+    assert not on_the_day
+
+
+def test_calendars_that_cannot_be_read_are_named_and_the_preview_made(
+    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the wrong password the preview is still made, without the commitments, and it
+    says so; the password never reaches the page."""
+    from scheduler.cli.calendars import _busy_reader
+
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", "not-the-password")
+    tomorrow = NOW.date() + timedelta(days=1)
+    _court_all_day(own_radicale, store, desk.other_worker, tomorrow)
+    client = make_client(store, busy=_busy_reader)
+    sign_in(client, "mo")
+    html, _path = _preview_absence(client, desk, tomorrow)
+    words = text(html)
+    assert "Workers' calendars could not be read" in words
+    assert "does not plan around their own commitments" in words
+    assert "What would change" in words
+    assert "not-the-password" not in html
