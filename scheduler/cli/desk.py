@@ -36,7 +36,8 @@ def serve(
 
     Sign-in needs a user (`visitplan users add`). Sessions are signed with
     VISITPLAN_SECRET_KEY (set it so sessions survive a restart); cookies are Secure when the
-    --base-url is https. Calendars are published when VISITPLAN_CALDAV_* is configured.
+    --base-url is https. When VISITPLAN_CALDAV_* is configured, calendars are published from
+    the desk and re-plan previews plan around commitments in workers' own calendars.
     """
     import uvicorn
 
