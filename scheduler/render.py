@@ -594,7 +594,7 @@ def render_replan_summary(
     table = Table(title=f"Re-plan from {report.from_date:%a %d %b %Y}")
     table.add_column("measure")
     table.add_column("value", overflow="fold")
-    table.add_row("visits of workers away or left", str(report.affected_visits))
+    table.add_row("visits of workers away, left or committed", str(report.affected_visits))
     table.add_row("changes that had to happen", str(report.forced_changes))
     table.add_row("other changes", str(report.other_changes))
     table.add_row("visits awaiting an outcome", str(report.awaiting_visits))

@@ -20,6 +20,7 @@ from policies import Role
 from scheduler.domain import (
     Absence,
     Breach,
+    BusyTime,
     DomainModel,
     Plan,
     Scenario,
@@ -65,7 +66,9 @@ class VisitChange(DomainModel):
     start_after: str | None = Field(default=None, description="ISO start after.")
     announced_before: bool | None = Field(default=None, description="Announced before.")
     announced_after: bool | None = Field(default=None, description="Announced after.")
-    forced: bool = Field(description="True when the change had to happen (worker away).")
+    forced: bool = Field(
+        description="True when the change had to happen (worker away, left or committed)."
+    )
     reason: str = Field(description="Why, in a manager's words.")
 
 
@@ -78,7 +81,8 @@ class ReplanReport(DomainModel):
     forced_changes: int = Field(default=0, description="Changes that had to happen.")
     other_changes: int = Field(default=0, description="Changes made to avoid a breach.")
     affected_visits: int = Field(
-        default=0, description="Published visits whose worker is away or has left."
+        default=0,
+        description="Published visits whose worker is away, has left or has a commitment then.",
     )
     at_risk: tuple[Breach, ...] = Field(default=(), description="New or worse breaches.")
     awaiting_visits: int = Field(
@@ -180,6 +184,7 @@ def diff_plans(
     absences: Iterable[Absence],
     staff: Collection[str] | None = None,
     titles: Mapping[str, str] | None = None,
+    busy: Iterable[BusyTime] = (),
 ) -> tuple[VisitChange, ...]:
     """Every added, moved, reassigned or removed visit between two sets (ids carried).
 
@@ -187,10 +192,12 @@ def diff_plans(
     by rule id), in the manager's words; a rule not there is named by its id.
 
     A change to a visit of a worker who is away, or (given `staff`, the current workers' ids)
-    who has left, is forced. A change to a pinned visit is forced (re-plans keep pins
-    whenever their workers can make them) and its reason says the pin could not hold.
+    who has left, or who has a commitment (`busy`) at its time, is forced. A change to a
+    pinned visit is forced (re-plans keep pins whenever their workers can make them) and its
+    reason says the pin could not hold.
     """
     away = _away(absences)
+    committed = _committed(busy)
     before = {v.id: v for v in old}
     after = {v.id: v for v in new}
     changes: list[VisitChange] = []
@@ -204,7 +211,8 @@ def diff_plans(
                 away(o.second_worker_id, o.day) if o.second_worker_id else None
             )
         gone = _left(o, staff)
-        forced = absence is not None or gone is not None
+        clash = committed(o) if o is not None and absence is None and gone is None else None
+        forced = absence is not None or gone is not None or clash is not None
         if o is None:
             assert n is not None
             kind: ChangeKind = "added"
@@ -212,12 +220,15 @@ def diff_plans(
             reason = "new visit needed: " + "; ".join(sorted(names))
         elif n is None:
             kind = "removed"
-            reason = _cause(absence, gone) or "no longer needed or replaced by another visit"
+            reason = _cause(absence, gone, clash=clash) or (
+                "no longer needed or replaced by another visit"
+            )
         else:
             same_workers = (o.worker_id, o.second_worker_id) == (n.worker_id, n.second_worker_id)
             kind = "moved" if same_workers else "reassigned"
             reason = (
-                _cause(absence, gone, o.day) or "moved to avoid a statutory breach or make room"
+                _cause(absence, gone, o.day, clash)
+                or "moved to avoid a statutory breach or make room"
             )
             if _same(o, n):
                 kind = "changed"
@@ -227,7 +238,7 @@ def diff_plans(
         if o is not None and o.pinned:
             # A pin holds unless its workers cannot make it: whatever changed was forced.
             forced = True
-            cause = _cause(absence, gone, o.day) or f"{o.worker_id} can no longer make it"
+            cause = _cause(absence, gone, o.day, clash) or f"{o.worker_id} can no longer make it"
             reason = f"pinned by hand, but the pin could not hold: {cause}"
         anchor = n or o
         assert anchor is not None
@@ -252,13 +263,37 @@ def diff_plans(
     return tuple(changes)
 
 
-def _cause(absence: Absence | None, gone: str | None, day: date | None = None) -> str | None:
-    """Why a change had to happen: a worker away (on `day`, when given) or gone; None when
-    neither."""
+def _cause(
+    absence: Absence | None, gone: str | None, day: date | None = None, clash: str | None = None
+) -> str | None:
+    """Why a change had to happen: a worker away (on `day`, when given), gone, or with a
+    commitment at the visit's time (`clash`, their id); None when none of these."""
     if absence is not None:
         on = f" on {day:%a %d %b}" if day is not None else ""
         return f"{absence.worker_id} is away ({absence.reason}){on}"
-    return f"{gone} has left" if gone is not None else None
+    if gone is not None:
+        return f"{gone} has left"
+    if clash is not None:
+        return f"{clash} has a commitment in their own calendar at that time"
+    return None
+
+
+def _committed(busy: Iterable[BusyTime]) -> Callable[[Visit], str | None]:
+    """Which of a visit's workers (lead first) has a commitment overlapping it, if any."""
+    by_worker: dict[str, list[BusyTime]] = defaultdict(list)
+    for period in busy:
+        by_worker[period.worker_id].append(period)
+
+    def lookup(visit: Visit) -> str | None:
+        end = visit.start + timedelta(minutes=visit.duration_min)
+        for worker in (visit.worker_id, visit.second_worker_id):
+            if worker is not None and any(
+                b.start < end and visit.start < b.end for b in by_worker.get(worker, ())
+            ):
+                return worker
+        return None
+
+    return lookup
 
 
 def _left(visit: Visit | None, staff: Collection[str] | None) -> str | None:
@@ -396,8 +431,9 @@ def replan(
     fresh = carry_ids(published, [v for v in proposal.visits if v.day <= end], (v.id for v in kept))
     staff = {w.id for w in scenario.workers}
     titles = rule_titles(scenario.authority.id)
-    changes = diff_plans(published, fresh, scenario.absences, staff, titles)
+    changes = diff_plans(published, fresh, scenario.absences, staff, titles, scenario.busy)
     away = _away(scenario.absences)
+    committed = _committed(scenario.busy)
     affected = sum(
         1
         for v in published
@@ -406,6 +442,7 @@ def replan(
             away(v.worker_id, v.day)
             or (v.second_worker_id and away(v.second_worker_id, v.day))
             or _left(v, staff)
+            or committed(v)
         )
     )
     old_late = {(b.child_id, b.rule_id, b.due): b.days_late for b in current.breaches}

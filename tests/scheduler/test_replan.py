@@ -63,6 +63,48 @@ def test_reassignment_of_an_absent_workers_visit_is_forced() -> None:
     assert "sickness" in changes[0].reason
 
 
+@pytest.mark.parametrize(
+    ("busy_from", "busy_to", "forced"),
+    [
+        ((10, 30), (12, 0), True),  # the commitment overlaps the visit (10:00-11:00)
+        ((11, 0), (12, 0), False),  # it starts as the visit ends: no clash
+        ((9, 0), (10, 0), False),  # it ends as the visit starts: no clash
+    ],
+)
+def test_a_move_off_a_commitment_in_a_workers_calendar_is_forced(
+    busy_from: tuple[int, int], busy_to: tuple[int, int], forced: bool
+) -> None:
+    """A published visit moved because its worker now has a commitment at that time (read
+    from their calendar) had to change, and says why; one next to a commitment did not."""
+    from scheduler.domain import BusyTime
+
+    busy = BusyTime(
+        worker_id="w1",
+        start=datetime(2026, 12, 2, *busy_from, tzinfo=LONDON),
+        end=datetime(2026, 12, 2, *busy_to, tzinfo=LONDON),
+    )
+    (change,) = diff_plans([visit("a", "h1", 2)], [visit("a", "h1", 3)], [], busy=[busy])
+    assert change.forced is forced
+    clash = "w1 has a commitment in their own calendar at that time"
+    assert (change.reason == clash) is forced
+
+
+def test_a_commitment_of_the_second_worker_forces_the_change() -> None:
+    """A joint visit's second worker in court at its time: the change is forced, naming them."""
+    from scheduler.domain import BusyTime
+
+    joint = visit("a", "h1", 2).model_copy(update={"second_worker_id": "w2"})
+    after = joint.model_copy(update={"second_worker_id": "w3"})
+    busy = BusyTime(
+        worker_id="w2",
+        start=datetime(2026, 12, 2, 9, tzinfo=LONDON),
+        end=datetime(2026, 12, 2, 17, tzinfo=LONDON),
+    )
+    (change,) = diff_plans([joint], [after], [], busy=[busy])
+    assert change.forced
+    assert change.reason.startswith("w2 has a commitment")
+
+
 def test_unforced_move_is_reported_as_such() -> None:
     """A visit moved although its worker is present is an 'other' change."""
     changes = diff_plans([visit("a", "h1", 2)], [visit("a", "h1", 4)], [])

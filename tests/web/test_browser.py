@@ -245,7 +245,7 @@ def test_manager_journey(browser: Any, server: Server, shots: Path) -> None:
     page.screenshot(path=str(shots / "absence.png"))
     page.get_by_role("button", name="Add absence and preview the re-plan").click()
     page.get_by_text("What would change").wait_for(timeout=300_000)
-    assert "had to change (worker away or left)" in page.content()
+    assert "had to change (worker away, left or committed)" in page.content()
     page.screenshot(path=str(shots / "replan-preview.png"), full_page=True)
     before = snapshot(server).plan
     page.get_by_role("button", name="Apply this re-plan").click()

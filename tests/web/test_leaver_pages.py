@@ -106,7 +106,7 @@ def test_a_manager_records_a_leaver_on_the_desk_and_applies_the_replan(
     upcoming = [v for v in plan_before.visits if v.worker_id == desk.worker and v.day >= TODAY]
     assert upcoming
     assert "has left" in words
-    assert f"{len(upcoming)} had to change (worker away or left)" in words
+    assert f"{len(upcoming)} had to change (worker away, left or committed)" in words
     applied = client.post(f"{response.url.path}/apply", data={"csrftoken": token_of(html)})
     assert "Applied." in applied.text
     plan_after = store.current_plan()

@@ -315,7 +315,7 @@ def test_absence_preview_apply_publish(desk: Desk, store: Store) -> None:
     html = wait_for_preview(client, str(response.url))
     words = text(html)
     assert "What would change" in words
-    assert "had to change (worker away or left)" in words
+    assert "had to change (worker away, left or committed)" in words
     assert "Reassigned" in words
     moved_off = [
         v

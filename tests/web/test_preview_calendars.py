@@ -75,6 +75,11 @@ def test_a_preview_does_not_hand_visits_to_a_colleague_in_court(
     words = text(html)
     assert "Planned around 1 commitment(s) in workers' own calendars." in words
     assert "Apply this re-plan" in words
+    colleague = store.worker(desk.other_worker)
+    assert colleague is not None
+    # The colleague's own visits that day had to change, and the preview says why.
+    clash = f"{colleague.name} has a commitment in their own calendar at that time"
+    assert words.count(clash) == len(theirs), words
     applied = client.post(f"{path}/apply", data={"csrftoken": token_of(html)})
     assert "Applied." in applied.text
     after = store.current_plan()
