@@ -23,7 +23,7 @@ from integrations.feeds import (
     revoke_token,
 )
 from integrations.ics import write_ics
-from integrations.ledger import Ledger
+from integrations.ledger import Ledger, on_calendars
 from integrations.publish import PublishReport, Resolution, publish_plan
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "fetch_busy",
     "issue_token",
     "make_app",
+    "on_calendars",
     "publish_plan",
     "read_config",
     "revoke_token",

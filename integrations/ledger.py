@@ -64,6 +64,12 @@ def revision_of(entry: LedgerEntry) -> Revision:
     return Revision(entry.sequence, stamp, entry.status in ENDING)
 
 
+def on_calendars(entries: Iterable[LedgerEntry]) -> list[Visit]:
+    """The visits as their events were last revised on workers' calendars (a re-plan applied
+    but not yet published leaves the old times there), leaving out events that are gone."""
+    return [e.visit for e in entries if e.visit is not None and e.status not in (DELETED, REMOVED)]
+
+
 def revise(
     entries: Iterable[LedgerEntry],
     visits: Sequence[Visit],

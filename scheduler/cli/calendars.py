@@ -135,14 +135,30 @@ def _publisher(store: Store, now: datetime, settle: Any = None) -> Any:
     )
 
 
-def _busy_reader(scenario: Any, start: date, end: date, own: Any) -> tuple[Any, ...]:
-    """Workers' commitments in their own calendars, for the desk's re-plan preview (only
-    workers with a calendar address are read); failures become a manager's message."""
-    from integrations import CalendarError, busy_for_scenario, connect, read_config
+def calendar_busy(store: Store, scenario: Any, start: date, end: date) -> Any:
+    """The scenario plus workers' commitments in their own calendars from `start` to `end`
+    (only workers with a calendar address are read). visitplan's own events there are not
+    commitments: the current plan's visits and each event as last published.
+
+    Raises:
+        CalendarError: the calendars could not be read (the message says why).
+    """
+    from integrations import busy_for_scenario, on_calendars
+
+    current = store.current_plan()
+    own = [*(current.visits if current else ()), *on_calendars(store.ledger_all())]
+    return busy_for_scenario(scenario, start, end, own=own)
+
+
+def _busy_reader(store: Store, start: date, end: date) -> tuple[Any, ...]:
+    """Workers' commitments in their own calendars, for the desk's re-plan preview;
+    failures become a manager's message."""
+    from integrations import CalendarError
     from scheduler.web.context import CalendarUnavailableError
 
+    scenario = store.read_scenario()
     try:
-        found = busy_for_scenario(scenario, start, end, client=connect(read_config()), own=own)
+        found = calendar_busy(store, scenario, start, end)
     except CalendarError as exc:
         raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
     return tuple(found.busy[len(scenario.busy) :])

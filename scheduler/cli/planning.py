@@ -131,13 +131,12 @@ def _processes_option() -> Any:
 
 
 def _with_caldav_busy(store: Store, scenario: Scenario, start: date, end: date) -> Scenario:
-    """The scenario plus workers' CalDAV busy times from `start` to `end` (their calendars'
-    copies of the published visits are not busy times)."""
-    from integrations import busy_for_scenario
+    """The scenario plus workers' CalDAV busy times from `start` to `end` (visitplan's own
+    events on their calendars are not busy times)."""
+    from scheduler.cli.calendars import calendar_busy
 
-    current = store.current_plan()
     with calendar_errors():
-        found = busy_for_scenario(scenario, start, end, own=current.visits if current else ())
+        found: Scenario = calendar_busy(store, scenario, start, end)
     _progress(f"read {len(found.busy) - len(scenario.busy)} busy period(s) from CalDAV")
     return found
 

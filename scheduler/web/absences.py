@@ -227,7 +227,7 @@ def _calendars_busy(job: Job, store: Store, read_busy: BusyReader) -> tuple[Busy
     job.say("reading workers' calendars")
     end = current.lookahead_end or current.end + timedelta(weeks=LOOKAHEAD_WEEKS)
     try:
-        busy = read_busy(store.read_scenario(), job.from_date, end, current.visits)
+        busy = read_busy(store, job.from_date, end)
     except CalendarUnavailableError as exc:
         log.warning("re-plan preview without calendars: %s", exc)
         job.note = _joined(

@@ -26,9 +26,7 @@ from scheduler.accounts import User
 from scheduler.web.snapshot import Snapshot, SnapshotCache
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from scheduler.domain import BusyTime, Scenario, Visit
+    from scheduler.domain import BusyTime, Visit
     from scheduler.store import Store
     from scheduler.web.auth import SignInLimiter
     from scheduler.web.jobs import JobRunner
@@ -90,13 +88,11 @@ class Publisher(Protocol):
 
 
 class BusyReader(Protocol):
-    """Reads workers' commitments from their own calendars, from `start` to `end` (local
-    days, inclusive), leaving out the calendars' copies of the visits `own`; raises
+    """Reads the commitments of the store's workers from their own calendars, from `start`
+    to `end` (local days, inclusive), leaving out visitplan's own events; raises
     `CalendarUnavailableError` with a message when the calendars cannot be read."""
 
-    def __call__(
-        self, scenario: Scenario, start: date, end: date, own: Sequence[Visit]
-    ) -> tuple[BusyTime, ...]: ...
+    def __call__(self, store: Store, start: date, end: date) -> tuple[BusyTime, ...]: ...
 
 
 @dataclass(frozen=True)

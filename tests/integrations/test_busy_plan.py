@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -126,14 +129,18 @@ def _run(args: list[str], env: dict[str, str]) -> Any:
     return result
 
 
-def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
-    tmp_path: Path, client: Any, radicale: RadicaleServer
-) -> None:
-    """The fortnight from Monday was planned on Thursday. On Friday a worker puts a court
-    date in their calendar for a day they have visits, and the manager plans the fortnight
-    again around workers' calendars: those visits move, the rest of the published visits
-    stay as they are (before, every day was planned afresh and published visits moved for
-    nothing)."""
+@dataclass
+class Authority:
+    """A generated S authority in a store, each worker with a calendar of their own."""
+
+    db: str
+    calendars: dict[str, Any]
+    env: dict[str, str]
+
+
+@pytest.fixture
+def authority(tmp_path: Path, client: Any, radicale: RadicaleServer) -> Iterator[Authority]:
+    """The authority, its plan for the fortnight from Mon 30 Nov made on Thu 26 Nov."""
     from scheduler.generate import generate
     from scheduler.store import Store
 
@@ -158,56 +165,93 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
             "VISITPLAN_TODAY": "2026-11-26",
         }
         _run(["plan", "--start", "2026-11-30", "--weeks", "2", "--db", db], env)
-        with Store(db) as store:
-            before = store.current_plan()
-        assert before is not None
-        week = [v for v in before.visits if v.day <= date(2026, 12, 4)]
-        worker, court = min((v.worker_id, v.day) for v in week)
-        _busy_day(client, str(made[worker].url), datetime.combine(court, time(7), UTC))
-        friday = env | {"VISITPLAN_TODAY": "2026-11-27", "VISITPLAN_NOW": "2026-11-27T15:00"}
-        args = ["plan", "--start", "2026-11-30", "--weeks", "2", "--busy-from-caldav", "--db", db]
-        result = _run(args, friday)
-        assert "busy period" in result.stderr
-        assert "were kept" in result.stderr
-        with Store(db) as store:
-            after = store.current_plan()
-        assert after is not None
-        in_court = [
-            v
-            for v in after.visits
-            if v.day == court and worker in (v.worker_id, v.second_worker_id)
-        ]
-        assert not in_court
-        now = {v.id: (v.start, v.worker_id) for v in after.visits if v.status == "planned"}
-        untouched = [v for v in week if (v.day, v.worker_id) != (court, worker)]
-        assert len(untouched) > 20, "most of the week's visits do not meet the court date"
-        assert all(now.get(v.id) == (v.start, v.worker_id) for v in untouched)
-        check = CliRunner().invoke(app, ["check", "--db", db], env=friday)
-        assert check.exit_code == 0, check.stdout
-
-        # Monday: another worker is called to court on Wednesday; the manager re-plans
-        # around the calendars. Their Wednesday visits move, nothing else does.
-        week = [v for v in after.visits if date(2026, 12, 2) <= v.day <= date(2026, 12, 11)]
-        wednesday = [v for v in week if v.day == date(2026, 12, 2) and v.worker_id != worker]
-        second = min(v.worker_id for v in wednesday)
-        _busy_day(client, str(made[second].url), datetime(2026, 12, 2, 7, tzinfo=UTC))
-        monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
-        result = _run(["replan", "--busy-from-caldav", "--apply", "--db", db], monday)
-        assert "busy period" in result.stderr
-        with Store(db) as store:
-            replanned = store.current_plan()
-        assert replanned is not None
-        moved = {v.id for v in wednesday if v.worker_id == second}
-        assert moved
-        assert not [
-            v
-            for v in replanned.visits
-            if v.day == date(2026, 12, 2) and second in (v.worker_id, v.second_worker_id)
-        ]
-        now = {v.id: (v.start, v.worker_id) for v in replanned.visits if v.status == "planned"}
-        others = [v for v in week if v.id not in moved and v.worker_id != second]
-        assert len(others) >= 5
-        assert all(now.get(v.id) == (v.start, v.worker_id) for v in others)
+        yield Authority(db, made, env)
     finally:
         for cal in made.values():
             cal.delete()
+
+
+def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
+    authority: Authority, client: Any
+) -> None:
+    """The fortnight from Monday was planned on Thursday. On Friday a worker puts a court
+    date in their calendar for a day they have visits, and the manager plans the fortnight
+    again around workers' calendars: those visits move, the rest of the published visits
+    stay as they are (before, every day was planned afresh and published visits moved for
+    nothing)."""
+    from scheduler.store import Store
+
+    db, made, env = authority.db, authority.calendars, authority.env
+    with Store(db) as store:
+        before = store.current_plan()
+    assert before is not None
+    week = [v for v in before.visits if v.day <= date(2026, 12, 4)]
+    worker, court = min((v.worker_id, v.day) for v in week)
+    _busy_day(client, str(made[worker].url), datetime.combine(court, time(7), UTC))
+    friday = env | {"VISITPLAN_TODAY": "2026-11-27", "VISITPLAN_NOW": "2026-11-27T15:00"}
+    args = ["plan", "--start", "2026-11-30", "--weeks", "2", "--busy-from-caldav", "--db", db]
+    result = _run(args, friday)
+    assert "busy period" in result.stderr
+    assert "were kept" in result.stderr
+    with Store(db) as store:
+        after = store.current_plan()
+    assert after is not None
+    in_court = [
+        v for v in after.visits if v.day == court and worker in (v.worker_id, v.second_worker_id)
+    ]
+    assert not in_court
+    now = {v.id: (v.start, v.worker_id) for v in after.visits if v.status == "planned"}
+    untouched = [v for v in week if (v.day, v.worker_id) != (court, worker)]
+    assert len(untouched) > 20, "most of the week's visits do not meet the court date"
+    assert all(now.get(v.id) == (v.start, v.worker_id) for v in untouched)
+    check = CliRunner().invoke(app, ["check", "--db", db], env=friday)
+    assert check.exit_code == 0, check.stdout
+
+    # Monday: another worker is called to court on Wednesday; the manager re-plans
+    # around the calendars. Their Wednesday visits move, nothing else does.
+    week = [v for v in after.visits if date(2026, 12, 2) <= v.day <= date(2026, 12, 11)]
+    wednesday = [v for v in week if v.day == date(2026, 12, 2) and v.worker_id != worker]
+    second = min(v.worker_id for v in wednesday)
+    _busy_day(client, str(made[second].url), datetime(2026, 12, 2, 7, tzinfo=UTC))
+    monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
+    result = _run(["replan", "--busy-from-caldav", "--apply", "--db", db], monday)
+    assert "busy period" in result.stderr
+    with Store(db) as store:
+        replanned = store.current_plan()
+    assert replanned is not None
+    moved = {v.id for v in wednesday if v.worker_id == second}
+    assert moved
+    assert not [
+        v
+        for v in replanned.visits
+        if v.day == date(2026, 12, 2) and second in (v.worker_id, v.second_worker_id)
+    ]
+    now = {v.id: (v.start, v.worker_id) for v in replanned.visits if v.status == "planned"}
+    others = [v for v in week if v.id not in moved and v.worker_id != second]
+    assert len(others) >= 5
+    assert all(now.get(v.id) == (v.start, v.worker_id) for v in others)
+
+
+def test_visitplans_own_events_left_at_old_times_are_not_commitments(
+    authority: Authority,
+) -> None:
+    """The plan is published to workers' calendars, then a visit is moved by hand and not
+    published again: its event is still at the old time. Re-planning around the calendars
+    reads no commitment there (it used to take the old event for one, as free/busy answers
+    carry no UID)."""
+    from scheduler.store import Store
+
+    db, env = authority.db, authority.env
+    _run(["publish", "--db", db], env)
+    with Store(db) as store:
+        plan = store.current_plan()
+    assert plan is not None
+    first = min(
+        (v for v in plan.visits if v.day >= date(2026, 12, 2) and not v.second_worker_id),
+        key=lambda v: (v.day, v.start),
+    )
+    later = first.start.astimezone(ZoneInfo("Europe/London")) + timedelta(days=1)
+    _run(["visit", "move", first.id, "--to", f"{later:%Y-%m-%dT%H:%M}", "--db", db], env)
+    monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
+    result = _run(["replan", "--busy-from-caldav", "--db", db], monday)
+    assert "read 0 busy period(s) from CalDAV" in result.stderr
