@@ -527,7 +527,7 @@ def render_absences(absences: Sequence[Absence]) -> Table:
 
 
 def render_changes(
-    report: ReplanReport, scenario: Scenario, names: dict[str, str] | None = None
+    changes: Sequence[VisitChange], scenario: Scenario, names: dict[str, str] | None = None
 ) -> Table:
     """Every change, one row each: a reassignment reads "from Ann (w-1) to Bo (w-2)"."""
     names = names or {}
@@ -543,10 +543,10 @@ def render_changes(
             return ""
         return f"{names[worker_id]} ({worker_id})" if worker_id in names else worker_id
 
-    table = Table(title=f"{len(report.changes)} change(s) to the published plan")
+    table = Table(title=f"{len(changes)} change(s) to the published plan")
     for column in ("change", "visit", "children", "when", "worker", "reason"):
         table.add_column(column, overflow="fold")
-    for change in sorted(report.changes, key=lambda c: (not c.forced, c.kind, c.visit_id)):
+    for change in sorted(changes, key=lambda c: (not c.forced, c.kind, c.visit_id)):
         who = ", ".join(cases.get(c, c) for c in change.child_ids)
         area = homes.get(change.household_id, change.household_id)
         if change.kind == "added":

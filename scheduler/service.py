@@ -49,6 +49,7 @@ from scheduler.errors import InputError, InputProblem, PlanError, StoreError
 from scheduler.moves import move_visit, set_pinned
 from scheduler.outcomes import as_planned, by_visit, not_made, visit_state
 from scheduler.recording import import_outcomes, record_day, record_outcome
+from scheduler.replan import VisitChange
 from scheduler.reports import (
     DueReport,
     PlanView,
@@ -100,7 +101,7 @@ if TYPE_CHECKING:
     from scheduler.check import CheckReport
     from scheduler.domain import ChildDue
     from scheduler.extracts.importing import ImportReport, Kind
-    from scheduler.replan import ReplanReport, VisitChange
+    from scheduler.replan import ReplanReport
     from solver import SolveParams
 
 
@@ -470,6 +471,9 @@ class PlanResult(DomainModel):
     published_changes: int = Field(
         default=0, description="Published visits in those days that the plan changed."
     )
+    changes: tuple[VisitChange, ...] = Field(
+        default=(), description="Those changes, each with its reason, as `replan` gives them."
+    )
 
 
 def plan_store(
@@ -501,7 +505,8 @@ def plan_store(
     scenario = scenario.with_busy(busy)
     first = _first_day(scenario, start, not_before)
     end = start + timedelta(weeks=weeks, days=-1)
-    kept_until, changed = None, 0
+    kept_until: date | None = None
+    changes: tuple[VisitChange, ...] = ()
     if not fresh and current is not None and current.start <= first <= current.end:
         # Days already published are re-planned, not planned afresh (docs/replanning.md).
         from scheduler.rolling import extend_kept
@@ -544,7 +549,7 @@ def plan_store(
             assumed=assumed,
         )
         kept_until = min(end, current.end)
-        changed = sum(1 for c in report.changes if _on_or_before(c, kept_until))
+        changes = tuple(c for c in report.changes if _on_or_before(c, kept_until))
     else:
         plan = plan_caseload(scenario, start, weeks, params, progress, processes, not_before)
     plan = plan.model_copy(update={"revision": revision})
@@ -554,7 +559,8 @@ def plan_store(
         replaced=current.id if current else None,
         revision=saved,
         published_until=kept_until,
-        published_changes=changed,
+        published_changes=len(changes),
+        changes=changes,
     )
 
 

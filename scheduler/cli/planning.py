@@ -14,6 +14,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from scheduler.domain import BusyTime, Plan, Scenario
+    from scheduler.replan import VisitChange
     from solver import SolveParams
 
 from policies import load_pack
@@ -226,7 +227,7 @@ def plan(
     params = _solve_params(time_limit, seed)
     replaced = None
     kept_until: date | None = None
-    changed = 0
+    changes: tuple[VisitChange, ...] = ()
     with handled():
         check_in_calendar(day, 7 * weeks, LOOKAHEAD_WEEKS)
         if scenario_file is None:
@@ -269,7 +270,7 @@ def plan(
                 busy=busy,
             )
             result, replaced = stored.plan, stored.replaced
-            kept_until, changed = stored.published_until, stored.published_changes
+            kept_until, changes = stored.published_until, stored.changes
             scenario = store.read_scenario()
     if json_file is not None:
         _write_plan_json(json_file, result, stored=scenario_file is None)
@@ -295,10 +296,13 @@ def plan(
     elif replaced:
         err.print(f"This plan replaced the previous current plan ({replaced}).")
     if kept_until is not None:
+        if changes:
+            out.print(render.render_changes(changes, scenario, store.worker_names()))
         err.print(
             f"The visits already published up to {kept_until:%a %d %b} were kept and re-planned "
-            f"only where they had to be, as `visitplan replan` does: {changed} changed. Run "
-            "`visitplan publish` to update workers' calendars."
+            f"only where they had to be, as `visitplan replan` does: {len(changes)} changed"
+            f"{' (listed above)' if changes else ''}. Run `visitplan publish` to update "
+            "workers' calendars."
         )
 
 
@@ -560,7 +564,7 @@ def replan(
                 "Children whose clocks rest on that: " + _listed(report.resting_on_assumption, 30)
             )
     if report.changes:
-        out.print(render.render_changes(report, scenario, store.worker_names()))
+        out.print(render.render_changes(report.changes, scenario, store.worker_names()))
     else:
         out.print("No change to the published plan.")
     out.print(render.render_replan_summary(report, scenario, _titles(scenario)))

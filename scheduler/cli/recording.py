@@ -297,7 +297,7 @@ def _retry_follow_up(
     report = _propose_retry(store, day, time_limit)
     with handled():
         scenario = store.read_scenario()
-    out.print(render.render_changes(report, scenario, store.worker_names()))
+    out.print(render.render_changes(report.changes, scenario, store.worker_names()))
     out.print(render.render_replan_summary(report, scenario, _titles(scenario)))
     out.print(
         f"Nothing has changed yet: run `visitplan replan --from {start.isoformat()} --apply` "

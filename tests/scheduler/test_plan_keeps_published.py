@@ -110,6 +110,8 @@ def test_a_visit_next_week_that_cannot_stay_is_the_only_change(fortnight: str) -
     assert first.id in changed
     assert changed <= theirs | {i for i in changed if i not in after}
     assert result.published_changes >= len(theirs)
+    assert result.published_changes == len(result.changes)
+    assert {c.visit_id for c in result.changes if c.forced} >= theirs
     assert not any(
         lead == first.worker_id and i.endswith(f"{that_day:%Y%m%d}")
         for i, (_start, lead, _second) in after.items()
@@ -146,6 +148,28 @@ def test_the_command_says_what_it_kept(fortnight: str) -> None:
     words = " ".join(done.stderr.split())
     assert "The visits already published up to Sun 13 Dec were kept" in words
     assert "0 changed" in words
+
+
+def test_the_command_lists_each_published_visit_it_changed(fortnight: str) -> None:
+    """A worker off next Monday: Friday's plan lists the published visits it had to change,
+    each with its reason, as `replan` does (the manager tells those families)."""
+    with Store(fortnight) as store:
+        before = store.current_plan()
+        assert before is not None
+        first = min(
+            (v for v in before.visits if NEXT_MONDAY <= v.day < before.end), key=lambda v: v.start
+        )
+        day = first.day
+        away = Absence(worker_id=first.worker_id, start=day, end=day, reason="sickness")
+        service.add_absences(store, [away], by="sam", now=FRIDAY_TEATIME)
+        name = store.worker_names()[first.worker_id]
+    done = _command(fortnight)
+    assert done.exit_code == 0, done.stderr
+    table = " ".join(done.stdout.split())
+    assert "change(s) to the published plan" in table
+    assert first.id in table
+    assert f"{name} is away (sickness)" in table
+    assert "(listed above)" in done.stderr
 
 
 def test_fresh_plans_every_day_afresh(fortnight: str) -> None:

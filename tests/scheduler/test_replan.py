@@ -180,7 +180,7 @@ def test_a_joint_visit_change_names_its_second_worker(
     )
     names = {"w-0006": "Ben Kaur", "w-0002": "George Taylor", "w-0001": "Farah Green"}
     report = ReplanReport.model_construct(from_date=date(2026, 12, 8), changes=(change,))
-    table = render.render_changes(report, north_somerset_team(), names)
+    table = render.render_changes(report.changes, north_somerset_team(), names)
     assert words in "".join(str(cell) for cell in table.columns[4].cells)
 
 
