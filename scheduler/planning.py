@@ -922,6 +922,13 @@ LOOKAHEAD_WEEKS = 4
 """Weeks modelled past a plan's horizon, so deadlines just after it are planned for."""
 
 
+def calendar_window(start: date, end: date) -> tuple[date, date]:
+    """The days whose commitments in workers' own calendars a plan from `start` to `end`
+    reads: its days and look-ahead. A re-plan reads its plan's window, not one from today, so
+    the same calendars give the same busy times whichever day it is made."""
+    return start, end + timedelta(weeks=LOOKAHEAD_WEEKS)
+
+
 def check_in_calendar(start: date, horizon_days: int, lookahead_weeks: int) -> None:
     """A plan's horizon and look-ahead end by the calendar's last day (31 Dec 2100).
 

@@ -149,11 +149,10 @@ def _busy_option() -> Any:
     )
 
 
-def _horizon_end(start: date, weeks: int) -> date:
-    """The last day a plan of `weeks` from `start` looks at, look-ahead included."""
-    from scheduler.planning import LOOKAHEAD_WEEKS
+def _calendar_window(start: date, end: date) -> tuple[date, date]:
+    from scheduler.planning import calendar_window
 
-    return start + timedelta(days=7 * (weeks + LOOKAHEAD_WEEKS) - 1)
+    return calendar_window(start, end)
 
 
 plan_app = typer.Typer(
@@ -243,9 +242,8 @@ def plan(
         elif scenario_file is not None:
             # A scenario file around the calendars' busy times: planned, not stored.
             store = open_store(db, create=True)
-            scenario = _with_caldav_busy(
-                store, read_scenario(scenario_file), day, _horizon_end(day, weeks)
-            )
+            window = _calendar_window(day, day + timedelta(weeks=weeks, days=-1))
+            scenario = _with_caldav_busy(store, read_scenario(scenario_file), *window)
             result = service.plan_caseload(
                 scenario, day, weeks, params, progress_for(verbose), processes
             )
@@ -255,7 +253,8 @@ def plan(
             if busy_from_caldav:
                 # Read before planning; the plan itself is made from the store as it is then.
                 stored_scenario = store.read_scenario()
-                busy = _with_caldav_busy(store, stored_scenario, day, _horizon_end(day, weeks)).busy
+                window = _calendar_window(day, day + timedelta(weeks=weeks, days=-1))
+                busy = _with_caldav_busy(store, stored_scenario, *window).busy
             stored = service.plan_store(
                 store,
                 day,
@@ -535,9 +534,8 @@ def replan(
         if busy_from_caldav:
             current = store.current_plan()
             if current is not None:
-                first = max(day or today(), current.start)
-                end = current.lookahead_end or _horizon_end(current.end + timedelta(days=1), 0)
-                busy = _with_caldav_busy(store, store.read_scenario(), first, end).busy
+                window = _calendar_window(current.start, current.end)
+                busy = _with_caldav_busy(store, store.read_scenario(), *window).busy
         report = service.propose_replan(
             store,
             _solve_params(time_limit, seed),

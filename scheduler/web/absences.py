@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.domain import Absence, BusyTime
 from scheduler.errors import InputError, NotFoundError, StaleError
-from scheduler.planning import LOOKAHEAD_WEEKS
+from scheduler.planning import calendar_window
 from scheduler.replan import ReplanReport, placed_before
 from scheduler.web.board import DayError, read_day
 from scheduler.web.context import (
@@ -225,9 +225,8 @@ def _calendars_busy(job: Job, store: Store, read_busy: BusyReader) -> tuple[Busy
     if current is None:
         return ()
     job.say("reading workers' calendars")
-    end = current.lookahead_end or current.end + timedelta(weeks=LOOKAHEAD_WEEKS)
     try:
-        busy = read_busy(store, job.from_date, end)
+        busy = read_busy(store, *calendar_window(current.start, current.end))
     except CalendarUnavailableError as exc:
         log.warning("re-plan preview without calendars: %s", exc)
         job.note = _joined(

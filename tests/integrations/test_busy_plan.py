@@ -231,6 +231,14 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
     assert len(others) >= 5
     assert all(now.get(v.id) == (v.start, v.worker_id) for v in others)
 
+    # Thursday, the calendars as they were: both court dates are behind; the re-plan reads
+    # the plan's own days (the same busy times whichever day it is made) and changes nothing.
+    thursday = env | {"VISITPLAN_TODAY": "2026-12-03", "VISITPLAN_NOW": "2026-12-03T08:00"}
+    same = _run(["replan", "--busy-from-caldav", "--db", db], thursday)
+    assert "read 2 busy period(s)" in same.stderr
+    assert "unchanged" in same.stderr
+    assert "No change to the published plan." in same.stdout
+
 
 def test_visitplans_own_events_left_at_old_times_are_not_commitments(
     authority: Authority,
