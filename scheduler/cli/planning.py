@@ -138,7 +138,9 @@ def _with_caldav_busy(store: Store, scenario: Scenario, start: date, end: date) 
 
     with calendar_errors():
         found: Scenario = calendar_busy(store, scenario, start, end)
-    _progress(f"read {len(found.busy) - len(scenario.busy)} busy period(s) from CalDAV")
+    _progress(
+        f"read {len(found.busy) - len(scenario.busy)} commitment(s) in workers' own calendars"
+    )
     return found
 
 

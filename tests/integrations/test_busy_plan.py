@@ -64,7 +64,7 @@ def test_plan_avoids_busy_times_read_from_caldav(
     assert any(v["worker_id"] == "w1" for v in free["visits"])
     result = CliRunner().invoke(app, [*common, "--busy-from-caldav", "--json", str(out)], env=env)
     assert result.exit_code == 0, result.stderr
-    assert "busy period" in result.stderr
+    assert "commitment(s) in workers' own calendars" in result.stderr
     plan = json.loads(out.read_text())
     assert not [v for v in plan["visits"] if "w1" in (v["worker_id"], v["second_worker_id"])]
     assert PASSWORD not in result.stdout + result.stderr
@@ -191,7 +191,7 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
     friday = env | {"VISITPLAN_TODAY": "2026-11-27", "VISITPLAN_NOW": "2026-11-27T15:00"}
     args = ["plan", "--start", "2026-11-30", "--weeks", "2", "--busy-from-caldav", "--db", db]
     result = _run(args, friday)
-    assert "busy period" in result.stderr
+    assert "commitment(s) in workers' own calendars" in result.stderr
     assert "were kept" in result.stderr
     with Store(db) as store:
         after = store.current_plan()
@@ -215,7 +215,7 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
     _busy_day(client, str(made[second].url), datetime(2026, 12, 2, 7, tzinfo=UTC))
     monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
     result = _run(["replan", "--busy-from-caldav", "--apply", "--db", db], monday)
-    assert "busy period" in result.stderr
+    assert "commitment(s) in workers' own calendars" in result.stderr
     with Store(db) as store:
         replanned = store.current_plan()
     assert replanned is not None
@@ -235,7 +235,7 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
     # the plan's own days (the same busy times whichever day it is made) and changes nothing.
     thursday = env | {"VISITPLAN_TODAY": "2026-12-03", "VISITPLAN_NOW": "2026-12-03T08:00"}
     same = _run(["replan", "--busy-from-caldav", "--db", db], thursday)
-    assert "read 2 busy period(s)" in same.stderr
+    assert "read 2 commitment(s)" in same.stderr
     assert "unchanged" in same.stderr
     assert "No change to the published plan." in same.stdout
 
@@ -262,4 +262,4 @@ def test_visitplans_own_events_left_at_old_times_are_not_commitments(
     _run(["visit", "move", first.id, "--to", f"{later:%Y-%m-%dT%H:%M}", "--db", db], env)
     monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
     result = _run(["replan", "--busy-from-caldav", "--db", db], monday)
-    assert "read 0 busy period(s) from CalDAV" in result.stderr
+    assert "read 0 commitment(s) in workers' own calendars" in result.stderr
