@@ -6,13 +6,14 @@ breaks is the reason for refusing it. A moved visit is pinned, so re-plans keep 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
 from scheduler.check import Violation, check_plan
-from scheduler.domain import DomainModel, Plan, Visit
+from scheduler.domain import BusyTime, DomainModel, Plan, Visit
 from scheduler.errors import InputError, InputProblem, NotFoundError, PlanError
 from scheduler.outcomes import as_planned
 from scheduler.store import Store
@@ -39,10 +40,13 @@ def _key(v: Violation) -> tuple[str, str | None, str | None, str | None, str | N
     return (v.code, v.visit_id, v.child_id, v.worker_id, v.rule_id)
 
 
-def judge(store: Store, plan: Plan, changed: Visit) -> tuple[Violation, ...]:
-    """Violations the changed visit brings that the plan did not already have."""
+def judge(
+    store: Store, plan: Plan, changed: Visit, busy: Sequence[BusyTime] = ()
+) -> tuple[Violation, ...]:
+    """Violations the changed visit brings that the plan did not already have; `busy` adds
+    workers' commitments from their own calendars to the store's."""
     left_on = {w.id: on for w, on in store.left_workers()}
-    scenario = as_planned(store.read_scenario(), plan, left_on)
+    scenario = as_planned(store.read_scenario().with_busy(busy), plan, left_on)
     after = plan.model_copy(
         update={"visits": tuple(changed if v.id == changed.id else v for v in plan.visits)}
     )
@@ -61,12 +65,14 @@ def move_visit(
     save: bool = True,
     by: str = "system",
     now: datetime | None = None,
+    busy: Sequence[BusyTime] = (),
 ) -> MoveVerdict:
     """Move a planned visit to another day, time or worker, judged by the checker first.
 
     The visit keeps its time when `at` is not given, and is pinned (re-plans keep it). With
     `save` False it is only judged (a preview). A change that newly breaks a hard rule is
-    not saved; the verdict says why.
+    not saved; the verdict says why. `busy`: commitments in workers' own calendars, judged
+    as the store's busy times are.
 
     Raises:
         PlanError: no current plan.
@@ -102,7 +108,7 @@ def move_visit(
     moved = visit.model_copy(
         update={"start": start, "worker_id": worker or visit.worker_id, "pinned": True}
     )
-    found = judge(store, plan, moved)
+    found = judge(store, plan, moved, busy)
     verdict = MoveVerdict(
         visit=moved,
         before=visit,

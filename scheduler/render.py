@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
@@ -277,19 +278,34 @@ def render_history(found: ChildHistory) -> list[Table]:
     return [changes, records]
 
 
-def render_move(verdict: MoveVerdict) -> str:
-    """The checker's verdict on a hand change, and whether it was saved."""
+def in_words(words: Mapping[str, str]) -> Callable[[str], str]:
+    """A function putting each id of `words` in a text as the words a manager reads."""
+    pattern = id_pattern(words)
+
+    def said(text: str) -> str:
+        return text if pattern is None else pattern.sub(lambda m: words[m[0]], text)
+
+    return said
+
+
+def render_move(
+    verdict: MoveVerdict, words: Mapping[str, str] | None = None, tz: ZoneInfo | None = None
+) -> str:
+    """The checker's verdict on a hand change, and whether it was saved; with `words`
+    (ids -> workers' names, children's case references) and `tz`, in a manager's words."""
+    said = in_words(words or {})
     before, after = verdict.before, verdict.visit
-    change = (
-        f"{before.id}: {before.start:%a %d %b %H:%M} {before.worker_id} -> "
-        f"{after.start:%a %d %b %H:%M} {after.worker_id}"
+    start, end = before.start.astimezone(tz), after.start.astimezone(tz)
+    change = said(
+        f"{before.id}: {start:%a %d %b %H:%M} {before.worker_id} -> "
+        f"{end:%a %d %b %H:%M} {after.worker_id}"
     )
     if verdict.refused:
         lines = [f"Refused: {change}. It would break:"]
-        lines += [f"  - {v.message}" for v in verdict.problems]
+        lines += [f"  - {said(v.message)}" for v in verdict.problems]
         return "\n".join(lines)
     lines = [("Moved and pinned: " if verdict.saved else "The checker accepts: ") + change]
-    lines += [f"  note: {v.message}" for v in verdict.warnings]
+    lines += [f"  note: {said(v.message)}" for v in verdict.warnings]
     if not verdict.saved:
         lines.append("Nothing was saved (--dry-run).")
     return "\n".join(lines)
@@ -482,10 +498,7 @@ def render_check(report: CheckReport, scenario: Scenario | None = None) -> Table
     if scenario is not None:
         words = {c.id: c.case_ref for c in scenario.children if c.case_ref}
         words |= {w.id: w.name for w in scenario.workers}
-    pattern = id_pattern(words)
-
-    def said(text: str) -> str:
-        return text if pattern is None else pattern.sub(lambda m: words[m[0]], text)
+    said = in_words(words)
 
     for column in ("severity", "code", "visit", "case" if words else "child", "message"):
         table.add_column(column, overflow="fold")

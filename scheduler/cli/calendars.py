@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -135,10 +135,13 @@ def _publisher(store: Store, now: datetime, settle: Any = None) -> Any:
     )
 
 
-def calendar_busy(store: Store, scenario: Any, start: date, end: date) -> Any:
-    """The scenario plus workers' commitments in their own calendars from `start` to `end`
-    (only workers with a calendar address are read). visitplan's own events there are not
-    commitments: the current plan's visits and each event as last published.
+def calendar_busy(
+    store: Store, scenario: Any, start: date, end: date, workers: Collection[str] | None = None
+) -> Any:
+    """The scenario plus workers' (or only `workers`') commitments in their own calendars
+    from `start` to `end` (only workers with a calendar address are read). visitplan's own
+    events there are not commitments: the current plan's visits and each event as last
+    published.
 
     Raises:
         CalendarError: the calendars could not be read (the message says why).
@@ -147,18 +150,26 @@ def calendar_busy(store: Store, scenario: Any, start: date, end: date) -> Any:
 
     current = store.current_plan()
     own = [*(current.visits if current else ()), *on_calendars(store.ledger_all())]
-    return busy_for_scenario(scenario, start, end, own=own)
+    read = scenario
+    if workers is not None:
+        read = scenario.model_copy(
+            update={"workers": tuple(w for w in scenario.workers if w.id in workers)}
+        )
+    found = busy_for_scenario(read, start, end, own=own)
+    return scenario.with_busy(found.busy)
 
 
-def _busy_reader(store: Store, start: date, end: date) -> tuple[Any, ...]:
-    """Workers' commitments in their own calendars, for the desk's re-plan preview;
-    failures become a manager's message."""
+def _busy_reader(
+    store: Store, start: date, end: date, workers: Collection[str] | None = None
+) -> tuple[Any, ...]:
+    """Workers' commitments in their own calendars, for the desk's re-plan preview and hand
+    moves; failures become a manager's message."""
     from integrations import CalendarError
     from scheduler.web.context import CalendarUnavailableError
 
     scenario = store.read_scenario()
     try:
-        found = calendar_busy(store, scenario, start, end)
+        found = calendar_busy(store, scenario, start, end, workers)
     except CalendarError as exc:
         raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
     return tuple(found.busy[len(scenario.busy) :])

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.text import Text
@@ -131,13 +132,15 @@ def _processes_option() -> Any:
     )
 
 
-def _with_caldav_busy(store: Store, scenario: Scenario, start: date, end: date) -> Scenario:
-    """The scenario plus workers' CalDAV busy times from `start` to `end` (visitplan's own
-    events on their calendars are not busy times)."""
+def _with_caldav_busy(
+    store: Store, scenario: Scenario, start: date, end: date, workers: set[str] | None = None
+) -> Scenario:
+    """The scenario plus workers' (or only `workers`') CalDAV busy times from `start` to
+    `end` (visitplan's own events on their calendars are not busy times)."""
     from scheduler.cli.calendars import calendar_busy
 
     with calendar_errors():
-        found: Scenario = calendar_busy(store, scenario, start, end)
+        found: Scenario = calendar_busy(store, scenario, start, end, workers)
     _progress(
         f"read {len(found.busy) - len(scenario.busy)} commitment(s) in workers' own calendars"
     )
@@ -603,6 +606,13 @@ def visit_move(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show the checker's verdict.")
     ] = False,
+    busy_from_caldav: Annotated[
+        bool,
+        typer.Option(
+            "--busy-from-caldav",
+            help="Also check the move against the workers' own calendars (VISITPLAN_CALDAV_*).",
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB,
     by: ByOption = None,
     as_json: JsonFlag = False,
@@ -624,8 +634,16 @@ def visit_move(
         at = parse_time(text_time, "--to")
     assert day is not None
     with handled():
+        store = open_store(db)
+        busy: tuple[BusyTime, ...] = ()
+        found = store.find_visit(visit) if busy_from_caldav else None
+        if found is not None:
+            crew = {worker or found.worker_id}
+            if found.second_worker_id:
+                crew.add(found.second_worker_id)
+            busy = _with_caldav_busy(store, store.read_scenario(), day, day, crew).busy
         verdict = service.move_visit(
-            open_store(db),
+            store,
             visit,
             day=day,
             at=at,
@@ -634,11 +652,15 @@ def visit_move(
             save=not dry_run,
             by=who(by),
             now=now_local(),
+            busy=busy,
         )
+        scenario = store.read_scenario()
+        words = {c.id: c.case_ref for c in scenario.children if c.case_ref}
+        words |= store.worker_names()
     if as_json:
         print_json(verdict)
     else:
-        out.print(render.render_move(verdict))
+        out.print(render.render_move(verdict, words, ZoneInfo(scenario.authority.timezone)))
     if verdict.refused:
         raise typer.Exit(1)
 

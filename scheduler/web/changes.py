@@ -20,11 +20,13 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.accounts import User
 from scheduler.check import Violation
-from scheduler.domain import Visit
+from scheduler.domain import BusyTime, Visit
 from scheduler.errors import ChangedError, InputError
 from scheduler.moves import MoveVerdict
 from scheduler.web.board import DayError, monday_of, read_day
 from scheduler.web.context import (
+    CalendarUnavailableError,
+    Desk,
     ForbiddenError,
     can_change,
     desk_of,
@@ -63,6 +65,7 @@ def move_page(
     status: int = 200,
     chosen: tuple[date, time, str] | None = None,
     errors: dict[str, str] | None = None,
+    note: str = "",
 ) -> Response:
     """`/visits/{visit}/move`: choose a day, time and worker; see the verdict; save.
     `errors` are messages by form field (`refusals.field_messages`)."""
@@ -91,6 +94,7 @@ def move_page(
         errors=errors or {},
         tz=str(tz),
         week=monday_of(visit.day),
+        note=note,
     )
 
 
@@ -161,6 +165,8 @@ def move(request: Request, form: FormData | QueryParams) -> Response:
     if form.get("action") == "save" and seen is not None and seen != version_of(visit):
         return move_page(request, problem=changed_meanwhile(snapshot, visit), status=409)
     desk = desk_of(request)
+    crew = {worker_id} | ({visit.second_worker_id} if visit.second_worker_id else set())
+    busy, note = _commitments(desk, day, crew)
     try:
         verdict = service.move_visit(
             desk.store,
@@ -172,6 +178,7 @@ def move(request: Request, form: FormData | QueryParams) -> Response:
             save=form.get("action") == "save",
             by=user.name,
             now=desk.now(),
+            busy=busy,
         )
     except InputError as exc:
         errors = field_messages(exc, FIELDS)
@@ -184,8 +191,24 @@ def move(request: Request, form: FormData | QueryParams) -> Response:
             verdict=verdict,
             chosen=chosen,
             status=409 if form.get("action") == "save" else 200,
+            note=note,
         )
     return RedirectResponse(f"/teams/{team_id}/week?start={monday_of(day).isoformat()}", 303)
+
+
+def _commitments(desk: Desk, day: date, workers: set[str]) -> tuple[tuple[BusyTime, ...], str]:
+    """The workers' commitments that day in their own calendars (when calendars are
+    configured), and a word for the page on what the check read."""
+    if desk.services.busy is None:
+        return (), ""
+    try:
+        busy = desk.services.busy(desk.store, day, day, workers)
+    except CalendarUnavailableError as exc:
+        return (), (
+            f"Workers' calendars could not be read ({exc}), so this check does not include "
+            "their own commitments."
+        )
+    return busy, "Checked against the workers' own calendars too."
 
 
 def pin(request: Request, form: FormData) -> Response:

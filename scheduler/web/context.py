@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -88,11 +88,13 @@ class Publisher(Protocol):
 
 
 class BusyReader(Protocol):
-    """Reads the commitments of the store's workers from their own calendars, from `start`
-    to `end` (local days, inclusive), leaving out visitplan's own events; raises
-    `CalendarUnavailableError` with a message when the calendars cannot be read."""
+    """Reads the commitments of the store's workers (or only `workers`) from their own
+    calendars, from `start` to `end` (local days, inclusive), leaving out visitplan's own
+    events; raises `CalendarUnavailableError` with a message when they cannot be read."""
 
-    def __call__(self, store: Store, start: date, end: date) -> tuple[BusyTime, ...]: ...
+    def __call__(
+        self, store: Store, start: date, end: date, workers: Collection[str] | None = None
+    ) -> tuple[BusyTime, ...]: ...
 
 
 @dataclass(frozen=True)

@@ -263,3 +263,30 @@ def test_visitplans_own_events_left_at_old_times_are_not_commitments(
     monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
     result = _run(["replan", "--busy-from-caldav", "--db", db], monday)
     assert "read 0 commitment(s) in workers' own calendars" in result.stderr
+
+
+def test_a_move_by_hand_into_a_court_date_is_refused(authority: Authority, client: Any) -> None:
+    """`visit move --busy-from-caldav` checks the move against the workers' own calendars:
+    giving a visit to a colleague in court then is refused (exit 1), with the reason; the
+    same move checked without calendars is not refused for it."""
+    from scheduler.store import Store
+
+    db, made, env = authority.db, authority.calendars, authority.env
+    with Store(db) as store:
+        plan = store.current_plan()
+        names = store.worker_names()
+    assert plan is not None
+    visit = min(
+        (v for v in plan.visits if v.day >= date(2026, 12, 1) and not v.second_worker_id),
+        key=lambda v: (v.day, v.start),
+    )
+    colleague = min(w for w in made if w != visit.worker_id)
+    _busy_day(client, str(made[colleague].url), datetime.combine(visit.day, time(7), UTC))
+    at = visit.start.astimezone(ZoneInfo("Europe/London"))
+    args = ["visit", "move", visit.id, "--to", f"{at:%Y-%m-%dT%H:%M}", "--worker", colleague]
+    args += ["--dry-run", "--db", db]
+    checked = CliRunner().invoke(app, [*args, "--busy-from-caldav"], env=env)
+    assert checked.exit_code == 1, checked.stdout + checked.stderr
+    assert f"{names[colleague]} is busy" in " ".join(checked.stdout.split())
+    unchecked = CliRunner().invoke(app, args, env=env)
+    assert f"{names[colleague]} is busy" not in " ".join(unchecked.stdout.split())

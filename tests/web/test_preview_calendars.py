@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -114,3 +115,49 @@ def test_calendars_that_cannot_be_read_are_named_and_the_preview_made(
     assert "does not plan around their own commitments" in words
     assert "What would change" in words
     assert "not-the-password" not in html
+
+
+def test_a_hand_move_into_a_colleagues_court_date_is_refused(
+    desk: Desk, store: Store, own_radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Giving a visit by hand to a colleague who is in court then (in their own calendar) is
+    refused with the reason; the same move checked without calendars is not refused for it."""
+    from scheduler.cli.calendars import _busy_reader
+
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
+    tomorrow = NOW.date() + timedelta(days=1)
+    plan = store.current_plan()
+    assert plan is not None
+    visit = min(
+        (
+            v
+            for v in plan.visits
+            if v.day == tomorrow and v.worker_id == desk.worker and not v.second_worker_id
+        ),
+        key=lambda v: v.start,
+    )
+    _court_all_day(own_radicale, store, desk.other_worker, tomorrow)
+    colleague = store.worker(desk.other_worker)
+    assert colleague is not None
+    at = visit.start.astimezone(ZoneInfo("Europe/London"))
+    form = {
+        "day": tomorrow.isoformat(),
+        "time": f"{at:%H:%M}",
+        "worker": desk.other_worker,
+        "action": "check",
+    }
+    page = f"/visits/{visit.id}/move"
+    with_calendars = make_client(store, busy=_busy_reader)
+    sign_in(with_calendars, "mo")
+    words = text(post_form(with_calendars, page, page, form).text)
+    assert "Checked against the workers' own calendars too." in words
+    assert "This move cannot be saved" in words
+    assert f"{colleague.name} is busy" in words
+    without = make_client(store)
+    sign_in(without, "mo")
+    words = text(post_form(without, page, page, form).text)
+    assert "The checker's verdict" in words
+    assert f"{colleague.name} is busy" not in words
+    assert "own calendars" not in words
