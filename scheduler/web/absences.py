@@ -82,6 +82,7 @@ def absences_page(request: Request, error: str | None = None, status: int = 200)
         replan_from=replan_start(snapshot, today),
         error=error,
         has_plan=snapshot.plan is not None,
+        reads_calendars=desk_of(request).services.busy is not None,
     )
 
 

@@ -72,6 +72,8 @@ def test_a_preview_does_not_hand_visits_to_a_colleague_in_court(
     _court_all_day(own_radicale, store, desk.other_worker, tomorrow)
     client = make_client(store, busy=_busy_reader)
     sign_in(client, "mo")
+    page = text(client.get(f"/teams/{desk.team_a}/absences").text)
+    assert "commitments workers have added to their own calendars" in page
     html, path = _preview_absence(client, desk, tomorrow)
     words = text(html)
     assert "Planned around 1 commitment(s) in workers' own calendars." in words
@@ -157,6 +159,8 @@ def test_a_hand_move_into_a_colleagues_court_date_is_refused(
     assert f"{colleague.name} is busy" in words
     without = make_client(store)
     sign_in(without, "mo")
+    absences = text(without.get(f"/teams/{desk.team_a}/absences").text)
+    assert "own calendars" not in absences
     words = text(post_form(without, page, page, form).text)
     assert "The checker's verdict" in words
     assert f"{colleague.name} is busy" not in words
