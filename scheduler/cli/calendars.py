@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,9 @@ from scheduler.cli.options import DEFAULT_DB, DbOption, JsonFlag
 from scheduler.cli.output import fail, handled, open_store, out, print_json
 from scheduler.postcodes import ATTRIBUTION
 from scheduler.store import Store
+
+if TYPE_CHECKING:
+    from scheduler.domain import BusyTime, Scenario
 
 # ------------------------------------------------------------------ calendars
 
@@ -136,8 +139,12 @@ def _publisher(store: Store, now: datetime, settle: Any = None) -> Any:
 
 
 def calendar_busy(
-    store: Store, scenario: Any, start: date, end: date, workers: Collection[str] | None = None
-) -> Any:
+    store: Store,
+    scenario: Scenario,
+    start: date,
+    end: date,
+    workers: Collection[str] | None = None,
+) -> Scenario:
     """The scenario plus workers' (or only `workers`') commitments in their own calendars
     from `start` to `end` (only workers with a calendar address are read). visitplan's own
     events there are not commitments: the current plan's visits and each event as last
@@ -161,7 +168,7 @@ def calendar_busy(
 
 def _busy_reader(
     store: Store, start: date, end: date, workers: Collection[str] | None = None
-) -> tuple[Any, ...]:
+) -> tuple[BusyTime, ...]:
     """Workers' commitments in their own calendars, for the desk's re-plan preview and hand
     moves; failures become a manager's message."""
     from integrations import CalendarError

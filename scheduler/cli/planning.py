@@ -140,7 +140,7 @@ def _with_caldav_busy(
     from scheduler.cli.calendars import calendar_busy
 
     with calendar_errors():
-        found: Scenario = calendar_busy(store, scenario, start, end, workers)
+        found = calendar_busy(store, scenario, start, end, workers)
     _progress(
         f"read {len(found.busy) - len(scenario.busy)} commitment(s) in workers' own calendars"
     )
