@@ -779,7 +779,8 @@ def propose_replan(
     is moved.
 
     Raises:
-        PlanError: there is no current plan, or `from_date` is before its start.
+        PlanError: there is no current plan, or the re-plan would start before its first
+            day or after its last.
         InputError: a team of `teams` is not one of the authority's.
     """
     from scheduler.replan import cp_sat_planner, placed_before, replan
@@ -805,6 +806,13 @@ def propose_replan(
         raise PlanError(
             f"a re-plan starts on or after the plan's first day ({current.start:%a %d %b %Y}); "
             + way
+        )
+    if start > current.end:
+        # Nothing published to keep: a one-day "re-plan" there would take every visit before
+        # it as made and store a plan of that day alone.
+        raise PlanError(
+            f"the current plan ends on {current.end:%a %d %b %Y}, before {start:%a %d %b %Y}: "
+            f"to plan from {start:%a %d %b %Y}, run `visitplan plan --start {start}`"
         )
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.

@@ -187,6 +187,15 @@ def start_replan(request: Request, form: FormData) -> Response:
         from_date = read_day(typed, "Re-plan from") if typed else earliest
     except DayError as exc:
         return absences_page(request, str(exc), 400)
+    plan = snapshot.plan
+    if plan is not None and from_date > plan.end:
+        return absences_page(
+            request,
+            f"Re-plan from: the current plan ends on {plan.end:%a} {plan.end.day} "
+            f"{plan.end:%b %Y}, so a re-plan starts on or before that day; a plan from "
+            f"{from_date:%a} {from_date.day} {from_date:%b} is a new plan.",
+            400,
+        )
     job = _start_preview(request, user.name, team_id, max(from_date, earliest))
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 

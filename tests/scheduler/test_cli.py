@@ -625,6 +625,33 @@ def test_seen_alone_only_with_a_completed_visit(planned: str, outcome: str, refu
         assert all(r.seen_alone for r in records)
 
 
+@pytest.mark.parametrize(("start", "refused"), [("2026-12-13", False), ("2026-12-14", True)])
+def test_a_replan_after_the_plans_last_day_is_refused(
+    planned: str, start: str, refused: bool
+) -> None:
+    """The edge pair: a re-plan from the plan's last day (Sun 13 Dec) is made; one from the
+    day after is refused (exit 2) pointing to `plan --start`, and stores nothing. Before, it
+    made a one-day plan of that day, taking every published visit before it as made."""
+    from scheduler.store import Store
+
+    before = Store(planned).current_plan()
+    args = ("replan", "--from", start, "--apply", "--db", planned)
+    code, _out, stderr = invoke(*args, today="2026-12-02")
+    words = " ".join(stderr.split())
+    after = Store(planned).current_plan()
+    assert before is not None
+    assert after is not None
+    if refused:
+        assert code == 2
+        assert "the current plan ends on Sun 13 Dec 2026, before Mon 14 Dec 2026" in words
+        assert "visitplan plan --start 2026-12-14" in words
+        assert after.id == before.id
+        assert after.visits == before.visits
+    else:
+        assert code == 0, stderr
+        assert after.end == before.end
+
+
 def test_replan_before_the_plan_in_a_week_gone_suggests_nothing_refused(planned: str) -> None:
     """A re-plan from before the plan's first day is refused (exit 2); from a week gone it
     does not suggest `plan --start` with that day, which is refused in turn."""

@@ -7,7 +7,7 @@ Rule: real pages of a real store; the words a person reads are the page's text w
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -179,3 +179,27 @@ def test_a_typed_date_read_day_first() -> None:
     assert read_day("29/02/2028", "Day") == date(2028, 2, 29)
     assert read_day(" 1.12.2026 ", "Day") == date(2026, 12, 1)
     assert read_day("2026-12-01", "Day") == date(2026, 12, 1)
+
+
+def test_a_re_plan_from_after_the_plans_last_day_is_refused(
+    client, desk: Desk, store: Store
+) -> None:
+    """A re-plan typed to start after the current plan's last day (a mistyped 25 for 15) is
+    refused under the form, with nothing started; it used to make a one-day plan of that day,
+    taking every visit before it as made. The other half of the edge pair: the last day
+    itself starts a preview."""
+    plan = store.current_plan()
+    assert plan is not None
+    sign_in(client, "mo")
+    page = f"/teams/{desk.team_a}/absences"
+    after = plan.end + timedelta(days=1)
+    refused = post_form(client, page, f"/teams/{desk.team_a}/replan", {"from": f"{after:%d/%m/%Y}"})
+    assert refused.status_code == 400
+    words = text(refused.text)
+    last = f"{plan.end:%a} {plan.end.day} {plan.end:%b %Y}"
+    assert f"Re-plan from: the current plan ends on {last}" in words
+    assert "/replan/" not in str(refused.url)
+    started = post_form(
+        client, page, f"/teams/{desk.team_a}/replan", {"from": f"{plan.end:%d/%m/%Y}"}
+    )
+    assert "/replan/" in str(started.url)
