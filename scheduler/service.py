@@ -812,7 +812,7 @@ def propose_replan(
         # it as made and store a plan of that day alone.
         raise PlanError(
             f"the current plan ends on {current.end:%a %d %b %Y}, before {start:%a %d %b %Y}: "
-            f"to plan from {start:%a %d %b %Y}, run `visitplan plan --start {start}`"
+            + _plan_from(start, today)
         )
     # Only changed teams are solved, so each gets the per-team limit, not a share of a budget
     # sized for every team.
@@ -837,6 +837,22 @@ def propose_replan(
     plan = report.plan.model_copy(update={"revision": revision, "visits": visits})
     late = placed_before(report.changes, now) if now is not None else ()
     return report.model_copy(update={"plan": plan, "before_now": late})
+
+
+def _plan_from(start: date, today: date) -> str:
+    """What to do instead of re-planning from `start`: `plan --start` it, if that would be
+    taken (a start `plan` refuses in turn is not suggested)."""
+    from scheduler.planning import LOOKAHEAD_WEEKS, check_in_calendar, check_stored_start
+
+    try:
+        check_in_calendar(start, 7, LOOKAHEAD_WEEKS)
+        check_stored_start(start, today)
+    except PlanError as exc:
+        return (
+            "a re-plan starts on or before the plan's last day, and a new plan from then is "
+            f"refused too ({exc})"
+        )
+    return f"to plan from {start:%a %d %b %Y}, run `visitplan plan --start {start}`"
 
 
 def _unmade(

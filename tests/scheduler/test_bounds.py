@@ -252,14 +252,19 @@ def test_plan_near_the_end_of_2100(loaded: str, start: str, weeks: str, allowed:
 
 
 def test_replan_near_the_end_of_2100(loaded: str) -> None:
-    """A re-plan from a day whose look-ahead passes 2100 is refused the same way."""
+    """A re-plan from a day whose look-ahead would pass 2100 is refused with nothing stored.
+    A re-plan starts no later than its plan's last day, whose look-ahead the plan itself
+    kept inside 2100: the refusal names the plan's end, and why a new plan from then would be
+    refused too, rather than suggest it."""
     code, _, stderr = invoke("plan", "--start", "2100-11-22", "--processes", "1", "--db", loaded)
     assert code == 0, stderr
     revision = Store(loaded).revision()
     code, _, stderr = invoke(
         "replan", "--from", "2100-12-27", "--apply", "--processes", "1", "--db", loaded
     )
-    refused(code, stderr, LOOK_AHEAD)
+    words = " ".join(stderr.split())
+    refused(code, words, "the current plan ends on Sun 28 Nov 2100", LOOK_AHEAD)
+    assert "plan --start 2100-12-27" not in words, "a start `plan` refuses is not suggested"
     assert Store(loaded).revision() == revision
 
 
