@@ -302,7 +302,13 @@ def render_move(
     )
     if verdict.refused:
         lines = [f"Refused: {change}. It would break:"]
-        lines += [f"  - {said(v.message)}" for v in verdict.problems]
+        # The checker's "not met and not reported" is about a plan's own list of breaches;
+        # of a move, it means the deadline would be missed.
+        missed = (
+            said(v.message).replace(" is not met and not reported", " would be missed")
+            for v in verdict.problems
+        )
+        lines += [f"  - {m}" for m in missed]
         return "\n".join(lines)
     lines = [("Moved and pinned: " if verdict.saved else "The checker accepts: ") + change]
     lines += [f"  note: {said(v.message)}" for v in verdict.warnings]

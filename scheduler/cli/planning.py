@@ -656,7 +656,7 @@ def visit_move(
         )
         scenario = store.read_scenario()
         words = {c.id: c.case_ref for c in scenario.children if c.case_ref}
-        words |= store.worker_names()
+        words |= store.worker_names() | _titles(scenario)
     if as_json:
         print_json(verdict)
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -434,6 +434,7 @@ def test_visit_move_pin_and_refusal(planned: str) -> None:
     assert pinned is not None
     assert pinned.pinned
     assert invoke("visit", "unpin", visit.id, "--db", planned, today=today)[0] == 0
+
     assert (
         invoke("visit", "move", visit.id, "--to", "2026-11-01", "--db", planned, today=today)[0]
         == 2
@@ -445,6 +446,27 @@ def test_visit_move_pin_and_refusal(planned: str) -> None:
         assert code == 2
         assert "--to" in stderr
         assert "HH:MM" in stderr
+
+
+def test_a_refused_move_is_said_in_a_managers_words(planned: str) -> None:
+    """A move past the plan's end is refused naming the worker, the children by case
+    reference and each deadline by its rule's title, as one "would be missed": not ids."""
+    store = Store(planned)
+    plan = store.current_plan()
+    assert plan is not None
+    visit = max(plan.visits, key=lambda v: v.start)  # c1's: on time, not overdue
+    later = plan.end + timedelta(days=3)
+    code, stdout, _ = invoke(
+        "visit", "move", visit.id, "--to", later.isoformat(), "--db", planned, today="2026-11-29"
+    )
+    words = " ".join(stdout.split())
+    assert code == 1
+    worker = store.worker_names()[visit.worker_id]
+    assert f"{worker} ->" in words
+    assert "would be missed" in words
+    assert "not met and not reported" not in words
+    assert "Child " in words, "rules by their titles"
+    assert not any(f"{c}:" in words for c in visit.child_ids), "children by case reference"
 
 
 def test_workers_list(loaded: str) -> None:
