@@ -56,7 +56,9 @@ KIND_LABEL = {
 }
 
 
-def absences_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+def absences_page(
+    request: Request, error: str | None = None, status: int = 200, notice: str | None = None
+) -> Response:
     """`/teams/{team}/absences`: add an absence; the team's absences; start a re-plan."""
     team_id = request.path_params["team"]
     _user, snapshot = team_access(request, team_id)
@@ -81,6 +83,7 @@ def absences_page(request: Request, error: str | None = None, status: int = 200)
         today=today,
         replan_from=replan_start(snapshot, today),
         error=error,
+        notice=notice,
         has_plan=snapshot.plan is not None,
         reads_calendars=desk_of(request).services.busy is not None,
     )
@@ -123,8 +126,23 @@ def add_absence(request: Request, form: FormData) -> Response:
     # From today, not from the first day away: the re-plan counts visits before its start as
     # made, and those between today and the absence have not happened yet.
     note = PAST_ABSENCE if last < today else None
-    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today), note)
+    start = replan_start(snapshot, today)
+    if (ended := _plan_ended(snapshot, start)) is not None:
+        return absences_page(request, notice=f"The absence is recorded. {ended}")
+    job = _start_preview(request, user.name, team_id, start, note)
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
+
+
+def _plan_ended(snapshot: Snapshot, start: date) -> str | None:
+    """Why no re-plan from `start` can be previewed when the current plan ended before it
+    (there is nothing published after its end to keep); None when one can."""
+    plan = snapshot.plan
+    if plan is None or start <= plan.end:
+        return None
+    return (
+        f"No re-plan was previewed: the current plan ended on {plan.end:%a} {plan.end.day} "
+        f"{plan.end:%b %Y}, and the next plan (`visitplan plan`) takes this into account."
+    )
 
 
 PAST_ABSENCE = (
@@ -173,7 +191,10 @@ def record_leaver(request: Request, form: FormData) -> Response:
     except NotFoundError:
         return absences_page(request, f"{worker.name} has already left.", 400)
     audit(user.name, f"recorded that {worker.id} left", team_id)
-    job = _start_preview(request, user.name, team_id, replan_start(snapshot, today))
+    start = replan_start(snapshot, today)
+    if (ended := _plan_ended(snapshot, start)) is not None:
+        return absences_page(request, notice=f"{worker.name}'s leaving is recorded. {ended}")
+    job = _start_preview(request, user.name, team_id, start)
     return RedirectResponse(f"/teams/{team_id}/replan/{job.id}", 303)
 
 

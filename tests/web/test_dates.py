@@ -203,3 +203,34 @@ def test_a_re_plan_from_after_the_plans_last_day_is_refused(
         client, page, f"/teams/{desk.team_a}/replan", {"from": f"{plan.end:%d/%m/%Y}"}
     )
     assert "/replan/" in str(started.url)
+
+
+@pytest.mark.parametrize("days_after", [0, 1])
+def test_an_absence_after_the_plan_has_ended_is_recorded_with_no_preview(
+    desk: Desk, store: Store, days_after: int
+) -> None:
+    """On the plan's last day an absence starts a re-plan preview; the day after, there is
+    nothing published to re-plan: the absence is recorded and the page says the next plan
+    takes it into account (the preview used to fail, pointing to the command line)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.web.conftest import make_client
+
+    plan = store.current_plan()
+    assert plan is not None
+    day = plan.end + timedelta(days=days_after)
+    moment = datetime.combine(day, datetime.min.time(), ZoneInfo("Europe/London"))
+    client = make_client(store, clock=lambda: moment.replace(hour=9))
+    sign_in(client, "mo")
+    page = f"/teams/{desk.team_a}/absences"
+    form = {"worker": desk.worker, "from": f"{day:%d/%m/%Y}", "to": f"{day:%d/%m/%Y}"}
+    response = post_form(client, page, page, form | {"reason": "sickness"})
+    assert response.status_code == 200
+    assert len(store.list_absences(desk.worker)) == 1
+    words = text(response.text)
+    if days_after:
+        assert "The absence is recorded. No re-plan was previewed" in words
+        assert "/replan/" not in str(response.url)
+    else:
+        assert "/replan/" in str(response.url)
