@@ -474,6 +474,11 @@ class PlanResult(DomainModel):
     changes: tuple[VisitChange, ...] = Field(
         default=(), description="Those changes, each with its reason, as `replan` gives them."
     )
+    dropped: int = Field(
+        default=0,
+        description="Visits of the replaced plan still to be made after this plan's last day: "
+        "no longer planned, so the next publish cancels them on workers' calendars.",
+    )
 
 
 def plan_store(
@@ -554,6 +559,7 @@ def plan_store(
         plan = plan_caseload(scenario, start, weeks, params, progress, processes, not_before)
     plan = plan.model_copy(update={"revision": revision})
     saved = store.save_plan(plan, now, by=by, expected_revision=revision)
+    later = current.visits if current is not None else ()
     return PlanResult(
         plan=plan,
         replaced=current.id if current else None,
@@ -561,6 +567,7 @@ def plan_store(
         published_until=kept_until,
         published_changes=len(changes),
         changes=changes,
+        dropped=sum(1 for v in later if v.day > plan.end and v.status == "planned"),
     )
 
 

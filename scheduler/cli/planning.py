@@ -232,6 +232,7 @@ def plan(
     replaced = None
     kept_until: date | None = None
     changes: tuple[VisitChange, ...] = ()
+    dropped = 0
     with handled():
         check_in_calendar(day, 7 * weeks, LOOKAHEAD_WEEKS)
         if scenario_file is None:
@@ -275,6 +276,7 @@ def plan(
             )
             result, replaced = stored.plan, stored.replaced
             kept_until, changes = stored.published_until, stored.changes
+            dropped = stored.dropped
             scenario = store.read_scenario()
     if json_file is not None:
         _write_plan_json(json_file, result, stored=scenario_file is None)
@@ -299,6 +301,12 @@ def plan(
         err.print("Planned from a file: the plan was not stored (use --json FILE to keep it).")
     elif replaced:
         err.print(f"This plan replaced the previous current plan ({replaced}).")
+    if dropped:
+        err.print(
+            f"warning: {dropped} visit(s) of the plan it replaced, after {result.end:%a %d %b}, "
+            "are not in this plan: `visitplan publish` will cancel them on workers' calendars. "
+            "To keep them, plan to the end of those days (more --weeks)."
+        )
     if kept_until is not None:
         if changes:
             out.print(render.render_changes(changes, scenario, store.worker_names()))

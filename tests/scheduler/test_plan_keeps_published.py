@@ -9,6 +9,7 @@ is planned afresh. On a real SQLite store with real solves, judged by the checke
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -177,3 +178,31 @@ def test_fresh_plans_every_day_afresh(fortnight: str) -> None:
     done = _command(fortnight, "--fresh")
     assert done.exit_code == 0, done.stderr
     assert "already published" not in done.stderr
+
+
+@pytest.mark.parametrize("weeks", [1, 2])
+def test_a_shorter_plan_warns_of_the_published_visits_it_drops(fortnight: str, weeks: int) -> None:
+    """Friday, a plan of one week from Monday (so from today to Sunday) replaces the
+    fortnight: next week's published visits are not in it, and the command warns that
+    publishing will cancel them. The other half of the edge pair: two weeks drop nothing."""
+    path = fortnight.removeprefix("sqlite:///")
+    copy = f"{path}-{weeks}.db"
+    shutil.copy(path, copy)  # the same fortnight, for the command line
+    with Store(fortnight) as store:
+        before = store.current_plan()
+        assert before is not None
+        next_week = _next_week(before)
+        result = _plan(store, MONDAY, weeks)
+    assert next_week, "the fortnight has visits next week"
+    assert result.dropped == (len(next_week) if weeks == 1 else 0)
+    env = {
+        "COLUMNS": "200",
+        "VISITPLAN_DB": f"sqlite:///{copy}",
+        "VISITPLAN_NOW": "2026-12-04T15:00",
+    }
+    args = ["plan", "--start", MONDAY.isoformat(), "--weeks", str(weeks)]
+    done = CliRunner().invoke(app, args, env=env)
+    assert done.exit_code == 0, done.stderr
+    words = " ".join(done.stderr.split())
+    warned = "will cancel them on workers' calendars" in words
+    assert warned is (weeks == 1)
