@@ -144,11 +144,11 @@ def calendar_busy(
     start: date,
     end: date,
     workers: Collection[str] | None = None,
-) -> Scenario:
-    """The scenario plus workers' (or only `workers`') commitments in their own calendars
-    from `start` to `end` (only workers with a calendar address are read). visitplan's own
-    events there are not commitments: the current plan's visits and each event as last
-    published.
+) -> tuple[BusyTime, ...]:
+    """The commitments in workers' (or only `workers`') own calendars from `start` to `end`
+    that `scenario` does not hold already (only workers with a calendar address are read).
+    visitplan's own events there are not commitments: the current plan's visits and each
+    event as last published.
 
     Raises:
         CalendarError: the calendars could not be read (the message says why).
@@ -162,8 +162,7 @@ def calendar_busy(
         read = scenario.model_copy(
             update={"workers": tuple(w for w in scenario.workers if w.id in workers)}
         )
-    found = busy_for_scenario(read, start, end, own=own)
-    return scenario.with_busy(found.busy)
+    return busy_for_scenario(read, start, end, own=own).busy[len(read.busy) :]
 
 
 def _busy_reader(
@@ -174,12 +173,10 @@ def _busy_reader(
     from integrations import CalendarError
     from scheduler.web.context import CalendarUnavailableError
 
-    scenario = store.read_scenario()
     try:
-        found = calendar_busy(store, scenario, start, end, workers)
+        return calendar_busy(store, store.read_scenario(), start, end, workers)
     except CalendarError as exc:
         raise CalendarUnavailableError(f"the calendar server said no: {exc}") from exc
-    return tuple(found.busy[len(scenario.busy) :])
 
 
 def _events(items: Any) -> tuple[Any, ...]:

@@ -132,18 +132,16 @@ def _processes_option() -> Any:
     )
 
 
-def _with_caldav_busy(
+def _caldav_busy(
     store: Store, scenario: Scenario, start: date, end: date, workers: set[str] | None = None
-) -> Scenario:
-    """The scenario plus workers' (or only `workers`') CalDAV busy times from `start` to
-    `end` (visitplan's own events on their calendars are not busy times)."""
+) -> tuple[BusyTime, ...]:
+    """Workers' (or only `workers`') commitments in their own calendars from `start` to `end`
+    that `scenario` does not hold (visitplan's own events there are not commitments)."""
     from scheduler.cli.calendars import calendar_busy
 
     with calendar_errors():
         found = calendar_busy(store, scenario, start, end, workers)
-    _progress(
-        f"read {len(found.busy) - len(scenario.busy)} commitment(s) in workers' own calendars"
-    )
+    _progress(f"read {len(found)} commitment(s) in workers' own calendars")
     return found
 
 
@@ -249,7 +247,8 @@ def plan(
             # A scenario file around the calendars' busy times: planned, not stored.
             store = open_store(db, create=True)
             window = _calendar_window(day, day + timedelta(weeks=weeks, days=-1))
-            scenario = _with_caldav_busy(store, read_scenario(scenario_file), *window)
+            scenario = read_scenario(scenario_file)
+            scenario = scenario.with_busy(_caldav_busy(store, scenario, *window))
             result = service.plan_caseload(
                 scenario, day, weeks, params, progress_for(verbose), processes
             )
@@ -258,9 +257,8 @@ def plan(
             busy: tuple[BusyTime, ...] = ()
             if busy_from_caldav:
                 # Read before planning; the plan itself is made from the store as it is then.
-                stored_scenario = store.read_scenario()
                 window = _calendar_window(day, day + timedelta(weeks=weeks, days=-1))
-                busy = _with_caldav_busy(store, stored_scenario, *window).busy
+                busy = _caldav_busy(store, store.read_scenario(), *window)
             stored = service.plan_store(
                 store,
                 day,
@@ -548,7 +546,7 @@ def replan(
             current = store.current_plan()
             if current is not None:
                 window = _calendar_window(current.start, current.end)
-                busy = _with_caldav_busy(store, store.read_scenario(), *window).busy
+                busy = _caldav_busy(store, store.read_scenario(), *window)
         report = service.propose_replan(
             store,
             _solve_params(time_limit, seed),
@@ -643,13 +641,14 @@ def visit_move(
     assert day is not None
     with handled():
         store = open_store(db)
+        scenario = store.read_scenario()
         busy: tuple[BusyTime, ...] = ()
         found = store.find_visit(visit) if busy_from_caldav else None
         if found is not None:
             crew = {worker or found.worker_id}
             if found.second_worker_id:
                 crew.add(found.second_worker_id)
-            busy = _with_caldav_busy(store, store.read_scenario(), day, day, crew).busy
+            busy = _caldav_busy(store, scenario, day, day, crew)
         verdict = service.move_visit(
             store,
             visit,
@@ -662,7 +661,6 @@ def visit_move(
             now=now_local(),
             busy=busy,
         )
-        scenario = store.read_scenario()
         words = {c.id: c.case_ref for c in scenario.children if c.case_ref}
         words |= store.worker_names() | _titles(scenario)
     if as_json:
