@@ -36,6 +36,13 @@ class MoveVerdict(DomainModel):
         return any(v.hard for v in self.problems)
 
 
+def of_a_move(message: str) -> str:
+    """A point of the checker's verdict as said of a move: a deadline the moved plan misses
+    "would be missed" (the checker says "is not met and not reported", the plan's own list
+    of missed deadlines being what it checks)."""
+    return message.replace(" is not met and not reported", " would be missed")
+
+
 def _key(v: Violation) -> tuple[str, str | None, str | None, str | None, str | None]:
     return (v.code, v.visit_id, v.child_id, v.worker_id, v.rule_id)
 

@@ -293,6 +293,8 @@ def render_move(
 ) -> str:
     """The checker's verdict on a hand change, and whether it was saved; with `words`
     (ids -> workers' names, children's case references) and `tz`, in a manager's words."""
+    from scheduler.moves import of_a_move
+
     said = in_words(words or {})
     before, after = verdict.before, verdict.visit
     start, end = before.start.astimezone(tz), after.start.astimezone(tz)
@@ -302,13 +304,7 @@ def render_move(
     )
     if verdict.refused:
         lines = [f"Refused: {change}. It would break:"]
-        # The checker's "not met and not reported" is about a plan's own list of breaches;
-        # of a move, it means the deadline would be missed.
-        missed = (
-            said(v.message).replace(" is not met and not reported", " would be missed")
-            for v in verdict.problems
-        )
-        lines += [f"  - {m}" for m in missed]
+        lines += [f"  - {of_a_move(said(v.message))}" for v in verdict.problems]
         return "\n".join(lines)
     lines = [("Moved and pinned: " if verdict.saved else "The checker accepts: ") + change]
     lines += [f"  note: {said(v.message)}" for v in verdict.warnings]

@@ -22,7 +22,7 @@ from scheduler.accounts import User
 from scheduler.check import Violation
 from scheduler.domain import BusyTime, Visit
 from scheduler.errors import ChangedError, InputError
-from scheduler.moves import MoveVerdict
+from scheduler.moves import MoveVerdict, of_a_move
 from scheduler.web.board import DayError, monday_of, read_day
 from scheduler.web.context import (
     CalendarUnavailableError,
@@ -118,11 +118,8 @@ def changed_meanwhile(snapshot: Snapshot, visit: Visit) -> str:
 
 
 def verdict_words(snapshot: Snapshot, violation: Violation) -> str:
-    """One point of the checker's verdict on a move in a manager's words: a deadline the
-    moved plan misses "would be missed" (the checker says it is "not met and not reported",
-    the plan's own list of missed deadlines being what it checks)."""
-    words = snapshot.readable(violation.message)
-    return words.replace(" is not met and not reported", " would be missed")
+    """One point of the checker's verdict on a move in a manager's words (`of_a_move`)."""
+    return of_a_move(snapshot.readable(violation.message))
 
 
 def _chosen(form: FormData | QueryParams) -> tuple[date, time, str] | str:
