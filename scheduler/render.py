@@ -546,7 +546,7 @@ def render_changes(
 ) -> Table:
     """Every change, one row each: a reassignment reads "from Ann (w-1) to Bo (w-2)"."""
     names = names or {}
-    pattern = id_pattern(names)
+    said = in_words(names)
     cases = {c.id: c.case_ref for c in scenario.children}
     homes = {h.id: h.area for h in scenario.households}
 
@@ -580,7 +580,7 @@ def render_changes(
             span,
             worker,
             # A manager reads "Aisha Ahmed is away", not "w-0033 is away".
-            change.reason if pattern is None else pattern.sub(lambda m: names[m[0]], change.reason),
+            said(change.reason),
         )
     return table
 
