@@ -22,6 +22,7 @@ from scheduler import service
 from scheduler.domain import Absence, BusyTime
 from scheduler.errors import InputError, NotFoundError, StaleError
 from scheduler.planning import calendar_window
+from scheduler.reasons import on_day
 from scheduler.replan import ReplanReport, placed_before
 from scheduler.web.board import DayError, read_day
 from scheduler.web.context import (
@@ -140,8 +141,8 @@ def _plan_ended(snapshot: Snapshot, start: date) -> str | None:
     if plan is None or start <= plan.end:
         return None
     return (
-        f"No re-plan was previewed: the current plan ended on {plan.end:%a} {plan.end.day} "
-        f"{plan.end:%b %Y}, and the next plan (`visitplan plan`) takes this into account."
+        f"No re-plan was previewed: the current plan ended on {on_day(plan.end)}, and "
+        "the next plan (`visitplan plan`) takes this into account."
     )
 
 
@@ -212,9 +213,9 @@ def start_replan(request: Request, form: FormData) -> Response:
     if plan is not None and from_date > plan.end:
         return absences_page(
             request,
-            f"Re-plan from: the current plan ends on {plan.end:%a} {plan.end.day} "
-            f"{plan.end:%b %Y}, so a re-plan starts on or before that day; a plan from "
-            f"{from_date:%a} {from_date.day} {from_date:%b} is a new plan.",
+            f"Re-plan from: the current plan ends on {on_day(plan.end)}, so a re-plan "
+            f"starts on or before that day; a plan from {from_date:%a} {from_date.day} "
+            f"{from_date:%b} is a new plan.",
             400,
         )
     job = _start_preview(request, user.name, team_id, max(from_date, earliest))

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from scheduler import service
 from scheduler.accounts import User
 from scheduler.errors import InputError, NotFoundError
+from scheduler.reasons import on_day
 from scheduler.store import AuditEntry, ChildRow
 from scheduler.web.board import CATEGORY_LABEL, DayError, parse_day, read_day
 from scheduler.web.context import (
@@ -240,11 +241,7 @@ def closed_already(request: Request, row: ChildRow) -> Response:
         if e.action == "child closed"
     ]
     by = f" by {closings[-1].by}" if closings else ""
-    day = (
-        f" from {row.closed_on:%a} {row.closed_on.day} {row.closed_on:%b %Y}"
-        if row.closed_on
-        else ""
-    )
+    day = f" from {on_day(row.closed_on)}" if row.closed_on else ""
     return child_page(request, {FORM: f"This case was closed{day}{by}: nothing was changed."}, 409)
 
 

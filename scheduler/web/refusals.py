@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from scheduler.errors import InputError, InputProblem
+from scheduler.reasons import on_day
 
 FORM = ""
 """The key of problems that concern the form as a whole (shown above it)."""
@@ -79,7 +80,7 @@ def british_days(text: str) -> str:
             day = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             return match[0]
-        return f"{day:%a} {day.day} {day:%b %Y}"
+        return on_day(day)
 
     return _ISO_DAY.sub(say, text)
 
