@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from policies import (
     Category,
@@ -468,17 +468,22 @@ class PlanResult(DomainModel):
         description="Last day of the replaced plan's visits this plan kept (re-planned as "
         "`replan` does); None when it overlapped none.",
     )
-    published_changes: int = Field(
-        default=0, description="Published visits in those days that the plan changed."
-    )
     changes: tuple[VisitChange, ...] = Field(
-        default=(), description="Those changes, each with its reason, as `replan` gives them."
+        default=(),
+        description="Changes to published visits in those days, each with its reason, as "
+        "`replan` gives them.",
     )
     dropped: int = Field(
         default=0,
         description="Visits of the replaced plan still to be made after this plan's last day: "
         "no longer planned, so the next publish cancels them on workers' calendars.",
     )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def published_changes(self) -> int:
+        """Published visits in those days that the plan changed."""
+        return len(self.changes)
 
 
 def plan_store(
@@ -565,7 +570,6 @@ def plan_store(
         replaced=current.id if current else None,
         revision=saved,
         published_until=kept_until,
-        published_changes=len(changes),
         changes=changes,
         dropped=sum(1 for v in later if v.day > plan.end and v.status == "planned"),
     )
