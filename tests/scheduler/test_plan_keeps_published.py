@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from scheduler import service
 from scheduler.cli import app
-from scheduler.domain import Absence, Plan
+from scheduler.domain import Absence, Plan, Visit
 from scheduler.generate import generate
 from scheduler.store import Store
 
@@ -87,18 +87,25 @@ def test_next_weeks_published_visits_are_kept_and_the_week_after_planned(
     assert not verdict.hard, [v.message for v in verdict.hard]
 
 
+def _first_visit_next_week_off(store: Store) -> tuple[Plan, Visit]:
+    """The current plan and next week's first visit, its worker now recorded off sick that
+    day (on Friday at teatime)."""
+    before = store.current_plan()
+    assert before is not None
+    first = min(
+        (v for v in before.visits if NEXT_MONDAY <= v.day < before.end), key=lambda v: v.start
+    )
+    away = Absence(worker_id=first.worker_id, start=first.day, end=first.day, reason="sickness")
+    service.add_absences(store, [away], by="sam", now=FRIDAY_TEATIME)
+    return before, first
+
+
 def test_a_visit_next_week_that_cannot_stay_is_the_only_change(fortnight: str) -> None:
     """The worker of next week's first visit is off that day: their visits that day are
     handed over or moved, and nothing else next week changes."""
     with Store(fortnight) as store:
-        before = store.current_plan()
-        assert before is not None
-        first = min(
-            (v for v in before.visits if NEXT_MONDAY <= v.day < before.end), key=lambda v: v.start
-        )
+        before, first = _first_visit_next_week_off(store)
         that_day = first.day
-        away = Absence(worker_id=first.worker_id, start=that_day, end=that_day, reason="sickness")
-        service.add_absences(store, [away], by="sam", now=FRIDAY_TEATIME)
         result = _plan(store, NEXT_MONDAY, 2)
         _scenario, verdict = service.check_current(store)
     theirs = {
@@ -155,14 +162,7 @@ def test_the_command_lists_each_published_visit_it_changed(fortnight: str) -> No
     """A worker off next Monday: Friday's plan lists the published visits it had to change,
     each with its reason, as `replan` does (the manager tells those families)."""
     with Store(fortnight) as store:
-        before = store.current_plan()
-        assert before is not None
-        first = min(
-            (v for v in before.visits if NEXT_MONDAY <= v.day < before.end), key=lambda v: v.start
-        )
-        day = first.day
-        away = Absence(worker_id=first.worker_id, start=day, end=day, reason="sickness")
-        service.add_absences(store, [away], by="sam", now=FRIDAY_TEATIME)
+        _before, first = _first_visit_next_week_off(store)
         name = store.worker_names()[first.worker_id]
     done = _command(fortnight)
     assert done.exit_code == 0, done.stderr

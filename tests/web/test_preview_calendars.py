@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.allow_hosts
 __all__ = ["own_radicale"]
 
 
+def _caldav_env(monkeypatch: pytest.MonkeyPatch, server: RadicaleServer, password: str) -> None:
+    """VISITPLAN_CALDAV_* as `visitplan serve` reads them, for `server`."""
+    monkeypatch.setenv("VISITPLAN_CALDAV_URL", server.url)
+    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
+    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", password)
+
+
 def _court_all_day(server: RadicaleServer, store: Store, worker_id: str, day: Any) -> None:
     """A calendar of the worker's own on the server, holding a day in court."""
     from caldav import Calendar as DavCalendar
@@ -61,9 +68,7 @@ def test_a_preview_does_not_hand_visits_to_a_colleague_in_court(
     visits that day; applied, the plan holds no visit for either of them tomorrow."""
     from scheduler.cli.calendars import _busy_reader
 
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
-    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
-    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
+    _caldav_env(monkeypatch, own_radicale, PASSWORD)
     tomorrow = NOW.date() + timedelta(days=1)
     plan = store.current_plan()
     assert plan is not None
@@ -104,9 +109,7 @@ def test_calendars_that_cannot_be_read_are_named_and_the_preview_made(
     says so; the password never reaches the page."""
     from scheduler.cli.calendars import _busy_reader
 
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
-    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
-    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", "not-the-password")
+    _caldav_env(monkeypatch, own_radicale, "not-the-password")
     tomorrow = NOW.date() + timedelta(days=1)
     _court_all_day(own_radicale, store, desk.other_worker, tomorrow)
     client = make_client(store, busy=_busy_reader)
@@ -126,9 +129,7 @@ def test_a_hand_move_into_a_colleagues_court_date_is_refused(
     refused with the reason; the same move checked without calendars is not refused for it."""
     from scheduler.cli.calendars import _busy_reader
 
-    monkeypatch.setenv("VISITPLAN_CALDAV_URL", own_radicale.url)
-    monkeypatch.setenv("VISITPLAN_CALDAV_USERNAME", USER)
-    monkeypatch.setenv("VISITPLAN_CALDAV_PASSWORD", PASSWORD)
+    _caldav_env(monkeypatch, own_radicale, PASSWORD)
     tomorrow = NOW.date() + timedelta(days=1)
     plan = store.current_plan()
     assert plan is not None
