@@ -152,12 +152,6 @@ def _busy_option() -> Any:
     )
 
 
-def _calendar_window(start: date, end: date) -> tuple[date, date]:
-    from scheduler.planning import calendar_window
-
-    return calendar_window(start, end)
-
-
 plan_app = typer.Typer(
     help="Build the visit plan, or show the current one (`visitplan plan show`).",
 )
@@ -223,9 +217,15 @@ def plan(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from scheduler.planning import LOOKAHEAD_WEEKS, check_in_calendar, check_stored_start
+    from scheduler.planning import (
+        LOOKAHEAD_WEEKS,
+        calendar_window,
+        check_in_calendar,
+        check_stored_start,
+    )
 
     day = start or next_monday(today())
+    window = calendar_window(day, day + timedelta(weeks=weeks, days=-1))
     params = _solve_params(time_limit, seed)
     replaced = None
     kept_until: date | None = None
@@ -246,7 +246,6 @@ def plan(
         elif scenario_file is not None:
             # A scenario file around the calendars' busy times: planned, not stored.
             store = open_store(db, create=True)
-            window = _calendar_window(day, day + timedelta(weeks=weeks, days=-1))
             scenario = read_scenario(scenario_file)
             scenario = scenario.with_busy(_caldav_busy(store, scenario, *window))
             result = service.plan_caseload(
@@ -257,7 +256,6 @@ def plan(
             busy: tuple[BusyTime, ...] = ()
             if busy_from_caldav:
                 # Read before planning; the plan itself is made from the store as it is then.
-                window = _calendar_window(day, day + timedelta(weeks=weeks, days=-1))
                 busy = _caldav_busy(store, store.read_scenario(), *window)
             stored = service.plan_store(
                 store,
@@ -545,7 +543,9 @@ def replan(
         if busy_from_caldav:
             current = store.current_plan()
             if current is not None:
-                window = _calendar_window(current.start, current.end)
+                from scheduler.planning import calendar_window
+
+                window = calendar_window(current.start, current.end)
                 busy = _caldav_busy(store, store.read_scenario(), *window)
         report = service.propose_replan(
             store,
