@@ -36,6 +36,15 @@ class MoveVerdict(DomainModel):
         return any(v.hard for v in self.problems)
 
 
+def crew_after(visit: Visit, worker: str | None) -> set[str]:
+    """Who would make `visit` moved to `worker` (None: its own): the lead and any second
+    worker, whose calendars a move is checked against."""
+    crew = {worker or visit.worker_id}
+    if visit.second_worker_id:
+        crew.add(visit.second_worker_id)
+    return crew
+
+
 def of_a_move(message: str) -> str:
     """A point of the checker's verdict as said of a move: a deadline the moved plan misses
     "would be missed" (the checker says "is not met and not reported", the plan's own list

@@ -645,10 +645,9 @@ def visit_move(
         busy: tuple[BusyTime, ...] = ()
         found = store.find_visit(visit) if busy_from_caldav else None
         if found is not None:
-            crew = {worker or found.worker_id}
-            if found.second_worker_id:
-                crew.add(found.second_worker_id)
-            busy = _caldav_busy(store, scenario, day, day, crew)
+            from scheduler.moves import crew_after
+
+            busy = _caldav_busy(store, scenario, day, day, crew_after(found, worker))
         verdict = service.move_visit(
             store,
             visit,

@@ -22,7 +22,7 @@ from scheduler.accounts import User
 from scheduler.check import Violation
 from scheduler.domain import BusyTime, Visit
 from scheduler.errors import ChangedError, InputError
-from scheduler.moves import MoveVerdict, of_a_move
+from scheduler.moves import MoveVerdict, crew_after, of_a_move
 from scheduler.web.board import DayError, monday_of, read_day
 from scheduler.web.context import (
     CalendarUnavailableError,
@@ -162,8 +162,7 @@ def move(request: Request, form: FormData | QueryParams) -> Response:
     if form.get("action") == "save" and seen is not None and seen != version_of(visit):
         return move_page(request, problem=changed_meanwhile(snapshot, visit), status=409)
     desk = desk_of(request)
-    crew = {worker_id} | ({visit.second_worker_id} if visit.second_worker_id else set())
-    busy, note = _commitments(desk, day, crew)
+    busy, note = _commitments(desk, day, crew_after(visit, worker_id))
     try:
         verdict = service.move_visit(
             desk.store,
