@@ -180,6 +180,21 @@ def own_radicale() -> Iterator[RadicaleServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def add_commitment(client: Any, url: str, start: datetime, hours: int = 10) -> None:
+    """An event of the worker's own (a court hearing from `start`) in the calendar at `url`."""
+    from caldav import Calendar as DavCalendar
+
+    fmt = "%Y%m%dT%H%M%SZ"
+    end = start + timedelta(hours=hours)
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:court-{start:%Y%m%d}@example.org\r\nDTSTAMP:20261101T000000Z\r\n"
+        f"DTSTART:{start:{fmt}}\r\nDTEND:{end:{fmt}}\r\nSUMMARY:court\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    DavCalendar(client=client, url=url).add_event(ics, increase_seqno=False)
+
+
 def dav_client(server: RadicaleServer, password: str = PASSWORD) -> Any:
     from integrations.dav import DavConfig, connect
 

@@ -15,24 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from scheduler.cli import app
-from tests.integrations.conftest import PASSWORD, USER, RadicaleServer
+from tests.integrations.conftest import PASSWORD, USER, RadicaleServer, add_commitment
 from tests.scenarios import north_somerset_team
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
-
-
-def _busy_day(client: Any, url: str, day: datetime) -> None:
-    from caldav import Calendar as DavCalendar
-
-    fmt = "%Y%m%dT%H%M%SZ"
-    end = day + timedelta(hours=10)
-    ics = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
-        f"UID:court-{day:%Y%m%d}@example.org\r\nDTSTAMP:20261101T000000Z\r\n"
-        f"DTSTART:{day:{fmt}}\r\nDTEND:{end:{fmt}}\r\nSUMMARY:court\r\nEND:VEVENT\r\n"
-        "END:VCALENDAR\r\n"
-    )
-    DavCalendar(client=client, url=url).add_event(ics, increase_seqno=False)
 
 
 def test_plan_avoids_busy_times_read_from_caldav(
@@ -47,7 +33,7 @@ def test_plan_avoids_busy_times_read_from_caldav(
     path = tmp_path / "scenario.json"
     path.write_text(scenario.model_dump_json(), encoding="utf-8")
     for offset in range(5):
-        _busy_day(
+        add_commitment(
             client, calendars["w1"], datetime(2026, 11, 30, 8, tzinfo=UTC) + timedelta(offset)
         )
     env = {
@@ -187,7 +173,7 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
     assert before is not None
     week = [v for v in before.visits if v.day <= date(2026, 12, 4)]
     worker, court = min((v.worker_id, v.day) for v in week)
-    _busy_day(client, str(made[worker].url), datetime.combine(court, time(7), UTC))
+    add_commitment(client, str(made[worker].url), datetime.combine(court, time(7), UTC))
     friday = env | {"VISITPLAN_TODAY": "2026-11-27", "VISITPLAN_NOW": "2026-11-27T15:00"}
     args = ["plan", "--start", "2026-11-30", "--weeks", "2", "--busy-from-caldav", "--db", db]
     result = _run(args, friday)
@@ -212,7 +198,7 @@ def test_fridays_plan_around_a_new_court_date_keeps_the_other_published_visits(
     week = [v for v in after.visits if date(2026, 12, 2) <= v.day <= date(2026, 12, 11)]
     wednesday = [v for v in week if v.day == date(2026, 12, 2) and v.worker_id != worker]
     second = min(v.worker_id for v in wednesday)
-    _busy_day(client, str(made[second].url), datetime(2026, 12, 2, 7, tzinfo=UTC))
+    add_commitment(client, str(made[second].url), datetime(2026, 12, 2, 7, tzinfo=UTC))
     monday = env | {"VISITPLAN_TODAY": "2026-11-30", "VISITPLAN_NOW": "2026-11-30T08:00"}
     result = _run(["replan", "--busy-from-caldav", "--apply", "--db", db], monday)
     assert "commitment(s) in workers' own calendars" in result.stderr
@@ -281,7 +267,7 @@ def test_a_move_by_hand_into_a_court_date_is_refused(authority: Authority, clien
         key=lambda v: (v.day, v.start),
     )
     colleague = min(w for w in made if w != visit.worker_id)
-    _busy_day(client, str(made[colleague].url), datetime.combine(visit.day, time(7), UTC))
+    add_commitment(client, str(made[colleague].url), datetime.combine(visit.day, time(7), UTC))
     at = visit.start.astimezone(ZoneInfo("Europe/London"))
     args = ["visit", "move", visit.id, "--to", f"{at:%Y-%m-%dT%H:%M}", "--worker", colleague]
     args += ["--dry-run", "--db", db]

@@ -17,7 +17,13 @@ import pytest
 
 from integrations.testing import RadicaleServer
 from scheduler.store import Store
-from tests.integrations.conftest import PASSWORD, USER, dav_client, own_radicale
+from tests.integrations.conftest import (
+    PASSWORD,
+    USER,
+    add_commitment,
+    dav_client,
+    own_radicale,
+)
 from tests.web.conftest import NOW, Desk, make_client, post_form, sign_in, token_of
 from tests.web.test_pages import text, wait_for_preview
 
@@ -34,19 +40,9 @@ def _caldav_env(monkeypatch: pytest.MonkeyPatch, server: RadicaleServer, passwor
 
 def _court_all_day(server: RadicaleServer, store: Store, worker_id: str, day: Any) -> None:
     """A calendar of the worker's own on the server, holding a day in court."""
-    from caldav import Calendar as DavCalendar
-
     client = dav_client(server)
     calendar = client.get_principal().make_calendar(name=worker_id, cal_id=uuid.uuid4().hex)
-    start = datetime.combine(day, time(7), UTC)
-    fmt = "%Y%m%dT%H%M%SZ"
-    ics = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
-        f"UID:court-{uuid.uuid4().hex}@example.org\r\nDTSTAMP:20261101T000000Z\r\n"
-        f"DTSTART:{start:{fmt}}\r\nDTEND:{start + timedelta(hours=11):{fmt}}\r\n"
-        "SUMMARY:court\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
-    DavCalendar(client=client, url=str(calendar.url)).add_event(ics, increase_seqno=False)
+    add_commitment(client, str(calendar.url), datetime.combine(day, time(7), UTC), hours=11)
     worker = store.worker(worker_id)
     assert worker is not None
     store.update_workers([worker.model_copy(update={"calendar_url": str(calendar.url)})])
